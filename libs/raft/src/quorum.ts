@@ -1,0 +1,35 @@
+import { NodeId } from './types';
+
+export type VoteResult = 'won' | 'lost' | 'pending';
+
+/** The votes a majority of `voters` needs. */
+export function majority(voters: number): number {
+  return Math.floor(voters / 2) + 1;
+}
+
+/**
+ * The highest index that a majority of voters has durably matched.
+ * An empty configuration commits nothing: returning Infinity there would hide a bug.
+ */
+export function committedIndex(voters: readonly NodeId[], match: (id: NodeId) => number): number {
+  if (voters.length === 0) return 0;
+  const acked = voters.map(match).sort((a, b) => b - a);
+  return acked[majority(voters.length) - 1];
+}
+
+export function voteResult(
+  voters: readonly NodeId[],
+  votes: ReadonlyMap<NodeId, boolean>,
+): VoteResult {
+  let granted = 0;
+  let rejected = 0;
+  for (const id of voters) {
+    const v = votes.get(id);
+    if (v === true) granted++;
+    else if (v === false) rejected++;
+  }
+  const need = majority(voters.length);
+  if (granted >= need) return 'won';
+  if (voters.length - rejected < need) return 'lost';
+  return 'pending';
+}

@@ -1,0 +1,243 @@
+import {
+  ConfChange,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ReadState,
+  Snapshot,
+  AcceptedProposal,
+  Role,
+} from './types';
+import { Raft, RaftOptions, SoftState } from './raft';
+import { MemoryStorage, cloneConf } from './storage';
+
+/**
+ * One batch of work for the driver. Contract:
+ * 1. send `earlyMessages` at any time (the leader's appends: thesis 10.2.1 lets the leader write
+ *    its own log in parallel with replicating it);
+ * 2. persist `hardState`, `snapshot` and `entries` durably (entries replace any suffix of the
+ *    stored log from their first index);
+ * 3. then send `messages` and apply `committedEntries` in order;
+ * 4. call advance(ready).
+ */
+export interface Ready {
+  softState?: SoftState;
+  hardState?: HardState;
+  entries: Entry[];
+  snapshot?: Snapshot;
+  committedEntries: Entry[];
+  earlyMessages: Message[];
+  messages: Message[];
+  readStates: ReadState[];
+  /** Proposals now in the leader's log at (index, term): they succeed iff that entry is applied. */
+  accepted: AcceptedProposal[];
+  /** Proposals that will certainly never be committed. */
+  dropped: number[];
+  /** Read contexts that will never be answered. */
+  droppedReads: string[];
+  /** The configuration after the committed entries of the previous Ready were applied. */
+  confState?: ConfState;
+}
+
+export interface Status {
+  id: NodeId;
+  role: Role;
+  term: number;
+  vote: NodeId;
+  lead: NodeId;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  conf: ConfState;
+  leadTransferee: NodeId;
+  progress: Record<NodeId, { match: number; next: number; state: string; learner: boolean }>;
+}
+
+const LEADER_EARLY = new Set([
+  'app',
+  'heartbeat',
+  'snap',
+  'timeoutNow',
+  'readIndexResp',
+  'propResp',
+]);
+
+/**
+ * The driver-facing node: step/tick/propose in, ready()/advance() out. It owns the bookkeeping
+ * of what was handed out and what the driver confirmed.
+ */
+export class RawNode {
+  readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  private inFlight: Ready | undefined;
+
+  constructor(
+    opts: RaftOptions,
+    readonly storage: MemoryStorage,
+  ) {
+    this.raft = new Raft(opts, storage);
+    this.prevSoft = this.softState();
+    this.prevHard = storage.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  step(m: Message): void {
+    this.raft.step(m);
+  }
+
+  /** Starts an election now (a test helper and an operator lever). */
+  campaign(): void {
+    this.raft.hup(false);
+  }
+
+  propose(data: Uint8Array, id: number): void {
+    this.raft.propose([data], [id]);
+  }
+
+  proposeBatch(datas: readonly Uint8Array[], ids: readonly number[]): void {
+    if (datas.length !== ids.length) throw new Error('raft: one proposal id per entry');
+    this.raft.propose(datas, ids);
+  }
+
+  proposeConfChange(cc: ConfChange, id: number): void {
+    this.raft.proposeConfChange(cc, id);
+  }
+
+  readIndex(context: string): void {
+    this.raft.readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to);
+  }
+
+  private softState(): SoftState {
+    return { lead: this.raft.lead, role: this.raft.role };
+  }
+
+  private hardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    if (this.inFlight) return false;
+    const soft = this.softState();
+    const hard = this.hardState();
+    return (
+      r.msgs.length > 0 ||
+      r.needBroadcast ||
+      soft.lead !== this.prevSoft.lead ||
+      soft.role !== this.prevSoft.role ||
+      !sameHardState(hard, this.prevHard) ||
+      r.log.unstableEntries().length > 0 ||
+      r.log.unstableSnapshot !== undefined ||
+      r.log.hasEntriesToApply() ||
+      r.readStates.length > 0 ||
+      r.accepted.length > 0 ||
+      r.dropped.length > 0 ||
+      r.droppedReads.length > 0 ||
+      r.confChanged
+    );
+  }
+
+  ready(): Ready {
+    if (this.inFlight) throw new Error('raft: ready() called again before advance()');
+    const r = this.raft;
+    if (r.needBroadcast && r.role === 'leader') r.bcastAppend();
+    r.needBroadcast = false;
+
+    const soft = this.softState();
+    const hard = this.hardState();
+    const rd: Ready = {
+      entries: [...r.log.unstableEntries()],
+      snapshot: r.log.unstableSnapshot,
+      committedEntries: r.log.entriesToApply(r.maxApplyBytes),
+      earlyMessages: [],
+      messages: [],
+      readStates: r.readStates,
+      accepted: r.accepted,
+      dropped: r.dropped,
+      droppedReads: r.droppedReads,
+    };
+    if (soft.lead !== this.prevSoft.lead || soft.role !== this.prevSoft.role) rd.softState = soft;
+    if (!sameHardState(hard, this.prevHard)) rd.hardState = hard;
+    if (r.confChanged) rd.confState = cloneConf(r.conf);
+
+    // Until a new term or vote is durable, nothing may leave: a crash could otherwise let this
+    // member vote twice in one term.
+    const termDurable = hard.term === this.prevHard.term && hard.vote === this.prevHard.vote;
+    for (const m of r.msgs) {
+      if (termDurable && r.role === 'leader' && LEADER_EARLY.has(m.type)) rd.earlyMessages.push(m);
+      else rd.messages.push(m);
+    }
+    r.msgs = [];
+    r.readStates = [];
+    r.accepted = [];
+    r.dropped = [];
+    r.droppedReads = [];
+    r.confChanged = false;
+    if (rd.committedEntries.length > 0) {
+      r.log.applying = rd.committedEntries[rd.committedEntries.length - 1].index;
+    }
+    this.inFlight = rd;
+    return rd;
+  }
+
+  /** The driver finished the Ready: persisted, sent and applied as the contract says. */
+  advance(rd: Ready): void {
+    if (rd !== this.inFlight) throw new Error('raft: advance() with a Ready that is not in flight');
+    this.inFlight = undefined;
+    const r = this.raft;
+    if (rd.softState) this.prevSoft = rd.softState;
+    if (rd.hardState) this.prevHard = rd.hardState;
+    if (rd.snapshot) r.log.stableSnapshotTo(rd.snapshot.meta.index);
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      r.onStable(last.index, last.term);
+    }
+    r.onApplied(rd.committedEntries);
+  }
+
+  /**
+   * Records a snapshot of the application state at `index` (<= applied) and compacts the log
+   * below it; the driver persists the snapshot first.
+   */
+  createSnapshot(index: number, data: Uint8Array): Snapshot {
+    if (index > this.raft.log.applied)
+      throw new Error(`raft: cannot snapshot at ${index}, applied ${this.raft.log.applied}`);
+    return this.storage.createSnapshot(index, this.raft.conf, data);
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress: Status['progress'] = {};
+    if (r.role === 'leader') {
+      for (const [id, pr] of r.prs)
+        progress[id] = { match: pr.match, next: pr.next, state: pr.state, learner: pr.isLearner };
+    }
+    return {
+      id: r.id,
+      role: r.role,
+      term: r.term,
+      vote: r.vote,
+      lead: r.lead,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      conf: cloneConf(r.conf),
+      leadTransferee: r.leadTransferTarget(),
+      progress,
+    };
+  }
+}
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,119 @@
+import { ConfState, Entry, HardState, Snapshot } from './types';
+
+export class CompactedError extends Error {
+  constructor(index: number, first: number) {
+    super(`raft: entry ${index} is compacted (log starts at ${first})`);
+  }
+}
+
+/**
+ * The durable log as the core sees it: what the driver has persisted, kept in memory.
+ * The driver appends here only after its own disk write is durable, and reloads it from disk
+ * on restart; the simulation keeps one per node as that node's "disk".
+ */
+export class MemoryStorage {
+  private snap: Snapshot;
+  private ents: Entry[] = [];
+  private hard: HardState = { term: 0, vote: '', commit: 0 };
+
+  constructor(initialConf: ConfState = { voters: [], learners: [] }) {
+    this.snap = {
+      meta: { index: 0, term: 0, conf: cloneConf(initialConf) },
+      data: new Uint8Array(0),
+    };
+  }
+
+  hardState(): HardState {
+    return { ...this.hard };
+  }
+
+  setHardState(hs: HardState): void {
+    this.hard = { ...hs };
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  firstIndex(): number {
+    return this.snap.meta.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.snap.meta.index + this.ents.length;
+  }
+
+  /** The term of entry `index`, or undefined when it is compacted away or not yet written. */
+  term(index: number): number | undefined {
+    const snapIndex = this.snap.meta.index;
+    if (index === snapIndex) return this.snap.meta.term;
+    if (index < snapIndex || index > this.lastIndex()) return undefined;
+    return this.ents[index - snapIndex - 1].term;
+  }
+
+  /** Entries [lo, hi), at least one if any, at most `maxBytes` of payload beyond the first. */
+  entries(lo: number, hi: number, maxBytes = Infinity): Entry[] {
+    if (lo < this.firstIndex()) throw new CompactedError(lo, this.firstIndex());
+    if (hi > this.lastIndex() + 1)
+      throw new Error(`raft: entries up to ${hi} requested, log ends at ${this.lastIndex()}`);
+    const offset = this.snap.meta.index + 1;
+    return limitSize(this.ents.slice(lo - offset, hi - offset), maxBytes);
+  }
+
+  /** Appends entries, replacing any existing suffix they conflict with. */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const first = this.firstIndex();
+    const kept = entries.filter((e) => e.index >= first);
+    if (kept.length === 0) return;
+    const start = kept[0].index;
+    if (start > this.lastIndex() + 1) {
+      throw new Error(`raft: append at ${start} leaves a gap after ${this.lastIndex()}`);
+    }
+    this.ents.length = start - first;
+    for (const e of kept) this.ents.push(e);
+  }
+
+  /** Replaces the whole log with a snapshot received from the leader. */
+  applySnapshot(snapshot: Snapshot): void {
+    if (snapshot.meta.index < this.snap.meta.index) {
+      throw new Error(
+        `raft: snapshot ${snapshot.meta.index} is older than ${this.snap.meta.index}`,
+      );
+    }
+    this.snap = snapshot;
+    this.ents = [];
+  }
+
+  /** Records a snapshot the application took at `index` and drops the log up to it. */
+  createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
+    if (index <= this.snap.meta.index) return this.snap;
+    const term = this.term(index);
+    if (term === undefined)
+      throw new Error(`raft: snapshot at ${index} beyond log end ${this.lastIndex()}`);
+    const drop = index - this.snap.meta.index;
+    this.ents.splice(0, drop);
+    this.snap = { meta: { index, term, conf: cloneConf(conf) }, data };
+    return this.snap;
+  }
+}
+
+export function cloneConf(conf: ConfState): ConfState {
+  return { voters: [...conf.voters], learners: [...conf.learners] };
+}
+
+export function entryBytes(e: Entry): number {
+  return e.data.byteLength + 24;
+}
+
+export function limitSize(entries: Entry[], maxBytes: number): Entry[] {
+  if (entries.length <= 1 || maxBytes === Infinity) return entries;
+  let size = entryBytes(entries[0]);
+  let n = 1;
+  while (n < entries.length) {
+    size += entryBytes(entries[n]);
+    if (size > maxBytes) break;
+    n++;
+  }
+  return n === entries.length ? entries : entries.slice(0, n);
+}
