@@ -29,7 +29,10 @@ export class SafetyChecker {
     const term = node.raft.term;
     const other = this.leaders.get(term);
     if (other !== undefined && other !== id) {
-      throw new InvariantViolation('election safety', `${other} and ${id} both leader in term ${term}`);
+      throw new InvariantViolation(
+        'election safety',
+        `${other} and ${id} both leader in term ${term}`,
+      );
     }
     this.leaders.set(term, id);
     const log = node.raft.log;
@@ -52,14 +55,20 @@ export class SafetyChecker {
     const log = node.raft.log;
     const before = this.seenCommit.get(id) ?? 0;
     if (log.committed < before) {
-      throw new InvariantViolation('commit monotonic', `${id} commit moved from ${before} to ${log.committed}`);
+      throw new InvariantViolation(
+        'commit monotonic',
+        `${id} commit moved from ${before} to ${log.committed}`,
+      );
     }
     for (let i = Math.max(before + 1, log.firstIndex()); i <= log.committed; i++) {
       const term = log.term(i);
       if (term === undefined) continue;
       const known = this.committedTerms[i];
       if (known !== undefined && known !== term) {
-        throw new InvariantViolation('committed entries agree', `${id} committed term ${term} at ${i}, another member committed term ${known}`);
+        throw new InvariantViolation(
+          'committed entries agree',
+          `${id} committed term ${term} at ${i}, another member committed term ${known}`,
+        );
       }
       this.committedTerms[i] = term;
     }
@@ -91,13 +100,22 @@ export class SafetyChecker {
     const prev = this.durable.get(id);
     if (prev) {
       if (hs.term < prev.term) {
-        throw new InvariantViolation('durable term monotonic', `${id} term ${prev.term} -> ${hs.term}`);
+        throw new InvariantViolation(
+          'durable term monotonic',
+          `${id} term ${prev.term} -> ${hs.term}`,
+        );
       }
       if (hs.term === prev.term && prev.vote !== '' && hs.vote !== prev.vote) {
-        throw new InvariantViolation('one vote per term', `${id} voted ${prev.vote} then ${hs.vote} in term ${hs.term}`);
+        throw new InvariantViolation(
+          'one vote per term',
+          `${id} voted ${prev.vote} then ${hs.vote} in term ${hs.term}`,
+        );
       }
       if (hs.commit < prev.commit) {
-        throw new InvariantViolation('durable commit monotonic', `${id} commit ${prev.commit} -> ${hs.commit}`);
+        throw new InvariantViolation(
+          'durable commit monotonic',
+          `${id} commit ${prev.commit} -> ${hs.commit}`,
+        );
       }
     }
     this.durable.set(id, { ...hs });

@@ -13,14 +13,25 @@ function main(argv: string[]): number {
     ...(args.unsafe ? { raft: { unsafe: unsafeSwitch(args.unsafe) } } : {}),
   };
   if (args.seed !== undefined) {
-    const result = new World(configForSeed(Number(args.seed), { ...overrides, trace: args.trace === 'true' })).run();
+    const result = new World(
+      configForSeed(Number(args.seed), { ...overrides, trace: args.trace === 'true' }),
+    ).run();
     if (args.trace === 'true') for (const line of result.trace) console.log(line);
     report(result);
     return result.ok ? 0 : 1;
   }
   const count = Number(args.seeds ?? 100);
   const from = Number(args.from ?? 1);
-  const totals = { ops: 0, completed: 0, crashes: 0, partitions: 0, dropped: 0, duplicated: 0, checks: 0, snapshots: 0 };
+  const totals = {
+    ops: 0,
+    completed: 0,
+    crashes: 0,
+    partitions: 0,
+    dropped: 0,
+    duplicated: 0,
+    checks: 0,
+    snapshots: 0,
+  };
   const started = Date.now();
   let failures = 0;
   for (let seed = from; seed < from + count; seed++) {
@@ -38,7 +49,9 @@ function main(argv: string[]): number {
       report(result);
     }
     if (process.stdout.isTTY) {
-      process.stdout.write(`\rseed ${seed - from + 1}/${count}  failures ${failures}  ops ${totals.ops}`);
+      process.stdout.write(
+        `\rseed ${seed - from + 1}/${count}  failures ${failures}  ops ${totals.ops}`,
+      );
     } else if ((seed - from + 1) % 100 === 0) {
       console.log(`seed ${seed - from + 1}/${count}  failures ${failures}  ops ${totals.ops}`);
     }

@@ -117,8 +117,8 @@ export class World {
       failure = this.heal();
       if (!failure) failure = this.checkHistory();
     } catch (e) {
-      if (!(e instanceof InvariantViolation)) throw e;
-      failure = e.message;
+      // An assertion inside the core is as much a finding as a violated invariant.
+      failure = e instanceof InvariantViolation ? e.message : `assertion: ${(e as Error).stack}`;
     }
     return {
       seed: this.cfg.seed,
@@ -172,11 +172,17 @@ export class World {
   }
 
   private crash(n: SimNode, downFor: number): void {
-    this.log(`CRASH ${n.id} (unpersisted ready lost: ${n.inflight ? n.inflight.entries.length + ' entries' : 'none'})`);
+    this.log(
+      `CRASH ${n.id} (unpersisted ready lost: ${n.inflight ? n.inflight.entries.length + ' entries' : 'none'})`,
+    );
     n.node = undefined;
     n.inflight = undefined;
     n.downUntil = this.now + downFor;
-    for (const op of [...n.proposals.values(), ...[...n.byIndex.values()].map((v) => v.op), ...n.reads.values()]) {
+    for (const op of [
+      ...n.proposals.values(),
+      ...[...n.byIndex.values()].map((v) => v.op),
+      ...n.reads.values(),
+    ]) {
       this.abandon(op);
     }
     for (const r of n.readyReads) this.abandon(r.op);
@@ -238,21 +244,24 @@ export class World {
         const cutAt = 1 + this.rng.int(ids.length - 1);
         const left = shuffled.slice(0, cutAt);
         const right = shuffled.slice(cutAt);
-        for (const a of left) for (const b of right) {
-          this.net.cutLink(a, b);
-          this.net.cutLink(b, a);
-        }
+        for (const a of left)
+          for (const b of right) {
+            this.net.cutLink(a, b);
+            this.net.cutLink(b, a);
+          }
         this.log(`PARTITION split [${left}] | [${right}]`);
       } else if (kind === 'asymmetric') {
         const a = this.rng.pick(ids);
         for (const b of ids) if (b !== a) this.net.cutLink(a, b);
         this.log(`PARTITION ${a} cannot send`);
       } else if (kind === 'isolateLeader') {
-        const leader = this.nodes.find((n) => n.node?.raft.role === 'leader')?.id ?? this.rng.pick(ids);
-        for (const b of ids) if (b !== leader) {
-          this.net.cutLink(leader, b);
-          this.net.cutLink(b, leader);
-        }
+        const leader =
+          this.nodes.find((n) => n.node?.raft.role === 'leader')?.id ?? this.rng.pick(ids);
+        for (const b of ids)
+          if (b !== leader) {
+            this.net.cutLink(leader, b);
+            this.net.cutLink(b, leader);
+          }
         this.log(`PARTITION leader ${leader} isolated`);
       } else {
         const [a, b] = this.rng.shuffle([...ids]);
@@ -289,7 +298,9 @@ export class World {
     if (!rd.softState) return;
     if (rd.softState.role === 'leader' && n.lastRole !== 'leader') {
       this.leaderElections++;
-      this.log(`LEADER ${n.id} term ${node.raft.term} last ${node.raft.log.lastIndex()} commit ${node.raft.log.committed}`);
+      this.log(
+        `LEADER ${n.id} term ${node.raft.term} last ${node.raft.log.lastIndex()} commit ${node.raft.log.committed}`,
+      );
       this.safety.onLeader(n.id, node);
     }
     n.lastRole = rd.softState.role;
@@ -337,16 +348,26 @@ export class World {
     this.serveReads(n);
     this.safety.onCommitObserved(n.id, node);
     const snapIndex = n.disk.snapshot().meta.index;
-    if (n.sm.appliedIndex - snapIndex >= this.cfg.snapshotEvery && node.raft.log.applied >= n.sm.appliedIndex) {
+    if (
+      n.sm.appliedIndex - snapIndex >= this.cfg.snapshotEvery &&
+      node.raft.log.applied >= n.sm.appliedIndex
+    ) {
       node.createSnapshot(n.sm.appliedIndex, n.sm.snapshot());
       this.log(`${n.id} snapshot at ${n.sm.appliedIndex}`);
     }
   }
 
-  private applyEntry(n: SimNode, index: number, term: number, type: string, data: Uint8Array): void {
+  private applyEntry(
+    n: SimNode,
+    index: number,
+    term: number,
+    type: string,
+    data: Uint8Array,
+  ): void {
     this.safety.onApply(n.id, { index, term, type: type as 'normal', data });
     if (index <= n.sm.appliedIndex) return;
-    const out = type === 'normal' ? n.sm.apply(index, decodeCommand(data)) : n.sm.apply(index, undefined);
+    const out =
+      type === 'normal' ? n.sm.apply(index, decodeCommand(data)) : n.sm.apply(index, undefined);
     const waiting = n.byIndex.get(index);
     if (!waiting) return;
     n.byIndex.delete(index);
@@ -367,7 +388,9 @@ export class World {
   private sendMessage(m: import('@flotilla/raft').Message): void {
     if (m.type === 'snap') this.snapshotsSent++;
     if (this.cfg.trace) {
-      this.log(`${m.from}->${m.to} ${m.type} t${m.term}${m.index !== undefined ? ' i' + m.index : ''}${m.entries?.length ? ' +' + m.entries.length : ''}${m.reject ? ' REJECT' : ''}`);
+      this.log(
+        `${m.from}->${m.to} ${m.type} t${m.term}${m.index !== undefined ? ' i' + m.index : ''}${m.entries?.length ? ' +' + m.entries.length : ''}${m.reject ? ' REJECT' : ''}`,
+      );
     }
     this.net.send(this.now, m);
   }
@@ -426,7 +449,8 @@ export class World {
     this.history.complete(op.handle, out, this.now);
     if (out.kind === 'value') c.seen.set(op.input.key, out.value);
     if (op.input.kind === 'put') c.seen.set(op.input.key, op.input.value);
-    if (op.input.kind === 'cas' && out.kind === 'cas' && out.applied) c.seen.set(op.input.key, op.input.next);
+    if (op.input.kind === 'cas' && out.kind === 'cas' && out.applied)
+      c.seen.set(op.input.key, op.input.next);
     c.busy = undefined;
     this.completed++;
     if (c.finalOps > 0) c.finalOps--;
@@ -494,7 +518,10 @@ export class World {
         }
       }
     }
-    const roles = this.nodes.map((n) => `${n.id}:${n.node?.raft.role ?? 'down'}/t${n.node?.raft.term}/c${n.node?.raft.log.committed}`);
+    const roles = this.nodes.map(
+      (n) =>
+        `${n.id}:${n.node?.raft.role ?? 'down'}/t${n.node?.raft.term}/c${n.node?.raft.log.committed}`,
+    );
     const waiting = this.clients.filter((c) => c.finalOps > 0 || c.busy).map((c) => c.id);
     return `liveness: not converged ${this.cfg.healSteps} ticks after healing (${roles.join(' ')}; clients waiting: ${waiting.join(',')})`;
   }

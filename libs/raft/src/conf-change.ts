@@ -9,6 +9,9 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 
 export function decodeConfChange(data: Uint8Array): ConfChange {
   const cc = JSON.parse(decoder.decode(data)) as ConfChange;
+  if (cc && cc.result && (!Array.isArray(cc.result.voters) || !Array.isArray(cc.result.learners))) {
+    throw new Error('raft: malformed configuration in change entry');
+  }
   if (
     !cc ||
     typeof cc.node !== 'string' ||

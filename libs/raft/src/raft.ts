@@ -356,10 +356,11 @@ export class Raft {
   }
 
   /** Appends proposals to the leader's log; the index of the first, or undefined if refused. */
-  private acceptProposal(entries: Entry[]): number | undefined {
+  private acceptProposal(proposed: Entry[]): number | undefined {
+    let entries = proposed;
     if (this.leadTransferee !== NONE) return undefined;
     if (!this.prs.has(this.id)) return undefined;
-    for (const e of entries) {
+    for (const e of proposed) {
       if (e.type !== 'conf') continue;
       // One configuration change at a time, and only once this term has committed an entry
       // (the fix for single-server changes described with the Raft thesis).
@@ -372,6 +373,8 @@ export class Raft {
         return undefined;
       }
       if (validateConfChange(this.conf, cc) !== undefined) return undefined;
+      const stamped = { type: cc.type, node: cc.node, result: applyConfChange(this.conf, cc) };
+      entries = entries.map((x) => (x === e ? { ...x, data: encodeConfChange(stamped) } : x));
     }
     const first = this.log.lastIndex() + 1;
     this.appendEntries(entries);
@@ -551,7 +554,8 @@ export class Raft {
         if (pr && pr.state === 'snapshot' && pr.snapshot?.meta.index === m.index) {
           pr.recentActive = true;
           pr.snapshotAcked = m.chunkOffset ?? 0;
-          if (pr.snapshotAcked < (pr.snapshot?.data.byteLength ?? 0)) this.sendSnapshotChunk(m.from, pr);
+          if (pr.snapshotAcked < (pr.snapshot?.data.byteLength ?? 0))
+            this.sendSnapshotChunk(m.from, pr);
           else pr.snapshotIdleTicks = 0;
         }
         return;
@@ -863,9 +867,13 @@ export class Raft {
     } catch {
       return;
     }
-    // Invalid changes are skipped identically on every member, keeping configurations equal.
-    if (validateConfChange(this.conf, cc) !== undefined) return;
-    this.conf = applyConfChange(this.conf, cc);
+    if (cc.result) {
+      this.conf = cloneConf(cc.result);
+    } else {
+      // Invalid changes are skipped identically on every member, keeping configurations equal.
+      if (validateConfChange(this.conf, cc) !== undefined) return;
+      this.conf = applyConfChange(this.conf, cc);
+    }
     this.confChanged = true;
     const next = this.log.lastIndex() + 1;
     for (const id of [...this.conf.voters, ...this.conf.learners]) {

@@ -42,6 +42,11 @@ export type ConfChangeType = 'addVoter' | 'addLearner' | 'remove';
 export interface ConfChange {
   type: ConfChangeType;
   node: NodeId;
+  /**
+   * The whole configuration after the change, stamped by the leader when it accepts the entry,
+   * so that a member replaying the log from an empty configuration learns every member.
+   */
+  result?: ConfState;
 }
 
 export type MessageType =
