@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
+import { ConfigModule } from './config/config.module';
+import type { ControlPlaneConfig } from './config/control-plane-config';
+
+export interface ControlPlaneParts {
+  config: ControlPlaneConfig;
+  logger: JsonLogger;
+  health: HealthRegistry;
+}
+
+/** What a master is made of. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, logger, health }: ControlPlaneParts): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config), // the validated flags and environment
+        LoggingModule.forRoot(logger), // JSON lines carrying the node name
+        HealthModule.forRoot(health), // /healthz /livez /readyz
+        MetricsModule.forRoot({
+          version: FLOTILLA_VERSION,
+          node: config.name,
+          component: 'control-plane',
+        }), // /metrics
+        // next: RaftModule (peers over WebSocket), StoreModule (MVCC on classic-level),
+        // EtcdApiModule (gRPC on etcdPort), ApiServerModule (Kubernetes REST on apiPort)
+      ],
+    };
+  }
+}

@@ -1,0 +1,195 @@
+import { ConfigError } from '@flotilla/process';
+import {
+  ControlPlaneConfig,
+  controlPlaneUsage,
+  parseControlPlaneConfig,
+} from './control-plane-config';
+
+const context = { cwd: '/srv/flotilla', hostname: 'box1' };
+
+function parse(argv: string[], env: Record<string, string> = {}): ControlPlaneConfig {
+  const parsed = parseControlPlaneConfig(argv, env, context);
+  if (parsed.help) throw new Error('unexpected help');
+  return parsed.config;
+}
+
+function errorOf(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseControlPlaneConfig(argv, env, context);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('control-plane configuration', () => {
+  it('fills every default from just a name', () => {
+    expect(parse(['--name', 'm1'])).toEqual({
+      name: 'm1',
+      dataDir: '/srv/flotilla/data/m1',
+      listenHost: '127.0.0.1',
+      advertiseHost: '127.0.0.1',
+      apiPort: 6443,
+      etcdPort: 2379,
+      peerPort: 2380,
+      peers: [{ name: 'm1', host: '127.0.0.1', port: 2380 }],
+      clusterToken: 'flotilla',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads the environment alone (how a container is configured)', () => {
+    const config = parse([], {
+      FLOTILLA_NAME: 'm2',
+      FLOTILLA_LISTEN_HOST: '0.0.0.0',
+      FLOTILLA_DATA_DIR: '/var/lib/flotilla',
+      FLOTILLA_API_PORT: '7443',
+      FLOTILLA_ETCD_PORT: '3379',
+      FLOTILLA_PEERS: 'm1=m1:2380,m2=m2:2380,m3=m3:2380',
+      FLOTILLA_CLUSTER_TOKEN: 'prod',
+      FLOTILLA_LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      name: 'm2',
+      listenHost: '0.0.0.0',
+      advertiseHost: 'm2',
+      dataDir: '/var/lib/flotilla',
+      apiPort: 7443,
+      etcdPort: 3379,
+      peerPort: 2380,
+      clusterToken: 'prod',
+      logLevel: 'debug',
+    });
+    expect(config.peers.map((p) => `${p.name}=${p.host}:${p.port}`)).toEqual([
+      'm1=m1:2380',
+      'm2=m2:2380',
+      'm3=m3:2380',
+    ]);
+  });
+
+  it('lets flags win over the environment', () => {
+    const config = parse(['--api-port=8443', '--name', 'm3'], {
+      FLOTILLA_NAME: 'm1',
+      FLOTILLA_API_PORT: '7443',
+    });
+    expect(config.name).toBe('m3');
+    expect(config.apiPort).toBe(8443);
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    expect(parse(['--name', 'm1'], { FLOTILLA_API_PORT: '' }).apiPort).toBe(6443);
+  });
+
+  it("takes the peer port and advertised host from this member's --peers entry", () => {
+    const config = parse(['--name', 'm2', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2480']);
+    expect(config.peerPort).toBe(2480);
+    expect(config.advertiseHost).toBe('10.0.0.2');
+  });
+
+  it('advertises the host name when listening on every address', () => {
+    expect(parse(['--name', 'm1', '--listen-host', '0.0.0.0']).advertiseHost).toBe('box1');
+    expect(
+      parse(['--name', 'm1', '--listen-host', '0.0.0.0', '--advertise-host', '10.1.1.1'])
+        .advertiseHost,
+    ).toBe('10.1.1.1');
+  });
+
+  it('accepts IPv6 peer addresses in brackets', () => {
+    expect(parse(['--name', 'm1', '--peers', 'm1=[::1]:2380']).peers).toEqual([
+      { name: 'm1', host: '::1', port: 2380 },
+    ]);
+  });
+
+  it('returns help instead of a config for --help and -h', () => {
+    expect(parseControlPlaneConfig(['--help'], {}, context)).toEqual({ help: true });
+    expect(parseControlPlaneConfig(['-h'], {}, context)).toEqual({ help: true });
+    expect(controlPlaneUsage()).toContain('--peers LIST');
+    expect(controlPlaneUsage()).toContain('env FLOTILLA_PEERS');
+  });
+
+  describe('bad input names the flag or variable and the problem', () => {
+    it.each([
+      [
+        ['--name', 'm1', '--api-port', 'abc'],
+        {},
+        '--api-port: "abc" is not a port number (1-65535)',
+      ],
+      [['--name', 'm1', '--api-port', '0'], {}, '--api-port: "0" is not a port number (1-65535)'],
+      [
+        ['--name', 'm1', '--etcd-port', '65536'],
+        {},
+        '--etcd-port: "65536" is not a port number (1-65535)',
+      ],
+      [
+        ['--name', 'm1', '--peer-port', '-1'],
+        {},
+        '--peer-port: "-1" is not a port number (1-65535)',
+      ],
+      [
+        ['--name', 'm1', '--api-port', '12.5'],
+        {},
+        '--api-port: "12.5" is not a port number (1-65535)',
+      ],
+      [
+        ['--name', 'm1'],
+        { FLOTILLA_API_PORT: 'x' },
+        'FLOTILLA_API_PORT: "x" is not a port number (1-65535)',
+      ],
+      [['--name', 'm1', '--bogus', '1'], {}, 'unknown flag --bogus (see --help)'],
+      [['--name', 'm1', '-x'], {}, 'unknown flag -x (see --help)'],
+      [['--name', 'm1', 'extra'], {}, 'unexpected argument "extra" (see --help)'],
+      [['--name'], {}, '--name: missing value'],
+      [['--name', '--api-port', '1'], {}, '--name: missing value'],
+      [['--name='], {}, '--name: empty value'],
+      [['--name', 'm1', '--name', 'm2'], {}, '--name: given more than once'],
+      [['--help=yes'], {}, '--help: takes no value'],
+      [[], {}, '--name (or FLOTILLA_NAME) is required'],
+      [
+        ['--name', 'M_1'],
+        {},
+        `--name: "M_1" is not a valid name (lowercase letters, digits and '-', at most 63)`,
+      ],
+      [
+        ['--name', 'm1', '--listen-host', 'not a host'],
+        {},
+        '--listen-host: "not a host" is not an IP address or host name',
+      ],
+      [
+        ['--name', 'm1', '--log-level', 'loud'],
+        {},
+        '--log-level: "loud" is not one of debug, info, warn, error',
+      ],
+      [['--name', 'm1', '--etcd-port', '6443'], {}, '--etcd-port: 6443 is also the --api-port'],
+      [
+        ['--name', 'm4', '--peers', 'm1=a:2380,m2=b:2380'],
+        {},
+        '--peers: does not include this member "m4" (has m1, m2)',
+      ],
+      [
+        ['--name', 'm1', '--peers', 'm1=a:2380,m1=b:2380'],
+        {},
+        '--peers: "m1" appears more than once',
+      ],
+      [
+        ['--name', 'm1', '--peers', 'm1=a:2380,m2=a:2380'],
+        {},
+        '--peers: m2 and m1 have the same address',
+      ],
+      [['--name', 'm1', '--peers', 'm1:2380'], {}, '--peers: "m1:2380" is not name=host:port'],
+      [
+        ['--name', 'm1', '--peers', 'm1=a:99999'],
+        {},
+        '--peers: "m1=a:99999" is not name=host:port',
+      ],
+      [['--name', 'm1', '--peers', ','], {}, '--peers: empty list'],
+      [
+        ['--name', 'm1'],
+        { FLOTILLA_PEERS: 'm2=a:1' },
+        'FLOTILLA_PEERS: does not include this member "m1" (has m2)',
+      ],
+    ])('%j %j -> %s', (argv, env, message) => {
+      expect(errorOf(argv as string[], env as Record<string, string>)).toBe(message);
+    });
+  });
+});

@@ -1,0 +1,224 @@
+import { resolve } from 'node:path';
+import { LOG_LEVELS, LogLevel } from '@flotilla/observability';
+import {
+  ConfigContext,
+  ConfigError,
+  ParsedCommandLine,
+  optionalValue,
+  OptionSpec,
+  Setting,
+  formatUsage,
+  hostValue,
+  isValidName,
+  nameValue,
+  oneOfValue,
+  parseHostPort,
+  portValue,
+  readSettings,
+  settingError,
+} from '@flotilla/process';
+
+export interface PeerAddress {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** Everything a master needs to know about itself and its cluster, validated. */
+export interface ControlPlaneConfig {
+  name: string;
+  dataDir: string;
+  /** Where sockets bind: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
+  listenHost: string;
+  /** How the other members and clients reach this one. */
+  advertiseHost: string;
+  apiPort: number;
+  etcdPort: number;
+  peerPort: number;
+  /** The initial Raft membership, this node included. */
+  peers: PeerAddress[];
+  clusterToken: string;
+  logLevel: LogLevel;
+}
+
+export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
+
+export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
+  {
+    flag: 'name',
+    env: 'FLOTILLA_NAME',
+    valueName: 'NAME',
+    description: "this member's name, unique in the cluster (required)",
+  },
+  {
+    flag: 'data-dir',
+    env: 'FLOTILLA_DATA_DIR',
+    valueName: 'DIR',
+    description: 'where the Raft log and the store live; created if missing',
+    defaultText: 'data/<name>',
+  },
+  {
+    flag: 'api-port',
+    env: 'FLOTILLA_API_PORT',
+    valueName: 'PORT',
+    description: 'Kubernetes API, health and metrics',
+    defaultText: '6443',
+  },
+  {
+    flag: 'etcd-port',
+    env: 'FLOTILLA_ETCD_PORT',
+    valueName: 'PORT',
+    description: 'etcd v3 gRPC API',
+    defaultText: '2379',
+  },
+  {
+    flag: 'peer-port',
+    env: 'FLOTILLA_PEER_PORT',
+    valueName: 'PORT',
+    description: 'Raft traffic between members',
+    defaultText: "this member's --peers entry, else 2380",
+  },
+  {
+    flag: 'peers',
+    env: 'FLOTILLA_PEERS',
+    valueName: 'LIST',
+    description: 'initial members: m1=host:port,m2=host:port,... (must include --name)',
+    defaultText: 'this member alone',
+  },
+  {
+    flag: 'listen-host',
+    env: 'FLOTILLA_LISTEN_HOST',
+    valueName: 'HOST',
+    description: 'address to bind (0.0.0.0 in containers)',
+    defaultText: '127.0.0.1',
+  },
+  {
+    flag: 'advertise-host',
+    env: 'FLOTILLA_ADVERTISE_HOST',
+    valueName: 'HOST',
+    description: 'address others use to reach this member',
+    defaultText: "this member's --peers entry, else --listen-host, else the host name",
+  },
+  {
+    flag: 'cluster-token',
+    env: 'FLOTILLA_CLUSTER_TOKEN',
+    valueName: 'TOKEN',
+    description: 'shared by all members of one cluster; keeps clusters apart',
+    defaultText: 'flotilla',
+  },
+  {
+    flag: 'log-level',
+    env: 'FLOTILLA_LOG_LEVEL',
+    valueName: 'LEVEL',
+    description: LOG_LEVELS.join(' | '),
+    defaultText: 'info',
+  },
+  { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
+];
+
+export function controlPlaneUsage(): string {
+  return formatUsage(
+    'control-plane [options]',
+    'A Flotilla master: Raft member, replicated store, Kubernetes API. Flags win over environment.',
+    CONTROL_PLANE_OPTIONS,
+  );
+}
+
+export function parseControlPlaneConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  context: ConfigContext,
+): ParsedCommandLine<ControlPlaneConfig> {
+  const settings = readSettings(CONTROL_PLANE_OPTIONS, argv, env);
+  if (settings.has('help')) return { help: true };
+  const get = (flag: string): Setting | undefined => settings.get(flag);
+
+  const nameSetting = get('name');
+  if (!nameSetting) throw new ConfigError('--name (or FLOTILLA_NAME) is required');
+  const name = nameValue(nameSetting);
+
+  const listenHost = optionalValue(get('listen-host'), hostValue) ?? '127.0.0.1';
+  const peersSetting = get('peers');
+  const explicitPeers = optionalValue(peersSetting, parsePeers);
+  const self = explicitPeers?.find((p) => p.name === name);
+  if (peersSetting && explicitPeers && !self) {
+    throw settingError(
+      peersSetting.source,
+      `does not include this member ${JSON.stringify(name)} (has ${explicitPeers.map((p) => p.name).join(', ')})`,
+    );
+  }
+
+  const apiPort = optionalValue(get('api-port'), portValue) ?? 6443;
+  const etcdPort = optionalValue(get('etcd-port'), portValue) ?? 2379;
+  const peerPort = optionalValue(get('peer-port'), portValue) ?? self?.port ?? 2380;
+  const advertiseHost =
+    optionalValue(get('advertise-host'), hostValue) ??
+    self?.host ??
+    (isWildcard(listenHost) ? context.hostname : listenHost);
+  checkDistinctPorts([
+    { source: get('api-port')?.source ?? '--api-port', port: apiPort },
+    { source: get('etcd-port')?.source ?? '--etcd-port', port: etcdPort },
+    { source: get('peer-port')?.source ?? '--peer-port', port: peerPort },
+  ]);
+
+  const clusterToken = get('cluster-token')?.value ?? 'flotilla';
+  const logLevel = optionalValue(get('log-level'), (s) => oneOfValue(s, LOG_LEVELS)) ?? 'info';
+  const dataDir = resolve(context.cwd, get('data-dir')?.value ?? `data/${name}`);
+
+  return {
+    help: false,
+    config: {
+      name,
+      dataDir,
+      listenHost,
+      advertiseHost,
+      apiPort,
+      etcdPort,
+      peerPort,
+      peers: explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }],
+      clusterToken,
+      logLevel,
+    },
+  };
+}
+
+/** `m1=127.0.0.1:2380,m2=127.0.0.1:2480`: names unique, addresses unique. */
+export function parsePeers(setting: Setting): PeerAddress[] {
+  const entries = setting.value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (entries.length === 0) throw settingError(setting.source, 'empty list');
+  const peers: PeerAddress[] = [];
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const peerName = eq === -1 ? '' : entry.slice(0, eq);
+    const address = eq === -1 ? undefined : parseHostPort(entry.slice(eq + 1));
+    if (!isValidName(peerName) || !address) {
+      throw settingError(setting.source, `${JSON.stringify(entry)} is not name=host:port`);
+    }
+    if (peers.some((p) => p.name === peerName)) {
+      throw settingError(setting.source, `${JSON.stringify(peerName)} appears more than once`);
+    }
+    const clash = peers.find((p) => p.host === address.host && p.port === address.port);
+    if (clash) {
+      throw settingError(setting.source, `${peerName} and ${clash.name} have the same address`);
+    }
+    peers.push({ name: peerName, ...address });
+  }
+  return peers;
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+function checkDistinctPorts(ports: { source: string; port: number }[]): void {
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (ports[i].port === ports[j].port) {
+        throw settingError(ports[i].source, `${ports[i].port} is also the ${ports[j].source}`);
+      }
+    }
+  }
+}

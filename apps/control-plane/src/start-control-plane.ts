@@ -1,0 +1,24 @@
+import { formatHostPort } from '@flotilla/process';
+import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
+import { AppModule } from './app.module';
+import type { ControlPlaneConfig } from './config/control-plane-config';
+
+export async function startControlPlane(
+  config: ControlPlaneConfig,
+  options: StartOptions = {},
+): Promise<StartedProcess> {
+  const started = await startNestProcess(
+    { node: config.name, component: 'control-plane', ...config },
+    (logger, health) => AppModule.forRoot({ config, logger, health }),
+    options,
+  );
+  started.logger.info('control plane started', {
+    api: `http://${formatHostPort(config.listenHost, started.port)}`,
+    etcdPort: config.etcdPort,
+    peerPort: config.peerPort,
+    advertiseHost: config.advertiseHost,
+    peers: config.peers.map((p) => `${p.name}=${formatHostPort(p.host, p.port)}`).join(','),
+    dataDir: config.dataDir,
+  });
+  return started;
+}

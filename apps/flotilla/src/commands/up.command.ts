@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ConfigError, settingError } from '@flotilla/process';
+import { MemberSupervisor, SupervisorEvent } from '../supervisor/member-supervisor';
+import { childProcessSpawner } from '../supervisor/child-process-spawner';
+import { realTimers } from '../supervisor/spawner';
+import { parseConsoleCommand } from '../up/console-commands';
+import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/console-output';
+import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
+import { findBusyPort } from '../up/port-probe';
+import {
+  UpOptions,
+  checkEntryExists,
+  defaultControlPlaneEntry,
+  parseUpOptions,
+  upUsage,
+} from '../up/up-options';
+import type { CliContext } from './cli-context';
+
+export async function upCommand(argv: readonly string[], context: CliContext): Promise<void> {
+  const parsed = parseUpOptions(argv, {
+    cwd: process.cwd(),
+    defaultEntry: defaultControlPlaneEntry(context.cliFile, context.cliDir),
+  });
+  if (parsed.help) {
+    process.stdout.write(upUsage());
+    return;
+  }
+  const options = parsed.options;
+  checkEntryExists(options.controlPlaneEntry, existsSync);
+  const plans = planMembers(options, process.execPath);
+  await checkPortsFree(options, plans);
+
+  const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
+  process.stdout.write(`${planTable(plans, options.listenHost)}\n`);
+  say('type "help" for commands; Ctrl-C stops every member');
+
+  const prefix = memberPrefixer(
+    plans.map((p) => p.name),
+    process.stdout.isTTY === true && !process.env.NO_COLOR,
+  );
+  const report = (event: SupervisorEvent) => {
+    if (event.kind === 'output') {
+      const out = event.stream === 'stdout' ? process.stdout : process.stderr;
+      out.write(`${prefix(event.name, event.line)}\n`);
+      return;
+    }
+    const text = describeEvent(event);
+    if (text) say(text);
+  };
+  const supervisor = new MemberSupervisor(
+    plans.map((p) => ({ name: p.name, process: p.process })),
+    { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
+  );
+
+  const finished = new Promise<void>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        say(`${signal} again: killing every member now`);
+        supervisor.killAll();
+        return;
+      }
+      stopping = true;
+      say(`${signal}: stopping every member`);
+      void supervisor.stopAll().then(resolve);
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+    process.on('SIGHUP', () => {
+      if (stopping) return;
+      const started = supervisor.startStopped();
+      say(started.length > 0 ? `SIGHUP: starting ${started.join(', ')}` : 'SIGHUP: all running');
+    });
+    readConsole(supervisor, plans, say, () => stopping);
+  });
+
+  supervisor.startAll();
+  await finished;
+  say('all members stopped');
+}
+
+/** Commands typed on stdin. End of input is not a request to stop: `flotilla up </dev/null &` works. */
+function readConsole(
+  supervisor: MemberSupervisor,
+  plans: MemberPlan[],
+  say: (line: string) => void,
+  isStopping: () => boolean,
+): void {
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  lines.on('line', (line) => {
+    if (isStopping()) return;
+    const command = parseConsoleCommand(line, supervisor.names());
+    switch (command.kind) {
+      case 'empty':
+        return;
+      case 'invalid':
+        return say(command.message);
+      case 'help':
+        return say('commands: status | start <member> | stop <member> | restart <member> | help');
+      case 'status':
+        return process.stdout.write(`${statusTable(supervisor.status(), plans)}\n`);
+      case 'start':
+        if (!supervisor.start(command.member)) say(`${command.member} is already running`);
+        return;
+      case 'stop':
+        say(`stopping ${command.member}`);
+        void supervisor.stop(command.member);
+        return;
+      case 'restart':
+        say(`restarting ${command.member}`);
+        void supervisor.restart(command.member);
+        return;
+    }
+  });
+  // Let the process exit once the supervisor is done, even with a terminal on stdin.
+  process.stdin.unref?.();
+}
+
+async function checkPortsFree(options: UpOptions, plans: MemberPlan[]): Promise<void> {
+  const busy = await findBusyPort(options.listenHost, plannedPorts(plans));
+  if (!busy) return;
+  const { port, who } = busy.entry;
+  if (busy.code === 'EADDRINUSE') {
+    const role = who.split(' ')[1];
+    throw settingError(
+      `--base-${role}-port`,
+      `port ${port} (${who}) on ${options.listenHost} is already in use`,
+    );
+  }
+  if (busy.code === 'EADDRNOTAVAIL') {
+    throw settingError('--listen-host', `${options.listenHost} is not an address of this machine`);
+  }
+  throw new ConfigError(`cannot listen on ${options.listenHost}:${port} (${who}): ${busy.code}`);
+}

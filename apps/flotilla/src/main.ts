@@ -1,0 +1,49 @@
+import { ConfigError, runMain } from '@flotilla/process';
+// The file, not the package index: the CLI should not load prom-client just to print a version.
+import { FLOTILLA_VERSION } from '@flotilla/observability/build-info';
+import type { CliContext } from './commands/cli-context';
+import { upCommand } from './commands/up.command';
+
+interface Command {
+  summary: string;
+  run(argv: readonly string[], context: CliContext): Promise<void>;
+}
+
+// One entry per subcommand, one file each under commands/ (next: members, snapshot).
+const COMMANDS: Record<string, Command> = {
+  up: { summary: 'run a local HA cluster of control-plane processes', run: upCommand },
+};
+
+const USAGE = `Usage: flotilla <command> [options]
+
+Operate a Flotilla cluster.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Options:
+  -h, --help  show this help; "flotilla <command> --help" for a command's options
+  --version   print the version
+`;
+
+const [name, ...rest] = process.argv.slice(2);
+const command = name === undefined ? undefined : COMMANDS[name];
+const context: CliContext = { cliFile: __filename, cliDir: __dirname };
+
+runMain(command ? `flotilla ${name}` : 'flotilla', async () => {
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+  } else if (name === '--version') {
+    process.stdout.write(`flotilla ${FLOTILLA_VERSION}\n`);
+  } else if (name === undefined) {
+    throw new ConfigError('missing command (see flotilla --help)');
+  } else if (!command) {
+    throw new ConfigError(`unknown command ${JSON.stringify(name)} (see flotilla --help)`);
+  } else {
+    await command.run(rest, context);
+  }
+  // Stray handles (stdin, timers) must not keep a finished command alive.
+  process.exit(0);
+});

@@ -1,0 +1,78 @@
+import { ConfigError } from '@flotilla/process';
+import { planMembers } from './member-plan';
+import { parseUpOptions } from './up-options';
+
+function options(argv: string[]) {
+  const parsed = parseUpOptions(argv, {
+    cwd: '/w',
+    defaultEntry: '/dist/apps/control-plane/main.js',
+  });
+  if (parsed.help) throw new Error('unexpected help');
+  return parsed.options;
+}
+
+describe('flotilla up member plan', () => {
+  it('lays out three members on the documented default ports', () => {
+    const plans = planMembers(options([]), '/usr/bin/node');
+    expect(plans.map((p) => [p.name, p.apiPort, p.etcdPort, p.peerPort, p.dataDir])).toEqual([
+      ['m1', 6443, 2379, 2380, '/w/data/m1'],
+      ['m2', 6444, 2479, 2480, '/w/data/m2'],
+      ['m3', 6445, 2579, 2580, '/w/data/m3'],
+    ]);
+    expect(plans[1].process).toEqual({
+      command: '/usr/bin/node',
+      args: [
+        '/dist/apps/control-plane/main.js',
+        '--name',
+        'm2',
+        '--data-dir',
+        '/w/data/m2',
+        '--listen-host',
+        '127.0.0.1',
+        '--api-port',
+        '6444',
+        '--etcd-port',
+        '2479',
+        '--peer-port',
+        '2480',
+        '--peers',
+        'm1=127.0.0.1:2380,m2=127.0.0.1:2480,m3=127.0.0.1:2580',
+        '--cluster-token',
+        'flotilla',
+      ],
+    });
+  });
+
+  it('runs a .ts entry through tsx', () => {
+    const plans = planMembers(options(['--control-plane-entry', 'src/main.ts']), 'node');
+    expect(plans[0].process.args.slice(0, 3)).toEqual(['--import', 'tsx', '/w/src/main.ts']);
+  });
+
+  it('moves every port with the base flags and sizes the cluster with --members', () => {
+    const plans = planMembers(
+      options([
+        '--members',
+        '5',
+        '--base-api-port',
+        '30000',
+        '--base-etcd-port',
+        '31000',
+        '--base-peer-port',
+        '31001',
+      ]),
+      'node',
+    );
+    expect(plans.map((p) => p.apiPort)).toEqual([30000, 30001, 30002, 30003, 30004]);
+    expect(plans[4].peerPort).toBe(31401);
+  });
+
+  it.each([
+    [['--base-api-port', '65535'], '--base-api-port: m2 api port would be 65536, above 65535'],
+    [['--base-api-port', '2379'], '--base-etcd-port: port 2379 is both m1 api and m1 etcd'],
+    [['--members', '0'], '--members: "0" is not a whole number from 1 to 7'],
+    [['--stop-timeout', 'soon'], '--stop-timeout: "soon" is not a whole number from 1 to 600'],
+    [['--name', 'm1'], 'unknown flag --name (see --help)'],
+  ])('%j -> %s', (argv, message) => {
+    expect(() => planMembers(options(argv), 'node')).toThrow(new ConfigError(message));
+  });
+});

@@ -1,0 +1,140 @@
+import { join, resolve } from 'node:path';
+import {
+  ConfigError,
+  OptionSpec,
+  formatUsage,
+  hostValue,
+  integerValue,
+  optionalValue,
+  portValue,
+  readSettings,
+} from '@flotilla/process';
+
+export interface UpOptions {
+  members: number;
+  dataDir: string;
+  listenHost: string;
+  baseApiPort: number;
+  baseEtcdPort: number;
+  basePeerPort: number;
+  clusterToken: string;
+  stopTimeoutMs: number;
+  controlPlaneEntry: string;
+}
+
+export const UP_OPTIONS: readonly OptionSpec[] = [
+  {
+    flag: 'members',
+    valueName: 'N',
+    description: 'how many masters, named m1..mN (1-7)',
+    defaultText: '3',
+  },
+  {
+    flag: 'data-dir',
+    valueName: 'DIR',
+    description: "parent of each member's directory DIR/m1..",
+    defaultText: 'data',
+  },
+  {
+    flag: 'base-api-port',
+    valueName: 'PORT',
+    description: "m1's API port; member i gets PORT+i-1",
+    defaultText: '6443',
+  },
+  {
+    flag: 'base-etcd-port',
+    valueName: 'PORT',
+    description: "m1's etcd port; member i gets PORT+100*(i-1)",
+    defaultText: '2379',
+  },
+  {
+    flag: 'base-peer-port',
+    valueName: 'PORT',
+    description: "m1's Raft port; member i gets PORT+100*(i-1)",
+    defaultText: '2380',
+  },
+  {
+    flag: 'listen-host',
+    valueName: 'HOST',
+    description: 'where every member listens',
+    defaultText: '127.0.0.1',
+  },
+  {
+    flag: 'cluster-token',
+    valueName: 'TOKEN',
+    description: 'passed to every member',
+    defaultText: 'flotilla',
+  },
+  {
+    flag: 'stop-timeout',
+    valueName: 'SECONDS',
+    description: 'grace between SIGTERM and SIGKILL',
+    defaultText: '10',
+  },
+  {
+    flag: 'control-plane-entry',
+    valueName: 'FILE',
+    description: 'the master program (a .ts file runs through tsx)',
+    defaultText: 'the built control-plane next to this CLI',
+  },
+  { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
+];
+
+export function upUsage(): string {
+  return `${formatUsage(
+    'flotilla up [options]',
+    'Runs a local HA cluster: N control-plane processes on this machine, their logs prefixed\nwith the member name. Ctrl-C stops them all.',
+    UP_OPTIONS,
+  )}
+While it runs, type on stdin:
+  status           each member's state, pid and ports
+  stop <member>    SIGTERM (then SIGKILL after --stop-timeout)
+  start <member>   start a stopped or crashed member
+  restart <member> stop, then start
+  help             this list
+SIGHUP starts every member that is not running; SIGINT/SIGTERM stop all and exit.
+`;
+}
+
+export type ParsedUp = { help: true } | { help: false; options: UpOptions };
+
+export function parseUpOptions(
+  argv: readonly string[],
+  context: { cwd: string; defaultEntry: string },
+): ParsedUp {
+  // `up` reads flags only: FLOTILLA_* variables configure a single member, not a whole cluster.
+  const settings = readSettings(UP_OPTIONS, argv, {});
+  if (settings.has('help')) return { help: true };
+  const entry = settings.get('control-plane-entry')?.value;
+  const options: UpOptions = {
+    members: optionalValue(settings.get('members'), (s) => integerValue(s, 1, 7)) ?? 3,
+    dataDir: resolve(context.cwd, settings.get('data-dir')?.value ?? 'data'),
+    listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
+    baseApiPort: optionalValue(settings.get('base-api-port'), portValue) ?? 6443,
+    baseEtcdPort: optionalValue(settings.get('base-etcd-port'), portValue) ?? 2379,
+    basePeerPort: optionalValue(settings.get('base-peer-port'), portValue) ?? 2380,
+    clusterToken: settings.get('cluster-token')?.value ?? 'flotilla',
+    stopTimeoutMs:
+      (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
+    controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
+  };
+  return { help: false, options };
+}
+
+/**
+ * The built CLI sits next to the built control-plane (dist/apps/flotilla, dist/apps/control-plane);
+ * run from sources through tsx, the sources sit side by side the same way.
+ */
+export function defaultControlPlaneEntry(cliFile: string, cliDir: string): string {
+  return cliFile.endsWith('.ts')
+    ? join(cliDir, '../../control-plane/src/main.ts')
+    : join(cliDir, '../control-plane/main.js');
+}
+
+export function checkEntryExists(entry: string, exists: (path: string) => boolean): void {
+  if (!exists(entry)) {
+    throw new ConfigError(
+      `--control-plane-entry: ${JSON.stringify(entry)} does not exist (run npm run build first)`,
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
+import { ConfigModule } from './config/config.module';
+import type { NodeAgentConfig } from './config/node-agent-config';
+
+export interface NodeAgentParts {
+  config: NodeAgentConfig;
+  logger: JsonLogger;
+  health: HealthRegistry;
+}
+
+/** What a worker is made of. */
+@Module({})
+export class AppModule {
+  static forRoot({ config, logger, health }: NodeAgentParts): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config), // the validated flags and environment
+        LoggingModule.forRoot(logger), // JSON lines carrying the node name
+        HealthModule.forRoot(health), // /healthz /livez /readyz
+        MetricsModule.forRoot({
+          version: FLOTILLA_VERSION,
+          node: config.name,
+          component: 'node-agent',
+        }), // /metrics
+        // next: KubeletModule (Node, Lease, pods), KubeProxyModule (nftables)
+      ],
+    };
+  }
+}

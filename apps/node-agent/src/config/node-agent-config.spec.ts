@@ -1,0 +1,53 @@
+import { ConfigError } from '@flotilla/process';
+import { parseNodeAgentConfig } from './node-agent-config';
+
+const context = { cwd: '/srv', hostname: 'Worker-1' };
+
+describe('node-agent configuration', () => {
+  it('defaults the name to the lowercased host name and the port to 10250', () => {
+    expect(parseNodeAgentConfig([], {}, context)).toEqual({
+      help: false,
+      config: {
+        name: 'worker-1',
+        dataDir: '/srv/data/nodes/worker-1',
+        listenHost: '127.0.0.1',
+        apiPort: 10250,
+        servers: [],
+        logLevel: 'info',
+      },
+    });
+  });
+
+  it('reads the master URLs, flags over environment', () => {
+    const parsed = parseNodeAgentConfig(
+      ['--servers', 'http://127.0.0.1:6443, http://127.0.0.1:6444/'],
+      { FLOTILLA_SERVERS: 'http://x:1', FLOTILLA_NAME: 'w2' },
+      context,
+    );
+    expect(parsed).toMatchObject({
+      config: { name: 'w2', servers: ['http://127.0.0.1:6443', 'http://127.0.0.1:6444'] },
+    });
+  });
+
+  it.each([
+    [['--servers', 'ftp://x'], {}, '--servers: "ftp://x" is not an http(s) URL'],
+    [['--servers', 'nonsense'], {}, '--servers: "nonsense" is not an http(s) URL'],
+    [['--api-port', 'abc'], {}, '--api-port: "abc" is not a port number (1-65535)'],
+    [['--peers', 'm1=a:1'], {}, 'unknown flag --peers (see --help)'],
+    [
+      [],
+      { FLOTILLA_NAME: 'Bad_Name' },
+      `FLOTILLA_NAME: "Bad_Name" is not a valid name (lowercase letters, digits and '-', at most 63)`,
+    ],
+  ])('%j %j -> %s', (argv, env, message) => {
+    expect(() => parseNodeAgentConfig(argv, env as Record<string, string>, context)).toThrow(
+      new ConfigError(message),
+    );
+  });
+
+  it('asks for --name when the host name is not a valid node name', () => {
+    expect(() => parseNodeAgentConfig([], {}, { cwd: '/', hostname: 'under_score' })).toThrow(
+      'the host name "under_score" is not a valid node name; set --name (or FLOTILLA_NAME)',
+    );
+  });
+});

@@ -1,0 +1,21 @@
+import { formatHostPort } from '@flotilla/process';
+import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
+import { AppModule } from './app.module';
+import type { NodeAgentConfig } from './config/node-agent-config';
+
+export async function startNodeAgent(
+  config: NodeAgentConfig,
+  options: StartOptions = {},
+): Promise<StartedProcess> {
+  const started = await startNestProcess(
+    { node: config.name, component: 'node-agent', ...config },
+    (logger, health) => AppModule.forRoot({ config, logger, health }),
+    options,
+  );
+  started.logger.info('node agent started', {
+    api: `http://${formatHostPort(config.listenHost, started.port)}`,
+    servers: config.servers.join(','),
+    dataDir: config.dataDir,
+  });
+  return started;
+}

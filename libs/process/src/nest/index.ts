@@ -1,0 +1,2 @@
+export * from './serve-nest-app';
+export * from './start-nest-process';

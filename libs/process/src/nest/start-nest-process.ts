@@ -1,0 +1,52 @@
+import type { DynamicModule } from '@nestjs/common';
+import { HealthRegistry, JsonLogger, LogLevel, LogSink } from '@flotilla/observability';
+import { ensureWritableDir } from '../data-dir';
+import { RunningApp, serveNestApp } from './serve-nest-app';
+
+/** What every Flotilla server process (master or worker) has in common. */
+export interface ProcessIdentity {
+  node: string;
+  component: string;
+  logLevel: LogLevel;
+  dataDir: string;
+  listenHost: string;
+  apiPort: number;
+}
+
+export interface StartOptions {
+  /** Where JSON log lines go (stdout by default). */
+  logSink?: LogSink;
+  /** True in main.ts: own the signals and the exit code. False when a test boots it in-process. */
+  ownProcess?: boolean;
+  /** Pre-built registry, so a test can register extra checks. */
+  health?: HealthRegistry;
+}
+
+export interface StartedProcess extends RunningApp {
+  logger: JsonLogger;
+}
+
+/** Data directory first (fail before any socket opens), then the logger, then the Nest app. */
+export async function startNestProcess(
+  identity: ProcessIdentity,
+  buildModule: (logger: JsonLogger, health: HealthRegistry) => DynamicModule,
+  options: StartOptions = {},
+): Promise<StartedProcess> {
+  ensureWritableDir(identity.dataDir, '--data-dir');
+  const logger = new JsonLogger({
+    node: identity.node,
+    component: identity.component,
+    level: identity.logLevel,
+    sink: options.logSink,
+  });
+  const running = await serveNestApp({
+    module: buildModule(logger, options.health ?? new HealthRegistry()),
+    logger,
+    host: identity.listenHost,
+    port: identity.apiPort,
+    hostSource: '--listen-host',
+    portSource: '--api-port',
+    ownProcess: options.ownProcess ?? false,
+  });
+  return { ...running, logger };
+}

@@ -1,0 +1,522 @@
+import { EventEmitter } from 'node:events';
+import {
+  ConfChange,
+  ConfState,
+  Entry,
+  Message,
+  NodeId,
+  Rand,
+  RawNode,
+  Ready,
+  Status,
+  systemRand,
+} from '@flotilla/raft';
+import { LogStore } from './log-store';
+
+/** What Raft drives: the application's replicated state. */
+export interface StateMachine {
+  /** The last index whose effects the state machine holds; it skips entries at or below it. */
+  appliedIndex(): number;
+  /** Applies committed entries in order; one result per entry (an Error for a rejected command). */
+  apply(entries: readonly Entry[]): Promise<unknown[]>;
+  /** A consistent image of the state at appliedIndex(). */
+  snapshot(): Promise<Uint8Array>;
+  restore(data: Uint8Array): Promise<void>;
+}
+
+export type RaftNodeErrorCode =
+  'no-leader' | 'timeout' | 'leader-changed' | 'too-many-requests' | 'stopping';
+
+export class RaftNodeError extends Error {
+  constructor(
+    readonly code: RaftNodeErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RaftNodeError';
+  }
+}
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  /** The initial voters (used only when this member has no history on disk). */
+  initialMembers: NodeId[];
+  dataDir: string;
+  tickMs?: number;
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  /** Applied entries between two snapshots (and log compactions). */
+  snapshotEvery?: number;
+  maxPendingProposals?: number;
+  proposalTimeoutMs?: number;
+  rand?: Rand;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  /** Observations for metrics; all optional. */
+  hooks?: {
+    fsync?(seconds: number): void;
+    proposalCommitted?(seconds: number): void;
+    proposalFailed?(): void;
+    snapshotSent?(): void;
+    snapshotReceived?(): void;
+  };
+  log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Where messages go; the transport implements it, tests can use an in-memory one. */
+export interface MessageSink {
+  send(messages: readonly Message[]): void;
+}
+
+interface PendingProposal {
+  id: number;
+  started: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  index?: number;
+  term?: number;
+}
+
+interface ReadWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The driver around the pure Raft core: it ticks, persists each Ready with one synchronous
+ * write (proposals that arrive meanwhile form the next batch: group commit), sends, applies
+ * committed entries to the state machine in order, tracks each proposal to its outcome and
+ * serves linearizable read barriers through ReadIndex.
+ */
+export class RaftNode extends EventEmitter {
+  private node!: RawNode;
+  private sink: MessageSink = { send: () => undefined };
+  private ticker: NodeJS.Timeout | undefined;
+  private loopRunning = false;
+  private loopAgain = false;
+  private stopped = false;
+  private nextProposal = 1;
+  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly byIndex = new Map<number, PendingProposal>();
+  private readonly readWaiters: ReadWaiter[] = [];
+  private readRound: { context: string; waiters: ReadWaiter[] } | undefined;
+  private readonly readsAtIndex: { index: number; waiters: ReadWaiter[] }[] = [];
+  private nextRead = 1;
+  private lastSnapshotIndex = 0;
+  private lead: NodeId = '';
+  private conf: ConfState = { voters: [], learners: [] };
+  private loopError: Error | undefined;
+  leaderChanges = 0;
+  proposalsCommitted = 0;
+  proposalsFailed = 0;
+
+  private constructor(
+    readonly opts: RaftNodeOptions,
+    private readonly log: LogStore,
+    private readonly sm: StateMachine,
+  ) {
+    super();
+  }
+
+  static async open(opts: RaftNodeOptions, sm: StateMachine): Promise<RaftNode> {
+    const log = await LogStore.open(opts.dataDir);
+    const rn = new RaftNode(opts, log, sm);
+    const { storage, droppedTail } = await log.load({
+      voters: [...opts.initialMembers].sort(),
+      learners: [],
+    });
+    if (droppedTail > 0) rn.warn('dropped a torn log tail on load', { entries: droppedTail });
+    const snap = storage.snapshot();
+    rn.lastSnapshotIndex = snap.meta.index;
+    // A state machine behind the Raft snapshot (a wiped or fresh store) starts from the snapshot.
+    if (snap.meta.index > 0 && sm.appliedIndex() < snap.meta.index) await sm.restore(snap.data);
+    rn.node = new RawNode(
+      {
+        id: opts.id,
+        rand: opts.rand ?? systemRand,
+        electionTick: opts.electionTicks ?? 10,
+        heartbeatTick: opts.heartbeatTicks ?? 1,
+        preVote: opts.preVote ?? true,
+        checkQuorum: opts.checkQuorum ?? true,
+        maxSizePerMsg: 1024 * 1024,
+        maxInflightMsgs: 256,
+        maxSnapshotChunk: 1024 * 1024,
+      },
+      storage,
+    );
+    rn.conf = rn.node.raft.conf;
+    return rn;
+  }
+
+  /** Connects the outbound side and starts ticking. */
+  start(sink: MessageSink): void {
+    this.sink = sink;
+    const tickMs = this.opts.tickMs ?? 100;
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.schedule();
+    }, tickMs);
+    this.schedule();
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  step(m: Message): void {
+    if (this.stopped) return;
+    try {
+      this.node.step(m);
+    } catch (e) {
+      this.warn('dropping a message the core refused', {
+        type: m.type,
+        from: m.from,
+        error: (e as Error).message,
+      });
+      return;
+    }
+    this.schedule();
+  }
+
+  /** Proposes a command; resolves with the state machine's result once applied here. */
+  propose(data: Uint8Array): Promise<unknown> {
+    if (this.stopped)
+      return Promise.reject(new RaftNodeError('stopping', 'raft: member is stopping'));
+    if (this.proposals.size >= (this.opts.maxPendingProposals ?? 20000)) {
+      return Promise.reject(
+        new RaftNodeError('too-many-requests', 'raft: too many pending proposals'),
+      );
+    }
+    const id = this.nextProposal++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.forgetProposal(p);
+        this.proposalsFailed++;
+        this.opts.hooks?.proposalFailed?.();
+        reject(new RaftNodeError('timeout', 'raft: proposal timed out'));
+      }, this.opts.proposalTimeoutMs ?? 7000);
+      const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
+      this.proposals.set(id, p);
+      this.node.propose(data, id);
+      this.schedule();
+    });
+  }
+
+  proposeConfChange(cc: ConfChange): Promise<unknown> {
+    const id = this.nextProposal++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.forgetProposal(p);
+        reject(new RaftNodeError('timeout', 'raft: configuration change timed out'));
+      }, this.opts.proposalTimeoutMs ?? 7000);
+      const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
+      this.proposals.set(id, p);
+      this.node.proposeConfChange(cc, id);
+      this.schedule();
+    });
+  }
+
+  /**
+   * Resolves once this member has applied everything committed before the call: reads after
+   * it are linearizable. Concurrent callers share one ReadIndex round.
+   */
+  readBarrier(timeoutMs = this.opts.proposalTimeoutMs ?? 7000): Promise<void> {
+    if (this.stopped)
+      return Promise.reject(new RaftNodeError('stopping', 'raft: member is stopping'));
+    return new Promise((resolve, reject) => {
+      const waiter: ReadWaiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          waiter.resolve = () => undefined;
+          reject(new RaftNodeError('timeout', 'raft: read index timed out'));
+        }, timeoutMs),
+      };
+      this.readWaiters.push(waiter);
+      this.startReadRound();
+      this.schedule();
+    });
+  }
+
+  private startReadRound(): void {
+    if (this.readRound || this.readWaiters.length === 0) return;
+    const context = `${this.opts.id}:${this.nextRead++}`;
+    this.readRound = { context, waiters: this.readWaiters.splice(0) };
+    this.node.readIndex(context);
+  }
+
+  transferLeadership(to: NodeId): void {
+    this.node.transferLeadership(to);
+    this.schedule();
+  }
+
+  campaign(): void {
+    this.node.campaign();
+    this.schedule();
+  }
+
+  // ------------------------------------------------------------------ the Ready loop
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.loopRunning) {
+      this.loopAgain = true;
+      return;
+    }
+    this.loopRunning = true;
+    setImmediate(() => void this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.loopAgain = false;
+        while (!this.stopped && this.node.hasReady()) await this.handleReady(this.node.ready());
+      } while (this.loopAgain && !this.stopped);
+    } catch (e) {
+      // A failed disk write or apply leaves this member unable to keep its promises: stop it.
+      this.loopError = e as Error;
+      this.error('raft loop failed; the member stops', { error: (e as Error).stack });
+      this.emit('fatal', e);
+      await this.stop(false);
+    } finally {
+      this.loopRunning = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState && rd.softState.lead !== this.lead) {
+      this.lead = rd.softState.lead;
+      this.leaderChanges++;
+      this.emit('leader', this.lead, rd.softState.role);
+    }
+    this.sink.send(rd.earlyMessages);
+
+    const storage = this.node.storage;
+    const previousLast = storage.lastIndex();
+    if (rd.snapshot) {
+      await this.log.saveSnapshot(
+        rd.snapshot,
+        Math.max(previousLast, rd.snapshot.meta.index),
+        storage.firstIndex(),
+      );
+      storage.applySnapshot(rd.snapshot);
+      this.lastSnapshotIndex = rd.snapshot.meta.index;
+      this.opts.hooks?.snapshotReceived?.();
+      this.info('installed a snapshot from the leader', { index: rd.snapshot.meta.index });
+    }
+    if (rd.entries.length > 0 || rd.hardState) {
+      const t0 = performance.now();
+      await this.log.persist(rd.entries, rd.hardState, previousLast);
+      this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
+      if (rd.entries.length > 0) storage.append(rd.entries);
+      if (rd.hardState) storage.setHardState(rd.hardState);
+    }
+    this.sink.send(rd.messages);
+    for (const m of rd.messages)
+      if (m.type === 'snap' && m.chunk?.offset === 0) this.opts.hooks?.snapshotSent?.();
+    for (const m of rd.earlyMessages)
+      if (m.type === 'snap' && m.chunk?.offset === 0) this.opts.hooks?.snapshotSent?.();
+
+    if (rd.snapshot) {
+      await this.sm.restore(rd.snapshot.data);
+      this.failProposalsThrough(rd.snapshot.meta.index);
+    }
+    this.track(rd);
+    if (rd.committedEntries.length > 0) {
+      const results = await this.sm.apply(rd.committedEntries);
+      rd.committedEntries.forEach((e, i) => this.settle(e, results[i]));
+    }
+    this.node.advance(rd);
+    if (rd.confState) {
+      this.conf = rd.confState;
+      this.emit('conf', rd.confState);
+    }
+    this.serveReads();
+    await this.maybeSnapshot();
+  }
+
+  private track(rd: Ready): void {
+    for (const a of rd.accepted) {
+      const p = this.proposals.get(a.id);
+      if (!p) continue;
+      this.proposals.delete(a.id);
+      p.index = a.index;
+      p.term = a.term;
+      this.byIndex.set(a.index, p);
+    }
+    for (const id of rd.dropped) {
+      const p = this.proposals.get(id);
+      if (!p) continue;
+      this.forgetProposal(p);
+      this.fail(
+        p,
+        this.lead
+          ? new RaftNodeError('leader-changed', 'raft: proposal dropped by the leader')
+          : new RaftNodeError('no-leader', 'raft: no leader'),
+      );
+    }
+    for (const ctx of rd.droppedReads) {
+      if (this.readRound?.context !== ctx) continue;
+      const waiters = this.readRound.waiters;
+      this.readRound = undefined;
+      for (const w of waiters)
+        this.rejectRead(w, new RaftNodeError('no-leader', 'raft: no leader'));
+    }
+    for (const rs of rd.readStates) {
+      if (this.readRound?.context !== rs.context) continue;
+      this.readsAtIndex.push({ index: rs.index, waiters: this.readRound.waiters });
+      this.readRound = undefined;
+    }
+    this.startReadRound();
+  }
+
+  private settle(e: Entry, result: unknown): void {
+    const p = this.byIndex.get(e.index);
+    if (!p) return;
+    this.byIndex.delete(e.index);
+    clearTimeout(p.timer);
+    if (p.term !== e.term) {
+      this.fail(p, new RaftNodeError('leader-changed', 'raft: proposal lost in a leader change'));
+      return;
+    }
+    this.proposalsCommitted++;
+    this.opts.hooks?.proposalCommitted?.((performance.now() - p.started) / 1000);
+    if (result instanceof Error) p.reject(result);
+    else p.resolve(result);
+  }
+
+  private serveReads(): void {
+    const applied = this.node.raft.log.applied;
+    while (this.readsAtIndex.length > 0 && this.readsAtIndex[0].index <= applied) {
+      for (const w of this.readsAtIndex.shift()!.waiters) {
+        clearTimeout(w.timer);
+        w.resolve();
+      }
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const applied = this.node.raft.log.applied;
+    if (applied - this.lastSnapshotIndex < (this.opts.snapshotEvery ?? 10000)) return;
+    if (this.sm.appliedIndex() !== applied) return;
+    const data = await this.sm.snapshot();
+    const storage = this.node.storage;
+    const first = storage.firstIndex();
+    const snap = this.node.createSnapshot(applied, data);
+    await this.log.saveSnapshot(snap, applied, first);
+    this.lastSnapshotIndex = applied;
+    this.info('took a snapshot and compacted the log', { index: applied, bytes: data.byteLength });
+  }
+
+  private failProposalsThrough(index: number): void {
+    for (const [i, p] of this.byIndex) {
+      if (i > index) continue;
+      this.byIndex.delete(i);
+      clearTimeout(p.timer);
+      // Covered by a snapshot: whether it took effect is unknown here, as after a timeout.
+      this.fail(p, new RaftNodeError('timeout', 'raft: outcome unknown (replaced by a snapshot)'));
+    }
+  }
+
+  private forgetProposal(p: PendingProposal): void {
+    clearTimeout(p.timer);
+    this.proposals.delete(p.id);
+    if (p.index !== undefined && this.byIndex.get(p.index) === p) this.byIndex.delete(p.index);
+  }
+
+  private fail(p: PendingProposal, e: Error): void {
+    this.proposalsFailed++;
+    this.opts.hooks?.proposalFailed?.();
+    p.reject(e);
+  }
+
+  private rejectRead(w: ReadWaiter, e: Error): void {
+    clearTimeout(w.timer);
+    w.reject(e);
+  }
+
+  // ------------------------------------------------------------------ state
+
+  status(): Status & { pendingProposals: number } {
+    return { ...this.node.status(), pendingProposals: this.proposals.size + this.byIndex.size };
+  }
+
+  leader(): NodeId {
+    return this.node.raft.lead;
+  }
+
+  isLeader(): boolean {
+    return this.node.raft.role === 'leader';
+  }
+
+  term(): number {
+    return this.node.raft.term;
+  }
+
+  members(): ConfState {
+    return this.conf;
+  }
+
+  failure(): Error | undefined {
+    return this.loopError;
+  }
+
+  /**
+   * Stops ticking and fails everything pending. With `handOver`, a leader first transfers
+   * leadership to the most up-to-date voter and waits briefly, so the cluster does not wait an
+   * election timeout.
+   */
+  async stop(handOver = true): Promise<void> {
+    if (this.stopped) return;
+    if (handOver && this.isLeader()) await this.handOver();
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    const err = new RaftNodeError('stopping', 'raft: member is stopping');
+    for (const p of [...this.proposals.values(), ...this.byIndex.values()]) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.proposals.clear();
+    this.byIndex.clear();
+    for (const w of [
+      ...this.readWaiters,
+      ...(this.readRound?.waiters ?? []),
+      ...this.readsAtIndex.flatMap((r) => r.waiters),
+    ]) {
+      this.rejectRead(w, err);
+    }
+    while (this.loopRunning) await new Promise((r) => setTimeout(r, 5));
+    await this.log.close();
+  }
+
+  private async handOver(): Promise<void> {
+    const status = this.node.status();
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const [id, pr] of Object.entries(status.progress)) {
+      if (id === this.opts.id || pr.learner) continue;
+      if (pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (!best) return;
+    this.info('transferring leadership before stopping', { to: best });
+    this.transferLeadership(best);
+    const deadline = Date.now() + 2000;
+    while (this.isLeader() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private info(msg: string, fields?: Record<string, unknown>): void {
+    this.opts.log?.('info', msg, fields);
+  }
+
+  private warn(msg: string, fields?: Record<string, unknown>): void {
+    this.opts.log?.('warn', msg, fields);
+  }
+
+  private error(msg: string, fields?: Record<string, unknown>): void {
+    this.opts.log?.('error', msg, fields);
+  }
+}

@@ -1,0 +1,377 @@
+import { Packr } from 'msgpackr';
+import WebSocket from 'ws';
+import { Message, NodeId } from '@flotilla/raft';
+
+const packr = new Packr({ useRecords: false });
+
+/**
+ * msgpackr packs into a buffer it reuses on the next call, while ws may send later: every frame
+ * gets its own copy.
+ */
+function encode(frame: Frame): Buffer {
+  return Buffer.from(packr.pack(frame));
+}
+
+/** The first frame on a connection: who dials whom, in which cluster. */
+interface Hello {
+  kind: 'hello';
+  cluster: string;
+  from: NodeId;
+  to: NodeId;
+}
+
+/** The acceptor's answer to a valid hello: only then does the dialer use the connection. */
+interface Welcome {
+  kind: 'welcome';
+}
+
+interface RaftFrame {
+  kind: 'raft';
+  m: Message;
+}
+
+/** Request/response between members outside Raft (lease keep-alives go to the leader). */
+interface RpcRequest {
+  kind: 'rpc';
+  id: number;
+  method: string;
+  body: unknown;
+}
+
+interface RpcResponse {
+  kind: 'rpcResp';
+  id: number;
+  body?: unknown;
+  error?: { code: string; message: string };
+}
+
+type Frame = Hello | Welcome | RaftFrame | RpcRequest | RpcResponse;
+
+export const CLOSE_WRONG_CLUSTER = 4001;
+export const CLOSE_WRONG_MEMBER = 4002;
+export const CLOSE_DUPLICATE = 4003;
+
+export interface TransportOptions {
+  id: NodeId;
+  clusterToken: string;
+  /** ws:// URL of each other member's peer endpoint. */
+  peers: Map<NodeId, string>;
+  /** Bytes buffered on one connection beyond which messages are dropped (Raft retries). */
+  maxBufferedBytes?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  onMessage: (m: Message) => void;
+  onRpc?: (from: NodeId, method: string, body: unknown) => Promise<unknown>;
+  log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Peer {
+  id: NodeId;
+  url: string;
+  socket: WebSocket | undefined;
+  dialing: boolean;
+  backoffMs: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface TransportStats {
+  sent: number;
+  dropped: number;
+  received: number;
+  sendFailures: number;
+}
+
+/**
+ * One WebSocket per pair of members, msgpackr frames. The member with the smaller name dials
+ * and the other accepts, so each pair shares exactly one connection. Sends never block and
+ * never queue without bound: when a connection is down or backed up, the message is dropped
+ * and Raft's own retries (heartbeats, probes) recover.
+ */
+export class PeerTransport {
+  private readonly peers = new Map<NodeId, Peer>();
+  private readonly pendingRpcs = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
+  private nextRpc = 1;
+  private stopped = false;
+  readonly stats: TransportStats = { sent: 0, dropped: 0, received: 0, sendFailures: 0 };
+  private readonly maxBuffered: number;
+
+  constructor(private readonly opts: TransportOptions) {
+    this.maxBuffered = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
+    for (const [id, url] of opts.peers) {
+      if (id === opts.id) continue;
+      this.peers.set(id, {
+        id,
+        url,
+        socket: undefined,
+        dialing: false,
+        backoffMs: opts.reconnectMinMs ?? 50,
+        timer: undefined,
+      });
+    }
+  }
+
+  start(): void {
+    for (const peer of this.peers.values()) if (this.dials(peer.id)) this.dial(peer);
+  }
+
+  addPeer(id: NodeId, url: string): void {
+    if (id === this.opts.id || this.peers.has(id)) return;
+    const peer: Peer = {
+      id,
+      url,
+      socket: undefined,
+      dialing: false,
+      backoffMs: this.opts.reconnectMinMs ?? 50,
+      timer: undefined,
+    };
+    this.peers.set(id, peer);
+    if (this.dials(id) && !this.stopped) this.dial(peer);
+  }
+
+  removePeer(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    if (peer.timer) clearTimeout(peer.timer);
+    peer.socket?.close(1000, 'removed');
+  }
+
+  connected(id: NodeId): boolean {
+    return this.peers.get(id)?.socket?.readyState === WebSocket.OPEN;
+  }
+
+  private dials(other: NodeId): boolean {
+    return this.opts.id < other;
+  }
+
+  private dial(peer: Peer): void {
+    if (this.stopped || peer.dialing || peer.socket) return;
+    peer.dialing = true;
+    const ws = new WebSocket(peer.url, { perMessageDeflate: false, handshakeTimeout: 2000 });
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => {
+      const hello: Hello = {
+        kind: 'hello',
+        cluster: this.opts.clusterToken,
+        from: this.opts.id,
+        to: peer.id,
+      };
+      ws.send(encode(hello));
+      // Without a welcome the other side never took the connection (it was not ready yet, or
+      // refused it): give up on this socket and dial again.
+      const timer = setTimeout(() => ws.terminate(), 3000);
+      ws.once('message', (raw: Buffer) => {
+        clearTimeout(timer);
+        peer.dialing = false;
+        let frame: Frame | undefined;
+        try {
+          frame = packr.unpack(raw) as Frame;
+        } catch {
+          frame = undefined;
+        }
+        if (frame?.kind !== 'welcome') {
+          ws.terminate();
+          return;
+        }
+        this.attach(peer, ws);
+      });
+    });
+    ws.on('error', () => {
+      /* reported through 'close' */
+    });
+    ws.on('close', (code, reason) => {
+      peer.dialing = false;
+      if (code === CLOSE_WRONG_CLUSTER || code === CLOSE_WRONG_MEMBER) {
+        this.opts.log?.('warn', 'peer refused the connection', {
+          peer: peer.id,
+          code,
+          reason: reason.toString(),
+        });
+      }
+      this.detach(peer, ws);
+      this.scheduleRedial(peer);
+    });
+  }
+
+  private scheduleRedial(peer: Peer): void {
+    if (this.stopped || !this.peers.has(peer.id) || peer.timer) return;
+    const max = this.opts.reconnectMaxMs ?? 2000;
+    const wait = Math.min(max, peer.backoffMs) * (0.5 + Math.random() / 2);
+    peer.backoffMs = Math.min(max, peer.backoffMs * 2);
+    peer.timer = setTimeout(() => {
+      peer.timer = undefined;
+      this.dial(peer);
+    }, wait);
+  }
+
+  /** An inbound connection (from the peer server); it must introduce itself first. */
+  accept(ws: WebSocket): void {
+    let introduced = false;
+    const timer = setTimeout(() => {
+      if (!introduced) ws.close(CLOSE_WRONG_MEMBER, 'no hello');
+    }, 5000);
+    ws.once('message', (raw: Buffer) => {
+      clearTimeout(timer);
+      let hello: Frame;
+      try {
+        hello = packr.unpack(raw) as Frame;
+      } catch {
+        ws.close(CLOSE_WRONG_MEMBER, 'malformed hello');
+        return;
+      }
+      if (hello.kind !== 'hello') {
+        ws.close(CLOSE_WRONG_MEMBER, 'expected hello');
+        return;
+      }
+      if (hello.cluster !== this.opts.clusterToken) {
+        ws.close(CLOSE_WRONG_CLUSTER, `cluster mismatch: this is "${this.opts.clusterToken}"`);
+        return;
+      }
+      if (hello.to !== this.opts.id) {
+        ws.close(CLOSE_WRONG_MEMBER, `this member is ${this.opts.id}, not ${hello.to}`);
+        return;
+      }
+      const peer = this.peers.get(hello.from);
+      if (!peer) {
+        ws.close(CLOSE_WRONG_MEMBER, `${hello.from} is not a known member`);
+        return;
+      }
+      introduced = true;
+      if (peer.socket && peer.socket !== ws)
+        peer.socket.close(CLOSE_DUPLICATE, 'replaced by a newer connection');
+      ws.send(encode({ kind: 'welcome' }));
+      this.attach(peer, ws);
+      ws.on('close', () => this.detach(peer, ws));
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  private attach(peer: Peer, ws: WebSocket): void {
+    peer.socket = ws;
+    peer.backoffMs = this.opts.reconnectMinMs ?? 50;
+    ws.on('message', (raw: Buffer) => this.onFrame(peer, raw));
+    this.opts.log?.('info', 'peer connected', { peer: peer.id });
+  }
+
+  private detach(peer: Peer, ws: WebSocket): void {
+    if (peer.socket === ws) {
+      peer.socket = undefined;
+      this.opts.log?.('info', 'peer disconnected', { peer: peer.id });
+    }
+  }
+
+  private onFrame(peer: Peer, raw: Buffer): void {
+    let frame: Frame;
+    try {
+      frame = packr.unpack(raw) as Frame;
+    } catch {
+      this.opts.log?.('warn', 'dropping a malformed frame', { peer: peer.id });
+      return;
+    }
+    switch (frame.kind) {
+      case 'raft':
+        if (!frame.m || frame.m.from !== peer.id || frame.m.to !== this.opts.id) return;
+        this.stats.received++;
+        this.opts.onMessage(frame.m);
+        return;
+      case 'rpc':
+        void this.serveRpc(peer, frame);
+        return;
+      case 'rpcResp': {
+        const pending = this.pendingRpcs.get(frame.id);
+        if (!pending) return;
+        this.pendingRpcs.delete(frame.id);
+        clearTimeout(pending.timer);
+        if (frame.error) pending.reject(new RpcError(frame.error.code, frame.error.message));
+        else pending.resolve(frame.body);
+        return;
+      }
+    }
+  }
+
+  private async serveRpc(peer: Peer, req: RpcRequest): Promise<void> {
+    let resp: RpcResponse;
+    try {
+      if (!this.opts.onRpc) throw new RpcError('unimplemented', 'no RPC handler');
+      resp = {
+        kind: 'rpcResp',
+        id: req.id,
+        body: await this.opts.onRpc(peer.id, req.method, req.body),
+      };
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      resp = {
+        kind: 'rpcResp',
+        id: req.id,
+        error: { code: err.code ?? 'internal', message: err.message },
+      };
+    }
+    this.write(peer, resp);
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (!peer || !this.write(peer, { kind: 'raft', m })) this.stats.dropped++;
+      else this.stats.sent++;
+    }
+  }
+
+  private write(peer: Peer, frame: Frame): boolean {
+    const ws = peer.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > this.maxBuffered) return false;
+    try {
+      ws.send(encode(frame));
+      return true;
+    } catch {
+      this.stats.sendFailures++;
+      return false;
+    }
+  }
+
+  /** Calls `method` on member `to`; fails fast when there is no connection. */
+  call(to: NodeId, method: string, body: unknown, timeoutMs = 3000): Promise<unknown> {
+    const peer = this.peers.get(to);
+    if (!peer) return Promise.reject(new RpcError('unavailable', `${to} is not a known member`));
+    const id = this.nextRpc++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingRpcs.delete(id);
+        reject(new RpcError('timeout', `call ${method} to ${to} timed out`));
+      }, timeoutMs);
+      this.pendingRpcs.set(id, { resolve, reject, timer });
+      if (!this.write(peer, { kind: 'rpc', id, method, body })) {
+        clearTimeout(timer);
+        this.pendingRpcs.delete(id);
+        reject(new RpcError('unavailable', `no connection to ${to}`));
+      }
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const peer of this.peers.values()) {
+      if (peer.timer) clearTimeout(peer.timer);
+      peer.socket?.close(1001, 'stopping');
+      peer.socket = undefined;
+    }
+    for (const p of this.pendingRpcs.values()) {
+      clearTimeout(p.timer);
+      p.reject(new RpcError('unavailable', 'stopping'));
+    }
+    this.pendingRpcs.clear();
+  }
+}

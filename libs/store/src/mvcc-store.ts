@@ -1,0 +1,537 @@
+// The MVCC store: etcd v3 key-value semantics on LevelDB, applied from committed Raft entries.
+//
+// Writes (applyBatch, compaction steps, snapshot creation, restore) run one at a time through a
+// queue. An applied batch updates the in-memory state while it builds one LevelDB batch (effects
+// + appliedIndex), writes it, then *publishes*: readers and watchers only ever see published
+// revisions, so nothing is visible before it is on disk. Reads run concurrently with writes,
+// from the index plus a LevelDB snapshot taken at the same instant.
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Applier, ApplyEffects } from './applier';
+import { decodeCommand } from './command-codec';
+import { Db, openDb } from './db';
+import { StoreError, errors } from './errors';
+import {
+  META_PHYSICAL_COMPACT,
+  META_STATE,
+  decodeRecord,
+  encodeMeta,
+  indexKey,
+  leaseKey,
+  parseRevisionKey,
+  recordToKeyValue,
+  revisionKey,
+} from './layout';
+import { PendingWrites, encodeLease } from './pending-writes';
+import { PhysicalCompaction } from './physical-compaction';
+import { IndexHit, finishRange, planRange } from './range-plan';
+import { rebuildState } from './rebuild';
+import {
+  DEFAULT_SNAPSHOT_CHUNK_BYTES,
+  SnapshotMeta,
+  StoreSnapshot,
+  loadSnapshot,
+} from './snapshot';
+import { StoreState } from './store-state';
+import { keySpan } from './tree-index';
+import { DEFAULT_MAX_TXN_OPS } from './txn-check';
+import {
+  Command,
+  CommandResponse,
+  EventType,
+  KeyValue,
+  LeaseInfo,
+  RangeRequest,
+  RangeResponse,
+  WatchEvent,
+  WatchOptions,
+} from './types';
+import { HistoryRead, WatchHub } from './watch-hub';
+import { Watcher } from './watcher';
+import { pack } from 'msgpackr';
+
+export interface MvccStoreOptions {
+  /** Most operations per compare/success/failure list of a txn (etcd's --max-txn-ops). */
+  maxTxnOps?: number;
+  /** A synced watcher with more undelivered events than this is cancelled. */
+  watchMaxBufferedEvents?: number;
+  /** Versions read from disk per catch-up step of a watcher starting in the past. */
+  watchCatchUpBatch?: number;
+  /** Superseded versions deleted per physical compaction step. */
+  compactionStep?: number;
+  snapshotChunkBytes?: number;
+}
+
+export interface ApplyEntry {
+  /** Raft index; entries at or below the store's appliedIndex are skipped. */
+  index: number;
+  /** A command, its encoded form, or null for a Raft entry that carries none (advances the index). */
+  command: Command | Uint8Array | null;
+}
+
+export type ApplyOutcome =
+  | { index: number; status: 'applied'; response: CommandResponse | undefined }
+  | { index: number; status: 'rejected'; error: StoreError }
+  | { index: number; status: 'skipped' };
+
+const DB_DIR = 'db';
+const RESTORE_DIR = 'db.restore';
+const OLD_DIR = 'db.old';
+const RESTORE_COMPLETE_MARKER = 'restore-complete';
+
+export class MvccStore {
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: StoreError | undefined;
+  private closed = false;
+  private published: { revision: number; compactRevision: number };
+  private hub: WatchHub;
+  private compactions: PhysicalCompaction[] = [];
+  private compactionRunner: Promise<void> = Promise.resolve();
+  private compactionRunning = false;
+  private readonly opts: Required<MvccStoreOptions>;
+
+  private constructor(
+    private readonly dir: string,
+    private db: Db,
+    private state: StoreState,
+    options: MvccStoreOptions,
+  ) {
+    this.opts = {
+      maxTxnOps: options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
+      watchMaxBufferedEvents: options.watchMaxBufferedEvents ?? 10_000,
+      watchCatchUpBatch: options.watchCatchUpBatch ?? 1000,
+      compactionStep: options.compactionStep ?? 1000,
+      snapshotChunkBytes: options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES,
+    };
+    this.published = { revision: state.revision, compactRevision: state.compactRevision };
+    this.hub = new WatchHub(
+      {
+        current: () => this.published,
+        readHistory: (from, to, max) => this.readHistory(from, to, max),
+      },
+      {
+        maxBufferedEvents: this.opts.watchMaxBufferedEvents,
+        catchUpBatch: this.opts.watchCatchUpBatch,
+      },
+    );
+  }
+
+  /** Opens (or creates) the store in `dir`, finishing an interrupted restore or compaction. */
+  static async open(dir: string, options: MvccStoreOptions = {}): Promise<MvccStore> {
+    await mkdir(dir, { recursive: true });
+    await recoverInterruptedRestore(dir);
+    const db = await openDb(join(dir, DB_DIR));
+    try {
+      const { state, physicalCompactRevision } = await rebuildState(db);
+      const store = new MvccStore(dir, db, state, options);
+      store.compactIndex(state.compactRevision, physicalCompactRevision);
+      return store;
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  /** Last Raft index applied (and durable on disk once its batch was written). */
+  get appliedIndex(): number {
+    return this.state.appliedIndex;
+  }
+
+  /** Current (published) revision. */
+  get revision(): number {
+    return this.published.revision;
+  }
+
+  get compactRevision(): number {
+    return this.published.compactRevision;
+  }
+
+  /**
+   * Applies committed entries in order, all in one LevelDB batch with the new appliedIndex.
+   * `sync` fsyncs that batch (needed before the Raft log below appliedIndex is discarded).
+   * Returns one outcome per entry: the response for the client, or why the request was rejected
+   * (a rejected request still consumes its index). Throws only if the store cannot continue.
+   */
+  applyBatch(entries: ApplyEntry[], options: { sync?: boolean } = {}): Promise<ApplyOutcome[]> {
+    return this.serial(() => this.applyNow(entries, options.sync === true));
+  }
+
+  /** applyBatch for one entry. */
+  async apply(
+    index: number,
+    command: Command | Uint8Array | null,
+    options: { sync?: boolean } = {},
+  ): Promise<ApplyOutcome> {
+    const [outcome] = await this.applyBatch([{ index, command }], options);
+    return outcome;
+  }
+
+  private async applyNow(entries: ApplyEntry[], sync: boolean): Promise<ApplyOutcome[]> {
+    this.assertUsable();
+    const pending = new PendingWrites(this.db, this.state.leases);
+    const effects: ApplyEffects = { events: [], compactions: [] };
+    const applier = new Applier(
+      this.state,
+      pending,
+      { maxTxnOps: this.opts.maxTxnOps, wantPrevKv: () => this.hub.wantsPrevKv() },
+      effects,
+    );
+    const outcomes: ApplyOutcome[] = [];
+    let applied = 0;
+    try {
+      for (const { index, command } of entries) {
+        if (index <= this.state.appliedIndex) {
+          outcomes.push({ index, status: 'skipped' });
+          continue;
+        }
+        outcomes.push(applyOne(applier, index, command));
+        this.state.appliedIndex = index;
+        applied++;
+      }
+      if (applied === 0) {
+        await pending.abandon();
+        return outcomes;
+      }
+      await pending.commit(
+        {
+          appliedIndex: this.state.appliedIndex,
+          revision: this.state.revision,
+          compactRevision: this.state.compactRevision,
+        },
+        sync,
+      );
+    } catch (err) {
+      // Memory is ahead of disk now: refuse further work until reopened (which rebuilds).
+      this.failure = err instanceof StoreError && err.code === 'failed' ? err : errors.failed(err);
+      throw this.failure;
+    }
+    this.publish(effects);
+    return outcomes;
+  }
+
+  private publish(effects: ApplyEffects): void {
+    this.published = {
+      revision: this.state.revision,
+      compactRevision: this.state.compactRevision,
+    };
+    for (const rev of effects.compactions) this.compactIndex(rev, 0);
+    this.hub.notify(effects.events, this.state.revision);
+  }
+
+  /** Compacts the in-memory index now and removes superseded versions from disk in steps. */
+  private compactIndex(atRev: number, physicalDone: number): void {
+    if (atRev === 0) return;
+    const keep = this.state.index.compact(atRev);
+    if (physicalDone >= atRev) return;
+    this.compactions.push(new PhysicalCompaction(this.db, atRev, keep, this.opts.compactionStep));
+    if (!this.compactionRunning) {
+      this.compactionRunning = true;
+      this.compactionRunner = this.runCompactions().finally(() => (this.compactionRunning = false));
+    }
+  }
+
+  private async runCompactions(): Promise<void> {
+    while (this.compactions.length > 0 && !this.closed && this.failure === undefined) {
+      const job = this.compactions[0];
+      let done: boolean;
+      try {
+        done = await this.serial(() => job.step());
+      } catch {
+        // Not fatal: the next open sees the unfinished compaction and redoes it.
+        await job.abandon();
+        if (this.compactions[0] === job) this.compactions.shift();
+        continue;
+      }
+      // A restore may have replaced the job list meanwhile.
+      if (done && this.compactions[0] === job) this.compactions.shift();
+      // Let queued applies run between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Resolves when queued writes and background compaction have finished (tests, shutdown). */
+  async whenIdle(): Promise<void> {
+    await this.compactionRunner;
+    await this.serial(async () => undefined);
+  }
+
+  // --- reads ---------------------------------------------------------------------------------
+
+  /** Range at the current revision or a past one (not below the compact revision). */
+  async range(req: RangeRequest): Promise<RangeResponse> {
+    this.assertUsable();
+    if (req.key === undefined || req.key.length === 0) throw errors.invalid('key is not provided');
+    const current = this.published.revision;
+    const rev = req.revision || current;
+    if (rev > current) throw errors.futureRevision();
+    if (rev < this.published.compactRevision) {
+      throw errors.compacted(this.published.compactRevision);
+    }
+    const hits: IndexHit[] = [];
+    for (const ki of this.state.index.span(keySpan(req.key, req.rangeEnd))) {
+      const at = ki.get(rev);
+      if (at !== undefined) hits.push({ ki, at });
+    }
+    const plan = planRange(hits, req);
+    const header = { revision: current };
+    if (req.countOnly) return { header, kvs: [], more: false, count: plan.count };
+    const kvs = await this.readVersions(plan.hits);
+    const { kvs: out, more } = finishRange(kvs, req, plan);
+    return { header, kvs: out, more, count: plan.count };
+  }
+
+  /** Reads the versions the hits point at, from a snapshot taken now (before any await). */
+  private async readVersions(hits: IndexHit[]): Promise<KeyValue[]> {
+    if (hits.length === 0) return [];
+    const snapshot = this.db.snapshot();
+    try {
+      const keys = hits.map((h) => revisionKey(h.at.mod.main, h.at.mod.sub));
+      const values = await this.db.getMany(keys, { snapshot });
+      return values.map((v, i) => {
+        if (v === undefined) throw new Error('store: index points at a version missing on disk');
+        return recordToKeyValue(decodeRecord(v), hits[i].at.mod.main);
+      });
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  // --- watch ---------------------------------------------------------------------------------
+
+  /**
+   * Watches a key or range from `startRevision` (default: the next revision). Iterate the
+   * returned Watcher with `for await`; leave the loop or call cancel() to stop. The iterator
+   * ends after a response with `canceled: true` (compacted start, slow consumer, store closed).
+   */
+  watch(options: WatchOptions): Watcher {
+    this.assertUsable();
+    return this.hub.watch(options);
+  }
+
+  /** Progress notification to idle synced watchers (all, or only those that asked for it). */
+  progress(all = false): void {
+    this.hub.progress(all);
+  }
+
+  get watcherCount(): number {
+    return this.hub.size;
+  }
+
+  private async readHistory(from: number, to: number, maxRecords: number): Promise<HistoryRead> {
+    if (from < this.published.compactRevision) {
+      return { compacted: this.published.compactRevision };
+    }
+    const snapshot = this.db.snapshot();
+    try {
+      const read = (gte: Buffer, lt: Buffer, limit: number) =>
+        this.db.iterator({ gte, lt, limit, snapshot }).all();
+      let entries = await read(revisionKey(from, 0), revisionKey(to + 1, 0), maxRecords);
+      let next = to + 1;
+      if (entries.length === maxRecords && maxRecords > 0) {
+        const lastMain = parseRevisionKey(entries[entries.length - 1][0]).main;
+        const firstMain = parseRevisionKey(entries[0][0]).main;
+        if (firstMain !== lastMain) {
+          // Never split a revision across responses: stop before the last one.
+          entries = entries.filter(([k]) => parseRevisionKey(k).main !== lastMain);
+          next = lastMain;
+        } else {
+          const lastKey = entries[entries.length - 1][0];
+          const rest = await this.db
+            .iterator({ gt: lastKey, lt: revisionKey(lastMain + 1, 0), snapshot })
+            .all();
+          entries = entries.concat(rest);
+          next = lastMain + 1;
+        }
+      }
+      const events: WatchEvent[] = entries.map(([k, v]) => {
+        const main = parseRevisionKey(k).main;
+        const record = decodeRecord(v);
+        return {
+          type: record.tombstone ? EventType.DELETE : EventType.PUT,
+          kv: recordToKeyValue(record, main),
+        };
+      });
+      await this.attachPrevKvs(events, snapshot);
+      return { events, next };
+    } finally {
+      await snapshot.close();
+    }
+  }
+
+  private async attachPrevKvs(
+    events: WatchEvent[],
+    snapshot: ReturnType<Db['snapshot']>,
+  ): Promise<void> {
+    if (!this.hub.wantsPrevKv() || events.length === 0) return;
+    const wanted: Array<{ event: WatchEvent; key: Buffer; main: number }> = [];
+    for (const event of events) {
+      const at = this.state.index.get(indexKey(event.kv.key))?.get(event.kv.modRevision - 1);
+      if (at !== undefined) {
+        wanted.push({ event, key: revisionKey(at.mod.main, at.mod.sub), main: at.mod.main });
+      }
+    }
+    const values = await this.db.getMany(
+      wanted.map((w) => w.key),
+      { snapshot },
+    );
+    values.forEach((v, i) => {
+      if (v !== undefined)
+        wanted[i].event.prevKv = recordToKeyValue(decodeRecord(v), wanted[i].main);
+    });
+  }
+
+  // --- leases (replicated state) -------------------------------------------------------------
+
+  leases(): LeaseInfo[] {
+    return this.state.leases.list();
+  }
+
+  lease(id: number): LeaseInfo | undefined {
+    return this.state.leases.get(id);
+  }
+
+  /** Keys attached to a lease, in byte order. */
+  leaseKeys(id: number): Buffer[] {
+    return this.state.leases.keysOf(id).map((k) => Buffer.from(k, 'latin1'));
+  }
+
+  // --- snapshots -----------------------------------------------------------------------------
+
+  /**
+   * A consistent snapshot of the state at the current appliedIndex (taken between two applied
+   * batches). Iterate it once for the chunks; `meta` says what it contains.
+   */
+  createSnapshot(): Promise<StoreSnapshot> {
+    return this.serial(async () => {
+      this.assertUsable();
+      const meta: SnapshotMeta = {
+        appliedIndex: this.state.appliedIndex,
+        revision: this.state.revision,
+        compactRevision: this.state.compactRevision,
+        leases: this.state.leases.list(),
+      };
+      return new StoreSnapshot(this.db, this.db.snapshot(), meta, this.opts.snapshotChunkBytes);
+    });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot stream. The stream is written to a fresh LevelDB
+   * directory first and swapped in only once complete, so a bad stream or a crash leaves either
+   * the old state or the new one. Watchers replay from where they were against the new state.
+   */
+  restoreSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SnapshotMeta> {
+    return this.serial(async () => {
+      this.assertUsable();
+      const restoreDir = join(this.dir, RESTORE_DIR);
+      await rm(restoreDir, { recursive: true, force: true });
+      const fresh = await openDb(restoreDir);
+      let meta: SnapshotMeta;
+      try {
+        meta = await loadSnapshot(fresh, chunks);
+        const batch = fresh.batch();
+        for (const l of meta.leases) batch.put(leaseKey(l.id), encodeLease(l.ttl, l.remainingTtl));
+        batch.put(META_PHYSICAL_COMPACT, pack(0));
+        batch.put(META_STATE, encodeMeta(meta));
+        await batch.write({ sync: true });
+      } catch (err) {
+        await fresh.close();
+        await rm(restoreDir, { recursive: true, force: true });
+        throw err;
+      }
+      await fresh.close();
+      await this.stopCompactions();
+      await this.db.close();
+      try {
+        await writeFile(join(this.dir, RESTORE_COMPLETE_MARKER), '', { flush: true });
+        await recoverInterruptedRestore(this.dir);
+        this.db = await openDb(join(this.dir, DB_DIR));
+        const { state } = await rebuildState(this.db);
+        this.state = state;
+      } catch (err) {
+        this.failure = errors.failed(err);
+        throw this.failure;
+      }
+      this.published = {
+        revision: this.state.revision,
+        compactRevision: this.state.compactRevision,
+      };
+      this.compactIndex(this.state.compactRevision, 0);
+      this.hub.resync();
+      return meta;
+    });
+  }
+
+  private async stopCompactions(): Promise<void> {
+    const jobs = this.compactions;
+    this.compactions = [];
+    for (const job of jobs) await job.abandon();
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  /** Ends all watches, waits for queued writes, closes LevelDB. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.hub.closeAll('store: closed');
+    await this.serial(async () => {
+      this.closed = true;
+      await this.stopCompactions();
+    });
+    await this.compactionRunner;
+    await this.db.close();
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw errors.closed();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function applyOne(
+  applier: Applier,
+  index: number,
+  command: Command | Uint8Array | null,
+): ApplyOutcome {
+  if (command === null) return { index, status: 'applied', response: undefined };
+  try {
+    const cmd = command instanceof Uint8Array ? decodeCommand(command) : command;
+    return { index, status: 'applied', response: applier.apply(cmd) };
+  } catch (err) {
+    if (err instanceof StoreError) return { index, status: 'rejected', error: err };
+    throw err;
+  }
+}
+
+/**
+ * Finishes or discards a restore interrupted by a crash: the marker is written only once the
+ * fresh directory is complete, so with it we (re)do the swap, without it we drop the leftovers.
+ */
+async function recoverInterruptedRestore(dir: string): Promise<void> {
+  const marker = join(dir, RESTORE_COMPLETE_MARKER);
+  const restoreDir = join(dir, RESTORE_DIR);
+  const dbDir = join(dir, DB_DIR);
+  const oldDir = join(dir, OLD_DIR);
+  if ((await exists(marker)) && (await exists(restoreDir))) {
+    await rm(oldDir, { recursive: true, force: true });
+    if (await exists(dbDir)) await rename(dbDir, oldDir);
+    await rename(restoreDir, dbDir);
+  }
+  await rm(marker, { force: true });
+  await rm(restoreDir, { recursive: true, force: true });
+  await rm(oldDir, { recursive: true, force: true });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,100 @@
+import { createServer, Server } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './support/ports';
+import { TsProcess } from './support/ts-process';
+import { tryGetText, waitFor } from './support/wait';
+
+const CONTROL_PLANE = 'apps/control-plane/src/main.ts';
+const NODE_AGENT = 'apps/node-agent/src/main.ts';
+
+describe('control-plane and node-agent as processes', () => {
+  let root: string;
+  const running: TsProcess[] = [];
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'flotilla-proc-'));
+    writeFileSync(join(root, 'a-file'), '');
+  });
+  afterAll(() => {
+    for (const p of running) p.kill();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Runs to completion; asserts the one-line, no-stack-trace failure rule. */
+  async function failsWith(entry: string, args: string[]): Promise<string> {
+    const proc = new TsProcess(entry, args);
+    running.push(proc);
+    const exit = await proc.exit();
+    expect(exit.code).toBe(2);
+    const lines = proc.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/\bat .*:\d+/);
+    return lines[0];
+  }
+
+  it.each([
+    [['--name', 'm1', '--bogus'], 'flotilla control-plane: unknown flag --bogus (see --help)'],
+    [['--name'], 'flotilla control-plane: --name: missing value'],
+    [
+      ['--name', 'm1', '--api-port', 'abc'],
+      'flotilla control-plane: --api-port: "abc" is not a port number (1-65535)',
+    ],
+    [
+      ['--name', 'm4', '--peers', 'm1=127.0.0.1:2380'],
+      'flotilla control-plane: --peers: does not include this member "m4" (has m1)',
+    ],
+  ])('rejects %j with one line on stderr', async (args, line) => {
+    expect(await failsWith(CONTROL_PLANE, args)).toBe(line);
+  });
+
+  it('rejects a data directory it cannot create', async () => {
+    const dir = join(root, 'a-file', 'm1');
+    expect(await failsWith(CONTROL_PLANE, ['--name', 'm1', '--data-dir', dir])).toBe(
+      `flotilla control-plane: --data-dir: cannot create ${JSON.stringify(dir)}: not a directory`,
+    );
+  });
+
+  it('reports an API port already in use at listen time', async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const args = ['--name', 'm1', '--api-port', String(port), '--data-dir', join(root, 'busy')];
+      expect(await failsWith(CONTROL_PLANE, args)).toBe(
+        `flotilla control-plane: --api-port: 127.0.0.1:${port} is already in use`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('rejects bad node-agent flags the same way', async () => {
+    expect(await failsWith(NODE_AGENT, ['--servers', 'ftp://x'])).toBe(
+      'flotilla node-agent: --servers: "ftp://x" is not an http(s) URL',
+    );
+  });
+
+  it('serves /healthz and exits 0 on SIGTERM, configured by environment alone', async () => {
+    const port = await freePort();
+    const envProc = new TsProcess(CONTROL_PLANE, [], {
+      env: {
+        FLOTILLA_NAME: 'm7',
+        FLOTILLA_API_PORT: String(port),
+        FLOTILLA_DATA_DIR: join(root, 'm7'),
+        FLOTILLA_LISTEN_HOST: '127.0.0.1',
+      },
+    });
+    running.push(envProc);
+    const ok = await waitFor('healthz', async () => {
+      const r = await tryGetText(`http://127.0.0.1:${port}/healthz`);
+      return r?.status === 200 ? r : undefined;
+    });
+    expect(ok.body).toBe('ok');
+    envProc.child.kill('SIGTERM');
+    expect(await envProc.exit()).toEqual({ code: 0, signal: null });
+    const lines = envProc.stdout.split('\n').filter((l) => l !== '');
+    expect(lines.every((l) => JSON.parse(l).node === 'm7')).toBe(true);
+  });
+});
