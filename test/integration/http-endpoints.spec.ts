@@ -1,3 +1,4 @@
+import { freePortBlock } from './support/ports';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,9 @@ describe('health and metrics endpoints, booted in-process', () => {
       check: () => (leaderKnown ? HEALTHY : unhealthy('no leader elected yet')),
       endpoints: ['readyz'],
     });
+    const base = await freePortBlock([0, 1]);
+    const etcdPort = base;
+    const peerPort = base + 1;
     master = await startControlPlane(
       {
         name: 'm1',
@@ -33,11 +37,14 @@ describe('health and metrics endpoints, booted in-process', () => {
         listenHost: '127.0.0.1',
         advertiseHost: '127.0.0.1',
         apiPort: 0,
-        etcdPort: 2379,
-        peerPort: 2380,
-        peers: [{ name: 'm1', host: '127.0.0.1', port: 2380 }],
+        etcdPort: etcdPort,
+        peerPort: peerPort,
+        peers: [{ name: 'm1', host: '127.0.0.1', port: peerPort }],
         clusterToken: 'test',
         logLevel: 'info',
+        tickMs: 50,
+        electionTicks: 10,
+        snapshotEvery: 10000,
       },
       { logSink: logs, health },
     );

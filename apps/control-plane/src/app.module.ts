@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
+import { EtcdModule } from './etcd/etcd.module';
+import { ReplicationModule } from './replication/replication.module';
 import type { ControlPlaneConfig } from './config/control-plane-config';
 
 export interface ControlPlaneParts {
@@ -25,8 +27,9 @@ export class AppModule {
           node: config.name,
           component: 'control-plane',
         }), // /metrics
-        // next: RaftModule (peers over WebSocket), StoreModule (MVCC on classic-level),
-        // EtcdApiModule (gRPC on etcdPort), ApiServerModule (Kubernetes REST on apiPort)
+        ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
+        EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
+        // next: ApiServerModule (Kubernetes REST on apiPort)
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { formatHostPort } from '@flotilla/process';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
+import { PeerWsAdapter } from './replication/peer-ws-adapter';
+import { PEER_SERVER } from './replication/replication.tokens';
 import type { ControlPlaneConfig } from './config/control-plane-config';
 
 export async function startControlPlane(
@@ -10,7 +12,13 @@ export async function startControlPlane(
   const started = await startNestProcess(
     { node: config.name, component: 'control-plane', ...config },
     (logger, health) => AppModule.forRoot({ config, logger, health }),
-    options,
+    {
+      ...options,
+      // The Raft peer gateway listens on the peer port, bound by the replication module.
+      configure: (app) => {
+        app.useWebSocketAdapter(new PeerWsAdapter(app, app.get(PEER_SERVER)));
+      },
+    },
   );
   started.logger.info('control plane started', {
     api: `http://${formatHostPort(config.listenHost, started.port)}`,

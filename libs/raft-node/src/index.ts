@@ -5,3 +5,6 @@ export type { TransportOptions, TransportStats } from './transport';
 export { RaftNode, RaftNodeError } from './raft-node';
 export type { RaftNodeOptions, StateMachine, MessageSink, RaftNodeErrorCode } from './raft-node';
 export { StoreMachine, splitChunks } from './store-machine';
+export { ReplicatedStore } from './replicated-store';
+export { LeaseKeeper, LEASE_KEEPALIVE, LEASE_TTL } from './lease-keeper';
+export type { LeaderCall } from './lease-keeper';

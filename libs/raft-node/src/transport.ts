@@ -18,11 +18,13 @@ interface Hello {
   cluster: string;
   from: NodeId;
   to: NodeId;
+  meta?: unknown;
 }
 
 /** The acceptor's answer to a valid hello: only then does the dialer use the connection. */
 interface Welcome {
   kind: 'welcome';
+  meta?: unknown;
 }
 
 interface RaftFrame {
@@ -62,6 +64,9 @@ export interface TransportOptions {
   reconnectMaxMs?: number;
   onMessage: (m: Message) => void;
   onRpc?: (from: NodeId, method: string, body: unknown) => Promise<unknown>;
+  /** What this member tells peers about itself on connect (client URLs), and what it learns. */
+  localMeta?: unknown;
+  onPeerMeta?: (from: NodeId, meta: unknown) => void;
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -167,6 +172,7 @@ export class PeerTransport {
         cluster: this.opts.clusterToken,
         from: this.opts.id,
         to: peer.id,
+        meta: this.opts.localMeta,
       };
       ws.send(encode(hello));
       // Without a welcome the other side never took the connection (it was not ready yet, or
@@ -185,6 +191,7 @@ export class PeerTransport {
           ws.terminate();
           return;
         }
+        if (frame.meta !== undefined) this.opts.onPeerMeta?.(peer.id, frame.meta);
         this.attach(peer, ws);
       });
     });
@@ -251,7 +258,8 @@ export class PeerTransport {
       introduced = true;
       if (peer.socket && peer.socket !== ws)
         peer.socket.close(CLOSE_DUPLICATE, 'replaced by a newer connection');
-      ws.send(encode({ kind: 'welcome' }));
+      if (hello.meta !== undefined) this.opts.onPeerMeta?.(peer.id, hello.meta);
+      ws.send(encode({ kind: 'welcome', meta: this.opts.localMeta }));
       this.attach(peer, ws);
       ws.on('close', () => this.detach(peer, ws));
     });

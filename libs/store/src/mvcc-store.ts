@@ -5,7 +5,7 @@
 // + appliedIndex), writes it, then *publishes*: readers and watchers only ever see published
 // revisions, so nothing is visible before it is on disk. Reads run concurrently with writes,
 // from the index plus a LevelDB snapshot taken at the same instant.
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Applier, ApplyEffects } from './applier';
 import { decodeCommand } from './command-codec';
@@ -144,6 +144,16 @@ export class MvccStore {
 
   get compactRevision(): number {
     return this.published.compactRevision;
+  }
+
+  /** Bytes the store's files take on disk (etcd's db size). */
+  async approximateSize(): Promise<number> {
+    const dbDir = join(this.dir, DB_DIR);
+    let total = 0;
+    for (const name of await readdir(dbDir).catch(() => [] as string[])) {
+      total += (await stat(join(dbDir, name)).catch(() => ({ size: 0 }))).size;
+    }
+    return total;
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   Setting,
   formatUsage,
   hostValue,
+  integerValue,
   isValidName,
   nameValue,
   oneOfValue,
@@ -39,6 +40,11 @@ export interface ControlPlaneConfig {
   peers: PeerAddress[];
   clusterToken: string;
   logLevel: LogLevel;
+  /** Raft timing: one tick every heartbeat interval; an election after electionTicks silent ticks. */
+  tickMs: number;
+  electionTicks: number;
+  /** Applied entries between snapshots (and log compactions). */
+  snapshotEvery: number;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -107,6 +113,27 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: 'flotilla',
   },
   {
+    flag: 'heartbeat-interval',
+    env: 'FLOTILLA_HEARTBEAT_INTERVAL',
+    valueName: 'MS',
+    description: 'Raft heartbeat interval in milliseconds (one tick)',
+    defaultText: '100',
+  },
+  {
+    flag: 'election-timeout',
+    env: 'FLOTILLA_ELECTION_TIMEOUT',
+    valueName: 'MS',
+    description: 'Raft election timeout in milliseconds (a multiple of the heartbeat interval)',
+    defaultText: '1000',
+  },
+  {
+    flag: 'snapshot-count',
+    env: 'FLOTILLA_SNAPSHOT_COUNT',
+    valueName: 'N',
+    description: 'applied entries between snapshots of the store',
+    defaultText: '10000',
+  },
+  {
     flag: 'log-level',
     env: 'FLOTILLA_LOG_LEVEL',
     valueName: 'LEVEL',
@@ -164,6 +191,17 @@ export function parseControlPlaneConfig(
   const clusterToken = get('cluster-token')?.value ?? 'flotilla';
   const logLevel = optionalValue(get('log-level'), (s) => oneOfValue(s, LOG_LEVELS)) ?? 'info';
   const dataDir = resolve(context.cwd, get('data-dir')?.value ?? `data/${name}`);
+  const tickMs = optionalValue(get('heartbeat-interval'), (v) => integerValue(v, 1, 10_000)) ?? 100;
+  const electionMs =
+    optionalValue(get('election-timeout'), (v) => integerValue(v, 2, 600_000)) ?? 1000;
+  if (electionMs < 2 * tickMs) {
+    throw settingError(
+      get('election-timeout')?.source ?? '--election-timeout',
+      `${electionMs} must be at least twice the heartbeat interval (${tickMs})`,
+    );
+  }
+  const snapshotEvery =
+    optionalValue(get('snapshot-count'), (v) => integerValue(v, 1, 100_000_000)) ?? 10000;
 
   return {
     help: false,
@@ -178,6 +216,9 @@ export function parseControlPlaneConfig(
       peers: explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }],
       clusterToken,
       logLevel,
+      tickMs,
+      electionTicks: Math.round(electionMs / tickMs),
+      snapshotEvery,
     },
   };
 }

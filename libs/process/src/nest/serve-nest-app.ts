@@ -13,6 +13,8 @@ export interface ServeOptions extends ListenTarget {
    * (flotilla up, through an IPC channel) goes away. Off for apps booted inside tests.
    */
   ownProcess: boolean;
+  /** Runs after the module is built and before the app listens (adapters, extra servers). */
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
 export interface RunningApp {
@@ -29,6 +31,7 @@ export async function serveNestApp(options: ServeOptions): Promise<RunningApp> {
   );
   if (options.ownProcess) app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   try {
+    await options.configure?.(app);
     await app.listen(options.port, options.host);
   } catch (err) {
     await app.close().catch(() => undefined);

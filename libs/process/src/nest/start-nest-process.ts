@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { HealthRegistry, JsonLogger, LogLevel, LogSink } from '@flotilla/observability';
 import { ensureWritableDir } from '../data-dir';
-import { RunningApp, serveNestApp } from './serve-nest-app';
+import { RunningApp, ServeOptions, serveNestApp } from './serve-nest-app';
 
 /** What every Flotilla server process (master or worker) has in common. */
 export interface ProcessIdentity {
@@ -20,6 +20,8 @@ export interface StartOptions {
   ownProcess?: boolean;
   /** Pre-built registry, so a test can register extra checks. */
   health?: HealthRegistry;
+  /** Runs after the module is built and before the app listens. */
+  configure?: ServeOptions['configure'];
 }
 
 export interface StartedProcess extends RunningApp {
@@ -47,6 +49,7 @@ export async function startNestProcess(
     hostSource: '--listen-host',
     portSource: '--api-port',
     ownProcess: options.ownProcess ?? false,
+    configure: options.configure,
   });
   return { ...running, logger };
 }

@@ -1,0 +1,38 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { JsonLogger } from '@flotilla/observability';
+import { ETCD_API_LISTEN, ETCD_BACKEND, EtcdApiModule } from '@flotilla/etcd-api/etcd-api.module';
+import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ControlPlaneConfig } from '../config/control-plane-config';
+import { CONTROL_PLANE_CONFIG } from '../config/config.module';
+import type { MemberDirectory } from '../replication/member-directory';
+import { MEMBER_DIRECTORY, REPLICATED_STORE } from '../replication/replication.tokens';
+import { RaftEtcdBackend } from './raft-etcd-backend';
+
+/** The etcd v3 gRPC API on the etcd port, over the replicated store. */
+@Module({})
+export class EtcdModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: EtcdModule,
+      imports: [
+        EtcdApiModule.register([
+          {
+            provide: ETCD_BACKEND,
+            inject: [REPLICATED_STORE, MEMBER_DIRECTORY],
+            useFactory: (kv: ReplicatedStore, members: MemberDirectory) =>
+              new RaftEtcdBackend(kv, members),
+          },
+          {
+            provide: ETCD_API_LISTEN,
+            inject: [CONTROL_PLANE_CONFIG, JsonLogger],
+            useFactory: (config: ControlPlaneConfig, logger: JsonLogger) => ({
+              host: config.listenHost,
+              port: config.etcdPort,
+              options: { logger: logger.child('etcd-api') },
+            }),
+          },
+        ]),
+      ],
+    };
+  }
+}

@@ -1,0 +1,174 @@
+import { BackendError, EtcdBackend, MemberInfo, MemberStatus } from '@flotilla/etcd-api';
+import { RaftNodeError } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { StoreError, WatchOptions, Watcher } from '@flotilla/store';
+import { FLOTILLA_VERSION } from '@flotilla/observability';
+import { splitChunks } from '@flotilla/raft-node';
+import type { MemberDirectory } from '../replication/member-directory';
+
+/** The version etcd clients see in Status: the etcd API level we speak, and ours. */
+const ETCD_API_VERSION = `3.4.0-flotilla.${FLOTILLA_VERSION}`;
+
+/**
+ * The etcd v3 API of a master, over the replicated store: writes through Raft, linearizable
+ * reads through ReadIndex, watches from this member's applied state.
+ */
+export class RaftEtcdBackend implements EtcdBackend {
+  constructor(
+    private readonly kv: ReplicatedStore,
+    private readonly members: MemberDirectory,
+  ) {}
+
+  identity() {
+    return { clusterId: this.members.clusterId, memberId: this.members.self.id };
+  }
+
+  raftTerm(): number {
+    return this.kv.node.term();
+  }
+
+  revision(): number {
+    return this.kv.revision();
+  }
+
+  range(req: Parameters<EtcdBackend['range']>[0]) {
+    return guard(() => this.kv.range(req));
+  }
+
+  put(req: Parameters<EtcdBackend['put']>[0]) {
+    return guard(() => this.kv.put(req));
+  }
+
+  deleteRange(req: Parameters<EtcdBackend['deleteRange']>[0]) {
+    return guard(() => this.kv.deleteRange(req));
+  }
+
+  txn(req: Parameters<EtcdBackend['txn']>[0]) {
+    return guard(() => this.kv.txn(req));
+  }
+
+  compact(req: Parameters<EtcdBackend['compact']>[0]) {
+    return guard(() => this.kv.compact(req));
+  }
+
+  async leaseGrant(ttl: number, id: number) {
+    const r = await guard(() => this.kv.leaseGrant(ttl, id));
+    return { id: r.id, ttl: r.ttl, revision: r.header.revision };
+  }
+
+  async leaseRevoke(id: number) {
+    const r = await guard(() => this.kv.leaseRevoke(id));
+    return { revision: r.header.revision };
+  }
+
+  async leaseKeepAlive(id: number) {
+    const ttl = await guard(() => this.kv.leases.keepAlive(id));
+    return { ttl, revision: this.kv.revision() };
+  }
+
+  async leaseTimeToLive(id: number, keys: boolean) {
+    const r = await guard(() => this.kv.leases.timeToLive(id));
+    if (!r) return { ttl: -1, grantedTtl: 0, keys: [], revision: this.kv.revision() };
+    return {
+      ttl: r.ttl,
+      grantedTtl: r.grantedTtl,
+      keys: keys ? r.keys : [],
+      revision: this.kv.revision(),
+    };
+  }
+
+  async leases() {
+    return { ids: this.kv.store.leases().map((l) => l.id), revision: this.kv.revision() };
+  }
+
+  watch(opts: WatchOptions): Watcher {
+    return this.kv.watch(opts);
+  }
+
+  requestProgress(): void {
+    this.kv.store.progress(true);
+  }
+
+  async memberList(): Promise<MemberInfo[]> {
+    const conf = this.kv.node.members();
+    const out: MemberInfo[] = [];
+    for (const name of [...conf.voters, ...conf.learners]) {
+      const m = this.members.get(name);
+      out.push({
+        id: m?.id ?? 0n,
+        name,
+        peerUrls: m ? [m.peerUrl] : [],
+        clientUrls: m?.clientUrls ?? [],
+        isLearner: conf.learners.includes(name),
+      });
+    }
+    return out;
+  }
+
+  async memberAdd(): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
+    throw new BackendError(
+      'invalid-argument',
+      'etcdserver: adding members through the etcd API is not supported yet; list them in --peers',
+    );
+  }
+
+  async memberRemove(): Promise<MemberInfo[]> {
+    throw new BackendError(
+      'invalid-argument',
+      'etcdserver: removing members through the etcd API is not supported yet',
+    );
+  }
+
+  async memberPromote(): Promise<MemberInfo[]> {
+    throw new BackendError(
+      'invalid-argument',
+      'etcdserver: promoting members through the etcd API is not supported yet',
+    );
+  }
+
+  async status(): Promise<MemberStatus> {
+    const s = this.kv.node.status();
+    const leader = s.lead ? (this.members.get(s.lead)?.id ?? 0n) : 0n;
+    return {
+      version: ETCD_API_VERSION,
+      dbSize: await this.kv.store.approximateSize(),
+      dbSizeInUse: await this.kv.store.approximateSize(),
+      leader,
+      raftIndex: s.commit,
+      raftTerm: s.term,
+      raftAppliedIndex: s.applied,
+      isLearner: s.conf.learners.includes(s.id),
+      errors: s.lead ? [] : ['etcdserver: no leader'],
+    };
+  }
+
+  async *snapshot(): AsyncIterable<Uint8Array> {
+    const snap = await this.kv.store.createSnapshot();
+    yield* snap;
+  }
+}
+
+/** Raft failures become etcd's errors; the store's own pass through. */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof RaftNodeError) {
+      switch (e.code) {
+        case 'no-leader':
+          throw new BackendError('no-leader', 'etcdserver: no leader');
+        case 'timeout':
+          throw new BackendError('timeout', 'etcdserver: request timed out');
+        case 'leader-changed':
+          throw new BackendError('leader-changed', 'etcdserver: leader changed');
+        case 'too-many-requests':
+          throw new BackendError('too-many-requests', 'etcdserver: too many requests');
+        case 'stopping':
+          throw new BackendError('stopping', 'etcdserver: server stopped');
+      }
+    }
+    throw e as StoreError;
+  }
+}
+
+export { splitChunks };

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { JsonLogger } from '@flotilla/observability';
+import { explainListenError } from '@flotilla/process';
+import {
+  LeaseKeeper,
+  PeerTransport,
+  RaftNode,
+  ReplicatedStore,
+  StoreMachine,
+} from '@flotilla/raft-node';
+import { MvccStore } from '@flotilla/store';
+import type { ControlPlaneConfig } from '../config/control-plane-config';
+import { MemberDirectory } from './member-directory';
+import { RaftMetrics } from './raft.metrics';
+
+export interface Replication {
+  store: MvccStore;
+  node: RaftNode;
+  transport: PeerTransport;
+  peerServer: WebSocketServer;
+  leases: LeaseKeeper;
+  replicated: ReplicatedStore;
+  members: MemberDirectory;
+}
+
+/** Binds the peer port first, so a busy port fails start-up with one clear line. */
+export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebSocketServer> {
+  const server = new WebSocketServer({
+    host: config.listenHost,
+    port: config.peerPort,
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (err) {
+    server.close();
+    throw (
+      explainListenError(err, {
+        host: config.listenHost,
+        port: config.peerPort,
+        hostSource: '--listen-host',
+        portSource: '--peer-port',
+      }) ?? err
+    );
+  }
+  server.on('error', () => undefined);
+  return server;
+}
+
+/**
+ * Opens a master's replicated core: the MVCC store, the Raft driver over the durable log, the
+ * peer transport and the leader's lease keeping. Nothing runs until start.
+ */
+export async function openReplication(
+  config: ControlPlaneConfig,
+  logger: JsonLogger,
+  metrics: RaftMetrics,
+): Promise<Replication> {
+  const members = new MemberDirectory(config);
+  const peerServer = await listenPeerServer(config);
+  const store = await MvccStore.open(join(config.dataDir, 'store'));
+  const raftLog = logger.child('raft');
+  const node = await RaftNode.open(
+    {
+      id: config.name,
+      initialMembers: config.peers.map((p) => p.name),
+      dataDir: join(config.dataDir, 'raft'),
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: 1,
+      snapshotEvery: config.snapshotEvery,
+      hooks: metrics.hooks(),
+      log: (level, msg, fields) => raftLog[level](msg, fields),
+    },
+    new StoreMachine(store),
+  );
+  let leases: LeaseKeeper | undefined;
+  const transport = new PeerTransport({
+    id: config.name,
+    clusterToken: config.clusterToken,
+    peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
+    onMessage: (m) => node.step(m),
+    onRpc: (_from, method, body) => leases!.serve(method, body),
+    localMeta: { clientUrls: members.self.clientUrls },
+    onPeerMeta: (from, meta) => {
+      const urls = (meta as { clientUrls?: unknown })?.clientUrls;
+      if (Array.isArray(urls)) members.setClientUrls(from, urls.map(String));
+    },
+    log: (level, msg, fields) => raftLog[level](msg, fields),
+  });
+  leases = new LeaseKeeper(node, store, transport);
+  const replicated = new ReplicatedStore(node, store, leases);
+  metrics.bind(node, transport, store);
+  return { store, node, transport, peerServer, leases, replicated, members };
+}

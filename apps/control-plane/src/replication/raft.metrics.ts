@@ -1,0 +1,162 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PeerTransport, RaftNode, RaftNodeOptions } from '@flotilla/raft-node';
+import type { MvccStore } from '@flotilla/store';
+
+/**
+ * Raft and store metrics in the style of etcd's own names. Gauges read the live objects at
+ * scrape time; histograms are fed by the driver's hooks.
+ */
+export class RaftMetrics {
+  private node: RaftNode | undefined;
+  private transport: PeerTransport | undefined;
+  private store: MvccStore | undefined;
+  private readonly proposalDuration: Histogram;
+  private readonly fsyncDuration: Histogram;
+  private readonly proposalsFailed: Counter;
+  private readonly snapshotsSent: Counter;
+  private readonly snapshotsReceived: Counter;
+
+  constructor(registry: Registry) {
+    const r = [registry];
+    const self = this;
+    new Gauge({
+      name: 'flotilla_raft_term',
+      help: 'The current Raft term of this member.',
+      registers: r,
+      collect() {
+        this.set(self.node?.term() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_raft_is_leader',
+      help: '1 if this member is the Raft leader, else 0.',
+      registers: r,
+      collect() {
+        this.set(self.node?.isLeader() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_raft_has_leader',
+      help: '1 if this member knows a leader, else 0.',
+      registers: r,
+      collect() {
+        this.set(self.node?.leader() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'flotilla_raft_leader_changes_total',
+      help: 'Leader changes seen by this member.',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(self.node?.leaderChanges ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_raft_commit_index',
+      help: 'The Raft commit index of this member.',
+      registers: r,
+      collect() {
+        this.set(self.node?.status().commit ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_raft_applied_index',
+      help: 'The index this member has applied.',
+      registers: r,
+      collect() {
+        this.set(self.node?.status().applied ?? 0);
+      },
+    });
+    new Counter({
+      name: 'flotilla_raft_proposals_committed_total',
+      help: 'Proposals made on this member that were committed and applied.',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(self.node?.proposalsCommitted ?? 0);
+      },
+    });
+    this.proposalsFailed = new Counter({
+      name: 'flotilla_raft_proposals_failed_total',
+      help: 'Proposals made on this member that failed or timed out.',
+      registers: r,
+    });
+    new Gauge({
+      name: 'flotilla_raft_proposals_pending',
+      help: 'Proposals waiting for their outcome on this member.',
+      registers: r,
+      collect() {
+        this.set(self.node?.status().pendingProposals ?? 0);
+      },
+    });
+    this.proposalDuration = new Histogram({
+      name: 'flotilla_raft_proposal_duration_seconds',
+      help: 'From proposal to applied on this member.',
+      registers: r,
+      buckets: [
+        0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 4,
+      ],
+    });
+    this.fsyncDuration = new Histogram({
+      name: 'flotilla_disk_wal_fsync_duration_seconds',
+      help: 'Durations of the synchronous Raft log writes.',
+      registers: r,
+      buckets: [
+        0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256,
+        0.512, 1,
+      ],
+    });
+    this.snapshotsSent = new Counter({
+      name: 'flotilla_raft_snapshots_sent_total',
+      help: 'Snapshots this member started sending to followers.',
+      registers: r,
+    });
+    this.snapshotsReceived = new Counter({
+      name: 'flotilla_raft_snapshots_received_total',
+      help: 'Snapshots this member installed from a leader.',
+      registers: r,
+    });
+    new Counter({
+      name: 'flotilla_network_peer_send_failures_total',
+      help: 'Raft messages dropped because a peer was unreachable or backed up.',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(self.transport?.stats.dropped ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_mvcc_watchers',
+      help: 'Watchers open on this member.',
+      registers: r,
+      collect() {
+        this.set(self.store?.watcherCount ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'flotilla_mvcc_revision',
+      help: 'The current store revision on this member.',
+      registers: r,
+      collect() {
+        this.set(self.store?.revision ?? 0);
+      },
+    });
+  }
+
+  bind(node: RaftNode, transport: PeerTransport, store: MvccStore): void {
+    this.node = node;
+    this.transport = transport;
+    this.store = store;
+  }
+
+  hooks(): RaftNodeOptions['hooks'] {
+    return {
+      fsync: (s) => this.fsyncDuration.observe(s),
+      proposalCommitted: (s) => this.proposalDuration.observe(s),
+      proposalFailed: () => this.proposalsFailed.inc(),
+      snapshotSent: () => this.snapshotsSent.inc(),
+      snapshotReceived: () => this.snapshotsReceived.inc(),
+    };
+  }
+}
