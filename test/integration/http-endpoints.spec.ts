@@ -6,7 +6,7 @@ import { HEALTHY, HealthRegistry, memorySink, unhealthy } from '@flotilla/observ
 import type { StartedProcess } from '@flotilla/process/nest';
 import { startControlPlane } from '../../apps/control-plane/src/start-control-plane';
 import { startNodeAgent } from '../../apps/node-agent/src/start-node-agent';
-import { getText } from './support/wait';
+import { getText, waitFor } from './support/wait';
 
 describe('health and metrics endpoints, booted in-process', () => {
   let dataRoot: string;
@@ -48,6 +48,10 @@ describe('health and metrics endpoints, booted in-process', () => {
       },
       { logSink: logs, health },
     );
+    // A single-member cluster elects itself within an election timeout.
+    await waitFor('the master to be ready', async () =>
+      (await getText(masterUrl('/readyz'))).status === 200 ? true : undefined,
+    );
     worker = await startNodeAgent(
       {
         name: 'w1',
@@ -79,7 +83,7 @@ describe('health and metrics endpoints, booted in-process', () => {
   it('lists the checks of /readyz?verbose', async () => {
     expect(await getText(masterUrl('/readyz?verbose'))).toMatchObject({
       status: 200,
-      body: '[+]leader-known ok\n[+]ping ok\nreadyz check passed\n',
+      body: '[+]leader-known ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\nreadyz check passed\n',
     });
   });
 
@@ -87,13 +91,14 @@ describe('health and metrics endpoints, booted in-process', () => {
     leaderKnown = false;
     expect(await getText(masterUrl('/livez?verbose'))).toMatchObject({
       status: 200,
-      body: '[+]ping ok\nlivez check passed\n',
+      body: '[+]ping ok\n[+]raft-loop ok\nlivez check passed\n',
     });
   });
 
   it('fails /readyz and /healthz with 500 while a check fails, and ?exclude skips it', async () => {
     leaderKnown = false;
-    const failed = '[-]leader-known failed: no leader elected yet\n[+]ping ok\n';
+    const failed =
+      '[-]leader-known failed: no leader elected yet\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n';
     expect(await getText(masterUrl('/readyz'))).toMatchObject({
       status: 500,
       body: `${failed}readyz check failed\n`,
@@ -101,7 +106,7 @@ describe('health and metrics endpoints, booted in-process', () => {
     expect((await getText(masterUrl('/healthz'))).status).toBe(500);
     expect(await getText(masterUrl('/readyz?verbose&exclude=leader-known'))).toMatchObject({
       status: 200,
-      body: '[+]leader-known excluded: ok\n[+]ping ok\nreadyz check passed\n',
+      body: '[+]leader-known excluded: ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\nreadyz check passed\n',
     });
     expect(await getText(masterUrl('/readyz/leader-known'))).toMatchObject({ status: 500 });
     expect(await getText(masterUrl('/readyz/ping'))).toMatchObject({ status: 200, body: 'ok' });

@@ -24,6 +24,11 @@ import { RaftNode } from './raft-node';
 /** Lease IDs stay below 2^53 so they survive as JS numbers end to end. */
 const MAX_LEASE_ID = 2 ** 53 - 1;
 
+/** A random ID in [1, 2^53): crypto's randomInt spans at most 2^48, so two draws are combined. */
+function randomLeaseId(): number {
+  return randomInt(0, 2 ** 21) * 2 ** 32 + randomInt(1, 2 ** 32);
+}
+
 /**
  * The replicated key-value store as its clients see it on any member: writes go through Raft
  * (a follower's are forwarded to the leader by the core), reads are linearizable through a
@@ -58,7 +63,7 @@ export class ReplicatedStore {
   }
 
   async leaseGrant(ttl: number, id: number): Promise<LeaseGrantResponse> {
-    const leaseId = id > 0 ? id : randomInt(1, MAX_LEASE_ID);
+    const leaseId = id > 0 ? id : randomLeaseId();
     if (leaseId > MAX_LEASE_ID)
       throw new StoreError('invalid-argument', 'etcdserver: lease ID out of range');
     return (await this.propose({

@@ -36,7 +36,22 @@ describe('control-plane configuration', () => {
       peers: [{ name: 'm1', host: '127.0.0.1', port: 2380 }],
       clusterToken: 'flotilla',
       logLevel: 'info',
+      tickMs: 100,
+      electionTicks: 10,
+      snapshotEvery: 10000,
     });
+  });
+
+  it('reads Raft timing like etcd: heartbeat interval and election timeout in milliseconds', () => {
+    expect(
+      parse(['--name', 'm1', '--heartbeat-interval', '50', '--election-timeout', '500']),
+    ).toMatchObject({
+      tickMs: 50,
+      electionTicks: 10,
+    });
+    expect(() =>
+      parse(['--name', 'm1', '--heartbeat-interval', '100', '--election-timeout', '150']),
+    ).toThrow('--election-timeout: 150 must be at least twice the heartbeat interval (100)');
   });
 
   it('reads the environment alone (how a container is configured)', () => {

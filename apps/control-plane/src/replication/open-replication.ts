@@ -79,13 +79,14 @@ export async function openReplication(
     },
     new StoreMachine(store),
   );
-  let leases: LeaseKeeper | undefined;
+  // The transport answers the leader's lease calls; the keeper needs the transport to make them.
+  const late: { leases?: LeaseKeeper } = {};
   const transport = new PeerTransport({
     id: config.name,
     clusterToken: config.clusterToken,
     peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
     onMessage: (m) => node.step(m),
-    onRpc: (_from, method, body) => leases!.serve(method, body),
+    onRpc: (_from, method, body) => late.leases!.serve(method, body),
     localMeta: { clientUrls: members.self.clientUrls },
     onPeerMeta: (from, meta) => {
       const urls = (meta as { clientUrls?: unknown })?.clientUrls;
@@ -93,7 +94,8 @@ export async function openReplication(
     },
     log: (level, msg, fields) => raftLog[level](msg, fields),
   });
-  leases = new LeaseKeeper(node, store, transport);
+  const leases = new LeaseKeeper(node, store, transport);
+  late.leases = leases;
   const replicated = new ReplicatedStore(node, store, leases);
   metrics.bind(node, transport, store);
   return { store, node, transport, peerServer, leases, replicated, members };

@@ -18,78 +18,53 @@ export class RaftMetrics {
 
   constructor(registry: Registry) {
     const r = [registry];
-    const self = this;
-    new Gauge({
-      name: 'flotilla_raft_term',
-      help: 'The current Raft term of this member.',
-      registers: r,
-      collect() {
-        this.set(self.node?.term() ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_raft_is_leader',
-      help: '1 if this member is the Raft leader, else 0.',
-      registers: r,
-      collect() {
-        this.set(self.node?.isLeader() ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_raft_has_leader',
-      help: '1 if this member knows a leader, else 0.',
-      registers: r,
-      collect() {
-        this.set(self.node?.leader() ? 1 : 0);
-      },
-    });
-    new Counter({
-      name: 'flotilla_raft_leader_changes_total',
-      help: 'Leader changes seen by this member.',
-      registers: r,
-      collect() {
-        this.reset();
-        this.inc(self.node?.leaderChanges ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_raft_commit_index',
-      help: 'The Raft commit index of this member.',
-      registers: r,
-      collect() {
-        this.set(self.node?.status().commit ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_raft_applied_index',
-      help: 'The index this member has applied.',
-      registers: r,
-      collect() {
-        this.set(self.node?.status().applied ?? 0);
-      },
-    });
-    new Counter({
-      name: 'flotilla_raft_proposals_committed_total',
-      help: 'Proposals made on this member that were committed and applied.',
-      registers: r,
-      collect() {
-        this.reset();
-        this.inc(self.node?.proposalsCommitted ?? 0);
-      },
-    });
+    gauge(
+      r,
+      'flotilla_raft_term',
+      'The current Raft term of this member.',
+      () => this.node?.term() ?? 0,
+    );
+    gauge(r, 'flotilla_raft_is_leader', '1 if this member is the Raft leader, else 0.', () =>
+      this.node?.isLeader() ? 1 : 0,
+    );
+    gauge(r, 'flotilla_raft_has_leader', '1 if this member knows a leader, else 0.', () =>
+      this.node?.leader() ? 1 : 0,
+    );
+    counterOf(
+      r,
+      'flotilla_raft_leader_changes_total',
+      'Leader changes seen by this member.',
+      () => this.node?.leaderChanges ?? 0,
+    );
+    gauge(
+      r,
+      'flotilla_raft_commit_index',
+      'The Raft commit index of this member.',
+      () => this.node?.status().commit ?? 0,
+    );
+    gauge(
+      r,
+      'flotilla_raft_applied_index',
+      'The index this member has applied.',
+      () => this.node?.status().applied ?? 0,
+    );
+    counterOf(
+      r,
+      'flotilla_raft_proposals_committed_total',
+      'Proposals made on this member that were committed and applied.',
+      () => this.node?.proposalsCommitted ?? 0,
+    );
     this.proposalsFailed = new Counter({
       name: 'flotilla_raft_proposals_failed_total',
       help: 'Proposals made on this member that failed or timed out.',
       registers: r,
     });
-    new Gauge({
-      name: 'flotilla_raft_proposals_pending',
-      help: 'Proposals waiting for their outcome on this member.',
-      registers: r,
-      collect() {
-        this.set(self.node?.status().pendingProposals ?? 0);
-      },
-    });
+    gauge(
+      r,
+      'flotilla_raft_proposals_pending',
+      'Proposals waiting for their outcome on this member.',
+      () => this.node?.status().pendingProposals ?? 0,
+    );
     this.proposalDuration = new Histogram({
       name: 'flotilla_raft_proposal_duration_seconds',
       help: 'From proposal to applied on this member.',
@@ -117,31 +92,24 @@ export class RaftMetrics {
       help: 'Snapshots this member installed from a leader.',
       registers: r,
     });
-    new Counter({
-      name: 'flotilla_network_peer_send_failures_total',
-      help: 'Raft messages dropped because a peer was unreachable or backed up.',
-      registers: r,
-      collect() {
-        this.reset();
-        this.inc(self.transport?.stats.dropped ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_mvcc_watchers',
-      help: 'Watchers open on this member.',
-      registers: r,
-      collect() {
-        this.set(self.store?.watcherCount ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'flotilla_mvcc_revision',
-      help: 'The current store revision on this member.',
-      registers: r,
-      collect() {
-        this.set(self.store?.revision ?? 0);
-      },
-    });
+    counterOf(
+      r,
+      'flotilla_network_peer_send_failures_total',
+      'Raft messages dropped because a peer was unreachable or backed up.',
+      () => this.transport?.stats.dropped ?? 0,
+    );
+    gauge(
+      r,
+      'flotilla_mvcc_watchers',
+      'Watchers open on this member.',
+      () => this.store?.watcherCount ?? 0,
+    );
+    gauge(
+      r,
+      'flotilla_mvcc_revision',
+      'The current store revision on this member.',
+      () => this.store?.revision ?? 0,
+    );
   }
 
   bind(node: RaftNode, transport: PeerTransport, store: MvccStore): void {
@@ -159,4 +127,29 @@ export class RaftMetrics {
       snapshotReceived: () => this.snapshotsReceived.inc(),
     };
   }
+}
+
+/** A gauge read from live state at scrape time. */
+function gauge(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** A counter whose total is kept elsewhere (a monotonic field), read at scrape time. */
+function counterOf(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }

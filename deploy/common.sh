@@ -1,0 +1,24 @@
+# Helpers shared by the deploy scripts (sourced, not run).
+
+log() { echo "[deploy] $*"; }
+
+as_root() {
+  if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get update runs at most once per shell session, and only when something must be installed.
+apt_install() {
+  if [[ -z "${FLOTILLA_APT_UPDATED:-}" ]]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || return
+    export FLOTILLA_APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+}
+
+# The node binary that runs the build goes into the base image, so host-built dist/ and
+# native prebuilds (classic-level) run unchanged in the container.
+node_binary() { readlink -f "${FLOTILLA_NODE_BIN:-$(command -v node)}"; }
+node_version() { "$(node_binary)" -p 'process.version'; }
+node_major() { "$(node_binary)" -p 'process.versions.node.split(".")[0]'; }
+
+base_image_tag() { echo "${FLOTILLA_BASE_TAG:-flotilla/base:bookworm-node$(node_major)}"; }

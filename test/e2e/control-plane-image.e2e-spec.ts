@@ -1,0 +1,89 @@
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  StartedTestContainer,
+  Wait,
+} from 'testcontainers';
+import { requireLocalImage } from './support/require-image';
+
+const IMAGE = process.env.FLOTILLA_CONTROL_PLANE_IMAGE ?? 'flotilla/control-plane:dev';
+const API_PORT = 6443;
+
+describe('control-plane image', () => {
+  let container: StartedTestContainer | undefined;
+  let removed = false;
+  let output = '';
+
+  beforeAll(async () => {
+    await requireLocalImage(IMAGE);
+    // Only the name is given: listen host and data dir must come from the image's defaults.
+    container = await new GenericContainer(IMAGE)
+      .withEnvironment({ FLOTILLA_NAME: 'm1' })
+      .withExposedPorts(API_PORT)
+      .withLogConsumer((stream) =>
+        stream.on('data', (chunk: Buffer | string) => (output += chunk.toString())),
+      )
+      .withWaitStrategy(Wait.forHttp('/healthz', API_PORT).forStatusCode(200))
+      .withStartupTimeout(120_000)
+      .start();
+  });
+
+  afterAll(async () => {
+    if (container && !removed) await container.stop({ remove: true, removeVolumes: true });
+  });
+
+  function url(path: string): string {
+    if (!container) throw new Error('container did not start');
+    return `http://${container.getHost()}:${container.getMappedPort(API_PORT)}${path}`;
+  }
+
+  it('answers /healthz with ok from outside the container', async () => {
+    const res = await fetch(url('/healthz'));
+    expect(res.status).toBe(200);
+    expect((await res.text()).trim()).toBe('ok');
+  });
+
+  it('exports flotilla_build_info on /metrics', async () => {
+    const res = await fetch(url('/metrics'));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^flotilla_build_info\{/m);
+  });
+
+  it('keeps its data on the /var/lib/flotilla volume by default', async () => {
+    // The startup log line may trail the first healthy answer by a moment.
+    for (let attempt = 0; attempt < 50 && !output.includes('"dataDir"'); attempt++) {
+      await sleep(100);
+    }
+    const dataDirs = output
+      .split('\n')
+      .map((line) => parseLogLine(line)?.dataDir)
+      .filter((dir) => dir !== undefined);
+    expect(dataDirs).toEqual(['/var/lib/flotilla']);
+  });
+
+  it('exits cleanly on SIGTERM (node is PID 1, so the app must handle it)', async () => {
+    const started = container!;
+    // Generous grace period: a SIGKILL after it would show as exit code 137.
+    await started.stop({ timeout: 30_000, remove: false });
+    const client = await getContainerRuntimeClient();
+    const stopped = client.container.getById(started.getId());
+    const state = (await client.container.inspect(stopped)).State;
+    await client.container.remove(stopped, { removeVolumes: true });
+    removed = true;
+    expect(state.ExitCode).toBe(0);
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** One JSON log line, or undefined for anything else (including a line cut between two chunks). */
+function parseLogLine(line: string): { dataDir?: unknown } | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
