@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability/build-info';
 import type { CliContext } from './commands/cli-context';
+import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
 interface Command {
@@ -9,9 +10,13 @@ interface Command {
   run(argv: readonly string[], context: CliContext): Promise<void>;
 }
 
-// One entry per subcommand, one file each under commands/ (next: members, snapshot).
+// One entry per subcommand, one file each under commands/ (next: snapshot).
 const COMMANDS: Record<string, Command> = {
   up: { summary: 'run a local HA cluster of control-plane processes', run: upCommand },
+  members: {
+    summary: 'list the members with the leader, term, commit and applied index',
+    run: membersCommand,
+  },
 };
 
 const USAGE = `Usage: flotilla <command> [options]
