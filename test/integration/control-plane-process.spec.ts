@@ -56,12 +56,47 @@ describe('control-plane and node-agent as processes', () => {
     );
   });
 
+  it.each(['etcd', 'peer'])(
+    'reports a busy %s port with one line naming the flag',
+    async (which) => {
+      const busy = await freePort();
+      const blocker: Server = createServer();
+      await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
+      try {
+        const ports: Record<string, number> = {
+          api: await freePort(),
+          etcd: which === 'etcd' ? busy : await freePort(),
+          peer: which === 'peer' ? busy : await freePort(),
+        };
+        const args = ['--name', 'm1', '--data-dir', join(root, `busy-${which}`)];
+        for (const [k, v] of Object.entries(ports)) args.push(`--${k}-port`, String(v));
+        expect(await failsWith(CONTROL_PLANE, args)).toBe(
+          `flotilla control-plane: --${which}-port: 127.0.0.1:${busy} is already in use`,
+        );
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve));
+      }
+    },
+  );
+
   it('reports an API port already in use at listen time', async () => {
     const port = await freePort();
     const blocker: Server = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const args = ['--name', 'm1', '--api-port', String(port), '--data-dir', join(root, 'busy')];
+      const [etcdPort, peerPort] = [await freePort(), await freePort()];
+      const args = [
+        '--name',
+        'm1',
+        '--api-port',
+        String(port),
+        '--etcd-port',
+        String(etcdPort),
+        '--peer-port',
+        String(peerPort),
+        '--data-dir',
+        join(root, 'busy'),
+      ];
       expect(await failsWith(CONTROL_PLANE, args)).toBe(
         `flotilla control-plane: --api-port: 127.0.0.1:${port} is already in use`,
       );
@@ -82,6 +117,8 @@ describe('control-plane and node-agent as processes', () => {
       env: {
         FLOTILLA_NAME: 'm7',
         FLOTILLA_API_PORT: String(port),
+        FLOTILLA_ETCD_PORT: String(await freePort()),
+        FLOTILLA_PEER_PORT: String(await freePort()),
         FLOTILLA_DATA_DIR: join(root, 'm7'),
         FLOTILLA_LISTEN_HOST: '127.0.0.1',
       },

@@ -27,3 +27,18 @@ export function explainListenError(err: unknown, target: ListenTarget): Error | 
       return undefined;
   }
 }
+
+/**
+ * Binds and releases a port to learn early that it is usable, for listeners opened by libraries
+ * whose own errors do not say which flag is at fault. Throws the same one-line ConfigError.
+ */
+export async function assertCanListen(target: ListenTarget): Promise<void> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err) => reject(explainListenError(err, target) ?? err));
+    server.listen({ host: target.host, port: target.port, exclusive: true }, () =>
+      server.close(() => resolve()),
+    );
+  });
+}

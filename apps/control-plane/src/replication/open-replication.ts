@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { JsonLogger } from '@flotilla/observability';
-import { explainListenError } from '@flotilla/process';
+import { assertCanListen, explainListenError } from '@flotilla/process';
 import {
   LeaseKeeper,
   PeerTransport,
@@ -62,6 +62,13 @@ export async function openReplication(
   metrics: RaftMetrics,
 ): Promise<Replication> {
   const members = new MemberDirectory(config);
+  // The etcd API is bound later by its module; learn now, with a clear line, if it cannot be.
+  await assertCanListen({
+    host: config.listenHost,
+    port: config.etcdPort,
+    hostSource: '--listen-host',
+    portSource: '--etcd-port',
+  });
   const peerServer = await listenPeerServer(config);
   const store = await MvccStore.open(join(config.dataDir, 'store'));
   const raftLog = logger.child('raft');
