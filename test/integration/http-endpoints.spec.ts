@@ -45,6 +45,7 @@ describe('health and metrics endpoints, booted in-process', () => {
         tickMs: 50,
         electionTicks: 10,
         snapshotEvery: 10000,
+        initialClusterState: 'new',
       },
       { logSink: logs, health },
     );

@@ -51,9 +51,11 @@ export interface EtcdBackend {
   requestProgress(): void;
 
   memberList(): Promise<MemberInfo[]>;
+  /** `name` is Flotilla's extension; without it the backend derives one from the peer URL. */
   memberAdd(
     peerUrls: string[],
     isLearner: boolean,
+    name?: string,
   ): Promise<{ member: MemberInfo; members: MemberInfo[] }>;
   memberRemove(id: bigint): Promise<MemberInfo[]>;
   memberPromote(id: bigint): Promise<MemberInfo[]>;

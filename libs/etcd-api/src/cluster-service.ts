@@ -36,8 +36,12 @@ export class ClusterService {
     return { header: this.header(), members: members.map(fromMember) };
   }
 
-  async add(w: { peerURLs: string[]; isLearner: boolean }) {
-    const res = await this.backend.memberAdd(w.peerURLs ?? [], w.isLearner === true);
+  async add(w: { peerURLs: string[]; isLearner: boolean; name?: string }) {
+    const res = await this.backend.memberAdd(
+      w.peerURLs ?? [],
+      w.isLearner === true,
+      w.name || undefined,
+    );
     return {
       header: this.header(),
       member: fromMember(res.member),

@@ -330,6 +330,7 @@ export class RaftNode extends EventEmitter {
     this.node.advance(rd);
     if (rd.confState) {
       this.conf = rd.confState;
+      // Listeners (the transport's peer list, the member directory) follow the configuration.
       this.emit('conf', rd.confState);
     }
     this.serveReads();
@@ -454,8 +455,9 @@ export class RaftNode extends EventEmitter {
     return this.node.raft.term;
   }
 
+  /** The configuration as of the last applied entry. */
   members(): ConfState {
-    return this.conf;
+    return this.node.raft.conf;
   }
 
   failure(): Error | undefined {

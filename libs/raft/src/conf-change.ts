@@ -32,7 +32,12 @@ export function applyConfChange(conf: ConfState, cc: ConfChange): ConfState {
     if (conf.voters.includes(cc.node)) voters.push(cc.node);
     else learners.push(cc.node);
   }
-  return { voters: voters.sort(), learners: learners.sort() };
+  const addresses = { ...(conf.addresses ?? {}) };
+  if (cc.type === 'remove') delete addresses[cc.node];
+  else if (cc.address) addresses[cc.node] = cc.address;
+  const out: ConfState = { voters: voters.sort(), learners: learners.sort() };
+  if (Object.keys(addresses).length > 0) out.addresses = addresses;
+  return out;
 }
 
 /** Why a change cannot be proposed against `conf`, or undefined when it can. */

@@ -373,7 +373,12 @@ export class Raft {
         return undefined;
       }
       if (validateConfChange(this.conf, cc) !== undefined) return undefined;
-      const stamped = { type: cc.type, node: cc.node, result: applyConfChange(this.conf, cc) };
+      const stamped: ConfChange = {
+        type: cc.type,
+        node: cc.node,
+        address: cc.address,
+        result: applyConfChange(this.conf, cc),
+      };
       entries = entries.map((x) => (x === e ? { ...x, data: encodeConfChange(stamped) } : x));
     }
     const first = this.log.lastIndex() + 1;

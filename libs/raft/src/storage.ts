@@ -99,7 +99,9 @@ export class MemoryStorage {
 }
 
 export function cloneConf(conf: ConfState): ConfState {
-  return { voters: [...conf.voters], learners: [...conf.learners] };
+  const out: ConfState = { voters: [...conf.voters], learners: [...conf.learners] };
+  if (conf.addresses) out.addresses = { ...conf.addresses };
+  return out;
 }
 
 export function entryBytes(e: Entry): number {

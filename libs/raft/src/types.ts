@@ -23,6 +23,11 @@ export interface HardState {
 export interface ConfState {
   voters: NodeId[];
   learners: NodeId[];
+  /**
+   * Where members added at run time can be reached (their peer URL), carried with the
+   * configuration so that it survives log compaction. Opaque to the core.
+   */
+  addresses?: Record<NodeId, string>;
 }
 
 export interface SnapshotMeta {
@@ -42,6 +47,8 @@ export type ConfChangeType = 'addVoter' | 'addLearner' | 'remove';
 export interface ConfChange {
   type: ConfChangeType;
   node: NodeId;
+  /** For additions: the new member's address, recorded in ConfState.addresses. */
+  address?: string;
   /**
    * The whole configuration after the change, stamped by the leader when it accepts the entry,
    * so that a member replaying the log from an empty configuration learns every member.

@@ -45,7 +45,16 @@ export class MasterCluster {
     return cluster;
   }
 
-  startMember(name: string): TsProcess {
+  /** Reserves ports for a member to be added at run time (it joins with `existing`). */
+  async reserve(name: string): Promise<MasterPorts> {
+    const base = await freePortBlock([0, 1, 2]);
+    const ports = { api: base, etcd: base + 1, peer: base + 2 };
+    this.ports.set(name, ports);
+    this.names.push(name);
+    return ports;
+  }
+
+  startMember(name: string, moreArgs: string[] = []): TsProcess {
     const peers = this.names.map((n) => `${n}=127.0.0.1:${this.ports.get(n)!.peer}`).join(',');
     const p = this.ports.get(name)!;
     const proc = new TsProcess('apps/control-plane/src/main.ts', [
@@ -68,6 +77,7 @@ export class MasterCluster {
       '--log-level',
       'warn',
       ...this.extraArgs,
+      ...moreArgs,
     ]);
     this.processes.set(name, proc);
     return proc;

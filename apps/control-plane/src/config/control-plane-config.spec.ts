@@ -39,6 +39,7 @@ describe('control-plane configuration', () => {
       tickMs: 100,
       electionTicks: 10,
       snapshotEvery: 10000,
+      initialClusterState: 'new',
     });
   });
 

@@ -45,6 +45,8 @@ export interface ControlPlaneConfig {
   electionTicks: number;
   /** Applied entries between snapshots (and log compactions). */
   snapshotEvery: number;
+  /** 'new' bootstraps the --peers as the first members; 'existing' joins a running cluster. */
+  initialClusterState: 'new' | 'existing';
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -134,6 +136,14 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: '10000',
   },
   {
+    flag: 'initial-cluster-state',
+    env: 'FLOTILLA_INITIAL_CLUSTER_STATE',
+    valueName: 'STATE',
+    description:
+      'new (bootstrap --peers) | existing (join a running cluster after `flotilla members add`)',
+    defaultText: 'new',
+  },
+  {
     flag: 'log-level',
     env: 'FLOTILLA_LOG_LEVEL',
     valueName: 'LEVEL',
@@ -200,6 +210,10 @@ export function parseControlPlaneConfig(
       `${electionMs} must be at least twice the heartbeat interval (${tickMs})`,
     );
   }
+  const initialClusterState =
+    optionalValue(get('initial-cluster-state'), (v) =>
+      oneOfValue(v, ['new', 'existing'] as const),
+    ) ?? 'new';
   const snapshotEvery =
     optionalValue(get('snapshot-count'), (v) => integerValue(v, 1, 100_000_000)) ?? 10000;
 
@@ -219,6 +233,7 @@ export function parseControlPlaneConfig(
       tickMs,
       electionTicks: Math.round(electionMs / tickMs),
       snapshotEvery,
+      initialClusterState,
     },
   };
 }

@@ -4,7 +4,8 @@ import type { ReplicatedStore } from '@flotilla/raft-node';
 import type { StoreError, WatchOptions, Watcher } from '@flotilla/store';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import { splitChunks } from '@flotilla/raft-node';
-import type { MemberDirectory } from '../replication/member-directory';
+import { MemberDirectory } from '../replication/member-directory';
+import type { ConfChange } from '@flotilla/raft';
 
 /** The version etcd clients see in Status: the etcd API level we speak, and ours. */
 const ETCD_API_VERSION = `3.4.0-flotilla.${FLOTILLA_VERSION}`;
@@ -105,25 +106,89 @@ export class RaftEtcdBackend implements EtcdBackend {
     return out;
   }
 
-  async memberAdd(): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
-    throw new BackendError(
-      'invalid-argument',
-      'etcdserver: adding members through the etcd API is not supported yet; list them in --peers',
-    );
+  async memberAdd(
+    peerUrls: string[],
+    isLearner: boolean,
+    name?: string,
+  ): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
+    const peerUrl = peerUrls[0];
+    if (!peerUrl || peerUrls.length !== 1 || !/^https?:\/\/[^/]+:\d+\/?$/.test(peerUrl)) {
+      throw new BackendError(
+        'invalid-argument',
+        'etcdserver: exactly one peer URL of the form http://host:port is needed',
+      );
+    }
+    const url = peerUrl.replace(/\/$/, '');
+    if (this.members.byPeerUrl(url) && this.inConf(this.members.byPeerUrl(url)!.name)) {
+      throw new BackendError('member-exists', 'etcdserver: Peer URLs already exists');
+    }
+    const memberName = name ?? MemberDirectory.nameForPeerUrl(url);
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(memberName)) {
+      throw new BackendError(
+        'invalid-argument',
+        `etcdserver: member name ${JSON.stringify(memberName)} is not a DNS-1123 label`,
+      );
+    }
+    if (this.inConf(memberName))
+      throw new BackendError('member-exists', 'etcdserver: member ID already exist');
+    await this.confChange({
+      type: isLearner ? 'addLearner' : 'addVoter',
+      node: memberName,
+      address: url,
+    });
+    const members = await this.memberList();
+    return { member: members.find((m) => m.name === memberName)!, members };
   }
 
-  async memberRemove(): Promise<MemberInfo[]> {
-    throw new BackendError(
-      'invalid-argument',
-      'etcdserver: removing members through the etcd API is not supported yet',
-    );
+  async memberRemove(id: bigint): Promise<MemberInfo[]> {
+    const name = this.nameOf(id);
+    await this.confChange({ type: 'remove', node: name });
+    return this.memberList();
   }
 
-  async memberPromote(): Promise<MemberInfo[]> {
-    throw new BackendError(
-      'invalid-argument',
-      'etcdserver: promoting members through the etcd API is not supported yet',
-    );
+  async memberPromote(id: bigint): Promise<MemberInfo[]> {
+    const name = this.nameOf(id);
+    const conf = this.kv.node.members();
+    if (!conf.learners.includes(name))
+      throw new BackendError('member-not-learner', 'etcdserver: can only promote a learner member');
+    const status = this.kv.node.status();
+    const progress = status.progress[name];
+    // As etcd does: promote only a learner that holds at least 90% of the leader's log.
+    if (progress && progress.match < status.commit * 0.9) {
+      throw new BackendError(
+        'learner-not-ready',
+        'etcdserver: can only promote a learner member which is in sync with leader',
+      );
+    }
+    await this.confChange({ type: 'addVoter', node: name });
+    return this.memberList();
+  }
+
+  private inConf(name: string): boolean {
+    const conf = this.kv.node.members();
+    return conf.voters.includes(name) || conf.learners.includes(name);
+  }
+
+  private nameOf(id: bigint): string {
+    const m = this.members.byId(id);
+    if (!m || !this.inConf(m.name))
+      throw new BackendError('member-not-found', 'etcdserver: member not found');
+    return m.name;
+  }
+
+  private async confChange(cc: ConfChange): Promise<void> {
+    try {
+      await this.kv.node.proposeConfChange(cc);
+    } catch (e) {
+      if (e instanceof RaftNodeError && (e.code === 'leader-changed' || e.code === 'no-leader')) {
+        // Refused: another change is still pending, or the leader has not committed in its term.
+        throw new BackendError(
+          'unhealthy-cluster',
+          'etcdserver: unhealthy cluster (a membership change is already in progress, or there is no leader)',
+        );
+      }
+      await guard(() => Promise.reject(e));
+    }
   }
 
   async status(): Promise<MemberStatus> {

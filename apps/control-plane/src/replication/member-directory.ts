@@ -1,3 +1,4 @@
+import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 
 /** etcd identifies members and clusters by uint64; ours are derived from names (FNV-1a, 64 bit). */
@@ -67,6 +68,38 @@ export class MemberDirectory {
   names(): string[] {
     return [...this.members.keys()];
   }
+
+  /** The name a member added by peer URL alone (etcdctl member add) gets. */
+  static nameForPeerUrl(peerUrl: string): string {
+    return `member-${fnv64(peerUrl).toString(16).padStart(16, '0').slice(0, 8)}`;
+  }
+
+  byPeerUrl(peerUrl: string): MemberAddress | undefined {
+    for (const m of this.members.values()) if (m.peerUrl === peerUrl) return m;
+    return undefined;
+  }
+
+  /**
+   * Follows the replicated configuration: members added at run time bring their peer URL in it.
+   * Returns who appeared (with an address to dial) and who left.
+   */
+  sync(conf: ConfState): { added: MemberAddress[]; removed: string[] } {
+    const added: MemberAddress[] = [];
+    const current = new Set([...conf.voters, ...conf.learners]);
+    for (const [name, url] of Object.entries(conf.addresses ?? {})) {
+      if (this.members.has(name) || !current.has(name)) continue;
+      const m: MemberAddress = { name, id: fnv64(name), peerUrl: url, clientUrls: [] };
+      this.members.set(name, m);
+      added.push(m);
+    }
+    const removed = [...this.members.keys()].filter(
+      (n) => !current.has(n) && n !== this.self.name && this.wasMember.has(n),
+    );
+    for (const n of current) this.wasMember.add(n);
+    return { added, removed };
+  }
+
+  private readonly wasMember = new Set<string>();
 }
 
 function hostPort(host: string, port: number): string {

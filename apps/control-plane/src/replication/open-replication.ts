@@ -10,6 +10,7 @@ import {
   StoreMachine,
 } from '@flotilla/raft-node';
 import { MvccStore } from '@flotilla/store';
+import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
 import { RaftMetrics } from './raft.metrics';
@@ -75,7 +76,9 @@ export async function openReplication(
   const node = await RaftNode.open(
     {
       id: config.name,
-      initialMembers: config.peers.map((p) => p.name),
+      // A member joining an existing cluster starts with no configuration and learns it.
+      initialMembers:
+        config.initialClusterState === 'existing' ? [] : config.peers.map((p) => p.name),
       dataDir: join(config.dataDir, 'raft'),
       tickMs: config.tickMs,
       electionTicks: config.electionTicks,
@@ -101,6 +104,14 @@ export async function openReplication(
     },
     log: (level, msg, fields) => raftLog[level](msg, fields),
   });
+  // Members added or removed at run time: dial the new ones, drop the removed ones.
+  const followConf = (conf: ConfState) => {
+    const { added, removed } = members.sync(conf);
+    for (const m of added) transport.addPeer(m.name, members.wsUrl(m.name));
+    for (const name of removed) transport.removePeer(name);
+  };
+  followConf(node.members());
+  node.on('conf', followConf);
   const leases = new LeaseKeeper(node, store, transport);
   late.leases = leases;
   const replicated = new ReplicatedStore(node, store, leases);

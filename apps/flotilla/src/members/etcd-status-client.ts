@@ -35,6 +35,58 @@ function call(
   });
 }
 
+export interface MemberEntry {
+  ID?: string;
+  id?: string;
+  name: string;
+  peerURLs: string[];
+  isLearner: boolean;
+}
+
+/** Cluster membership changes through the first endpoint that answers. */
+export async function changeMembers(
+  endpoints: string[],
+  change:
+    | { kind: 'add'; name: string; peerUrl: string; learner: boolean }
+    | { kind: 'remove' | 'promote'; name: string },
+  timeoutMs = 10_000,
+): Promise<MemberEntry[]> {
+  const services = loadEtcdServices();
+  const Cluster = makeGenericClientConstructor(services.Cluster as ServiceDefinition, 'Cluster');
+  let lastError: Error | undefined;
+  for (const endpoint of endpoints) {
+    const cluster = new Cluster(endpoint, credentials.createInsecure()) as unknown as Record<
+      string,
+      unknown
+    > & { close(): void };
+    try {
+      if (change.kind === 'add') {
+        const r = await call(
+          cluster,
+          'MemberAdd',
+          { peerURLs: [change.peerUrl], isLearner: change.learner, name: change.name },
+          timeoutMs,
+        );
+        return r.members as MemberEntry[];
+      }
+      const list = (await call(cluster, 'MemberList', {}, timeoutMs)).members as MemberEntry[];
+      const member = list.find((m) => m.name === change.name);
+      if (!member) throw new Error(`no member named ${JSON.stringify(change.name)}`);
+      const method = change.kind === 'remove' ? 'MemberRemove' : 'MemberPromote';
+      return (await call(cluster, method, { ID: member.ID ?? member.id }, timeoutMs))
+        .members as MemberEntry[];
+    } catch (e) {
+      lastError = e as Error;
+      // A refusal from a live member is final; only an unreachable one sends us to the next.
+      if (!/UNAVAILABLE|DEADLINE_EXCEEDED|No connection/.test(lastError.message))
+        throw new Error(lastError.message.replace(/^\d+ [A-Z_]+: /, ''));
+    } finally {
+      cluster.close();
+    }
+  }
+  throw lastError ?? new Error('no endpoint');
+}
+
 /**
  * Asks every endpoint for its Raft status over the etcd v3 API (Cluster.MemberList and
  * Maintenance.Status), the same calls `etcdctl endpoint status` makes.

@@ -336,6 +336,9 @@ message Member {
 message MemberAddRequest {
   repeated string peerURLs = 1;
   bool isLearner = 2;
+  // Flotilla's own extension (etcd has no such field): the new member's name, which is also
+  // its Raft identity. Clients that do not send it get a name derived from the peer URL.
+  string name = 100;
 }
 
 message MemberAddResponse {
