@@ -84,3 +84,27 @@ describe('RaftNode: three real members on loopback', () => {
     expect(next.id).not.toBe(leader.id);
   });
 });
+
+describe('RaftNode: clusters never mix', () => {
+  it('a member with another cluster token is refused and cannot join the election', async () => {
+    const cluster = new LocalCluster(['m1', 'm2', 'm3']);
+    try {
+      await cluster.startAll();
+      const leader = await cluster.waitForLeader();
+      const stranger = [...cluster.members.values()].find((m) => m !== leader)!;
+      await cluster.stopMember(stranger.id);
+      const rejoined = await cluster.startMember(stranger.id, undefined, 'another-cluster');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(rejoined.transport.stats.received).toBe(0);
+      expect(
+        [...['m1', 'm2', 'm3']]
+          .filter((p) => p !== stranger.id)
+          .some((p) => rejoined.transport.connected(p)),
+      ).toBe(false);
+      // The other two still form a majority and serve writes.
+      await cluster.put(leader, 'still', 'works');
+    } finally {
+      await cluster.stopAll();
+    }
+  });
+});

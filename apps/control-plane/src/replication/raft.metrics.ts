@@ -18,6 +18,7 @@ export class RaftMetrics {
 
   constructor(registry: Registry) {
     const r = [registry];
+    const storeSize = async () => (this.store ? this.store.approximateSize() : 0);
     gauge(
       r,
       'flotilla_raft_term',
@@ -110,6 +111,14 @@ export class RaftMetrics {
       'The current store revision on this member.',
       () => this.store?.revision ?? 0,
     );
+    new Gauge({
+      name: 'flotilla_mvcc_db_total_size_in_bytes',
+      help: 'Bytes the store takes on disk on this member.',
+      registers: r,
+      async collect() {
+        this.set(await storeSize());
+      },
+    });
   }
 
   bind(node: RaftNode, transport: PeerTransport, store: MvccStore): void {
