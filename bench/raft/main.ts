@@ -43,10 +43,20 @@ function run(batch: number, entries: number, maxSeconds: number): Row {
   }
   const seconds = (performance.now() - started) / 1000;
   const committed = leader.raft.log.committed - startCommit;
-  return { batch, entries: committed, seconds, perSecond: committed / seconds, messagesPerEntry: 0, appendsPerEntry: 0 };
+  return {
+    batch,
+    entries: committed,
+    seconds,
+    perSecond: committed / seconds,
+    messagesPerEntry: 0,
+    appendsPerEntry: 0,
+  };
 }
 
-function countMessages(batch: number, rounds: number): { all: number; appends: number; committed: number } {
+function countMessages(
+  batch: number,
+  rounds: number,
+): { all: number; appends: number; committed: number } {
   const c = new TestCluster(['a', 'b', 'c']);
   c.elect('a');
   c.stabilize();
