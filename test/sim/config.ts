@@ -24,6 +24,8 @@ export interface SimConfig {
   snapshotEvery: number;
   maxSizePerMsg: number;
   logMatchEvery: number;
+  /** Chance per tick that the leader proposes a membership change (remove, add learner, promote). */
+  membershipRate: number;
   trace: boolean;
   raft: Partial<RaftOptions>;
 }
@@ -35,9 +37,10 @@ export interface SimConfig {
 export function configForSeed(seed: number, overrides: Partial<SimConfig> = {}): SimConfig {
   const rng = createRng(seed ^ 0x5eed);
   const hostile = rng.chance(0.7);
+  const nodes = rng.pick([3, 3, 5]);
   return {
     seed,
-    nodes: rng.pick([3, 3, 5]),
+    nodes,
     steps: 1500,
     healSteps: 600,
     clients: 2 + rng.int(4),
@@ -58,6 +61,7 @@ export function configForSeed(seed: number, overrides: Partial<SimConfig> = {}):
     snapshotEvery: rng.pick([5, 20, 100, 1_000_000]),
     maxSizePerMsg: rng.pick([1, 256, 4096]),
     logMatchEvery: 10,
+    membershipRate: nodes === 5 && rng.chance(0.5) ? 0.01 : 0,
     trace: false,
     raft: {},
     ...overrides,

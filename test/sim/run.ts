@@ -31,6 +31,7 @@ function main(argv: string[]): number {
     duplicated: 0,
     checks: 0,
     snapshots: 0,
+    conf: 0,
   };
   const started = Date.now();
   let failures = 0;
@@ -44,6 +45,7 @@ function main(argv: string[]): number {
     totals.duplicated += result.stats.duplicated;
     totals.checks += result.stats.invariantChecks;
     totals.snapshots += result.stats.snapshotsSent;
+    totals.conf += result.stats.membershipChanges;
     if (!result.ok) {
       failures++;
       report(result);
@@ -61,7 +63,8 @@ function main(argv: string[]): number {
   console.log(
     `${count} seeds in ${secs}s: ${failures} failed; ${totals.ops} client operations (${totals.completed} completed), ` +
       `${totals.crashes} crashes, ${totals.partitions} partitions, ${totals.dropped} messages dropped, ` +
-      `${totals.duplicated} duplicated, ${totals.snapshots} snapshot chunks, ${totals.checks} invariant checks`,
+      `${totals.duplicated} duplicated, ${totals.snapshots} snapshot chunks, ${totals.conf} membership changes proposed, ` +
+      `${totals.checks} invariant checks`,
   );
   return failures === 0 ? 0 : 1;
 }

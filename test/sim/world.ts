@@ -1,4 +1,4 @@
-import { MemoryStorage, NodeId, RaftOptions, RawNode, Ready } from '@flotilla/raft';
+import { ConfChange, MemoryStorage, NodeId, RaftOptions, RawNode, Ready } from '@flotilla/raft';
 import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from './linearizability';
 import { InvariantViolation, SafetyChecker } from './invariants';
 import { KvStateMachine, decodeCommand, encodeCommand } from './kv-state-machine';
@@ -7,6 +7,8 @@ import { Rng, createRng } from './prng';
 import { SimConfig } from './config';
 
 interface ClientOp {
+  /** The client gave up waiting; a later outcome still enters the history. */
+  abandoned?: boolean;
   client: number;
   handle: number;
   input: KvInput;
@@ -67,6 +69,7 @@ export interface SimResult {
     delivered: number;
     leaders: number;
     snapshotsSent: number;
+    membershipChanges: number;
     invariantChecks: number;
     maxCommit: number;
   };
@@ -97,6 +100,7 @@ export class World {
   private completed = 0;
   private operations = 0;
   private leaderElections = 0;
+  private membershipChanges = 0;
   private chaos = true;
 
   constructor(private readonly cfg: SimConfig) {
@@ -136,6 +140,7 @@ export class World {
         delivered: this.net.delivered,
         leaders: this.leaderElections,
         snapshotsSent: this.snapshotsSent,
+        membershipChanges: this.membershipChanges,
         invariantChecks: this.safety.checks,
         maxCommit: Math.max(...this.nodes.map((n) => n.node?.raft.log.committed ?? 0)),
       },
@@ -269,10 +274,38 @@ export class World {
         this.log(`PARTITION flapping ${a}<->${b} every ${this.flapping.every}`);
       }
     }
+    if (this.rng.chance(this.cfg.membershipRate)) this.changeMembership();
     if (this.rng.chance(this.cfg.crashRate)) {
       const up = this.nodes.filter((n) => n.node);
       if (up.length > 0) this.crash(this.rng.pick(up), 5 + this.rng.int(this.cfg.maxDownTicks));
     }
+  }
+
+  /**
+   * The leader proposes one single-server change: remove a voter (down to three), add a
+   * non-member back as a learner, or promote a learner. The core refuses a change while another
+   * is pending; that refusal is part of what is tested.
+   */
+  private changeMembership(): void {
+    const leader = this.nodes.find((n) => n.node?.raft.role === 'leader');
+    if (!leader?.node) return;
+    const conf = leader.node.raft.conf;
+    const outside = this.nodes
+      .map((n) => n.id)
+      .filter((id) => !conf.voters.includes(id) && !conf.learners.includes(id));
+    const roll = this.rng.float();
+    let cc: ConfChange | undefined;
+    if (conf.learners.length > 0 && roll < 0.4)
+      cc = { type: 'addVoter', node: this.rng.pick(conf.learners) };
+    else if (outside.length > 0 && roll < 0.7)
+      cc = { type: 'addLearner', node: this.rng.pick(outside) };
+    else if (conf.voters.length > 3) cc = { type: 'remove', node: this.rng.pick(conf.voters) };
+    if (!cc) return;
+    this.log(
+      `CONF ${leader.id} proposes ${cc.type} ${cc.node} (voters ${conf.voters}, learners ${conf.learners})`,
+    );
+    this.membershipChanges++;
+    leader.node.proposeConfChange(cc, this.nextProposal++);
   }
 
   /** Runs the Ready cycle: early sends now, the disk write after a delay, then the rest. */
@@ -401,7 +434,8 @@ export class World {
     for (const c of this.clients) {
       if (c.busy && this.now > c.busy.deadline) {
         this.log(`client ${c.id} times out on ${describe(c.busy.input)}`);
-        this.forget(c.busy);
+        // The proposal stays tracked: if it is applied later, the history learns its outcome,
+        // which keeps the number of forever-pending operations (and the checker's work) small.
         this.abandon(c.busy);
       }
       if (c.busy) continue;
@@ -445,6 +479,11 @@ export class World {
 
   private complete(op: ClientOp, out: KvOutput): void {
     const c = this.clients[op.client];
+    if (op.abandoned) {
+      this.history.complete(op.handle, out, this.now);
+      op.abandoned = false;
+      return;
+    }
     if (c.busy !== op) return;
     this.history.complete(op.handle, out, this.now);
     if (out.kind === 'value') c.seen.set(op.input.key, out.value);
@@ -459,6 +498,11 @@ export class World {
   /** A definite failure: the operation had no effect, so it leaves the history. */
   private fail(op: ClientOp, why: string): void {
     const c = this.clients[op.client];
+    if (op.abandoned) {
+      this.history.discard(op.handle);
+      op.abandoned = false;
+      return;
+    }
     if (c.busy !== op) return;
     this.log(`client ${op.client} ${describe(op.input)} failed: ${why}`);
     this.history.discard(op.handle);
@@ -468,16 +512,10 @@ export class World {
   /** The client gives up without knowing: the operation stays pending in the history. */
   private abandon(op: ClientOp): void {
     const c = this.clients[op.client];
-    if (c.busy === op) c.busy = undefined;
-  }
-
-  private forget(op: ClientOp): void {
-    const n = this.nodes.find((x) => x.id === op.node);
-    if (!n) return;
-    for (const [k, v] of n.proposals) if (v === op) n.proposals.delete(k);
-    for (const [k, v] of n.byIndex) if (v.op === op) n.byIndex.delete(k);
-    for (const [k, v] of n.reads) if (v === op) n.reads.delete(k);
-    n.readyReads = n.readyReads.filter((r) => r.op !== op);
+    if (c.busy === op) {
+      c.busy = undefined;
+      op.abandoned = true;
+    }
   }
 
   // ------------------------------------------------------------------ checks
@@ -511,7 +549,11 @@ export class World {
       const done = this.clients.every((c) => c.finalOps === 0 && !c.busy);
       if (leader && done) {
         const commit = leader.node!.raft.log.committed;
-        if (this.nodes.every((n) => n.node && n.node.raft.log.committed === commit)) {
+        const conf = leader.node!.raft.conf;
+        const members = this.nodes.filter(
+          (n) => conf.voters.includes(n.id) || conf.learners.includes(n.id),
+        );
+        if (members.every((n) => n.node && n.node.raft.log.committed === commit)) {
           const up = this.nodes.map((n) => ({ id: n.id, node: n.node! }));
           this.safety.checkLogMatching(up);
           return undefined;
@@ -527,7 +569,8 @@ export class World {
   }
 
   private checkHistory(): string | undefined {
-    const result = checkKvHistory(this.history.operations());
+    // A generous budget: histories with many never-answered writes (crashed members) are costly.
+    const result = checkKvHistory(this.history.operations(), { maxSteps: 200_000_000 });
     if (result.ok) return undefined;
     return `linearizability (${result.status}) on key ${result.key}: ${result.explanation}`;
   }

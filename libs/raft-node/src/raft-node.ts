@@ -97,7 +97,11 @@ export class RaftNode extends EventEmitter {
   private loopRunning = false;
   private loopAgain = false;
   private stopped = false;
-  private nextProposal = 1;
+  /**
+   * Proposal IDs are unique across restarts of this member (the leader remembers the outcome of
+   * forwarded proposals by origin and ID), hence a start from the clock.
+   */
+  private nextProposal = Date.now() * 1000;
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly byIndex = new Map<number, PendingProposal>();
   private readonly readWaiters: ReadWaiter[] = [];

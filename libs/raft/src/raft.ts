@@ -98,6 +98,7 @@ export class Raft {
   private leadTransferee: NodeId = NONE;
   private pendingConfIndex = 0;
   private readonly readOnly = new ReadOnlyQueue();
+  private readonly propOutcomes = new Map<string, { index: number; term: number } | null>();
   private readsAwaitingCommit: { context: string; from: NodeId }[] = [];
   private incomingSnapshot:
     | { key: string; meta: Snapshot['meta']; parts: Uint8Array[]; received: number; total: number }
@@ -483,6 +484,9 @@ export class Raft {
       case 'preVote':
         this.handleVoteRequest(m);
         return;
+      case 'prop':
+        this.handleForwardedProposal(m);
+        return;
       case 'propResp':
         this.handlePropResp(m);
         return;
@@ -525,6 +529,34 @@ export class Raft {
     }
   }
 
+  /**
+   * A proposal forwarded by a follower. Its outcome is remembered, so that a copy of the same
+   * message (a retry, a duplicate) always gets the same answer and is never appended twice: the
+   * follower reports a refusal to its caller as certain, so no copy may be accepted later.
+   */
+  private handleForwardedProposal(m: Message): void {
+    const key = `${m.from}/${m.proposalIds?.[0] ?? ''}/${m.entries?.length ?? 0}`;
+    let outcome = this.propOutcomes.get(key);
+    if (outcome === undefined) {
+      const first =
+        this.role === 'leader' && this.prs.has(m.from)
+          ? this.acceptProposal(m.entries ?? [])
+          : undefined;
+      outcome = first === undefined ? null : { index: first, term: this.term };
+      this.propOutcomes.set(key, outcome);
+      if (this.propOutcomes.size > 8192)
+        this.propOutcomes.delete(this.propOutcomes.keys().next().value!);
+    }
+    this.send({
+      type: 'propResp',
+      to: m.from,
+      proposalIds: m.proposalIds,
+      index: outcome?.index,
+      term: outcome ? outcome.term : this.term,
+      reject: outcome === null,
+    });
+  }
+
   private handlePropResp(m: Message): void {
     const ids = m.proposalIds ?? [];
     if (m.reject) this.dropped.push(...ids);
@@ -535,17 +567,6 @@ export class Raft {
   private stepLeader(m: Message): void {
     const pr = this.prs.get(m.from);
     switch (m.type) {
-      case 'prop': {
-        const first = pr ? this.acceptProposal(m.entries ?? []) : undefined;
-        this.send({
-          type: 'propResp',
-          to: m.from,
-          proposalIds: m.proposalIds,
-          index: first,
-          reject: first === undefined,
-        });
-        return;
-      }
       case 'readIndex':
         if (m.context !== undefined) this.handleReadIndex(m.context, m.from);
         return;
@@ -626,9 +647,6 @@ export class Raft {
   private stepCandidate(m: Message): void {
     const ownResp = this.role === 'preCandidate' ? 'preVoteResp' : 'voteResp';
     switch (m.type) {
-      case 'prop':
-        this.send({ type: 'propResp', to: m.from, proposalIds: m.proposalIds, reject: true });
-        return;
       case 'app':
       case 'heartbeat':
       case 'snap':
@@ -657,14 +675,6 @@ export class Raft {
 
   private stepFollower(m: Message): void {
     switch (m.type) {
-      case 'prop':
-        if (this.lead === NONE) {
-          this.send({ type: 'propResp', to: m.from, proposalIds: m.proposalIds, reject: true });
-        } else {
-          // A stale leader in our term reached us: pass it on rather than lose it.
-          this.send({ type: 'propResp', to: m.from, proposalIds: m.proposalIds, reject: true });
-        }
-        return;
       case 'app':
         this.electionElapsed = 0;
         this.lead = m.from;
