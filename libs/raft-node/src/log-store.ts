@@ -124,6 +124,7 @@ export class LogStore {
     entries: readonly Entry[],
     hardState: HardState | undefined,
     previousLast: number,
+    sync = true,
   ): Promise<void> {
     if (entries.length === 0 && !hardState) return;
     const ops: BatchOp[] = [];
@@ -139,9 +140,7 @@ export class LogStore {
       }
     }
     if (hardState) ops.push({ type: 'put', key: HARD_STATE, value: seal(hardState) });
-    await this.db.batch(ops as BatchOp[], {
-      sync: true,
-    });
+    await this.db.batch(ops as BatchOp[], { sync });
   }
 
   /**

@@ -112,6 +112,11 @@ export class RaftNode extends EventEmitter {
   private lead: NodeId = '';
   private conf: ConfState = { voters: [], learners: [] };
   private loopError: Error | undefined;
+  private applyChain: Promise<void> = Promise.resolve();
+  /** What the state machine holds (reads are served against this, not the core's view). */
+  private appliedIndex = 0;
+  private durableTerm = 0;
+  private durableVote = '';
   leaderChanges = 0;
   proposalsCommitted = 0;
   proposalsFailed = 0;
@@ -151,6 +156,10 @@ export class RaftNode extends EventEmitter {
       storage,
     );
     rn.conf = rn.node.raft.conf;
+    rn.appliedIndex = Math.max(sm.appliedIndex(), snap.meta.index);
+    const hs = storage.hardState();
+    rn.durableTerm = hs.term;
+    rn.durableVote = hs.vote;
     return rn;
   }
 
@@ -279,10 +288,7 @@ export class RaftNode extends EventEmitter {
       } while (this.loopAgain && !this.stopped);
     } catch (e) {
       // A failed disk write or apply leaves this member unable to keep its promises: stop it.
-      this.loopError = e as Error;
-      this.error('raft loop failed; the member stops', { error: (e as Error).stack });
-      this.emit('fatal', e);
-      await this.stop(false);
+      await this.fatal(e as Error);
     } finally {
       this.loopRunning = false;
     }
@@ -310,11 +316,21 @@ export class RaftNode extends EventEmitter {
       this.info('installed a snapshot from the leader', { index: rd.snapshot.meta.index });
     }
     if (rd.entries.length > 0 || rd.hardState) {
+      // An fsync only when it protects a promise: new entries, or a new term or vote. A commit
+      // index alone may be lost in a crash; it is learned again from the leader.
+      const mustSync =
+        rd.entries.length > 0 ||
+        (rd.hardState !== undefined &&
+          (rd.hardState.term !== this.durableTerm || rd.hardState.vote !== this.durableVote));
       const t0 = performance.now();
-      await this.log.persist(rd.entries, rd.hardState, previousLast);
-      this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
+      await this.log.persist(rd.entries, rd.hardState, previousLast, mustSync);
+      if (mustSync) this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
       if (rd.entries.length > 0) storage.append(rd.entries);
-      if (rd.hardState) storage.setHardState(rd.hardState);
+      if (rd.hardState) {
+        storage.setHardState(rd.hardState);
+        this.durableTerm = rd.hardState.term;
+        this.durableVote = rd.hardState.vote;
+      }
     }
     this.sink.send(rd.messages);
     for (const m of rd.messages)
@@ -322,23 +338,48 @@ export class RaftNode extends EventEmitter {
     for (const m of rd.earlyMessages)
       if (m.type === 'snap' && m.chunk?.offset === 0) this.opts.hooks?.snapshotSent?.();
 
-    if (rd.snapshot) {
-      await this.sm.restore(rd.snapshot.data);
-      this.failProposalsThrough(rd.snapshot.meta.index);
-    }
     this.track(rd);
-    if (rd.committedEntries.length > 0) {
-      const results = await this.sm.apply(rd.committedEntries);
-      rd.committedEntries.forEach((e, i) => this.settle(e, results[i]));
-    }
-    this.node.advance(rd);
+    this.serveReads(); // a read index this member has already applied is served now
+    // Applying runs behind the log: the next Ready's disk write overlaps this one's apply.
+    const snapshot = rd.snapshot;
+    const entries = rd.committedEntries;
+    if (snapshot || entries.length > 0) this.enqueueApply(snapshot, entries);
+    this.node.advanceAppend(rd);
     if (rd.confState) {
       this.conf = rd.confState;
       // Listeners (the transport's peer list, the member directory) follow the configuration.
       this.emit('conf', rd.confState);
     }
-    this.serveReads();
-    await this.maybeSnapshot();
+  }
+
+  private enqueueApply(snapshot: Ready['snapshot'], entries: Entry[]): void {
+    this.applyChain = this.applyChain.then(async () => {
+      if (this.stopped && this.loopError) return;
+      if (snapshot) {
+        await this.sm.restore(snapshot.data);
+        this.appliedIndex = snapshot.meta.index;
+        this.failProposalsThrough(snapshot.meta.index);
+      }
+      if (entries.length > 0) {
+        const results = await this.sm.apply(entries);
+        entries.forEach((e, i) => this.settle(e, results[i]));
+        const last = entries[entries.length - 1].index;
+        this.appliedIndex = Math.max(this.appliedIndex, last);
+        this.node.appliedTo(last);
+      }
+      this.serveReads();
+      await this.maybeSnapshot();
+      this.schedule();
+    });
+    this.applyChain.catch((e) => this.fatal(e as Error));
+  }
+
+  private async fatal(e: Error): Promise<void> {
+    if (this.loopError) return;
+    this.loopError = e;
+    this.error('raft loop failed; the member stops', { error: e.stack });
+    this.emit('fatal', e);
+    await this.stop(false);
   }
 
   private track(rd: Ready): void {
@@ -392,7 +433,7 @@ export class RaftNode extends EventEmitter {
   }
 
   private serveReads(): void {
-    const applied = this.node.raft.log.applied;
+    const applied = this.appliedIndex;
     while (this.readsAtIndex.length > 0 && this.readsAtIndex[0].index <= applied) {
       for (const w of this.readsAtIndex.shift()!.waiters) {
         clearTimeout(w.timer);
@@ -402,8 +443,9 @@ export class RaftNode extends EventEmitter {
   }
 
   private async maybeSnapshot(): Promise<void> {
-    const applied = this.node.raft.log.applied;
+    const applied = this.appliedIndex;
     if (applied - this.lastSnapshotIndex < (this.opts.snapshotEvery ?? 10000)) return;
+    if (this.node.raft.log.applied !== applied) return;
     if (this.sm.appliedIndex() !== applied) return;
     const data = await this.sm.snapshot();
     const storage = this.node.storage;
@@ -493,6 +535,7 @@ export class RaftNode extends EventEmitter {
       this.rejectRead(w, err);
     }
     while (this.loopRunning) await new Promise((r) => setTimeout(r, 5));
+    await this.applyChain.catch(() => undefined);
     await this.log.close();
   }
 

@@ -27,9 +27,10 @@ interface Welcome {
   meta?: unknown;
 }
 
+/** Every message of one Ready for one peer travels in one frame. */
 interface RaftFrame {
   kind: 'raft';
-  m: Message;
+  ms: Message[];
 }
 
 /** Request/response between members outside Raft (lease keep-alives go to the leader). */
@@ -290,9 +291,12 @@ export class PeerTransport {
     }
     switch (frame.kind) {
       case 'raft':
-        if (!frame.m || frame.m.from !== peer.id || frame.m.to !== this.opts.id) return;
-        this.stats.received++;
-        this.opts.onMessage(frame.m);
+        if (!Array.isArray(frame.ms)) return;
+        for (const m of frame.ms) {
+          if (!m || m.from !== peer.id || m.to !== this.opts.id) continue;
+          this.stats.received++;
+          this.opts.onMessage(m);
+        }
         return;
       case 'rpc':
         void this.serveRpc(peer, frame);
@@ -330,10 +334,17 @@ export class PeerTransport {
   }
 
   send(messages: readonly Message[]): void {
+    if (messages.length === 0) return;
+    const byPeer = new Map<NodeId, Message[]>();
     for (const m of messages) {
-      const peer = this.peers.get(m.to);
-      if (!peer || !this.write(peer, { kind: 'raft', m })) this.stats.dropped++;
-      else this.stats.sent++;
+      const list = byPeer.get(m.to);
+      if (list) list.push(m);
+      else byPeer.set(m.to, [m]);
+    }
+    for (const [to, ms] of byPeer) {
+      const peer = this.peers.get(to);
+      if (!peer || !this.write(peer, { kind: 'raft', ms })) this.stats.dropped += ms.length;
+      else this.stats.sent += ms.length;
     }
   }
 
