@@ -73,6 +73,8 @@ export class RawNode {
   private prevSoft: SoftState;
   private prevHard: HardState;
   private inFlight: Ready | undefined;
+  /** Committed entries handed to the driver and not yet reported applied. */
+  private toApply: Entry[] = [];
 
   constructor(
     opts: RaftOptions,
@@ -192,17 +194,44 @@ export class RawNode {
 
   /** The driver finished the Ready: persisted, sent and applied as the contract says. */
   advance(rd: Ready): void {
+    this.advanceAppend(rd);
+    this.appliedTo(
+      rd.committedEntries.length > 0
+        ? rd.committedEntries[rd.committedEntries.length - 1].index
+        : 0,
+    );
+  }
+
+  /**
+   * For drivers that apply in the background: the Ready's durable part is done (persisted and
+   * sent) and its committed entries are queued for applying in order. The next Ready may be
+   * taken at once; call appliedTo() as the application catches up.
+   */
+  advanceAppend(rd: Ready): void {
     if (rd !== this.inFlight) throw new Error('raft: advance() with a Ready that is not in flight');
     this.inFlight = undefined;
     const r = this.raft;
     if (rd.softState) this.prevSoft = rd.softState;
     if (rd.hardState) this.prevHard = rd.hardState;
-    if (rd.snapshot) r.log.stableSnapshotTo(rd.snapshot.meta.index);
+    if (rd.snapshot) {
+      r.log.stableSnapshotTo(rd.snapshot.meta.index);
+      // Entries handed out before the snapshot are superseded by it.
+      this.toApply = [];
+    }
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       r.onStable(last.index, last.term);
     }
-    r.onApplied(rd.committedEntries);
+    for (const e of rd.committedEntries) this.toApply.push(e);
+  }
+
+  /** The application has applied every handed-out entry up to `index`. */
+  appliedTo(index: number): void {
+    let n = 0;
+    while (n < this.toApply.length && this.toApply[n].index <= index) n++;
+    if (n === 0) return;
+    this.raft.onApplied(this.toApply.slice(0, n));
+    this.toApply = this.toApply.slice(n);
   }
 
   /**
