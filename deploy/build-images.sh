@@ -7,6 +7,7 @@
 #   BASE_IMAGE           FROM image (default: the offline base from build-base-image.sh;
 #                        users with a registry can set e.g. BASE_IMAGE=node:20-bookworm-slim)
 #   FLOTILLA_IMAGE_TAG   tag of the built images (default dev)
+# Also builds flotilla/prometheus:<tag> (build-prometheus-image.sh).
 set -euo pipefail
 
 deploy_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -76,6 +77,8 @@ for app in "${apps[@]}"; do
     -t "flotilla/$app:$image_tag" \
     "$context"
 done
+# Prometheus for the compose file and the e2e suites: same base, host-packaged binary.
+bash "$deploy_dir/build-prometheus-image.sh"
 # Earlier builds of these tags, now untagged, would otherwise pile up.
 docker image prune --force --filter label=org.flotilla.revision >/dev/null
 docker image ls --filter 'reference=flotilla/*' --format '{{.Repository}}:{{.Tag}}  {{.Size}}'

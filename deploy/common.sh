@@ -22,3 +22,18 @@ node_version() { "$(node_binary)" -p 'process.version'; }
 node_major() { "$(node_binary)" -p 'process.versions.node.split(".")[0]'; }
 
 base_image_tag() { echo "${FLOTILLA_BASE_TAG:-flotilla/base:bookworm-node$(node_major)}"; }
+
+# Installs packages whose maintainer scripts would start a daemon (no init system here, or a port
+# we want free): Debian's policy-rc.d switch tells invoke-rc.d "no" for the duration.
+apt_install_without_starting() {
+  local policy=/usr/sbin/policy-rc.d added_policy=
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 0755 "$policy"
+    added_policy=1
+  fi
+  local status=0
+  apt_install "$@" || status=$?
+  [[ -z "$added_policy" ]] || as_root rm -f "$policy"
+  return "$status"
+}

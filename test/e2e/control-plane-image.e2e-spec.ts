@@ -4,6 +4,7 @@ import {
   StartedTestContainer,
   Wait,
 } from 'testcontainers';
+import { ipv4HostPort } from './support/host-port';
 import { requireLocalImage } from './support/require-image';
 
 const IMAGE = process.env.FLOTILLA_CONTROL_PLANE_IMAGE ?? 'flotilla/control-plane:dev';
@@ -13,6 +14,7 @@ describe('control-plane image', () => {
   let container: StartedTestContainer | undefined;
   let removed = false;
   let output = '';
+  let baseUrl = '';
 
   beforeAll(async () => {
     await requireLocalImage(IMAGE);
@@ -26,6 +28,7 @@ describe('control-plane image', () => {
       .withWaitStrategy(Wait.forHttp('/healthz', API_PORT).forStatusCode(200))
       .withStartupTimeout(120_000)
       .start();
+    baseUrl = `http://${container.getHost()}:${await ipv4HostPort(container, API_PORT)}`;
   });
 
   afterAll(async () => {
@@ -34,7 +37,7 @@ describe('control-plane image', () => {
 
   function url(path: string): string {
     if (!container) throw new Error('container did not start');
-    return `http://${container.getHost()}:${container.getMappedPort(API_PORT)}${path}`;
+    return `${baseUrl}${path}`;
   }
 
   it('answers /healthz with ok from outside the container', async () => {

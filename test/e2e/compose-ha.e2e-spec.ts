@@ -1,0 +1,137 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { getText, tryGetText, waitFor } from '../integration/support/wait';
+import { CONTROL_PLANE_IMAGE, PROMETHEUS_IMAGE } from './support/images';
+import { sampleValue } from './support/metrics-text';
+import { requireLocalImage } from './support/require-image';
+
+const run = promisify(execFile);
+const COMPOSE_FILE = join(__dirname, '..', '..', 'docker-compose.ha.yml');
+const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
+const SERVICES = ['m1', 'm2', 'm3', 'prometheus'] as const;
+const MASTERS = ['m1', 'm2', 'm3'] as const;
+type Master = (typeof MASTERS)[number];
+/** Host ports as docker-compose.ha.yml publishes them. */
+const API_PORTS: Record<Master, number> = { m1: 6443, m2: 6444, m3: 6445 };
+const PROMETHEUS_PORT = 9090;
+
+/**
+ * docker-compose.ha.yml itself, driven by Debian's docker-compose 1.29 (testcontainers' compose
+ * support needs `docker compose` v2). Uses the fixed host ports of the file: 6443-6445,
+ * 2379/2479/2579 and 9090 must be free.
+ */
+describe('docker-compose.ha.yml with docker-compose', () => {
+  let host = '';
+  let upCalled = false;
+
+  async function compose(...args: string[]): Promise<string> {
+    const { stdout } = await run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], {
+      timeout: 180_000,
+      env: {
+        ...process.env,
+        FLOTILLA_IMAGE: CONTROL_PLANE_IMAGE,
+        FLOTILLA_PROMETHEUS_IMAGE: PROMETHEUS_IMAGE,
+        // A killed member stays down until the test starts it again.
+        FLOTILLA_RESTART: 'no',
+      },
+    });
+    return stdout;
+  }
+
+  async function containerId(service: string): Promise<string> {
+    const id = (await compose('ps', '-q', service)).trim();
+    if (!id) throw new Error(`compose has no container for ${service}`);
+    return id;
+  }
+
+  async function health(service: string): Promise<string | undefined> {
+    const runtime = await getContainerRuntimeClient();
+    const info = await runtime.container.dockerode
+      .getContainer(await containerId(service))
+      .inspect();
+    return info.State.Health?.Status;
+  }
+
+  async function waitHealthy(services: readonly string[]): Promise<void> {
+    for (const service of services) {
+      await waitFor(
+        `${service} healthy`,
+        async () => ((await health(service)) === 'healthy' ? true : undefined),
+        120_000,
+        1000,
+      );
+    }
+  }
+
+  async function metric(member: Master, name: string): Promise<number | undefined> {
+    const res = await tryGetText(`http://${host}:${API_PORTS[member]}/metrics`);
+    return res?.status === 200 ? sampleValue(res.body, name) : undefined;
+  }
+
+  async function agreedLeader(among: readonly Master[]): Promise<Master | undefined> {
+    const views = await Promise.all(
+      among.map(async (m) => ({
+        m,
+        isLeader: await metric(m, 'flotilla_raft_is_leader'),
+        hasLeader: await metric(m, 'flotilla_raft_has_leader'),
+      })),
+    );
+    const leaders = views.filter((v) => v.isLeader === 1);
+    return leaders.length === 1 && views.every((v) => v.hasLeader === 1) ? leaders[0].m : undefined;
+  }
+
+  beforeAll(async () => {
+    await requireLocalImage(CONTROL_PLANE_IMAGE);
+    await requireLocalImage(PROMETHEUS_IMAGE);
+    await run('docker-compose', ['version', '--short']).catch((err: Error) => {
+      throw new Error(
+        `docker-compose is not usable (${err.message}); run 'bash deploy/provision-docker.sh'.`,
+      );
+    });
+    host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+    upCalled = true;
+    await compose('up', '-d');
+  }, 240_000);
+
+  afterAll(async () => {
+    if (upCalled) await compose('down', '-v', '--remove-orphans', '--timeout', '10');
+  }, 180_000);
+
+  it('comes up healthy with one leader, and Prometheus scrapes all three', async () => {
+    await waitHealthy(SERVICES);
+    const leader = await waitFor('a leader', () => agreedLeader(MASTERS));
+    expect(MASTERS).toContain(leader);
+    const up = await waitFor(
+      'Prometheus sees three masters up',
+      async () => {
+        const res = await getText(
+          `http://${host}:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent('sum(up{job="flotilla-masters"})')}`,
+        ).catch(() => undefined);
+        const result = res?.status === 200 ? JSON.parse(res.body).data.result : [];
+        return result.length === 1 && result[0].value[1] === '3' ? true : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(up).toBe(true);
+  });
+
+  it('elects a new leader when the leader container is killed, and takes the member back', async () => {
+    const oldLeader = await waitFor('a leader', () => agreedLeader(MASTERS));
+    const survivors = MASTERS.filter((m) => m !== oldLeader);
+    const runtime = await getContainerRuntimeClient();
+    await runtime.container.dockerode
+      .getContainer(await containerId(oldLeader))
+      .kill({ signal: 'SIGKILL' });
+
+    const newLeader = await waitFor('a new leader', () => agreedLeader(survivors));
+    expect(newLeader).not.toBe(oldLeader);
+
+    await compose('start', oldLeader);
+    await waitHealthy([oldLeader]);
+    expect(await waitFor('all three agree', () => agreedLeader(MASTERS))).toBe(newLeader);
+  });
+});

@@ -1,0 +1,258 @@
+import type Dockerode from 'dockerode';
+import { Etcd3 } from 'etcd3';
+import { randomBytes } from 'node:crypto';
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  Network,
+  StartedNetwork,
+  StartedTestContainer,
+  Wait,
+} from 'testcontainers';
+import { tryGetText, waitFor } from '../../integration/support/wait';
+import { singleMemberClient } from './etcd-clients';
+import { ipv4HostPort } from './host-port';
+import { CONTROL_PLANE_IMAGE } from './images';
+import { sampleValue } from './metrics-text';
+import { requireLocalImage } from './require-image';
+
+export const MEMBER_NAMES = ['m1', 'm2', 'm3'] as const;
+export type MemberName = (typeof MEMBER_NAMES)[number];
+
+const API_PORT = 6443;
+const ETCD_PORT = 2379;
+const PEERS = MEMBER_NAMES.map((name) => `${name}=${name}:2380`).join(',');
+
+/**
+ * Three masters as containers, wired like docker-compose.ha.yml: each member on its own named
+ * volume, peers finding each other as m1..m3. Two networks, so a partition can cut Raft traffic
+ * and still let the test talk to the cut-off member:
+ *   - `client`: the container's primary network; the published API and etcd ports go through it;
+ *   - `raft`: where the aliases m1..m3 live; disconnecting a member from it partitions it.
+ * Every container, network and volume made here is removed by `cleanup()`, which never throws.
+ */
+export class MasterContainers {
+  readonly prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
+  private readonly containers = new Map<MemberName, StartedTestContainer>();
+  private readonly ports = new Map<MemberName, { api: number; etcd: number }>();
+  private readonly clients = new Map<MemberName, Etcd3>();
+  private readonly containerIds = new Set<string>();
+  private readonly logs = new Map<MemberName, string[]>();
+
+  private constructor(
+    private readonly docker: Dockerode,
+    readonly clientNetwork: StartedNetwork,
+    readonly raftNetwork: StartedNetwork,
+  ) {}
+
+  static async create(): Promise<MasterContainers> {
+    await requireLocalImage(CONTROL_PLANE_IMAGE);
+    const runtime = await getContainerRuntimeClient();
+    const clientNetwork = await new Network().start();
+    const raftNetwork = await new Network().start().catch(async (err: unknown) => {
+      await clientNetwork.stop().catch(() => undefined);
+      throw err;
+    });
+    return new MasterContainers(runtime.container.dockerode, clientNetwork, raftNetwork);
+  }
+
+  /** Starts the given members at once (a member alone waits for its peers, so all go together). */
+  async start(names: readonly MemberName[] = MEMBER_NAMES): Promise<void> {
+    await Promise.all(names.map((name) => this.startOne(name)));
+  }
+
+  running(): MemberName[] {
+    return MEMBER_NAMES.filter((name) => this.containers.has(name));
+  }
+
+  volumeOf(name: MemberName): string {
+    return `${this.prefix}-${name}-data`;
+  }
+
+  apiUrl(name: MemberName, path: string): string {
+    return `http://${this.container(name).getHost()}:${this.portsOf(name).api}${path}`;
+  }
+
+  etcdEndpoint(name: MemberName): string {
+    return `${this.container(name).getHost()}:${this.portsOf(name).etcd}`;
+  }
+
+  /** A client to this member only, closed by cleanup() or when the member goes away. */
+  client(name: MemberName): Etcd3 {
+    let client = this.clients.get(name);
+    if (!client) {
+      client = singleMemberClient(this.etcdEndpoint(name));
+      this.clients.set(name, client);
+    }
+    return client;
+  }
+
+  async metric(name: MemberName, metric: string): Promise<number | undefined> {
+    const res = await tryGetText(this.apiUrl(name, '/metrics'));
+    return res?.status === 200 ? sampleValue(res.body, metric) : undefined;
+  }
+
+  /**
+   * The member every one of `among` agrees leads: it says it is leader and the others say they
+   * have one. Undefined while that is not so (during an election, or split views).
+   */
+  async agreedLeader(among: readonly MemberName[]): Promise<MemberName | undefined> {
+    const views = await Promise.all(
+      among.map(async (name) => ({
+        name,
+        isLeader: await this.metric(name, 'flotilla_raft_is_leader'),
+        hasLeader: await this.metric(name, 'flotilla_raft_has_leader'),
+      })),
+    );
+    const leaders = views.filter((v) => v.isLeader === 1);
+    if (leaders.length !== 1 || views.some((v) => v.hasLeader !== 1)) return undefined;
+    return leaders[0].name;
+  }
+
+  async waitForLeader(among: readonly MemberName[], timeoutMs = 30_000): Promise<MemberName> {
+    try {
+      return await waitFor(
+        `a leader among ${among.join(',')}`,
+        () => this.agreedLeader(among),
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${await this.describe(among)}`);
+    }
+  }
+
+  /** What each member says about itself, and the end of its log: for failure messages. */
+  async describe(names: readonly MemberName[]): Promise<string> {
+    const parts = await Promise.all(
+      names.map(async (name) => {
+        const metrics = await tryGetText(this.apiUrl(name, '/metrics'));
+        const raft = (metrics?.body ?? `(no /metrics: ${metrics?.status ?? 'unreachable'})`)
+          .split('\n')
+          .filter((line) => /^flotilla_raft_(term|is_leader|has_leader|commit_index) /.test(line))
+          .join(', ');
+        return `--- ${name} ${this.apiUrl(name, '')}: ${raft}\n${this.logsOf(name, 10)}`;
+      }),
+    );
+    return parts.join('\n');
+  }
+
+  /**
+   * SIGKILL, as a crash: no shutdown hook runs. Returns when the kill was done (Date.now()); the
+   * dead container is removed afterwards, its volume stays.
+   */
+  async kill(name: MemberName): Promise<number> {
+    const container = this.container(name);
+    this.containers.delete(name);
+    this.ports.delete(name);
+    await this.docker.getContainer(container.getId()).kill({ signal: 'SIGKILL' });
+    const killedAt = Date.now();
+    this.dropClient(name);
+    await this.removeContainer(container.getId());
+    return killedAt;
+  }
+
+  /** docker stop: SIGTERM, a clean shutdown. The container is removed; its volume stays. */
+  async stop(name: MemberName): Promise<void> {
+    const container = this.container(name);
+    this.dropClient(name);
+    this.containers.delete(name);
+    this.ports.delete(name);
+    await container.stop({ timeout: 30_000, remove: true, removeVolumes: false });
+    this.containerIds.delete(container.getId());
+  }
+
+  async disconnectFromPeers(name: MemberName): Promise<void> {
+    await this.docker
+      .getNetwork(this.raftNetwork.getId())
+      .disconnect({ Container: this.container(name).getId(), Force: true });
+  }
+
+  async reconnectToPeers(name: MemberName): Promise<void> {
+    await this.docker.getNetwork(this.raftNetwork.getId()).connect({
+      Container: this.container(name).getId(),
+      EndpointConfig: { Aliases: [name] },
+    });
+  }
+
+  /** The container's output so far, for failure messages. */
+  logsOf(name: MemberName, lastLines = 30): string {
+    return (this.logs.get(name) ?? []).join('').split('\n').slice(-lastLines).join('\n');
+  }
+
+  async cleanup(): Promise<void> {
+    for (const name of [...this.clients.keys()]) this.dropClient(name);
+    // Also by name: a container whose start failed half-way was never recorded.
+    const leftovers = await this.docker
+      .listContainers({ all: true, filters: { name: [this.prefix] } })
+      .catch(() => []);
+    for (const id of [...this.containerIds, ...leftovers.map((c) => c.Id)]) {
+      await this.removeContainer(id);
+    }
+    this.containers.clear();
+    for (const network of [this.clientNetwork, this.raftNetwork]) {
+      await network.stop().catch(() => undefined);
+    }
+    for (const name of MEMBER_NAMES) {
+      await this.docker
+        .getVolume(this.volumeOf(name))
+        .remove()
+        .catch(() => undefined);
+    }
+  }
+
+  private container(name: MemberName): StartedTestContainer {
+    const container = this.containers.get(name);
+    if (!container) throw new Error(`member ${name} is not running`);
+    return container;
+  }
+
+  private portsOf(name: MemberName): { api: number; etcd: number } {
+    const ports = this.ports.get(name);
+    if (!ports) throw new Error(`member ${name} is not running`);
+    return ports;
+  }
+
+  private async startOne(name: MemberName): Promise<void> {
+    if (this.containers.has(name)) throw new Error(`member ${name} is already running`);
+    const output: string[] = [];
+    this.logs.set(name, output);
+    const container = await new GenericContainer(CONTROL_PLANE_IMAGE)
+      .withName(`${this.prefix}-${name}`)
+      .withNetwork(this.clientNetwork)
+      .withEnvironment({
+        FLOTILLA_NAME: name,
+        FLOTILLA_PEERS: PEERS,
+        FLOTILLA_CLUSTER_TOKEN: this.prefix,
+      })
+      .withBindMounts([{ source: this.volumeOf(name), target: '/var/lib/flotilla' }])
+      .withExposedPorts(API_PORT, ETCD_PORT)
+      .withLogConsumer((stream) =>
+        stream.on('data', (chunk: Buffer | string) => output.push(chunk.toString())),
+      )
+      // Not /healthz or /readyz: those wait for a leader, and the peers are not connected yet.
+      // A log line rather than an HTTP probe: see ipv4HostPort() on published ports.
+      .withWaitStrategy(Wait.forLogMessage('"control plane started"'))
+      .withStartupTimeout(60_000)
+      .start();
+    this.containerIds.add(container.getId());
+    this.containers.set(name, container);
+    await this.reconnectToPeers(name);
+    this.ports.set(name, {
+      api: await ipv4HostPort(container, API_PORT),
+      etcd: await ipv4HostPort(container, ETCD_PORT),
+    });
+  }
+
+  private dropClient(name: MemberName): void {
+    this.clients.get(name)?.close();
+    this.clients.delete(name);
+  }
+
+  private async removeContainer(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: false })
+      .catch(() => undefined);
+    this.containerIds.delete(id);
+  }
+}
