@@ -1,0 +1,118 @@
+// The result rows, their Flotilla/etcd ratios, and the printed tables. Pure formatting.
+import { SystemName } from './cluster';
+import { Summary, round } from './stats';
+
+export interface SystemResult {
+  summary: Summary;
+  /** Peak VmRSS per member during this workload, MiB. */
+  rssMiB: Record<string, number>;
+  /** Raft term increase while the workload ran: elections, i.e. leadership lost under load. */
+  termChanges?: number;
+}
+
+export interface Ratio {
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxRssMiB: number;
+}
+
+export interface WorkloadRow {
+  name: string;
+  /** What ops/s and latency mean for this row when it is not one request. */
+  unit?: string;
+  results: Partial<Record<SystemName, SystemResult>>;
+  ratio?: Ratio;
+  skipped?: string;
+  extra?: Partial<Record<SystemName, unknown>>;
+}
+
+function maxRss(r: SystemResult): number {
+  return Math.max(0, ...Object.values(r.rssMiB));
+}
+
+export function ratioOf(row: WorkloadRow): Ratio | undefined {
+  const f = row.results.flotilla;
+  const e = row.results.etcd;
+  if (f === undefined || e === undefined) return undefined;
+  const div = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : Number.NaN);
+  return {
+    opsPerSec: div(f.summary.opsPerSec, e.summary.opsPerSec),
+    p50Ms: div(f.summary.p50Ms, e.summary.p50Ms),
+    p99Ms: div(f.summary.p99Ms, e.summary.p99Ms),
+    p999Ms: div(f.summary.p999Ms, e.summary.p999Ms),
+    maxRssMiB: div(maxRss(f), maxRss(e)),
+  };
+}
+
+const HEAD = [
+  'system',
+  'ops/s',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'errors',
+  'peak RSS MiB per member',
+];
+const WIDTH = [10, 10, 9, 9, 9, 7, 0];
+
+function line(cells: string[]): string {
+  return (
+    '  ' +
+    cells
+      .map((c, i) =>
+        i === 0 || i === cells.length - 1 ? c.padEnd(WIDTH[i]) : c.padStart(WIDTH[i]),
+      )
+      .join('  ')
+  ).trimEnd();
+}
+
+function num(v: number, digits: number): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '-';
+}
+
+export function formatRow(row: WorkloadRow): string {
+  const out = [`${row.name}${row.unit === undefined ? '' : `  (${row.unit})`}`];
+  if (row.skipped !== undefined) {
+    out.push(`  skipped: ${row.skipped}`);
+    return out.join('\n');
+  }
+  out.push(line(HEAD));
+  for (const system of ['flotilla', 'etcd'] as SystemName[]) {
+    const r = row.results[system];
+    if (r === undefined) continue;
+    const s = r.summary;
+    const rss = Object.entries(r.rssMiB)
+      .map(([n, v]) => `${n} ${v.toFixed(0)}`)
+      .join(', ');
+    const elections = r.termChanges ? `; ${r.termChanges} election(s) during the run` : '';
+    out.push(
+      line([
+        system,
+        num(s.opsPerSec, 0),
+        num(s.p50Ms, 2),
+        num(s.p99Ms, 2),
+        num(s.p999Ms, 2),
+        String(s.errors),
+        rss + elections,
+      ]),
+    );
+  }
+  const q = row.ratio;
+  if (q !== undefined) {
+    const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
+    out.push(
+      line([
+        'F/etcd',
+        x(q.opsPerSec),
+        x(q.p50Ms),
+        x(q.p99Ms),
+        x(q.p999Ms),
+        '',
+        `max ${x(q.maxRssMiB)}`,
+      ]),
+    );
+  }
+  return out.join('\n');
+}
