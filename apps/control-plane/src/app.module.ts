@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
+import { ApiServerModule } from './apiserver/apiserver.module';
 import { EtcdModule } from './etcd/etcd.module';
 import { ReplicationModule } from './replication/replication.module';
 import type { ControlPlaneConfig } from './config/control-plane-config';
@@ -29,7 +30,7 @@ export class AppModule {
         }), // /metrics
         ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
         EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
-        // next: ApiServerModule (Kubernetes REST on apiPort)
+        ApiServerModule.forRoot(), // Kubernetes REST API, watch and discovery on the API port
       ],
     };
   }

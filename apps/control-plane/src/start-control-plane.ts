@@ -1,6 +1,7 @@
 import { formatHostPort } from '@flotilla/process';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
+import { installApiBodyParser } from './apiserver/api-body-parser';
 import { PeerWsAdapter } from './replication/peer-ws-adapter';
 import { PEER_SERVER } from './replication/replication.tokens';
 import type { ControlPlaneConfig } from './config/control-plane-config';
@@ -17,6 +18,7 @@ export async function startControlPlane(
       // The Raft peer gateway listens on the peer port, bound by the replication module.
       configure: (app) => {
         app.useWebSocketAdapter(new PeerWsAdapter(app, app.get(PEER_SERVER)));
+        installApiBodyParser(app);
       },
     },
   );

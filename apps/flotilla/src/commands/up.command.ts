@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, settingError } from '@flotilla/process';
 import { MemberSupervisor, SupervisorEvent } from '../supervisor/member-supervisor';
@@ -8,6 +9,7 @@ import { parseConsoleCommand } from '../up/console-commands';
 import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/console-output';
 import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
 import { findBusyPort } from '../up/port-probe';
+import { renderKubeconfig } from '../up/kubeconfig';
 import {
   UpOptions,
   checkEntryExists,
@@ -34,6 +36,10 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
   process.stdout.write(`${planTable(plans, options.listenHost)}\n`);
   say('type "help" for commands; Ctrl-C stops every member');
+  const kubeconfig = join(options.dataDir, 'kubeconfig');
+  mkdirSync(options.dataDir, { recursive: true });
+  writeFileSync(kubeconfig, renderKubeconfig(plans, options.listenHost), { mode: 0o600 });
+  say(`kubeconfig: KUBECONFIG=${kubeconfig} kubectl get ns`);
 
   const prefix = memberPrefixer(
     plans.map((p) => p.name),

@@ -1,0 +1,35 @@
+import { All, Controller, Inject, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiRequest, ApiServer, RawBody, writeWatchResponse } from '@flotilla/apiserver';
+import { API_SERVER } from './apiserver.tokens';
+
+/** Every Kubernetes API path goes to the framework-free handler of @flotilla/apiserver. */
+@Controller()
+export class ApiController {
+  constructor(@Inject(API_SERVER) private readonly server: ApiServer) {}
+
+  @All(['api', 'api/*', 'apis', 'apis/*', 'version', 'openapi/*'])
+  async serve(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const url = new URL(req.raw.url ?? '/', 'http://localhost');
+    const raw = req.body as RawBody | undefined;
+    const apiReq: ApiRequest = {
+      method: req.method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: raw?.body,
+      bodyTooLarge: raw?.tooLarge,
+    };
+    const response = await this.server.handler.handle(apiReq);
+    if (response.kind === 'json') {
+      void reply
+        .code(response.status)
+        .headers({ 'content-type': 'application/json', ...(response.headers ?? {}) })
+        .send(Buffer.from(JSON.stringify(response.body)));
+      return;
+    }
+    reply.hijack();
+    const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
+    await writeWatchResponse(req.raw, reply.raw, response, resource, this.server.watchSettings);
+  }
+}

@@ -1,0 +1,20 @@
+// @flotilla/api: Kubernetes object semantics with no I/O (catalog, Status errors, selectors, strategy, patch, tables, OpenAPI).
+export * from './object';
+export * from './catalog';
+export * from './status';
+export * from './field-errors';
+export * from './selectors';
+export * from './names';
+export * from './quantity';
+export * from './defaults';
+export * from './pod-admission';
+export * from './strategy';
+export * from './unknown-fields';
+export { validatePodSpec } from './validate-pod';
+export * from './patch';
+export { applyJsonPatch, applyMergePatch } from './json-patch';
+export { applyStrategicMerge } from './strategic-merge';
+export * from './age';
+export * from './table';
+export * from './openapi';
+export { DEFINITIONS, definitionForKind } from './schemas';

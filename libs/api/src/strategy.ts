@@ -1,0 +1,258 @@
+// Per-kind create/update rules that need no storage: defaults, admission, validation, status/spec separation.
+import type { ResourceInfo } from './catalog';
+import { apiVersionOf } from './catalog';
+import { applyDefaults } from './defaults';
+import type { JsonObject, KubeObject, ObjectMeta } from './object';
+import { cloneJson, isPlainObject, jsonEqual } from './object';
+import { admitPod, podQosClass } from './pod-admission';
+import { apiErrors } from './status';
+import { unknownFieldPaths } from './unknown-fields';
+import { validateKind } from './validate-kinds';
+import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta';
+import { validateKindUpdate } from './validate-update';
+
+export interface CreateContext {
+  namespace?: string;
+  now: Date;
+  newUid(): string;
+  /** Five characters for generateName; derived from newUid() when absent. */
+  randomSuffix?(): string;
+}
+
+const kindKey = (r: ResourceInfo): string => `${r.group}/${r.kind}`;
+
+/** Kinds whose metadata.generation tracks spec changes. */
+const TRACKS_GENERATION = new Set(['apps/Deployment', 'apps/ReplicaSet']);
+
+/** The letters Kubernetes uses for generated name suffixes: no vowels, no look-alikes. */
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function suffixFromUid(uid: string): string {
+  const hex = uid.replace(/[^0-9a-f]/gi, '');
+  let out = '';
+  for (let i = 0; out.length < 5 && i + 2 <= hex.length; i += 2) {
+    out += SUFFIX_ALPHABET[parseInt(hex.slice(i, i + 2), 16) % SUFFIX_ALPHABET.length];
+  }
+  return out.padEnd(5, 'x');
+}
+
+/** RFC 3339 at second precision, as metav1.Time serializes. */
+export function formatTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function normalize(r: ResourceInfo, obj: KubeObject): KubeObject {
+  const o = cloneJson(obj);
+  if (!isPlainObject(o.metadata)) o.metadata = {};
+  o.apiVersion = apiVersionOf(r);
+  o.kind = r.kind;
+  return o;
+}
+
+function spec(o: KubeObject): JsonObject {
+  if (!isPlainObject(o.spec)) o.spec = {};
+  return o.spec as JsonObject;
+}
+
+function hasStatusSubresource(r: ResourceInfo): boolean {
+  return r.subresources.includes('status');
+}
+
+export function prepareForCreate(r: ResourceInfo, obj: KubeObject, ctx: CreateContext): KubeObject {
+  const o = normalize(r, obj);
+  const meta = o.metadata as ObjectMeta & Record<string, unknown>;
+  if (r.namespaced) {
+    if (ctx.namespace && meta.namespace && meta.namespace !== ctx.namespace) {
+      throw apiErrors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    meta.namespace = meta.namespace || ctx.namespace;
+  } else {
+    delete meta.namespace;
+  }
+  if (!meta.name && meta.generateName) {
+    meta.name =
+      meta.generateName + (ctx.randomSuffix ? ctx.randomSuffix() : suffixFromUid(ctx.newUid()));
+  }
+  meta.uid = ctx.newUid();
+  meta.creationTimestamp = formatTimestamp(ctx.now);
+  delete meta.deletionTimestamp;
+  delete meta.deletionGracePeriodSeconds;
+  delete meta.selfLink;
+  if (TRACKS_GENERATION.has(kindKey(r))) meta.generation = 1;
+  else delete meta.generation;
+
+  applyDefaults(r, o);
+  switch (kindKey(r)) {
+    case '/Pod':
+      admitPod(spec(o));
+      o.status = { phase: 'Pending', qosClass: podQosClass(spec(o)) };
+      break;
+    case 'apps/Deployment':
+    case 'apps/ReplicaSet':
+      o.status = {};
+      break;
+    case '/Service':
+      o.status = { loadBalancer: {} };
+      break;
+    case '/Namespace': {
+      const s = spec(o);
+      const finalizers = Array.isArray(s.finalizers) ? (s.finalizers as string[]) : [];
+      s.finalizers = finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'];
+      o.status = { phase: 'Active' };
+      break;
+    }
+  }
+  return o;
+}
+
+/** Secret data must decode as base64, else the body cannot be decoded at all (400, as Kubernetes). */
+function checkSecretData(r: ResourceInfo, o: KubeObject): void {
+  if (kindKey(r) !== '/Secret' || !isPlainObject(o.data)) return;
+  for (const value of Object.values(o.data)) {
+    const text = typeof value === 'string' ? value : '';
+    const bad =
+      typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0;
+    if (bad) {
+      throw apiErrors.badRequest(
+        `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0`,
+      );
+    }
+  }
+}
+
+function throwIfAny(
+  r: ResourceInfo,
+  o: KubeObject,
+  causes: ReturnType<typeof validateObjectMeta>,
+): void {
+  if (causes.length > 0) throw apiErrors.invalid(r, o.metadata.name ?? '', causes);
+}
+
+export function validateCreate(r: ResourceInfo, obj: KubeObject): void {
+  if (obj.metadata?.resourceVersion) {
+    throw apiErrors.badRequest('resourceVersion should not be set on objects to be created');
+  }
+  checkSecretData(r, obj);
+  throwIfAny(r, obj, [...validateObjectMeta(r, obj), ...validateKind(kindKey(r), obj)]);
+}
+
+/** Carries system-owned metadata from the stored object into an update (rest.BeforeUpdate). */
+function keepSystemMeta(next: KubeObject, prev: KubeObject): void {
+  const m = next.metadata as ObjectMeta & Record<string, unknown>;
+  const p = prev.metadata;
+  if (!m.uid) m.uid = p.uid;
+  if (!m.namespace && p.namespace) m.namespace = p.namespace;
+  if (p.creationTimestamp) m.creationTimestamp = p.creationTimestamp;
+  if (p.deletionTimestamp) m.deletionTimestamp = p.deletionTimestamp;
+  if (p.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds === undefined) {
+    m.deletionGracePeriodSeconds = p.deletionGracePeriodSeconds;
+  }
+  if (p.generation !== undefined) m.generation = p.generation;
+  else delete m.generation;
+  delete m.selfLink;
+}
+
+/** An update that leaves clusterIP or node ports out keeps the allocated ones, as Kubernetes does. */
+function keepServiceAllocations(next: KubeObject, prev: KubeObject): void {
+  const n = spec(next);
+  const p = isPlainObject(prev.spec) ? prev.spec : {};
+  if (n.type === 'ExternalName') return;
+  if (!n.clusterIP && p.clusterIP) {
+    n.clusterIP = p.clusterIP;
+    if (!n.clusterIPs && p.clusterIPs) n.clusterIPs = p.clusterIPs;
+  }
+  for (const key of ['ipFamilies', 'ipFamilyPolicy'])
+    if (n[key] === undefined && p[key] !== undefined) n[key] = p[key];
+  if (n.type === 'NodePort' || n.type === 'LoadBalancer') {
+    const oldPorts = Array.isArray(p.ports) ? (p.ports as JsonObject[]) : [];
+    for (const port of Array.isArray(n.ports) ? (n.ports as JsonObject[]) : []) {
+      if (!isPlainObject(port) || port.nodePort) continue;
+      const same = oldPorts.find(
+        (o) => o.port === port.port && (o.protocol ?? 'TCP') === (port.protocol ?? 'TCP'),
+      );
+      if (same?.nodePort) port.nodePort = same.nodePort;
+    }
+    if (!n.healthCheckNodePort && p.healthCheckNodePort)
+      n.healthCheckNodePort = p.healthCheckNodePort;
+  }
+}
+
+function bumpGeneration(r: ResourceInfo, next: KubeObject, prev: KubeObject): void {
+  if (typeof prev.metadata.generation !== 'number') return;
+  let changed = !jsonEqual(next.spec, prev.spec);
+  // Deployment annotations are copied onto replica sets, so the deployment controller must see them change.
+  if (kindKey(r) === 'apps/Deployment')
+    changed ||= !jsonEqual(next.metadata.annotations ?? {}, prev.metadata.annotations ?? {});
+  next.metadata.generation = prev.metadata.generation + (changed ? 1 : 0);
+}
+
+/** The status subresource may change status (and labels/annotations), never spec or identity. */
+function prepareStatusUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject): KubeObject {
+  const o = normalize(r, prev);
+  o.status = cloneJson(next.status);
+  const m = o.metadata;
+  const n = next.metadata ?? {};
+  if (n.resourceVersion !== undefined) m.resourceVersion = n.resourceVersion;
+  else delete m.resourceVersion;
+  // Workload labels are controller-owned; pod owner references are guarded from old kubelets.
+  if (r.group !== 'apps') m.labels = cloneJson(n.labels);
+  m.annotations = cloneJson(n.annotations);
+  if (m.labels === undefined) delete m.labels;
+  if (m.annotations === undefined) delete m.annotations;
+  return o;
+}
+
+/** The scale subresource changes spec.replicas only; `next` carries the new value in spec.replicas. */
+function prepareScaleUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject): KubeObject {
+  const o = normalize(r, prev);
+  spec(o).replicas = isPlainObject(next.spec) ? next.spec.replicas : undefined;
+  if (next.metadata?.resourceVersion !== undefined)
+    o.metadata.resourceVersion = next.metadata.resourceVersion;
+  bumpGeneration(r, o, prev);
+  return o;
+}
+
+export function prepareForUpdate(
+  r: ResourceInfo,
+  next: KubeObject,
+  prev: KubeObject,
+  subresource?: 'status' | 'scale',
+): KubeObject {
+  if (subresource === 'status') return prepareStatusUpdate(r, next, prev);
+  if (subresource === 'scale') return prepareScaleUpdate(r, next, prev);
+  const o = normalize(r, next);
+  keepSystemMeta(o, prev);
+  applyDefaults(r, o);
+  if (hasStatusSubresource(r)) {
+    if (prev.status === undefined) delete o.status;
+    else o.status = cloneJson(prev.status);
+  }
+  switch (kindKey(r)) {
+    case '/Namespace':
+      // Namespace finalizers change only through the finalize subresource.
+      spec(o).finalizers = cloneJson(isPlainObject(prev.spec) ? prev.spec.finalizers : undefined);
+      break;
+    case '/Service':
+      keepServiceAllocations(o, prev);
+      break;
+  }
+  bumpGeneration(r, o, prev);
+  return o;
+}
+
+export function validateUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject): void {
+  checkSecretData(r, next);
+  throwIfAny(r, next, [
+    ...validateObjectMeta(r, next),
+    ...validateObjectMetaUpdate(next, prev),
+    ...validateKind(kindKey(r), next),
+    ...validateKindUpdate(kindKey(r), next, prev),
+  ]);
+}
+
+/** Paths of fields the kind's schema does not know (for fieldValidation Strict/Warn), e.g. ".spec.replica". */
+export function unknownFields(r: ResourceInfo, obj: KubeObject): string[] {
+  return unknownFieldPaths(r, obj);
+}

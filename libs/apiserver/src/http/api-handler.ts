@@ -1,0 +1,460 @@
+import {
+  ApiError,
+  apiErrors,
+  applyPatch,
+  apiVersionOf,
+  findResource,
+  isPlainObject,
+  KubeObject,
+  openApiV3Document,
+  openApiV3Paths,
+  ResourceInfo,
+  toTable,
+} from '@flotilla/api';
+import type { DeleteOptions } from '../registry/delete-decision';
+import { ListQuery, parseListQuery } from '../registry/list-query';
+import { mapStoreError, ObjectReader } from '../registry/object-reader';
+import {
+  FieldValidation,
+  ObjectRegistry,
+  Outcome,
+  WriteOptions,
+} from '../registry/object-registry';
+import { parseJsonBody } from '../registry/request-checks';
+import type { ApiWatch } from '../watch/watch-event';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
+import { ResourcePath, parseApiPath, verbOf } from './request-info';
+
+/** Kubernetes' request body limit. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** A watch without timeoutSeconds ends after this long (clients re-watch). */
+const DEFAULT_WATCH_SECONDS = 1800;
+
+export interface ApiRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body?: Buffer;
+  /** Set when the body went over MAX_BODY_BYTES (then `body` is absent). */
+  bodyTooLarge?: boolean;
+}
+
+export type ApiResponse =
+  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean };
+
+export interface ApiHandlerDeps {
+  registry: ObjectRegistry;
+  reader: ObjectReader;
+  clock: () => Date;
+  /** Recorded per request: verb, resource, code, seconds. */
+  observe?: (verb: string, resource: string, code: number, seconds: number) => void;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+const header = (req: ApiRequest, name: string): string => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : (v ?? '');
+};
+
+/** The Kubernetes REST API, discovery and OpenAPI, independent of the HTTP framework. */
+export class ApiHandler {
+  constructor(private readonly d: ApiHandlerDeps) {}
+
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    const started = process.hrtime.bigint();
+    let verb = req.method.toLowerCase();
+    let resource = '';
+    let response: ApiResponse;
+    try {
+      const parsed = parseApiPath(req.path);
+      if (parsed.kind === 'resource') {
+        resource = parsed.info.subresource
+          ? `${parsed.info.resource}/${parsed.info.subresource}`
+          : parsed.info.resource;
+        verb = verbOf(req.method, parsed.info, isWatch(req.query));
+      }
+      response = await this.route(req);
+    } catch (err) {
+      response = errorResponse(err, this.d.log);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.d.observe?.(
+      verb.toUpperCase(),
+      resource,
+      response.kind === 'json' ? response.status : 200,
+      seconds,
+    );
+    return response;
+  }
+
+  private async route(req: ApiRequest): Promise<ApiResponse> {
+    if (req.path === '/version' || req.path === '/version/') return json(200, versionInfo());
+    if (req.path === '/openapi/v2') {
+      return json(404, apiErrors.notFound({ group: '', plural: '' }, 'openapi/v2').status);
+    }
+    if (req.path.startsWith('/openapi/v3')) return this.openApi(req.path);
+    const parsed = parseApiPath(req.path);
+    const isRead = req.method === 'GET' || req.method === 'HEAD';
+    switch (parsed.kind) {
+      case 'versions':
+        return isRead
+          ? json(200, apiVersions(header(req, 'host') || '127.0.0.1:6443'))
+          : notAllowed();
+      case 'groups':
+        return isRead ? json(200, apiGroupList()) : notAllowed();
+      case 'group': {
+        const g = apiGroup(parsed.group);
+        return g ? json(200, g) : notFoundPath();
+      }
+      case 'resources': {
+        const list = apiResourceList(parsed.group, parsed.version);
+        return list ? json(200, list) : notFoundPath();
+      }
+      case 'resource':
+        return this.resource(req, parsed.info);
+      default:
+        return notFoundPath();
+    }
+  }
+
+  private openApi(path: string): ApiResponse {
+    const rest = path.replace(/^\/openapi\/v3\/?/, '');
+    if (rest === '') return json(200, { paths: openApiV3Paths() });
+    const parts = rest.split('/');
+    const gv =
+      parts[0] === 'api' && parts.length === 2
+        ? { group: '', version: parts[1] }
+        : parts[0] === 'apis' && parts.length === 3
+          ? { group: parts[1], version: parts[2] }
+          : undefined;
+    const doc = gv ? openApiV3Document(gv.group, gv.version) : undefined;
+    return doc ? json(200, doc) : notFoundPath();
+  }
+
+  private async resource(req: ApiRequest, p: ResourcePath): Promise<ApiResponse> {
+    const r = findResource(p.group, p.version, p.resource);
+    if (!r) return notFoundPath();
+    if (p.namespace !== undefined && !r.namespaced && p.resource !== 'namespaces')
+      return notFoundPath();
+    const namespace = r.namespaced ? p.namespace : undefined;
+    const verb = verbOf(req.method, p, isWatch(req.query));
+    if (p.subresource !== undefined) return this.subresource(req, r, p, namespace, verb);
+    if (!r.verbs.includes(verb)) throw apiErrors.methodNotSupported(r, verb);
+    const table = wantsTable(req);
+    switch (verb) {
+      case 'get': {
+        const obj = await this.d.registry.get(r, namespace, p.name!);
+        return json(200, table ? this.table(r, [obj], req) : obj);
+      }
+      case 'list': {
+        const q = parseListQuery(r, req.query);
+        const list = await this.d.reader.list(r, namespace, q);
+        const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
+        if (list.continueToken) metadata.continue = list.continueToken;
+        if (list.remainingItemCount !== undefined)
+          metadata.remainingItemCount = list.remainingItemCount;
+        if (table) return json(200, { ...this.table(r, list.items, req), metadata });
+        return json(200, {
+          kind: r.listKind,
+          apiVersion: apiVersionOf(r),
+          metadata,
+          items: list.items,
+        });
+      }
+      case 'watch':
+        return this.watch(req, r, namespace, parseListQuery(r, req.query, p.watchPath), table);
+      case 'create':
+        if (p.name !== undefined) throw apiErrors.methodNotSupported(r, 'create');
+        return outcome(
+          await this.d.registry.create(r, namespace, this.body(req), writeOptions(req)),
+        );
+      case 'update':
+        return outcome(
+          await this.d.registry.update(r, namespace, p.name!, this.body(req), writeOptions(req)),
+        );
+      case 'patch':
+        return outcome(
+          await this.d.registry.patch(
+            r,
+            namespace,
+            p.name!,
+            patchType(req),
+            this.patchBody(req),
+            writeOptions(req),
+          ),
+        );
+      case 'delete':
+        return outcome(
+          await this.d.registry.delete(
+            r,
+            namespace,
+            p.name!,
+            deleteOptions(req, this.body(req, true)),
+          ),
+        );
+      case 'deletecollection': {
+        const options = deleteOptions(req, this.body(req, true));
+        const list = await this.d.reader.list(r, namespace, parseListQuery(r, req.query));
+        return outcome(await this.d.registry.deleteCollection(r, list.items, options));
+      }
+      default:
+        throw apiErrors.methodNotSupported(r, verb);
+    }
+  }
+
+  private async subresource(
+    req: ApiRequest,
+    r: ResourceInfo,
+    p: ResourcePath,
+    namespace: string | undefined,
+    verb: string,
+  ): Promise<ApiResponse> {
+    const sub = p.subresource!;
+    if (p.name === undefined || !(r.subresources as string[]).includes(sub)) return notFoundPath();
+    const name = p.name;
+    const subRef = { group: r.group, plural: `${r.plural}/${sub}` };
+    if (sub === 'binding') {
+      if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
+    }
+    if (sub === 'status') {
+      switch (verb) {
+        case 'get':
+          return json(200, await this.d.registry.get(r, namespace, name));
+        case 'update':
+          return outcome(
+            await this.d.registry.update(
+              r,
+              namespace,
+              name,
+              this.body(req),
+              writeOptions(req),
+              'status',
+            ),
+          );
+        case 'patch':
+          return outcome(
+            await this.d.registry.patch(
+              r,
+              namespace,
+              name,
+              patchType(req),
+              this.patchBody(req),
+              writeOptions(req),
+              'status',
+            ),
+          );
+        default:
+          throw apiErrors.methodNotSupported(subRef, verb);
+      }
+    }
+    // scale
+    switch (verb) {
+      case 'get':
+        return outcome(await this.d.registry.getScale(r, namespace, name));
+      case 'update': {
+        const body = this.body(req);
+        if (!isPlainObject(body))
+          throw apiErrors.badRequest('the body of the request must be a Scale object');
+        const scale = {
+          ...body,
+          metadata: isPlainObject(body.metadata) ? body.metadata : {},
+        } as KubeObject;
+        if (scale.kind !== undefined && scale.kind !== 'Scale') {
+          throw apiErrors.badRequest(
+            `the kind in the data (${String(scale.kind)}) does not match the expected kind (Scale)`,
+          );
+        }
+        return outcome(
+          await this.d.registry.updateScale(r, namespace, name, () => scale, writeOptions(req)),
+        );
+      }
+      case 'patch': {
+        const type = patchType(req);
+        const patch = this.patchBody(req);
+        const scaleInfo: ResourceInfo = {
+          ...r,
+          group: 'autoscaling',
+          kind: 'Scale',
+          plural: 'scale',
+          subresources: [],
+        };
+        return outcome(
+          await this.d.registry.updateScale(
+            r,
+            namespace,
+            name,
+            (current) => applyPatch(type, current, patch, scaleInfo),
+            writeOptions(req),
+          ),
+        );
+      }
+      default:
+        throw apiErrors.methodNotSupported(subRef, verb);
+    }
+  }
+
+  private async watch(
+    req: ApiRequest,
+    r: ResourceInfo,
+    namespace: string | undefined,
+    q: ListQuery,
+    table: boolean,
+  ): Promise<ApiResponse> {
+    const transform = table ? (o: KubeObject) => this.table(r, [o], req) : undefined;
+    const watch = await this.d.reader.watch(r, namespace, q, transform);
+    const seconds =
+      q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : DEFAULT_WATCH_SECONDS;
+    return { kind: 'watch', watch, timeoutMs: seconds * 1000, bookmarks: q.allowWatchBookmarks };
+  }
+
+  private table(r: ResourceInfo, objects: KubeObject[], req: ApiRequest): Record<string, unknown> {
+    const include = req.query.get('includeObject');
+    const includeObject =
+      include === 'None' || include === 'Object' || include === 'Metadata' ? include : 'Metadata';
+    return toTable(r, objects, { wide: true, includeObject, now: this.d.clock() });
+  }
+
+  private body(req: ApiRequest, optional = false): unknown {
+    if (req.bodyTooLarge)
+      throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
+    if (!optional || (req.body && req.body.length > 0)) {
+      const type = mediaType(req);
+      if (type === 'application/vnd.kubernetes.protobuf') {
+        throw apiErrors.unsupportedMediaType(
+          'protobuf request bodies are not supported; send JSON (kubectl create -f and kubectl apply do)',
+        );
+      }
+      if (type !== '' && type !== 'application/json' && type !== '*/*') {
+        throw apiErrors.unsupportedMediaType(
+          `the body of the request was in an unknown format - accepted media types include: application/json`,
+        );
+      }
+    }
+    const parsed = parseJsonBody(req.body);
+    if (parsed === undefined && !optional) throw apiErrors.badRequest('the request body is empty');
+    return parsed;
+  }
+
+  private patchBody(req: ApiRequest): unknown {
+    if (req.bodyTooLarge)
+      throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
+    const parsed = parseJsonBody(req.body);
+    if (parsed === undefined) throw apiErrors.badRequest('the request body is empty');
+    return parsed;
+  }
+}
+
+function isWatch(q: URLSearchParams): boolean {
+  const w = q.get('watch');
+  return w === 'true' || w === '1';
+}
+
+function mediaType(req: ApiRequest): string {
+  return header(req, 'content-type').split(';')[0].trim().toLowerCase();
+}
+
+function patchType(req: ApiRequest): string {
+  return mediaType(req);
+}
+
+/** kubectl asks for `application/json;as=Table;v=v1;g=meta.k8s.io` first when it prints. */
+export function wantsTable(req: ApiRequest): boolean {
+  return header(req, 'accept')
+    .split(',')
+    .some((part) => {
+      const params = part.split(';').map((s) => s.trim());
+      return params.includes('as=Table') && !params.includes('g=apidiscovery.k8s.io');
+    });
+}
+
+function writeOptions(req: ApiRequest): WriteOptions {
+  const dry = req.query.getAll('dryRun');
+  for (const d of dry) {
+    if (d !== 'All')
+      throw apiErrors.badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
+  }
+  const fv = req.query.get('fieldValidation') ?? 'Warn';
+  if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
+    throw apiErrors.badRequest(
+      `fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`,
+    );
+  }
+  return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation };
+}
+
+function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {
+  const b = isPlainObject(body) ? body : {};
+  const q = req.query;
+  const grace =
+    b.gracePeriodSeconds ??
+    (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
+  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) {
+    throw apiErrors.badRequest('gracePeriodSeconds must be an integer');
+  }
+  let policy = (b.propagationPolicy ?? q.get('propagationPolicy') ?? undefined) as
+    string | undefined;
+  if (policy === undefined && (b.orphanDependents === true || q.get('orphanDependents') === 'true'))
+    policy = 'Orphan';
+  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+    throw apiErrors.badRequest(
+      `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+    );
+  }
+  const pre = isPlainObject(b.preconditions) ? b.preconditions : undefined;
+  const dry = [...q.getAll('dryRun'), ...(Array.isArray(b.dryRun) ? b.dryRun.map(String) : [])];
+  return {
+    gracePeriodSeconds: grace as number | undefined,
+    propagationPolicy: policy as DeleteOptions['propagationPolicy'],
+    preconditions: pre
+      ? {
+          uid: typeof pre.uid === 'string' ? pre.uid : undefined,
+          resourceVersion:
+            typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+        }
+      : undefined,
+    dryRun: dry.includes('All'),
+  };
+}
+
+function json(status: number, body: unknown, headers?: Record<string, string>): ApiResponse {
+  return { kind: 'json', status, body, headers };
+}
+
+function outcome(o: Outcome): ApiResponse {
+  const headers: Record<string, string> = {};
+  if (o.warnings && o.warnings.length > 0) {
+    headers.warning = o.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+  }
+  return json(o.status, o.body, headers);
+}
+
+function notFoundPath(): ApiResponse {
+  const err = new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+  return json(404, err.status);
+}
+
+function notAllowed(): ApiResponse {
+  return json(
+    405,
+    new ApiError(
+      405,
+      'MethodNotAllowed',
+      'the server does not allow this method on the requested resource',
+      {},
+    ).status,
+  );
+}
+
+export function errorResponse(err: unknown, log?: ApiHandlerDeps['log']): ApiResponse {
+  const mapped = mapStoreError(err);
+  if (mapped instanceof ApiError) {
+    if (mapped.code >= 500) log?.('request failed', { code: mapped.code, error: String(err) });
+    return json(mapped.code, mapped.status);
+  }
+  log?.('request failed', { error: String(err) });
+  return json(500, apiErrors.internal(String(err)).status);
+}

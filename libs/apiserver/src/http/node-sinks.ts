@@ -1,0 +1,125 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ApiHandler, ApiRequest, ApiResponse } from './api-handler';
+import { EventSink, streamWatch } from './watch-stream';
+
+export interface WatchStreamSettings {
+  bookmarkMs: number;
+  /** Counts a running watch; returns the function that uncounts it. */
+  started?: (resource: string) => () => void;
+}
+
+/** A chunked HTTP response: one JSON event per line, each written (flushed) as it comes. */
+export function httpSink(req: IncomingMessage, res: ServerResponse): EventSink {
+  return {
+    write(line) {
+      if (res.destroyed) return;
+      if (!res.write(`${line}\n`)) {
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
+    },
+    end() {
+      if (!res.writableEnded) res.end();
+    },
+    onClose(cb) {
+      res.once('close', cb);
+      req.once('close', cb);
+    },
+  };
+}
+
+/** Serves a watch on an HTTP response that the framework handed over. */
+export async function writeWatchResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Extract<ApiResponse, { kind: 'watch' }>,
+  resource: string,
+  settings: WatchStreamSettings,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'cache-control': 'no-cache, private',
+    'x-content-type-options': 'nosniff',
+  });
+  res.flushHeaders();
+  const done = settings.started?.(resource);
+  await streamWatch(response.watch, httpSink(req, res), {
+    timeoutMs: response.timeoutMs,
+    bookmarks: response.bookmarks,
+    bookmarkMs: settings.bookmarkMs,
+    onEnd: done,
+  });
+}
+
+function wsSink(socket: WebSocket): EventSink {
+  return {
+    write(line) {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      return new Promise<void>((resolve) => socket.send(line, () => resolve()));
+    },
+    end() {
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+    },
+    onClose(cb) {
+      socket.once('close', cb);
+    },
+  };
+}
+
+/**
+ * The same watches over WebSocket for browsers: ws://host:port/api/v1/namespaces/x/pods?watch=true
+ * sends each event's JSON as one text frame. Nest's WsAdapter matches one fixed path per gateway,
+ * so the API server's 'upgrade' event is handled here for every /api and /apis path.
+ */
+export function attachWebSocketWatch(
+  server: Server,
+  handler: ApiHandler,
+  settings: WatchStreamSettings,
+): () => void {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!/^\/apis?(\/|$)/.test(url.pathname)) {
+      if (server.listenerCount('upgrade') === 1) socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => undefined);
+      const query = new URLSearchParams(url.search);
+      if (!query.has('watch')) query.set('watch', 'true');
+      const apiReq: ApiRequest = { method: 'GET', path: url.pathname, query, headers: req.headers };
+      void handler.handle(apiReq).then(
+        async (response) => {
+          if (response.kind === 'json') {
+            ws.send(JSON.stringify(response.body), () => ws.close(1000));
+            return;
+          }
+          const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
+          const done = settings.started?.(resource);
+          await streamWatch(response.watch, wsSink(ws), {
+            timeoutMs: response.timeoutMs,
+            bookmarks: response.bookmarks,
+            bookmarkMs: settings.bookmarkMs,
+            onEnd: done,
+          });
+        },
+        () => ws.close(1011),
+      );
+    });
+  };
+  server.on('upgrade', onUpgrade);
+  return () => {
+    server.off('upgrade', onUpgrade);
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  };
+}

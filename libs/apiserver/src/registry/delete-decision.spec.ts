@@ -1,0 +1,70 @@
+import type { KubeObject } from '@flotilla/api';
+import { decideDelete, finishesDeletion } from './delete-decision';
+
+const pods = { group: '', plural: 'pods' };
+const now = new Date('2025-01-01T00:00:00Z');
+const pod = (
+  spec: Record<string, unknown>,
+  meta: Partial<KubeObject['metadata']> = {},
+): KubeObject => ({
+  metadata: { name: 'p', namespace: 'd', ...meta },
+  spec,
+});
+
+describe('decideDelete', () => {
+  it('removes an unbound pod at once', () => {
+    expect(decideDelete(pods, pod({}), {}, now)).toEqual({ kind: 'remove' });
+  });
+
+  it('marks a bound pod with its termination grace period', () => {
+    const d = decideDelete(
+      pods,
+      pod({ nodeName: 'n1', terminationGracePeriodSeconds: 10 }),
+      {},
+      now,
+    );
+    expect(d).toMatchObject({
+      kind: 'mark',
+      object: {
+        metadata: { deletionTimestamp: '2025-01-01T00:00:10Z', deletionGracePeriodSeconds: 10 },
+      },
+    });
+  });
+
+  it('removes a bound pod deleted with grace 0, and a marked one when grace is shortened to 0', () => {
+    expect(decideDelete(pods, pod({ nodeName: 'n1' }), { gracePeriodSeconds: 0 }, now)).toEqual({
+      kind: 'remove',
+    });
+    const marked = pod(
+      { nodeName: 'n1' },
+      { deletionTimestamp: 'x', deletionGracePeriodSeconds: 30 },
+    );
+    expect(decideDelete(pods, marked, { gracePeriodSeconds: 0 }, now)).toEqual({ kind: 'remove' });
+    expect(decideDelete(pods, marked, {}, now)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('keeps objects with finalizers, marked', () => {
+    const cm = { metadata: { name: 'c', finalizers: ['x/y'] } };
+    const d = decideDelete({ group: '', plural: 'configmaps' }, cm, {}, now);
+    expect(d).toMatchObject({
+      kind: 'mark',
+      object: { metadata: { deletionTimestamp: '2025-01-01T00:00:00Z' } },
+    });
+    if (d.kind === 'mark') {
+      expect(finishesDeletion(d.object)).toBe(false);
+      expect(
+        finishesDeletion({ ...d.object, metadata: { ...d.object.metadata, finalizers: [] } }),
+      ).toBe(true);
+    }
+  });
+
+  it('turns a namespace Terminating', () => {
+    const d = decideDelete(
+      { group: '', plural: 'namespaces' },
+      { metadata: { name: 'n' }, status: { phase: 'Active' } },
+      {},
+      now,
+    );
+    expect(d).toMatchObject({ kind: 'mark', object: { status: { phase: 'Terminating' } } });
+  });
+});

@@ -1,0 +1,474 @@
+import {
+  apiErrors,
+  ApiError,
+  applyPatch,
+  isPlainObject,
+  KubeObject,
+  prepareForCreate,
+  prepareForUpdate,
+  ResourceInfo,
+  statusSuccess,
+  unknownFields,
+  validateCreate,
+  validateUpdate,
+} from '@flotilla/api';
+import { CompareResult, CompareTarget, RequestOp } from '@flotilla/store';
+import { admitIntoNamespace, UNDELETABLE_NAMESPACES } from '../admission/namespace-lifecycle';
+import {
+  alreadyAllocated,
+  heldKeys,
+  planAddresses,
+  ServiceCidr,
+} from '../admission/service-addresses';
+import { objectKey } from '../storage/key-layout';
+import { NO_EXTRA, ObjectStore, TxnExtra, WriteResult } from '../storage/object-store';
+import type { WatchCaches } from '../watch/watch-caches';
+import { decideDelete, DeleteOptions, finishesDeletion } from './delete-decision';
+import { generateName, objectFromBody, parseResourceVersion, timestamp } from './request-checks';
+import { replicasOf, toScale, withReplicas } from './scale';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteOptions {
+  dryRun: boolean;
+  fieldValidation: FieldValidation;
+}
+
+export interface Outcome {
+  status: number;
+  body: Record<string, unknown>;
+  warnings?: string[];
+}
+
+export interface RegistryDeps {
+  store: ObjectStore;
+  caches: WatchCaches;
+  clock: () => Date;
+  newUid: () => string;
+  /** An integer in [0, n). */
+  random: (n: number) => number;
+  serviceCidr: ServiceCidr;
+}
+
+/** Optimistic-concurrency retries of one request before giving up with 409. */
+const MAX_RETRIES = 16;
+const NAMESPACES = { group: '', plural: 'namespaces', namespaced: false };
+
+const isServices = (r: ResourceInfo) => r.group === '' && r.plural === 'services';
+
+/**
+ * The write paths of the API: strategy (defaults, validation), admission that needs storage
+ * (namespace lifecycle, Service addresses), optimistic concurrency on mod revisions, graceful
+ * deletion. One instance serves every resource.
+ */
+export class ObjectRegistry {
+  constructor(private readonly d: RegistryDeps) {}
+
+  private key(r: ResourceInfo, namespace: string | undefined, name: string): string {
+    return objectKey(r, namespace, name);
+  }
+
+  async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
+    const obj = await this.d.store.get(this.key(r, namespace, name));
+    if (!obj) throw apiErrors.notFound(r, name);
+    return obj;
+  }
+
+  // --- create ------------------------------------------------------------------------------
+
+  async create(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+  ): Promise<Outcome> {
+    let obj = objectFromBody(r, body, { namespace });
+    const warnings = this.checkFields(r, obj, opts.fieldValidation);
+    if (!obj.metadata.name && obj.metadata.generateName) {
+      obj.metadata.name = generateName(obj.metadata.generateName, this.d.random);
+    }
+    if (r.namespaced && !obj.metadata.namespace) {
+      throw apiErrors.badRequest('the server could not find the requested resource');
+    }
+    obj = prepareForCreate(r, obj, {
+      namespace: obj.metadata.namespace,
+      now: this.d.clock(),
+      newUid: this.d.newUid,
+    });
+    validateCreate(r, obj);
+    const name = obj.metadata.name!;
+    if (r.namespaced) {
+      admitIntoNamespace(
+        r,
+        name,
+        obj.metadata.namespace!,
+        await this.namespace(obj.metadata.namespace!),
+      );
+    }
+    if (opts.dryRun) {
+      const plan = isServices(r)
+        ? planAddresses(r, obj, undefined, this.d.serviceCidr, this.d.random)
+        : undefined;
+      return { status: 201, body: plan?.service ?? obj, warnings };
+    }
+    const key = this.key(r, obj.metadata.namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      let toWrite = obj;
+      let extra = NO_EXTRA;
+      let plan: ReturnType<typeof planAddresses> | undefined;
+      if (isServices(r)) {
+        plan = planAddresses(r, obj, undefined, this.d.serviceCidr, this.d.random);
+        toWrite = plan.service;
+        extra = allocationTxn(plan.claim, [], `${obj.metadata.namespace}/${name}`);
+      }
+      const res = await this.d.store.create(key, toWrite, extra);
+      if (res.ok) return { status: 201, body: res.object, warnings };
+      if (res.present.has(key)) throw apiErrors.alreadyExists(r, name);
+      this.explicitTaken(r, name, plan, res);
+      // A randomly drawn address was taken meanwhile: draw again.
+    }
+    throw apiErrors.internal('could not allocate Service addresses after several attempts');
+  }
+
+  // --- update ------------------------------------------------------------------------------
+
+  /** PUT of the main resource or its status. */
+  async update(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions,
+    subresource?: 'status',
+  ): Promise<Outcome> {
+    const obj = objectFromBody(r, body, { namespace, name });
+    const warnings = this.checkFields(r, obj, opts.fieldValidation);
+    const rvText = obj.metadata.resourceVersion;
+    const precondition = rvText ? parseResourceVersion(rvText) : undefined;
+    const written = await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      opts,
+      precondition,
+      () => obj,
+      subresource,
+    );
+    return { ...written, warnings };
+  }
+
+  async patch(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    patch: unknown,
+    opts: WriteOptions,
+    subresource?: 'status',
+  ): Promise<Outcome> {
+    let warnings: string[] = [];
+    const first = { done: false };
+    const written = await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      opts,
+      undefined,
+      (current) => {
+        const patched = applyPatch(contentType, current, patch, r);
+        const obj = objectFromBody(r, patched, { namespace, name });
+        if (!first.done) {
+          first.done = true;
+          warnings = this.checkFields(r, obj, opts.fieldValidation);
+        }
+        // A resourceVersion set by the patch is a precondition, as in Kubernetes.
+        const rv = obj.metadata.resourceVersion;
+        if (rv && rv !== current.metadata.resourceVersion) throw apiErrors.conflict(r, name);
+        return obj;
+      },
+      subresource,
+    );
+    return { ...written, warnings };
+  }
+
+  /**
+   * Reads the current object, computes the next one, writes it if nothing changed in between;
+   * retries on a race unless the client gave a resourceVersion (then 409).
+   */
+  private async guaranteedUpdate(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: WriteOptions,
+    precondition: number | undefined,
+    compute: (current: KubeObject) => KubeObject,
+    subresource?: 'status' | 'scale' | 'binding',
+  ): Promise<Outcome> {
+    const key = this.key(r, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.readCurrent(key, attempt);
+      if (!current) throw apiErrors.notFound(r, name);
+      const modRevision = Number(current.metadata.resourceVersion);
+      if (precondition !== undefined && precondition !== modRevision) {
+        if (attempt === 0) continue; // the local read may lag: check against the latest
+        throw apiErrors.conflict(r, name);
+      }
+      let next = compute(current);
+      // A binding only sets spec.nodeName and a condition, which no strategy path allows.
+      if (subresource !== 'binding') {
+        next = prepareForUpdate(r, next, current, subresource);
+        validateUpdate(r, next, current);
+      }
+      let extra: TxnExtra = NO_EXTRA;
+      let plan: ReturnType<typeof planAddresses> | undefined;
+      if (isServices(r) && subresource === undefined) {
+        plan = planAddresses(r, next, current, this.d.serviceCidr, this.d.random);
+        next = plan.service;
+        extra = allocationTxn(plan.claim, plan.release, `${namespace}/${name}`);
+      }
+      if (opts.dryRun) return { status: 200, body: next };
+      let res: WriteResult;
+      if (finishesDeletion(next)) {
+        res = await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+        if (res.ok) return { status: 200, body: current };
+      } else {
+        res = await this.d.store.update(key, next, modRevision, extra);
+        if (res.ok) return { status: 200, body: res.object };
+      }
+      if (!res.present.has(key)) throw apiErrors.notFound(r, name);
+      this.explicitTaken(r, name, plan, res);
+      if (precondition !== undefined && attempt > 0) throw apiErrors.conflict(r, name);
+    }
+    throw apiErrors.conflict(r, name, 'too many concurrent updates; please retry');
+  }
+
+  // --- scale and binding --------------------------------------------------------------------
+
+  async getScale(r: ResourceInfo, namespace: string | undefined, name: string): Promise<Outcome> {
+    return { status: 200, body: toScale(r, await this.get(r, namespace, name)) };
+  }
+
+  async updateScale(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    scale: (current: KubeObject) => KubeObject,
+    opts: WriteOptions,
+  ): Promise<Outcome> {
+    const out = await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      opts,
+      undefined,
+      (current) => {
+        const wanted = scale(toScale(r, current));
+        const rv = wanted.metadata?.resourceVersion;
+        if (rv && rv !== current.metadata.resourceVersion) throw apiErrors.conflict(r, name);
+        return withReplicas(r, current, replicasOf(wanted));
+      },
+      'scale',
+    );
+    return { status: 200, body: toScale(r, out.body as KubeObject) };
+  }
+
+  /** POST pods/<name>/binding: assigns the pod to a node, once. */
+  async bind(namespace: string, name: string, body: unknown, r: ResourceInfo): Promise<Outcome> {
+    if (
+      !isPlainObject(body) ||
+      !isPlainObject(body.target) ||
+      typeof body.target.name !== 'string' ||
+      body.target.name === ''
+    ) {
+      throw apiErrors.invalid({ group: '', kind: 'Binding' }, name, [
+        { reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' },
+      ]);
+    }
+    const node = body.target.name;
+    const meta = isPlainObject(body.metadata) ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== name) {
+      throw apiErrors.badRequest(
+        `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+      );
+    }
+    const bindingRef = { group: '', plural: 'pods/binding' };
+    await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      { dryRun: false, fieldValidation: 'Ignore' },
+      undefined,
+      (current) => {
+        const spec = isPlainObject(current.spec) ? current.spec : {};
+        if (spec.nodeName) {
+          throw apiErrors.conflict(
+            bindingRef,
+            name,
+            `pod ${name} is already assigned to node "${String(spec.nodeName)}"`,
+          );
+        }
+        if (current.metadata.deletionTimestamp) {
+          throw apiErrors.conflict(
+            bindingRef,
+            name,
+            `pod ${name} is being deleted, cannot be assigned to a host`,
+          );
+        }
+        const status = isPlainObject(current.status) ? current.status : {};
+        const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter(
+          (c) => !(isPlainObject(c) && c.type === 'PodScheduled'),
+        );
+        conditions.push({
+          type: 'PodScheduled',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: timestamp(this.d.clock()),
+        });
+        return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
+      },
+      'binding',
+    );
+    return { status: 201, body: statusSuccess() };
+  }
+
+  // --- delete ------------------------------------------------------------------------------
+
+  async delete(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions,
+  ): Promise<Outcome> {
+    if (r.group === '' && r.plural === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
+      throw apiErrors.forbidden(r, name, 'this namespace may not be deleted');
+    }
+    const key = this.key(r, namespace, name);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.readCurrent(key, attempt);
+      if (!current) throw apiErrors.notFound(r, name);
+      const pre = opts.preconditions;
+      const mismatch =
+        (pre?.uid !== undefined && pre.uid !== current.metadata.uid) ||
+        (pre?.resourceVersion !== undefined &&
+          pre.resourceVersion !== current.metadata.resourceVersion);
+      if (mismatch && attempt === 0) continue; // the local read may lag: check against the latest
+      if (pre?.uid !== undefined && pre.uid !== current.metadata.uid) {
+        throw apiErrors.conflict(
+          r,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+        );
+      }
+      if (
+        pre?.resourceVersion !== undefined &&
+        pre.resourceVersion !== current.metadata.resourceVersion
+      ) {
+        throw apiErrors.conflict(
+          r,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+        );
+      }
+      const decision = decideDelete(r, current, opts, this.d.clock());
+      if (decision.kind === 'unchanged') return { status: 200, body: current };
+      if (opts.dryRun)
+        return { status: 200, body: decision.kind === 'mark' ? decision.object : current };
+      const modRevision = Number(current.metadata.resourceVersion);
+      const res =
+        decision.kind === 'mark'
+          ? await this.d.store.update(key, decision.object, modRevision)
+          : await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+      if (res.ok) return { status: 200, body: decision.kind === 'mark' ? res.object : current };
+      if (!res.present.has(key)) throw apiErrors.notFound(r, name);
+    }
+    throw apiErrors.conflict(r, name, 'too many concurrent updates; please retry');
+  }
+
+  async deleteCollection(
+    r: ResourceInfo,
+    items: KubeObject[],
+    opts: DeleteOptions,
+  ): Promise<Outcome> {
+    for (const item of items) {
+      try {
+        await this.delete(r, item.metadata.namespace, item.metadata.name!, {
+          ...opts,
+          preconditions: undefined,
+        });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    return { status: 200, body: statusSuccess() };
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  /**
+   * The object a write starts from. The first attempt reads this master's applied state (no
+   * ReadIndex round trip): the write's compare on the mod revision rejects a stale read, and the
+   * retry reads linearizably. A miss is confirmed linearizably before it becomes a 404.
+   */
+  private async readCurrent(key: string, attempt: number): Promise<KubeObject | undefined> {
+    if (attempt === 0) {
+      const local = await this.d.store.get(key, { serializable: true });
+      if (local) return local;
+    }
+    return this.d.store.get(key);
+  }
+
+  /** The namespace from this master's cache, else from the store (it may be brand new). */
+  private async namespace(name: string): Promise<KubeObject | undefined> {
+    const cache = this.d.caches.for(NAMESPACES);
+    const key = objectKey(NAMESPACES, undefined, name);
+    const cached = cache.snapshot(key, () => true).items.find((o) => o.metadata.name === name);
+    return cached ?? (await this.d.store.get(key));
+  }
+
+  private checkFields(r: ResourceInfo, obj: KubeObject, mode: FieldValidation): string[] {
+    if (mode === 'Ignore') return [];
+    const unknown = unknownFields(r, obj);
+    if (unknown.length === 0) return [];
+    if (mode === 'Strict') {
+      const list = unknown.map((f: string) => `unknown field "${f}"`);
+      throw apiErrors.badRequest(`strict decoding error: ${list.join(', ')}`);
+    }
+    return unknown.map((f: string) => `unknown field "${f}"`);
+  }
+
+  private releaseTxn(r: ResourceInfo, current: KubeObject): TxnExtra {
+    return isServices(r) ? allocationTxn([], heldKeys(current), '') : NO_EXTRA;
+  }
+
+  /** 422 when an address the user asked for by value is taken; else the caller retries. */
+  private explicitTaken(
+    r: ResourceInfo,
+    name: string,
+    plan: ReturnType<typeof planAddresses> | undefined,
+    res: WriteResult,
+  ): void {
+    if (res.ok || !plan) return;
+    for (const [k, taken] of plan.explicit) {
+      if (res.present.has(k)) throw alreadyAllocated(r, name, taken);
+    }
+  }
+}
+
+/** Compares and writes that claim and free allocation keys atomically with the object. */
+function allocationTxn(claim: string[], release: string[], owner: string): TxnExtra {
+  if (claim.length === 0 && release.length === 0) return NO_EXTRA;
+  const ops: RequestOp[] = [
+    ...claim.map((k) => ({ requestPut: { key: Buffer.from(k), value: Buffer.from(owner) } })),
+    ...release.map((k) => ({ requestDeleteRange: { key: Buffer.from(k) } })),
+  ];
+  return {
+    compares: claim.map((k) => ({
+      result: CompareResult.EQUAL,
+      target: CompareTarget.CREATE,
+      key: Buffer.from(k),
+      createRevision: 0,
+    })),
+    ops,
+    probeKeys: claim,
+  };
+}

@@ -1,0 +1,49 @@
+import type {
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+  WatchOptions,
+  WatchResponse,
+} from '@flotilla/store';
+
+/** A store watch as the API server consumes it: responses in order, cancel to stop. */
+export interface KvWatch extends AsyncIterable<WatchResponse> {
+  cancel(): void;
+}
+
+/**
+ * The part of the replicated store the API server uses. The control plane hands in the
+ * ReplicatedStore; unit tests hand in a local MvccStore.
+ */
+export interface KvBackend {
+  /** Linearizable unless `serializable`. */
+  range(req: RangeRequest): Promise<RangeResponse>;
+  txn(req: TxnRequest): Promise<TxnResponse>;
+  watch(opts: WatchOptions): KvWatch;
+  /** This member's applied revision. */
+  revision(): number;
+  compactRevision(): number;
+  /** Asks the store to send a progress notification to idle watchers that want one. */
+  progress(): void;
+}
+
+/** What a ReplicatedStore (libs/raft-node) offers; kept structural so this lib does not import it. */
+export interface ReplicatedStoreLike {
+  range(req: RangeRequest): Promise<RangeResponse>;
+  txn(req: TxnRequest): Promise<TxnResponse>;
+  watch(opts: WatchOptions): KvWatch;
+  revision(): number;
+  store: { compactRevision: number; progress(all?: boolean): void };
+}
+
+export function backendOf(replicated: ReplicatedStoreLike): KvBackend {
+  return {
+    range: (req) => replicated.range(req),
+    txn: (req) => replicated.txn(req),
+    watch: (opts) => replicated.watch(opts),
+    revision: () => replicated.revision(),
+    compactRevision: () => replicated.store.compactRevision,
+    progress: () => replicated.store.progress(false),
+  };
+}

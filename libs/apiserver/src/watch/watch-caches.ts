@@ -1,0 +1,43 @@
+import type { ResourceInfo } from '@flotilla/api';
+import type { KvBackend } from '../storage/kv-backend';
+import { resourcePrefix } from '../storage/key-layout';
+import { WatchCache, WatchCacheOptions } from './watch-cache';
+
+/** One watch cache per resource on this master, created on first use. */
+export class WatchCaches {
+  private readonly caches = new Map<string, WatchCache>();
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly kv: KvBackend,
+    private readonly opts: WatchCacheOptions,
+  ) {}
+
+  for(r: Pick<ResourceInfo, 'group' | 'plural'>): WatchCache {
+    const prefix = resourcePrefix(r);
+    let cache = this.caches.get(prefix);
+    if (!cache) {
+      cache = new WatchCache(this.kv, prefix, this.opts);
+      this.caches.set(prefix, cache);
+    }
+    return cache;
+  }
+
+  /** Idle caches learn the store's revision through progress notifications (for bookmarks). */
+  startProgress(intervalMs: number): void {
+    this.ticker ??= setInterval(() => this.kv.progress(), intervalMs);
+    this.ticker.unref();
+  }
+
+  get watcherCount(): number {
+    let n = 0;
+    for (const c of this.caches.values()) n += c.watcherCount;
+    return n;
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    for (const c of this.caches.values()) c.stop();
+  }
+}
