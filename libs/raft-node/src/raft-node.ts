@@ -19,8 +19,11 @@ export interface StateMachine {
   appliedIndex(): number;
   /** Applies committed entries in order; one result per entry (an Error for a rejected command). */
   apply(entries: readonly Entry[]): Promise<unknown[]>;
-  /** A consistent image of the state at appliedIndex(). */
-  snapshot(): Promise<Uint8Array>;
+  /**
+   * A consistent image of the state, and the index it reflects. The image is fixed when this
+   * is called (later applies do not change it); producing its bytes may take a while.
+   */
+  snapshot(): Promise<{ index: number; data: Uint8Array }>;
   restore(data: Uint8Array): Promise<void>;
 }
 
@@ -117,6 +120,7 @@ export class RaftNode extends EventEmitter {
   private appliedIndex = 0;
   private durableTerm = 0;
   private durableVote = '';
+  private snapshotting = false;
   leaderChanges = 0;
   proposalsCommitted = 0;
   proposalsFailed = 0;
@@ -442,18 +446,36 @@ export class RaftNode extends EventEmitter {
     }
   }
 
+  /**
+   * Takes a snapshot every snapshotEvery entries without holding up applies: the state
+   * machine fixes its image at once, and serializing, saving and compacting the log run beside
+   * the apply loop.
+   */
   private async maybeSnapshot(): Promise<void> {
     const applied = this.appliedIndex;
-    if (applied - this.lastSnapshotIndex < (this.opts.snapshotEvery ?? 10000)) return;
-    if (this.node.raft.log.applied !== applied) return;
-    if (this.sm.appliedIndex() !== applied) return;
-    const data = await this.sm.snapshot();
-    const storage = this.node.storage;
-    const first = storage.firstIndex();
-    const snap = this.node.createSnapshot(applied, data);
-    await this.log.saveSnapshot(snap, applied, first);
-    this.lastSnapshotIndex = applied;
-    this.info('took a snapshot and compacted the log', { index: applied, bytes: data.byteLength });
+    if (this.snapshotting || applied - this.lastSnapshotIndex < (this.opts.snapshotEvery ?? 10000))
+      return;
+    if (this.node.raft.log.applied !== applied || this.sm.appliedIndex() !== applied) return;
+    this.snapshotting = true;
+    const image = this.sm.snapshot();
+    void (async () => {
+      try {
+        const { index, data } = await image;
+        if (this.stopped || index <= this.lastSnapshotIndex || index > this.node.raft.log.applied)
+          return;
+        const storage = this.node.storage;
+        const first = storage.firstIndex();
+        const snap = this.node.createSnapshot(index, data);
+        if (snap.meta.index !== index) return; // a leader's newer snapshot got there first
+        await this.log.saveSnapshot(snap, index, first);
+        this.lastSnapshotIndex = index;
+        this.info('took a snapshot and compacted the log', { index, bytes: data.byteLength });
+      } catch (e) {
+        this.warn('snapshot failed; will retry', { error: (e as Error).message });
+      } finally {
+        this.snapshotting = false;
+      }
+    })();
   }
 
   private failProposalsThrough(index: number): void {
@@ -534,7 +556,7 @@ export class RaftNode extends EventEmitter {
     ]) {
       this.rejectRead(w, err);
     }
-    while (this.loopRunning) await new Promise((r) => setTimeout(r, 5));
+    while (this.loopRunning || this.snapshotting) await new Promise((r) => setTimeout(r, 5));
     await this.applyChain.catch(() => undefined);
     await this.log.close();
   }

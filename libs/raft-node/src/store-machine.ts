@@ -26,7 +26,7 @@ export class StoreMachine implements StateMachine {
     );
   }
 
-  async snapshot(): Promise<Uint8Array> {
+  async snapshot(): Promise<{ index: number; data: Uint8Array }> {
     const snap = await this.store.createSnapshot();
     const parts: Buffer[] = [];
     for await (const chunk of snap) {
@@ -34,7 +34,7 @@ export class StoreMachine implements StateMachine {
       len.writeUInt32BE(chunk.byteLength, 0);
       parts.push(len, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
-    return Buffer.concat(parts);
+    return { index: snap.meta.appliedIndex, data: Buffer.concat(parts) };
   }
 
   async restore(data: Uint8Array): Promise<void> {
