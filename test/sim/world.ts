@@ -218,7 +218,12 @@ export class World {
       if (n.node && !this.rng.chance(this.cfg.tickSkip)) n.node.tick();
     }
     this.runClients();
-    for (const n of this.nodes) this.drive(n);
+    for (const n of this.nodes) {
+      // As the driver does: a leader's new appends leave before the Ready that holds them.
+      if (n.node && this.rng.chance(0.5))
+        for (const m of n.node.takeEarlyMessages()) this.sendMessage(m);
+      this.drive(n);
+    }
     this.checkStep();
   }
 

@@ -121,6 +121,7 @@ export class RaftNode extends EventEmitter {
   private durableTerm = 0;
   private durableVote = '';
   private snapshotting = false;
+  private earlySendScheduled = false;
   leaderChanges = 0;
   proposalsCommitted = 0;
   proposalsFailed = 0;
@@ -216,6 +217,17 @@ export class RaftNode extends EventEmitter {
       this.proposals.set(id, p);
       this.node.propose(data, id);
       this.schedule();
+      this.scheduleEarlySend();
+    });
+  }
+
+  /** Once per turn of the event loop, the leader's new appends leave without waiting. */
+  private scheduleEarlySend(): void {
+    if (this.earlySendScheduled || this.stopped) return;
+    this.earlySendScheduled = true;
+    setImmediate(() => {
+      this.earlySendScheduled = false;
+      if (!this.stopped) this.sink.send(this.node.takeEarlyMessages());
     });
   }
 

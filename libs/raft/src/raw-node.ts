@@ -127,6 +127,26 @@ export class RawNode {
     return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
   }
 
+  /**
+   * The leader's appends for entries proposed since the last Ready, to send at once while an
+   * earlier Ready is still being written (thesis 10.2.1): followers write batch N+1 while the
+   * leader writes batch N. Empty unless this member leads in a term that is already durable.
+   */
+  takeEarlyMessages(): Message[] {
+    const r = this.raft;
+    if (r.role !== 'leader') return [];
+    if (r.term !== this.prevHard.term || r.vote !== this.prevHard.vote) return [];
+    if (r.needBroadcast) {
+      r.bcastAppend();
+      r.needBroadcast = false;
+    }
+    const early: Message[] = [];
+    const keep: Message[] = [];
+    for (const m of r.msgs) (LEADER_EARLY.has(m.type) ? early : keep).push(m);
+    r.msgs = keep;
+    return early;
+  }
+
   hasReady(): boolean {
     const r = this.raft;
     if (this.inFlight) return false;
