@@ -23,18 +23,9 @@ install_docker_packages() {
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   ((${#missing[@]})) || return 0
   log "installing ${missing[*]}"
-  # Without systemd, the package's own "start the service" step can fail the install; a
-  # policy-rc.d that says "no" (Debian's standard switch) skips it, and dockerd is started below.
-  local policy=/usr/sbin/policy-rc.d added_policy=
-  if [[ ! -e "$policy" ]]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
-    as_root chmod 0755 "$policy"
-    added_policy=1
-  fi
-  local status=0
-  apt_install "${missing[@]}" || status=$?
-  [[ -z "$added_policy" ]] || as_root rm -f "$policy"
-  return "$status"
+  # Without systemd, the package's own "start the service" step can fail the install; dockerd
+  # is started below instead.
+  apt_install_without_starting "${missing[@]}"
 }
 
 dockerd_running() {
