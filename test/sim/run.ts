@@ -1,4 +1,5 @@
-import { configForSeed } from './config';
+import { SimConfig, configForSeed } from './config';
+import { shrinkSteps } from './shrink';
 import { World, SimResult } from './world';
 
 /**
@@ -17,7 +18,7 @@ function main(argv: string[]): number {
       configForSeed(Number(args.seed), { ...overrides, trace: args.trace === 'true' }),
     ).run();
     if (args.trace === 'true') for (const line of result.trace) console.log(line);
-    report(result);
+    report(result, overrides);
     return result.ok ? 0 : 1;
   }
   const count = Number(args.seeds ?? 100);
@@ -48,7 +49,7 @@ function main(argv: string[]): number {
     totals.conf += result.stats.membershipChanges;
     if (!result.ok) {
       failures++;
-      report(result);
+      report(result, overrides);
     }
     if (process.stdout.isTTY) {
       process.stdout.write(
@@ -69,15 +70,22 @@ function main(argv: string[]): number {
   return failures === 0 ? 0 : 1;
 }
 
-function report(r: SimResult): void {
+function report(r: SimResult, overrides: Partial<SimConfig> = {}): void {
   if (r.ok) {
     console.log(`seed ${r.seed}: ok`, JSON.stringify(r.stats));
     return;
   }
   console.log(`seed ${r.seed}: FAILED ${r.failure}`);
   console.log(`  replay: npm run sim -- --seed ${r.seed} --trace`);
+  const short = overrides.steps === undefined ? shrinkSteps(r.seed, overrides) : undefined;
+  if (short) {
+    console.log(
+      `  shortest failing run found: ${short.steps} chaos ticks (${short.result.failure})`,
+    );
+    console.log(`  replay it: npm run sim -- --seed ${r.seed} --steps ${short.steps} --trace`);
+  }
   console.log('  last events:');
-  for (const line of r.trace.slice(-40)) console.log(`    ${line}`);
+  for (const line of (short?.result.trace ?? r.trace).slice(-40)) console.log(`    ${line}`);
 }
 
 function unsafeSwitch(name: string) {
