@@ -194,6 +194,9 @@ export class RaftNode extends EventEmitter {
       return;
     }
     this.schedule();
+    // A leader answers acks with more appends and ReadIndex requests with heartbeats: let those
+    // go now rather than after the Ready being written.
+    if (this.node.raft.role === 'leader') this.scheduleEarlySend();
   }
 
   /** Proposes a command; resolves with the state machine's result once applied here. */
@@ -272,6 +275,7 @@ export class RaftNode extends EventEmitter {
     const context = `${this.opts.id}:${this.nextRead++}`;
     this.readRound = { context, waiters: this.readWaiters.splice(0) };
     this.node.readIndex(context);
+    this.scheduleEarlySend();
   }
 
   transferLeadership(to: NodeId): void {
