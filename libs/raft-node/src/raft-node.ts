@@ -318,6 +318,7 @@ export class RaftNode extends EventEmitter {
     if (rd.softState && rd.softState.lead !== this.lead) {
       this.lead = rd.softState.lead;
       this.leaderChanges++;
+      this.failForwardedProposals();
       this.emit('leader', this.lead, rd.softState.role);
     }
     this.sink.send(rd.earlyMessages);
@@ -492,6 +493,25 @@ export class RaftNode extends EventEmitter {
         this.snapshotting = false;
       }
     })();
+  }
+
+  /**
+   * Proposals forwarded to a leader that is gone, and not yet acknowledged by it, would wait for
+   * their deadline. They fail now with etcd's "leader changed": like a timeout, it does not say
+   * whether the write took effect (the old leader may have replicated it), and clients retry.
+   */
+  private failForwardedProposals(): void {
+    if (this.node.raft.role === 'leader') return;
+    for (const p of [...this.proposals.values()]) {
+      this.forgetProposal(p);
+      this.fail(
+        p,
+        new RaftNodeError(
+          'leader-changed',
+          'raft: leader changed while the proposal was forwarded',
+        ),
+      );
+    }
   }
 
   private failProposalsThrough(index: number): void {
