@@ -23,7 +23,7 @@ export async function startControlPlane(
     },
   );
   started.logger.info('control plane started', {
-    api: `http://${formatHostPort(config.listenHost, started.port)}`,
+    api: `${config.tlsCertFile ? 'https' : 'http'}://${formatHostPort(config.listenHost, started.port)}`,
     etcdPort: config.etcdPort,
     peerPort: config.peerPort,
     advertiseHost: config.advertiseHost,

@@ -20,3 +20,4 @@ export * from './registry/object-reader';
 export * from './registry/delete-decision';
 export * from './metrics/apiserver-metrics';
 export * from './http/raw-body';
+export * from './http/token-auth';

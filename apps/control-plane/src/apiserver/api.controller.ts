@@ -1,15 +1,32 @@
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiRequest, ApiServer, RawBody, writeWatchResponse } from '@flotilla/apiserver';
-import { API_SERVER } from './apiserver.tokens';
+import {
+  ApiRequest,
+  ApiServer,
+  RawBody,
+  TokenAuthenticator,
+  unauthorizedStatus,
+  writeWatchResponse,
+} from '@flotilla/apiserver';
+import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';
 
 /** Every Kubernetes API path goes to the framework-free handler of @flotilla/apiserver. */
 @Controller()
 export class ApiController {
-  constructor(@Inject(API_SERVER) private readonly server: ApiServer) {}
+  constructor(
+    @Inject(API_SERVER) private readonly server: ApiServer,
+    @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
+  ) {}
 
   @All(['api', 'api/*', 'apis', 'apis/*', 'version', 'openapi/*'])
   async serve(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    if (this.auth && !this.auth.authenticate(req.headers)) {
+      void reply
+        .code(401)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify(unauthorizedStatus()));
+      return;
+    }
     const url = new URL(req.raw.url ?? '/', 'http://localhost');
     const raw = req.body as RawBody | undefined;
     const apiReq: ApiRequest = {

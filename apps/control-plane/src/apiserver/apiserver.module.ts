@@ -10,11 +10,19 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
-import { ApiServer, attachWebSocketWatch, backendOf } from '@flotilla/apiserver';
+import {
+  ApiServer,
+  TokenAuthenticator,
+  attachWebSocketWatch,
+  backendOf,
+} from '@flotilla/apiserver';
 import type { RaftNode, ReplicatedStore } from '@flotilla/raft-node';
 import { RAFT_NODE, REPLICATED_STORE } from '../replication/replication.tokens';
 import { ApiController } from './api.controller';
-import { API_SERVER } from './apiserver.tokens';
+import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';
+import { settingError } from '@flotilla/process';
+import type { ControlPlaneConfig } from '../config/control-plane-config';
+import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 
 /** Bootstrap namespaces once a leader is known; WebSocket watches on the API port. */
 @Injectable()
@@ -28,11 +36,18 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(RAFT_NODE) private readonly node: RaftNode,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(JsonLogger) private readonly logger: JsonLogger,
+    @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
   ) {}
 
   onApplicationBootstrap(): void {
     const http = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    this.detachWs = attachWebSocketWatch(http, this.server.handler, this.server.watchSettings);
+    const auth = this.auth;
+    this.detachWs = attachWebSocketWatch(
+      http,
+      this.server.handler,
+      this.server.watchSettings,
+      auth ? (req) => auth.authenticate(req.headers) !== undefined : undefined,
+    );
     // Warm the namespace cache: namespace lifecycle admission reads it on every create.
     void this.server.caches
       .for({ group: '', plural: 'namespaces' })
@@ -87,9 +102,21 @@ export class ApiServerModule {
             });
           },
         },
+        {
+          provide: API_AUTHENTICATOR,
+          inject: [CONTROL_PLANE_CONFIG],
+          useFactory: (config: ControlPlaneConfig) => {
+            if (!config.tokenAuthFile) return null;
+            try {
+              return TokenAuthenticator.fromFile(config.tokenAuthFile);
+            } catch (e) {
+              throw settingError('--token-auth-file', (e as Error).message);
+            }
+          },
+        },
         ApiServerLifecycle,
       ],
-      exports: [API_SERVER],
+      exports: [API_SERVER, API_AUTHENTICATOR],
     };
   }
 }

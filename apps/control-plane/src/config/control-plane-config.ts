@@ -47,6 +47,11 @@ export interface ControlPlaneConfig {
   snapshotEvery: number;
   /** 'new' bootstraps the --peers as the first members; 'existing' joins a running cluster. */
   initialClusterState: 'new' | 'existing';
+  /** PEM certificate and key for HTTPS on the API port; plain HTTP when absent. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** Static bearer tokens (Kubernetes' --token-auth-file format); no authentication without. */
+  tokenAuthFile?: string;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -144,6 +149,27 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: 'new',
   },
   {
+    flag: 'tls-cert-file',
+    env: 'FLOTILLA_TLS_CERT_FILE',
+    valueName: 'FILE',
+    description: 'PEM certificate: serve the API port over HTTPS (with --tls-private-key-file)',
+    defaultText: 'plain HTTP',
+  },
+  {
+    flag: 'tls-private-key-file',
+    env: 'FLOTILLA_TLS_PRIVATE_KEY_FILE',
+    valueName: 'FILE',
+    description: 'PEM private key of --tls-cert-file',
+  },
+  {
+    flag: 'token-auth-file',
+    env: 'FLOTILLA_TOKEN_AUTH_FILE',
+    valueName: 'FILE',
+    description:
+      'bearer tokens (token,user,uid[,"groups"] per line) required on the Kubernetes API',
+    defaultText: 'no authentication',
+  },
+  {
     flag: 'log-level',
     env: 'FLOTILLA_LOG_LEVEL',
     valueName: 'LEVEL',
@@ -210,6 +236,15 @@ export function parseControlPlaneConfig(
       `${electionMs} must be at least twice the heartbeat interval (${tickMs})`,
     );
   }
+  const tlsCert = get('tls-cert-file');
+  const tlsKey = get('tls-private-key-file');
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) {
+    throw settingError(
+      (tlsCert ?? tlsKey)!.source,
+      'needs both --tls-cert-file and --tls-private-key-file',
+    );
+  }
+  const tokenAuth = get('token-auth-file');
   const initialClusterState =
     optionalValue(get('initial-cluster-state'), (v) =>
       oneOfValue(v, ['new', 'existing'] as const),
@@ -234,6 +269,13 @@ export function parseControlPlaneConfig(
       electionTicks: Math.round(electionMs / tickMs),
       snapshotEvery,
       initialClusterState,
+      ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
+      ...(tlsCert && tlsKey
+        ? {
+            tlsCertFile: resolve(context.cwd, tlsCert.value),
+            tlsKeyFile: resolve(context.cwd, tlsKey.value),
+          }
+        : {}),
     },
   };
 }

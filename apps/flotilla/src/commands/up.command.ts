@@ -10,6 +10,7 @@ import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/con
 import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
 import { findBusyPort } from '../up/port-probe';
 import { renderKubeconfig } from '../up/kubeconfig';
+import { caData, ensurePki } from '../up/pki';
 import {
   UpOptions,
   checkEntryExists,
@@ -30,15 +31,26 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   }
   const options = parsed.options;
   checkEntryExists(options.controlPlaneEntry, existsSync);
-  const plans = planMembers(options, process.execPath);
+  const pki = options.tls ? ensurePki(options.dataDir, [options.listenHost]) : undefined;
+  const plans = planMembers(options, process.execPath, pki);
   await checkPortsFree(options, plans);
 
   const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
-  process.stdout.write(`${planTable(plans, options.listenHost)}\n`);
+  process.stdout.write(`${planTable(plans, options.listenHost, pki ? 'https' : 'http')}\n`);
   say('type "help" for commands; Ctrl-C stops every member');
   const kubeconfig = join(options.dataDir, 'kubeconfig');
   mkdirSync(options.dataDir, { recursive: true });
-  writeFileSync(kubeconfig, renderKubeconfig(plans, options.listenHost), { mode: 0o600 });
+  writeFileSync(
+    kubeconfig,
+    renderKubeconfig(
+      plans,
+      options.listenHost,
+      pki && { caData: caData(pki), token: pki.adminToken },
+    ),
+    {
+      mode: 0o600,
+    },
+  );
   say(`kubeconfig: KUBECONFIG=${kubeconfig} kubectl get ns`);
 
   const prefix = memberPrefixer(

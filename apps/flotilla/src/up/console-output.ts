@@ -49,12 +49,12 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     .join('\n');
 }
 
-export function planTable(plans: readonly MemberPlan[], host: string): string {
+export function planTable(plans: readonly MemberPlan[], host: string, scheme = 'http'): string {
   return formatTable([
     ['MEMBER', 'API', 'ETCD', 'PEER', 'DATA'],
     ...plans.map((p) => [
       p.name,
-      `http://${host}:${p.apiPort}`,
+      `${scheme}://${host}:${p.apiPort}`,
       `${host}:${p.etcdPort}`,
       `${host}:${p.peerPort}`,
       p.dataDir,

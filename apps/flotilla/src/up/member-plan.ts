@@ -16,7 +16,11 @@ export interface MemberPlan {
  * Member i (from 1): API port base+i-1, etcd and Raft ports base+100*(i-1): the defaults give
  * 6443/2379/2380, 6444/2479/2480, 6445/2579/2580.
  */
-export function planMembers(options: UpOptions, nodePath: string): MemberPlan[] {
+export function planMembers(
+  options: UpOptions,
+  nodePath: string,
+  tls?: { certFile: string; keyFile: string; tokenFile: string },
+): MemberPlan[] {
   const layout = Array.from({ length: options.members }, (_, i) => ({
     name: `m${i + 1}`,
     apiPort: options.baseApiPort + i,
@@ -40,6 +44,10 @@ export function planMembers(options: UpOptions, nodePath: string): MemberPlan[] 
       '--peers', peers,
       '--cluster-token', options.clusterToken,
     ];
+    if (tls) {
+      args.push('--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile);
+      args.push('--token-auth-file', tls.tokenFile);
+    }
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });
 }

@@ -20,6 +20,8 @@ export interface UpOptions {
   clusterToken: string;
   stopTimeoutMs: number;
   controlPlaneEntry: string;
+  /** Serve the API ports over HTTPS with a CA made under DATA/pki. */
+  tls: boolean;
 }
 
 export const UP_OPTIONS: readonly OptionSpec[] = [
@@ -77,6 +79,12 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     description: 'the master program (a .ts file runs through tsx)',
     defaultText: 'the built control-plane next to this CLI',
   },
+  {
+    flag: 'tls',
+    boolean: true,
+    description:
+      'serve the API ports over HTTPS (a private CA under DATA/pki; the kubeconfig trusts it)',
+  },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
 
@@ -117,6 +125,7 @@ export function parseUpOptions(
     stopTimeoutMs:
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
+    tls: settings.has('tls'),
   };
   return { help: false, options };
 }

@@ -84,12 +84,18 @@ export function attachWebSocketWatch(
   server: Server,
   handler: ApiHandler,
   settings: WatchStreamSettings,
+  /** When given, a watch whose upgrade request it refuses gets 401 before any WebSocket. */
+  authenticate?: (req: IncomingMessage) => boolean,
 ): () => void {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!/^\/apis?(\/|$)/.test(url.pathname)) {
       if (server.listenerCount('upgrade') === 1) socket.destroy();
+      return;
+    }
+    if (authenticate && !authenticate(req)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

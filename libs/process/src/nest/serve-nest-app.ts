@@ -13,6 +13,8 @@ export interface ServeOptions extends ListenTarget {
    * (flotilla up, through an IPC channel) goes away. Off for apps booted inside tests.
    */
   ownProcess: boolean;
+  /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
+  https?: { key: Buffer; cert: Buffer };
   /** Runs after the module is built and before the app listens (adapters, extra servers). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
@@ -26,7 +28,7 @@ export interface RunningApp {
 export async function serveNestApp(options: ServeOptions): Promise<RunningApp> {
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module,
-    new FastifyAdapter(),
+    new FastifyAdapter(options.https ? { https: options.https } : undefined),
     { logger: new NestLoggerAdapter(options.logger), abortOnError: false },
   );
   if (options.ownProcess) app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

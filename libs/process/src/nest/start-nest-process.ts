@@ -1,5 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
 import { HealthRegistry, JsonLogger, LogLevel, LogSink } from '@flotilla/observability';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { settingError } from '../config-error';
 import { ensureWritableDir } from '../data-dir';
 import { RunningApp, ServeOptions, serveNestApp } from './serve-nest-app';
 
@@ -11,6 +14,9 @@ export interface ProcessIdentity {
   dataDir: string;
   listenHost: string;
   apiPort: number;
+  /** PEM files for HTTPS on the API port (both or neither). */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 export interface StartOptions {
@@ -35,6 +41,7 @@ export async function startNestProcess(
   options: StartOptions = {},
 ): Promise<StartedProcess> {
   ensureWritableDir(identity.dataDir, '--data-dir');
+  const https = readTlsFiles(identity);
   const logger = new JsonLogger({
     node: identity.node,
     component: identity.component,
@@ -50,6 +57,32 @@ export async function startNestProcess(
     portSource: '--api-port',
     ownProcess: options.ownProcess ?? false,
     configure: options.configure,
+    https,
   });
   return { ...running, logger };
+}
+
+function readTlsFiles(identity: ProcessIdentity): { key: Buffer; cert: Buffer } | undefined {
+  if (!identity.tlsCertFile || !identity.tlsKeyFile) return undefined;
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw settingError(
+        flag,
+        `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+  };
+  const cert = read(identity.tlsCertFile, '--tls-cert-file');
+  const key = read(identity.tlsKeyFile, '--tls-private-key-file');
+  try {
+    createSecureContext({ cert, key });
+  } catch (e) {
+    throw settingError(
+      '--tls-private-key-file',
+      `does not match --tls-cert-file or is not PEM (${(e as Error).message})`,
+    );
+  }
+  return { key, cert };
 }
