@@ -26,6 +26,8 @@ export interface SimConfig {
   logMatchEvery: number;
   /** Chance per tick that the leader proposes a membership change (remove, add learner, promote). */
   membershipRate: number;
+  /** Chance per tick that the leader transfers leadership to another voter. */
+  transferRate: number;
   trace: boolean;
   raft: Partial<RaftOptions>;
 }
@@ -62,6 +64,7 @@ export function configForSeed(seed: number, overrides: Partial<SimConfig> = {}):
     maxSizePerMsg: rng.pick([1, 256, 4096]),
     logMatchEvery: 10,
     membershipRate: nodes === 5 && rng.chance(0.5) ? 0.01 : 0,
+    transferRate: rng.chance(0.3) ? 0.005 : 0,
     trace: false,
     raft: {},
     ...overrides,

@@ -280,6 +280,7 @@ export class World {
       }
     }
     if (this.rng.chance(this.cfg.membershipRate)) this.changeMembership();
+    if (this.rng.chance(this.cfg.transferRate)) this.transferLeadership();
     if (this.rng.chance(this.cfg.crashRate)) {
       const up = this.nodes.filter((n) => n.node);
       if (up.length > 0) this.crash(this.rng.pick(up), 5 + this.rng.int(this.cfg.maxDownTicks));
@@ -311,6 +312,17 @@ export class World {
     );
     this.membershipChanges++;
     leader.node.proposeConfChange(cc, this.nextProposal++);
+  }
+
+  /** The leader hands over to a random voter, as a graceful stop or a rebalance does. */
+  private transferLeadership(): void {
+    const leader = this.nodes.find((n) => n.node?.raft.role === 'leader');
+    if (!leader?.node) return;
+    const others = leader.node.raft.conf.voters.filter((id) => id !== leader.id);
+    if (others.length === 0) return;
+    const to = this.rng.pick(others);
+    this.log(`TRANSFER ${leader.id} -> ${to}`);
+    leader.node.transferLeadership(to);
   }
 
   /** Runs the Ready cycle: early sends now, the disk write after a delay, then the rest. */
