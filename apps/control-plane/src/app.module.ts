@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
-import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
+import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
 import { ApiServerModule } from './apiserver/apiserver.module';
 import { EtcdModule } from './etcd/etcd.module';
@@ -21,13 +21,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config), // the validated flags and environment
-        LoggingModule.forRoot(logger), // JSON lines carrying the node name
-        HealthModule.forRoot(health), // /healthz /livez /readyz
-        MetricsModule.forRoot({
-          version: FLOTILLA_VERSION,
-          node: config.name,
-          component: 'control-plane',
-        }), // /metrics
+        // JSON lines carrying the node name, /healthz /livez /readyz, /metrics
+        ObservabilityModule.forRoot({
+          logger,
+          health,
+          metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'control-plane' },
+        }),
         ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
         EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
         ApiServerModule.forRoot(), // Kubernetes REST API, watch and discovery on the API port

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
-import { HealthModule, LoggingModule, MetricsModule } from '@flotilla/observability/nest';
+import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
 
@@ -18,13 +18,12 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config), // the validated flags and environment
-        LoggingModule.forRoot(logger), // JSON lines carrying the node name
-        HealthModule.forRoot(health), // /healthz /livez /readyz
-        MetricsModule.forRoot({
-          version: FLOTILLA_VERSION,
-          node: config.name,
-          component: 'node-agent',
-        }), // /metrics
+        // JSON lines carrying the node name, /healthz /livez /readyz, /metrics
+        ObservabilityModule.forRoot({
+          logger,
+          health,
+          metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
+        }),
         // next: KubeletModule (Node, Lease, pods), KubeProxyModule (nftables)
       ],
     };

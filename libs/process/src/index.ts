@@ -6,3 +6,4 @@ export * from './values';
 export * from './data-dir';
 export * from './listen-error';
 export * from './run-main';
+export * from './common-options';

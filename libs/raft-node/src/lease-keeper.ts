@@ -59,7 +59,7 @@ export class LeaseKeeper {
   /** The leader renews; a follower asks the leader. Returns the TTL in seconds. */
   async keepAlive(id: number): Promise<number> {
     if (this.node.isLeader()) {
-      this.lessor.sync(this.store.leases(), this.now());
+      this.syncIfUnknown(id);
       return this.lessor.renew(id, this.now());
     }
     return (await this.viaLeader(LEASE_KEEPALIVE, { id })) as number;
@@ -67,12 +67,18 @@ export class LeaseKeeper {
 
   async timeToLive(id: number): Promise<LeaseTimeToLive | undefined> {
     if (this.node.isLeader()) {
-      this.lessor.sync(this.store.leases(), this.now());
+      this.syncIfUnknown(id);
       return this.lessor.timeToLive(id, this.now());
     }
     const r = (await this.viaLeader(LEASE_TTL, { id })) as LeaseTimeToLive | null;
     if (!r) return undefined;
     return { ...r, keys: r.keys.map((k) => Buffer.from(k)) };
+  }
+
+  /** A lease granted since the last periodic reconcile is picked up before it is answered for. */
+  private syncIfUnknown(id: number): void {
+    if (this.lessor.timeToLive(id, this.now()) === undefined)
+      this.lessor.sync(this.store.leases(), this.now());
   }
 
   /** Serves a follower's call on the leader. */

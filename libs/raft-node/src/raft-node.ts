@@ -113,7 +113,6 @@ export class RaftNode extends EventEmitter {
   private nextRead = 1;
   private lastSnapshotIndex = 0;
   private lead: NodeId = '';
-  private conf: ConfState = { voters: [], learners: [] };
   private loopError: Error | undefined;
   private applyChain: Promise<void> = Promise.resolve();
   /** What the state machine holds (reads are served against this, not the core's view). */
@@ -160,7 +159,6 @@ export class RaftNode extends EventEmitter {
       },
       storage,
     );
-    rn.conf = rn.node.raft.conf;
     rn.appliedIndex = Math.max(sm.appliedIndex(), snap.meta.index);
     const hs = storage.hardState();
     rn.durableTerm = hs.term;
@@ -367,7 +365,6 @@ export class RaftNode extends EventEmitter {
     if (snapshot || entries.length > 0) this.enqueueApply(snapshot, entries);
     this.node.advanceAppend(rd);
     if (rd.confState) {
-      this.conf = rd.confState;
       // Listeners (the transport's peer list, the member directory) follow the configuration.
       this.emit('conf', rd.confState);
     }

@@ -136,15 +136,19 @@ export class RawNode {
     const r = this.raft;
     if (r.role !== 'leader') return [];
     if (r.term !== this.prevHard.term || r.vote !== this.prevHard.vote) return [];
-    if (r.needBroadcast) {
-      r.bcastAppend();
-      r.needBroadcast = false;
-    }
+    this.flushBroadcast();
     const early: Message[] = [];
     const keep: Message[] = [];
     for (const m of r.msgs) (LEADER_EARLY.has(m.type) ? early : keep).push(m);
     r.msgs = keep;
     return early;
+  }
+
+  /** Replicates proposals batched since the last flush: one append per follower. */
+  private flushBroadcast(): void {
+    const r = this.raft;
+    if (r.needBroadcast && r.role === 'leader') r.bcastAppend();
+    r.needBroadcast = false;
   }
 
   hasReady(): boolean {
@@ -172,8 +176,7 @@ export class RawNode {
   ready(): Ready {
     if (this.inFlight) throw new Error('raft: ready() called again before advance()');
     const r = this.raft;
-    if (r.needBroadcast && r.role === 'leader') r.bcastAppend();
-    r.needBroadcast = false;
+    this.flushBroadcast();
 
     const soft = this.softState();
     const hard = this.hardState();

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LOG_LEVELS, LogLevel } from '@flotilla/observability';
+import type { LogLevel } from '@flotilla/observability';
 import {
   ConfigContext,
   ConfigError,
@@ -18,6 +18,7 @@ import {
   readSettings,
   settingError,
 } from '@flotilla/process';
+import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
 
 export interface PeerAddress {
   name: string;
@@ -169,14 +170,7 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
       'bearer tokens (token,user,uid[,"groups"] per line) required on the Kubernetes API',
     defaultText: 'no authentication',
   },
-  {
-    flag: 'log-level',
-    env: 'FLOTILLA_LOG_LEVEL',
-    valueName: 'LEVEL',
-    description: LOG_LEVELS.join(' | '),
-    defaultText: 'info',
-  },
-  { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
+  ...COMMON_SERVER_OPTIONS,
 ];
 
 export function controlPlaneUsage(): string {
@@ -225,7 +219,7 @@ export function parseControlPlaneConfig(
   ]);
 
   const clusterToken = get('cluster-token')?.value ?? 'flotilla';
-  const logLevel = optionalValue(get('log-level'), (s) => oneOfValue(s, LOG_LEVELS)) ?? 'info';
+  const logLevel = logLevelValue(get('log-level'));
   const dataDir = resolve(context.cwd, get('data-dir')?.value ?? `data/${name}`);
   const tickMs = optionalValue(get('heartbeat-interval'), (v) => integerValue(v, 1, 10_000)) ?? 100;
   const electionMs =

@@ -3,7 +3,6 @@ import { RaftNodeError } from '@flotilla/raft-node';
 import type { ReplicatedStore } from '@flotilla/raft-node';
 import type { StoreError, WatchOptions, Watcher } from '@flotilla/store';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
-import { splitChunks } from '@flotilla/raft-node';
 import { MemberDirectory } from '../replication/member-directory';
 import type { ConfChange } from '@flotilla/raft';
 
@@ -235,5 +234,3 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     throw e as StoreError;
   }
 }
-
-export { splitChunks };

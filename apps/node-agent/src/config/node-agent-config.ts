@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LOG_LEVELS, LogLevel } from '@flotilla/observability';
+import type { LogLevel } from '@flotilla/observability';
 import {
   ConfigContext,
   ConfigError,
@@ -9,12 +9,12 @@ import {
   hostValue,
   isValidName,
   nameValue,
-  oneOfValue,
   optionalValue,
   portValue,
   readSettings,
   urlListValue,
 } from '@flotilla/process';
+import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
 
 /** Everything a worker needs to know about itself, validated. */
 export interface NodeAgentConfig {
@@ -65,14 +65,7 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'URLS',
     description: 'master API URLs, comma-separated: http://127.0.0.1:6443,...',
   },
-  {
-    flag: 'log-level',
-    env: 'FLOTILLA_LOG_LEVEL',
-    valueName: 'LEVEL',
-    description: LOG_LEVELS.join(' | '),
-    defaultText: 'info',
-  },
-  { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
+  ...COMMON_SERVER_OPTIONS,
 ];
 
 export function nodeAgentUsage(): string {
@@ -101,8 +94,7 @@ export function parseNodeAgentConfig(
       listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
       servers: optionalValue(settings.get('servers'), urlListValue) ?? [],
-      logLevel:
-        optionalValue(settings.get('log-level'), (s) => oneOfValue(s, LOG_LEVELS)) ?? 'info',
+      logLevel: logLevelValue(settings.get('log-level')),
     },
   };
 }
