@@ -27,11 +27,13 @@ describe('prometheus scrapes the three masters', () => {
     await cluster.start();
     prometheus = await new GenericContainer(PROMETHEUS_IMAGE)
       .withName(`${cluster.prefix}-prometheus`)
-      .withNetwork(cluster.raftNetwork)
+      .withNetwork(cluster.clientNetwork)
       .withExposedPorts(PROMETHEUS_PORT)
       .withWaitStrategy(Wait.forLogMessage('Server is ready to receive web requests'))
       .withStartupTimeout(60_000)
       .start();
+    // Published through the client network, scraping over the Raft network (internal: no ports).
+    await cluster.attachToRaftNetwork(prometheus.getId());
     prometheusUrl = `http://${prometheus.getHost()}:${await ipv4HostPort(prometheus, PROMETHEUS_PORT)}`;
   }, 180_000);
 

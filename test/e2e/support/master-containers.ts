@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
@@ -42,18 +43,19 @@ export class MasterContainers {
   private constructor(
     private readonly docker: Dockerode,
     readonly clientNetwork: StartedNetwork,
-    readonly raftNetwork: StartedNetwork,
+    readonly raftNetwork: RaftNetwork,
   ) {}
 
   static async create(): Promise<MasterContainers> {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     const runtime = await getContainerRuntimeClient();
     const clientNetwork = await new Network().start();
-    const raftNetwork = await new Network().start().catch(async (err: unknown) => {
+    const docker = runtime.container.dockerode;
+    const raftNetwork = await createRaftNetwork(docker).catch(async (err: unknown) => {
       await clientNetwork.stop().catch(() => undefined);
       throw err;
     });
-    return new MasterContainers(runtime.container.dockerode, clientNetwork, raftNetwork);
+    return new MasterContainers(docker, clientNetwork, raftNetwork);
   }
 
   /** Starts the given members at once (a member alone waits for its peers, so all go together). */
@@ -167,6 +169,11 @@ export class MasterContainers {
       .disconnect({ Container: this.container(name).getId(), Force: true });
   }
 
+  /** Lets another container (Prometheus) reach the members by name on the Raft network. */
+  async attachToRaftNetwork(containerId: string): Promise<void> {
+    await this.docker.getNetwork(this.raftNetwork.getId()).connect({ Container: containerId });
+  }
+
   async reconnectToPeers(name: MemberName): Promise<void> {
     await this.docker.getNetwork(this.raftNetwork.getId()).connect({
       Container: this.container(name).getId(),
@@ -255,4 +262,27 @@ export class MasterContainers {
       .catch(() => undefined);
     this.containerIds.delete(id);
   }
+}
+
+interface RaftNetwork {
+  getId(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The members' Raft network is internal: it has no gateway, so Docker always publishes ports
+ * through the client network. (With two ordinary networks Docker picks the gateway network by
+ * name, and when that was the Raft network a partition also cut the published ports.)
+ */
+async function createRaftNetwork(docker: Dockerode): Promise<RaftNetwork> {
+  const network = await docker.createNetwork({
+    Name: `flotilla-raft-${randomUUID()}`,
+    Internal: true,
+  });
+  return {
+    getId: () => network.id,
+    stop: async () => {
+      await network.remove();
+    },
+  };
 }
