@@ -6,6 +6,8 @@ export interface SystemResult {
   summary: Summary;
   /** Peak VmRSS per member during this workload, MiB. */
   rssMiB: Record<string, number>;
+  /** CPU time of all members together per operation (the cost that limits throughput here). */
+  cpuMsPerOp?: number;
   /** Raft term increase while the workload ran: elections, i.e. leadership lost under load. */
   termChanges?: number;
 }
@@ -15,6 +17,7 @@ export interface Ratio {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  cpuMsPerOp: number;
   maxRssMiB: number;
 }
 
@@ -42,6 +45,7 @@ export function ratioOf(row: WorkloadRow): Ratio | undefined {
     p50Ms: div(f.summary.p50Ms, e.summary.p50Ms),
     p99Ms: div(f.summary.p99Ms, e.summary.p99Ms),
     p999Ms: div(f.summary.p999Ms, e.summary.p999Ms),
+    cpuMsPerOp: div(f.cpuMsPerOp ?? Number.NaN, e.cpuMsPerOp ?? Number.NaN),
     maxRssMiB: div(maxRss(f), maxRss(e)),
   };
 }
@@ -53,9 +57,10 @@ const HEAD = [
   'p99 ms',
   'p99.9 ms',
   'errors',
+  'CPU ms/op',
   'peak RSS MiB per member',
 ];
-const WIDTH = [10, 10, 9, 9, 9, 7, 0];
+const WIDTH = [10, 10, 9, 9, 9, 7, 9, 0];
 
 function line(cells: string[]): string {
   return (
@@ -95,6 +100,7 @@ export function formatRow(row: WorkloadRow): string {
         num(s.p99Ms, 2),
         num(s.p999Ms, 2),
         String(s.errors),
+        num(r.cpuMsPerOp ?? Number.NaN, 3),
         rss + elections,
       ]),
     );
@@ -110,6 +116,7 @@ export function formatRow(row: WorkloadRow): string {
         x(q.p99Ms),
         x(q.p999Ms),
         '',
+        x(q.cpuMsPerOp),
         `max ${x(q.maxRssMiB)}`,
       ]),
     );

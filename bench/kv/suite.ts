@@ -14,8 +14,8 @@ import {
 import { podKey } from './keys';
 import { Options, selected } from './options';
 import { WorkloadRow, formatRow, ratioOf } from './report';
-import { RssSampler } from './rss-sampler';
-import { Samples } from './stats';
+import { UsageSampler } from './usage-sampler';
+import { Samples, round } from './stats';
 import { runWatchFanout } from './watch-fanout';
 
 const POOL_CONNECTIONS = 16;
@@ -161,7 +161,7 @@ async function alternate(
   const row: WorkloadRow = { name, results: {} };
   const merged = new Map<
     SystemName,
-    { samples: Samples; rss: Record<string, number>; elections: number }
+    { samples: Samples; rss: Record<string, number>; cpuSeconds: number; elections: number }
   >();
   for (let r = 0; r < rounds; r++) {
     for (const cluster of clusters) {
@@ -170,7 +170,7 @@ async function alternate(
         continue;
       }
       const termBefore = await cluster.raftTerm();
-      const sampler = new RssSampler(cluster.members);
+      const sampler = new UsageSampler(cluster.members);
       sampler.start();
       let samples: Samples;
       try {
@@ -179,20 +179,28 @@ async function alternate(
         samples = new Samples();
         samples.addError(errorText(err));
       }
-      const rss = sampler.stop();
+      const usage = sampler.stop();
       const elections = (await cluster.raftTerm()) - termBefore;
-      const acc = merged.get(cluster.system) ?? { samples: new Samples(), rss: {}, elections: 0 };
+      const acc = merged.get(cluster.system) ?? {
+        samples: new Samples(),
+        rss: {},
+        cpuSeconds: 0,
+        elections: 0,
+      };
       acc.elections += elections;
+      acc.cpuSeconds += usage.cpuSeconds;
       acc.samples.merge(samples);
-      for (const [member, mib] of Object.entries(rss))
+      for (const [member, mib] of Object.entries(usage.rssMiB))
         acc.rss[member] = Math.max(acc.rss[member] ?? 0, mib);
       merged.set(cluster.system, acc);
     }
   }
   for (const [system, acc] of merged) {
+    const summary = acc.samples.summary();
     row.results[system] = {
-      summary: acc.samples.summary(),
+      summary,
       rssMiB: acc.rss,
+      cpuMsPerOp: summary.ops > 0 ? round((acc.cpuSeconds * 1000) / summary.ops, 3) : undefined,
       termChanges: acc.elections,
     };
   }
