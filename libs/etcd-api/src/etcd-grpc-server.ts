@@ -12,6 +12,7 @@ import { loadEtcdServices } from './proto/load-etcd-services';
 import { headerSource } from './response-header';
 import { EtcdApiLogger, silentLogger } from './rpc-handlers';
 import { WatchStream, WatchStreamOptions } from './watch-stream';
+import { EncodedMessage, encodedHeaderSource } from './wire-encoder';
 import type { WireWatchRequest, WireWatchResponse } from './wire-types';
 
 export interface EtcdGrpcServerOptions {
@@ -105,6 +106,7 @@ export class EtcdGrpcServer {
   private register(server: Server): void {
     const services = loadEtcdServices();
     const header = headerSource(this.backend);
+    const encodedHeader = encodedHeaderSource(header);
     const log = this.log;
     const kv = new KvService(this.backend, header, {
       maxRequestBytes: this.opts.maxRequestBytes,
@@ -117,8 +119,8 @@ export class EtcdGrpcServer {
     };
     server.addService(services.KV, kv.handlers(log));
     server.addService(services.Watch, {
-      Watch: (call: ServerDuplexStream<WireWatchRequest, WireWatchResponse>) =>
-        new WatchStream(call, this.backend, header, log, watchOptions).start(),
+      Watch: (call: ServerDuplexStream<WireWatchRequest, WireWatchResponse | EncodedMessage>) =>
+        new WatchStream(call, this.backend, header, encodedHeader, log, watchOptions).start(),
     });
     server.addService(services.Lease, new LeaseService(this.backend, header, log).handlers());
     server.addService(services.Cluster, new ClusterService(this.backend, header).handlers(log));

@@ -7,8 +7,6 @@ import { EtcdApiLogger, unary } from './rpc-handlers';
 import {
   HeaderFor,
   fromDeleteRangeResponse,
-  fromPutResponse,
-  fromRangeResponse,
   fromTxnResponse,
   nonNegative,
   toDeleteRangeRequest,
@@ -16,6 +14,7 @@ import {
   toRangeRequest,
   toTxnRequest,
 } from './wire-convert';
+import { EncodedMessage, encodePutResponse, encodeRangeResponse } from './wire-encoder';
 import type {
   WireCompactionRequest,
   WireDeleteRangeRequest,
@@ -36,17 +35,19 @@ export class KvService {
     private readonly limits: KvLimits,
   ) {}
 
-  async range(w: WireRangeRequest) {
+  async range(w: WireRangeRequest): Promise<EncodedMessage> {
     const req = toRangeRequest(w);
     checkRange(req);
-    return fromRangeResponse(await this.backend.range(req), this.header);
+    const r = await this.backend.range(req);
+    return encodeRangeResponse(this.header(r.header.revision), r.kvs, r.more, r.count);
   }
 
-  async put(w: WirePutRequest) {
+  async put(w: WirePutRequest): Promise<EncodedMessage> {
     checkSize(wireSizeOf(w), this.limits.maxRequestBytes);
     const req = toPutRequest(w);
     checkPut(req);
-    return fromPutResponse(await this.backend.put(req), this.header);
+    const r = await this.backend.put(req);
+    return encodePutResponse(this.header(r.header.revision), r.prevKv);
   }
 
   async deleteRange(w: WireDeleteRangeRequest) {

@@ -6,7 +6,8 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { WatchResponse, Watcher } from '@flotilla/store';
 import type { EtcdBackend } from './backend';
 import type { EtcdApiLogger } from './rpc-handlers';
-import { HeaderFor, fromEvent, int, nonNegative } from './wire-convert';
+import { HeaderFor, int, nonNegative } from './wire-convert';
+import { EncodedMessage, encodeWatchEvents } from './wire-encoder';
 import type { WireWatchCreateRequest, WireWatchRequest, WireWatchResponse } from './wire-types';
 
 export interface WatchStreamOptions {
@@ -32,9 +33,11 @@ export class WatchStream {
   private progressDeadline = 0;
 
   constructor(
-    private readonly call: ServerDuplexStream<WireWatchRequest, WireWatchResponse>,
+    private readonly call: ServerDuplexStream<WireWatchRequest, WireWatchResponse | EncodedMessage>,
     private readonly backend: EtcdBackend,
     private readonly header: HeaderFor,
+    /** The same header, encoded (shared by the watchers of every stream of this server). */
+    private readonly encodedHeader: (revision: number) => Buffer,
     private readonly log: EtcdApiLogger,
     private readonly options: WatchStreamOptions,
   ) {}
@@ -141,11 +144,15 @@ export class WatchStream {
     }
   }
 
-  private toWire(id: number, resp: WatchResponse): WireWatchResponse {
+  private toWire(id: number, resp: WatchResponse): WireWatchResponse | EncodedMessage {
+    if (!resp.canceled && resp.progressNotify !== true) {
+      // Events are encoded once for all the watchers that receive them.
+      return encodeWatchEvents(this.encodedHeader(resp.header.revision), id, resp.events);
+    }
     const out: WireWatchResponse = {
       header: this.header(resp.header.revision),
       watch_id: id,
-      events: resp.events.map(fromEvent),
+      events: [],
     };
     if (resp.canceled) {
       out.canceled = true;
@@ -176,7 +183,7 @@ export class WatchStream {
     this.write({ header: this.header(), watch_id: STREAM_WIDE_ID, events: [] });
   }
 
-  private write(msg: WireWatchResponse): void {
+  private write(msg: WireWatchResponse | EncodedMessage): void {
     if (this.closed) return;
     let ok: boolean;
     try {

@@ -124,7 +124,6 @@ export class LogStore {
     entries: readonly Entry[],
     hardState: HardState | undefined,
     previousLast: number,
-    sync = true,
   ): Promise<void> {
     if (entries.length === 0 && !hardState) return;
     const ops: BatchOp[] = [];
@@ -140,7 +139,7 @@ export class LogStore {
       }
     }
     if (hardState) ops.push({ type: 'put', key: HARD_STATE, value: seal(hardState) });
-    await this.db.batch(ops as BatchOp[], { sync });
+    await this.db.batch(ops as BatchOp[], { sync: true });
   }
 
   /**

@@ -334,22 +334,23 @@ export class RaftNode extends EventEmitter {
       this.opts.hooks?.snapshotReceived?.();
       this.info('installed a snapshot from the leader', { index: rd.snapshot.meta.index });
     }
-    if (rd.entries.length > 0 || rd.hardState) {
-      // An fsync only when it protects a promise: new entries, or a new term or vote. A commit
-      // index alone may be lost in a crash; it is learned again from the leader.
-      const mustSync =
-        rd.entries.length > 0 ||
-        (rd.hardState !== undefined &&
-          (rd.hardState.term !== this.durableTerm || rd.hardState.vote !== this.durableVote));
+    // A write only when it protects a promise: new entries, or a new term or vote (always
+    // synced). A commit index alone is not written: it may be lost in a crash and is learned
+    // again from the leader, and applying need not wait for a disk round trip. It reaches the
+    // disk with the next write that has to happen anyway.
+    const hardState = rd.hardState ?? (rd.entries.length > 0 ? storage.hardState() : undefined);
+    if (hardState) storage.setHardState(hardState);
+    const mustWrite =
+      rd.entries.length > 0 ||
+      (hardState !== undefined &&
+        (hardState.term !== this.durableTerm || hardState.vote !== this.durableVote));
+    if (mustWrite) {
       const t0 = performance.now();
-      await this.log.persist(rd.entries, rd.hardState, previousLast, mustSync);
-      if (mustSync) this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
+      await this.log.persist(rd.entries, hardState, previousLast);
+      this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
       if (rd.entries.length > 0) storage.append(rd.entries);
-      if (rd.hardState) {
-        storage.setHardState(rd.hardState);
-        this.durableTerm = rd.hardState.term;
-        this.durableVote = rd.hardState.vote;
-      }
+      this.durableTerm = hardState!.term;
+      this.durableVote = hardState!.vote;
     }
     this.sink.send(rd.messages);
     for (const m of rd.messages)

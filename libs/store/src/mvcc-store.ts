@@ -1,10 +1,11 @@
 // The MVCC store: etcd v3 key-value semantics on LevelDB, applied from committed Raft entries.
 //
 // Writes (applyBatch, compaction steps, snapshot creation, restore) run one at a time through a
-// queue. An applied batch updates the in-memory state while it builds one LevelDB batch (effects
-// + appliedIndex), writes it, then *publishes*: readers and watchers only ever see published
-// revisions, so nothing is visible before it is on disk. Reads run concurrently with writes,
-// from the index plus a LevelDB snapshot taken at the same instant.
+// queue. An applied batch updates the in-memory state, hands its writes (and the new applied
+// index) to the write-behind buffer, and *publishes* at once: readers and watchers see every
+// published revision, from memory until LevelDB has it (the Raft log holds applied entries until
+// a snapshot, so nothing acknowledged depends on this buffer). Reads run concurrently with
+// writes, from the index plus the pending writes and a LevelDB snapshot taken at one instant.
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Applier, ApplyEffects } from './applier';
@@ -22,7 +23,7 @@ import {
   recordToKeyValue,
   revisionKey,
 } from './layout';
-import { PendingWrites, encodeLease } from './pending-writes';
+import { PendingView, WriteBehind, encodeLease, findPending } from './write-behind';
 import { PhysicalCompaction } from './physical-compaction';
 import { IndexHit, finishRange, planRange } from './range-plan';
 import { rebuildState } from './rebuild';
@@ -60,6 +61,10 @@ export interface MvccStoreOptions {
   /** Superseded versions deleted per physical compaction step. */
   compactionStep?: number;
   snapshotChunkBytes?: number;
+  /** Applied writes are written to LevelDB once this many are pending... */
+  writeBehindOps?: number;
+  /** ...or once the oldest waited this long (ms). */
+  writeBehindDelayMs?: number;
 }
 
 export interface ApplyEntry {
@@ -89,6 +94,7 @@ export class MvccStore {
   private compactionRunner: Promise<void> = Promise.resolve();
   private compactionRunning = false;
   private readonly opts: Required<MvccStoreOptions>;
+  private writes: WriteBehind;
 
   private constructor(
     private readonly dir: string,
@@ -102,7 +108,10 @@ export class MvccStore {
       watchCatchUpBatch: options.watchCatchUpBatch ?? 1000,
       compactionStep: options.compactionStep ?? 1000,
       snapshotChunkBytes: options.snapshotChunkBytes ?? DEFAULT_SNAPSHOT_CHUNK_BYTES,
+      writeBehindOps: options.writeBehindOps ?? 2000,
+      writeBehindDelayMs: options.writeBehindDelayMs ?? 20,
     };
+    this.writes = this.newWriteBehind();
     this.published = { revision: state.revision, compactRevision: state.compactRevision };
     this.hub = new WatchHub(
       {
@@ -137,6 +146,11 @@ export class MvccStore {
     return this.state.appliedIndex;
   }
 
+  /** Writes applied (and visible) but not yet handed to LevelDB. */
+  get pendingWrites(): number {
+    return this.writes.pendingOps;
+  }
+
   /** Current (published) revision. */
   get revision(): number {
     return this.published.revision;
@@ -157,13 +171,17 @@ export class MvccStore {
   }
 
   /**
-   * Applies committed entries in order, all in one LevelDB batch with the new appliedIndex.
-   * `sync` fsyncs that batch (needed before the Raft log below appliedIndex is discarded).
-   * Returns one outcome per entry: the response for the client, or why the request was rejected
-   * (a rejected request still consumes its index). Throws only if the store cannot continue.
+   * Applies committed entries in order. Their writes reach LevelDB shortly after, together with
+   * the new appliedIndex; `sync` waits until they are there and fsynced. Returns one outcome per
+   * entry: the response for the client, or why the request was rejected (a rejected request
+   * still consumes its index). Throws only if the store cannot continue.
    */
   applyBatch(entries: ApplyEntry[], options: { sync?: boolean } = {}): Promise<ApplyOutcome[]> {
-    return this.serial(() => this.applyNow(entries, options.sync === true));
+    return this.serial(async () => {
+      const outcomes = this.applyNow(entries);
+      if (options.sync === true) await this.writes.flush(true);
+      return outcomes;
+    });
   }
 
   /** applyBatch for one entry. */
@@ -176,13 +194,12 @@ export class MvccStore {
     return outcome;
   }
 
-  private async applyNow(entries: ApplyEntry[], sync: boolean): Promise<ApplyOutcome[]> {
+  private applyNow(entries: ApplyEntry[]): ApplyOutcome[] {
     this.assertUsable();
-    const pending = new PendingWrites(this.db, this.state.leases);
     const effects: ApplyEffects = { events: [], compactions: [] };
     const applier = new Applier(
       this.state,
-      pending,
+      this.writes,
       { maxTxnOps: this.opts.maxTxnOps, wantPrevKv: () => this.hub.wantsPrevKv() },
       effects,
     );
@@ -198,25 +215,34 @@ export class MvccStore {
         this.state.appliedIndex = index;
         applied++;
       }
-      if (applied === 0) {
-        await pending.abandon();
-        return outcomes;
-      }
-      await pending.commit(
-        {
-          appliedIndex: this.state.appliedIndex,
-          revision: this.state.revision,
-          compactRevision: this.state.compactRevision,
-        },
-        sync,
-      );
+      if (applied === 0) return outcomes;
+      this.writes.applied({
+        appliedIndex: this.state.appliedIndex,
+        revision: this.state.revision,
+        compactRevision: this.state.compactRevision,
+      });
     } catch (err) {
       // Memory is ahead of disk now: refuse further work until reopened (which rebuilds).
-      this.failure = err instanceof StoreError && err.code === 'failed' ? err : errors.failed(err);
-      throw this.failure;
+      this.fail(err);
     }
     this.publish(effects);
     return outcomes;
+  }
+
+  private fail(err: unknown): never {
+    this.failure ??= err instanceof StoreError && err.code === 'failed' ? err : errors.failed(err);
+    throw this.failure;
+  }
+
+  private newWriteBehind(): WriteBehind {
+    return new WriteBehind(
+      this.db,
+      this.state.leases,
+      { maxPendingOps: this.opts.writeBehindOps, maxDelayMs: this.opts.writeBehindDelayMs },
+      (err) => {
+        this.failure ??= errors.failed(err);
+      },
+    );
   }
 
   private publish(effects: ApplyEffects): void {
@@ -245,7 +271,11 @@ export class MvccStore {
       const job = this.compactions[0];
       let done: boolean;
       try {
-        done = await this.serial(() => job.step());
+        done = await this.serial(async () => {
+          // The job reads versions from disk: the ones it must delete may still be pending.
+          await this.writes.flush();
+          return job.step();
+        });
       } catch {
         // Not fatal: the next open sees the unfinished compaction and redoes it.
         await job.abandon();
@@ -262,7 +292,7 @@ export class MvccStore {
   /** Resolves when queued writes and background compaction have finished (tests, shutdown). */
   async whenIdle(): Promise<void> {
     await this.compactionRunner;
-    await this.serial(async () => undefined);
+    await this.serial(() => this.writes.flush());
   }
 
   // --- reads ---------------------------------------------------------------------------------
@@ -290,17 +320,31 @@ export class MvccStore {
     return { header, kvs: out, more, count: plan.count };
   }
 
-  /** Reads the versions the hits point at, from a snapshot taken now (before any await). */
+  /**
+   * Reads the versions the hits point at: those not yet written from the pending writes, the
+   * others from a LevelDB snapshot taken at the same instant (before any await).
+   */
   private async readVersions(hits: IndexHit[]): Promise<KeyValue[]> {
     if (hits.length === 0) return [];
+    const kvs: KeyValue[] = new Array<KeyValue>(hits.length);
+    const fromDisk: number[] = [];
+    const pending: PendingView = this.writes.view();
+    hits.forEach((h, i) => {
+      const record = pending.length > 0 ? findPending(pending, h.at.mod) : undefined;
+      if (record !== undefined) kvs[i] = recordToKeyValue(record, h.at.mod.main);
+      else fromDisk.push(i);
+    });
+    if (fromDisk.length === 0) return kvs;
     const snapshot = this.db.snapshot();
     try {
-      const keys = hits.map((h) => revisionKey(h.at.mod.main, h.at.mod.sub));
+      const keys = fromDisk.map((i) => revisionKey(hits[i].at.mod.main, hits[i].at.mod.sub));
       const values = await this.db.getMany(keys, { snapshot });
-      return values.map((v, i) => {
+      values.forEach((v, j) => {
         if (v === undefined) throw new Error('store: index points at a version missing on disk');
-        return recordToKeyValue(decodeRecord(v), hits[i].at.mod.main);
+        const i = fromDisk[j];
+        kvs[i] = recordToKeyValue(decodeRecord(v), hits[i].at.mod.main);
       });
+      return kvs;
     } finally {
       await snapshot.close();
     }
@@ -328,6 +372,11 @@ export class MvccStore {
   }
 
   private async readHistory(from: number, to: number, maxRecords: number): Promise<HistoryRead> {
+    if (from < this.published.compactRevision) {
+      return { compacted: this.published.compactRevision };
+    }
+    // History is read from disk in revision order: let the pending writes get there first.
+    await this.writes.flush();
     if (from < this.published.compactRevision) {
       return { compacted: this.published.compactRevision };
     }
@@ -414,6 +463,7 @@ export class MvccStore {
   createSnapshot(): Promise<StoreSnapshot> {
     return this.serial(async () => {
       this.assertUsable();
+      await this.writes.flush();
       const meta: SnapshotMeta = {
         appliedIndex: this.state.appliedIndex,
         revision: this.state.revision,
@@ -449,6 +499,7 @@ export class MvccStore {
         throw err;
       }
       await fresh.close();
+      await this.writes.flush();
       await this.stopCompactions();
       await this.db.close();
       try {
@@ -457,6 +508,7 @@ export class MvccStore {
         this.db = await openDb(join(this.dir, DB_DIR));
         const { state } = await rebuildState(this.db);
         this.state = state;
+        this.writes = this.newWriteBehind();
       } catch (err) {
         this.failure = errors.failed(err);
         throw this.failure;
@@ -485,6 +537,7 @@ export class MvccStore {
     this.hub.closeAll('store: closed');
     await this.serial(async () => {
       this.closed = true;
+      await this.writes.flush().catch(() => undefined);
       await this.stopCompactions();
     });
     await this.compactionRunner;

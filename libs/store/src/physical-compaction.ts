@@ -7,7 +7,8 @@ import { META_PHYSICAL_COMPACT, REV_SPACE_START, parseRevisionKey, revisionKey }
 import { revisionId } from './tree-index';
 
 export class PhysicalCompaction {
-  private readonly keys;
+  /** Opened by the first step, once the versions it must delete are all on disk. */
+  private keys: { nextv(n: number): Promise<Buffer[]>; close(): Promise<void> } | undefined;
   private done = false;
   deleted = 0;
 
@@ -16,13 +17,12 @@ export class PhysicalCompaction {
     readonly atRev: number,
     private readonly keep: Set<string>,
     private readonly stepSize: number,
-  ) {
-    this.keys = db.keys({ gte: REV_SPACE_START, lt: revisionKey(atRev + 1, 0) });
-  }
+  ) {}
 
   /** Deletes up to `stepSize` superseded versions; returns true when the job is complete. */
   async step(): Promise<boolean> {
     if (this.done) return true;
+    this.keys ??= this.db.keys({ gte: REV_SPACE_START, lt: revisionKey(this.atRev + 1, 0) });
     const keys = await this.keys.nextv(this.stepSize);
     const batch = this.db.batch();
     for (const k of keys) {
@@ -42,7 +42,7 @@ export class PhysicalCompaction {
   }
 
   async abandon(): Promise<void> {
-    if (!this.done) await this.keys.close();
+    if (!this.done) await this.keys?.close();
     this.done = true;
   }
 }

@@ -4,6 +4,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { Root, parse } from 'protobufjs';
+import { EncodedMessage } from '../wire-encoder';
 import { ETCDSERVER_PROTO, MVCC_PROTO } from './etcd-proto-text';
 
 export const ETCD_SERVICE_NAMES = ['KV', 'Watch', 'Lease', 'Cluster', 'Maintenance'] as const;
@@ -32,12 +33,13 @@ export function loadEtcdServices(): Record<EtcdServiceName, ServiceDefinition> {
   for (const name of ETCD_SERVICE_NAMES) {
     const service = definitions[`etcdserverpb.${name}`] as ServiceDefinition | undefined;
     if (service === undefined) throw new Error(`etcd-api: service ${name} missing from the proto`);
-    out[name] = withWireSize(service);
+    out[name] = withWireHooks(service);
   }
   return out;
 }
 
-function withWireSize(service: ServiceDefinition): ServiceDefinition {
+/** Requests carry their wire size; responses already encoded by hand pass through as bytes. */
+function withWireHooks(service: ServiceDefinition): ServiceDefinition {
   const out: Record<string, MethodDefinition<object, object>> = {};
   for (const [method, def] of Object.entries(service)) {
     const m = def as MethodDefinition<object, object>;
@@ -48,6 +50,8 @@ function withWireSize(service: ServiceDefinition): ServiceDefinition {
         Object.defineProperty(request, WIRE_SIZE, { value: bytes.length });
         return request;
       },
+      responseSerialize: (response: object) =>
+        response instanceof EncodedMessage ? response.bytes : m.responseSerialize(response),
     };
   }
   return out as ServiceDefinition;
