@@ -11,6 +11,7 @@ export * from './watch/watch-caches';
 export * from './http/api-handler';
 export * from './http/request-info';
 export * from './http/discovery';
+export * from './http/aggregated-discovery';
 export * from './http/node-sinks';
 export * from './http/watch-stream';
 export * from './admission/service-addresses';
