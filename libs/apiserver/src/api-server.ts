@@ -1,7 +1,13 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
-import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from './admission/service-addresses';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  parseNodePortRange,
+  parseServiceCidr,
+  ServiceRanges,
+} from './admission/service-ranges';
 import { ApiHandler } from './http/api-handler';
 import { WatchStreamSettings } from './http/node-sinks';
 import { ApiServerMetrics } from './metrics/apiserver-metrics';
@@ -12,7 +18,10 @@ import { ObjectStore } from './storage/object-store';
 import { WatchCaches } from './watch/watch-caches';
 
 export interface ApiServerOptions {
+  /** ClusterIPs are drawn from here; its first address is the kubernetes Service's. */
   serviceCidr?: string;
+  /** NodePorts are drawn from here, e.g. '30000-32767'. */
+  serviceNodePortRange?: string;
   clock?: () => Date;
   newUid?: () => string;
   random?: (n: number) => number;
@@ -31,6 +40,7 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly metrics: ApiServerMetrics | undefined;
   readonly watchSettings: WatchStreamSettings;
+  readonly serviceRanges: ServiceRanges;
   private readonly clock: () => Date;
   private readonly newUid: () => string;
 
@@ -38,6 +48,10 @@ export class ApiServer {
     this.clock = opts.clock ?? (() => new Date());
     this.newUid = opts.newUid ?? randomUUID;
     const random = opts.random ?? ((n: number) => randomInt(n));
+    this.serviceRanges = {
+      cidr: parseServiceCidr(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+      nodePorts: parseNodePortRange(opts.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE),
+    };
     this.store = new ObjectStore(kv);
     this.caches = new WatchCaches(kv, {
       windowSize: opts.watchWindow ?? 5000,
@@ -50,7 +64,7 @@ export class ApiServer {
       clock: this.clock,
       newUid: this.newUid,
       random,
-      serviceCidr: parseServiceCidr(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+      serviceRanges: this.serviceRanges,
     });
     const reader = new ObjectReader(this.store, this.caches);
     this.metrics = opts.metrics

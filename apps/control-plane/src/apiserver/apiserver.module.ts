@@ -93,10 +93,17 @@ export class ApiServerModule {
       providers: [
         {
           provide: API_SERVER,
-          inject: [REPLICATED_STORE, Registry, JsonLogger],
-          useFactory: (store: ReplicatedStore, registry: Registry, logger: JsonLogger) => {
+          inject: [REPLICATED_STORE, Registry, JsonLogger, CONTROL_PLANE_CONFIG],
+          useFactory: (
+            store: ReplicatedStore,
+            registry: Registry,
+            logger: JsonLogger,
+            config: ControlPlaneConfig,
+          ) => {
             const log = logger.child('apiserver');
             return new ApiServer(backendOf(store), {
+              serviceCidr: config.serviceCidr,
+              serviceNodePortRange: config.serviceNodePortRange,
               metrics: registry,
               log: (level, msg, fields) => log[level](msg, fields),
             });
