@@ -1,6 +1,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
+import type { MasterAddress } from './admission/kubernetes-service';
+import {
+  KubernetesServiceOutcome,
+  KubernetesServiceReconciler,
+} from './admission/kubernetes-service-reconciler';
 import {
   DEFAULT_NODE_PORT_RANGE,
   DEFAULT_SERVICE_CIDR,
@@ -43,6 +48,8 @@ export class ApiServer {
   readonly serviceRanges: ServiceRanges;
   private readonly clock: () => Date;
   private readonly newUid: () => string;
+  private readonly registry: ObjectRegistry;
+  private readonly kubernetesService: KubernetesServiceReconciler;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
@@ -58,7 +65,7 @@ export class ApiServer {
       watcherQueue: 10_000,
       log: (msg, fields) => opts.log?.('warn', msg, fields),
     });
-    const registry = new ObjectRegistry({
+    this.registry = new ObjectRegistry({
       store: this.store,
       caches: this.caches,
       clock: this.clock,
@@ -66,12 +73,17 @@ export class ApiServer {
       random,
       serviceRanges: this.serviceRanges,
     });
+    this.kubernetesService = new KubernetesServiceReconciler(
+      this.store,
+      this.registry,
+      this.serviceRanges,
+    );
     const reader = new ObjectReader(this.store, this.caches);
     this.metrics = opts.metrics
       ? new ApiServerMetrics(opts.metrics, () => this.caches.watcherCount)
       : undefined;
     this.handler = new ApiHandler({
-      registry,
+      registry: this.registry,
       reader,
       clock: this.clock,
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
@@ -88,6 +100,18 @@ export class ApiServer {
   /** Creates the bootstrap namespaces if missing (call once a leader is known). */
   bootstrap(): Promise<string[]> {
     return ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
+  }
+
+  /**
+   * Creates Service default/kubernetes if missing (ClusterIP: the range's first address, port 443
+   * to `apiPort`) and puts this master into its Endpoints and EndpointSlices. Every master calls
+   * it after bootstrap() and then now and then; masters may run it at the same time.
+   */
+  reconcileKubernetesService(
+    self: MasterAddress | undefined,
+    apiPort: number,
+  ): Promise<KubernetesServiceOutcome> {
+    return this.kubernetesService.reconcile(self, apiPort);
   }
 
   stop(): void {

@@ -16,6 +16,8 @@ export * from './http/node-sinks';
 export * from './http/watch-stream';
 export * from './admission/service-addresses';
 export * from './admission/namespace-lifecycle';
+export * from './admission/kubernetes-service';
+export * from './admission/kubernetes-service-reconciler';
 export * from './registry/object-registry';
 export * from './registry/object-reader';
 export * from './registry/delete-decision';
