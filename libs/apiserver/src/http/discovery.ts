@@ -87,6 +87,8 @@ export interface SubresourceInfo {
   verbs: string[];
 }
 
+const READ_WRITE = ['get', 'patch', 'update'];
+
 /** Each subresource of a resource: status answers the object itself, scale an autoscaling/v1 Scale, binding a Binding. */
 export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
   return r.subresources.map((name) => {
@@ -100,8 +102,6 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
     }
   });
 }
-
-const READ_WRITE = ['get', 'patch', 'update'];
 
 function subresourceEntries(r: ResourceInfo): Record<string, unknown>[] {
   return subresourcesOf(r).map((sub) => ({
