@@ -110,13 +110,27 @@ describe('Kubernetes REST API on one master, booted in-process', () => {
       expect((await api.get('/apis/nope/v1')).status).toBe(404);
     });
 
-    it('answers aggregated-discovery requests with legacy JSON so kubectl falls back', async () => {
+    it('answers aggregated-discovery requests with an APIGroupDiscoveryList, others with legacy JSON', async () => {
       const r = await api.get('/api', {
         accept:
           'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json',
       });
-      expect(r.headers.get('content-type')).toBe('application/json');
-      expect(r.body.kind).toBe('APIVersions');
+      expect(r.headers.get('content-type')).toBe(
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+      );
+      expect(r.body).toMatchObject({
+        kind: 'APIGroupDiscoveryList',
+        apiVersion: 'apidiscovery.k8s.io/v2',
+      });
+      const etag = r.headers.get('etag')!;
+      const again = await api.get('/api', {
+        accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+        'if-none-match': etag,
+      });
+      expect(again.status).toBe(304);
+      const legacy = await api.get('/api', { accept: 'application/json' });
+      expect(legacy.headers.get('content-type')).toBe('application/json');
+      expect(legacy.body.kind).toBe('APIVersions');
     });
   });
 

@@ -1,7 +1,18 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
-import { DEFAULT_SERVICE_CIDR, parseServiceCidr } from './admission/service-addresses';
+import type { MasterAddress } from './admission/kubernetes-service';
+import {
+  KubernetesServiceOutcome,
+  KubernetesServiceReconciler,
+} from './admission/kubernetes-service-reconciler';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  parseNodePortRange,
+  parseServiceCidr,
+  ServiceRanges,
+} from './admission/service-ranges';
 import { ApiHandler } from './http/api-handler';
 import { WatchStreamSettings } from './http/node-sinks';
 import { ApiServerMetrics } from './metrics/apiserver-metrics';
@@ -12,7 +23,10 @@ import { ObjectStore } from './storage/object-store';
 import { WatchCaches } from './watch/watch-caches';
 
 export interface ApiServerOptions {
+  /** ClusterIPs are drawn from here; its first address is the kubernetes Service's. */
   serviceCidr?: string;
+  /** NodePorts are drawn from here, e.g. '30000-32767'. */
+  serviceNodePortRange?: string;
   clock?: () => Date;
   newUid?: () => string;
   random?: (n: number) => number;
@@ -31,33 +45,45 @@ export class ApiServer {
   readonly handler: ApiHandler;
   readonly metrics: ApiServerMetrics | undefined;
   readonly watchSettings: WatchStreamSettings;
+  readonly serviceRanges: ServiceRanges;
   private readonly clock: () => Date;
   private readonly newUid: () => string;
+  private readonly registry: ObjectRegistry;
+  private readonly kubernetesService: KubernetesServiceReconciler;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
     this.newUid = opts.newUid ?? randomUUID;
     const random = opts.random ?? ((n: number) => randomInt(n));
+    this.serviceRanges = {
+      cidr: parseServiceCidr(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+      nodePorts: parseNodePortRange(opts.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE),
+    };
     this.store = new ObjectStore(kv);
     this.caches = new WatchCaches(kv, {
       windowSize: opts.watchWindow ?? 5000,
       watcherQueue: 10_000,
       log: (msg, fields) => opts.log?.('warn', msg, fields),
     });
-    const registry = new ObjectRegistry({
+    this.registry = new ObjectRegistry({
       store: this.store,
       caches: this.caches,
       clock: this.clock,
       newUid: this.newUid,
       random,
-      serviceCidr: parseServiceCidr(opts.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+      serviceRanges: this.serviceRanges,
     });
+    this.kubernetesService = new KubernetesServiceReconciler(
+      this.store,
+      this.registry,
+      this.serviceRanges,
+    );
     const reader = new ObjectReader(this.store, this.caches);
     this.metrics = opts.metrics
       ? new ApiServerMetrics(opts.metrics, () => this.caches.watcherCount)
       : undefined;
     this.handler = new ApiHandler({
-      registry,
+      registry: this.registry,
       reader,
       clock: this.clock,
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
@@ -74,6 +100,18 @@ export class ApiServer {
   /** Creates the bootstrap namespaces if missing (call once a leader is known). */
   bootstrap(): Promise<string[]> {
     return ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
+  }
+
+  /**
+   * Creates Service default/kubernetes if missing (ClusterIP: the range's first address, port 443
+   * to `apiPort`) and puts this master into its Endpoints and EndpointSlices. Every master calls
+   * it after bootstrap() and then now and then; masters may run it at the same time.
+   */
+  reconcileKubernetesService(
+    self: MasterAddress | undefined,
+    apiPort: number,
+  ): Promise<KubernetesServiceOutcome> {
+    return this.kubernetesService.reconcile(self, apiPort);
   }
 
   stop(): void {

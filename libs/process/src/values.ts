@@ -108,3 +108,12 @@ export function parseHostPort(text: string): { host: string; port: number } | un
 export function formatHostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** A value checked by a parser that throws an Error naming the problem: the message gains the flag. */
+export function parsedValue<T>(setting: Setting, parse: (text: string) => T): T {
+  try {
+    return parse(setting.value);
+  } catch (e) {
+    throw settingError(setting.source, (e as Error).message);
+  }
+}

@@ -42,7 +42,7 @@ export class ApiController {
       void reply
         .code(response.status)
         .headers({ 'content-type': 'application/json', ...(response.headers ?? {}) })
-        .send(Buffer.from(JSON.stringify(response.body)));
+        .send(response.body === undefined ? undefined : Buffer.from(JSON.stringify(response.body)));
       return;
     }
     reply.hijack();

@@ -7,11 +7,14 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { lookup } from 'node:dns/promises';
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
 import {
   ApiServer,
+  MasterAddress,
   TokenAuthenticator,
   attachWebSocketWatch,
   backendOf,
@@ -24,12 +27,21 @@ import { settingError } from '@flotilla/process';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 
-/** Bootstrap namespaces once a leader is known; WebSocket watches on the API port. */
+/** How often each master checks the kubernetes Service and its own entry in the endpoints. */
+const KUBERNETES_SERVICE_INTERVAL_MS = 10_000;
+
+/**
+ * Once a leader is known: the bootstrap namespaces, then the kubernetes Service with this master
+ * in its endpoints (again every few seconds, so a deleted Service or a lost entry comes back).
+ * WebSocket watches on the API port.
+ */
 @Injectable()
 class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private detachWs: (() => void) | undefined;
   private bootstrapped = false;
   private stopped = false;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private lastProblem = '';
 
   constructor(
     @Inject(API_SERVER) private readonly server: ApiServer,
@@ -37,6 +49,7 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(JsonLogger) private readonly logger: JsonLogger,
     @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
+    @Inject(CONTROL_PLANE_CONFIG) private readonly config: ControlPlaneConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,6 +80,7 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       try {
         const created = await this.server.bootstrap();
         if (created.length > 0) this.logger.info('created bootstrap namespaces', { created });
+        this.scheduleReconcile(0);
         return;
       } catch (err) {
         this.logger.warn('bootstrap namespaces failed; retrying', { error: String(err) });
@@ -76,8 +90,72 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     this.bootstrapped = false;
   }
 
+  private scheduleReconcile(delayMs: number): void {
+    if (this.stopped) return;
+    this.reconcileTimer = setTimeout(() => {
+      void this.reconcileKubernetesService().finally(() =>
+        this.scheduleReconcile(KUBERNETES_SERVICE_INTERVAL_MS),
+      );
+    }, delayMs);
+    this.reconcileTimer.unref();
+  }
+
+  private async reconcileKubernetesService(): Promise<void> {
+    const apiPort = this.apiPort();
+    try {
+      const self = await this.masterAddress(apiPort);
+      const outcome = await this.server.reconcileKubernetesService(self, apiPort);
+      if (outcome.serviceCreated) this.logger.info('created the kubernetes Service');
+      if (outcome.endpointsChanged && self) {
+        this.logger.info('put this master into the kubernetes Service endpoints', {
+          address: `${self.ip}:${self.port}`,
+        });
+      }
+      this.lastProblem = '';
+    } catch (err) {
+      this.problem('kubernetes Service reconcile failed; retrying', String(err));
+    }
+  }
+
+  /** This master's advertised address as an IPv4 address (a host name is looked up). */
+  private async masterAddress(apiPort: number): Promise<MasterAddress | undefined> {
+    const host = this.config.advertiseHost;
+    let ip = host;
+    if (isIP(host) === 0) {
+      try {
+        ip = (await lookup(host, { family: 4 })).address;
+      } catch (err) {
+        this.problem(
+          'cannot resolve the advertised host; not in the kubernetes endpoints',
+          String(err),
+        );
+        return undefined;
+      }
+    }
+    if (isIP(ip) !== 4) {
+      this.problem('the kubernetes endpoints are IPv4; not listing this master', ip);
+      return undefined;
+    }
+    return { name: this.config.name, ip, port: apiPort };
+  }
+
+  /** The port the API listens on (--api-port, or the one the system chose for port 0). */
+  private apiPort(): number {
+    const http = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    const address = http.address();
+    return typeof address === 'object' && address ? address.port : this.config.apiPort;
+  }
+
+  /** Warns once per distinct problem, not every round. */
+  private problem(msg: string, error: string): void {
+    if (`${msg} ${error}` === this.lastProblem) return;
+    this.lastProblem = `${msg} ${error}`;
+    this.logger.warn(msg, { error });
+  }
+
   onApplicationShutdown(): void {
     this.stopped = true;
+    clearTimeout(this.reconcileTimer);
     this.detachWs?.();
     this.server.stop();
   }
@@ -93,10 +171,17 @@ export class ApiServerModule {
       providers: [
         {
           provide: API_SERVER,
-          inject: [REPLICATED_STORE, Registry, JsonLogger],
-          useFactory: (store: ReplicatedStore, registry: Registry, logger: JsonLogger) => {
+          inject: [REPLICATED_STORE, Registry, JsonLogger, CONTROL_PLANE_CONFIG],
+          useFactory: (
+            store: ReplicatedStore,
+            registry: Registry,
+            logger: JsonLogger,
+            config: ControlPlaneConfig,
+          ) => {
             const log = logger.child('apiserver');
             return new ApiServer(backendOf(store), {
+              serviceCidr: config.serviceCidr,
+              serviceNodePortRange: config.serviceNodePortRange,
               metrics: registry,
               log: (level, msg, fields) => log[level](msg, fields),
             });

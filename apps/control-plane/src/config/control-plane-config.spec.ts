@@ -40,7 +40,29 @@ describe('control-plane configuration', () => {
       electionTicks: 10,
       snapshotEvery: 10000,
       initialClusterState: 'new',
+      serviceCidr: '10.96.0.0/12',
+      serviceNodePortRange: '30000-32767',
     });
+  });
+
+  it('reads the Service ranges from flags or the environment, the CIDR normalised to its network', () => {
+    expect(
+      parse([
+        '--name',
+        'm1',
+        '--service-cidr',
+        '10.100.3.7/16',
+        '--service-node-port-range=31000-31999',
+      ]),
+    ).toMatchObject({ serviceCidr: '10.100.0.0/16', serviceNodePortRange: '31000-31999' });
+    expect(
+      parse(['--name', 'm1'], {
+        FLOTILLA_SERVICE_CIDR: '172.20.0.0/24',
+        FLOTILLA_SERVICE_NODE_PORT_RANGE: ' 40000-40010 ',
+      }),
+    ).toMatchObject({ serviceCidr: '172.20.0.0/24', serviceNodePortRange: '40000-40010' });
+    expect(controlPlaneUsage()).toContain('--service-cidr CIDR');
+    expect(controlPlaneUsage()).toContain('env FLOTILLA_SERVICE_NODE_PORT_RANGE');
   });
 
   it('reads Raft timing like etcd: heartbeat interval and election timeout in milliseconds', () => {
@@ -203,6 +225,36 @@ describe('control-plane configuration', () => {
         ['--name', 'm1'],
         { FLOTILLA_PEERS: 'm2=a:1' },
         'FLOTILLA_PEERS: does not include this member "m1" (has m2)',
+      ],
+      [
+        ['--name', 'm1', '--service-cidr', '10.96.0.0'],
+        {},
+        '--service-cidr: "10.96.0.0" is not an IPv4 CIDR between /8 and /30',
+      ],
+      [
+        ['--name', 'm1', '--service-cidr', '10.96.0.0/31'],
+        {},
+        '--service-cidr: "10.96.0.0/31" is not an IPv4 CIDR between /8 and /30',
+      ],
+      [
+        ['--name', 'm1'],
+        { FLOTILLA_SERVICE_CIDR: 'fd00::/108' },
+        'FLOTILLA_SERVICE_CIDR: "fd00::/108" is not an IPv4 CIDR between /8 and /30',
+      ],
+      [
+        ['--name', 'm1', '--service-node-port-range', '30000'],
+        {},
+        '--service-node-port-range: "30000" is not a port range like 30000-32767 (ports 1-65535)',
+      ],
+      [
+        ['--name', 'm1', '--service-node-port-range', '30000-70000'],
+        {},
+        '--service-node-port-range: "30000-70000" is not a port range like 30000-32767 (ports 1-65535)',
+      ],
+      [
+        ['--name', 'm1'],
+        { FLOTILLA_SERVICE_NODE_PORT_RANGE: '32767-30000' },
+        'FLOTILLA_SERVICE_NODE_PORT_RANGE: "32767-30000" starts above its end',
       ],
     ])('%j %j -> %s', (argv, env, message) => {
       expect(errorOf(argv as string[], env as Record<string, string>)).toBe(message);

@@ -14,11 +14,19 @@ import {
   nameValue,
   oneOfValue,
   parseHostPort,
+  parsedValue,
   portValue,
   readSettings,
   settingError,
 } from '@flotilla/process';
 import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  formatNodePortRange,
+  parseNodePortRange,
+  parseServiceCidr,
+} from '@flotilla/apiserver/admission/service-ranges';
 
 export interface PeerAddress {
   name: string;
@@ -53,6 +61,10 @@ export interface ControlPlaneConfig {
   tlsKeyFile?: string;
   /** Static bearer tokens (Kubernetes' --token-auth-file format); no authentication without. */
   tokenAuthFile?: string;
+  /** ClusterIP range, normalised (default 10.96.0.0/12); its first address is the kubernetes Service's. */
+  serviceCidr?: string;
+  /** NodePort range, `min-max` (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -170,6 +182,20 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
       'bearer tokens (token,user,uid[,"groups"] per line) required on the Kubernetes API',
     defaultText: 'no authentication',
   },
+  {
+    flag: 'service-cidr',
+    env: 'FLOTILLA_SERVICE_CIDR',
+    valueName: 'CIDR',
+    description: 'IPv4 range of Service ClusterIPs; its first address is the kubernetes Service',
+    defaultText: DEFAULT_SERVICE_CIDR,
+  },
+  {
+    flag: 'service-node-port-range',
+    env: 'FLOTILLA_SERVICE_NODE_PORT_RANGE',
+    valueName: 'MIN-MAX',
+    description: 'ports NodePort Services draw from (both ends included)',
+    defaultText: DEFAULT_NODE_PORT_RANGE,
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -245,6 +271,13 @@ export function parseControlPlaneConfig(
     ) ?? 'new';
   const snapshotEvery =
     optionalValue(get('snapshot-count'), (v) => integerValue(v, 1, 100_000_000)) ?? 10000;
+  const serviceCidr =
+    optionalValue(get('service-cidr'), (v) => parsedValue(v, (t) => parseServiceCidr(t).text)) ??
+    DEFAULT_SERVICE_CIDR;
+  const serviceNodePortRange =
+    optionalValue(get('service-node-port-range'), (v) =>
+      parsedValue(v, (t) => formatNodePortRange(parseNodePortRange(t))),
+    ) ?? DEFAULT_NODE_PORT_RANGE;
 
   return {
     help: false,
@@ -263,6 +296,8 @@ export function parseControlPlaneConfig(
       electionTicks: Math.round(electionMs / tickMs),
       snapshotEvery,
       initialClusterState,
+      serviceCidr,
+      serviceNodePortRange,
       ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
       ...(tlsCert && tlsKey
         ? {

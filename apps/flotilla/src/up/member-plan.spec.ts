@@ -43,6 +43,19 @@ describe('flotilla up member plan', () => {
     });
   });
 
+  it('passes the Service ranges to every member only when given', () => {
+    const plans = planMembers(
+      options(['--service-cidr', '10.100.0.0/16', '--service-node-port-range', '31000-31999']),
+      'node',
+    );
+    for (const p of plans) {
+      expect(p.process.args.join(' ')).toContain(
+        '--service-cidr 10.100.0.0/16 --service-node-port-range 31000-31999',
+      );
+    }
+    expect(planMembers(options([]), 'node')[0].process.args.join(' ')).not.toContain('service');
+  });
+
   it('runs a .ts entry through tsx', () => {
     const plans = planMembers(options(['--control-plane-entry', 'src/main.ts']), 'node');
     expect(plans[0].process.args.slice(0, 3)).toEqual(['--import', 'tsx', '/w/src/main.ts']);
@@ -72,6 +85,11 @@ describe('flotilla up member plan', () => {
     [['--members', '0'], '--members: "0" is not a whole number from 1 to 7'],
     [['--stop-timeout', 'soon'], '--stop-timeout: "soon" is not a whole number from 1 to 600'],
     [['--name', 'm1'], 'unknown flag --name (see --help)'],
+    [
+      ['--service-cidr', '10.96.0.0/33'],
+      '--service-cidr: "10.96.0.0/33" is not an IPv4 CIDR between /8 and /30',
+    ],
+    [['--service-node-port-range', '9-1'], '--service-node-port-range: "9-1" starts above its end'],
   ])('%j -> %s', (argv, message) => {
     expect(() => planMembers(options(argv), 'node')).toThrow(new ConfigError(message));
   });

@@ -44,6 +44,9 @@ export function planMembers(
       '--peers', peers,
       '--cluster-token', options.clusterToken,
     ];
+    if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);
+    if (options.serviceNodePortRange)
+      args.push('--service-node-port-range', options.serviceNodePortRange);
     if (tls) {
       args.push('--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile);
       args.push('--token-auth-file', tls.tokenFile);

@@ -7,8 +7,16 @@ import {
   integerValue,
   optionalValue,
   portValue,
+  parsedValue,
   readSettings,
 } from '@flotilla/process';
+import {
+  DEFAULT_NODE_PORT_RANGE,
+  DEFAULT_SERVICE_CIDR,
+  formatNodePortRange,
+  parseNodePortRange,
+  parseServiceCidr,
+} from '@flotilla/apiserver/admission/service-ranges';
 
 export interface UpOptions {
   members: number;
@@ -22,6 +30,9 @@ export interface UpOptions {
   controlPlaneEntry: string;
   /** Serve the API ports over HTTPS with a CA made under DATA/pki. */
   tls: boolean;
+  /** Passed to every member when given (validated here so a typo fails once, not N times). */
+  serviceCidr?: string;
+  serviceNodePortRange?: string;
 }
 
 export const UP_OPTIONS: readonly OptionSpec[] = [
@@ -80,6 +91,18 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     defaultText: 'the built control-plane next to this CLI',
   },
   {
+    flag: 'service-cidr',
+    valueName: 'CIDR',
+    description: "passed to every member: the Services' ClusterIP range",
+    defaultText: DEFAULT_SERVICE_CIDR,
+  },
+  {
+    flag: 'service-node-port-range',
+    valueName: 'MIN-MAX',
+    description: 'passed to every member: the NodePort range',
+    defaultText: DEFAULT_NODE_PORT_RANGE,
+  },
+  {
     flag: 'tls',
     boolean: true,
     description:
@@ -127,6 +150,14 @@ export function parseUpOptions(
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
     tls: settings.has('tls'),
   };
+  const cidr = optionalValue(settings.get('service-cidr'), (s) =>
+    parsedValue(s, (t) => parseServiceCidr(t).text),
+  );
+  const nodePorts = optionalValue(settings.get('service-node-port-range'), (s) =>
+    parsedValue(s, (t) => formatNodePortRange(parseNodePortRange(t))),
+  );
+  if (cidr) options.serviceCidr = cidr;
+  if (nodePorts) options.serviceNodePortRange = nodePorts;
   return { help: false, options };
 }
 

@@ -7,39 +7,9 @@ import {
   StatusCause,
 } from '@flotilla/api';
 import { nodePortKey, serviceIpKey } from '../storage/key-layout';
+import { ipToNumber, numberToIp, ServiceRanges } from './service-ranges';
 
-export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
-export const NODE_PORT_MIN = 30000;
-export const NODE_PORT_MAX = 32767;
-
-export interface ServiceCidr {
-  text: string;
-  base: number;
-  size: number;
-}
-
-export function parseServiceCidr(text: string): ServiceCidr {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
-  const bits = m ? Number(m[5]) : -1;
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || bits < 8 || bits > 30) {
-    throw new Error(`${JSON.stringify(text)} is not an IPv4 CIDR between /8 and /30`);
-  }
-  const size = 2 ** (32 - bits);
-  const addr = ipToNumber(m.slice(1, 5).join('.'))!;
-  return { text, base: addr - (addr % size), size };
-}
-
-export function ipToNumber(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] * 256 + parts[1]) * 256 + parts[2]) * 256 + parts[3];
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+export * from './service-ranges';
 
 /** A Service's addresses after allocation, and the allocation keys to create and to free. */
 export interface AddressPlan {
@@ -81,9 +51,10 @@ export function planAddresses(
   r: ResourceInfo,
   next: KubeObject,
   prev: KubeObject | undefined,
-  cidr: ServiceCidr,
+  ranges: ServiceRanges,
   random: (n: number) => number,
 ): AddressPlan {
+  const { cidr, nodePorts } = ranges;
   const service = structuredClone(next);
   const spec = (service.spec = { ...specOf(service) });
   const explicit: AddressPlan['explicit'] = new Map();
@@ -137,15 +108,15 @@ export function planAddresses(
         return port;
       }
       if (port.nodePort === undefined || port.nodePort === 0) {
-        port.nodePort = NODE_PORT_MIN + random(NODE_PORT_MAX - NODE_PORT_MIN + 1);
+        port.nodePort = nodePorts.min + random(nodePorts.max - nodePorts.min + 1);
       } else if (!prevPorts.has(nodePortKey(port.nodePort))) {
         const n = port.nodePort;
-        if (!Number.isInteger(n) || n < NODE_PORT_MIN || n > NODE_PORT_MAX) {
+        if (!Number.isInteger(n) || n < nodePorts.min || n > nodePorts.max) {
           causes.push(
             fieldErrors.invalid(
               `spec.ports[${i}].nodePort`,
               n,
-              `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
+              `provided port is not in the valid range. The range of valid ports is ${nodePorts.min}-${nodePorts.max}`,
             ),
           );
         } else {

@@ -22,6 +22,7 @@ import {
 } from '../registry/object-registry';
 import { parseJsonBody } from '../registry/request-checks';
 import type { ApiWatch } from '../watch/watch-event';
+import { aggregatedDiscovery, negotiateDiscovery } from './aggregated-discovery';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { ResourcePath, parseApiPath, verbOf } from './request-info';
 
@@ -42,6 +43,7 @@ export interface ApiRequest {
 }
 
 export type ApiResponse =
+  /** `body` undefined: no body at all (304 Not Modified). */
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean };
 
@@ -100,11 +102,13 @@ export class ApiHandler {
     const isRead = req.method === 'GET' || req.method === 'HEAD';
     switch (parsed.kind) {
       case 'versions':
-        return isRead
-          ? json(200, apiVersions(header(req, 'host') || '127.0.0.1:6443'))
-          : notAllowed();
+        if (!isRead) return notAllowed();
+        return (
+          aggregated(req, 'api') ?? json(200, apiVersions(header(req, 'host') || '127.0.0.1:6443'))
+        );
       case 'groups':
-        return isRead ? json(200, apiGroupList()) : notAllowed();
+        if (!isRead) return notAllowed();
+        return aggregated(req, 'apis') ?? json(200, apiGroupList());
       case 'group': {
         const g = apiGroup(parsed.group);
         return g ? json(200, g) : notFoundPath();
@@ -346,6 +350,24 @@ export class ApiHandler {
     if (parsed === undefined) throw apiErrors.badRequest('the request body is empty');
     return parsed;
   }
+}
+
+/**
+ * GET /api or /apis asking for an APIGroupDiscoveryList: the aggregated document, with the
+ * Content-Type naming the chosen version, an ETag, and 304 when the client already has it.
+ */
+function aggregated(req: ApiRequest, root: 'api' | 'apis'): ApiResponse | undefined {
+  const version = negotiateDiscovery(header(req, 'accept'));
+  if (!version) return undefined;
+  const doc = aggregatedDiscovery(root, version);
+  const headers = {
+    'content-type': doc.contentType,
+    etag: doc.etag,
+    vary: 'Accept',
+    'cache-control': 'public',
+  };
+  if (header(req, 'if-none-match') === doc.etag) return json(304, undefined, headers);
+  return json(200, doc.body, headers);
 }
 
 function isWatch(q: URLSearchParams): boolean {

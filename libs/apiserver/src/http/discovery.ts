@@ -1,4 +1,11 @@
-import { apiVersionOf, groupVersions, ResourceInfo, RESOURCES, resourcesIn } from '@flotilla/api';
+import {
+  apiVersionOf,
+  groupVersions,
+  ResourceInfo,
+  RESOURCES,
+  resourcesIn,
+  Subresource,
+} from '@flotilla/api';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-flotilla' };
 
@@ -71,24 +78,43 @@ function resourceEntry(r: ResourceInfo): Record<string, unknown> {
   };
 }
 
-function subresourceEntries(r: ResourceInfo): Record<string, unknown>[] {
-  return r.subresources.map((sub) => {
-    const base = { name: `${r.plural}/${sub}`, singularName: '', namespaced: r.namespaced };
-    switch (sub) {
+/** What a subresource answers with (its response kind) and which verbs it serves. */
+export interface SubresourceInfo {
+  name: Subresource;
+  group: string;
+  version: string;
+  kind: string;
+  verbs: string[];
+}
+
+const READ_WRITE = ['get', 'patch', 'update'];
+
+/** Each subresource of a resource: status answers the object itself, scale an autoscaling/v1 Scale, binding a Binding. */
+export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
+  return r.subresources.map((name) => {
+    switch (name) {
       case 'status':
-        return { ...base, kind: r.kind, verbs: ['get', 'patch', 'update'] };
+        return { name, group: r.group, version: r.version, kind: r.kind, verbs: READ_WRITE };
       case 'scale':
-        return {
-          ...base,
-          group: 'autoscaling',
-          version: 'v1',
-          kind: 'Scale',
-          verbs: ['get', 'patch', 'update'],
-        };
+        return { name, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: READ_WRITE };
       case 'binding':
-        return { ...base, kind: 'Binding', verbs: ['create'] };
+        return { name, group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
     }
   });
+}
+
+function subresourceEntries(r: ResourceInfo): Record<string, unknown>[] {
+  return subresourcesOf(r).map((sub) => ({
+    name: `${r.plural}/${sub.name}`,
+    singularName: '',
+    namespaced: r.namespaced,
+    // The legacy list names a subresource's group and version only where they differ from the list's.
+    ...(sub.group !== r.group || sub.version !== r.version
+      ? { group: sub.group, version: sub.version }
+      : {}),
+    kind: sub.kind,
+    verbs: sub.verbs,
+  }));
 }
 
 /** /api/v1 or /apis/<g>/<v>: the resources with their verbs, names and subresources. */

@@ -106,7 +106,7 @@ export function attachWebSocketWatch(
       void handler.handle(apiReq).then(
         async (response) => {
           if (response.kind === 'json') {
-            ws.send(JSON.stringify(response.body), () => ws.close(1000));
+            ws.send(JSON.stringify(response.body ?? null), () => ws.close(1000));
             return;
           }
           const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';

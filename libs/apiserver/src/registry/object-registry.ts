@@ -14,12 +14,8 @@ import {
 } from '@flotilla/api';
 import { CompareResult, CompareTarget, RequestOp } from '@flotilla/store';
 import { admitIntoNamespace, UNDELETABLE_NAMESPACES } from '../admission/namespace-lifecycle';
-import {
-  alreadyAllocated,
-  heldKeys,
-  planAddresses,
-  ServiceCidr,
-} from '../admission/service-addresses';
+import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
+import type { ServiceRanges } from '../admission/service-ranges';
 import { objectKey } from '../storage/key-layout';
 import { NO_EXTRA, ObjectStore, TxnExtra, WriteResult } from '../storage/object-store';
 import type { WatchCaches } from '../watch/watch-caches';
@@ -47,7 +43,8 @@ export interface RegistryDeps {
   newUid: () => string;
   /** An integer in [0, n). */
   random: (n: number) => number;
-  serviceCidr: ServiceCidr;
+  /** Where ClusterIPs and NodePorts are drawn from. */
+  serviceRanges: ServiceRanges;
 }
 
 /** Optimistic-concurrency retries of one request before giving up with 409. */
@@ -107,7 +104,7 @@ export class ObjectRegistry {
     }
     if (opts.dryRun) {
       const plan = isServices(r)
-        ? planAddresses(r, obj, undefined, this.d.serviceCidr, this.d.random)
+        ? planAddresses(r, obj, undefined, this.d.serviceRanges, this.d.random)
         : undefined;
       return { status: 201, body: plan?.service ?? obj, warnings };
     }
@@ -117,7 +114,7 @@ export class ObjectRegistry {
       let extra = NO_EXTRA;
       let plan: ReturnType<typeof planAddresses> | undefined;
       if (isServices(r)) {
-        plan = planAddresses(r, obj, undefined, this.d.serviceCidr, this.d.random);
+        plan = planAddresses(r, obj, undefined, this.d.serviceRanges, this.d.random);
         toWrite = plan.service;
         extra = allocationTxn(plan.claim, [], `${obj.metadata.namespace}/${name}`);
       }
@@ -222,7 +219,7 @@ export class ObjectRegistry {
       let extra: TxnExtra = NO_EXTRA;
       let plan: ReturnType<typeof planAddresses> | undefined;
       if (isServices(r) && subresource === undefined) {
-        plan = planAddresses(r, next, current, this.d.serviceCidr, this.d.random);
+        plan = planAddresses(r, next, current, this.d.serviceRanges, this.d.random);
         next = plan.service;
         extra = allocationTxn(plan.claim, plan.release, `${namespace}/${name}`);
       }
