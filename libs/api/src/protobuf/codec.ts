@@ -19,14 +19,26 @@ export function decodeMessage(short: string, bytes: Uint8Array): JsonObject {
   return decode(messageSchema(short), bytes, 0).obj;
 }
 
+export interface EncodeOptions {
+  /**
+   * Leave out keys the message does not have instead of failing: for answers, where a Go server
+   * would never have kept them (its structs drop unknown fields when it reads a request).
+   */
+  dropUnknownFields?: boolean;
+}
+
 /**
  * Encodes a JSON object as the message's bytes. A key the message does not have is an error, except
  * apiVersion and kind of the top-level object or of a list item (an object with metadata whose kind
  * is this message): those travel in the envelope, or nowhere.
  */
-export function encodeMessage(short: string, obj: JsonObject): Uint8Array {
+export function encodeMessage(
+  short: string,
+  obj: JsonObject,
+  options: EncodeOptions = {},
+): Uint8Array {
   const w = new ProtoWriter();
-  encode(messageSchema(short), obj, w, short, 'top', 0);
+  encode(messageSchema(short), obj, w, short, 'top', 0, options);
   return w.finish();
 }
 
@@ -352,6 +364,7 @@ function encode(
   /** Whose keys: a top-level object's, a nested one's, or (unchecked) the parent's for an inline. */
   mode: 'top' | 'nested' | 'inline',
   depth: number,
+  options: EncodeOptions,
 ): void {
   if (depth > MAX_DEPTH) throw cannot(path, `nested deeper than ${MAX_DEPTH} levels`);
   if (!isObject(obj)) throw cannot(path, 'expected an object');
@@ -362,7 +375,7 @@ function encode(
         obj.kind === schema.name.slice(schema.name.lastIndexOf('.') + 1));
     for (const [k, v] of Object.entries(obj)) {
       if (v === undefined || schema.jsonNames.has(k)) continue;
-      if (typeMeta && (k === 'apiVersion' || k === 'kind')) continue;
+      if ((typeMeta && (k === 'apiVersion' || k === 'kind')) || options.dropUnknownFields) continue;
       throw cannot(`${path}.${k}`, `${schema.name} has no such field`);
     }
   }
@@ -376,6 +389,7 @@ function encode(
         path,
         'inline',
         depth + 1,
+        options,
       );
       if (sub.length > 0) w.tag(f.no, WireType.Bytes).bytes(sub.finish());
       continue;
@@ -388,20 +402,41 @@ function encode(
       for (const k of Object.keys(v).sort()) {
         const entry = new ProtoWriter();
         entry.tag(1, WireType.Bytes).string(k);
-        writeValue(entry, { ...f, map: false, no: 2, pointer: true }, v[k], `${at}.${k}`, depth);
+        writeValue(
+          entry,
+          { ...f, map: false, no: 2, pointer: true },
+          v[k],
+          `${at}.${k}`,
+          depth,
+          options,
+        );
         w.tag(f.no, WireType.Bytes).bytes(entry.finish());
       }
     } else if (f.repeated) {
       if (!Array.isArray(v)) throw cannot(at, 'expected an array');
       v.forEach((item, i) =>
-        writeValue(w, { ...f, repeated: false, pointer: true }, item, `${at}[${i}]`, depth),
+        writeValue(
+          w,
+          { ...f, repeated: false, pointer: true },
+          item,
+          `${at}[${i}]`,
+          depth,
+          options,
+        ),
       );
-    } else writeValue(w, f, v, at, depth);
+    } else writeValue(w, f, v, at, depth, options);
   }
 }
 
 /** Writes one value; a non-pointer zero is left out (it decodes back to the same zero). */
-function writeValue(w: ProtoWriter, f: FieldSpec, v: unknown, at: string, depth: number): void {
+function writeValue(
+  w: ProtoWriter,
+  f: FieldSpec,
+  v: unknown,
+  at: string,
+  depth: number,
+  options: EncodeOptions,
+): void {
   const keepZero = f.pointer;
   switch (f.value.kind) {
     case 'scalar':
@@ -416,7 +451,7 @@ function writeValue(w: ProtoWriter, f: FieldSpec, v: unknown, at: string, depth:
     }
     case 'message': {
       const sub = new ProtoWriter();
-      encode(messageSchema(f.value.name), v ?? {}, sub, at, 'nested', depth + 1);
+      encode(messageSchema(f.value.name), v ?? {}, sub, at, 'nested', depth + 1, options);
       if (sub.length === 0 && !keepZero) return;
       w.tag(f.no, WireType.Bytes).bytes(sub.finish());
     }

@@ -1,7 +1,7 @@
 // application/vnd.kubernetes.protobuf: the bytes "k8s\0", then a runtime.Unknown that names the kind
 // (typeMeta: apiVersion 1, kind 2) and carries the object's own message in `raw` (2), with
 // contentEncoding (3) and contentType (4) empty.
-import { decodeMessage, encodeMessage, JsonObject } from './codec';
+import { decodeMessage, encodeMessage, EncodeOptions, JsonObject } from './codec';
 import { malformed, unsupported } from './errors';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
 
@@ -125,12 +125,12 @@ export function decodeKubernetesProtobuf(bytes: Uint8Array): DecodedObject {
 }
 
 /** The protobuf form of an object of a covered kind (it must carry apiVersion and kind). */
-export function encodeKubernetesProtobuf(obj: JsonObject): Uint8Array {
+export function encodeKubernetesProtobuf(obj: JsonObject, options: EncodeOptions = {}): Uint8Array {
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const message = protobufMessageFor(apiVersion, kind);
   if (!message) throw unsupported(`protobuf is not supported for ${apiVersion}/${kind}`);
-  const raw = encodeMessage(message, obj);
+  const raw = encodeMessage(message, obj, options);
   const typeMeta = new ProtoWriter();
   typeMeta.tag(1, WireType.Bytes).string(apiVersion);
   typeMeta.tag(2, WireType.Bytes).string(kind);

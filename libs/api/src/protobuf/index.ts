@@ -5,6 +5,7 @@ export { ProtoReader, ProtoWriter, WireType } from './wire';
 export { messageSchema, messageNames, parseFieldLine } from './schema';
 export type { FieldSpec, MessageSchema, MessageTable } from './schema';
 export { decodeMessage, encodeMessage } from './codec';
+export type { EncodeOptions } from './codec';
 export {
   PROTOBUF_MEDIA_TYPE,
   decodeKubernetesProtobuf,
