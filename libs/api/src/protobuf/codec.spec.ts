@@ -1000,6 +1000,23 @@ describe('Kubernetes protobuf codec', () => {
     });
   });
 
+  it('can leave out fields the schema does not have, for answers', () => {
+    const stored = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', bogus: true },
+      data: { a: 'b' },
+      extra: { anything: 1 },
+    };
+    const bytes = encodeKubernetesProtobuf(stored, { dropUnknownFields: true });
+    expect(decodeKubernetesProtobuf(bytes)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { a: 'b' },
+    });
+  });
+
   describe('schema tables', () => {
     it('name only messages that exist, and cover every kind served as protobuf', () => {
       for (const name of messageNames()) {
