@@ -855,6 +855,21 @@ describe('Kubernetes protobuf codec', () => {
       });
     });
 
+    it('merges a message field that comes twice, and keeps the last of a scalar', () => {
+      const meta = (b: ProtoWriter) => w().tag(1, WireType.Bytes).bytes(b.finish());
+      const twice = w()
+        .raw(
+          meta(
+            w().tag(1, WireType.Bytes).string('first').tag(3, WireType.Bytes).string('ns'),
+          ).finish(),
+        )
+        .raw(meta(w().tag(1, WireType.Bytes).string('second')).finish())
+        .finish();
+      expect(decodeMessage('ConfigMap', twice)).toEqual({
+        metadata: { name: 'second', namespace: 'ns' },
+      });
+    });
+
     it('accepts packed repeated numbers as well as one field per value', () => {
       const packed = w()
         .tag(4, WireType.Bytes)

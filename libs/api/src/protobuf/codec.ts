@@ -106,9 +106,20 @@ function unknownField(schema: MessageSchema, r: ProtoReader, no: number, wire: n
   );
 }
 
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Reads every field of a message: the last value of single fields, all values of repeated ones. */
 function readFields(schema: MessageSchema, bytes: Uint8Array): Map<FieldSpec, Raw | Raw[]> {
   const slots = new Map<FieldSpec, Raw | Raw[]>();
+  const merged = new Map<FieldSpec, Uint8Array[]>();
   const r = new ProtoReader(bytes);
   while (!r.done) {
     const { no, wire } = r.tag();
@@ -136,8 +147,14 @@ function readFields(schema: MessageSchema, bytes: Uint8Array): Map<FieldSpec, Ra
       } else list.push(r.bytes());
     } else if (f.value.kind === 'scalar') {
       slots.set(f, readScalar(r, f.value.type));
+    } else if (f.value.kind === 'message') {
+      // A message field seen more than once is merged, as Go does: its bytes joined, once, below.
+      const parts = merged.get(f);
+      if (parts) parts.push(r.bytes());
+      else merged.set(f, [r.bytes()]);
     } else slots.set(f, r.bytes());
   }
+  for (const [f, parts] of merged) slots.set(f, parts.length === 1 ? parts[0] : concat(parts));
   return slots;
 }
 
