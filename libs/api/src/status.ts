@@ -118,6 +118,10 @@ export const apiErrors = {
     return new ApiError(415, 'UnsupportedMediaType', message);
   },
 
+  notAcceptable(message: string): ApiError {
+    return new ApiError(406, 'NotAcceptable', message);
+  },
+
   tooLarge(message: string): ApiError {
     return new ApiError(413, 'RequestEntityTooLarge', message);
   },

@@ -45,6 +45,13 @@ export class ApiController {
         .send(response.body === undefined ? undefined : Buffer.from(JSON.stringify(response.body)));
       return;
     }
+    if (response.kind === 'bytes') {
+      void reply
+        .code(response.status)
+        .headers({ 'content-type': response.contentType, ...(response.headers ?? {}) })
+        .send(Buffer.from(response.body));
+      return;
+    }
     reply.hijack();
     const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
     await writeWatchResponse(req.raw, reply.raw, response, resource, this.server.watchSettings);

@@ -8,6 +8,7 @@ import {
   KubeObject,
   openApiV3Document,
   openApiV3Paths,
+  PROTOBUF_MEDIA_TYPE,
   ResourceInfo,
   toTable,
 } from '@flotilla/api';
@@ -23,6 +24,13 @@ import {
 import { parseJsonBody } from '../registry/request-checks';
 import type { ApiWatch } from '../watch/watch-event';
 import { aggregatedDiscovery, negotiateDiscovery } from './aggregated-discovery';
+import {
+  acceptsOnlyProtobuf,
+  decodeProtobufBody,
+  encodeProtobufResponse,
+  notAcceptableStatus,
+  protobufAnswers,
+} from './content-types';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import { ResourcePath, parseApiPath, verbOf } from './request-info';
 
@@ -45,6 +53,14 @@ export interface ApiRequest {
 export type ApiResponse =
   /** `body` undefined: no body at all (304 Not Modified). */
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  /** Already encoded, e.g. application/vnd.kubernetes.protobuf for a client that accepts only that. */
+  | {
+      kind: 'bytes';
+      status: number;
+      contentType: string;
+      body: Uint8Array;
+      headers?: Record<string, string>;
+    }
   | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean };
 
 export interface ApiHandlerDeps {
@@ -82,11 +98,13 @@ export class ApiHandler {
     } catch (err) {
       response = errorResponse(err, this.d.log);
     }
+    if (response.kind === 'json' && acceptsOnlyProtobuf(header(req, 'accept')))
+      response = protobufResponse(response);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.d.observe?.(
       verb.toUpperCase(),
       resource,
-      response.kind === 'json' ? response.status : 200,
+      response.kind === 'watch' ? 200 : response.status,
       seconds,
     );
     return response;
@@ -145,6 +163,9 @@ export class ApiHandler {
       return notFoundPath();
     const namespace = r.namespaced ? p.namespace : undefined;
     const verb = verbOf(req.method, p, isWatch(req.query));
+    // Decided before anything is done, as Kubernetes negotiates: never 406 after a write.
+    if (acceptsOnlyProtobuf(header(req, 'accept')) && !answersInProtobuf(r, p))
+      return protobufNotAcceptable();
     if (p.subresource !== undefined) return this.subresource(req, r, p, namespace, verb);
     if (!r.verbs.includes(verb)) throw apiErrors.methodNotSupported(r, verb);
     const table = wantsTable(req);
@@ -308,6 +329,8 @@ export class ApiHandler {
     q: ListQuery,
     table: boolean,
   ): Promise<ApiResponse> {
+    // Protobuf watch streams are framed differently; they are not served.
+    if (!table && acceptsOnlyProtobuf(header(req, 'accept'))) return protobufNotAcceptable();
     const transform = table ? (o: KubeObject) => this.table(r, [o], req) : undefined;
     const watch = await this.d.reader.watch(r, namespace, q, transform);
     const seconds =
@@ -327,14 +350,12 @@ export class ApiHandler {
       throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
     if (!optional || (req.body && req.body.length > 0)) {
       const type = mediaType(req);
-      if (type === 'application/vnd.kubernetes.protobuf') {
+      // kubectl's generators (create namespace|configmap|secret|deployment|service...) send protobuf.
+      if (type === PROTOBUF_MEDIA_TYPE) {
+        if (req.body && req.body.length > 0) return decodeProtobufBody(req.body);
+      } else if (type !== '' && type !== 'application/json' && type !== '*/*') {
         throw apiErrors.unsupportedMediaType(
-          'protobuf request bodies are not supported; send JSON (kubectl create -f and kubectl apply do)',
-        );
-      }
-      if (type !== '' && type !== 'application/json' && type !== '*/*') {
-        throw apiErrors.unsupportedMediaType(
-          `the body of the request was in an unknown format - accepted media types include: application/json`,
+          `the body of the request was in an unknown format - accepted media types include: application/json, ${PROTOBUF_MEDIA_TYPE}`,
         );
       }
     }
@@ -452,6 +473,35 @@ function outcome(o: Outcome): ApiResponse {
     headers.warning = o.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
   }
   return json(o.status, o.body, headers);
+}
+
+/** Whether a request's answer has a protobuf form: objects of the covered kinds, and Status. */
+function answersInProtobuf(r: ResourceInfo, p: ResourcePath): boolean {
+  if (p.subresource === 'scale') return protobufAnswers('autoscaling/v1', 'Scale');
+  if (p.subresource === 'binding') return true;
+  return protobufAnswers(apiVersionOf(r), r.kind);
+}
+
+/** A JSON answer re-encoded for a client that accepts only protobuf; 406 when it has no protobuf form. */
+function protobufResponse(r: Extract<ApiResponse, { kind: 'json' }>): ApiResponse {
+  const bytes = encodeProtobufResponse(r.body);
+  if (!bytes) return protobufNotAcceptable();
+  return {
+    kind: 'bytes',
+    status: r.status,
+    contentType: PROTOBUF_MEDIA_TYPE,
+    body: bytes,
+    headers: r.headers,
+  };
+}
+
+function protobufNotAcceptable(): ApiResponse {
+  return {
+    kind: 'bytes',
+    status: 406,
+    contentType: PROTOBUF_MEDIA_TYPE,
+    body: notAcceptableStatus(),
+  };
 }
 
 function notFoundPath(): ApiResponse {

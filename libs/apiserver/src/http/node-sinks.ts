@@ -109,6 +109,10 @@ export function attachWebSocketWatch(
             ws.send(JSON.stringify(response.body ?? null), () => ws.close(1000));
             return;
           }
+          if (response.kind === 'bytes') {
+            ws.send(response.body, () => ws.close(1000));
+            return;
+          }
           const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
           const done = settings.started?.(resource);
           await streamWatch(response.watch, wsSink(ws), {
