@@ -94,10 +94,53 @@ export class ProtoWriter {
     this.at += body.length;
   }
 
-  /** A copy of what was written (the writer's buffer may be reused or grown). */
-  finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.at));
+  /** Starts a length-delimited field whose body the caller writes next (`length` bytes). */
+  begin(field: number, length: number): void {
+    this.tag(field, WireType.Len);
+    this.varint(length);
+    this.reserve(length);
   }
+
+  /** What was written (a writer is used once: its buffer is not reused). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes an int64 field takes (0 when left out); the same rules as ProtoWriter.int64. */
+function int64FieldSize(field: number, n: number): number {
+  if (n === 0) return 0;
+  return varintSize(field * 8) + (n > 0 && Number.isSafeInteger(n) ? varintSize(n) : 10);
+}
+
+function bytesFieldSize(field: number, b: Uint8Array): number {
+  return b.length === 0 ? 0 : varintSize(field * 8) + varintSize(b.length) + b.length;
+}
+
+function keyValueSize(kv: KeyValue): number {
+  return (
+    bytesFieldSize(1, kv.key) +
+    int64FieldSize(2, kv.createRevision) +
+    int64FieldSize(3, kv.modRevision) +
+    int64FieldSize(4, kv.version) +
+    bytesFieldSize(5, kv.value) +
+    int64FieldSize(6, kv.lease)
+  );
+}
+
+/** A KeyValue as a length-delimited field, written straight into `w` (no intermediate copy). */
+function writeKeyValue(w: ProtoWriter, field: number, kv: KeyValue): void {
+  w.begin(field, keyValueSize(kv));
+  writeKeyValueFields(w, kv);
 }
 
 export function encodeHeader(h: WireHeader): Buffer {
@@ -130,12 +173,6 @@ export function encodedHeaderSource(header: HeaderFor): (revision: number) => Bu
   };
 }
 
-export function encodeKeyValue(kv: KeyValue): Buffer {
-  const w = new ProtoWriter(kv.key.length + kv.value.length + 48);
-  writeKeyValueFields(w, kv);
-  return w.finish();
-}
-
 function writeKeyValueFields(w: ProtoWriter, kv: KeyValue): void {
   w.bytes(1, kv.key);
   w.int64(2, kv.createRevision);
@@ -152,11 +189,11 @@ export function encodeRangeResponse(
   more: boolean,
   count: number,
 ): EncodedMessage {
-  let size = 64;
-  for (const kv of kvs) size += kv.key.length + kv.value.length + 56;
+  let size = 80;
+  for (const kv of kvs) size += kv.key.length + kv.value.length + 64;
   const w = new ProtoWriter(size);
   w.message(1, encodeHeader(header));
-  for (const kv of kvs) w.message(2, encodeKeyValue(kv));
+  for (const kv of kvs) writeKeyValue(w, 2, kv);
   w.bool(3, more);
   w.int64(4, count);
   return new EncodedMessage(w.finish());
@@ -169,7 +206,7 @@ export function encodePutResponse(
 ): EncodedMessage {
   const w = new ProtoWriter(prevKv === undefined ? 64 : 128 + prevKv.value.length);
   w.message(1, encodeHeader(header));
-  if (prevKv !== undefined) w.message(2, encodeKeyValue(prevKv));
+  if (prevKv !== undefined) writeKeyValue(w, 2, prevKv);
   return new EncodedMessage(w.finish());
 }
 
@@ -182,8 +219,8 @@ export function encodeEvent(e: WatchEvent): Buffer {
   if (bytes === undefined) {
     const w = new ProtoWriter(e.kv.key.length + e.kv.value.length + 64);
     w.int64(1, e.type);
-    w.message(2, encodeKeyValue(e.kv));
-    if (e.prevKv !== undefined) w.message(3, encodeKeyValue(e.prevKv));
+    writeKeyValue(w, 2, e.kv);
+    if (e.prevKv !== undefined) writeKeyValue(w, 3, e.prevKv);
     bytes = w.finish();
     encodedEvents.set(e, bytes);
   }
