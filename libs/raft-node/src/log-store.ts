@@ -1,183 +1,301 @@
-import { ClassicLevel } from 'classic-level';
-import { crc32 } from 'node:zlib';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+// The durable Raft log of one member: a write-ahead log of records in preallocated segment files
+// (<data>/log), plus the latest snapshot (snapshot-files.ts). Every Ready is one record, written
+// and fdatasynced before its promises leave, so the hard state and the entries it covers land
+// together. The log is replayed into memory at start; segments wholly covered by a snapshot are
+// deleted. A torn or damaged record ends the log: it and everything after it are dropped.
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Packr } from 'msgpackr';
-import { ConfState, Entry, HardState, MemoryStorage, Snapshot, SnapshotMeta } from '@flotilla/raft';
+import { ConfState, Entry, HardState, MemoryStorage, Snapshot } from '@flotilla/raft';
+import { hasLegacyLog, readLegacyLog, removeLegacyLog } from './log/legacy-log';
+import { Segment, segmentName, segmentSeq, syncDir } from './log/segment';
+import { readSnapshot, writeSnapshot } from './log/snapshot-files';
+import { WalRecord, encodeRecord, readRecord } from './log/wal-record';
 
-const packr = new Packr({ useRecords: false });
-
-const ENTRY = 0x65; // 'e' + index (8 bytes, big-endian): one log entry
-const HARD_STATE = Buffer.from('h');
-const SNAPSHOT_META = Buffer.from('s');
-
-function entryKey(index: number): Buffer {
-  const key = Buffer.alloc(9);
-  key[0] = ENTRY;
-  key.writeBigUInt64BE(BigInt(index), 1);
-  return key;
-}
-
-function indexOfKey(key: Buffer): number {
-  return Number(key.readBigUInt64BE(1));
-}
-
-/** A record with its CRC-32 in front, so corruption is detected rather than applied. */
-function seal(value: unknown): Buffer {
-  const body = packr.pack(value);
-  const out = Buffer.alloc(4 + body.length);
-  out.writeUInt32BE(crc32(body), 0);
-  body.copy(out, 4);
-  return out;
-}
-
-function unseal<T>(record: Buffer): T | undefined {
-  if (record.length < 4) return undefined;
-  const body = record.subarray(4);
-  if (crc32(body) !== record.readUInt32BE(0)) return undefined;
-  return packr.unpack(body) as T;
-}
-
-type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
-
-type EntryRecord = [term: number, type: 0 | 1, data: Uint8Array];
+const LOG_DIR = 'log';
+const MIGRATING_DIR = 'log.migrating';
+export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 export interface LoadedLog {
   storage: MemoryStorage;
-  /** Entries dropped on load because their checksum failed or they did not follow on. */
+  /** Records dropped on load because they were torn or damaged, or did not follow on. */
   droppedTail: number;
 }
 
-/**
- * The durable Raft log of one member on classic-level: hard state, entries by index and the
- * latest snapshot's metadata, with the snapshot's data in a file beside it. Every Ready is one
- * synchronous LevelDB batch, so the hard state and the entries it covers land together.
- */
+export interface LogStoreOptions {
+  /** Size each segment file is preallocated to. */
+  segmentBytes?: number;
+}
+
 export class LogStore {
-  private constructor(
-    private readonly db: ClassicLevel<Buffer, Buffer>,
-    private readonly dir: string,
-  ) {}
-
-  static async open(dir: string): Promise<LogStore> {
-    await mkdir(dir, { recursive: true });
-    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'wal'), {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
-    });
-    await db.open();
-    return new LogStore(db, dir);
-  }
-
-  /**
-   * Loads everything into a MemoryStorage. `initialConf` applies only to a member with no
-   * history at all. Entries after the first bad checksum (a torn tail) are dropped and deleted.
-   */
-  async load(initialConf: ConfState): Promise<LoadedLog> {
-    const metaRecord = await this.db.get(SNAPSHOT_META);
-    const meta = metaRecord ? unseal<SnapshotMeta>(metaRecord) : undefined;
-    if (metaRecord && !meta) throw new Error('raft log: snapshot metadata is corrupt');
-    const storage = new MemoryStorage(meta ? meta.conf : initialConf);
-    if (meta && meta.index > 0) {
-      const data = await readFile(this.snapshotFile());
-      storage.applySnapshot({ meta, data: new Uint8Array(data) });
-    }
-    const hsRecord = await this.db.get(HARD_STATE);
-    const entries: Entry[] = [];
-    let expected = storage.lastIndex() + 1;
-    let droppedTail = 0;
-    const bad: Buffer[] = [];
-    for await (const [key, value] of this.db.iterator({
-      gte: entryKey(storage.firstIndex()),
-      lt: Buffer.from([ENTRY + 1]),
-    })) {
-      const index = indexOfKey(key);
-      const rec = droppedTail === 0 ? unseal<EntryRecord>(value) : undefined;
-      if (!rec || index !== expected) {
-        droppedTail++;
-        bad.push(key);
-        continue;
+  /** Oldest first; the last one takes new records. */
+  private segments: Segment[] = [];
+  /** The next segment, preallocated in the background while the active one fills. */
+  private spare: Promise<Segment | undefined> | undefined;
+  /** The last hard state written: every segment starts with one. */
+  private hardState: HardState | undefined;
+  private readonly segmentBytes: number;
+  /** What open() read, until load() hands it over. */
+  private loaded:
+    | {
+        snapshot: Snapshot | undefined;
+        entries: Entry[];
+        hardState: HardState | undefined;
+        droppedTail: number;
       }
-      entries.push({ index, term: rec[0], type: rec[1] === 1 ? 'conf' : 'normal', data: rec[2] });
-      expected++;
+    | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    options: LogStoreOptions,
+  ) {
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  }
+
+  private get logDir(): string {
+    return join(this.dir, LOG_DIR);
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** Opens the log in `dir`: reads the snapshot and replays the segments (see load()). */
+  static async open(dir: string, options: LogStoreOptions = {}): Promise<LogStore> {
+    await mkdir(dir, { recursive: true });
+    const log = new LogStore(dir, options);
+    await log.migrateLegacy();
+    await mkdir(log.logDir, { recursive: true });
+    log.loaded = { snapshot: await readSnapshot(dir), ...(await log.replay()) };
+    if (log.segments.length === 0) {
+      log.segments.push(await Segment.create(log.logDir, 1, log.segmentBytes));
     }
-    storage.append(entries);
-    if (hsRecord) {
-      const hs = unseal<HardState>(hsRecord);
-      if (!hs) throw new Error('raft log: hard state is corrupt');
-      // The commit index never exceeds what survived on disk.
-      storage.setHardState({ ...hs, commit: Math.min(hs.commit, storage.lastIndex()) });
-    }
-    if (bad.length > 0)
-      await this.db.batch(
-        bad.map((key): BatchOp => ({ type: 'del', key })),
-        { sync: true },
-      );
-    return { storage, droppedTail };
+    return log;
   }
 
   /**
-   * Persists one Ready: entries (replacing any suffix from their first index, up to
-   * `previousLast`), and the hard state, in one synchronous batch.
+   * What was on disk at open, as a MemoryStorage. `initialConf` applies only to a member with
+   * no history at all.
+   */
+  load(initialConf: ConfState): LoadedLog {
+    if (this.loaded === undefined) throw new Error('raft log: load() may be called once');
+    const { snapshot, entries, hardState, droppedTail } = this.loaded;
+    this.loaded = undefined;
+    const storage = new MemoryStorage(snapshot ? snapshot.meta.conf : initialConf);
+    if (snapshot) storage.applySnapshot(snapshot);
+    const first = storage.lastIndex() + 1;
+    let kept = entries.filter((e) => e.index >= first);
+    let gap = 0;
+    if (kept.length > 0 && kept[0].index !== first) {
+      // Entries that do not follow the snapshot cannot be used.
+      gap = kept.length;
+      kept = [];
+    }
+    storage.append(kept);
+    if (hardState) {
+      // The commit index never exceeds what survived on disk.
+      storage.setHardState({
+        ...hardState,
+        commit: Math.min(hardState.commit, storage.lastIndex()),
+      });
+    }
+    return { storage, droppedTail: droppedTail + gap };
+  }
+
+  /** Reads every segment in order; opens the last for appending where its records end. */
+  private async replay(): Promise<{
+    entries: Entry[];
+    hardState: HardState | undefined;
+    droppedTail: number;
+  }> {
+    const seqs = (await readdir(this.logDir))
+      .map(segmentSeq)
+      .filter((s): s is number => s !== undefined)
+      .sort((a, b) => a - b);
+    let entries: Entry[] = [];
+    let hardState: HardState | undefined;
+    let droppedTail = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      const buf = await readFile(join(this.logDir, segmentName(seqs[i])));
+      let at = 0;
+      let maxIndex = 0;
+      let torn = false;
+      for (;;) {
+        const r = readRecord(buf, at);
+        if (r.kind === 'end') break;
+        if (r.kind === 'bad') {
+          torn = true;
+          droppedTail += 1 + countRecordsAfterDamage(buf, at);
+          break;
+        }
+        const { record } = r;
+        if (record.hardState) hardState = this.hardState = record.hardState;
+        if (record.entries.length > 0) {
+          entries = spliceEntries(entries, record);
+          maxIndex = Math.max(maxIndex, record.entries[record.entries.length - 1].index);
+        }
+        at = r.next;
+      }
+      const last = torn || i === seqs.length - 1;
+      const seg = await Segment.existing(this.logDir, seqs[i], at, maxIndex, last);
+      this.segments.push(seg);
+      if (!last) continue;
+      if (torn) {
+        await seg.wipe(at, buf.length);
+        for (const later of seqs.slice(i + 1)) {
+          const path = join(this.logDir, segmentName(later));
+          droppedTail += await countRecordsIn(path);
+          await rm(path, { force: true });
+        }
+      }
+      break;
+    }
+    return { entries, hardState, droppedTail };
+  }
+
+  /**
+   * Persists one Ready: entries (replacing any from their first index on) and the hard state,
+   * as one record, durable when this resolves. `previousLast` is the last index before it.
    */
   async persist(
     entries: readonly Entry[],
     hardState: HardState | undefined,
     previousLast: number,
   ): Promise<void> {
+    void previousLast; // a record's entries replace everything from their first index on
     if (entries.length === 0 && !hardState) return;
-    const ops: BatchOp[] = [];
-    if (entries.length > 0) {
-      const last = entries[entries.length - 1].index;
-      for (let i = last + 1; i <= previousLast; i++) ops.push({ type: 'del', key: entryKey(i) });
-      for (const e of entries) {
-        ops.push({
-          type: 'put',
-          key: entryKey(e.index),
-          value: seal([e.term, e.type === 'conf' ? 1 : 0, e.data]),
-        });
-      }
+    const record: WalRecord = {
+      hardState,
+      firstIndex: entries.length > 0 ? entries[0].index : 0,
+      entries: entries as Entry[],
+    };
+    let frame = encodeRecord(record);
+    let seg = this.active;
+    if (seg.pos > 0 && seg.pos + frame.length > this.segmentBytes) {
+      seg = await this.rollOver();
+      // Every segment starts with the hard state, so older ones can go with their entries.
+      if (!hardState && this.hardState)
+        frame = encodeRecord({ ...record, hardState: this.hardState });
     }
-    if (hardState) ops.push({ type: 'put', key: HARD_STATE, value: seal(hardState) });
-    await this.db.batch(ops as BatchOp[], { sync: true });
+    seg.append(frame);
+    await seg.sync();
+    if (hardState) this.hardState = hardState;
+    if (entries.length > 0)
+      seg.maxIndex = Math.max(seg.maxIndex, entries[entries.length - 1].index);
+    if (!this.spare && seg.pos > this.segmentBytes / 2) this.prepareSpare();
+  }
+
+  private prepareSpare(): void {
+    const seq = this.active.seq + 1;
+    this.spare = Segment.create(this.logDir, seq, this.segmentBytes).catch(() => undefined);
+  }
+
+  private async rollOver(): Promise<Segment> {
+    const old = this.active;
+    if (!this.spare) this.prepareSpare();
+    let next = await this.spare;
+    this.spare = undefined;
+    next ??= await Segment.create(this.logDir, old.seq + 1, this.segmentBytes);
+    this.segments.push(next);
+    await old.close();
+    return next;
   }
 
   /**
-   * Makes a snapshot durable (data file first, then its metadata) and deletes the entries it
-   * covers. Used both for snapshots this member takes and for those received from a leader.
+   * Makes a snapshot durable and deletes the segments whose entries it covers (all up to
+   * `dropEntriesThrough`). Used both for snapshots this member takes and for those received.
    */
   async saveSnapshot(
     snapshot: Snapshot,
     dropEntriesThrough: number,
     firstIndex: number,
   ): Promise<void> {
-    const tmp = this.snapshotFile() + '.tmp';
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(snapshot.data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+    void firstIndex; // whole segments go, oldest first
+    await writeSnapshot(this.dir, snapshot);
+    let removed = false;
+    while (this.segments.length > 1 && this.segments[0].maxIndex <= dropEntriesThrough) {
+      const seg = this.segments.shift()!;
+      await seg.close();
+      await rm(seg.path, { force: true });
+      removed = true;
     }
-    await rename(tmp, this.snapshotFile());
-    const ops: BatchOp[] = [{ type: 'put', key: SNAPSHOT_META, value: seal(snapshot.meta) }];
-    for (let i = firstIndex; i <= dropEntriesThrough; i++)
-      ops.push({ type: 'del', key: entryKey(i) });
-    await this.db.batch(ops as BatchOp[], {
-      sync: true,
-    });
-  }
-
-  private snapshotFile(): string {
-    return join(this.dir, 'snapshot.bin');
+    if (removed) await syncDir(this.logDir);
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    const spare = await this.spare;
+    this.spare = undefined;
+    await spare?.close();
+    for (const seg of this.segments) await seg.close();
   }
 
   /** Removes everything (tests; a wiped member rejoining starts from nothing). */
   static async destroy(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Rewrites a log left by an earlier version (LevelDB) as a write-ahead log, once. */
+  private async migrateLegacy(): Promise<void> {
+    const migrating = join(this.dir, MIGRATING_DIR);
+    await rm(migrating, { recursive: true, force: true });
+    if (!(await hasLegacyLog(this.dir))) return;
+    if ((await readdir(this.dir)).includes(LOG_DIR)) {
+      await removeLegacyLog(this.dir); // migrated before; the old copy was not yet removed
+      return;
+    }
+    const legacy = await readLegacyLog(this.dir);
+    if (legacy.snapshot) await writeSnapshot(this.dir, legacy.snapshot);
+    await mkdir(migrating, { recursive: true });
+    const seg = await Segment.create(migrating, 1, this.segmentBytes);
+    seg.append(
+      encodeRecord({
+        hardState: legacy.hardState,
+        firstIndex: legacy.entries[0]?.index ?? 0,
+        entries: legacy.entries,
+      }),
+    );
+    await seg.sync();
+    await seg.close();
+    await rename(migrating, this.logDir);
+    await syncDir(this.dir);
+    await removeLegacyLog(this.dir);
+  }
+}
+
+/** Applies one record's entries to the replayed log: they replace everything from their index. */
+function spliceEntries(entries: Entry[], record: WalRecord): Entry[] {
+  const first = record.firstIndex;
+  if (entries.length === 0) return [...record.entries];
+  const base = entries[0].index;
+  const last = base + entries.length - 1;
+  if (first > last + 1) return [...record.entries]; // after a snapshot from the leader
+  if (first <= base) return [...record.entries];
+  entries.length = first - base;
+  for (const e of record.entries) entries.push(e);
+  return entries;
+}
+
+/** Records that still parse after a damaged one (dropped with it), for the report. */
+function countRecordsAfterDamage(buf: Buffer, at: number): number {
+  const length = at + 8 <= buf.length ? buf.readUInt32LE(at) : 0;
+  let next = at + 8 + length;
+  if (length === 0 || next > buf.length) return 0;
+  let n = 0;
+  for (;;) {
+    const r = readRecord(buf, next);
+    if (r.kind !== 'record') return n;
+    n++;
+    next = r.next;
+  }
+}
+
+async function countRecordsIn(path: string): Promise<number> {
+  const buf = await readFile(path);
+  let n = 0;
+  let at = 0;
+  for (;;) {
+    const r = readRecord(buf, at);
+    if (r.kind !== 'record') return n;
+    n++;
+    at = r.next;
   }
 }

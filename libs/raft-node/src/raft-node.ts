@@ -136,7 +136,7 @@ export class RaftNode extends EventEmitter {
   static async open(opts: RaftNodeOptions, sm: StateMachine): Promise<RaftNode> {
     const log = await LogStore.open(opts.dataDir);
     const rn = new RaftNode(opts, log, sm);
-    const { storage, droppedTail } = await log.load({
+    const { storage, droppedTail } = log.load({
       voters: [...opts.initialMembers].sort(),
       learners: [],
     });

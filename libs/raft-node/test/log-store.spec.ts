@@ -1,9 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { Packr } from 'msgpackr';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { Entry } from '@flotilla/raft';
 import { LogStore } from '../src';
+import { encodeRecord } from '../src/log/wal-record';
+
+const segments = (dir: string) => readdirSync(join(dir, 'log')).filter((f) => f.endsWith('.wal'));
+const segmentPath = (dir: string) => join(dir, 'log', segments(dir)[0]);
 
 const conf = { voters: ['a', 'b', 'c'], learners: [] };
 const entry = (index: number, term: number, text = `e${index}`): Entry => ({
@@ -49,31 +55,119 @@ describe('LogStore: the durable Raft log', () => {
     await again.close();
   });
 
-  it('detects a corrupt record by its checksum and drops it and everything after', async () => {
+  it('detects a damaged record by its checksum and drops it and everything after', async () => {
     const log = await LogStore.open(dir);
-    await log.persist(
-      [entry(1, 1), entry(2, 1), entry(3, 1)],
-      { term: 1, vote: 'a', commit: 3 },
-      0,
-    );
+    await log.persist([entry(1, 1)], { term: 1, vote: 'a', commit: 1 }, 0);
+    await log.persist([entry(2, 1)], { term: 1, vote: 'a', commit: 2 }, 1);
+    await log.persist([entry(3, 1)], { term: 1, vote: 'a', commit: 3 }, 2);
     await log.close();
-    // Flip a byte inside entry 2, as a torn write or bad sector would.
-    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'wal'), {
-      keyEncoding: 'buffer',
-      valueEncoding: 'buffer',
-    });
-    const key = Buffer.alloc(9);
-    key[0] = 0x65;
-    key.writeBigUInt64BE(2n, 1);
-    const value = (await db.get(key))!;
-    value[value.length - 1] ^= 0xff;
-    await db.put(key, value);
-    await db.close();
+    // Flip a byte inside the second record's body, as a bad sector would.
+    const path = segmentPath(dir);
+    const bytes = readFileSync(path);
+    const second = 8 + bytes.readUInt32LE(0);
+    bytes[second + 8 + 3] ^= 0xff;
+    writeFileSync(path, bytes);
     const again = await LogStore.open(dir);
     const { storage, droppedTail } = await again.load(conf);
     expect(droppedTail).toBe(2);
     expect(storage.lastIndex()).toBe(1);
     expect(storage.hardState().commit).toBe(1); // never beyond what survived
+    // New records go where the damage was, and the log reads back whole.
+    await again.persist([entry(2, 2, 'again')], { term: 2, vote: 'b', commit: 1 }, 1);
+    await again.close();
+    const third = await LogStore.open(dir);
+    const loaded = await third.load(conf);
+    expect(loaded.droppedTail).toBe(0);
+    expect(loaded.storage.entries(1, 3).map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+    await third.close();
+  });
+
+  it('drops a record cut short by a crash in the middle of its write', async () => {
+    const log = await LogStore.open(dir);
+    await log.persist([entry(1, 1), entry(2, 1)], { term: 1, vote: 'a', commit: 0 }, 0);
+    await log.close();
+    const path = segmentPath(dir);
+    const bytes = readFileSync(path);
+    const end = 8 + bytes.readUInt32LE(0);
+    // What a torn write leaves: a header promising more than made it to disk.
+    const torn = encodeRecord({ hardState: undefined, firstIndex: 3, entries: [entry(3, 1)] });
+    torn.copy(bytes, end, 0, torn.length - 5);
+    writeFileSync(path, bytes);
+    const again = await LogStore.open(dir);
+    const { storage, droppedTail } = await again.load(conf);
+    expect(droppedTail).toBe(1);
+    expect(storage.lastIndex()).toBe(2);
+    await again.close();
+  });
+
+  it('rolls over to new segments and deletes those a snapshot covers', async () => {
+    const log = await LogStore.open(dir, { segmentBytes: 4096 });
+    const big = (i: number) => entry(i, 1, 'x'.repeat(1000));
+    for (let i = 1; i <= 20; i++)
+      await log.persist([big(i)], i === 1 ? { term: 1, vote: 'a', commit: 0 } : undefined, i - 1);
+    const segmentsBefore = segments(dir);
+    expect(segmentsBefore.length).toBeGreaterThan(3);
+    await log.saveSnapshot(
+      { meta: { index: 15, term: 1, conf }, data: Buffer.from('image') },
+      15,
+      1,
+    );
+    const segmentsAfter = segments(dir);
+    expect(segmentsAfter.length).toBeLessThan(segmentsBefore.length);
+    await log.close();
+    const again = await LogStore.open(dir, { segmentBytes: 4096 });
+    const { storage, droppedTail } = await again.load(conf);
+    expect(droppedTail).toBe(0);
+    expect(storage.firstIndex()).toBe(16);
+    expect(storage.lastIndex()).toBe(20);
+    // The hard state survives in the segments that are left.
+    expect(storage.hardState()).toEqual({ term: 1, vote: 'a', commit: 0 });
+    await again.close();
+  });
+
+  it('reads a log left in LevelDB by an earlier version, once', async () => {
+    const sealed = (value: unknown) => {
+      const body = new Packr({ useRecords: false }).pack(value);
+      const out = Buffer.alloc(4 + body.length);
+      out.writeUInt32BE(crc32(body), 0);
+      body.copy(out, 4);
+      return out;
+    };
+    const key = (index: number) => {
+      const k = Buffer.alloc(9);
+      k[0] = 0x65;
+      k.writeBigUInt64BE(BigInt(index), 1);
+      return k;
+    };
+    const db = new ClassicLevel<Buffer, Buffer>(join(dir, 'wal'), {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+    });
+    await db.open();
+    await db.put(Buffer.from('s'), sealed({ index: 2, term: 1, conf }));
+    await db.put(Buffer.from('h'), sealed({ term: 3, vote: 'b', commit: 4 }));
+    for (const i of [3, 4, 5])
+      await db.put(key(i), sealed([i === 5 ? 3 : 1, 0, Buffer.from(`e${i}`)]));
+    await db.close();
+    writeFileSync(join(dir, 'snapshot.bin'), 'image');
+
+    const log = await LogStore.open(dir);
+    const { storage } = await log.load({ voters: [], learners: [] });
+    expect(storage.snapshot().meta.index).toBe(2);
+    expect(Buffer.from(storage.snapshot().data).toString()).toBe('image');
+    expect(storage.entries(3, 6).map((e) => [e.index, e.term])).toEqual([
+      [3, 1],
+      [4, 1],
+      [5, 3],
+    ]);
+    expect(storage.hardState()).toEqual({ term: 3, vote: 'b', commit: 4 });
+    await log.close();
+    expect(existsSync(join(dir, 'wal'))).toBe(false);
+    const again = await LogStore.open(dir);
+    expect((await again.load(conf)).storage.lastIndex()).toBe(5);
     await again.close();
   });
 
