@@ -216,7 +216,9 @@ export class RaftNode extends EventEmitter {
       }, this.opts.proposalTimeoutMs ?? 7000);
       const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
       this.proposals.set(id, p);
-      this.node.propose(data, id);
+      // The entry stays in the in-memory log until a snapshot: an exact copy, so it does not
+      // keep alive the (much larger) encoder buffer its bytes may be a view of.
+      this.node.propose(new Uint8Array(data), id);
       this.schedule();
       this.scheduleEarlySend();
     });

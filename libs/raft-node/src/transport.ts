@@ -2,7 +2,9 @@ import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { Message, NodeId } from '@flotilla/raft';
 
-const packr = new Packr({ useRecords: false });
+// Decoded entries get their own bytes: a slice would keep the whole received frame (or socket
+// read) alive for as long as the entry stays in the in-memory log.
+const packr = new Packr({ useRecords: false, copyBuffers: true });
 
 /**
  * msgpackr packs into a buffer it reuses on the next call, while ws may send later: every frame
