@@ -120,7 +120,15 @@ export class EtcdGrpcServer {
     server.addService(services.KV, kv.handlers(log));
     server.addService(services.Watch, {
       Watch: (call: ServerDuplexStream<WireWatchRequest, WireWatchResponse | EncodedMessage>) =>
-        new WatchStream(call, this.backend, header, encodedHeader, log, watchOptions).start(),
+        new WatchStream(
+          call,
+          this.backend,
+          header,
+          encodedHeader,
+          log,
+          watchOptions,
+          services.Watch.Watch.responseSerialize,
+        ).start(),
     });
     server.addService(services.Lease, new LeaseService(this.backend, header, log).handlers());
     server.addService(services.Cluster, new ClusterService(this.backend, header).handlers(log));

@@ -7,6 +7,7 @@ import type { WatchResponse, Watcher } from '@flotilla/store';
 import type { EtcdBackend } from './backend';
 import type { EtcdApiLogger } from './rpc-handlers';
 import { HeaderFor, int, nonNegative } from './wire-convert';
+import { BatchedStreamWriter } from './batched-stream-writer';
 import { EncodedMessage, encodeWatchEvents } from './wire-encoder';
 import type { WireWatchCreateRequest, WireWatchRequest, WireWatchResponse } from './wire-types';
 
@@ -31,6 +32,7 @@ export class WatchStream {
   private releaseDrain: (() => void) | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private progressDeadline = 0;
+  private out!: BatchedStreamWriter<WireWatchResponse | EncodedMessage>;
 
   constructor(
     private readonly call: ServerDuplexStream<WireWatchRequest, WireWatchResponse | EncodedMessage>,
@@ -40,9 +42,15 @@ export class WatchStream {
     private readonly encodedHeader: (revision: number) => Buffer,
     private readonly log: EtcdApiLogger,
     private readonly options: WatchStreamOptions,
+    /** The Watch method's response serializer (for the batched writer). */
+    private readonly serialize: (message: WireWatchResponse | EncodedMessage) => Buffer,
   ) {}
 
   start(): void {
+    this.out = new BatchedStreamWriter(this.call, this.serialize, (err) => {
+      this.log.warn('etcd-api: watch stream write failed', { error: err });
+      this.close();
+    });
     this.call.on('data', (req: WireWatchRequest) => this.onRequest(req));
     for (const event of ['cancelled', 'error', 'close', 'finish']) {
       this.call.on(event, () => this.close());
@@ -187,7 +195,7 @@ export class WatchStream {
     if (this.closed) return;
     let ok: boolean;
     try {
-      ok = this.call.write(msg);
+      ok = this.out.write(msg);
     } catch (err) {
       this.log.warn('etcd-api: watch stream write failed', { error: err as Error });
       this.close();
@@ -202,7 +210,7 @@ export class WatchStream {
           if (!this.closed) this.call.resume();
           resolve();
         };
-        this.call.once('drain', () => this.releaseDrain?.());
+        this.out.onDrain(() => this.releaseDrain?.());
       });
     }
   }
