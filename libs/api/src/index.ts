@@ -18,3 +18,4 @@ export * from './age';
 export * from './table';
 export * from './openapi';
 export { DEFINITIONS, definitionForKind } from './schemas';
+export * from './managed-fields';
