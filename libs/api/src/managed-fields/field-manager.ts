@@ -97,14 +97,15 @@ export function fieldManagerProblems(name: string): { reason: string; message: s
   return out;
 }
 
+const METADATA_ITSELF = FieldSet.of([f('metadata')]);
+
 /** What a write through this resource or subresource may own. */
 function ownable(
   r: ResourceInfo,
   subresource: FieldSubresource | undefined,
   set: FieldSet,
 ): FieldSet {
-  let out = set.difference(FieldSet.of([f('metadata')]));
-  for (const p of SYSTEM_FIELDS) out = out.withoutPrefix(p);
+  const out = set.difference(METADATA_ITSELF).withoutPrefix(...SYSTEM_FIELDS);
   switch (subresource) {
     case 'status':
       return out.onlyPrefixes([[f('status')], meta('labels'), meta('annotations')]);

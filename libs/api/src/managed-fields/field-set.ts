@@ -121,6 +121,7 @@ function compareKeys(a: Record<string, unknown>, b: Record<string, unknown>): nu
 
 /** The order FieldsV1 lists children in: fields, then keys, values, indices, each by value. */
 function compareElements(a: PathElement, b: PathElement): number {
+  if (a.charCodeAt(0) === 102 && b.charCodeAt(0) === 102) return a < b ? -1 : a > b ? 1 : 0; // f: f:
   const ka = KIND_ORDER[a.slice(0, 2)] ?? 4;
   const kb = KIND_ORDER[b.slice(0, 2)] ?? 4;
   if (ka !== kb) return ka - kb;
@@ -151,19 +152,21 @@ export class FieldSet {
 
   /** Adds a path (mutates: for building a set). */
   insert(path: FieldPath): this {
-    if (path.length === 0) return this;
-    const [head, ...tail] = path;
-    if (tail.length === 0) {
-      this.members.add(head);
-      return this;
+    if (path.length > 0) this.insertFrom(path, 0);
+    return this;
+  }
+
+  private insertFrom(path: FieldPath, i: number): void {
+    if (i === path.length - 1) {
+      this.members.add(path[i]);
+      return;
     }
-    let next = this.children.get(head);
+    let next = this.children.get(path[i]);
     if (!next) {
       next = new FieldSet();
-      this.children.set(head, next);
+      this.children.set(path[i], next);
     }
-    next.insert(tail);
-    return this;
+    next.insertFrom(path, i + 1);
   }
 
   has(path: FieldPath): boolean {
@@ -191,13 +194,14 @@ export class FieldSet {
 
   /** Elements that are members or have members below them, in FieldsV1 order. */
   elements(): PathElement[] {
-    return [...new Set([...this.members, ...this.children.keys()])].sort(compareElements);
+    const out = [...this.members];
+    for (const pe of this.children.keys()) if (!this.members.has(pe)) out.push(pe);
+    return out.sort(compareElements);
   }
 
   isEmpty(): boolean {
-    if (this.members.size > 0) return false;
-    for (const c of this.children.values()) if (!c.isEmpty()) return false;
-    return true;
+    // Children are never empty sets, so this node alone tells.
+    return this.members.size === 0 && this.children.size === 0;
   }
 
   size(): number {
@@ -210,10 +214,12 @@ export class FieldSet {
     const out = new FieldSet();
     for (const m of this.members) out.members.add(m);
     for (const m of other.members) out.members.add(m);
-    for (const pe of new Set([...this.children.keys(), ...other.children.keys()])) {
-      const merged = this.child(pe).union(other.child(pe));
-      if (!merged.isEmpty()) out.children.set(pe, merged);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      out.children.set(pe, o ? c.union(o) : c.copy());
     }
+    for (const [pe, o] of other.children)
+      if (!this.children.has(pe)) out.children.set(pe, o.copy());
     return out;
   }
 
@@ -240,22 +246,26 @@ export class FieldSet {
     return out;
   }
 
-  /** This set without the given path and everything below it. */
-  withoutPrefix(path: FieldPath): FieldSet {
-    if (path.length === 0) return new FieldSet();
-    const [head, ...tail] = path;
+  /** This set without the given paths and everything below them. */
+  withoutPrefix(...paths: FieldPath[]): FieldSet {
     const out = this.copy();
+    for (const p of paths) out.cut(p);
+    return out;
+  }
+
+  /** Removes a path and everything below it, in place (keeps children non-empty). */
+  private cut(path: FieldPath): void {
+    if (path.length === 0) return;
+    const [head, ...tail] = path;
     if (tail.length === 0) {
-      out.members.delete(head);
-      out.children.delete(head);
-      return out;
+      this.members.delete(head);
+      this.children.delete(head);
+      return;
     }
     const c = this.children.get(head);
-    if (!c) return out;
-    const rest = c.withoutPrefix(tail);
-    if (rest.isEmpty()) out.children.delete(head);
-    else out.children.set(head, rest);
-    return out;
+    if (!c) return;
+    c.cut(tail);
+    if (c.isEmpty()) this.children.delete(head);
   }
 
   /** Only the paths at or below one of `prefixes`. */
@@ -285,15 +295,15 @@ export class FieldSet {
 
   /** The FieldsV1 JSON object. */
   toFieldsV1(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+    return this.writeInto({});
+  }
+
+  private writeInto(out: Record<string, unknown>): Record<string, unknown> {
     for (const pe of this.elements()) {
       const c = this.children.get(pe);
-      if (c && !c.isEmpty()) {
-        const inner = c.toFieldsV1();
-        out[pe] = this.members.has(pe) ? { '.': {}, ...inner } : inner;
-      } else if (this.members.has(pe)) {
-        out[pe] = {};
-      }
+      const inner: Record<string, unknown> = {};
+      if (this.members.has(pe) && c) inner['.'] = {};
+      out[pe] = c ? c.writeInto(inner) : inner;
     }
     return out;
   }
@@ -306,8 +316,9 @@ export class FieldSet {
   }
 
   private at(path: FieldPath): FieldSet | undefined {
-    if (path.length === 0) return this;
-    return this.children.get(path[0])?.at(path.slice(1));
+    let node: FieldSet | undefined = this as FieldSet;
+    for (let i = 0; node && i < path.length; i++) node = node.children.get(path[i]);
+    return node;
   }
 
   private restrictTo(prefix: FieldPath): FieldSet {
@@ -328,16 +339,21 @@ export class FieldSet {
   }
 
   private copy(): FieldSet {
-    return this.union(EMPTY);
+    const out = new FieldSet();
+    for (const m of this.members) out.members.add(m);
+    for (const [pe, c] of this.children) out.children.set(pe, c.copy());
+    return out;
   }
 }
 
 const EMPTY = new FieldSet();
 
+/** Reads `json` below `prefix` (a stack: pushed and popped as the walk goes). */
 function decodeInto(set: FieldSet, json: unknown, prefix: PathElement[]): void {
   if (prefix.length > 256) throw new FieldsV1Error('fieldsV1 is nested too deeply');
   if (!isPlainObject(json)) throw new FieldsV1Error('fieldsV1 must be a JSON object');
-  for (const [key, value] of Object.entries(json)) {
+  for (const key in json) {
+    const value = json[key];
     if (key === '.') {
       if (!isPlainObject(value) || Object.keys(value).length > 0)
         throw new FieldsV1Error('"." must map to an empty object');
@@ -345,8 +361,14 @@ function decodeInto(set: FieldSet, json: unknown, prefix: PathElement[]): void {
     }
     const pe = normalizeElement(key);
     if (!isPlainObject(value)) throw new FieldsV1Error(`${key} must map to a JSON object`);
-    const keys = Object.keys(value);
-    if (keys.length === 0 || keys.includes('.')) set.insert([...prefix, pe]);
-    decodeInto(set, value, [...prefix, pe]);
+    prefix.push(pe);
+    let empty = true;
+    for (const k in value) {
+      empty = false;
+      if (k === '.') set.insert(prefix);
+    }
+    if (empty) set.insert(prefix);
+    else decodeInto(set, value, prefix);
+    prefix.pop();
   }
 }

@@ -112,14 +112,42 @@ function typeShape(type: string, owner: string, field: string): Shape {
   return type === 'any' ? DEDUCED : ATOMIC;
 }
 
+const roots = new Map<string, Shape>();
+
 /** The shape of a whole object of this resource's kind. */
 export function rootShape(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Shape {
-  const found = definitionForKind(r.group, r.version, r.kind);
-  return found ? { kind: 'struct', def: found[0] } : DEDUCED;
+  const id = `${r.group}/${r.version}/${r.kind}`;
+  let shape = roots.get(id);
+  if (!shape) {
+    const found = definitionForKind(r.group, r.version, r.kind);
+    shape = found ? { kind: 'struct', def: found[0] } : DEDUCED;
+    roots.set(id, shape);
+  }
+  return shape;
 }
+
+/** Child shapes already worked out, per parent shape (shapes of structs are cached, so few). */
+const children = new WeakMap<Shape, Map<string, Shape>>();
 
 /** The shape of field `key` inside an object at `parent`. */
 export function fieldShape(parent: Shape, key: string): Shape {
+  if (parent.kind === 'map') return parent.values;
+  if (parent.kind !== 'struct' && parent.kind !== 'status') return DEDUCED;
+  let known = children.get(parent);
+  if (!known) {
+    known = new Map();
+    children.set(parent, known);
+  }
+  let shape = known.get(key);
+  if (!shape) {
+    shape = childShape(parent, key);
+    // Keys of a struct are its fields (bounded); unknown keys are not remembered.
+    if (shape !== DEDUCED) known.set(key, shape);
+  }
+  return shape;
+}
+
+function childShape(parent: Shape, key: string): Shape {
   switch (parent.kind) {
     case 'struct': {
       const def = DEFINITIONS[parent.def];

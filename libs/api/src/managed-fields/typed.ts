@@ -148,29 +148,32 @@ export function compareValues(lhs: unknown, rhs: unknown, shape: Shape): Compari
     modified: new FieldSet(),
     removed: new FieldSet(),
   };
-  compareAt(lhs, rhs, shape, [], c, 0);
+  compareAt(lhs, rhs, shape, [], c);
   return c;
 }
 
+/** `path` is a stack the walk pushes to and pops from. */
 function compareAt(
   lhs: unknown,
   rhs: unknown,
   shape: Shape,
   path: PathElement[],
   c: Comparison,
-  depth: number,
 ): void {
   if (lhs === undefined && rhs === undefined) return;
-  if (depth > MAX_DEPTH) return;
+  if (path.length > MAX_DEPTH) return;
   const mapLike = isGranularMap(shape);
-  const listLike = isGranularList(shape);
-  const container = (v: unknown) =>
-    v === undefined || (mapLike && isPlainObject(v)) || (listLike && Array.isArray(v));
-  const leaf =
-    (!mapLike && !listLike) ||
-    !container(lhs) ||
-    !container(rhs) ||
-    ((lhs === undefined || isEmptyContainer(lhs)) && (rhs === undefined || isEmptyContainer(rhs)));
+  const listLike = !mapLike && isGranularList(shape);
+  let leaf = !mapLike && !listLike;
+  if (!leaf) {
+    const lOk = lhs === undefined || (mapLike ? isPlainObject(lhs) : Array.isArray(lhs));
+    const rOk = rhs === undefined || (mapLike ? isPlainObject(rhs) : Array.isArray(rhs));
+    leaf =
+      !lOk ||
+      !rOk ||
+      ((lhs === undefined || isEmptyContainer(lhs)) &&
+        (rhs === undefined || isEmptyContainer(rhs)));
+  }
   if (leaf) {
     if (path.length === 0) return;
     if (lhs === undefined) c.added.insert(path);
@@ -181,15 +184,31 @@ function compareAt(
   if (mapLike) {
     const l = (lhs ?? {}) as JsonObject;
     const r = (rhs ?? {}) as JsonObject;
-    for (const k of new Set([...Object.keys(l), ...Object.keys(r)])) {
-      compareAt(l[k], r[k], fieldShape(shape, k), [...path, fieldElement(k)], c, depth + 1);
+    for (const k in l) {
+      path.push(fieldElement(k));
+      compareAt(l[k], r[k], fieldShape(shape, k), path, c);
+      path.pop();
+    }
+    for (const k in r) {
+      if (k in l) continue;
+      path.push(fieldElement(k));
+      compareAt(undefined, r[k], fieldShape(shape, k), path, c);
+      path.pop();
     }
   } else {
     const l = indexItems(shape, (lhs ?? []) as unknown[], path, true);
     const r = indexItems(shape, (rhs ?? []) as unknown[], path, true);
     const items = itemShape(shape);
-    for (const pe of new Set([...l.pes, ...r.pes])) {
-      compareAt(l.byPe.get(pe), r.byPe.get(pe), items, [...path, pe], c, depth + 1);
+    for (const pe of l.pes) {
+      path.push(pe);
+      compareAt(l.byPe.get(pe), r.byPe.get(pe), items, path, c);
+      path.pop();
+    }
+    for (const pe of r.pes) {
+      if (l.byPe.has(pe)) continue;
+      path.push(pe);
+      compareAt(undefined, r.byPe.get(pe), items, path, c);
+      path.pop();
     }
   }
   if (path.length === 0) return;
