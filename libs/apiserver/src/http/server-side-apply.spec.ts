@@ -193,6 +193,25 @@ spec:
     ]);
   });
 
+  it('takes a resourceVersion in the configuration as a precondition', async () => {
+    const current = await call('GET', `${DEPLOYS}/web`);
+    const rv = current.body.metadata.resourceVersion;
+    const stale = await apply(
+      `${DEPLOYS}/web`,
+      deployYaml(2, [80]).replace(
+        'name: web\n',
+        `name: web\n  resourceVersion: "${Number(rv) - 1}"\n`,
+      ),
+    );
+    expect(stale.status).toBe(409);
+    expect(stale.body.message).toContain('the object has been modified');
+    const fresh = await apply(
+      `${DEPLOYS}/web`,
+      deployYaml(2, [80]).replace('name: web\n', `name: web\n  resourceVersion: "${rv}"\n`),
+    );
+    expect(fresh.status).toBe(200);
+  });
+
   it('dryRun=All answers the result and stores nothing', async () => {
     const before = await call('GET', `${DEPLOYS}/web`);
     const dry = await apply(
@@ -211,6 +230,36 @@ spec:
     );
     expect(dryCreate.status).toBe(201);
     expect((await call('GET', `${DEPLOYS}/ghost`)).status).toBe(404);
+  });
+
+  it('applies cluster-scoped objects and Services (ports by port and protocol, the ClusterIP kept)', async () => {
+    const ns = await apply(
+      '/api/v1/namespaces/team',
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {a: b}}',
+    );
+    expect(ns.status).toBe(201);
+    expect(managers(ns.body)).toEqual(['kubectl/Apply']);
+    const svc = (ports: string) =>
+      `apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: web}\n  ports: [${ports}]`;
+    const first = await apply(
+      `/api/v1/namespaces/team/services/s`,
+      svc('{name: http, port: 80}, {name: dns, port: 53, protocol: UDP}'),
+    );
+    expect(first.status).toBe(201);
+    const ip = first.body.spec.clusterIP;
+    expect(ip).toMatch(/^10\./);
+    expect(Object.keys(first.body.metadata.managedFields[0].fieldsV1['f:spec']['f:ports'])).toEqual(
+      ['k:{"port":53,"protocol":"UDP"}', 'k:{"port":80,"protocol":"TCP"}'],
+    );
+    const second = await apply(
+      `/api/v1/namespaces/team/services/s`,
+      svc('{name: http, port: 80, targetPort: 8080}'),
+    );
+    expect(second.status).toBe(200);
+    expect(second.body.spec.clusterIP).toBe(ip);
+    expect(second.body.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+    ]);
   });
 
   it('records Update entries for create, update and patch, by fieldManager or User-Agent', async () => {
@@ -377,7 +426,7 @@ spec:
       400,
       'omits key field "name"',
     ],
-  ])('answers %s with %i', async (_, query, body, status, message) => {
+  ])('answers %s as Kubernetes does', async (_, query, body, status, message) => {
     const r = await apply(`${DEPLOYS}/web`, body, query);
     expect(r.status).toBe(status);
     expect(r.body.message).toContain(message);

@@ -270,19 +270,24 @@ export class ObjectRegistry {
     subresource?: FieldSubresource,
   ): Promise<Outcome> {
     const ctx = this.fields(r, opts, subresource);
-    let warnings: string[] | undefined;
+    // Unknown fields are those of the configuration, not of what is stored already.
+    const warnings =
+      subresource === 'scale'
+        ? []
+        : this.checkFields(r, config as KubeObject, opts.fieldValidation);
     let managed: unknown;
+    // A resourceVersion in the configuration is a precondition, as in Kubernetes.
+    const rv = isPlainObject(config.metadata) ? config.metadata.resourceVersion : undefined;
+    const precondition = typeof rv === 'string' && rv !== '' ? parseResourceVersion(rv) : undefined;
     const written = await this.guaranteedUpdate(
       r,
       namespace,
       name,
       opts,
-      undefined,
+      precondition,
       (current) => {
         const { object } = applyConfiguration(ctx, current, { config, force: opts.force });
         managed = object.metadata.managedFields;
-        warnings ??=
-          subresource === 'scale' ? [] : this.checkFields(r, object, opts.fieldValidation);
         return object;
       },
       subresource,
