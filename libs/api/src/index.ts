@@ -19,3 +19,4 @@ export * from './table';
 export * from './openapi';
 export { DEFINITIONS, definitionForKind } from './schemas';
 export * from './protobuf';
+export * from './managed-fields';

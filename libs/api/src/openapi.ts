@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ResourceInfo } from './catalog';
 import { apiVersionOf, groupVersions, resourcesIn } from './catalog';
+import { isAtomicMap, isAtomicStruct, listTypeOf } from './managed-fields/shape';
 import { listMeta } from './patch-meta';
 import { DEFINITIONS, definitionForKind, reachableDefinitions } from './schemas';
 
@@ -80,20 +81,22 @@ function typeSchema(type: string, owner: string, field: string): Schema {
     const meta = listMeta({ def: owner }, field);
     if (meta.strategy === 'merge') {
       schema['x-kubernetes-patch-strategy'] = meta.retainKeys ? 'merge,retainKeys' : 'merge';
-      if (meta.mergeKey) {
-        schema['x-kubernetes-patch-merge-key'] = meta.mergeKey;
-        schema['x-kubernetes-list-type'] = 'map';
-        schema['x-kubernetes-list-map-keys'] = [meta.mergeKey];
-      } else {
-        schema['x-kubernetes-list-type'] = 'set';
-      }
-    } else {
-      schema['x-kubernetes-list-type'] = 'atomic';
+      if (meta.mergeKey) schema['x-kubernetes-patch-merge-key'] = meta.mergeKey;
     }
+    // What server-side apply merges by (x-kubernetes-list-type and its keys).
+    const listType = listTypeOf(owner, field);
+    schema['x-kubernetes-list-type'] = listType.type;
+    if (listType.type === 'map') schema['x-kubernetes-list-map-keys'] = listType.keys;
     return schema;
   }
-  if (type.startsWith('map:'))
-    return { type: 'object', additionalProperties: typeSchema(type.slice(4), owner, field) };
+  if (type.startsWith('map:')) {
+    const schema: Schema = {
+      type: 'object',
+      additionalProperties: typeSchema(type.slice(4), owner, field),
+    };
+    if (isAtomicMap(owner, field)) schema['x-kubernetes-map-type'] = 'atomic';
+    return schema;
+  }
   if (type.startsWith('#')) return { allOf: [ref(type.slice(1))], default: {} };
   switch (type) {
     case 'string':
@@ -122,6 +125,7 @@ function definitionSchema(name: string): Schema {
     properties[field] = typeSchema(type, name, field);
   const schema: Schema = { description: def.description, type: 'object', properties };
   if (def.required?.length) schema.required = def.required;
+  if (isAtomicStruct(name)) schema['x-kubernetes-map-type'] = 'atomic';
   if (def.gvk)
     schema['x-kubernetes-group-version-kind'] = [
       { group: def.gvk.group, kind: def.gvk.kind, version: def.gvk.version },

@@ -50,11 +50,12 @@ const spec = (o: KubeObject) =>
   o.spec as { containers: Record<string, unknown>[]; [k: string]: unknown };
 
 describe('content types', () => {
-  it('lists the three supported types', () => {
+  it('lists the four supported types (server-side apply goes its own way)', () => {
     expect(PATCH_TYPES).toEqual([
       'application/json-patch+json',
       'application/merge-patch+json',
       'application/strategic-merge-patch+json',
+      'application/apply-patch+yaml',
     ]);
   });
 

@@ -16,6 +16,7 @@ export const PATCH_TYPES: readonly string[] = Object.freeze([
   JSON_PATCH,
   MERGE_PATCH,
   STRATEGIC_MERGE_PATCH,
+  APPLY_PATCH,
 ]);
 
 /** The 422 Kubernetes answers when a well-formed patch cannot be applied (a generic server response). */

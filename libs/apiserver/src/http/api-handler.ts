@@ -1,14 +1,20 @@
 import {
   ApiError,
   apiErrors,
+  APPLY_PATCH,
   applyPatch,
   apiVersionOf,
+  fieldManagerProblems,
   findResource,
   isPlainObject,
+  JsonObject,
   KubeObject,
+  managerFromUserAgent,
   openApiV3Document,
   openApiV3Paths,
   PROTOBUF_MEDIA_TYPE,
+  parseApplyBody,
+  patchMediaType,
   ResourceInfo,
   toTable,
 } from '@flotilla/api';
@@ -16,6 +22,7 @@ import type { DeleteOptions } from '../registry/delete-decision';
 import { ListQuery, parseListQuery } from '../registry/list-query';
 import { mapStoreError, ObjectReader } from '../registry/object-reader';
 import {
+  ApplyOptions,
   FieldValidation,
   ObjectRegistry,
   Outcome,
@@ -194,13 +201,30 @@ export class ApiHandler {
       case 'create':
         if (p.name !== undefined) throw apiErrors.methodNotSupported(r, 'create');
         return outcome(
-          await this.d.registry.create(r, namespace, this.body(req), writeOptions(req)),
+          await this.d.registry.create(
+            r,
+            namespace,
+            this.body(req),
+            writeOptions(req, 'CreateOptions'),
+          ),
         );
       case 'update':
         return outcome(
-          await this.d.registry.update(r, namespace, p.name!, this.body(req), writeOptions(req)),
+          await this.d.registry.update(
+            r,
+            namespace,
+            p.name!,
+            this.body(req),
+            writeOptions(req, 'UpdateOptions'),
+          ),
         );
       case 'patch':
+        if (isApply(req)) {
+          const opts = applyOptions(req);
+          return outcome(
+            await this.d.registry.apply(r, namespace, p.name!, this.applyBody(req), opts),
+          );
+        }
         return outcome(
           await this.d.registry.patch(
             r,
@@ -208,7 +232,7 @@ export class ApiHandler {
             p.name!,
             patchType(req),
             this.patchBody(req),
-            writeOptions(req),
+            writeOptions(req, 'PatchOptions'),
           ),
         );
       case 'delete':
@@ -256,11 +280,17 @@ export class ApiHandler {
               namespace,
               name,
               this.body(req),
-              writeOptions(req),
+              writeOptions(req, 'UpdateOptions'),
               'status',
             ),
           );
         case 'patch':
+          if (isApply(req)) {
+            const opts = applyOptions(req);
+            return outcome(
+              await this.d.registry.apply(r, namespace, name, this.applyBody(req), opts, 'status'),
+            );
+          }
           return outcome(
             await this.d.registry.patch(
               r,
@@ -268,7 +298,7 @@ export class ApiHandler {
               name,
               patchType(req),
               this.patchBody(req),
-              writeOptions(req),
+              writeOptions(req, 'PatchOptions'),
               'status',
             ),
           );
@@ -294,10 +324,22 @@ export class ApiHandler {
           );
         }
         return outcome(
-          await this.d.registry.updateScale(r, namespace, name, () => scale, writeOptions(req)),
+          await this.d.registry.updateScale(
+            r,
+            namespace,
+            name,
+            () => scale,
+            writeOptions(req, 'UpdateOptions'),
+          ),
         );
       }
       case 'patch': {
+        if (isApply(req)) {
+          const opts = applyOptions(req);
+          return outcome(
+            await this.d.registry.applyScale(r, namespace, name, this.applyBody(req), opts),
+          );
+        }
         const type = patchType(req);
         const patch = this.patchBody(req);
         const scaleInfo: ResourceInfo = {
@@ -313,7 +355,7 @@ export class ApiHandler {
             namespace,
             name,
             (current) => applyPatch(type, current, patch, scaleInfo),
-            writeOptions(req),
+            writeOptions(req, 'PatchOptions'),
           ),
         );
       }
@@ -362,6 +404,13 @@ export class ApiHandler {
     const parsed = parseJsonBody(req.body);
     if (parsed === undefined && !optional) throw apiErrors.badRequest('the request body is empty');
     return parsed;
+  }
+
+  /** The body of a server-side apply: one YAML (or JSON) document. */
+  private applyBody(req: ApiRequest): JsonObject {
+    if (req.bodyTooLarge)
+      throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
+    return parseApplyBody(req.body);
   }
 
   private patchBody(req: ApiRequest): unknown {
@@ -414,7 +463,68 @@ export function wantsTable(req: ApiRequest): boolean {
     });
 }
 
-function writeOptions(req: ApiRequest): WriteOptions {
+type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
+
+function isApply(req: ApiRequest): boolean {
+  return patchMediaType(header(req, 'content-type')) === APPLY_PATCH;
+}
+
+/** 422 on the request's options, as Kubernetes answers bad query parameters of a write. */
+function invalidOptions(
+  kind: OptionsKind,
+  field: string,
+  causes: { reason: string; message: string }[],
+) {
+  return apiErrors.invalid(
+    { group: 'meta.k8s.io', kind },
+    '',
+    causes.map((c) => ({ ...c, field })),
+  );
+}
+
+/**
+ * The manager a write is recorded under: the fieldManager parameter, else the client's
+ * User-Agent up to its first "/" (kubectl/v1.32.4 → kubectl).
+ */
+function fieldManagerOf(req: ApiRequest, kind: OptionsKind): string {
+  const given = req.query.get('fieldManager') ?? '';
+  if (given !== '') {
+    const problems = fieldManagerProblems(given);
+    if (problems.length > 0) throw invalidOptions(kind, 'fieldManager', problems);
+    return given;
+  }
+  return managerFromUserAgent(header(req, 'user-agent'));
+}
+
+/** Go's strconv.ParseBool, as query booleans are read. */
+function queryBool(req: ApiRequest, name: string): boolean | undefined {
+  const v = req.query.get(name);
+  if (v === null) return undefined;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False', ''].includes(v)) return false;
+  throw apiErrors.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
+}
+
+function applyOptions(req: ApiRequest): ApplyOptions {
+  if ((req.query.get('fieldManager') ?? '') === '') {
+    throw invalidOptions('PatchOptions', 'fieldManager', [
+      { reason: 'FieldValueRequired', message: 'Required value: is required for apply patch' },
+    ]);
+  }
+  const base = writeOptions(req, 'PatchOptions', true);
+  return { ...base, fieldManager: base.fieldManager!, force: queryBool(req, 'force') ?? false };
+}
+
+function writeOptions(req: ApiRequest, kind: OptionsKind, apply = false): WriteOptions {
+  if (!apply && kind === 'PatchOptions' && req.query.has('force')) {
+    throw invalidOptions('PatchOptions', 'force', [
+      {
+        reason: 'FieldValueForbidden',
+        message: 'Forbidden: may not be specified for non-apply patch',
+      },
+    ]);
+  }
+  const fieldManager = fieldManagerOf(req, kind);
   const dry = req.query.getAll('dryRun');
   for (const d of dry) {
     if (d !== 'All')
@@ -426,7 +536,7 @@ function writeOptions(req: ApiRequest): WriteOptions {
       `fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`,
     );
   }
-  return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation };
+  return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation, fieldManager };
 }
 
 function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {

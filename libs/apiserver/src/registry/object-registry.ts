@@ -1,11 +1,19 @@
 import {
   apiErrors,
   ApiError,
+  applyConfiguration,
   applyPatch,
+  apiVersionOf,
+  checkAppliedConfig,
+  FieldManagerContext,
+  FieldSubresource,
   isPlainObject,
+  JsonObject,
+  jsonEqual,
   KubeObject,
   prepareForCreate,
   prepareForUpdate,
+  recordUpdate,
   ResourceInfo,
   statusSuccess,
   unknownFields,
@@ -28,7 +36,22 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export interface WriteOptions {
   dryRun: boolean;
   fieldValidation: FieldValidation;
+  /** Who makes the change, for metadata.managedFields; the API server itself when absent. */
+  fieldManager?: string;
 }
+
+export interface ApplyOptions extends WriteOptions {
+  fieldManager: string;
+  /** Take over fields other managers own instead of failing with 409. */
+  force: boolean;
+}
+
+/** The manager of writes the API server makes on its own (the kubernetes Service, ...). */
+export const SERVER_FIELD_MANAGER = 'kube-apiserver';
+
+/** Turns the object about to be stored into the one with its managedFields. */
+type Finish = (current: KubeObject | undefined, next: KubeObject) => KubeObject;
+const asIs: Finish = (_current, next) => next;
 
 export interface Outcome {
   status: number;
@@ -79,6 +102,19 @@ export class ObjectRegistry {
     body: unknown,
     opts: WriteOptions,
   ): Promise<Outcome> {
+    return this.insert(r, namespace, body, opts, (current, next) =>
+      recordUpdate(this.fields(r, opts), current, next),
+    );
+  }
+
+  /** The create path every new object takes: defaults, validation, admission, then the write. */
+  private async insert(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions,
+    finish: Finish,
+  ): Promise<Outcome> {
     let obj = objectFromBody(r, body, { namespace });
     const warnings = this.checkFields(r, obj, opts.fieldValidation);
     if (!obj.metadata.name && obj.metadata.generateName) {
@@ -93,6 +129,7 @@ export class ObjectRegistry {
       newUid: this.d.newUid,
     });
     validateCreate(r, obj);
+    obj = finish(undefined, obj);
     const name = obj.metadata.name!;
     if (r.namespaced) {
       admitIntoNamespace(
@@ -150,6 +187,7 @@ export class ObjectRegistry {
       precondition,
       () => obj,
       subresource,
+      this.tracking(r, opts, subresource),
     );
     return { ...written, warnings };
   }
@@ -184,6 +222,77 @@ export class ObjectRegistry {
         return obj;
       },
       subresource,
+      this.tracking(r, opts, subresource),
+    );
+    return { ...written, warnings };
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): merges the configuration into the
+   * object, or creates it from the configuration when it does not exist; the managedFields say
+   * who owns what. The usual create or update path (defaults, validation, admission) follows.
+   */
+  async apply(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    config: JsonObject,
+    opts: ApplyOptions,
+    subresource?: 'status',
+  ): Promise<Outcome> {
+    checkAppliedConfig(r, config, { namespace, name }, false);
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      try {
+        return await this.applyToStored(r, namespace, name, config, opts, subresource);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404 && err.reason === 'NotFound')) throw err;
+        if (subresource) throw err;
+      }
+      checkAppliedConfig(r, config, { namespace, name }, true);
+      const ctx = this.fields(r, opts);
+      const { object } = applyConfiguration(ctx, undefined, { config, force: opts.force });
+      try {
+        return await this.insert(r, namespace, object, opts, asIs);
+      } catch (err) {
+        // Created meanwhile by someone else: apply to it.
+        if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+      }
+    }
+    throw apiErrors.conflict(r, name, 'too many concurrent updates; please retry');
+  }
+
+  private async applyToStored(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    config: JsonObject,
+    opts: ApplyOptions,
+    subresource?: FieldSubresource,
+  ): Promise<Outcome> {
+    const ctx = this.fields(r, opts, subresource);
+    // Unknown fields are those of the configuration, not of what is stored already.
+    const warnings =
+      subresource === 'scale'
+        ? []
+        : this.checkFields(r, config as KubeObject, opts.fieldValidation);
+    let managed: unknown;
+    // A resourceVersion in the configuration is a precondition, as in Kubernetes.
+    const rv = isPlainObject(config.metadata) ? config.metadata.resourceVersion : undefined;
+    const precondition = typeof rv === 'string' && rv !== '' ? parseResourceVersion(rv) : undefined;
+    const written = await this.guaranteedUpdate(
+      r,
+      namespace,
+      name,
+      opts,
+      precondition,
+      (current) => {
+        const { object } = applyConfiguration(ctx, current, { config, force: opts.force });
+        managed = object.metadata.managedFields;
+        return object;
+      },
+      subresource,
+      (_current, next) => withManagedFields(next, managed),
+      true,
     );
     return { ...written, warnings };
   }
@@ -199,7 +308,9 @@ export class ObjectRegistry {
     opts: WriteOptions,
     precondition: number | undefined,
     compute: (current: KubeObject) => KubeObject,
-    subresource?: 'status' | 'scale' | 'binding',
+    subresource: 'status' | 'scale' | 'binding' | undefined,
+    finish: Finish,
+    skipNoop = false,
   ): Promise<Outcome> {
     const key = this.key(r, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -215,6 +326,12 @@ export class ObjectRegistry {
       if (subresource !== 'binding') {
         next = prepareForUpdate(r, next, current, subresource);
         validateUpdate(r, next, current);
+      }
+      next = finish(current, next);
+      if (skipNoop && jsonEqual(next, current)) {
+        // Nothing changes: no write (confirmed against the latest state first).
+        if (attempt === 0) continue;
+        return { status: 200, body: current };
       }
       let extra: TxnExtra = NO_EXTRA;
       let plan: ReturnType<typeof planAddresses> | undefined;
@@ -265,7 +382,31 @@ export class ObjectRegistry {
         return withReplicas(r, current, replicasOf(wanted));
       },
       'scale',
+      this.tracking(r, opts, 'scale'),
     );
+    return { status: 200, body: toScale(r, out.body as KubeObject) };
+  }
+
+  /** Server-side apply of an autoscaling/v1 Scale: owns spec.replicas through the scale subresource. */
+  async applyScale(
+    r: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    config: JsonObject,
+    opts: ApplyOptions,
+  ): Promise<Outcome> {
+    const scaleKind = { apiVersion: 'autoscaling/v1', kind: 'Scale' };
+    checkAppliedConfig(r, config, { namespace, name }, false, scaleKind);
+    const spec = isPlainObject(config.spec) ? config.spec : {};
+    const parent: JsonObject = { apiVersion: apiVersionOf(r), kind: r.kind, metadata: { name } };
+    if (spec.replicas !== undefined) {
+      replicasOf({ ...config, metadata: { name } } as KubeObject);
+      let at = parent;
+      const path = r.scale!.specReplicasPath.slice(1).split('.');
+      for (const part of path.slice(0, -1)) at = (at[part] = {}) as JsonObject;
+      at[path[path.length - 1]] = spec.replicas;
+    }
+    const out = await this.applyToStored(r, namespace, name, parent, opts, 'scale');
     return { status: 200, body: toScale(r, out.body as KubeObject) };
   }
 
@@ -324,6 +465,7 @@ export class ObjectRegistry {
         return { ...current, spec: { ...spec, nodeName: node }, status: { ...status, conditions } };
       },
       'binding',
+      asIs,
     );
     return { status: 201, body: statusSuccess() };
   }
@@ -422,6 +564,28 @@ export class ObjectRegistry {
     return cached ?? (await this.d.store.get(key));
   }
 
+  private fields(
+    r: ResourceInfo,
+    opts: WriteOptions,
+    subresource?: FieldSubresource,
+  ): FieldManagerContext {
+    return {
+      r,
+      manager: opts.fieldManager ?? SERVER_FIELD_MANAGER,
+      subresource,
+      now: this.d.clock(),
+    };
+  }
+
+  /** Records an Update entry for the request's manager (binding records nothing). */
+  private tracking(
+    r: ResourceInfo,
+    opts: WriteOptions,
+    subresource: 'status' | 'scale' | undefined,
+  ): Finish {
+    return (current, next) => recordUpdate(this.fields(r, opts, subresource), current, next);
+  }
+
   private checkFields(r: ResourceInfo, obj: KubeObject, mode: FieldValidation): string[] {
     if (mode === 'Ignore') return [];
     const unknown = unknownFields(r, obj);
@@ -449,6 +613,13 @@ export class ObjectRegistry {
       if (res.present.has(k)) throw alreadyAllocated(r, name, taken);
     }
   }
+}
+
+function withManagedFields(obj: KubeObject, managed: unknown): KubeObject {
+  const metadata = { ...obj.metadata };
+  if (Array.isArray(managed) && managed.length > 0) metadata.managedFields = managed;
+  else delete metadata.managedFields;
+  return { ...obj, metadata };
 }
 
 /** Compares and writes that claim and free allocation keys atomically with the object. */

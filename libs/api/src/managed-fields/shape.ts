@@ -1,0 +1,188 @@
+// What server-side apply needs to know about a position in an object: is it a struct or map whose
+// fields are owned one by one, a value owned as a whole (scalars, atomic lists/structs/maps), an
+// associative list (items by their key fields) or a set (items by value)? Derived from the field
+// model in schemas.ts and the strategic-merge metadata in patch-meta.ts; where Kubernetes declares a
+// list type that differs from its patch strategy (x-kubernetes-list-type, -list-map-keys), the table
+// below says so. Positions the schema does not model are "deduced": maps granular, lists atomic.
+import type { ResourceInfo } from '../catalog';
+import { listMeta } from '../patch-meta';
+import { DEFINITIONS, definitionForKind } from '../schemas';
+
+export type Shape =
+  /** A modelled struct: its fields are known. */
+  | { kind: 'struct'; def: string }
+  /** The status block of a top-level kind (not modelled, but its condition lists are known). */
+  | { kind: 'status'; of: string }
+  /** A map with values of one type, each key owned separately. */
+  | { kind: 'map'; values: Shape }
+  /** Not modelled: objects are granular maps, lists are atomic. */
+  | { kind: 'deduced' }
+  /** Owned and replaced as a whole: scalars, atomic lists, atomic structs and maps. */
+  | { kind: 'atomic' }
+  /** x-kubernetes-list-type: map — items identified by their key fields. */
+  | { kind: 'list-map'; keys: string[]; defaults: Record<string, unknown>; items: Shape }
+  /** x-kubernetes-list-type: set — scalar items identified by value. */
+  | { kind: 'list-set' };
+
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
+const CORE = 'io.k8s.api.core.v1.';
+const DISCOVERY = 'io.k8s.api.discovery.v1.';
+
+export type ListType =
+  | { type: 'atomic' }
+  | { type: 'set' }
+  | { type: 'map'; keys: string[]; defaults?: Record<string, unknown> };
+
+const TCP = { protocol: 'TCP' };
+
+/**
+ * List types Kubernetes declares explicitly where they differ from what the patch strategy implies
+ * (a merge key becomes a one-key map, merge without key a set, anything else atomic).
+ */
+const LIST_TYPES: Record<string, ListType> = {
+  [`${CORE}Container.ports`]: { type: 'map', keys: ['containerPort', 'protocol'], defaults: TCP },
+  [`${CORE}ServiceSpec.ports`]: { type: 'map', keys: ['port', 'protocol'], defaults: TCP },
+  [`${CORE}PodSpec.topologySpreadConstraints`]: {
+    type: 'map',
+    keys: ['topologyKey', 'whenUnsatisfiable'],
+  },
+  [`${CORE}ResourceRequirements.claims`]: { type: 'map', keys: ['name'] },
+  [`${CORE}ServiceAccount.imagePullSecrets`]: { type: 'atomic' },
+  [`${CORE}NodeSpec.podCIDRs`]: { type: 'set' },
+  [`${DISCOVERY}Endpoint.addresses`]: { type: 'set' },
+};
+
+/** Structs Kubernetes marks +structType=atomic. */
+const ATOMIC_STRUCTS = new Set([
+  `${META}OwnerReference`,
+  `${META}LabelSelector`,
+  `${CORE}LocalObjectReference`,
+  `${CORE}EndpointAddress`,
+  `${CORE}EndpointPort`,
+  `${DISCOVERY}EndpointPort`,
+]);
+
+/** Maps Kubernetes marks +mapType=atomic. */
+const ATOMIC_MAPS = new Set([`${CORE}PodSpec.nodeSelector`, `${CORE}ServiceSpec.selector`]);
+
+const ATOMIC: Shape = { kind: 'atomic' };
+const DEDUCED: Shape = { kind: 'deduced' };
+
+/** The list type of a field of a definition (or of a kind's status block when `status`). */
+export function listTypeOf(owner: string, field: string, status = false): ListType {
+  const explicit = status ? undefined : LIST_TYPES[`${owner}.${field}`];
+  if (explicit) return explicit;
+  const meta = listMeta(status ? { status: owner } : { def: owner }, field);
+  if (meta.strategy !== 'merge') return { type: 'atomic' };
+  return meta.mergeKey ? { type: 'map', keys: [meta.mergeKey] } : { type: 'set' };
+}
+
+export function isAtomicStruct(def: string): boolean {
+  return ATOMIC_STRUCTS.has(def);
+}
+
+export function isAtomicMap(owner: string, field: string): boolean {
+  return ATOMIC_MAPS.has(`${owner}.${field}`);
+}
+
+function listShape(t: ListType, items: Shape): Shape {
+  switch (t.type) {
+    case 'atomic':
+      return ATOMIC;
+    case 'set':
+      return { kind: 'list-set' };
+    default:
+      return { kind: 'list-map', keys: t.keys, defaults: t.defaults ?? {}, items };
+  }
+}
+
+function typeShape(type: string, owner: string, field: string): Shape {
+  if (type.startsWith('[]')) {
+    return listShape(listTypeOf(owner, field), typeShape(type.slice(2), owner, field));
+  }
+  if (type.startsWith('map:')) {
+    return isAtomicMap(owner, field)
+      ? ATOMIC
+      : { kind: 'map', values: typeShape(type.slice(4), owner, field) };
+  }
+  if (type.startsWith('#')) {
+    const def = type.slice(1);
+    return isAtomicStruct(def) || !DEFINITIONS[def] ? ATOMIC : { kind: 'struct', def };
+  }
+  return type === 'any' ? DEDUCED : ATOMIC;
+}
+
+const roots = new Map<string, Shape>();
+
+/** The shape of a whole object of this resource's kind. */
+export function rootShape(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Shape {
+  const id = `${r.group}/${r.version}/${r.kind}`;
+  let shape = roots.get(id);
+  if (!shape) {
+    const found = definitionForKind(r.group, r.version, r.kind);
+    shape = found ? { kind: 'struct', def: found[0] } : DEDUCED;
+    roots.set(id, shape);
+  }
+  return shape;
+}
+
+/** Child shapes already worked out, per parent shape (shapes of structs are cached, so few). */
+const children = new WeakMap<Shape, Map<string, Shape>>();
+
+/** The shape of field `key` inside an object at `parent`. */
+export function fieldShape(parent: Shape, key: string): Shape {
+  if (parent.kind === 'map') return parent.values;
+  if (parent.kind !== 'struct' && parent.kind !== 'status') return DEDUCED;
+  let known = children.get(parent);
+  if (!known) {
+    known = new Map();
+    children.set(parent, known);
+  }
+  let shape = known.get(key);
+  if (!shape) {
+    shape = childShape(parent, key);
+    // Keys of a struct are its fields (bounded); unknown keys are not remembered.
+    if (shape !== DEDUCED) known.set(key, shape);
+  }
+  return shape;
+}
+
+function childShape(parent: Shape, key: string): Shape {
+  switch (parent.kind) {
+    case 'struct': {
+      const def = DEFINITIONS[parent.def];
+      if (key === 'status' && def?.gvk && def.fields.status === 'any')
+        return { kind: 'status', of: parent.def };
+      const type = def?.fields[key];
+      return type === undefined ? DEDUCED : typeShape(type, parent.def, key);
+    }
+    case 'status': {
+      const t = listTypeOf(parent.of, key, true);
+      return t.type === 'map' ? listShape(t, DEDUCED) : DEDUCED;
+    }
+    case 'map':
+      return parent.values;
+    default:
+      return DEDUCED;
+  }
+}
+
+/** Shapes whose objects have fields owned one by one. */
+export function isGranularMap(shape: Shape): boolean {
+  return (
+    shape.kind === 'struct' ||
+    shape.kind === 'status' ||
+    shape.kind === 'map' ||
+    shape.kind === 'deduced'
+  );
+}
+
+export function isGranularList(
+  shape: Shape,
+): shape is Extract<Shape, { kind: 'list-map' | 'list-set' }> {
+  return shape.kind === 'list-map' || shape.kind === 'list-set';
+}
+
+export function itemShape(shape: Shape): Shape {
+  return shape.kind === 'list-map' ? shape.items : ATOMIC;
+}
