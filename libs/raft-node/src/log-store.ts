@@ -9,9 +9,14 @@ import { ConfState, Entry, HardState, MemoryStorage, Snapshot } from '@flotilla/
 import { hasLegacyLog, readLegacyLog, removeLegacyLog } from './log/legacy-log';
 import { Segment, segmentName, segmentSeq, syncDir } from './log/segment';
 import { readSnapshot, writeSnapshot } from './log/snapshot-files';
-import { WalRecord, encodeRecord, readRecord } from './log/wal-record';
+import { RECORD_HEADER_BYTES, WalRecord, encodeRecord, readRecord } from './log/wal-record';
 
 const LOG_DIR = 'log';
+const MAX_FREE_SEGMENTS = 2;
+
+function freeName(seq: number): string {
+  return `free-${seq.toString(16).padStart(16, '0')}.wal`;
+}
 const MIGRATING_DIR = 'log.migrating';
 export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 
@@ -31,6 +36,12 @@ export class LogStore {
   private segments: Segment[] = [];
   /** The next segment, preallocated in the background while the active one fills. */
   private spare: Promise<Segment | undefined> | undefined;
+  /**
+   * Files of deleted segments, kept to become new segments: their blocks are allocated already,
+   * and records left from their earlier life carry another segment number, so unlike a new
+   * file they need no zero-fill.
+   */
+  private free: string[] = [];
   /** The last hard state written: every segment starts with one. */
   private hardState: HardState | undefined;
   private readonly segmentBytes: number;
@@ -107,7 +118,11 @@ export class LogStore {
     hardState: HardState | undefined;
     droppedTail: number;
   }> {
-    const seqs = (await readdir(this.logDir))
+    const names = await readdir(this.logDir);
+    this.free = names
+      .filter((n) => /^free-[0-9a-f]{16}\.wal$/.test(n))
+      .map((n) => join(this.logDir, n));
+    const seqs = names
       .map(segmentSeq)
       .filter((s): s is number => s !== undefined)
       .sort((a, b) => a - b);
@@ -120,11 +135,11 @@ export class LogStore {
       let maxIndex = 0;
       let torn = false;
       for (;;) {
-        const r = readRecord(buf, at);
+        const r = readRecord(buf, at, seqs[i]);
         if (r.kind === 'end') break;
         if (r.kind === 'bad') {
           torn = true;
-          droppedTail += 1 + countRecordsAfterDamage(buf, at);
+          droppedTail += 1 + countRecordsAfterDamage(buf, at, seqs[i]);
           break;
         }
         const { record } = r;
@@ -143,7 +158,7 @@ export class LogStore {
         await seg.wipe(at, buf.length);
         for (const later of seqs.slice(i + 1)) {
           const path = join(this.logDir, segmentName(later));
-          droppedTail += await countRecordsIn(path);
+          droppedTail += await countRecordsIn(path, later);
           await rm(path, { force: true });
         }
       }
@@ -168,13 +183,17 @@ export class LogStore {
       firstIndex: entries.length > 0 ? entries[0].index : 0,
       entries: entries as Entry[],
     };
-    let frame = encodeRecord(record);
+    // Every segment starts with the hard state, so older ones can go with their entries.
+    const framed = (seg: Segment): Buffer =>
+      encodeRecord(
+        seg.pos === 0 ? { ...record, hardState: hardState ?? this.hardState } : record,
+        seg.seq,
+      );
     let seg = this.active;
+    let frame = framed(seg);
     if (seg.pos > 0 && seg.pos + frame.length > this.segmentBytes) {
       seg = await this.rollOver();
-      // Every segment starts with the hard state, so older ones can go with their entries.
-      if (!hardState && this.hardState)
-        frame = encodeRecord({ ...record, hardState: this.hardState });
+      frame = framed(seg);
     }
     seg.append(frame);
     await seg.sync();
@@ -186,7 +205,12 @@ export class LogStore {
 
   private prepareSpare(): void {
     const seq = this.active.seq + 1;
-    this.spare = Segment.create(this.logDir, seq, this.segmentBytes).catch(() => undefined);
+    const reuse = this.free.shift();
+    const next =
+      reuse === undefined
+        ? Segment.create(this.logDir, seq, this.segmentBytes)
+        : Segment.recycle(reuse, this.logDir, seq);
+    this.spare = next.catch(() => undefined);
   }
 
   private async rollOver(): Promise<Segment> {
@@ -215,7 +239,11 @@ export class LogStore {
     while (this.segments.length > 1 && this.segments[0].maxIndex <= dropEntriesThrough) {
       const seg = this.segments.shift()!;
       await seg.close();
-      await rm(seg.path, { force: true });
+      if (this.free.length < MAX_FREE_SEGMENTS) {
+        const path = join(this.logDir, freeName(seg.seq));
+        await rename(seg.path, path);
+        this.free.push(path);
+      } else await rm(seg.path, { force: true });
       removed = true;
     }
     if (removed) await syncDir(this.logDir);
@@ -247,11 +275,14 @@ export class LogStore {
     await mkdir(migrating, { recursive: true });
     const seg = await Segment.create(migrating, 1, this.segmentBytes);
     seg.append(
-      encodeRecord({
-        hardState: legacy.hardState,
-        firstIndex: legacy.entries[0]?.index ?? 0,
-        entries: legacy.entries,
-      }),
+      encodeRecord(
+        {
+          hardState: legacy.hardState,
+          firstIndex: legacy.entries[0]?.index ?? 0,
+          entries: legacy.entries,
+        },
+        seg.seq,
+      ),
     );
     await seg.sync();
     await seg.close();
@@ -275,25 +306,25 @@ function spliceEntries(entries: Entry[], record: WalRecord): Entry[] {
 }
 
 /** Records that still parse after a damaged one (dropped with it), for the report. */
-function countRecordsAfterDamage(buf: Buffer, at: number): number {
-  const length = at + 8 <= buf.length ? buf.readUInt32LE(at) : 0;
-  let next = at + 8 + length;
+function countRecordsAfterDamage(buf: Buffer, at: number, segment: number): number {
+  const length = at + RECORD_HEADER_BYTES <= buf.length ? buf.readUInt32LE(at) : 0;
+  let next = at + RECORD_HEADER_BYTES + length;
   if (length === 0 || next > buf.length) return 0;
   let n = 0;
   for (;;) {
-    const r = readRecord(buf, next);
+    const r = readRecord(buf, next, segment);
     if (r.kind !== 'record') return n;
     n++;
     next = r.next;
   }
 }
 
-async function countRecordsIn(path: string): Promise<number> {
+async function countRecordsIn(path: string, segment: number): Promise<number> {
   const buf = await readFile(path);
   let n = 0;
   let at = 0;
   for (;;) {
-    const r = readRecord(buf, at);
+    const r = readRecord(buf, at, segment);
     if (r.kind !== 'record') return n;
     n++;
     at = r.next;

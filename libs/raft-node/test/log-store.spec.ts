@@ -8,7 +8,10 @@ import { Entry } from '@flotilla/raft';
 import { LogStore } from '../src';
 import { encodeRecord } from '../src/log/wal-record';
 
-const segments = (dir: string) => readdirSync(join(dir, 'log')).filter((f) => f.endsWith('.wal'));
+const segments = (dir: string) =>
+  readdirSync(join(dir, 'log')).filter((f) => /^[0-9a-f]{16}\.wal$/.test(f));
+const freeFiles = (dir: string) =>
+  readdirSync(join(dir, 'log')).filter((f) => f.startsWith('free-'));
 const segmentPath = (dir: string) => join(dir, 'log', segments(dir)[0]);
 
 const conf = { voters: ['a', 'b', 'c'], learners: [] };
@@ -64,8 +67,8 @@ describe('LogStore: the durable Raft log', () => {
     // Flip a byte inside the second record's body, as a bad sector would.
     const path = segmentPath(dir);
     const bytes = readFileSync(path);
-    const second = 8 + bytes.readUInt32LE(0);
-    bytes[second + 8 + 3] ^= 0xff;
+    const second = 12 + bytes.readUInt32LE(0);
+    bytes[second + 12 + 3] ^= 0xff;
     writeFileSync(path, bytes);
     const again = await LogStore.open(dir);
     const { storage, droppedTail } = await again.load(conf);
@@ -91,9 +94,9 @@ describe('LogStore: the durable Raft log', () => {
     await log.close();
     const path = segmentPath(dir);
     const bytes = readFileSync(path);
-    const end = 8 + bytes.readUInt32LE(0);
+    const end = 12 + bytes.readUInt32LE(0);
     // What a torn write leaves: a header promising more than made it to disk.
-    const torn = encodeRecord({ hardState: undefined, firstIndex: 3, entries: [entry(3, 1)] });
+    const torn = encodeRecord({ hardState: undefined, firstIndex: 3, entries: [entry(3, 1)] }, 1);
     torn.copy(bytes, end, 0, torn.length - 5);
     writeFileSync(path, bytes);
     const again = await LogStore.open(dir);
@@ -117,12 +120,21 @@ describe('LogStore: the durable Raft log', () => {
     );
     const segmentsAfter = segments(dir);
     expect(segmentsAfter.length).toBeLessThan(segmentsBefore.length);
+    // Deleted segments' files are kept to become new segments; they still hold records of
+    // their earlier life, which must read as the end of the log, not as entries.
+    const freeBefore = freeFiles(dir).length;
+    expect(freeBefore).toBeGreaterThan(0);
+    for (let i = 21; i <= 30; i++) await log.persist([big(i)], undefined, i - 1);
+    expect(freeFiles(dir).length).toBeLessThan(freeBefore);
     await log.close();
     const again = await LogStore.open(dir, { segmentBytes: 4096 });
     const { storage, droppedTail } = await again.load(conf);
     expect(droppedTail).toBe(0);
     expect(storage.firstIndex()).toBe(16);
-    expect(storage.lastIndex()).toBe(20);
+    expect(storage.lastIndex()).toBe(30);
+    expect(storage.entries(16, 31).map((e) => e.index)).toEqual(
+      Array.from({ length: 15 }, (_, i) => 16 + i),
+    );
     // The hard state survives in the segments that are left.
     expect(storage.hardState()).toEqual({ term: 1, vote: 'a', commit: 0 });
     await again.close();

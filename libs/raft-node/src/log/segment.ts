@@ -58,6 +58,14 @@ export class Segment {
     return new Segment(seq, path, fh, 0, 0);
   }
 
+  /** A deleted segment's file reused as segment `seq` (renamed, then opened for writing). */
+  static async recycle(oldPath: string, dir: string, seq: number): Promise<Segment> {
+    const path = join(dir, segmentName(seq));
+    await rename(oldPath, path);
+    await syncDir(dir);
+    return new Segment(seq, path, await open(path, 'r+'), 0, 0);
+  }
+
   /** An existing segment; only the active (last) one is opened for writing. */
   static async existing(
     dir: string,

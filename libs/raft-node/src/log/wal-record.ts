@@ -1,8 +1,9 @@
-// One record of the write-ahead log: [body length u32][CRC-32 of body u32][body]. A record is
-// what one Ready made durable: the hard state (when it changed) and the entries appended from
-// `firstIndex` on, which replace any entries from that index. A segment is preallocated with
-// zeros, so a zero length marks where the written part ends; a record cut short by a crash, or
-// damaged, fails its length or checksum.
+// One record of the write-ahead log: [body length u32][segment u32][CRC-32 u32][body], the CRC
+// over the segment number and the body. A record is what one Ready made durable: the hard state
+// (when it changed) and the entries appended from `firstIndex` on, which replace any entries
+// from that index. Segment files are preallocated with zeros or recycled from deleted segments,
+// so the written part ends at a zero length or at a record of another segment number (left from
+// the file's earlier life); a record cut short by a crash, or damaged, fails its checksum.
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { Entry, HardState } from '@flotilla/raft';
@@ -10,7 +11,7 @@ import { Entry, HardState } from '@flotilla/raft';
 // Decoded entries get their own bytes: they outlive the segment buffer they were read from.
 const packr = new Packr({ useRecords: false, copyBuffers: true });
 
-export const RECORD_HEADER_BYTES = 8;
+export const RECORD_HEADER_BYTES = 12;
 
 export interface WalRecord {
   hardState: HardState | undefined;
@@ -25,7 +26,13 @@ type Body = [
   entries: [term: number, conf: 0 | 1, data: Uint8Array][],
 ];
 
-export function encodeRecord(record: WalRecord): Buffer {
+function checksum(segment: number, body: Buffer): number {
+  const seg = Buffer.allocUnsafe(4);
+  seg.writeUInt32LE(segment, 0);
+  return crc32(body, crc32(seg));
+}
+
+export function encodeRecord(record: WalRecord, segment: number): Buffer {
   const body: Body = [
     record.hardState ?? null,
     record.firstIndex,
@@ -34,33 +41,31 @@ export function encodeRecord(record: WalRecord): Buffer {
   const bytes = packr.pack(body);
   const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + bytes.length);
   out.writeUInt32LE(bytes.length, 0);
-  out.writeUInt32LE(crc32(bytes), 4);
+  out.writeUInt32LE(segment, 4);
+  out.writeUInt32LE(checksum(segment, bytes), 8);
   bytes.copy(out, RECORD_HEADER_BYTES);
   return out;
 }
 
 export type ReadResult =
   | { kind: 'record'; record: WalRecord; next: number }
-  /** Zeros from here on (or the end of the file): nothing more was written. */
+  /** Zeros, a record of another segment (an earlier life of a recycled file), or the end of the file. */
   | { kind: 'end' }
   /** A record that is cut short or fails its checksum: a torn write or damage. */
   | { kind: 'bad'; reason: string };
 
-export function readRecord(buf: Buffer, at: number): ReadResult {
-  if (at + RECORD_HEADER_BYTES > buf.length) {
-    return buf.subarray(at).every((b) => b === 0)
-      ? { kind: 'end' }
-      : { kind: 'bad', reason: 'truncated record header' };
-  }
+export function readRecord(buf: Buffer, at: number, segment: number): ReadResult {
+  // Too little room left for a header: whatever is there was never a whole record.
+  if (at + RECORD_HEADER_BYTES > buf.length) return { kind: 'end' };
   const length = buf.readUInt32LE(at);
-  const crc = buf.readUInt32LE(at + 4);
-  if (length === 0 && crc === 0) return { kind: 'end' };
+  if (length === 0 || buf.readUInt32LE(at + 4) !== segment) return { kind: 'end' };
+  const crc = buf.readUInt32LE(at + 8);
   const start = at + RECORD_HEADER_BYTES;
-  if (length === 0 || start + length > buf.length) {
+  if (start + length > buf.length) {
     return { kind: 'bad', reason: 'record length past the end of the segment' };
   }
   const bytes = buf.subarray(start, start + length);
-  if (crc32(bytes) !== crc) return { kind: 'bad', reason: 'record checksum mismatch' };
+  if (checksum(segment, bytes) !== crc) return { kind: 'bad', reason: 'record checksum mismatch' };
   let body: Body;
   try {
     body = packr.unpack(bytes) as Body;
