@@ -3,7 +3,13 @@ export type { LoadedLog } from './log-store';
 export { PeerTransport, RpcError, CLOSE_WRONG_CLUSTER, CLOSE_WRONG_MEMBER } from './transport';
 export type { TransportOptions, TransportStats } from './transport';
 export { RaftNode, RaftNodeError } from './raft-node';
-export type { RaftNodeOptions, StateMachine, MessageSink, RaftNodeErrorCode } from './raft-node';
+export type {
+  RaftNodeOptions,
+  StateMachine,
+  SnapshotImage,
+  MessageSink,
+  RaftNodeErrorCode,
+} from './raft-node';
 export { StoreMachine, splitChunks } from './store-machine';
 export { ReplicatedStore } from './replicated-store';
 export { LeaseKeeper, LEASE_KEEPALIVE, LEASE_TTL } from './lease-keeper';

@@ -5,10 +5,10 @@
 // deleted. A torn or damaged record ends the log: it and everything after it are dropped.
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfState, Entry, HardState, MemoryStorage, Snapshot } from '@flotilla/raft';
+import { ConfState, Entry, HardState, MemoryStorage, Snapshot, SnapshotMeta } from '@flotilla/raft';
 import { hasLegacyLog, readLegacyLog, removeLegacyLog } from './log/legacy-log';
 import { Segment, segmentName, segmentSeq, syncDir } from './log/segment';
-import { readSnapshot, writeSnapshot } from './log/snapshot-files';
+import { FileSnapshot, SnapshotFiles } from './log/snapshot-files';
 import { RECORD_HEADER_BYTES, WalRecord, encodeRecord, readRecord } from './log/wal-record';
 
 const LOG_DIR = 'log';
@@ -45,6 +45,7 @@ export class LogStore {
   /** The last hard state written: every segment starts with one. */
   private hardState: HardState | undefined;
   private readonly segmentBytes: number;
+  private readonly snapshots: SnapshotFiles;
   /** What open() read, until load() hands it over. */
   private loaded:
     | {
@@ -60,6 +61,7 @@ export class LogStore {
     options: LogStoreOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.snapshots = new SnapshotFiles(dir);
   }
 
   private get logDir(): string {
@@ -76,7 +78,7 @@ export class LogStore {
     const log = new LogStore(dir, options);
     await log.migrateLegacy();
     await mkdir(log.logDir, { recursive: true });
-    log.loaded = { snapshot: await readSnapshot(dir), ...(await log.replay()) };
+    log.loaded = { snapshot: await log.snapshots.load(), ...(await log.replay()) };
     if (log.segments.length === 0) {
       log.segments.push(await Segment.create(log.logDir, 1, log.segmentBytes));
     }
@@ -225,18 +227,32 @@ export class LogStore {
   }
 
   /**
-   * Makes a snapshot durable and deletes the segments whose entries it covers (all up to
-   * `dropEntriesThrough`). Used both for snapshots this member takes and for those received.
+   * Makes a snapshot received from the leader durable and deletes the segments whose entries it
+   * covers (all up to `dropEntriesThrough`). Returns the snapshot as kept (its data read from
+   * disk when needed), or undefined when a newer one was saved meanwhile.
    */
   async saveSnapshot(
     snapshot: Snapshot,
     dropEntriesThrough: number,
-    firstIndex: number,
-  ): Promise<void> {
-    void firstIndex; // whole segments go, oldest first
-    await writeSnapshot(this.dir, snapshot);
+  ): Promise<FileSnapshot | undefined> {
+    const saved = await this.snapshots.write(snapshot);
+    if (saved) await this.dropSegmentsThrough(dropEntriesThrough);
+    return saved;
+  }
+
+  /** The same for a snapshot this member takes, its data streamed to disk as it is produced. */
+  async saveSnapshotStream(
+    meta: SnapshotMeta,
+    chunks: AsyncIterable<Uint8Array>,
+  ): Promise<FileSnapshot | undefined> {
+    const saved = await this.snapshots.writeStream(meta, chunks);
+    if (saved) await this.dropSegmentsThrough(meta.index);
+    return saved;
+  }
+
+  private async dropSegmentsThrough(index: number): Promise<void> {
     let removed = false;
-    while (this.segments.length > 1 && this.segments[0].maxIndex <= dropEntriesThrough) {
+    while (this.segments.length > 1 && this.segments[0].maxIndex <= index) {
       const seg = this.segments.shift()!;
       await seg.close();
       if (this.free.length < MAX_FREE_SEGMENTS) {
@@ -271,7 +287,7 @@ export class LogStore {
       return;
     }
     const legacy = await readLegacyLog(this.dir);
-    if (legacy.snapshot) await writeSnapshot(this.dir, legacy.snapshot);
+    if (legacy.snapshot) await this.snapshots.write(legacy.snapshot);
     await mkdir(migrating, { recursive: true });
     const seg = await Segment.create(migrating, 1, this.segmentBytes);
     seg.append(

@@ -13,6 +13,16 @@ import {
 } from '@flotilla/raft';
 import { LogStore } from './log-store';
 
+/**
+ * The bytes of an entry that stays in the in-memory log until the next snapshot, copied: a view
+ * would keep alive the whole buffer it points into (a received frame, an encoder's scratch
+ * buffer). Small copies come from Node's shared pool, so consecutive entries share slabs and
+ * go together when the log is compacted, instead of one allocation each.
+ */
+function keepable(data: Uint8Array): Uint8Array {
+  return Buffer.from(data);
+}
+
 /** What Raft drives: the application's replicated state. */
 export interface StateMachine {
   /** The last index whose effects the state machine holds; it skips entries at or below it. */
@@ -21,10 +31,18 @@ export interface StateMachine {
   apply(entries: readonly Entry[]): Promise<unknown[]>;
   /**
    * A consistent image of the state, and the index it reflects. The image is fixed when this
-   * is called (later applies do not change it); producing its bytes may take a while.
+   * resolves (later applies do not change it); its bytes are produced as they are read, so a
+   * large state never needs to be in memory at once.
    */
-  snapshot(): Promise<{ index: number; data: Uint8Array }>;
+  snapshot(): Promise<SnapshotImage>;
   restore(data: Uint8Array): Promise<void>;
+}
+
+/** A state machine's snapshot as it is being produced; release() when its chunks go unread. */
+export interface SnapshotImage {
+  index: number;
+  chunks: AsyncIterable<Uint8Array>;
+  release(): Promise<void>;
 }
 
 export type RaftNodeErrorCode =
@@ -181,6 +199,9 @@ export class RaftNode extends EventEmitter {
 
   step(m: Message): void {
     if (this.stopped) return;
+    if (m.entries !== undefined) {
+      m.entries = m.entries.map((e) => ({ ...e, data: keepable(e.data) }));
+    }
     try {
       this.node.step(m);
     } catch (e) {
@@ -216,9 +237,7 @@ export class RaftNode extends EventEmitter {
       }, this.opts.proposalTimeoutMs ?? 7000);
       const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
       this.proposals.set(id, p);
-      // The entry stays in the in-memory log until a snapshot: an exact copy, so it does not
-      // keep alive the (much larger) encoder buffer its bytes may be a view of.
-      this.node.propose(new Uint8Array(data), id);
+      this.node.propose(keepable(data), id);
       this.schedule();
       this.scheduleEarlySend();
     });
@@ -326,12 +345,12 @@ export class RaftNode extends EventEmitter {
     const storage = this.node.storage;
     const previousLast = storage.lastIndex();
     if (rd.snapshot) {
-      await this.log.saveSnapshot(
+      const kept = await this.log.saveSnapshot(
         rd.snapshot,
         Math.max(previousLast, rd.snapshot.meta.index),
-        storage.firstIndex(),
       );
-      storage.applySnapshot(rd.snapshot);
+      // The log keeps the snapshot by its file (its bytes are read again only to be sent on).
+      storage.applySnapshot(kept ?? rd.snapshot);
       this.lastSnapshotIndex = rd.snapshot.meta.index;
       this.opts.hooks?.snapshotReceived?.();
       this.info('installed a snapshot from the leader', { index: rd.snapshot.meta.index });
@@ -476,20 +495,23 @@ export class RaftNode extends EventEmitter {
     this.snapshotting = true;
     const image = this.sm.snapshot();
     void (async () => {
+      let taken: SnapshotImage | undefined;
       try {
-        const { index, data } = await image;
+        taken = await image;
+        const { index, chunks } = taken;
         if (this.stopped || index <= this.lastSnapshotIndex || index > this.node.raft.log.applied)
           return;
-        const storage = this.node.storage;
-        const first = storage.firstIndex();
-        const snap = this.node.createSnapshot(index, data);
-        if (snap.meta.index !== index) return; // a leader's newer snapshot got there first
-        await this.log.saveSnapshot(snap, index, first);
+        const meta = this.node.snapshotMeta(index);
+        const saved = await this.log.saveSnapshotStream(meta, chunks);
+        if (!saved || this.stopped) return; // a leader's newer snapshot got there first
+        const snap = this.node.compactTo(saved);
+        if (snap !== saved) return;
         this.lastSnapshotIndex = index;
-        this.info('took a snapshot and compacted the log', { index, bytes: data.byteLength });
+        this.info('took a snapshot and compacted the log', { index });
       } catch (e) {
         this.warn('snapshot failed; will retry', { error: (e as Error).message });
       } finally {
+        await taken?.release().catch(() => undefined);
         this.snapshotting = false;
       }
     })();

@@ -1,6 +1,6 @@
 import { Entry } from '@flotilla/raft';
 import { MvccStore } from '@flotilla/store';
-import { StateMachine } from './raft-node';
+import { SnapshotImage, StateMachine } from './raft-node';
 
 /**
  * The MVCC store as Raft's state machine. Entries without a payload (a new leader's empty
@@ -26,19 +26,26 @@ export class StoreMachine implements StateMachine {
     );
   }
 
-  async snapshot(): Promise<{ index: number; data: Uint8Array }> {
+  async snapshot(): Promise<SnapshotImage> {
     const snap = await this.store.createSnapshot();
-    const parts: Buffer[] = [];
-    for await (const chunk of snap) {
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(chunk.byteLength, 0);
-      parts.push(len, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    }
-    return { index: snap.meta.appliedIndex, data: Buffer.concat(parts) };
+    return {
+      index: snap.meta.appliedIndex,
+      chunks: lengthPrefixed(snap),
+      release: () => snap.release(),
+    };
   }
 
   async restore(data: Uint8Array): Promise<void> {
     await this.store.restoreSnapshot(splitChunks(data));
+  }
+}
+
+async function* lengthPrefixed(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(chunk.byteLength, 0);
+    yield len;
+    yield chunk;
   }
 }
 

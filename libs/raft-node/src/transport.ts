@@ -2,9 +2,8 @@ import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { Message, NodeId } from '@flotilla/raft';
 
-// Decoded entries get their own bytes: a slice would keep the whole received frame (or socket
-// read) alive for as long as the entry stays in the in-memory log.
-const packr = new Packr({ useRecords: false, copyBuffers: true });
+// Decoded bytes are views of the received frame; the Raft driver copies what it keeps.
+const packr = new Packr({ useRecords: false });
 
 /**
  * msgpackr packs into a buffer it reuses on the next call, while ws may send later: every frame

@@ -113,11 +113,7 @@ describe('LogStore: the durable Raft log', () => {
       await log.persist([big(i)], i === 1 ? { term: 1, vote: 'a', commit: 0 } : undefined, i - 1);
     const segmentsBefore = segments(dir);
     expect(segmentsBefore.length).toBeGreaterThan(3);
-    await log.saveSnapshot(
-      { meta: { index: 15, term: 1, conf }, data: Buffer.from('image') },
-      15,
-      1,
-    );
+    await log.saveSnapshot({ meta: { index: 15, term: 1, conf }, data: Buffer.from('image') }, 15);
     const segmentsAfter = segments(dir);
     expect(segmentsAfter.length).toBeLessThan(segmentsBefore.length);
     // Deleted segments' files are kept to become new segments; they still hold records of
@@ -186,7 +182,7 @@ describe('LogStore: the durable Raft log', () => {
   it('keeps a snapshot and compacts the entries it covers', async () => {
     const log = await LogStore.open(dir);
     await log.persist([entry(1, 1), entry(2, 1), entry(3, 1)], undefined, 0);
-    await log.saveSnapshot({ meta: { index: 2, term: 1, conf }, data: Buffer.from('image') }, 2, 1);
+    await log.saveSnapshot({ meta: { index: 2, term: 1, conf }, data: Buffer.from('image') }, 2);
     await log.close();
     const again = await LogStore.open(dir);
     const { storage } = await again.load({ voters: [], learners: [] });
@@ -195,6 +191,34 @@ describe('LogStore: the durable Raft log', () => {
     expect(storage.snapshot().meta.conf).toEqual(conf);
     expect(storage.firstIndex()).toBe(3);
     expect(storage.lastIndex()).toBe(3);
+    await again.close();
+  });
+
+  it('streams a snapshot to disk and reads its data only when asked, never replacing a newer one', async () => {
+    const log = await LogStore.open(dir);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined, 0);
+    async function* parts(text: string) {
+      for (const part of text.split(' ')) yield Buffer.from(`${part};`);
+    }
+    const saved = await log.saveSnapshotStream({ index: 3, term: 1, conf }, parts('a big image'));
+    expect(saved?.meta.index).toBe(3);
+    expect(Buffer.from(saved!.data).toString()).toBe('a;big;image;');
+    // A snapshot at or below the one saved (e.g. taken while a newer one arrived) is refused.
+    expect(await log.saveSnapshotStream({ index: 2, term: 1, conf }, parts('old'))).toBeUndefined();
+    expect(
+      await log.saveSnapshot({ meta: { index: 3, term: 1, conf }, data: Buffer.from('x') }, 3),
+    ).toBeUndefined();
+    await log.close();
+    writeFileSync(join(dir, 'snap-00000000000000aa.bin'), 'left over by a crash');
+
+    const again = await LogStore.open(dir);
+    const { storage } = again.load(conf);
+    expect(storage.snapshot().meta.index).toBe(3);
+    expect(Buffer.from(storage.snapshot().data).toString()).toBe('a;big;image;');
+    expect(storage.entries(4, 5).map((e) => e.index)).toEqual([4]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('snap-'))).toEqual([
+      'snap-0000000000000003.bin',
+    ]);
     await again.close();
   });
 });

@@ -262,9 +262,26 @@ export class RawNode {
    * below it; the driver persists the snapshot first.
    */
   createSnapshot(index: number, data: Uint8Array): Snapshot {
+    return this.compactTo({ meta: this.snapshotMeta(index), data });
+  }
+
+  /** The metadata of a snapshot at `index` (applied, still in the log): term and configuration. */
+  snapshotMeta(index: number): Snapshot['meta'] {
     if (index > this.raft.log.applied)
       throw new Error(`raft: cannot snapshot at ${index}, applied ${this.raft.log.applied}`);
-    return this.storage.createSnapshot(index, this.raft.conf, data);
+    return this.storage.snapshotMeta(index, this.raft.conf);
+  }
+
+  /**
+   * A snapshot the application made itself (its data may be read lazily, e.g. from a file)
+   * becomes the base of the log; entries it covers are dropped.
+   */
+  compactTo(snapshot: Snapshot): Snapshot {
+    if (snapshot.meta.index > this.raft.log.applied)
+      throw new Error(
+        `raft: cannot snapshot at ${snapshot.meta.index}, applied ${this.raft.log.applied}`,
+      );
+    return this.storage.compactTo(snapshot);
   }
 
   status(): Status {

@@ -3,6 +3,39 @@ import { TestCluster } from './testing/cluster';
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('Raft §7 log compaction and InstallSnapshot', () => {
+  it('a snapshot whose data is read lazily is sent from its reader; entries after it stay', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { maxSnapshotChunk: 8 });
+    c.elect('a');
+    c.isolate('c');
+    for (let i = 0; i < 10; i++) c.propose('a', `v${i}`, i);
+    c.stabilize();
+    const a = c.node('a');
+    const at = a.raft.log.applied - 2;
+    let reads = 0;
+    const meta = a.snapshotMeta(at);
+    const lazy = {
+      meta,
+      get data() {
+        reads++;
+        return text('lazily-read-image');
+      },
+    };
+    expect(a.compactTo(lazy)).toBe(lazy);
+    expect(reads).toBe(0);
+    expect(c.get('a').storage.firstIndex()).toBe(at + 1);
+    expect(c.get('a').storage.lastIndex()).toBe(a.raft.log.applied);
+    expect(() =>
+      a.compactTo({ meta: { ...meta, index: at + 1, term: 99 }, data: text('') }),
+    ).toThrow(/does not match the log/);
+
+    c.heal();
+    c.tickAll(3);
+    c.stabilize();
+    expect(reads).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(c.get('c').storage.snapshot().data)).toBe('lazily-read-image');
+    expect(c.node('c').raft.log.committed).toBe(a.raft.log.committed);
+  });
+
   it('a follower behind the compacted log receives the snapshot in chunks and catches up', () => {
     const c = new TestCluster(['a', 'b', 'c'], { maxSnapshotChunk: 4 });
     c.elect('a');

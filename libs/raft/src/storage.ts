@@ -88,12 +88,29 @@ export class MemoryStorage {
   /** Records a snapshot the application took at `index` and drops the log up to it. */
   createSnapshot(index: number, conf: ConfState, data: Uint8Array): Snapshot {
     if (index <= this.snap.meta.index) return this.snap;
+    return this.compactTo({ meta: this.snapshotMeta(index, conf), data });
+  }
+
+  /** What a snapshot taken at `index` (within the log) records about it. */
+  snapshotMeta(index: number, conf: ConfState): Snapshot['meta'] {
     const term = this.term(index);
     if (term === undefined)
       throw new Error(`raft: snapshot at ${index} beyond log end ${this.lastIndex()}`);
-    const drop = index - this.snap.meta.index;
-    this.ents.splice(0, drop);
-    this.snap = { meta: { index, term, conf: cloneConf(conf) }, data };
+    return { index, term, conf: cloneConf(conf) };
+  }
+
+  /**
+   * Makes `snapshot` (taken by the application at its meta index, which is in the log) the base
+   * of the log and drops the entries it covers; the entries after it stay. A snapshot that is
+   * not newer than the current one changes nothing.
+   */
+  compactTo(snapshot: Snapshot): Snapshot {
+    const index = snapshot.meta.index;
+    if (index <= this.snap.meta.index) return this.snap;
+    if (this.term(index) !== snapshot.meta.term)
+      throw new Error(`raft: snapshot at ${index} does not match the log`);
+    this.ents.splice(0, index - this.snap.meta.index);
+    this.snap = snapshot;
     return this.snap;
   }
 }
