@@ -1,15 +1,11 @@
 // Server-side apply on three real masters: the real kubectl (apply --server-side, conflicts,
 // --force-conflicts, removal, --dry-run=server, client-side apply beside it) and plain HTTP.
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { Json, KubeHttp } from './support/kube-http';
 import { MasterCluster } from './support/master-cluster';
-import { waitFor } from './support/wait';
 
-const run = promisify(execFile);
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const itWithKubectl = hasKubectl ? it : it.skip;
 
@@ -47,49 +43,21 @@ const managers = (o: Json): string[] =>
 
 describe('server-side apply on three real masters', () => {
   let cluster: MasterCluster;
-  let kubeconfig: string;
   let m1: KubeHttp;
   let m3: KubeHttp;
 
   beforeAll(async () => {
     cluster = await MasterCluster.start(3);
-    kubeconfig = join(cluster.root, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      renderKubeconfig(
-        cluster.names.map((name) => ({ name, apiPort: cluster.ports.get(name)!.api })),
-        '127.0.0.1',
-      ),
-    );
     m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
     m3 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m3')!.api}`);
-    await waitFor('bootstrap namespaces', async () =>
-      (await m1.get('/api/v1/namespaces/default').catch(() => ({ status: 0 }))).status === 200
-        ? true
-        : undefined,
-    );
+    await cluster.waitForApi();
   }, 120_000);
 
   afterAll(async () => {
     await cluster?.shutdown();
   });
 
-  const kubectl = async (args: string[], context = 'flotilla-m1') => {
-    try {
-      const { stdout, stderr } = await run('kubectl', [`--context=${context}`, ...args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-        timeout: 30_000,
-      });
-      return { stdout, stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      return {
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? '',
-        code: typeof err.code === 'number' ? err.code : 1,
-      };
-    }
-  };
+  const kubectl = (args: string[], context = 'flotilla-m1') => cluster.kubectl(args, { context });
   const file = (name: string, text: string) => {
     const path = join(cluster.root, name);
     writeFileSync(path, text);

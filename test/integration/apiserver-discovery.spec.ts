@@ -1,16 +1,13 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { apiVersionOf, RESOURCES } from '@flotilla/api';
 import { subresourcesOf } from '@flotilla/apiserver';
-import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { Json, KubeHttp } from './support/kube-http';
 import { MasterCluster } from './support/master-cluster';
 import { TsProcess } from './support/ts-process';
 import { waitFor } from './support/wait';
 
-const run = promisify(execFile);
 const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 const itWithKubectl = hasKubectl ? it : it.skip;
 
@@ -26,7 +23,6 @@ const NODE_PORTS = '31000-31999';
 
 describe('discovery and the kubernetes Service on three real masters', () => {
   let cluster: MasterCluster;
-  let kubeconfig: string;
   let m1: KubeHttp;
   let apiPorts: number[];
 
@@ -38,20 +34,8 @@ describe('discovery and the kubernetes Service on three real masters', () => {
       NODE_PORTS,
     ]);
     apiPorts = cluster.names.map((n) => cluster.ports.get(n)!.api);
-    kubeconfig = join(cluster.root, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      renderKubeconfig(
-        cluster.names.map((name) => ({ name, apiPort: cluster.ports.get(name)!.api })),
-        '127.0.0.1',
-      ),
-    );
     m1 = new KubeHttp(`http://127.0.0.1:${apiPorts[0]}`);
-    await waitFor('bootstrap namespaces', async () =>
-      (await m1.get('/api/v1/namespaces/kube-system').catch(() => ({ status: 0 }))).status === 200
-        ? true
-        : undefined,
-    );
+    await cluster.waitForApi();
   }, 120_000);
 
   afterAll(async () => {
@@ -61,24 +45,8 @@ describe('discovery and the kubernetes Service on three real masters', () => {
   /** Runs the real kubectl against the cluster with a fresh discovery cache, at -v=6. */
   const kubectl = async (args: string[], input?: string) => {
     const cacheDir = mkdtempSync(join(cluster.root, 'kubectl-cache-'));
-    try {
-      const child = run('kubectl', [`--cache-dir=${cacheDir}`, '-v=6', ...args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-        timeout: 30_000,
-      });
-      if (input !== undefined) child.child.stdin?.end(input);
-      const { stdout, stderr } = await child;
-      return { stdout, stderr, code: 0, requests: requestsOf(stderr) };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      const stderr = err.stderr ?? '';
-      return {
-        stdout: err.stdout ?? '',
-        stderr,
-        code: err.code ?? 1,
-        requests: requestsOf(stderr),
-      };
-    }
+    const r = await cluster.kubectl([`--cache-dir=${cacheDir}`, '-v=6', ...args], { input });
+    return { ...r, requests: requestsOf(r.stderr) };
   };
 
   /** "GET /api" for each request kubectl logged at -v=6 (method and path, no query). */

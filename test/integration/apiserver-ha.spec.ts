@@ -1,59 +1,22 @@
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { MasterCluster } from './support/master-cluster';
 import { KubeHttp } from './support/kube-http';
 import { TsProcess } from './support/ts-process';
 import { waitFor } from './support/wait';
 
-const run = promisify(execFile);
-
 describe('Kubernetes API on three real masters', () => {
   let cluster: MasterCluster;
-  let kubeconfig: string;
 
   beforeAll(async () => {
     cluster = await MasterCluster.start(3);
-    kubeconfig = join(cluster.root, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      renderKubeconfig(
-        cluster.names.map((name) => ({ name, apiPort: cluster.ports.get(name)!.api })),
-        '127.0.0.1',
-      ),
-    );
-    const m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
-    await waitFor('bootstrap namespaces', async () =>
-      (await m1.get('/api/v1/namespaces/kube-system').catch(() => ({ status: 0 }))).status === 200
-        ? true
-        : undefined,
-    );
+    await cluster.waitForApi();
   }, 120_000);
 
   afterAll(async () => {
     await cluster?.shutdown();
   });
 
-  const kubectl = async (args: string[], context = 'flotilla-m1', input?: string) => {
-    try {
-      const child = run('kubectl', [`--context=${context}`, ...args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig },
-        timeout: 30_000,
-      });
-      if (input !== undefined) child.child.stdin?.end(input);
-      const { stdout, stderr } = await child;
-      return { stdout, stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      return {
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? '',
-        code: typeof err.code === 'number' ? err.code : 1,
-      };
-    }
-  };
+  const kubectl = (args: string[], context = 'flotilla-m1', input?: string) =>
+    cluster.kubectl(args, { context, input });
 
   it('serves writes on one master and reads on another; 410 after compaction', async () => {
     const m2 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m2')!.api}`);
@@ -88,7 +51,7 @@ describe('Kubernetes API on three real masters', () => {
     const informerOn = cluster.names.find((n) => n !== leader)!;
     const proc = new TsProcess(
       'test/integration/support/client-node-scenario.mts',
-      [kubeconfig, `flotilla-${informerOn}`],
+      [cluster.kubeconfig, `flotilla-${informerOn}`],
       { stdin: true },
     );
     let killed = false;

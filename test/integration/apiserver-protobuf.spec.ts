@@ -1,7 +1,6 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   decodeKubernetesProtobuf,
   encodeKubernetesProtobuf,
@@ -9,12 +8,9 @@ import {
   ProtoWriter,
   WireType,
 } from '@flotilla/api';
-import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { MasterCluster } from './support/master-cluster';
-import { Json, KubeHttp } from './support/kube-http';
-import { waitFor } from './support/wait';
+import { Json } from './support/kube-http';
 
-const run = promisify(execFile);
 const PB = 'application/vnd.kubernetes.protobuf';
 /** Skip only when there is no kubectl to run. */
 const HAVE_KUBECTL = !spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).error;
@@ -60,26 +56,12 @@ function envelope(apiVersion: string, kind: string, message: Uint8Array): Buffer
 
 describe('protobuf request bodies on three real masters', () => {
   let cluster: MasterCluster;
-  let kubeconfig: string;
   let bases: string[];
 
   beforeAll(async () => {
     cluster = await MasterCluster.start(3);
-    kubeconfig = join(cluster.root, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      renderKubeconfig(
-        cluster.names.map((name) => ({ name, apiPort: cluster.ports.get(name)!.api })),
-        '127.0.0.1',
-      ),
-    );
     bases = cluster.names.map((n) => `http://127.0.0.1:${cluster.ports.get(n)!.api}`);
-    const m1 = new KubeHttp(bases[0]);
-    await waitFor('bootstrap namespaces', async () =>
-      (await m1.get('/api/v1/namespaces/default').catch(() => ({ status: 0 }))).status === 200
-        ? true
-        : undefined,
-    );
+    await cluster.waitForApi();
   }, 120_000);
 
   afterAll(async () => {
@@ -87,22 +69,7 @@ describe('protobuf request bodies on three real masters', () => {
   });
 
   (HAVE_KUBECTL ? describe : describe.skip)('kubectl generators', () => {
-    const kubectl = async (args: string[], context = 'flotilla-m1') => {
-      try {
-        const { stdout, stderr } = await run('kubectl', [`--context=${context}`, ...args], {
-          env: { ...process.env, KUBECONFIG: kubeconfig },
-          timeout: 30_000,
-        });
-        return { stdout, stderr, code: 0 };
-      } catch (e) {
-        const err = e as { stdout?: string; stderr?: string; code?: number };
-        return {
-          stdout: err.stdout ?? '',
-          stderr: err.stderr ?? '',
-          code: typeof err.code === 'number' ? err.code : 1,
-        };
-      }
-    };
+    const kubectl = (args: string[], context = 'flotilla-m1') => cluster.kubectl(args, { context });
     const getJson = async (args: string[], context = 'flotilla-m1'): Promise<Json> => {
       const r = await kubectl(['get', ...args, '-o', 'json'], context);
       expect(r.stderr).toBe('');

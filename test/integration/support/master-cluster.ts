@@ -1,13 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { renderKubeconfig } from '../../../apps/flotilla/src/up/kubeconfig';
 import { freePortBlock } from './ports';
+import { ToolResult, runTool } from './run-tool';
 import { TsProcess } from './ts-process';
 import { tryGetText, waitFor } from './wait';
-
-const run = promisify(execFile);
 
 export interface MasterPorts {
   api: number;
@@ -119,29 +117,37 @@ export class MasterCluster {
   }
 
   /** Runs Debian's etcdctl (v3 API) against the given endpoints. */
-  async etcdctl(
-    args: string[],
-    endpoints = this.endpoints(),
-    input?: string,
-  ): Promise<{ stdout: string; stderr: string; code: number }> {
-    try {
-      const child = run('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], {
-        env: { ...process.env, ETCDCTL_API: '3' },
-        timeout: 30_000,
-      });
-      if (input !== undefined) {
-        child.child.stdin?.end(input);
-      }
-      const { stdout, stderr } = await child;
-      return { stdout, stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      return {
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? '',
-        code: typeof err.code === 'number' ? err.code : 1,
-      };
+  etcdctl(args: string[], endpoints = this.endpoints(), input?: string): Promise<ToolResult> {
+    return runTool('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      input,
+    });
+  }
+
+  /** A kubeconfig with one context per master (flotilla-m1, ...), as `flotilla up` writes. */
+  get kubeconfig(): string {
+    const path = join(this.root, 'kubeconfig');
+    if (!existsSync(path)) {
+      const masters = this.names.map((name) => ({ name, apiPort: this.ports.get(name)!.api }));
+      writeFileSync(path, renderKubeconfig(masters, '127.0.0.1'));
     }
+    return path;
+  }
+
+  /** Runs the real kubectl against one master (default m1) through that kubeconfig. */
+  kubectl(args: string[], opts: { context?: string; input?: string } = {}): Promise<ToolResult> {
+    return runTool('kubectl', [`--context=${opts.context ?? 'flotilla-m1'}`, ...args], {
+      env: { ...process.env, KUBECONFIG: this.kubeconfig },
+      input: opts.input,
+    });
+  }
+
+  /** Waits until a master serves the Kubernetes API (its bootstrap namespaces exist). */
+  async waitForApi(name = this.names[0]): Promise<void> {
+    const url = `http://127.0.0.1:${this.ports.get(name)!.api}/api/v1/namespaces/kube-system`;
+    await waitFor(`${name} serving the API`, async () =>
+      (await tryGetText(url))?.status === 200 ? true : undefined,
+    );
   }
 
   /** The member that says it is the leader, per `endpoint status`. */
