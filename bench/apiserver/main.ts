@@ -1,12 +1,14 @@
 /**
- * The Kubernetes API of a three-master Flotilla cluster (started from the sources on loopback):
+ * The Kubernetes API of a three-master Flotilla cluster (the built dist/, on loopback):
  * create, get, list, update and watch at concurrency 1, 16 and 64; a list of 10 000 pods; 1000
  * watchers receiving each change. Prints p50/p99 latency and throughput. Every phase is bounded
  * in operations and in seconds.
  *
  *   npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S] [--watchers N] [--changes N]
  */
+import { resolve } from 'node:path';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
+import { ensureBuilt } from '../kv/prerequisites';
 import { call, openWatch } from './http-client';
 import { row, summarize, Summary } from './stats';
 
@@ -60,8 +62,10 @@ async function closedLoop(
 }
 
 async function main(): Promise<void> {
-  process.stdout.write('starting three masters...\n');
-  const cluster = await MasterCluster.start(3);
+  // The masters run as users run them: the built bundle (`flotilla up`, the images).
+  ensureBuilt(resolve(__dirname, '../..'));
+  process.stdout.write('starting three masters (dist/)...\n');
+  const cluster = await MasterCluster.start(3, [], 'dist/apps/control-plane/main.js');
   const bases = cluster.names.map((n) => `http://127.0.0.1:${cluster.ports.get(n)!.api}`);
   const base = (i: number) => bases[i % bases.length];
   try {

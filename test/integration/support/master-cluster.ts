@@ -28,6 +28,7 @@ export class MasterCluster {
     size: number,
     base: number,
     private readonly extraArgs: string[],
+    private readonly entry: string,
   ) {
     this.names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     this.names.forEach((name, i) =>
@@ -35,9 +36,17 @@ export class MasterCluster {
     );
   }
 
-  static async start(size = 3, extraArgs: string[] = []): Promise<MasterCluster> {
+  /**
+   * `entry` is the control plane's main: its sources by default; benchmarks pass the built
+   * dist/apps/control-plane/main.js, which is what `flotilla up` and the images run.
+   */
+  static async start(
+    size = 3,
+    extraArgs: string[] = [],
+    entry = 'apps/control-plane/src/main.ts',
+  ): Promise<MasterCluster> {
     const base = await freePortBlock(Array.from({ length: size * 3 }, (_, i) => i));
-    const cluster = new MasterCluster(size, base, extraArgs);
+    const cluster = new MasterCluster(size, base, extraArgs, entry);
     for (const name of cluster.names) cluster.startMember(name);
     for (const name of cluster.names) await cluster.waitReady(name);
     return cluster;
@@ -55,7 +64,7 @@ export class MasterCluster {
   startMember(name: string, moreArgs: string[] = []): TsProcess {
     const peers = this.names.map((n) => `${n}=127.0.0.1:${this.ports.get(n)!.peer}`).join(',');
     const p = this.ports.get(name)!;
-    const proc = new TsProcess('apps/control-plane/src/main.ts', [
+    const proc = new TsProcess(this.entry, [
       '--name',
       name,
       '--data-dir',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '../../..');
 
-/** A program from the sources, run through tsx: no build needed. */
+/** A program from the sources, run through tsx (no build needed), or a built .js file. */
 export class TsProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -15,7 +15,8 @@ export class TsProcess {
     args: readonly string[],
     options: { stdin?: boolean; env?: Record<string, string> } = {},
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, entry), ...args], {
+    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    this.child = spawn(process.execPath, [...loader, join(REPO_ROOT, entry), ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
