@@ -46,6 +46,8 @@ export class LogStore {
   private hardState: HardState | undefined;
   private readonly segmentBytes: number;
   private readonly snapshots: SnapshotFiles;
+  /** Set by the driver: Raft wants the image of a snapshot that has none yet. */
+  imageWanted: () => void = () => undefined;
   /** What open() read, until load() hands it over. */
   private loaded:
     | {
@@ -61,7 +63,7 @@ export class LogStore {
     options: LogStoreOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    this.snapshots = new SnapshotFiles(dir);
+    this.snapshots = new SnapshotFiles(dir, () => this.imageWanted());
   }
 
   private get logDir(): string {
@@ -237,6 +239,17 @@ export class LogStore {
   ): Promise<FileSnapshot | undefined> {
     const saved = await this.snapshots.write(snapshot);
     if (saved) await this.dropSegmentsThrough(dropEntriesThrough);
+    return saved;
+  }
+
+  /**
+   * Records a snapshot at `meta.index` without an image (the state machine has made its state up
+   * to there durable on its own) and deletes the segments it covers. Undefined when a newer
+   * snapshot was saved meanwhile.
+   */
+  async saveSnapshotMeta(meta: SnapshotMeta): Promise<Snapshot | undefined> {
+    const saved = await this.snapshots.writeMetaOnly(meta);
+    if (saved) await this.dropSegmentsThrough(meta.index);
     return saved;
   }
 

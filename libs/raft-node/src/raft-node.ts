@@ -9,6 +9,7 @@ import {
   RawNode,
   Ready,
   Status,
+  snapshotReady,
   systemRand,
 } from '@flotilla/raft';
 import { LogStore } from './log-store';
@@ -23,6 +24,9 @@ function keepable(data: Uint8Array): Uint8Array {
   return Buffer.from(data);
 }
 
+/** Entries kept in the log behind a compaction, so a follower a little behind needs no image. */
+const CATCH_UP_ENTRIES = 1000;
+
 /** What Raft drives: the application's replicated state. */
 export interface StateMachine {
   /** The last index whose effects the state machine holds; it skips entries at or below it. */
@@ -35,6 +39,11 @@ export interface StateMachine {
    * large state never needs to be in memory at once.
    */
   snapshot(): Promise<SnapshotImage>;
+  /**
+   * Makes the applied state durable on its own and returns the applied index now on disk: the
+   * Raft log may then be dropped up to there (a restart resumes from that state).
+   */
+  persist(): Promise<number>;
   restore(data: Uint8Array): Promise<void>;
 }
 
@@ -138,6 +147,7 @@ export class RaftNode extends EventEmitter {
   private durableTerm = 0;
   private durableVote = '';
   private snapshotting = false;
+  private imaging = false;
   private earlySendScheduled = false;
   leaderChanges = 0;
   proposalsCommitted = 0;
@@ -154,6 +164,7 @@ export class RaftNode extends EventEmitter {
   static async open(opts: RaftNodeOptions, sm: StateMachine): Promise<RaftNode> {
     const log = await LogStore.open(opts.dataDir);
     const rn = new RaftNode(opts, log, sm);
+    log.imageWanted = () => rn.makeImage();
     const { storage, droppedTail } = log.load({
       voters: [...opts.initialMembers].sort(),
       learners: [],
@@ -162,7 +173,17 @@ export class RaftNode extends EventEmitter {
     const snap = storage.snapshot();
     rn.lastSnapshotIndex = snap.meta.index;
     // A state machine behind the Raft snapshot (a wiped or fresh store) starts from the snapshot.
-    if (snap.meta.index > 0 && sm.appliedIndex() < snap.meta.index) await sm.restore(snap.data);
+    if (snap.meta.index > 0 && sm.appliedIndex() < snap.meta.index) {
+      if (!snapshotReady(snap)) {
+        await log.close();
+        throw new Error(
+          `raft: the state machine is at ${sm.appliedIndex()}, behind the log's snapshot at ` +
+            `${snap.meta.index}, which has no image: remove this member's data directory and ` +
+            'let it rejoin (it then gets a snapshot from the leader)',
+        );
+      }
+      await sm.restore(snap.data);
+    }
     rn.node = new RawNode(
       {
         id: opts.id,
@@ -408,7 +429,7 @@ export class RaftNode extends EventEmitter {
         this.node.appliedTo(last);
       }
       this.serveReads();
-      await this.maybeSnapshot();
+      this.maybeSnapshot();
       this.schedule();
     });
     this.applyChain.catch((e) => this.fatal(e as Error));
@@ -483,36 +504,59 @@ export class RaftNode extends EventEmitter {
   }
 
   /**
-   * Takes a snapshot every snapshotEvery entries without holding up applies: the state
-   * machine fixes its image at once, and serializing, saving and compacting the log run beside
-   * the apply loop.
+   * Every snapshotEvery applied entries, compacts the log against the state machine's own durable
+   * state (as etcd does): the state machine makes its state durable, the snapshot records only
+   * the index, and the log keeps the last CATCH_UP_ENTRIES entries so a follower a little behind
+   * needs no image. Nothing here holds up applies.
    */
-  private async maybeSnapshot(): Promise<void> {
-    const applied = this.appliedIndex;
-    if (this.snapshotting || applied - this.lastSnapshotIndex < (this.opts.snapshotEvery ?? 10000))
-      return;
-    if (this.node.raft.log.applied !== applied || this.sm.appliedIndex() !== applied) return;
+  private maybeSnapshot(): void {
+    const every = this.opts.snapshotEvery ?? 10000;
+    if (this.snapshotting || this.appliedIndex - this.lastSnapshotIndex < every) return;
     this.snapshotting = true;
-    const image = this.sm.snapshot();
+    void (async () => {
+      try {
+        const durable = await this.sm.persist();
+        const keep = Math.min(CATCH_UP_ENTRIES, Math.floor(every / 2));
+        const index = Math.min(durable, this.node.raft.log.applied) - keep;
+        if (this.stopped || index <= this.lastSnapshotIndex) return;
+        const saved = await this.log.saveSnapshotMeta(this.node.snapshotMeta(index));
+        if (!saved || this.stopped) return; // a leader's newer snapshot got there first
+        if (this.node.compactTo(saved) !== saved) return;
+        this.lastSnapshotIndex = index;
+        this.info('compacted the log against the applied state', { index });
+      } catch (e) {
+        this.warn('log compaction failed; will retry', { error: (e as Error).message });
+      } finally {
+        this.snapshotting = false;
+      }
+    })();
+  }
+
+  /**
+   * Makes an image of the state machine for a follower that needs a snapshot: at the state
+   * machine's applied index, streamed to disk, then the base of the log (so Raft sends it).
+   */
+  private makeImage(): void {
+    if (this.imaging || this.stopped) return;
+    this.imaging = true;
     void (async () => {
       let taken: SnapshotImage | undefined;
       try {
-        taken = await image;
+        taken = await this.sm.snapshot();
         const { index, chunks } = taken;
-        if (this.stopped || index <= this.lastSnapshotIndex || index > this.node.raft.log.applied)
-          return;
-        const meta = this.node.snapshotMeta(index);
-        const saved = await this.log.saveSnapshotStream(meta, chunks);
-        if (!saved || this.stopped) return; // a leader's newer snapshot got there first
-        const snap = this.node.compactTo(saved);
-        if (snap !== saved) return;
-        this.lastSnapshotIndex = index;
-        this.info('took a snapshot and compacted the log', { index });
+        if (this.stopped || index > this.node.raft.log.applied) return;
+        const saved = await this.log.saveSnapshotStream(this.node.snapshotMeta(index), chunks);
+        if (!saved || this.stopped) return;
+        if (this.node.compactTo(saved) !== saved) return;
+        this.lastSnapshotIndex = Math.max(this.lastSnapshotIndex, index);
+        this.info('made a snapshot image for a follower', { index });
       } catch (e) {
-        this.warn('snapshot failed; will retry', { error: (e as Error).message });
+        this.warn('making a snapshot image failed; will retry when asked', {
+          error: (e as Error).message,
+        });
       } finally {
         await taken?.release().catch(() => undefined);
-        this.snapshotting = false;
+        this.imaging = false;
       }
     })();
   }
@@ -614,7 +658,8 @@ export class RaftNode extends EventEmitter {
     ]) {
       this.rejectRead(w, err);
     }
-    while (this.loopRunning || this.snapshotting) await new Promise((r) => setTimeout(r, 5));
+    while (this.loopRunning || this.snapshotting || this.imaging)
+      await new Promise((r) => setTimeout(r, 5));
     await this.applyChain.catch(() => undefined);
     await this.log.close();
   }

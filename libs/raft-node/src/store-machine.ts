@@ -35,6 +35,10 @@ export class StoreMachine implements StateMachine {
     };
   }
 
+  persist(): Promise<number> {
+    return this.store.persist();
+  }
+
   async restore(data: Uint8Array): Promise<void> {
     await this.store.restoreSnapshot(splitChunks(data));
   }

@@ -4,7 +4,7 @@ import { Packr } from 'msgpackr';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { Entry } from '@flotilla/raft';
+import { Entry, snapshotReady } from '@flotilla/raft';
 import { LogStore } from '../src';
 import { encodeRecord } from '../src/log/wal-record';
 
@@ -220,5 +220,35 @@ describe('LogStore: the durable Raft log', () => {
       'snap-0000000000000003.bin',
     ]);
     await again.close();
+  });
+
+  it('records a snapshot without an image, asks for one when it is read, and takes it later', async () => {
+    const log = await LogStore.open(dir);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined, 0);
+    const pending = await log.saveSnapshotMeta({ index: 3, term: 1, conf });
+    await log.close();
+
+    const again = await LogStore.open(dir);
+    let wanted = 0;
+    again.imageWanted = () => wanted++;
+    const { storage } = again.load(conf);
+    expect(pending?.meta.index).toBe(3);
+    expect(storage.snapshot().meta.index).toBe(3);
+    expect(storage.entries(4, 5).map((e) => e.index)).toEqual([4]);
+    expect(snapshotReady(storage.snapshot())).toBe(false);
+    expect(wanted).toBe(1);
+    async function* image() {
+      yield Buffer.from('made on demand');
+    }
+    // The image of the same snapshot is taken; an older one is not.
+    expect(await again.saveSnapshotStream({ index: 2, term: 1, conf }, image())).toBeUndefined();
+    const made = await again.saveSnapshotStream({ index: 3, term: 1, conf }, image());
+    expect(Buffer.from(made!.data).toString()).toBe('made on demand');
+    await again.close();
+
+    const third = await LogStore.open(dir);
+    const loaded = third.load(conf).storage.snapshot();
+    expect(Buffer.from(loaded.data).toString()).toBe('made on demand');
+    await third.close();
   });
 });

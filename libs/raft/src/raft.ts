@@ -9,7 +9,7 @@ import { Progress } from './progress';
 import { committedIndex, majority, voteResult } from './quorum';
 import { Rand } from './rand';
 import { ReadOnlyQueue } from './read-only';
-import { CompactedError, MemoryStorage, cloneConf } from './storage';
+import { CompactedError, MemoryStorage, cloneConf, snapshotReady } from './storage';
 import {
   AcceptedProposal,
   ConfChange,
@@ -811,7 +811,11 @@ export class Raft {
       }
     }
     if (prevTerm === undefined || entries === undefined) {
-      pr.becomeSnapshot(this.log.snapshot());
+      const snapshot = this.log.snapshot();
+      // Not ready yet: the application is making the image; the follower's next response
+      // (a heartbeat's at the latest) brings us back here.
+      if (!snapshotReady(snapshot)) return false;
+      pr.becomeSnapshot(snapshot);
       this.sendSnapshotChunk(to, pr);
       return true;
     }

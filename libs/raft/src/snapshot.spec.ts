@@ -1,3 +1,4 @@
+import { SnapshotUnavailableError } from './storage';
 import { TestCluster } from './testing/cluster';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -33,6 +34,40 @@ describe('Raft §7 log compaction and InstallSnapshot', () => {
     c.stabilize();
     expect(reads).toBeGreaterThan(0);
     expect(new TextDecoder().decode(c.get('c').storage.snapshot().data)).toBe('lazily-read-image');
+    expect(c.node('c').raft.log.committed).toBe(a.raft.log.committed);
+  });
+
+  it('an image still being prepared is not sent; the leader tries again once it is there', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { maxSnapshotChunk: 64 });
+    c.elect('a');
+    c.isolate('c');
+    for (let i = 0; i < 10; i++) c.propose('a', `v${i}`, i);
+    c.stabilize();
+    const a = c.node('a');
+    const meta = a.snapshotMeta(a.raft.log.applied);
+    let asked = 0;
+    // Compacted against the application's own durable state: no image yet.
+    a.compactTo({
+      meta,
+      get data(): Uint8Array {
+        asked++;
+        throw new SnapshotUnavailableError(meta.index);
+      },
+    });
+
+    c.heal();
+    c.sent.length = 0;
+    c.tickAll(3);
+    c.stabilize();
+    expect(asked).toBeGreaterThan(0);
+    expect(c.sent.filter((m) => m.type === 'snap')).toEqual([]);
+    expect(c.get('c').storage.snapshot().meta.index).toBe(0);
+
+    // The image is ready: the same snapshot, now with data, takes the place of the first.
+    expect(a.compactTo({ meta, data: text('the-image') }).data).toEqual(text('the-image'));
+    c.tickAll(3);
+    c.stabilize();
+    expect(new TextDecoder().decode(c.get('c').storage.snapshot().data)).toBe('the-image');
     expect(c.node('c').raft.log.committed).toBe(a.raft.log.committed);
   });
 

@@ -1,5 +1,27 @@
 import { ConfState, Entry, HardState, Snapshot } from './types';
 
+/**
+ * Thrown by a snapshot's `data` while the application is still producing it (its log was
+ * compacted against its own durable state, and the image is made only when a follower needs
+ * one). The leader sends nothing then and tries again on the follower's next response.
+ */
+export class SnapshotUnavailableError extends Error {
+  constructor(index: number) {
+    super(`raft: the image of snapshot ${index} is being prepared`);
+  }
+}
+
+/** Whether a snapshot's data can be read now. */
+export function snapshotReady(snapshot: Snapshot): boolean {
+  try {
+    void snapshot.data;
+    return true;
+  } catch (e) {
+    if (e instanceof SnapshotUnavailableError) return false;
+    throw e;
+  }
+}
+
 export class CompactedError extends Error {
   constructor(index: number, first: number) {
     super(`raft: entry ${index} is compacted (log starts at ${first})`);
@@ -106,7 +128,12 @@ export class MemoryStorage {
    */
   compactTo(snapshot: Snapshot): Snapshot {
     const index = snapshot.meta.index;
-    if (index <= this.snap.meta.index) return this.snap;
+    if (index < this.snap.meta.index) return this.snap;
+    if (index === this.snap.meta.index) {
+      // The same snapshot again, e.g. now with its image: it takes the place of the first.
+      if (snapshot.meta.term === this.snap.meta.term) this.snap = snapshot;
+      return this.snap;
+    }
     if (this.term(index) !== snapshot.meta.term)
       throw new Error(`raft: snapshot at ${index} does not match the log`);
     this.ents.splice(0, index - this.snap.meta.index);

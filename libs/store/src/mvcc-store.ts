@@ -289,6 +289,26 @@ export class MvccStore {
     }
   }
 
+  /**
+   * Makes everything applied so far durable (written and fsynced) and returns the applied index
+   * that is now on disk: Raft may then drop its log up to there, because a restart resumes the
+   * store from that index and needs no older entry.
+   */
+  persist(): Promise<number> {
+    return this.serial(async () => {
+      this.assertUsable();
+      await this.writes.flush();
+      const meta = {
+        appliedIndex: this.state.appliedIndex,
+        revision: this.state.revision,
+        compactRevision: this.state.compactRevision,
+      };
+      // One synced write also syncs LevelDB's log for every earlier write.
+      await this.db.put(META_STATE, encodeMeta(meta), { sync: true });
+      return meta.appliedIndex;
+    });
+  }
+
   /** Resolves when queued writes and background compaction have finished (tests, shutdown). */
   async whenIdle(): Promise<void> {
     await this.compactionRunner;

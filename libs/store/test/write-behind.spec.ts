@@ -79,4 +79,16 @@ describe('MvccStore write-behind', () => {
     await h.reopen();
     expect((await h.get('k'))?.value.toString()).toBe('v9');
   });
+
+  it('persists what was applied on request and says up to which index', async () => {
+    h = await Harness.create({ writeBehindDelayMs: 60_000, writeBehindOps: 1_000_000 });
+    await h.put('a', '1');
+    await h.put('b', '2');
+    expect(h.store.pendingWrites).toBe(2);
+    expect(await h.store.persist()).toBe(2);
+    expect(h.store.pendingWrites).toBe(0);
+    await h.reopen();
+    expect(h.store.appliedIndex).toBe(2);
+    expect((await h.get('b'))?.value.toString()).toBe('2');
+  });
 });

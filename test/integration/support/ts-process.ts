@@ -15,7 +15,7 @@ export class TsProcess {
     args: readonly string[],
     options: { stdin?: boolean; env?: Record<string, string> } = {},
   ) {
-    const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const loader = /\.[cm]?ts$/.test(entry) ? ['--import', 'tsx'] : [];
     this.child = spawn(process.execPath, [...loader, join(REPO_ROOT, entry), ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },

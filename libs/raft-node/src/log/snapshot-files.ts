@@ -1,18 +1,21 @@
-// The latest Raft snapshot of a member: its data in snap-<index>.bin and its metadata (index,
-// term, configuration) in snapshot.meta, which names the data file by its index. Both are
-// written aside, fsynced and renamed into place, data first: a crash leaves the old pair or the
-// new one, never a new meta beside old data.
+// The latest Raft snapshot of a member: its metadata (index, term, configuration) in
+// snapshot.meta, and its image, when it has one, in snap-<index>.bin. Both are written aside,
+// fsynced and renamed into place, image first: a crash leaves the old pair or the new one.
 //
-// The data is not kept in memory: a snapshot hands Raft a FileSnapshot whose bytes are read when
-// they are needed (restoring, or sending it to a follower far behind) and kept for a while after
-// the last use. A data file goes once a newer snapshot exists and nothing holds its FileSnapshot
-// any more (a transfer to a follower may outlive the next snapshot).
+// Most snapshots have no image: the log is compacted against the state machine's own durable
+// state (as etcd does), and an image is made only when a follower needs one. Raft then finds a
+// PendingImage, whose data is not there yet: it asks for the image and tries again later.
+//
+// An image is not kept in memory: Raft holds a FileSnapshot whose bytes are read when needed
+// (restoring, or sending) and kept for a while after the last use. An image file goes once a
+// newer snapshot exists and nothing holds its FileSnapshot any more (a transfer to a follower
+// may outlive the next snapshot).
 import { crc32 } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { FileHandle, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
-import { Snapshot, SnapshotMeta } from '@flotilla/raft';
+import { Snapshot, SnapshotMeta, SnapshotUnavailableError } from '@flotilla/raft';
 import { syncDir } from './segment';
 
 const packr = new Packr({ useRecords: false });
@@ -66,6 +69,25 @@ export class FileSnapshot implements Snapshot {
   }
 }
 
+/** A snapshot without an image yet: reading its data asks for one. */
+export class PendingImage implements Snapshot {
+  constructor(
+    readonly meta: SnapshotMeta,
+    private readonly wanted: () => void,
+  ) {}
+
+  get data(): Uint8Array {
+    this.wanted();
+    throw new SnapshotUnavailableError(this.meta.index);
+  }
+}
+
+/** What snapshot.meta holds. */
+interface SavedMeta {
+  meta: SnapshotMeta;
+  image: boolean;
+}
+
 async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const path = join(dir, name);
   const tmp = `${path}.tmp`;
@@ -79,49 +101,68 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promi
   await rename(tmp, path);
 }
 
-/** The data files of one member's snapshots: the latest, and older ones still in use. */
+/** The snapshots of one member: the latest, and older image files still in use. */
 export class SnapshotFiles {
-  /** Data files not (or no longer) the latest, with what may still be reading them. */
+  /** Image files no longer the latest, with what may still be reading them. */
   private older = new Map<string, WeakRef<FileSnapshot>>();
   private readonly collected = new FinalizationRegistry<string>((path) => this.forget(path));
-  private latest: { path: string; index: number; snapshot: WeakRef<FileSnapshot> } | undefined;
+  private latest:
+    | { index: number; image: { path: string; snapshot: WeakRef<FileSnapshot> } | undefined }
+    | undefined;
   /** Saves run one at a time, so a newer snapshot is never replaced by an older one. */
   private saving: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Called when Raft wants the image of a snapshot that has none. */
+    private readonly imageWanted: () => void,
+  ) {}
 
-  /** The latest snapshot on disk (its data unread), removing data files nothing names. */
-  async load(): Promise<FileSnapshot | undefined> {
+  /** The latest snapshot on disk (its data unread), removing image files nothing names. */
+  async load(): Promise<Snapshot | undefined> {
     let sealed: Buffer | undefined;
     try {
       sealed = await readFile(join(this.dir, META_FILE));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const meta = sealed === undefined ? undefined : unseal<SnapshotMeta>(sealed);
-    if (sealed !== undefined && meta === undefined) {
+    const saved = sealed === undefined ? undefined : unseal<SavedMeta>(sealed);
+    if (sealed !== undefined && saved?.meta === undefined) {
       throw new Error('raft log: snapshot metadata is corrupt');
     }
-    const keep = meta && meta.index > 0 ? dataFile(meta.index) : undefined;
+    const keep = saved?.image ? dataFile(saved.meta.index) : undefined;
     for (const name of await readdir(this.dir)) {
       if (name !== keep && /^snap-[0-9a-f]{16}\.bin(\.tmp)?$/.test(name)) {
         await rm(join(this.dir, name), { force: true });
       }
     }
-    if (!meta || keep === undefined) return undefined;
-    return this.track(new FileSnapshot(meta, join(this.dir, keep)));
+    if (!saved || saved.meta.index === 0) return undefined;
+    if (keep === undefined) return this.trackPending(saved.meta);
+    return this.trackImage(new FileSnapshot(saved.meta, join(this.dir, keep)));
   }
 
   /**
-   * Writes a snapshot's data from a stream of bytes, then its metadata: the new latest. Nothing
-   * is written (undefined) when a snapshot at least as new was saved meanwhile.
+   * Records a snapshot without an image: the state machine's state up to `meta.index` is durable
+   * on its own. Undefined when a snapshot at least as new was saved meanwhile.
+   */
+  writeMetaOnly(meta: SnapshotMeta): Promise<Snapshot | undefined> {
+    return this.serially(async () => {
+      if (meta.index <= (this.latest?.index ?? 0)) return undefined;
+      await this.commitMeta({ meta, image: false });
+      return this.trackPending(meta);
+    });
+  }
+
+  /**
+   * Writes a snapshot's image from a stream of bytes, then its metadata: the new latest. Nothing
+   * is written (undefined) when a newer snapshot, or an image of this one, was saved meanwhile.
    */
   writeStream(
     meta: SnapshotMeta,
     chunks: AsyncIterable<Uint8Array>,
   ): Promise<FileSnapshot | undefined> {
     return this.serially(async () => {
-      if (!this.newer(meta)) return undefined;
+      if (!this.wantsImage(meta)) return undefined;
       const path = join(this.dir, dataFile(meta.index));
       const tmp = `${path}.tmp`;
       const fh: FileHandle = await open(tmp, 'w');
@@ -132,22 +173,27 @@ export class SnapshotFiles {
         await fh.close();
       }
       await rename(tmp, path);
-      return this.commit(meta, path);
+      await this.commitMeta({ meta, image: true });
+      return this.trackImage(new FileSnapshot(meta, path));
     });
   }
 
-  /** The same for data already in memory (a snapshot received from the leader). */
+  /** The same for an image already in memory (a snapshot received from the leader). */
   write(snapshot: Snapshot): Promise<FileSnapshot | undefined> {
     return this.serially(async () => {
-      if (!this.newer(snapshot.meta)) return undefined;
+      if (!this.wantsImage(snapshot.meta)) return undefined;
       const name = dataFile(snapshot.meta.index);
       await writeDurably(this.dir, name, snapshot.data);
-      return this.commit(snapshot.meta, join(this.dir, name));
+      await this.commitMeta({ meta: snapshot.meta, image: true });
+      return this.trackImage(new FileSnapshot(snapshot.meta, join(this.dir, name)));
     });
   }
 
-  private newer(meta: SnapshotMeta): boolean {
-    return meta.index > (this.latest?.index ?? 0);
+  /** Newer than the latest, or the latest itself while it has no image. */
+  private wantsImage(meta: SnapshotMeta): boolean {
+    const latest = this.latest;
+    if (latest === undefined || meta.index > latest.index) return true;
+    return meta.index === latest.index && latest.image === undefined;
   }
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -156,32 +202,38 @@ export class SnapshotFiles {
     return result;
   }
 
-  private async commit(meta: SnapshotMeta, path: string): Promise<FileSnapshot> {
-    await writeDurably(this.dir, META_FILE, seal(meta));
+  private async commitMeta(saved: SavedMeta): Promise<void> {
+    await writeDurably(this.dir, META_FILE, seal(saved));
     await syncDir(this.dir);
-    const previous = this.latest;
-    const snapshot = this.track(new FileSnapshot(meta, path));
-    if (previous !== undefined && previous.path !== path) {
-      this.older.set(previous.path, previous.snapshot);
-    }
-    // Older data files that nothing reads any more go now; the others when their reader is gone.
-    for (const [older, ref] of this.older) if (ref.deref() === undefined) this.forget(older);
-    return snapshot;
   }
 
-  private track(snapshot: FileSnapshot): FileSnapshot {
+  private trackPending(meta: SnapshotMeta): PendingImage {
+    this.retire();
+    this.latest = { index: meta.index, image: undefined };
+    return new PendingImage(meta, this.imageWanted);
+  }
+
+  private trackImage(snapshot: FileSnapshot): FileSnapshot {
+    this.retire();
     this.collected.register(snapshot, snapshot.path);
     this.latest = {
-      path: snapshot.path,
       index: snapshot.meta.index,
-      snapshot: new WeakRef(snapshot),
+      image: { path: snapshot.path, snapshot: new WeakRef(snapshot) },
     };
     return snapshot;
   }
 
-  /** Lets go of a data file unless it is the latest. */
+  /** The latest image becomes an older one; older ones nothing reads any more go now. */
+  private retire(): void {
+    const image = this.latest?.image;
+    this.latest = undefined;
+    if (image !== undefined) this.older.set(image.path, image.snapshot);
+    for (const [older, ref] of this.older) if (ref.deref() === undefined) this.forget(older);
+  }
+
+  /** Lets go of an image file unless it is the latest's. */
   private forget(path: string): void {
-    if (path === this.latest?.path) return;
+    if (path === this.latest?.image?.path) return;
     this.older.delete(path);
     void rm(path, { force: true }).catch(() => undefined);
   }
