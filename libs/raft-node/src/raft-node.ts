@@ -75,7 +75,7 @@ export interface RaftNodeOptions {
   tickMs?: number;
   electionTicks?: number;
   heartbeatTicks?: number;
-  /** Applied entries between two snapshots (and log compactions). */
+  /** Applied entries between compactions of the log (against the state machine's durable state). */
   snapshotEvery?: number;
   maxPendingProposals?: number;
   proposalTimeoutMs?: number;

@@ -52,7 +52,7 @@ export interface ControlPlaneConfig {
   /** Raft timing: one tick every heartbeat interval; an election after electionTicks silent ticks. */
   tickMs: number;
   electionTicks: number;
-  /** Applied entries between snapshots (and log compactions). */
+  /** Applied entries between compactions of the Raft log (against the store's durable state). */
   snapshotEvery: number;
   /** 'new' bootstraps the --peers as the first members; 'existing' joins a running cluster. */
   initialClusterState: 'new' | 'existing';
@@ -150,7 +150,7 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     flag: 'snapshot-count',
     env: 'FLOTILLA_SNAPSHOT_COUNT',
     valueName: 'N',
-    description: 'applied entries between snapshots of the store',
+    description: 'applied entries between compactions of the Raft log',
     defaultText: '10000',
   },
   {
