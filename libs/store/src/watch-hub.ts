@@ -80,21 +80,27 @@ export class WatchHub {
   notify(events: WatchEvent[], revision: number): void {
     this.revision = revision;
     if (events.length === 0) return;
-    const perWatcher = new Map<Watcher, WatchEvent[]>();
-    const add = (w: Watcher, e: WatchEvent) => {
-      const list = perWatcher.get(w);
-      if (list === undefined) perWatcher.set(w, [e]);
-      else list.push(e);
-    };
-    for (const e of events) {
-      const ws = this.exact.get(indexKey(e.kv.key));
-      if (ws !== undefined) for (const w of ws) add(w, e);
+    // Keys once per event, not once per event and watcher.
+    const keys = events.map((e) => indexKey(e.kv.key));
+    const exact = new Map<Watcher, number[]>();
+    keys.forEach((key, i) => {
+      const ws = this.exact.get(key);
+      if (ws === undefined) return;
+      for (const w of ws) {
+        const mine = exact.get(w);
+        if (mine === undefined) exact.set(w, [i]);
+        else mine.push(i);
+      }
+    });
+    for (const [w, mine] of exact) {
+      const selected = w.select(
+        mine.map((i) => events[i]),
+        mine.map((i) => keys[i]),
+      );
+      if (selected.length > 0) this.deliver(w, selected, revision);
     }
     for (const w of this.ranged) {
-      for (const e of events) add(w, e);
-    }
-    for (const [w, candidates] of perWatcher) {
-      const selected = w.select(candidates);
+      const selected = w.select(events, keys);
       if (selected.length > 0) this.deliver(w, selected, revision);
     }
   }

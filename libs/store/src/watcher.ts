@@ -5,6 +5,18 @@ import { KeySpan, spanContains } from './tree-index';
 import { indexKey } from './layout';
 import { EventType, WatchEvent, WatchResponse } from './types';
 
+const twins = new WeakMap<WatchEvent, WatchEvent>();
+
+/** The event without its previous version: one object for every watcher that did not ask. */
+function withoutPrev(e: WatchEvent): WatchEvent {
+  let twin = twins.get(e);
+  if (twin === undefined) {
+    twin = { type: e.type, kv: e.kv };
+    twins.set(e, twin);
+  }
+  return twin;
+}
+
 export class Watcher implements AsyncIterableIterator<WatchResponse> {
   private queue: WatchResponse[] = [];
   private head = 0;
@@ -32,15 +44,19 @@ export class Watcher implements AsyncIterableIterator<WatchResponse> {
     this.nextRevision = minRevision;
   }
 
-  /** The events of `events` this watcher wants, shaped for it (prev_kv only when asked). */
-  select(events: WatchEvent[]): WatchEvent[] {
+  /**
+   * The events of `events` this watcher wants, shaped for it (prev_kv only when asked). `keys`,
+   * when given, are the events' index keys. The events handed out are shared between watchers
+   * (so an event is encoded once for all of them), the shape without prev_kv included.
+   */
+  select(events: WatchEvent[], keys?: string[]): WatchEvent[] {
     const out: WatchEvent[] = [];
-    for (const e of events) {
-      if (e.kv.modRevision < this.minRevision) continue;
-      if (e.type === EventType.PUT ? this.noPut : this.noDelete) continue;
-      if (!spanContains(this.span, indexKey(e.kv.key))) continue;
-      out.push(this.prevKv || e.prevKv === undefined ? e : { type: e.type, kv: e.kv });
-    }
+    events.forEach((e, i) => {
+      if (e.kv.modRevision < this.minRevision) return;
+      if (e.type === EventType.PUT ? this.noPut : this.noDelete) return;
+      if (!spanContains(this.span, keys?.[i] ?? indexKey(e.kv.key))) return;
+      out.push(this.prevKv || e.prevKv === undefined ? e : withoutPrev(e));
+    });
     return out;
   }
 
