@@ -173,14 +173,9 @@ export class LogStore {
 
   /**
    * Persists one Ready: entries (replacing any from their first index on) and the hard state,
-   * as one record, durable when this resolves. `previousLast` is the last index before it.
+   * as one record, durable when this resolves.
    */
-  async persist(
-    entries: readonly Entry[],
-    hardState: HardState | undefined,
-    previousLast: number,
-  ): Promise<void> {
-    void previousLast; // a record's entries replace everything from their first index on
+  async persist(entries: readonly Entry[], hardState: HardState | undefined): Promise<void> {
     if (entries.length === 0 && !hardState) return;
     const record: WalRecord = {
       hardState,

@@ -388,7 +388,7 @@ export class RaftNode extends EventEmitter {
         (hardState.term !== this.durableTerm || hardState.vote !== this.durableVote));
     if (mustWrite) {
       const t0 = performance.now();
-      await this.log.persist(rd.entries, hardState, previousLast);
+      await this.log.persist(rd.entries, hardState);
       this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
       if (rd.entries.length > 0) storage.append(rd.entries);
       this.durableTerm = hardState!.term;

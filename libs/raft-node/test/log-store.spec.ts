@@ -29,11 +29,7 @@ describe('LogStore: the durable Raft log', () => {
 
   it('recovers hard state and entries from disk alone', async () => {
     const log = await LogStore.open(dir);
-    await log.persist(
-      [entry(1, 1), entry(2, 1), entry(3, 2)],
-      { term: 2, vote: 'a', commit: 2 },
-      0,
-    );
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 2)], { term: 2, vote: 'a', commit: 2 });
     await log.close();
     const again = await LogStore.open(dir);
     const { storage } = await again.load(conf);
@@ -48,8 +44,8 @@ describe('LogStore: the durable Raft log', () => {
 
   it('truncates a conflicting suffix when entries are replaced', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined, 0);
-    await log.persist([entry(3, 2, 'new')], undefined, 4);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined);
+    await log.persist([entry(3, 2, 'new')], undefined);
     await log.close();
     const again = await LogStore.open(dir);
     const { storage } = await again.load(conf);
@@ -60,9 +56,9 @@ describe('LogStore: the durable Raft log', () => {
 
   it('detects a damaged record by its checksum and drops it and everything after', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1)], { term: 1, vote: 'a', commit: 1 }, 0);
-    await log.persist([entry(2, 1)], { term: 1, vote: 'a', commit: 2 }, 1);
-    await log.persist([entry(3, 1)], { term: 1, vote: 'a', commit: 3 }, 2);
+    await log.persist([entry(1, 1)], { term: 1, vote: 'a', commit: 1 });
+    await log.persist([entry(2, 1)], { term: 1, vote: 'a', commit: 2 });
+    await log.persist([entry(3, 1)], { term: 1, vote: 'a', commit: 3 });
     await log.close();
     // Flip a byte inside the second record's body, as a bad sector would.
     const path = segmentPath(dir);
@@ -76,7 +72,7 @@ describe('LogStore: the durable Raft log', () => {
     expect(storage.lastIndex()).toBe(1);
     expect(storage.hardState().commit).toBe(1); // never beyond what survived
     // New records go where the damage was, and the log reads back whole.
-    await again.persist([entry(2, 2, 'again')], { term: 2, vote: 'b', commit: 1 }, 1);
+    await again.persist([entry(2, 2, 'again')], { term: 2, vote: 'b', commit: 1 });
     await again.close();
     const third = await LogStore.open(dir);
     const loaded = await third.load(conf);
@@ -90,7 +86,7 @@ describe('LogStore: the durable Raft log', () => {
 
   it('drops a record cut short by a crash in the middle of its write', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1), entry(2, 1)], { term: 1, vote: 'a', commit: 0 }, 0);
+    await log.persist([entry(1, 1), entry(2, 1)], { term: 1, vote: 'a', commit: 0 });
     await log.close();
     const path = segmentPath(dir);
     const bytes = readFileSync(path);
@@ -110,7 +106,7 @@ describe('LogStore: the durable Raft log', () => {
     const log = await LogStore.open(dir, { segmentBytes: 4096 });
     const big = (i: number) => entry(i, 1, 'x'.repeat(1000));
     for (let i = 1; i <= 20; i++)
-      await log.persist([big(i)], i === 1 ? { term: 1, vote: 'a', commit: 0 } : undefined, i - 1);
+      await log.persist([big(i)], i === 1 ? { term: 1, vote: 'a', commit: 0 } : undefined);
     const segmentsBefore = segments(dir);
     expect(segmentsBefore.length).toBeGreaterThan(3);
     await log.saveSnapshot({ meta: { index: 15, term: 1, conf }, data: Buffer.from('image') }, 15);
@@ -120,7 +116,7 @@ describe('LogStore: the durable Raft log', () => {
     // their earlier life, which must read as the end of the log, not as entries.
     const freeBefore = freeFiles(dir).length;
     expect(freeBefore).toBeGreaterThan(0);
-    for (let i = 21; i <= 30; i++) await log.persist([big(i)], undefined, i - 1);
+    for (let i = 21; i <= 30; i++) await log.persist([big(i)], undefined);
     expect(freeFiles(dir).length).toBeLessThan(freeBefore);
     await log.close();
     const again = await LogStore.open(dir, { segmentBytes: 4096 });
@@ -181,7 +177,7 @@ describe('LogStore: the durable Raft log', () => {
 
   it('keeps a snapshot and compacts the entries it covers', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1)], undefined, 0);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1)], undefined);
     await log.saveSnapshot({ meta: { index: 2, term: 1, conf }, data: Buffer.from('image') }, 2);
     await log.close();
     const again = await LogStore.open(dir);
@@ -196,7 +192,7 @@ describe('LogStore: the durable Raft log', () => {
 
   it('streams a snapshot to disk and reads its data only when asked, never replacing a newer one', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined, 0);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined);
     async function* parts(text: string) {
       for (const part of text.split(' ')) yield Buffer.from(`${part};`);
     }
@@ -224,7 +220,7 @@ describe('LogStore: the durable Raft log', () => {
 
   it('records a snapshot without an image, asks for one when it is read, and takes it later', async () => {
     const log = await LogStore.open(dir);
-    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined, 0);
+    await log.persist([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], undefined);
     const pending = await log.saveSnapshotMeta({ index: 3, term: 1, conf });
     await log.close();
 
