@@ -2,6 +2,7 @@
 import { ClassicLevel } from 'classic-level';
 
 export type Db = ClassicLevel<Buffer, Buffer>;
+export type DbSnapshot = ReturnType<Db['snapshot']>;
 
 export async function openDb(location: string): Promise<Db> {
   const db = new ClassicLevel<Buffer, Buffer>(location, {

@@ -91,4 +91,33 @@ describe('MvccStore write-behind', () => {
     expect(h.store.appliedIndex).toBe(2);
     expect((await h.get('b'))?.value.toString()).toBe('2');
   });
+
+  it('reads a range bigger than one synchronous chunk at one revision while writes go on', async () => {
+    h = await Harness.create({ writeBehindDelayMs: 1, writeBehindOps: 50 });
+    const keys = Array.from({ length: 700 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+    for (const k of keys) await h.put(k, 'old');
+    await h.store.whenIdle();
+    const revision = h.store.revision;
+    // The read stops after its first chunk until the test lets it go on.
+    let resume!: () => void;
+    const gate = new Promise<void>((r) => (resume = r));
+    // The module object itself (an `import * as` would be a copy the store does not use).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const timers = require('node:timers/promises') as typeof import('node:timers/promises');
+    const pause = jest.spyOn(timers, 'setImmediate').mockImplementationOnce(() => gate as never);
+    const reading = h.store.range({ key: b('k'), rangeEnd: b('l') });
+    expect(pause).toHaveBeenCalledTimes(1);
+    // Meanwhile every key gets a new version, and compaction removes the versions being read.
+    for (const k of keys) await h.put(k, 'new');
+    await h.ok({ type: 'compact', request: { revision: h.store.revision } });
+    await h.store.whenIdle();
+    resume();
+    const r = await reading;
+    pause.mockRestore();
+    expect(r.header.revision).toBe(revision);
+    expect(r.kvs.map((kv) => kv.key.toString())).toEqual(keys);
+    expect(r.kvs.every((kv) => kv.value.toString() === 'old')).toBe(true);
+    const now = await h.store.range({ key: b('k'), rangeEnd: b('l') });
+    expect(now.kvs.every((kv) => kv.value.toString() === 'new')).toBe(true);
+  });
 });

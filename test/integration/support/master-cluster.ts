@@ -29,6 +29,7 @@ export class MasterCluster {
     base: number,
     private readonly extraArgs: string[],
     private readonly entry: string,
+    private readonly nodeFlags: string[],
   ) {
     this.names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     this.names.forEach((name, i) =>
@@ -38,15 +39,17 @@ export class MasterCluster {
 
   /**
    * `entry` is the control plane's main: its sources by default; benchmarks pass the built
-   * dist/apps/control-plane/main.js, which is what `flotilla up` and the images run.
+   * dist/apps/control-plane/main.js, which is what `flotilla up` and the images run. `nodeFlags`
+   * go to node itself (a benchmark's --cpu-prof).
    */
   static async start(
     size = 3,
     extraArgs: string[] = [],
     entry = 'apps/control-plane/src/main.ts',
+    nodeFlags: string[] = [],
   ): Promise<MasterCluster> {
     const base = await freePortBlock(Array.from({ length: size * 3 }, (_, i) => i));
-    const cluster = new MasterCluster(size, base, extraArgs, entry);
+    const cluster = new MasterCluster(size, base, extraArgs, entry, nodeFlags);
     for (const name of cluster.names) cluster.startMember(name);
     for (const name of cluster.names) await cluster.waitReady(name);
     return cluster;
@@ -64,28 +67,32 @@ export class MasterCluster {
   startMember(name: string, moreArgs: string[] = []): TsProcess {
     const peers = this.names.map((n) => `${n}=127.0.0.1:${this.ports.get(n)!.peer}`).join(',');
     const p = this.ports.get(name)!;
-    const proc = new TsProcess(this.entry, [
-      '--name',
-      name,
-      '--data-dir',
-      join(this.root, name),
-      '--api-port',
-      String(p.api),
-      '--etcd-port',
-      String(p.etcd),
-      '--peer-port',
-      String(p.peer),
-      '--peers',
-      peers,
-      '--heartbeat-interval',
-      '50',
-      '--election-timeout',
-      '500',
-      '--log-level',
-      'warn',
-      ...this.extraArgs,
-      ...moreArgs,
-    ]);
+    const proc = new TsProcess(
+      this.entry,
+      [
+        '--name',
+        name,
+        '--data-dir',
+        join(this.root, name),
+        '--api-port',
+        String(p.api),
+        '--etcd-port',
+        String(p.etcd),
+        '--peer-port',
+        String(p.peer),
+        '--peers',
+        peers,
+        '--heartbeat-interval',
+        '50',
+        '--election-timeout',
+        '500',
+        '--log-level',
+        'warn',
+        ...this.extraArgs,
+        ...moreArgs,
+      ],
+      { nodeFlags: this.nodeFlags },
+    );
     this.processes.set(name, proc);
     return proc;
   }

@@ -13,14 +13,18 @@ export class TsProcess {
   constructor(
     entry: string,
     args: readonly string[],
-    options: { stdin?: boolean; env?: Record<string, string> } = {},
+    options: { stdin?: boolean; env?: Record<string, string>; nodeFlags?: string[] } = {},
   ) {
     const loader = /\.[cm]?ts$/.test(entry) ? ['--import', 'tsx'] : [];
-    this.child = spawn(process.execPath, [...loader, join(REPO_ROOT, entry), ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
-      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...(options.nodeFlags ?? []), ...loader, join(REPO_ROOT, entry), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
+        stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) =>
