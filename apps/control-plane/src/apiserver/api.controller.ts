@@ -3,12 +3,26 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   ApiRequest,
   ApiServer,
+  MAX_BODY_BYTES,
   RawBody,
+  readLimitedBody,
   TokenAuthenticator,
   unauthorizedStatus,
   writeWatchResponse,
 } from '@flotilla/apiserver';
+import { BODY_METHODS } from './api-body-parser';
 import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';
+
+const BODY_METHOD_SET: ReadonlySet<string> = new Set(BODY_METHODS);
+
+function hasBody(req: FastifyRequest): boolean {
+  const { headers } = req.raw;
+  return (
+    BODY_METHOD_SET.has(req.method) &&
+    (headers['transfer-encoding'] !== undefined ||
+      (headers['content-length'] !== undefined && headers['content-length'] !== '0'))
+  );
+}
 
 /** Every Kubernetes API path goes to the framework-free handler of @flotilla/apiserver. */
 @Controller()
@@ -28,7 +42,10 @@ export class ApiController {
       return;
     }
     const url = new URL(req.raw.url ?? '/', 'http://localhost');
-    const raw = req.body as RawBody | undefined;
+    // Fastify leaves bodies unread (see installApiBodyParser).
+    const raw: RawBody | undefined = hasBody(req)
+      ? await readLimitedBody(req.raw, MAX_BODY_BYTES)
+      : undefined;
     const apiReq: ApiRequest = {
       method: req.method,
       path: url.pathname,
