@@ -454,10 +454,7 @@ export class MvccStore {
     }
   }
 
-  private async attachPrevKvs(
-    events: WatchEvent[],
-    snapshot: DbSnapshot,
-  ): Promise<void> {
+  private async attachPrevKvs(events: WatchEvent[], snapshot: DbSnapshot): Promise<void> {
     if (!this.hub.wantsPrevKv() || events.length === 0) return;
     const wanted: Array<{ event: WatchEvent; key: Buffer; main: number }> = [];
     for (const event of events) {

@@ -1,9 +1,8 @@
-// All keys ever seen (until compacted away), each with its KeyIndex, plus a sorted array of the
-// keys for range scans. Index keys are latin1 strings, so string order is byte order. Inserting a
-// key that sorts last is O(1); a key in the middle costs an O(n) splice (fine for ~10^5 keys;
-// a B-tree would be the next step past that). Pure.
+// All keys ever seen (until compacted away), each with its KeyIndex, plus the keys in order for
+// range scans. Index keys are latin1 strings, so string order is byte order. Pure.
 import { KeyIndex } from './key-index';
 import { Revision, indexKey } from './layout';
+import { SortedKeys } from './sorted-keys';
 
 export interface KeySpan {
   start: string;
@@ -27,10 +26,10 @@ export function spanContains(span: KeySpan, key: string): boolean {
 
 export class TreeIndex {
   private readonly byKey = new Map<string, KeyIndex>();
-  private sorted: string[] = [];
+  private readonly sorted = new SortedKeys();
 
   get size(): number {
-    return this.sorted.length;
+    return this.sorted.size;
   }
 
   get(key: string): KeyIndex | undefined {
@@ -42,9 +41,7 @@ export class TreeIndex {
     if (ki !== undefined) return ki;
     ki = new KeyIndex(keyBytes);
     this.byKey.set(key, ki);
-    const n = this.sorted.length;
-    if (n === 0 || this.sorted[n - 1] < key) this.sorted.push(key);
-    else this.sorted.splice(this.lowerBound(key), 0, key);
+    this.sorted.insert(key);
     return ki;
   }
 
@@ -55,17 +52,18 @@ export class TreeIndex {
       return ki === undefined ? [] : [ki];
     }
     const out: KeyIndex[] = [];
-    const keys = this.sorted;
-    for (let i = this.lowerBound(span.start); i < keys.length; i++) {
-      if (span.end !== undefined && keys[i] >= span.end) break;
-      out.push(this.byKey.get(keys[i]) as KeyIndex);
-    }
+    const end = span.end;
+    this.sorted.forEachFrom(span.start, (key) => {
+      if (end !== undefined && key >= end) return false;
+      out.push(this.byKey.get(key) as KeyIndex);
+      return true;
+    });
     return out;
   }
 
   /** Every key index in key order. */
   all(): KeyIndex[] {
-    return this.sorted.map((k) => this.byKey.get(k) as KeyIndex);
+    return this.sorted.toArray().map((k) => this.byKey.get(k) as KeyIndex);
   }
 
   /** Compacts every key at `atRev`; returns the revisions <= atRev that must stay on disk. */
@@ -80,19 +78,8 @@ export class TreeIndex {
         removed = true;
       }
     }
-    if (removed) this.sorted = this.sorted.filter((k) => this.byKey.has(k));
+    if (removed) this.sorted.retain((k) => this.byKey.has(k));
     return keep;
-  }
-
-  private lowerBound(key: string): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.sorted[mid] < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 }
 
