@@ -8,6 +8,19 @@ export interface JsonReply {
   body: string;
 }
 
+/** Host and port per base URL, parsed once: the client shares the CPU with the masters. */
+const targets = new Map<string, { hostname: string; port: number }>();
+
+function target(base: string): { hostname: string; port: number } {
+  let t = targets.get(base);
+  if (!t) {
+    const url = new URL(base);
+    t = { hostname: url.hostname, port: Number(url.port) };
+    targets.set(base, t);
+  }
+  return t;
+}
+
 export function call(
   base: string,
   method: string,
@@ -17,8 +30,9 @@ export function call(
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
-      `${base}${path}`,
       {
+        ...target(base),
+        path,
         method,
         agent,
         headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},

@@ -515,11 +515,20 @@ export function definitionForKind(
   version: string,
   kind: string,
 ): [string, Definition] | undefined {
-  for (const [name, def] of Object.entries(defs)) {
-    if (def.gvk && def.gvk.group === group && def.gvk.version === version && def.gvk.kind === kind)
-      return [name, def];
-  }
-  return undefined;
+  byKind ??= new Map(
+    Object.entries(defs)
+      .filter(([, def]) => def.gvk)
+      .reverse() // the first definition of a kind wins, as a scan in order would find it
+      .map(([name, def]) => [gvkKey(def.gvk!.group, def.gvk!.version, def.gvk!.kind), [name, def]]),
+  );
+  return byKind.get(gvkKey(group, version, kind));
+}
+
+/** Definitions by group, version and kind, built on first use. */
+let byKind: Map<string, [string, Definition]> | undefined;
+
+function gvkKey(group: string, version: string, kind: string): string {
+  return `${group}/${version}/${kind}`;
 }
 
 /** The names of all definitions reachable from `root`, `root` included. */

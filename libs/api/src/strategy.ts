@@ -38,8 +38,17 @@ export function suffixFromUid(uid: string): string {
 
 /** RFC 3339 at second precision, as metav1.Time serializes. */
 export function formatTimestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Timestamps have whole seconds, and a busy server formats the same second many times.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastText = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }
+
+let lastSecond = NaN;
+let lastText = '';
 
 function normalize(r: ResourceInfo, obj: KubeObject): KubeObject {
   const o = cloneJson(obj);

@@ -113,9 +113,13 @@ function typeShape(type: string, owner: string, field: string): Shape {
 }
 
 const roots = new Map<string, Shape>();
+/** The same, by the (long-lived) resource description itself: no key to build per call. */
+const rootsByResource = new WeakMap<object, Shape>();
 
 /** The shape of a whole object of this resource's kind. */
 export function rootShape(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Shape {
+  const known = rootsByResource.get(r);
+  if (known) return known;
   const id = `${r.group}/${r.version}/${r.kind}`;
   let shape = roots.get(id);
   if (!shape) {
@@ -123,6 +127,7 @@ export function rootShape(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): 
     shape = found ? { kind: 'struct', def: found[0] } : DEDUCED;
     roots.set(id, shape);
   }
+  rootsByResource.set(r, shape);
   return shape;
 }
 
