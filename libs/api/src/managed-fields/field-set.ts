@@ -139,10 +139,27 @@ function compareElements(a: PathElement, b: PathElement): number {
 
 /** An immutable-by-convention set of paths (operations return new sets). */
 export class FieldSet {
+  // Created on first use: most nodes of a set are leaves, and sets are built on every write.
   /** Children that are members themselves. */
-  private readonly members = new Set<PathElement>();
+  private m: Set<PathElement> | undefined;
   /** Children with members below them (never empty sets). */
-  private readonly children = new Map<PathElement, FieldSet>();
+  private c: Map<PathElement, FieldSet> | undefined;
+
+  private get members(): ReadonlySet<PathElement> {
+    return this.m ?? NO_MEMBERS;
+  }
+
+  private get children(): ReadonlyMap<PathElement, FieldSet> {
+    return this.c ?? NO_CHILDREN;
+  }
+
+  private addMember(pe: PathElement): void {
+    (this.m ??= new Set()).add(pe);
+  }
+
+  private setChild(pe: PathElement, set: FieldSet): void {
+    (this.c ??= new Map()).set(pe, set);
+  }
 
   static of(...paths: FieldPath[]): FieldSet {
     const s = new FieldSet();
@@ -158,13 +175,13 @@ export class FieldSet {
 
   private insertFrom(path: FieldPath, i: number): void {
     if (i === path.length - 1) {
-      this.members.add(path[i]);
+      this.addMember(path[i]);
       return;
     }
     let next = this.children.get(path[i]);
     if (!next) {
       next = new FieldSet();
-      this.children.set(path[i], next);
+      this.setChild(path[i], next);
     }
     next.insertFrom(path, i + 1);
   }
@@ -212,25 +229,24 @@ export class FieldSet {
 
   union(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const m of this.members) out.members.add(m);
-    for (const m of other.members) out.members.add(m);
+    for (const m of this.members) out.addMember(m);
+    for (const m of other.members) out.addMember(m);
     for (const [pe, c] of this.children) {
       const o = other.children.get(pe);
-      out.children.set(pe, o ? c.union(o) : c.copy());
+      out.setChild(pe, o ? c.union(o) : c.copy());
     }
-    for (const [pe, o] of other.children)
-      if (!this.children.has(pe)) out.children.set(pe, o.copy());
+    for (const [pe, o] of other.children) if (!this.children.has(pe)) out.setChild(pe, o.copy());
     return out;
   }
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const m of this.members) if (other.members.has(m)) out.members.add(m);
+    for (const m of this.members) if (other.members.has(m)) out.addMember(m);
     for (const [pe, c] of this.children) {
       const o = other.children.get(pe);
       if (!o) continue;
       const both = c.intersection(o);
-      if (!both.isEmpty()) out.children.set(pe, both);
+      if (!both.isEmpty()) out.setChild(pe, both);
     }
     return out;
   }
@@ -238,10 +254,10 @@ export class FieldSet {
   /** Members of this set that are not members of `other` (paths below a removed member stay). */
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const m of this.members) if (!other.members.has(m)) out.members.add(m);
+    for (const m of this.members) if (!other.members.has(m)) out.addMember(m);
     for (const [pe, c] of this.children) {
       const rest = other.children.has(pe) ? c.difference(other.child(pe)) : c;
-      if (!rest.isEmpty()) out.children.set(pe, rest);
+      if (!rest.isEmpty()) out.setChild(pe, rest);
     }
     return out;
   }
@@ -249,23 +265,23 @@ export class FieldSet {
   /** This set without the given paths and everything below them. */
   withoutPrefix(...paths: FieldPath[]): FieldSet {
     const out = this.copy();
-    for (const p of paths) out.cut(p);
+    for (const p of paths) out.cut(p, 0);
     return out;
   }
 
-  /** Removes a path and everything below it, in place (keeps children non-empty). */
-  private cut(path: FieldPath): void {
-    if (path.length === 0) return;
-    const [head, ...tail] = path;
-    if (tail.length === 0) {
-      this.members.delete(head);
-      this.children.delete(head);
+  /** Removes path[i..] and everything below it, in place (keeps children non-empty). */
+  private cut(path: FieldPath, i: number): void {
+    if (i >= path.length) return;
+    const head = path[i];
+    if (i === path.length - 1) {
+      this.m?.delete(head);
+      this.c?.delete(head);
       return;
     }
     const c = this.children.get(head);
     if (!c) return;
-    c.cut(tail);
-    if (c.isEmpty()) this.children.delete(head);
+    c.cut(path, i + 1);
+    if (c.isEmpty()) this.c?.delete(head);
   }
 
   /** Only the paths at or below one of `prefixes`. */
@@ -326,26 +342,28 @@ export class FieldSet {
     const [head, ...tail] = prefix;
     const out = new FieldSet();
     if (tail.length === 0) {
-      if (this.members.has(head)) out.members.add(head);
+      if (this.members.has(head)) out.addMember(head);
       const c = this.children.get(head);
-      if (c) out.children.set(head, c.copy());
+      if (c) out.setChild(head, c.copy());
       return out;
     }
     const c = this.children.get(head);
     if (!c) return out;
     const inner = c.restrictTo(tail);
-    if (!inner.isEmpty()) out.children.set(head, inner);
+    if (!inner.isEmpty()) out.setChild(head, inner);
     return out;
   }
 
   private copy(): FieldSet {
     const out = new FieldSet();
-    for (const m of this.members) out.members.add(m);
-    for (const [pe, c] of this.children) out.children.set(pe, c.copy());
+    for (const m of this.members) out.addMember(m);
+    for (const [pe, c] of this.children) out.setChild(pe, c.copy());
     return out;
   }
 }
 
+const NO_MEMBERS: ReadonlySet<PathElement> = new Set();
+const NO_CHILDREN: ReadonlyMap<PathElement, FieldSet> = new Map();
 const EMPTY = new FieldSet();
 
 /** Reads `json` below `prefix` (a stack: pushed and popped as the walk goes). */
