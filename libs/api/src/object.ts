@@ -41,7 +41,49 @@ export function isPlainObject(value: unknown): value is JsonObject {
 
 /** A deep copy of JSON data (objects here never hold functions, dates or cycles). */
 export function cloneJson<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+  // What a JSON round trip would give (undefined members dropped, in arrays null, non-finite
+  // numbers null), without the text in between: a few times faster on every write.
+  return value === undefined ? value : (copyJson(value) as T);
+}
+
+function copyJson(v: unknown): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? v + 0 : null; // + 0: JSON has no -0
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        const out = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]) ?? null;
+        return out;
+      }
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+        return JSON.parse(JSON.stringify(v)) as unknown;
+      }
+      const out: JsonObject = {};
+      for (const k of Object.keys(v)) {
+        const c = copyJson((v as JsonObject)[k]);
+        if (c === undefined) continue;
+        // A "__proto__" member is data here, as JSON.parse makes it, not the prototype.
+        if (k === '__proto__')
+          Object.defineProperty(out, k, {
+            value: c,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        else out[k] = c;
+      }
+      return out;
+    }
+    default:
+      // Functions and symbols vanish as JSON.stringify drops them; a bigint cannot be JSON.
+      if (typeof v === 'bigint') throw new TypeError('Do not know how to serialize a BigInt');
+      return undefined;
+  }
 }
 
 /** Structural equality of JSON values; key order does not matter. */
