@@ -6,6 +6,8 @@ import {
   KubernetesServiceOutcome,
   KubernetesServiceReconciler,
 } from './admission/kubernetes-service-reconciler';
+import { MASTER_LEASE_TTL_SECONDS } from './admission/master-lease';
+import { MasterLeaseKeeper } from './admission/master-lease-keeper';
 import {
   DEFAULT_NODE_PORT_RANGE,
   DEFAULT_SERVICE_CIDR,
@@ -36,6 +38,8 @@ export interface ApiServerOptions {
   /** How often watches that asked for bookmarks get one. */
   bookmarkMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** TTL (s) of this master's key under /registry/masterleases/; shorter in tests. */
+  masterLeaseTtlSeconds?: number;
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -77,6 +81,7 @@ export class ApiServer {
       this.store,
       this.registry,
       this.serviceRanges,
+      new MasterLeaseKeeper(kv, opts.masterLeaseTtlSeconds ?? MASTER_LEASE_TTL_SECONDS),
     );
     const reader = new ObjectReader(this.store, this.caches);
     this.metrics = opts.metrics
@@ -104,14 +109,24 @@ export class ApiServer {
 
   /**
    * Creates Service default/kubernetes if missing (ClusterIP: the range's first address, port 443
-   * to `apiPort`) and puts this master into its Endpoints and EndpointSlices. Every master calls
-   * it after bootstrap() and then now and then; masters may run it at the same time.
+   * to `apiPort`), renews this master's lease, and sets the Service's Endpoints and
+   * EndpointSlices to the masters whose lease is live. Every master calls it after bootstrap()
+   * and then well within the lease TTL; masters may run it at the same time, but one master
+   * runs one call at a time.
    */
   reconcileKubernetesService(
     self: MasterAddress | undefined,
     apiPort: number,
   ): Promise<KubernetesServiceOutcome> {
     return this.kubernetesService.reconcile(self, apiPort);
+  }
+
+  /** On graceful shutdown: ends this master's lease and takes it out of the endpoints now. */
+  leaveKubernetesService(
+    self: MasterAddress | undefined,
+    apiPort: number,
+  ): Promise<KubernetesServiceOutcome> {
+    return this.kubernetesService.leave(self, apiPort);
   }
 
   stop(): void {

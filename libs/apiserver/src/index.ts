@@ -18,6 +18,8 @@ export * from './admission/service-addresses';
 export * from './admission/namespace-lifecycle';
 export * from './admission/kubernetes-service';
 export * from './admission/kubernetes-service-reconciler';
+export * from './admission/master-lease';
+export * from './admission/master-lease-keeper';
 export * from './registry/object-registry';
 export * from './registry/object-reader';
 export * from './registry/delete-decision';

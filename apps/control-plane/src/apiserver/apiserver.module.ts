@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   DynamicModule,
   Inject,
   Injectable,
@@ -18,6 +19,7 @@ import {
   TokenAuthenticator,
   attachWebSocketWatch,
   backendOf,
+  MASTER_LEASE_REFRESH_MS,
 } from '@flotilla/apiserver';
 import type { RaftNode, ReplicatedStore } from '@flotilla/raft-node';
 import { RAFT_NODE, REPLICATED_STORE } from '../replication/replication.tokens';
@@ -27,20 +29,26 @@ import { settingError } from '@flotilla/process';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 
-/** How often each master checks the kubernetes Service and its own entry in the endpoints. */
-const KUBERNETES_SERVICE_INTERVAL_MS = 10_000;
+/** How long a stopping master tries to take itself out of the endpoints (no quorum: it can't). */
+const LEAVE_TIMEOUT_MS = 3_000;
 
 /**
- * Once a leader is known: the bootstrap namespaces, then the kubernetes Service with this master
- * in its endpoints (again every few seconds, so a deleted Service or a lost entry comes back).
- * WebSocket watches on the API port.
+ * Once a leader is known: the bootstrap namespaces, then the kubernetes Service with its
+ * endpoints set to the live masters, renewing this master's lease each round (every
+ * --master-lease-refresh, so a deleted Service or a lost entry comes back and a departed master
+ * goes). On shutdown, before Raft stops, this master takes itself out. WebSocket watches on the
+ * API port.
  */
 @Injectable()
-class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class ApiServerLifecycle
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private detachWs: (() => void) | undefined;
   private bootstrapped = false;
   private stopped = false;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  /** The round under way, awaited on shutdown so it cannot put this master back afterwards. */
+  private round: Promise<void> | undefined;
   private lastProblem = '';
 
   constructor(
@@ -93,8 +101,8 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   private scheduleReconcile(delayMs: number): void {
     if (this.stopped) return;
     this.reconcileTimer = setTimeout(() => {
-      void this.reconcileKubernetesService().finally(() =>
-        this.scheduleReconcile(KUBERNETES_SERVICE_INTERVAL_MS),
+      this.round = this.reconcileKubernetesService().finally(() =>
+        this.scheduleReconcile(this.config.masterLeaseRefreshMs ?? MASTER_LEASE_REFRESH_MS),
       );
     }, delayMs);
     this.reconcileTimer.unref();
@@ -106,9 +114,9 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       const self = await this.masterAddress(apiPort);
       const outcome = await this.server.reconcileKubernetesService(self, apiPort);
       if (outcome.serviceCreated) this.logger.info('created the kubernetes Service');
-      if (outcome.endpointsChanged && self) {
-        this.logger.info('put this master into the kubernetes Service endpoints', {
-          address: `${self.ip}:${self.port}`,
+      if (outcome.endpointsChanged) {
+        this.logger.info('updated the kubernetes Service endpoints', {
+          masters: outcome.masters.map((m) => `${m.name}=${m.ip}:${m.port}`),
         });
       }
       this.lastProblem = '';
@@ -153,6 +161,35 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     this.logger.warn(msg, { error });
   }
 
+  /** Raft still runs here (it stops in onApplicationShutdown): revoke the lease, then leave. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconcileTimer);
+    if (!this.bootstrapped) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, LEAVE_TIMEOUT_MS);
+    });
+    const leave = async () => {
+      await this.round;
+      const apiPort = this.apiPort();
+      await this.server.leaveKubernetesService(await this.masterAddress(apiPort), apiPort);
+      this.logger.info('left the kubernetes Service endpoints');
+    };
+    try {
+      await Promise.race([
+        leave().catch((err) =>
+          this.logger.warn('could not leave the kubernetes Service endpoints', {
+            error: String(err),
+          }),
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   onApplicationShutdown(): void {
     this.stopped = true;
     clearTimeout(this.reconcileTimer);
@@ -182,6 +219,7 @@ export class ApiServerModule {
             return new ApiServer(backendOf(store), {
               serviceCidr: config.serviceCidr,
               serviceNodePortRange: config.serviceNodePortRange,
+              masterLeaseTtlSeconds: config.masterLeaseTtlSeconds,
               metrics: registry,
               log: (level, msg, fields) => log[level](msg, fields),
             });

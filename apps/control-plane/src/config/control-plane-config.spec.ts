@@ -42,7 +42,19 @@ describe('control-plane configuration', () => {
       initialClusterState: 'new',
       serviceCidr: '10.96.0.0/12',
       serviceNodePortRange: '30000-32767',
+      masterLeaseTtlSeconds: 15,
+      masterLeaseRefreshMs: 10000,
     });
+  });
+
+  it('reads the master lease TTL (seconds) and refresh interval (milliseconds)', () => {
+    expect(
+      parse(['--name', 'm1', '--master-lease-ttl', '2', '--master-lease-refresh', '500']),
+    ).toMatchObject({ masterLeaseTtlSeconds: 2, masterLeaseRefreshMs: 500 });
+    expect(parse(['--name', 'm1'], { FLOTILLA_MASTER_LEASE_TTL: '30' })).toMatchObject({
+      masterLeaseTtlSeconds: 30,
+    });
+    expect(controlPlaneUsage()).toContain('--master-lease-ttl SECONDS');
   });
 
   it('reads the Service ranges from flags or the environment, the CIDR normalised to its network', () => {
@@ -255,6 +267,21 @@ describe('control-plane configuration', () => {
         ['--name', 'm1'],
         { FLOTILLA_SERVICE_NODE_PORT_RANGE: '32767-30000' },
         'FLOTILLA_SERVICE_NODE_PORT_RANGE: "32767-30000" starts above its end',
+      ],
+      [
+        ['--name', 'm1', '--master-lease-ttl', '0'],
+        {},
+        '--master-lease-ttl: "0" is not a whole number from 1 to 3600',
+      ],
+      [
+        ['--name', 'm1', '--master-lease-ttl', '10'],
+        {},
+        '--master-lease-ttl: a refresh every 10000 ms must be shorter than the lease TTL (10 s)',
+      ],
+      [
+        ['--name', 'm1', '--master-lease-ttl', '2', '--master-lease-refresh', '2000'],
+        {},
+        '--master-lease-refresh: a refresh every 2000 ms must be shorter than the lease TTL (2 s)',
       ],
     ])('%j %j -> %s', (argv, env, message) => {
       expect(errorOf(argv as string[], env as Record<string, string>)).toBe(message);

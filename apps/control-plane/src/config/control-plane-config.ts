@@ -27,6 +27,10 @@ import {
   parseNodePortRange,
   parseServiceCidr,
 } from '@flotilla/apiserver/admission/service-ranges';
+import {
+  MASTER_LEASE_REFRESH_MS,
+  MASTER_LEASE_TTL_SECONDS,
+} from '@flotilla/apiserver/admission/master-lease';
 
 export interface PeerAddress {
   name: string;
@@ -65,6 +69,10 @@ export interface ControlPlaneConfig {
   serviceCidr?: string;
   /** NodePort range, `min-max` (default 30000-32767). */
   serviceNodePortRange?: string;
+  /** TTL (s) of this master's key under /registry/masterleases/ (default 15). */
+  masterLeaseTtlSeconds?: number;
+  /** How often this master renews that key and rewrites the kubernetes endpoints (default 10 s). */
+  masterLeaseRefreshMs?: number;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -196,6 +204,21 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     description: 'ports NodePort Services draw from (both ends included)',
     defaultText: DEFAULT_NODE_PORT_RANGE,
   },
+  {
+    flag: 'master-lease-ttl',
+    env: 'FLOTILLA_MASTER_LEASE_TTL',
+    valueName: 'SECONDS',
+    description:
+      'a master that stops renewing its lease leaves the kubernetes endpoints after this long',
+    defaultText: String(MASTER_LEASE_TTL_SECONDS),
+  },
+  {
+    flag: 'master-lease-refresh',
+    env: 'FLOTILLA_MASTER_LEASE_REFRESH',
+    valueName: 'MS',
+    description: 'how often a master renews its lease and rewrites the kubernetes endpoints',
+    defaultText: String(MASTER_LEASE_REFRESH_MS),
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -278,6 +301,21 @@ export function parseControlPlaneConfig(
     optionalValue(get('service-node-port-range'), (v) =>
       parsedValue(v, (t) => formatNodePortRange(parseNodePortRange(t))),
     ) ?? DEFAULT_NODE_PORT_RANGE;
+  const masterLeaseTtlSeconds =
+    optionalValue(get('master-lease-ttl'), (v) => integerValue(v, 1, 3600)) ??
+    MASTER_LEASE_TTL_SECONDS;
+  const masterLeaseRefreshMs =
+    optionalValue(get('master-lease-refresh'), (v) => integerValue(v, 100, 3_600_000)) ??
+    MASTER_LEASE_REFRESH_MS;
+  if (masterLeaseRefreshMs >= masterLeaseTtlSeconds * 1000) {
+    // Renewing no more often than the lease lapses would drop live masters from the endpoints.
+    throw settingError(
+      get('master-lease-refresh')?.source ??
+        get('master-lease-ttl')?.source ??
+        '--master-lease-ttl',
+      `a refresh every ${masterLeaseRefreshMs} ms must be shorter than the lease TTL (${masterLeaseTtlSeconds} s)`,
+    );
+  }
 
   return {
     help: false,
@@ -298,6 +336,8 @@ export function parseControlPlaneConfig(
       initialClusterState,
       serviceCidr,
       serviceNodePortRange,
+      masterLeaseTtlSeconds,
+      masterLeaseRefreshMs,
       ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
       ...(tlsCert && tlsKey
         ? {

@@ -6,10 +6,11 @@ import { ApiServer } from '../api-server';
 import { LocalBackend } from '../storage/local-backend';
 import { SERVICE_IP_PREFIX } from '../storage/key-layout';
 import {
-  endpointsWithMaster,
+  desiredMasters,
+  endpointsFor,
   kubernetesServiceBody,
   MasterAddress,
-  slicesWithMaster,
+  slicesFor,
 } from './kubernetes-service';
 
 const m = (name: string, ip: string, port = 6443): MasterAddress => ({ name, ip, port });
@@ -42,9 +43,40 @@ describe('the kubernetes Service', () => {
   });
 });
 
-describe('endpointsWithMaster', () => {
-  it('creates the Endpoints with this master, skipped by the mirroring controller', () => {
-    expect(endpointsWithMaster(undefined, m('m1', '10.0.0.1'))).toEqual({
+describe('desiredMasters', () => {
+  const live = [m('m1', '10.0.0.1'), m('m2', '10.0.0.2'), m('m3', '10.0.0.3')];
+
+  it('lists every live master and this one, once', () => {
+    expect(desiredMasters(live.slice(1), m('m1', '10.0.0.1'))).toEqual([
+      m('m2', '10.0.0.2'),
+      m('m3', '10.0.0.3'),
+      m('m1', '10.0.0.1'),
+    ]);
+    expect(desiredMasters(live, m('m1', '10.0.0.1'))).toHaveLength(3);
+    expect(desiredMasters(live, undefined)).toEqual(live);
+  });
+
+  it('leaves this master out when it is leaving, even if its lease still shows', () => {
+    expect(desiredMasters(live, m('m1', '10.0.0.1'), false)).toEqual(live.slice(1));
+  });
+
+  it("drops this master's predecessor: its old address, or another name on its address", () => {
+    expect(desiredMasters(live, m('m1', '10.0.0.5'))).toEqual([
+      m('m2', '10.0.0.2'),
+      m('m3', '10.0.0.3'),
+      m('m1', '10.0.0.5'),
+    ]);
+    expect(desiredMasters(live, m('m4', '10.0.0.3')).map((x) => x.name)).toEqual([
+      'm1',
+      'm2',
+      'm4',
+    ]);
+  });
+});
+
+describe('endpointsFor', () => {
+  it('creates the Endpoints with the masters, skipped by the mirroring controller', () => {
+    expect(endpointsFor(undefined, [m('m1', '10.0.0.1')])).toEqual({
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: {
@@ -61,9 +93,10 @@ describe('endpointsWithMaster', () => {
     });
   });
 
-  it('adds a master next to the others, keeps the stored resourceVersion, then has nothing to do', () => {
-    const one = stored(endpointsWithMaster(undefined, m('m2', '10.0.0.2'))!);
-    const two = endpointsWithMaster(one, m('m1', '10.0.0.1'))!;
+  it('adds a master in address order, keeps the stored resourceVersion, then has nothing to do', () => {
+    const one = stored(endpointsFor(undefined, [m('m2', '10.0.0.2')])!);
+    const masters = [m('m2', '10.0.0.2'), m('m1', '10.0.0.1')];
+    const two = endpointsFor(one, masters)!;
     expect(two.metadata.resourceVersion).toBe('7');
     expect(subsetsOf(two)).toEqual([
       {
@@ -74,24 +107,11 @@ describe('endpointsWithMaster', () => {
         ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
       },
     ]);
-    expect(endpointsWithMaster(stored(two), m('m1', '10.0.0.1'))).toBeUndefined();
-    expect(endpointsWithMaster(stored(two), m('m2', '10.0.0.2'))).toBeUndefined();
+    expect(endpointsFor(stored(two), masters)).toBeUndefined();
+    expect(endpointsFor(stored(two), [...masters].reverse())).toBeUndefined();
   });
 
-  it('gives masters on one host a subset per API port', () => {
-    let ep: KubeObject | undefined;
-    for (const self of [m('m3', '127.0.0.1', 6445), m('m1', '127.0.0.1', 6443)]) {
-      ep = stored(endpointsWithMaster(ep, self)!);
-    }
-    expect(endpointsWithMaster(ep, m('m2', '127.0.0.1', 6444))!.subsets).toEqual(
-      [6443, 6444, 6445].map((port, i) => ({
-        addresses: [{ ip: '127.0.0.1', hostname: `m${i + 1}` }],
-        ports: [{ name: 'https', port, protocol: 'TCP' }],
-      })),
-    );
-  });
-
-  it("moves this master's own entry when its address changes, and takes over its exact address", () => {
+  it('removes masters that are no longer live, and entries nobody owns', () => {
     const ep = stored({
       metadata: { name: 'kubernetes', namespace: 'default' },
       subsets: [
@@ -105,29 +125,39 @@ describe('endpointsWithMaster', () => {
         { addresses: [{ ip: '10.0.0.9' }], ports: [{ port: 6443 }] },
       ],
     });
-    const moved = endpointsWithMaster(ep, m('m1', '10.0.0.5'))!;
-    expect(moved.subsets).toEqual([
+    expect(endpointsFor(ep, [m('m2', '10.0.0.2')])!.subsets).toEqual([
       {
-        addresses: [
-          { ip: '10.0.0.2', hostname: 'm2' },
-          { ip: '10.0.0.5', hostname: 'm1' },
-          { ip: '10.0.0.9' },
-        ],
+        addresses: [{ ip: '10.0.0.2', hostname: 'm2' }],
         ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
       },
     ]);
-    const renamed = endpointsWithMaster(ep, m('m4', '10.0.0.9'))!;
+    expect(endpointsFor(ep, [])!.subsets).toEqual([]);
+  });
+
+  it('gives masters on one host a subset per API port, and drops the port of one that left', () => {
+    const all = [
+      m('m3', '127.0.0.1', 6445),
+      m('m1', '127.0.0.1', 6443),
+      m('m2', '127.0.0.1', 6444),
+    ];
+    const ep = stored(endpointsFor(undefined, all)!);
+    expect(ep.subsets).toEqual(
+      [6443, 6444, 6445].map((port, i) => ({
+        addresses: [{ ip: '127.0.0.1', hostname: `m${i + 1}` }],
+        ports: [{ name: 'https', port, protocol: 'TCP' }],
+      })),
+    );
     expect(
-      (renamed.subsets as { addresses: { hostname?: string }[] }[])[0].addresses.map(
-        (a) => a.hostname,
+      (endpointsFor(ep, [all[0], all[1]])!.subsets as { ports: { port: number }[] }[]).map(
+        (s) => s.ports[0].port,
       ),
-    ).toEqual(['m1', 'm2', 'm4']);
+    ).toEqual([6443, 6445]);
   });
 });
 
-describe('slicesWithMaster', () => {
+describe('slicesFor', () => {
   it('creates the slice named after the Service for its target port', () => {
-    const plan = slicesWithMaster([], m('m1', '10.0.0.1'), 6443);
+    const plan = slicesFor([], [m('m1', '10.0.0.1')], 6443);
     expect(plan.remove).toEqual([]);
     expect(plan.write).toEqual([
       {
@@ -145,20 +175,26 @@ describe('slicesWithMaster', () => {
     ]);
   });
 
-  it('adds a master to the slice of its port, a new slice per other port, then has nothing to do', () => {
+  /** Applies a plan to `slices` as the API would: written ones stored, removed ones gone. */
+  const applier = () => {
     let slices: KubeObject[] = [];
-    const apply = (self: MasterAddress) => {
-      const plan = slicesWithMaster(slices, self, 6443);
+    const apply = (masters: MasterAddress[]) => {
+      const plan = slicesFor(slices, masters, 6443);
       const written = new Map(plan.write.map((s) => [s.metadata.name, stored(s)]));
       slices = [...slices.filter((s) => !written.has(s.metadata.name)), ...written.values()].filter(
         (s) => !plan.remove.includes(s),
       );
       return plan;
     };
-    apply(m('m2', '127.0.0.1', 6444));
-    apply(m('m1', '127.0.0.1', 6443));
-    apply(m('m3', '10.0.0.3', 6443));
-    expect(endpointsOf(slices)).toEqual({
+    return { apply, slices: () => slices };
+  };
+
+  it('puts masters in the slice of their port, a new slice per other port, then has nothing to do', () => {
+    const { apply, slices } = applier();
+    const masters = [m('m2', '127.0.0.1', 6444), m('m1', '127.0.0.1', 6443), m('m3', '10.0.0.3')];
+    apply(masters.slice(0, 1));
+    apply(masters);
+    expect(endpointsOf(slices())).toEqual({
       'kubernetes-6444': [
         { addresses: ['127.0.0.1'], conditions: { ready: true }, hostname: 'm2' },
       ],
@@ -167,13 +203,35 @@ describe('slicesWithMaster', () => {
         { addresses: ['127.0.0.1'], conditions: { ready: true }, hostname: 'm1' },
       ],
     });
-    for (const self of [m('m1', '127.0.0.1', 6443), m('m2', '127.0.0.1', 6444)]) {
-      expect(slicesWithMaster(slices, self, 6443)).toEqual({ write: [], remove: [] });
-    }
-    // m2 comes back on the primary port: its old slice empties and goes
-    const plan = apply(m('m2', '127.0.0.1', 6445));
+    expect(slicesFor(slices(), [...masters].reverse(), 6443)).toEqual({ write: [], remove: [] });
+  });
+
+  it('removes departed masters: an emptied slice goes, the one named after the Service stays', () => {
+    const { apply, slices } = applier();
+    apply([m('m1', '127.0.0.1', 6443), m('m2', '127.0.0.1', 6444), m('m3', '127.0.0.1', 6445)]);
+    expect(
+      slices()
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(['kubernetes', 'kubernetes-6444', 'kubernetes-6445']);
+    const plan = apply([m('m1', '127.0.0.1', 6443), m('m3', '127.0.0.1', 6445)]);
+    expect(plan.write).toEqual([]);
     expect(plan.remove.map((s) => s.metadata.name)).toEqual(['kubernetes-6444']);
-    expect(slices.map((s) => s.metadata.name).sort()).toEqual(['kubernetes', 'kubernetes-6445']);
+    const last = apply([m('m3', '127.0.0.1', 6445)]);
+    expect(last.write.map((s) => [s.metadata.name, s.endpoints])).toEqual([['kubernetes', []]]);
+    expect(endpointsOf(slices())).toEqual({
+      kubernetes: [],
+      'kubernetes-6445': [
+        { addresses: ['127.0.0.1'], conditions: { ready: true }, hostname: 'm3' },
+      ],
+    });
+    // The primary port comes back: the slice named after the Service is taken by then.
+    apply([m('m1', '127.0.0.1', 6443), m('m3', '127.0.0.1', 6445)]);
+    expect(
+      slices()
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(['kubernetes', 'kubernetes-6445']);
   });
 });
 
@@ -243,5 +301,52 @@ describe('KubernetesServiceReconciler over a local store', () => {
     const back = (await store.get('/registry/services/specs/default/kubernetes'))!;
     expect(back.metadata.uid).not.toBe(svc.metadata.uid);
     expect((back.spec as { clusterIP: string }).clusterIP).toBe('10.100.0.1');
+  });
+  /** host=ip:port of each address in the stored Endpoints and in the slices, sorted. */
+  const listed = async () => {
+    const store = servers[0].store;
+    const ep = (await store.get('/registry/services/endpoints/default/kubernetes'))!;
+    const fromEndpoints = (
+      ep.subsets as { addresses: { ip: string; hostname: string }[]; ports: { port: number }[] }[]
+    )
+      .flatMap((s) => s.addresses.map((a) => `${a.hostname}=${a.ip}:${s.ports[0].port}`))
+      .sort();
+    const slices = await store.list('/registry/endpointslices/default/');
+    const fromSlices = slices.items
+      .flatMap((s) =>
+        (s.endpoints as { addresses: string[]; hostname: string }[]).map(
+          (e) => `${e.hostname}=${e.addresses[0]}:${(s.ports as { port: number }[])[0].port}`,
+        ),
+      )
+      .sort();
+    expect(fromSlices).toEqual(fromEndpoints);
+    return fromEndpoints;
+  };
+
+  it('a master that leaves is out at once; the others keep it out', async () => {
+    await servers[2].leaveKubernetesService(m('m3', '127.0.0.1', 6445), 6445);
+    expect(await listed()).toEqual(['m1=127.0.0.1:6443', 'm2=127.0.0.1:6444']);
+    await servers[0].reconcileKubernetesService(m('m1', '127.0.0.1', 6443), 6443);
+    expect(await listed()).toEqual(['m1=127.0.0.1:6443', 'm2=127.0.0.1:6444']);
+    const slices = await servers[0].store.list('/registry/endpointslices/default/');
+    expect(slices.items.map((s) => s.metadata.name).sort()).toEqual([
+      'kubernetes',
+      'kubernetes-6444',
+    ]);
+  });
+
+  it('a master whose lease lapsed is dropped by the next master to reconcile', async () => {
+    const leases = await kv.range({
+      key: Buffer.from('/registry/masterleases/127.0.0.1:6444'),
+    });
+    expect(leases.kvs).toHaveLength(1);
+    await kv.leaseRevoke(leases.kvs[0].lease); // what the Raft leader does when the TTL runs out
+    const r = await servers[0].reconcileKubernetesService(m('m1', '127.0.0.1', 6443), 6443);
+    expect(r.endpointsChanged).toBe(true);
+    expect(r.masters).toEqual([m('m1', '127.0.0.1', 6443)]);
+    expect(await listed()).toEqual(['m1=127.0.0.1:6443']);
+    // It comes back with a new lease on its next round.
+    await servers[1].reconcileKubernetesService(m('m2', '127.0.0.1', 6444), 6444);
+    expect(await listed()).toEqual(['m1=127.0.0.1:6443', 'm2=127.0.0.1:6444']);
   });
 });

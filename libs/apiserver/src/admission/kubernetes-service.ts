@@ -5,11 +5,11 @@ import { isPlainObject, jsonEqual, KubeObject } from '@flotilla/api';
 // its Endpoints and EndpointSlices list every master. Kubernetes' apiserver keeps them the same
 // way (pkg/controlplane: the kubernetes service controller and the endpoints reconciler).
 //
-// Each master puts its own address in and never takes another's out: entries carry the master's
-// name as their hostname, so a master that comes back on a new address replaces its own entry,
-// and an entry with this master's exact address but another name (a predecessor on the same
-// host and port, which cannot still be running) is replaced too. These are plain functions: what
-// to write, given what is stored.
+// The endpoints list exactly the masters that are alive: those whose key under
+// /registry/masterleases/ is kept alive on a store lease (master-lease.ts), and the master doing
+// the writing. A master that stops or dies leaves them when its lease is revoked or lapses.
+// Entries carry the master's name as their hostname. These are plain functions: what to write,
+// given what is stored and which masters are alive.
 
 export const KUBERNETES_SERVICE_NAMESPACE = 'default';
 export const KUBERNETES_SERVICE_NAME = 'kubernetes';
@@ -27,7 +27,7 @@ export interface MasterAddress {
   port: number;
 }
 
-/** An address and port in the endpoints, and the master it belongs to ('' when not known). */
+/** An address and port in the endpoints, and the name of the master it belongs to. */
 interface Entry {
   hostname: string;
   ip: string;
@@ -78,26 +78,32 @@ function compareIp(a: string, b: string): number {
   return 0;
 }
 
-/** The entries without this master's (by name or by exact address), then this master's. */
-function merge(entries: Entry[], self: MasterAddress): Entry[] {
-  const others = entries.filter(
-    (e) => e.hostname !== self.name && !(e.ip === self.ip && e.port === self.port),
-  );
-  return [...others, { hostname: self.name, ip: self.ip, port: self.port }].sort(byAddress);
+/**
+ * The masters to list: every live one, and this master itself unless it is leaving. A live key
+ * with this master's name but another address is its own predecessor (it moved; the old key
+ * lapses with the old lease), and one with its address but another name cannot still be running.
+ */
+export function desiredMasters(
+  live: readonly MasterAddress[],
+  self: MasterAddress | undefined,
+  selfListed = true,
+): MasterAddress[] {
+  const others = self
+    ? live.filter((m) => m.name !== self.name && !(m.ip === self.ip && m.port === self.port))
+    : [...live];
+  return self && selfListed ? [...others, self] : others;
 }
 
-function endpointsEntries(endpoints: KubeObject | undefined): Entry[] {
+/** Each master once per address (ip:port), in address order. */
+function entriesOf(masters: readonly MasterAddress[]): Entry[] {
+  const seen = new Set<string>();
   const out: Entry[] = [];
-  for (const subset of list(endpoints?.subsets)) {
-    for (const port of list(subset.ports)) {
-      for (const addr of list(subset.addresses)) {
-        if (typeof addr.ip !== 'string' || typeof port.port !== 'number') continue;
-        const hostname = typeof addr.hostname === 'string' ? addr.hostname : '';
-        out.push({ hostname, ip: addr.ip, port: port.port });
-      }
-    }
+  for (const m of masters) {
+    if (seen.has(`${m.ip}:${m.port}`)) continue;
+    seen.add(`${m.ip}:${m.port}`);
+    out.push({ hostname: m.name, ip: m.ip, port: m.port });
   }
-  return out;
+  return out.sort(byAddress);
 }
 
 /** One subset per port (masters on one host differ by port only), addresses in order. */
@@ -112,14 +118,15 @@ function subsetsOf(entries: Entry[]): Record<string, unknown>[] {
 }
 
 /**
- * The Endpoints default/kubernetes with this master in it: a body to create (no resourceVersion)
- * or to update (the stored resourceVersion, a precondition), or undefined when already so.
+ * The Endpoints default/kubernetes listing exactly `masters`: a body to create (no
+ * resourceVersion) or to update (the stored resourceVersion, a precondition), or undefined when
+ * already so.
  */
-export function endpointsWithMaster(
+export function endpointsFor(
   current: KubeObject | undefined,
-  self: MasterAddress,
+  masters: readonly MasterAddress[],
 ): KubeObject | undefined {
-  const subsets = subsetsOf(merge(endpointsEntries(current), self));
+  const subsets = subsetsOf(entriesOf(masters));
   const labels = { ...(current?.metadata.labels ?? {}), [SKIP_MIRROR_LABEL]: 'true' };
   if (current && jsonEqual(current.subsets, subsets) && jsonEqual(current.metadata.labels, labels))
     return undefined;
@@ -140,16 +147,6 @@ export function endpointsWithMaster(
 function slicePort(slice: KubeObject): number | undefined {
   const port = list(slice.ports)[0]?.port;
   return typeof port === 'number' ? port : undefined;
-}
-
-function sliceEntries(slice: KubeObject): Entry[] {
-  const port = slicePort(slice);
-  if (port === undefined) return [];
-  return list(slice.endpoints).flatMap((ep) => {
-    const ip = Array.isArray(ep.addresses) ? ep.addresses[0] : undefined;
-    if (typeof ip !== 'string') return [];
-    return [{ hostname: typeof ep.hostname === 'string' ? ep.hostname : '', ip, port }];
-  });
 }
 
 function sliceEndpoints(entries: Entry[]): Record<string, unknown>[] {
@@ -183,33 +180,39 @@ export interface SlicePlan {
 }
 
 /**
- * The EndpointSlices of the kubernetes Service with this master in them. A slice has one port
+ * The EndpointSlices of the kubernetes Service listing exactly `masters`. A slice has one port
  * list, so masters that share a host (the local cluster: one address, three API ports) get a
  * slice per port: the Service's targetPort in the slice named `kubernetes`, as in Kubernetes,
- * another port P in `kubernetes-P`.
+ * another port P in `kubernetes-P`. A stored slice keeps serving its port; slices left with no
+ * master go, except the one named after the Service, which stays (empty).
  */
-export function slicesWithMaster(
+export function slicesFor(
   slices: KubeObject[],
-  self: MasterAddress,
+  masters: readonly MasterAddress[],
   primaryPort: number,
 ): SlicePlan {
-  const plan: SlicePlan = { write: [], remove: [] };
-  let mine = slices.find((s) => slicePort(s) === self.port);
-  const taken = new Set(slices.map((s) => s.metadata.name));
-  if (!mine) {
-    const preferred =
-      self.port === primaryPort
-        ? KUBERNETES_SERVICE_NAME
-        : `${KUBERNETES_SERVICE_NAME}-${self.port}`;
-    const name = taken.has(preferred) ? `${KUBERNETES_SERVICE_NAME}-${self.port}` : preferred;
-    mine = newSlice(name, self.port);
+  const entries = entriesOf(masters);
+  const ports = [...new Set(entries.map((e) => e.port))].sort((a, b) => a - b);
+  const forPort = new Map<number, KubeObject>();
+  for (const slice of slices) {
+    const port = slicePort(slice);
+    if (port !== undefined && ports.includes(port) && !forPort.has(port)) forPort.set(port, slice);
   }
-  for (const slice of [...slices.filter((s) => s !== mine), mine]) {
-    const entries = sliceEntries(slice);
-    const next =
-      slice === mine
-        ? merge(entries, self)
-        : entries.filter((e) => e.hostname !== self.name).sort(byAddress);
+  const taken = new Set(slices.map((s) => s.metadata.name));
+  const created: KubeObject[] = [];
+  for (const port of ports.filter((p) => !forPort.has(p))) {
+    const other = `${KUBERNETES_SERVICE_NAME}-${port}`;
+    const preferred = port === primaryPort ? KUBERNETES_SERVICE_NAME : other;
+    const slice = newSlice(taken.has(preferred) ? other : preferred, port);
+    taken.add(slice.metadata.name);
+    forPort.set(port, slice);
+    created.push(slice);
+  }
+  const plan: SlicePlan = { write: [], remove: [] };
+  for (const slice of [...slices, ...created]) {
+    const port = slicePort(slice);
+    const mine = port !== undefined && forPort.get(port) === slice;
+    const next = mine ? entries.filter((e) => e.port === port) : [];
     const endpoints = sliceEndpoints(next);
     const stored = slice.metadata.resourceVersion !== undefined;
     if (stored && jsonEqual(slice.endpoints, endpoints)) continue;

@@ -26,6 +26,15 @@ export interface KvBackend {
   compactRevision(): number;
   /** Asks the store to send a progress notification to idle watchers that want one. */
   progress(): void;
+  /**
+   * Store leases, for keys that must vanish when their writer stops renewing them (a master's
+   * entry under /registry/masterleases/); a txn put attaches a key to one. TTLs in seconds.
+   */
+  leaseGrant(ttlSeconds: number): Promise<number>;
+  /** Restarts the lease's TTL; throws StoreError 'lease-not-found' once it has lapsed. */
+  leaseKeepAlive(id: number): Promise<void>;
+  /** Ends the lease now, deleting its keys; throws StoreError 'lease-not-found' if gone. */
+  leaseRevoke(id: number): Promise<void>;
 }
 
 /** What a ReplicatedStore (libs/raft-node) offers; kept structural so this lib does not import it. */
@@ -35,6 +44,10 @@ export interface ReplicatedStoreLike {
   watch(opts: WatchOptions): KvWatch;
   revision(): number;
   store: { compactRevision: number; progress(all?: boolean): void };
+  leaseGrant(ttl: number, id: number): Promise<{ id: number }>;
+  leaseRevoke(id: number): Promise<unknown>;
+  /** Lease deadlines live on the Raft leader; a follower's keep-alive goes there. */
+  leases: { keepAlive(id: number): Promise<number> };
 }
 
 export function backendOf(replicated: ReplicatedStoreLike): KvBackend {
@@ -45,5 +58,12 @@ export function backendOf(replicated: ReplicatedStoreLike): KvBackend {
     revision: () => replicated.revision(),
     compactRevision: () => replicated.store.compactRevision,
     progress: () => replicated.store.progress(false),
+    leaseGrant: async (ttl) => (await replicated.leaseGrant(ttl, 0)).id,
+    leaseKeepAlive: async (id) => {
+      await replicated.leases.keepAlive(id);
+    },
+    leaseRevoke: async (id) => {
+      await replicated.leaseRevoke(id);
+    },
   };
 }

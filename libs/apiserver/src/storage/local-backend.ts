@@ -1,4 +1,12 @@
-import { MvccStore, RangeRequest, TxnRequest, TxnResponse, WatchOptions } from '@flotilla/store';
+import {
+  Command,
+  MvccStore,
+  RangeRequest,
+  StoreError,
+  TxnRequest,
+  TxnResponse,
+  WatchOptions,
+} from '@flotilla/store';
 import type { KvBackend, KvWatch } from './kv-backend';
 
 /**
@@ -7,6 +15,7 @@ import type { KvBackend, KvWatch } from './kv-backend';
  */
 export class LocalBackend implements KvBackend {
   private index: number;
+  private lastLeaseId = 0;
 
   private constructor(readonly store: MvccStore) {
     this.index = store.appliedIndex;
@@ -21,19 +30,38 @@ export class LocalBackend implements KvBackend {
   }
 
   async txn(request: TxnRequest): Promise<TxnResponse> {
-    const outcome = await this.store.apply(++this.index, { type: 'txn', request });
-    if (outcome.status !== 'applied')
-      throw (outcome as { error?: Error }).error ?? new Error(outcome.status);
-    return outcome.response as TxnResponse;
+    return (await this.apply({ type: 'txn', request })) as TxnResponse;
   }
 
   async compact(revision: number): Promise<void> {
-    const outcome = await this.store.apply(++this.index, {
-      type: 'compact',
-      request: { revision },
-    });
+    await this.apply({ type: 'compact', request: { revision } });
+  }
+
+  /** Lease IDs count up, never reused: one process, no other grantor. */
+  async leaseGrant(ttlSeconds: number): Promise<number> {
+    this.lastLeaseId = this.store
+      .leases()
+      .reduce((max, l) => Math.max(max, l.id), this.lastLeaseId);
+    const id = ++this.lastLeaseId;
+    await this.apply({ type: 'leaseGrant', request: { id, ttl: ttlSeconds } });
+    return id;
+  }
+
+  /** Nothing expires here (no lessor): a lease lives until revoked. */
+  async leaseKeepAlive(id: number): Promise<void> {
+    if (!this.store.lease(id))
+      throw new StoreError('lease-not-found', 'etcdserver: requested lease not found');
+  }
+
+  async leaseRevoke(id: number): Promise<void> {
+    await this.apply({ type: 'leaseRevoke', request: { id } });
+  }
+
+  private async apply(command: Command): Promise<unknown> {
+    const outcome = await this.store.apply(++this.index, command);
     if (outcome.status !== 'applied')
       throw (outcome as { error?: Error }).error ?? new Error(outcome.status);
+    return outcome.response;
   }
 
   watch(opts: WatchOptions): KvWatch {

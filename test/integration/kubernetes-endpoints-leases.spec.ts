@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { Json, KubeHttp } from './support/kube-http';
+import { MasterCluster } from './support/master-cluster';
+import { waitFor } from './support/wait';
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+
+/** Short lease timing, so a killed master's departure takes seconds, not the default 15. */
+const TTL_SECONDS = 4;
+const REFRESH_MS = 500;
+
+describe('masters leave the kubernetes Service endpoints (master leases)', () => {
+  let cluster: MasterCluster;
+  let m1: KubeHttp;
+
+  beforeAll(async () => {
+    cluster = await MasterCluster.start(3, [
+      '--master-lease-ttl',
+      String(TTL_SECONDS),
+      '--master-lease-refresh',
+      String(REFRESH_MS),
+    ]);
+    m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
+    await cluster.waitForApi();
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.shutdown();
+  });
+
+  /** name=ip:port per address in Endpoints default/kubernetes, checked against the slices. */
+  const listed = async (): Promise<string[] | undefined> => {
+    const ep = await m1.get('/api/v1/namespaces/default/endpoints/kubernetes');
+    const slices = await m1.get(
+      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes',
+    );
+    if (ep.status !== 200 || slices.status !== 200) return undefined;
+    const fromEndpoints = (ep.body.subsets ?? [])
+      .flatMap((s: Json) =>
+        s.addresses.map((a: Json) => `${a.hostname}=${a.ip}:${s.ports[0].port}`),
+      )
+      .sort();
+    const fromSlices = slices.body.items
+      .flatMap((s: Json) =>
+        (s.endpoints ?? []).map((e: Json) => `${e.hostname}=${e.addresses[0]}:${s.ports[0].port}`),
+      )
+      .sort();
+    // The two views are written one after the other; a probe may fall between them.
+    return JSON.stringify(fromEndpoints) === JSON.stringify(fromSlices) ? fromEndpoints : undefined;
+  };
+
+  const expected = (...names: string[]) =>
+    names.map((n) => `${n}=127.0.0.1:${cluster.ports.get(n)!.api}`).sort();
+
+  const waitListed = (names: string[], timeoutMs: number) =>
+    waitFor(
+      `the endpoints to list exactly ${names.join(', ')}`,
+      async () => {
+        const now = await listed();
+        return JSON.stringify(now) === JSON.stringify(expected(...names)) ? now : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+
+  it('lists the three masters', async () => {
+    await waitListed(['m1', 'm2', 'm3'], 30_000);
+    const leases = await cluster.etcdctl([
+      'get',
+      '--prefix',
+      '--keys-only',
+      '/registry/masterleases/',
+    ]);
+    expect(leases.code).toBe(0);
+    expect(
+      leases.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .sort(),
+    ).toEqual(
+      cluster.names
+        .map((n) => `/registry/masterleases/127.0.0.1:${cluster.ports.get(n)!.api}`)
+        .sort(),
+    );
+  });
+
+  it('a master stopped gracefully leaves at once, not after the lease TTL', async () => {
+    await cluster.stop('m3');
+    const stoppedAt = Date.now();
+    await waitListed(['m1', 'm2'], 2_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(TTL_SECONDS * 1000);
+    if (hasKubectl) {
+      const r = await cluster.kubectl(['get', 'endpoints', 'kubernetes', '-n', 'default']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain(`:${cluster.ports.get('m3')!.api}`);
+      expect(r.stdout).toContain(`:${cluster.ports.get('m1')!.api}`);
+    }
+  }, 30_000);
+
+  it('comes back when it starts again', async () => {
+    cluster.startMember('m3');
+    await cluster.waitReady('m3');
+    await waitListed(['m1', 'm2', 'm3'], 20_000);
+  }, 90_000);
+
+  it('a killed master stays until its lease lapses, then leaves; the others stay', async () => {
+    cluster.kill('m3');
+    const killedAt = Date.now();
+    // Renewed at most REFRESH_MS ago: still listed for a while.
+    expect(await listed()).toEqual(expected('m1', 'm2', 'm3'));
+    await waitListed(['m1', 'm2'], TTL_SECONDS * 1000 + 15_000);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual((TTL_SECONDS - 1) * 1000);
+    // And it stays out: the survivors keep rewriting the endpoints from the live leases.
+    await new Promise((resolve) => setTimeout(resolve, 3 * REFRESH_MS));
+    expect(await listed()).toEqual(expected('m1', 'm2'));
+  }, 60_000);
+});
