@@ -1,5 +1,6 @@
 // Applied writes reach LevelDB after the apply returns: everything a client can observe must be
 // the same whether a version is still in memory or already on disk.
+import { ClassicLevel } from 'classic-level';
 import { CompareResult, CompareTarget, EventType, TxnResponse, WatchResponse } from '../src';
 import { Harness, b, countVersionsOnDisk, dump } from './helpers';
 
@@ -92,19 +93,22 @@ describe('MvccStore write-behind', () => {
     expect((await h.get('b'))?.value.toString()).toBe('2');
   });
 
-  it('reads a range bigger than one synchronous chunk at one revision while writes go on', async () => {
+  it('reads a range too big to read synchronously at one revision while writes go on', async () => {
     h = await Harness.create({ writeBehindDelayMs: 1, writeBehindOps: 50 });
-    const keys = Array.from({ length: 700 }, (_, i) => `k${String(i).padStart(4, '0')}`);
+    const keys = Array.from({ length: 300 }, (_, i) => `k${String(i).padStart(4, '0')}`);
     for (const k of keys) await h.put(k, 'old');
     await h.store.whenIdle();
     const revision = h.store.revision;
-    // The read stops after its first chunk until the test lets it go on.
+    // The read reaches the thread pool only when the test lets it.
     let resume!: () => void;
     const gate = new Promise<void>((r) => (resume = r));
-    // The module object itself (an `import * as` would be a copy the store does not use).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const timers = require('node:timers/promises') as typeof import('node:timers/promises');
-    const pause = jest.spyOn(timers, 'setImmediate').mockImplementationOnce(() => gate as never);
+    const getMany = ClassicLevel.prototype.getMany;
+    const pause = jest
+      .spyOn(ClassicLevel.prototype, 'getMany')
+      .mockImplementationOnce(async function (this: ClassicLevel, ...args: unknown[]) {
+        await gate;
+        return (getMany as (...a: unknown[]) => Promise<unknown>).apply(this, args) as never;
+      });
     const reading = h.store.range({ key: b('k'), rangeEnd: b('l') });
     expect(pause).toHaveBeenCalledTimes(1);
     // Meanwhile every key gets a new version, and compaction removes the versions being read.
