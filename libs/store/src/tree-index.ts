@@ -26,7 +26,7 @@ export function spanContains(span: KeySpan, key: string): boolean {
 
 export class TreeIndex {
   private readonly byKey = new Map<string, KeyIndex>();
-  private readonly sorted = new SortedKeys();
+  private readonly sorted = new SortedKeys<KeyIndex>();
 
   get size(): number {
     return this.sorted.size;
@@ -41,7 +41,7 @@ export class TreeIndex {
     if (ki !== undefined) return ki;
     ki = new KeyIndex(keyBytes);
     this.byKey.set(key, ki);
-    this.sorted.insert(key);
+    this.sorted.insert(key, ki);
     return ki;
   }
 
@@ -51,19 +51,12 @@ export class TreeIndex {
       const ki = this.byKey.get(span.start);
       return ki === undefined ? [] : [ki];
     }
-    const out: KeyIndex[] = [];
-    const end = span.end;
-    this.sorted.forEachFrom(span.start, (key) => {
-      if (end !== undefined && key >= end) return false;
-      out.push(this.byKey.get(key) as KeyIndex);
-      return true;
-    });
-    return out;
+    return this.sorted.between(span.start, span.end);
   }
 
   /** Every key index in key order. */
   all(): KeyIndex[] {
-    return this.sorted.toArray().map((k) => this.byKey.get(k) as KeyIndex);
+    return this.sorted.allValues();
   }
 
   /** Compacts every key at `atRev`; returns the revisions <= atRev that must stay on disk. */
@@ -78,7 +71,7 @@ export class TreeIndex {
         removed = true;
       }
     }
-    if (removed) this.sorted.retain((k) => this.byKey.has(k));
+    if (removed) this.sorted.retain((key) => this.byKey.has(key));
     return keep;
   }
 }

@@ -1,27 +1,23 @@
 // SortedKeys against the obvious model (a sorted array), under random inserts, scans and removals.
+// Each value is its key here, so a value out of step with its key shows in every comparison.
 import { SortedKeys } from '../src/sorted-keys';
 import { prng } from './helpers';
 
-function scan(keys: SortedKeys, start: string, limit: number): string[] {
-  const out: string[] = [];
-  keys.forEachFrom(start, (k) => {
-    out.push(k);
-    return out.length < limit;
-  });
-  return out;
+function scan(keys: SortedKeys<string>, start: string, limit: number): string[] {
+  return keys.between(start, undefined).slice(0, limit);
 }
 
 describe('SortedKeys', () => {
   it.each([1, 2, 3])('matches a sorted array (seed %i)', (seed) => {
     const rand = prng(seed);
-    const keys = new SortedKeys();
+    const keys = new SortedKeys<string>();
     let model: string[] = [];
     const name = () =>
       `/registry/pods/ns-${Math.floor(rand() * 20)}/p-${Math.floor(rand() * 5000)}`;
     for (let step = 0; step < 6000; step++) {
       const key = name();
       if (!model.includes(key)) {
-        keys.insert(key);
+        keys.insert(key, key);
         model.push(key);
         model.sort();
       }
@@ -32,29 +28,37 @@ describe('SortedKeys', () => {
         model = model.filter((k) => !drop(k));
       }
       if (step % 97 === 0) {
-        const start = name();
-        const from = model.findIndex((k) => k >= start);
-        const expected = from < 0 ? [] : model.slice(from, from + 40);
-        expect({ seed, step, keys: scan(keys, start, 40) }).toEqual({ seed, step, keys: expected });
+        const [a, b] = [name(), name()].sort();
+        const expected = model.filter((k) => k >= a && k < b);
+        expect({ seed, step, keys: keys.between(a, b) }).toEqual({ seed, step, keys: expected });
+        const from = model.filter((k) => k >= a).slice(0, 40);
+        expect({ seed, step, keys: scan(keys, a, 40) }).toEqual({ seed, step, keys: from });
       }
     }
     expect(keys.size).toBe(model.length);
-    expect(keys.toArray()).toEqual(model);
+    expect(keys.allKeys()).toEqual(model);
+    expect(keys.allValues()).toEqual(model);
     expect(scan(keys, '', model.length + 1)).toEqual(model);
     expect(scan(keys, '\xff', 10)).toEqual([]);
   });
 
   it('keeps keys that arrive in order, and an empty set scans nothing', () => {
-    const keys = new SortedKeys();
+    const keys = new SortedKeys<string>();
     expect(scan(keys, '', 10)).toEqual([]);
     const inOrder = Array.from({ length: 2000 }, (_, i) => `k${String(i).padStart(5, '0')}`);
-    for (const k of inOrder) keys.insert(k);
-    expect(keys.toArray()).toEqual(inOrder);
+    for (const k of inOrder) keys.insert(k, k);
+    expect(keys.allKeys()).toEqual(inOrder);
     expect(scan(keys, 'k01000', 3)).toEqual(['k01000', 'k01001', 'k01002']);
+    // Bounds that fall between keys, on a block's last key, and past every key.
+    expect(keys.between('k00999x', 'k01002')).toEqual(['k01000', 'k01001']);
+    expect(keys.between('k00511', 'k00513')).toEqual(['k00511', 'k00512']);
+    expect(keys.between('k01998', 'z')).toEqual(['k01998', 'k01999']);
+    expect(keys.between('k5', undefined)).toEqual([]);
+    expect(keys.between('k00010', 'k00010')).toEqual([]);
     keys.retain(() => false);
     expect(keys.size).toBe(0);
     expect(scan(keys, '', 10)).toEqual([]);
-    keys.insert('again');
-    expect(keys.toArray()).toEqual(['again']);
+    keys.insert('again', 'again');
+    expect(keys.allValues()).toEqual(['again']);
   });
 });
