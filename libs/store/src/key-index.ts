@@ -75,6 +75,19 @@ export class KeyIndex {
     return undefined;
   }
 
+  /** Whether the key exists at `atRev` (get() would answer), without building the answer. */
+  existsAt(atRev: number): boolean {
+    const last = this.generations.length - 1;
+    for (let i = last; i >= 0; i--) {
+      const g = this.generations[i];
+      if (g.revs.length === 0) continue;
+      if (i !== last && g.revs[g.revs.length - 1].main <= atRev) return false;
+      // This generation began at or before atRev, so one of its revisions answers.
+      if (g.revs[0].main <= atRev) return true;
+    }
+    return false;
+  }
+
   /**
    * Drops every revision superseded at `atRev` (etcd's keyIndex.compact): keeps, per key, the
    * latest revision <= atRev unless it is a tombstone. Kept revisions <= atRev go to `keep`.

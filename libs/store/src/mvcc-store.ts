@@ -25,7 +25,7 @@ import {
 } from './layout';
 import { PendingView, WriteBehind, encodeLease, findPending } from './write-behind';
 import { PhysicalCompaction } from './physical-compaction';
-import { IndexHit, finishRange, planRange } from './range-plan';
+import { IndexHit, collectHits, finishRange, planRange } from './range-plan';
 import { rebuildState } from './rebuild';
 import {
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
@@ -332,12 +332,9 @@ export class MvccStore {
     if (rev < this.published.compactRevision) {
       throw errors.compacted(this.published.compactRevision);
     }
-    const hits: IndexHit[] = [];
-    for (const ki of this.state.index.span(keySpan(req.key, req.rangeEnd))) {
-      const at = ki.get(rev);
-      if (at !== undefined) hits.push({ ki, at });
-    }
-    const plan = planRange(hits, req);
+    const span = this.state.index.span(keySpan(req.key, req.rangeEnd));
+    const { hits, count } = collectHits(span, rev, req);
+    const plan = planRange(hits, req, count);
     const header = { revision: current };
     if (req.countOnly) return { header, kvs: [], more: false, count: plan.count };
     const kvs = await this.readVersions(plan.hits);

@@ -26,8 +26,41 @@ export function effectiveSortOrder(req: RangeRequest): SortOrder {
   return order;
 }
 
-export function planRange(all: IndexHit[], req: RangeRequest): RangePlan {
-  const count = all.length;
+/**
+ * The hits of the keys in the span at `rev`, and how many keys exist there. When the answer is
+ * the first `limit` keys in key order (or only the count), later keys are counted, not collected:
+ * a list page of a big prefix then costs one check per key instead of an object per key.
+ */
+export function collectHits(
+  span: readonly KeyIndex[],
+  rev: number,
+  req: RangeRequest,
+): { hits: IndexHit[]; count: number } {
+  const filtered =
+    req.minModRevision || req.maxModRevision || req.minCreateRevision || req.maxCreateRevision;
+  const keyOrder = !filtered && effectiveSortOrder(req) === SortOrder.NONE;
+  const keep = req.countOnly
+    ? 0
+    : keyOrder && (req.limit ?? 0) > 0
+      ? (req.limit ?? 0) + 1
+      : Infinity;
+  const hits: IndexHit[] = [];
+  let count = 0;
+  for (const ki of span) {
+    if (hits.length < keep) {
+      const at = ki.get(rev);
+      if (at === undefined) continue;
+      hits.push({ ki, at });
+      count++;
+    } else if (ki.existsAt(rev)) {
+      count++;
+    }
+  }
+  return { hits, count };
+}
+
+/** `count` is the number of keys in the range when `all` holds only the first of them. */
+export function planRange(all: IndexHit[], req: RangeRequest, count = all.length): RangePlan {
   const order = effectiveSortOrder(req);
   if (req.countOnly) return { count, hits: [], sortByValue: false, order };
   let hits = all;

@@ -108,6 +108,9 @@ describe('KeyIndex (etcd keyIndex rules)', () => {
     expect(ki.get(5)).toMatchObject({ mod: { main: 4 }, createRevision: 2, version: 2 });
     expect(ki.get(7)).toBeUndefined();
     expect(ki.get(9)).toMatchObject({ mod: { main: 8 }, createRevision: 8, version: 1 });
+    const existsEverywhere = () =>
+      Array.from({ length: 13 }, (_, rev) => ki.existsAt(rev) === (ki.get(rev) !== undefined));
+    expect(existsEverywhere()).not.toContain(false);
     const keep: number[] = [];
     ki.compact(5, (r) => keep.push(r.main));
     expect(keep).toEqual([4]);
@@ -119,6 +122,7 @@ describe('KeyIndex (etcd keyIndex rules)', () => {
     expect(ki.get(7)).toBeUndefined();
     ki.compact(9, (r) => keep.push(r.main));
     expect(keep).toEqual([8]);
+    expect(existsEverywhere()).not.toContain(false);
     expect(ki.latest()).toMatchObject({ mod: { main: 10 }, createRevision: 8, version: 2 });
     ki.tombstone({ main: 11, sub: 0 });
     ki.compact(11, () => undefined);

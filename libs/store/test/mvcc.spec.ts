@@ -191,6 +191,25 @@ describe('MvccStore range', () => {
     expect(keys(created)).toEqual(['a', 'b/1']);
   });
 
+  it('counts past a page only the keys alive at the read revision', async () => {
+    const g = await Harness.create();
+    try {
+      for (const k of ['p/1', 'p/2', 'p/3', 'p/4', 'p/5']) await g.put(k, 'v'); // revs 1..5
+      await g.ok({ type: 'deleteRange', request: { key: b('p/3'), rangeEnd: b('p/5') } }); // rev 6
+      const page = { key: b('p/'), rangeEnd: b('p0'), limit: 1 };
+      const now = await g.store.range(page);
+      expect([keys(now), now.more, now.count]).toEqual([['p/1'], true, 3]);
+      const before = await g.store.range({ ...page, revision: 5 });
+      expect([keys(before), before.more, before.count]).toEqual([['p/1'], true, 5]);
+      const early = await g.store.range({ ...page, revision: 2 });
+      expect([keys(early), early.more, early.count]).toEqual([['p/1'], true, 2]);
+      const countOnly = await g.store.range({ ...page, countOnly: true, revision: 4 });
+      expect(countOnly.count).toBe(4);
+    } finally {
+      await g.dispose();
+    }
+  });
+
   it('rejects future revisions', async () => {
     await expect(h.store.range({ key: b('a'), revision: 100 })).rejects.toMatchObject({
       code: 'future-revision',
