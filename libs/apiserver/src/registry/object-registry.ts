@@ -558,10 +558,8 @@ export class ObjectRegistry {
 
   /** The namespace from this master's cache, else from the store (it may be brand new). */
   private async namespace(name: string): Promise<KubeObject | undefined> {
-    const cache = this.d.caches.for(NAMESPACES);
     const key = objectKey(NAMESPACES, undefined, name);
-    const cached = cache.snapshot(key, () => true).items.find((o) => o.metadata.name === name);
-    return cached ?? (await this.d.store.get(key));
+    return this.d.caches.for(NAMESPACES).get(key) ?? (await this.d.store.get(key));
   }
 
   private fields(

@@ -107,6 +107,11 @@ export class WatchCache {
   }
 
   /** The objects under `keyPrefix` that match, in key order, and the revision they are at. */
+  /** The cached object at `key`, if any. */
+  get(key: string): KubeObject | undefined {
+    return this.objects.get(key);
+  }
+
   snapshot(
     keyPrefix: string,
     matches: (o: KubeObject) => boolean,
