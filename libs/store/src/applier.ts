@@ -7,7 +7,7 @@
 import { checkTxn } from './txn-check';
 import { errors } from './errors';
 import { EMPTY, Revision, StoredRecord, asBuffer, indexKey, recordToKeyValue } from './layout';
-import { IndexHit, finishRange, planRange } from './range-plan';
+import { IndexHit, collectHits, finishRange, planRange } from './range-plan';
 import { StoreState } from './store-state';
 import { KeySpan, keySpan } from './tree-index';
 import {
@@ -140,7 +140,9 @@ export class Applier {
   private range(tx: WriteTxn, req: RangeRequest): RangeResponse {
     const current = tx.sub > 0 ? tx.main : tx.beginRev;
     const rev = req.revision || current;
-    const plan = planRange(this.hits(keySpan(req.key, req.rangeEnd), rev), req);
+    const span = this.state.index.span(keySpan(req.key, req.rangeEnd));
+    const { hits, count } = collectHits(span, rev, req);
+    const plan = planRange(hits, req, count);
     const kvs = plan.hits.map((h) => this.readKv(h.at.mod));
     const { kvs: out, more } = finishRange(kvs, req, plan);
     return { header: { revision: 0 }, kvs: out, more, count: plan.count };

@@ -455,11 +455,14 @@ export class MvccStore {
         wanted.push({ event, key: revisionKey(at.mod.main, at.mod.sub), main: at.mod.main });
       }
     }
-    // Reads of the same snapshot, synchronous: cheaper than a thread-pool round trip each.
-    for (const w of wanted) {
-      const v = this.db.getSync(w.key, { snapshot });
-      if (v !== undefined) w.event.prevKv = recordToKeyValue(decodeRecord(v), w.main);
-    }
+    const values = await this.db.getMany(
+      wanted.map((w) => w.key),
+      { snapshot },
+    );
+    values.forEach((v, i) => {
+      if (v !== undefined)
+        wanted[i].event.prevKv = recordToKeyValue(decodeRecord(v), wanted[i].main);
+    });
   }
 
   // --- leases (replicated state) -------------------------------------------------------------

@@ -205,6 +205,13 @@ describe('MvccStore range', () => {
       expect([keys(early), early.more, early.count]).toEqual([['p/1'], true, 2]);
       const countOnly = await g.store.range({ ...page, countOnly: true, revision: 4 });
       expect(countOnly.count).toBe(4);
+      // The same page inside a txn (its own apply path).
+      const txn = await g.ok<TxnResponse>({
+        type: 'txn',
+        request: { success: [{ requestRange: page }] },
+      });
+      const inTxn = (txn.responses[0] as { responseRange: RangeResponse }).responseRange;
+      expect([keys(inTxn), inTxn.more, inTxn.count]).toEqual([['p/1'], true, 3]);
     } finally {
       await g.dispose();
     }
