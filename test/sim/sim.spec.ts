@@ -15,11 +15,13 @@ describe('raft simulation', () => {
     let operations = 0;
     let crashes = 0;
     let partitions = 0;
+    let appliedMidWrite = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const result = new World(configForSeed(seed)).run();
       operations += result.stats.completed;
       crashes += result.stats.crashes;
       partitions += result.stats.partitions;
+      appliedMidWrite += result.stats.appliedMidWrite;
       if (!result.ok)
         failures.push(`seed ${seed}: ${result.failure}\n${result.trace.slice(-20).join('\n')}`);
     }
@@ -28,6 +30,8 @@ describe('raft simulation', () => {
     expect(crashes).toBeGreaterThan(SEEDS);
     expect(partitions).toBeGreaterThan(SEEDS);
     expect(operations).toBeGreaterThan(SEEDS * 100);
+    // Entries committed during a newer write were applied before that write ended.
+    expect(appliedMidWrite).toBeGreaterThan(SEEDS * 10);
   });
 
   it('replays a seed exactly', () => {

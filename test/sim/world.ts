@@ -1,4 +1,12 @@
-import { ConfChange, MemoryStorage, NodeId, RaftOptions, RawNode, Ready } from '@flotilla/raft';
+import {
+  ConfChange,
+  Entry,
+  MemoryStorage,
+  NodeId,
+  RaftOptions,
+  RawNode,
+  Ready,
+} from '@flotilla/raft';
 import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from './linearizability';
 import { InvariantViolation, SafetyChecker } from './invariants';
 import { KvStateMachine, decodeCommand, encodeCommand } from './kv-state-machine';
@@ -33,6 +41,8 @@ class SimNode {
   sm = new KvStateMachine();
   /** A Ready whose disk write is under way and completes at `persistAt`. */
   inflight: Ready | undefined;
+  /** The in-flight Ready's committed entries were applied before its write completed. */
+  inflightApplied = false;
   persistAt = 0;
   downUntil = 0;
   proposals = new Map<number, ClientOp>();
@@ -72,6 +82,8 @@ export interface SimResult {
     membershipChanges: number;
     invariantChecks: number;
     maxCommit: number;
+    /** Entries applied from takeCommitted() while a newer write was still under way. */
+    appliedMidWrite: number;
   };
 }
 
@@ -101,6 +113,7 @@ export class World {
   private operations = 0;
   private leaderElections = 0;
   private membershipChanges = 0;
+  private appliedMidWrite = 0;
   private chaos = true;
 
   constructor(private readonly cfg: SimConfig) {
@@ -143,6 +156,7 @@ export class World {
         membershipChanges: this.membershipChanges,
         invariantChecks: this.safety.checks,
         maxCommit: Math.max(...this.nodes.map((n) => n.node?.raft.log.committed ?? 0)),
+        appliedMidWrite: this.appliedMidWrite,
       },
     };
   }
@@ -222,6 +236,13 @@ export class World {
       // As the driver does: a leader's new appends leave before the Ready that holds them.
       if (n.node && this.rng.chance(0.5))
         for (const m of n.node.takeEarlyMessages()) this.sendMessage(m);
+      // As the driver does: entries committed while a write is under way are applied at once
+      // (in order: only once the in-flight Ready's own committed entries are applied).
+      if (n.node && n.inflight && n.inflightApplied && this.rng.chance(0.5)) {
+        const entries = n.node.takeCommitted();
+        this.appliedMidWrite += entries.length;
+        this.applyNow(n, entries);
+      }
       this.drive(n);
     }
     this.checkStep();
@@ -340,6 +361,8 @@ export class World {
       this.noteRole(n, node, rd);
       for (const m of rd.earlyMessages) this.sendMessage(m);
       n.inflight = rd;
+      n.inflightApplied = !rd.snapshot && this.rng.chance(0.5);
+      if (n.inflightApplied) this.applyNow(n, rd.committedEntries);
       n.persistAt = this.now + this.rng.int(this.cfg.diskDelayMax + 1);
     }
   }
@@ -356,6 +379,14 @@ export class World {
     n.lastRole = rd.softState.role;
   }
 
+  /** Applies committed entries before the Ready in flight is durable, as the contract allows. */
+  private applyNow(n: SimNode, entries: readonly Entry[]): void {
+    if (!n.node || entries.length === 0) return;
+    for (const e of entries) this.applyEntry(n, e.index, e.term, e.type, e.data);
+    n.node.appliedTo(entries[entries.length - 1].index);
+    this.serveReads(n);
+  }
+
   private completeReady(n: SimNode, node: RawNode, rd: Ready): void {
     n.inflight = undefined;
     if (rd.snapshot) {
@@ -369,7 +400,8 @@ export class World {
       this.safety.onPersist(n.id, rd.hardState);
     }
     for (const m of rd.messages) this.sendMessage(m);
-    for (const e of rd.committedEntries) this.applyEntry(n, e.index, e.term, e.type, e.data);
+    if (!n.inflightApplied)
+      for (const e of rd.committedEntries) this.applyEntry(n, e.index, e.term, e.type, e.data);
     for (const a of rd.accepted) {
       const op = n.proposals.get(a.id);
       if (!op) continue;

@@ -237,6 +237,10 @@ export class RaftNode extends EventEmitter {
     // A leader answers acks with more appends and ReadIndex requests with heartbeats: let those
     // go now rather than after the Ready being written.
     if (this.node.raft.role === 'leader') this.scheduleEarlySend();
+    // An ack may commit a batch this member already holds durably: apply it now rather than
+    // after the write of a newer batch that is under way.
+    const committed = this.node.takeCommitted();
+    if (committed.length > 0) this.enqueueApply(undefined, committed);
   }
 
   /** Proposes a command; resolves with the state machine's result once applied here. */
@@ -362,6 +366,10 @@ export class RaftNode extends EventEmitter {
       this.emit('leader', this.lead, rd.softState.role);
     }
     this.sink.send(rd.earlyMessages);
+    // Committed entries are durable here already (the core hands out no others), so they are
+    // applied while this Ready is written; only a snapshot must be installed first.
+    if (!rd.snapshot && rd.committedEntries.length > 0)
+      this.enqueueApply(undefined, rd.committedEntries);
 
     const storage = this.node.storage;
     const previousLast = storage.lastIndex();
@@ -403,9 +411,7 @@ export class RaftNode extends EventEmitter {
     this.track(rd);
     this.serveReads(); // a read index this member has already applied is served now
     // Applying runs behind the log: the next Ready's disk write overlaps this one's apply.
-    const snapshot = rd.snapshot;
-    const entries = rd.committedEntries;
-    if (snapshot || entries.length > 0) this.enqueueApply(snapshot, entries);
+    if (rd.snapshot) this.enqueueApply(rd.snapshot, rd.committedEntries);
     this.node.advanceAppend(rd);
     if (rd.confState) {
       // Listeners (the transport's peer list, the member directory) follow the configuration.

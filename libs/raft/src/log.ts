@@ -166,15 +166,6 @@ export class RaftLog {
     }
   }
 
-  hasEntriesToApply(): boolean {
-    return this.committed > this.applying;
-  }
-
-  entriesToApply(maxBytes: number): Entry[] {
-    if (!this.hasEntriesToApply()) return [];
-    return this.slice(this.applying + 1, this.committed + 1, maxBytes);
-  }
-
   unstableEntries(): Entry[] {
     return this.unstable;
   }
