@@ -170,7 +170,7 @@ export class Applier {
   private put(tx: WriteTxn, req: PutRequest): PutResponse {
     const key = asBuffer(req.key);
     const ik = indexKey(key);
-    const ki = this.state.index.getOrCreate(ik, key);
+    const ki = this.state.index.getOrCreate(ik);
     const cur = ki.latest();
     const needPrev = req.prevKv || req.ignoreValue || this.options.wantPrevKv();
     const prev = cur !== undefined && needPrev ? this.readKv(cur.mod) : undefined;

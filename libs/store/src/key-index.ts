@@ -25,7 +25,18 @@ export class KeyIndex {
   /** Lease of the live version (0 when none or deleted); used to detach on overwrite. */
   lease = 0;
 
-  constructor(readonly key: Buffer) {}
+  /**
+   * `name` is the key as the index holds it (latin1, one char per byte). The index keeps no
+   * Buffer: a key decoded from a Raft entry is a view into the entry's memory (or the 8 KiB slab
+   * it was copied into), so holding it would keep the whole entry, value included, alive for as
+   * long as the key exists.
+   */
+  constructor(readonly name: string) {}
+
+  /** The key's bytes (built on each call: needed only on the rare paths that delete). */
+  get key(): Buffer {
+    return Buffer.from(this.name, 'latin1');
+  }
 
   /** The live version, or undefined when the key does not exist now. */
   latest(): KeyAt | undefined {

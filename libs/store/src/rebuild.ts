@@ -61,7 +61,7 @@ export async function rebuildState(db: Db): Promise<Rebuilt> {
         const rev = parseRevisionKey(k);
         const record = decodeRecord(v);
         const ik = indexKey(record.key);
-        const ki = state.index.getOrCreate(ik, record.key);
+        const ki = state.index.getOrCreate(ik);
         state.leases.detach(ki.lease, ik);
         if (record.tombstone) ki.tombstone(rev);
         else {

@@ -36,10 +36,10 @@ export class TreeIndex {
     return this.byKey.get(key);
   }
 
-  getOrCreate(key: string, keyBytes: Buffer): KeyIndex {
+  getOrCreate(key: string): KeyIndex {
     let ki = this.byKey.get(key);
     if (ki !== undefined) return ki;
-    ki = new KeyIndex(keyBytes);
+    ki = new KeyIndex(key);
     this.byKey.set(key, ki);
     this.sorted.insert(key, ki);
     return ki;

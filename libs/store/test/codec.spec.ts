@@ -98,7 +98,7 @@ describe('command codec', () => {
 
 describe('KeyIndex (etcd keyIndex rules)', () => {
   it('answers per revision across generations and compacts like etcd', () => {
-    const ki = new KeyIndex(b('k'));
+    const ki = new KeyIndex('k');
     ki.put({ main: 2, sub: 0 }, 2, 1, 0);
     ki.put({ main: 4, sub: 0 }, 2, 2, 0);
     ki.tombstone({ main: 6, sub: 0 });
