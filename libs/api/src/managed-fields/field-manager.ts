@@ -19,7 +19,14 @@ import {
   managerIdentity,
 } from './managers';
 import { rootShape } from './shape';
-import { ApplyShapeError, compareValues, fieldSetOf, mergeValues, removeFields } from './typed';
+import {
+  addedFieldsV1,
+  ApplyShapeError,
+  compareValues,
+  fieldSetOf,
+  mergeValues,
+  removeFields,
+} from './typed';
 
 export type FieldSubresource = 'status' | 'scale';
 
@@ -98,6 +105,7 @@ export function fieldManagerProblems(name: string): { reason: string; message: s
 }
 
 const METADATA_ITSELF = FieldSet.of([f('metadata')]);
+const SYSTEM_METADATA = SYSTEM_FIELDS.filter((p) => p.length === 2).map((p) => p[1]);
 
 /** What a write through this resource or subresource may own. */
 function ownable(
@@ -170,6 +178,50 @@ function setManagedFields(obj: KubeObject, entries: ManagerEntry[]): KubeObject 
  * write added or changed; every entry loses the fields it changed or removed.
  */
 export function recordUpdate(
+  ctx: FieldManagerContext,
+  live: KubeObject | undefined,
+  next: KubeObject,
+): KubeObject {
+  if (!live && !ctx.subresource && next.metadata?.managedFields === undefined)
+    return recordCreate(ctx, next);
+  return recordByComparison(ctx, live, next);
+}
+
+/**
+ * A create with no managedFields of its own: the manager owns everything the object holds that
+ * a write may own. The same entry recordByComparison would make, built in one walk of the object
+ * (a third of a pod create's CPU went to the general path's sets).
+ */
+function recordCreate(ctx: FieldManagerContext, next: KubeObject): KubeObject {
+  const { r } = ctx;
+  const fields = addedFieldsV1(next, rootShape(r));
+  // What ownable() takes away for a write through the main resource.
+  delete fields['f:apiVersion'];
+  delete fields['f:kind'];
+  if (r.subresources.includes('status')) delete fields['f:status'];
+  const metadata = fields['f:metadata'] as Record<string, unknown> | undefined;
+  if (metadata) {
+    delete metadata['.'];
+    for (const name of SYSTEM_METADATA) delete metadata[name];
+    if (Object.keys(metadata).length === 0) delete fields['f:metadata'];
+  }
+  const out = { ...next, metadata: { ...next.metadata } };
+  if (Object.keys(fields).length === 0) return out;
+  out.metadata.managedFields = [
+    {
+      manager: ctx.manager,
+      operation: 'Update',
+      apiVersion: apiVersionOf(r),
+      time: formatTimestamp(ctx.now),
+      fieldsType: 'FieldsV1',
+      fieldsV1: fields,
+    },
+  ];
+  return out;
+}
+
+/** The general Update: what changed between `live` and `next`, against the stored entries. */
+export function recordByComparison(
   ctx: FieldManagerContext,
   live: KubeObject | undefined,
   next: KubeObject,

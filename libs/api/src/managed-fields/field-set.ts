@@ -120,7 +120,7 @@ function compareKeys(a: Record<string, unknown>, b: Record<string, unknown>): nu
 }
 
 /** The order FieldsV1 lists children in: fields, then keys, values, indices, each by value. */
-function compareElements(a: PathElement, b: PathElement): number {
+export function compareElements(a: PathElement, b: PathElement): number {
   if (a.charCodeAt(0) === 102 && b.charCodeAt(0) === 102) return a < b ? -1 : a > b ? 1 : 0; // f: f:
   const ka = KIND_ORDER[a.slice(0, 2)] ?? 4;
   const kb = KIND_ORDER[b.slice(0, 2)] ?? 4;

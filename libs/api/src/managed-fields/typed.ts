@@ -4,7 +4,14 @@
 import type { JsonObject } from '../object';
 import { cloneJson, isPlainObject, jsonEqual } from '../object';
 import type { FieldPath, PathElement } from './field-set';
-import { fieldElement, FieldSet, indexElement, keyElement, valueElement } from './field-set';
+import {
+  compareElements,
+  fieldElement,
+  FieldSet,
+  indexElement,
+  keyElement,
+  valueElement,
+} from './field-set';
 import type { Shape } from './shape';
 import { fieldShape, isGranularList, isGranularMap, itemShape } from './shape';
 
@@ -219,6 +226,61 @@ function compareAt(
   if (structField) return;
   if (lhs === undefined) c.added.insert(path);
   else if (rhs === undefined) c.removed.insert(path);
+}
+
+/** A FieldsV1 node: `"."` when the path is a member with members below, then its children. */
+type FieldsV1Node = Record<string, unknown>;
+
+/**
+ * The FieldsV1 document of compareValues({}, value, shape).added, built in one walk without the
+ * intermediate sets: what a create adds is everything the new object holds. Children appear in
+ * FieldsV1 order, as FieldSet.toFieldsV1 writes them.
+ */
+export function addedFieldsV1(value: unknown, shape: Shape): FieldsV1Node {
+  return addedBelow(value, shape, undefined, 0) ?? {};
+}
+
+/** The node for `value` at a path ending in `pe` (undefined at the root), or undefined if empty. */
+function addedBelow(
+  value: unknown,
+  shape: Shape,
+  pe: PathElement | undefined,
+  depth: number,
+): FieldsV1Node | undefined {
+  if (value === undefined || depth > MAX_DEPTH) return undefined;
+  const mapLike = isGranularMap(shape);
+  const listLike = !mapLike && isGranularList(shape);
+  const container = mapLike ? isPlainObject(value) : listLike && Array.isArray(value);
+  if (!container || isEmptyContainer(value)) return pe === undefined ? undefined : {};
+  const found: [PathElement, FieldsV1Node][] = [];
+  if (mapLike) {
+    const obj = value as JsonObject;
+    for (const k in obj) {
+      const child = addedBelow(obj[k], fieldShape(shape, k), fieldElement(k), depth + 1);
+      if (child !== undefined) found.push([fieldElement(k), child]);
+    }
+  } else {
+    const { pes, byPe } = indexItems(shape, value as unknown[], [], true);
+    const items = itemShape(shape);
+    for (const item of pes) {
+      const child = addedBelow(byPe.get(item), items, item, depth + 1);
+      if (child !== undefined) found.push([item, child]);
+    }
+  }
+  if (pe === undefined) return nodeOf(false, found);
+  // A struct field is always there in Kubernetes' typed objects: only maps, lists and list items
+  // come and go as a whole.
+  const structField = (shape.kind === 'struct' || shape.kind === 'status') && pe.startsWith('f:');
+  if (structField && found.length === 0) return undefined;
+  return nodeOf(!structField, found);
+}
+
+function nodeOf(member: boolean, found: [PathElement, FieldsV1Node][]): FieldsV1Node {
+  const out: FieldsV1Node = {};
+  if (member && found.length > 0) out['.'] = {};
+  if (found.length > 1) found.sort((a, b) => compareElements(a[0], b[0]));
+  for (const [pe, child] of found) out[pe] = child;
+  return out;
 }
 
 /**
