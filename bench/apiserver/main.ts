@@ -16,6 +16,15 @@ import { ensureBuilt } from '../kv/prerequisites';
 import { call, openWatch } from './http-client';
 import { row, summarize, Summary } from './stats';
 
+const USAGE = `Usage: npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S]
+  [--watchers N] [--changes N] [--concurrency 1,16,64] [--ops create,get,update,list] [--cpu-prof DIR]
+  --pods 0 and --watchers 0 skip those phases; --cpu-prof writes each master's CPU profile into DIR`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
