@@ -180,7 +180,7 @@ export class Applier {
     const createRevision = cur === undefined ? rev.main : cur.createRevision;
     const version = cur === undefined ? 1 : cur.version + 1;
     this.state.leases.detach(ki.lease, ik);
-    ki.put(rev, createRevision, version, lease);
+    this.state.index.put(ki, rev, createRevision, version, lease);
     this.state.leases.attach(lease, ik);
     this.io.writeRecord(rev, { tombstone: false, key, value, createRevision, version, lease });
     const kv: KeyValue = { key, createRevision, modRevision: rev.main, version, value, lease };
@@ -218,7 +218,7 @@ export class Applier {
     const prev = wantPrev ? this.readKv(cur.mod) : undefined;
     const rev = { main: tx.main, sub: tx.sub++ };
     this.state.leases.detach(ki.lease, ik);
-    ki.tombstone(rev);
+    this.state.index.tombstone(ki, rev);
     this.io.writeRecord(rev, { tombstone: true, key: ki.key });
     const kv: KeyValue = {
       key: ki.key,

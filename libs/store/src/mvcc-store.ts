@@ -25,7 +25,7 @@ import {
 } from './layout';
 import { PendingView, WriteBehind, encodeLease, findPending } from './write-behind';
 import { PhysicalCompaction } from './physical-compaction';
-import { IndexHit, collectHits, finishRange, planRange } from './range-plan';
+import { IndexHit, collectHits, finishRange, hitsToKeep, planRange } from './range-plan';
 import { rebuildState } from './rebuild';
 import {
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
@@ -332,8 +332,10 @@ export class MvccStore {
     if (rev < this.published.compactRevision) {
       throw errors.compacted(this.published.compactRevision);
     }
-    const span = this.state.index.span(keySpan(req.key, req.rangeEnd));
-    const { hits, count } = collectHits(span, rev, req);
+    const span = keySpan(req.key, req.rangeEnd);
+    const index = this.state.index;
+    const { hits, count } =
+      index.pageAndCount(span, rev, hitsToKeep(req)) ?? collectHits(index.span(span), rev, req);
     const plan = planRange(hits, req, count);
     const header = { revision: current };
     if (req.countOnly) return { header, kvs: [], more: false, count: plan.count };

@@ -36,14 +36,7 @@ export function collectHits(
   rev: number,
   req: RangeRequest,
 ): { hits: IndexHit[]; count: number } {
-  const filtered =
-    req.minModRevision || req.maxModRevision || req.minCreateRevision || req.maxCreateRevision;
-  const keyOrder = !filtered && effectiveSortOrder(req) === SortOrder.NONE;
-  const keep = req.countOnly
-    ? 0
-    : keyOrder && (req.limit ?? 0) > 0
-      ? (req.limit ?? 0) + 1
-      : Infinity;
+  const keep = hitsToKeep(req);
   const hits: IndexHit[] = [];
   let count = 0;
   for (const ki of span) {
@@ -57,6 +50,19 @@ export function collectHits(
     }
   }
   return { hits, count };
+}
+
+/**
+ * How many hits, in key order, a range needs before the rest only count: none for count_only,
+ * limit+1 for a page in key order (the extra one tells `more`), else all of them.
+ */
+export function hitsToKeep(req: RangeRequest): number {
+  if (req.countOnly) return 0;
+  const filtered =
+    req.minModRevision || req.maxModRevision || req.minCreateRevision || req.maxCreateRevision;
+  const keyOrder = !filtered && effectiveSortOrder(req) === SortOrder.NONE;
+  const limit = req.limit ?? 0;
+  return keyOrder && limit > 0 ? limit + 1 : Infinity;
 }
 
 /** `count` is the number of keys in the range when `all` holds only the first of them. */

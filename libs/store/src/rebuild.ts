@@ -63,9 +63,9 @@ export async function rebuildState(db: Db): Promise<Rebuilt> {
         const ik = indexKey(record.key);
         const ki = state.index.getOrCreate(ik);
         state.leases.detach(ki.lease, ik);
-        if (record.tombstone) ki.tombstone(rev);
+        if (record.tombstone) state.index.tombstone(ki, rev);
         else {
-          ki.put(rev, record.createRevision, record.version, record.lease);
+          state.index.put(ki, rev, record.createRevision, record.version, record.lease);
           state.leases.attach(record.lease, ik);
         }
       }

@@ -2,7 +2,9 @@
 // two binary searches and a splice of one block, where one flat array would move every key after
 // it: with 10^5 keys and Kubernetes names arriving in no particular order, the flat splice
 // dominated the apply of a create. Values sit next to their keys, so a range scan hands them out
-// without a hash lookup per key (a list counts every key of its prefix). Pure.
+// without a hash lookup per key (a list counts every key of its prefix). Each block also keeps the
+// total weight of its values (the owner says what a value weighs and when it changes), so a count
+// over a long span adds up blocks instead of looking at every key. Pure.
 
 /** A block is split in two when it grows past this. */
 const MAX_BLOCK = 512;
@@ -10,7 +12,11 @@ const MAX_BLOCK = 512;
 export class SortedKeys<V> {
   private keys: string[][] = [];
   private values: V[][] = [];
+  /** The sum of weigh(value) over each block, kept current through insert and adjust. */
+  private weights: number[] = [];
   private count = 0;
+
+  constructor(private readonly weigh: (value: V) => number = () => 0) {}
 
   get size(): number {
     return this.count;
@@ -22,6 +28,7 @@ export class SortedKeys<V> {
     if (blocks.length === 0) {
       blocks.push([key]);
       this.values.push([value]);
+      this.weights.push(this.weigh(value));
       this.count = 1;
       return;
     }
@@ -38,11 +45,49 @@ export class SortedKeys<V> {
       vals.splice(at, 0, value);
     }
     this.count++;
+    this.weights[b] += this.weigh(value);
     if (block.length > MAX_BLOCK) {
       const half = block.length >>> 1;
       blocks.splice(b + 1, 0, block.splice(half));
       this.values.splice(b + 1, 0, vals.splice(half));
+      this.weights.splice(b, 1, this.sum(this.values[b]), this.sum(this.values[b + 1]));
     }
+  }
+
+  /** The weight of the value under `key` (which must be in the set) changed by `delta`. */
+  adjust(key: string, delta: number): void {
+    const b = this.blockFor(key);
+    if (b >= this.keys.length) throw new Error('sorted keys: adjusting a key that is not there');
+    this.weights[b] += delta;
+  }
+
+  /**
+   * Visits the values of the keys >= start and < end in order until `visit` returns false, and
+   * returns the total weight of the values after the one it stopped at: whole blocks by their
+   * kept sums, only the edges value by value.
+   */
+  visitThenWeigh(start: string, end: string | undefined, visit: (value: V) => boolean): number {
+    const blocks = this.keys;
+    let b = this.blockFor(start);
+    if (b >= blocks.length) return 0;
+    let i = lowerBound(blocks[b], start);
+    let visiting = true;
+    let rest = 0;
+    for (; b < blocks.length; b++, i = 0) {
+      const block = blocks[b];
+      const vals = this.values[b];
+      const whole = end === undefined || block[block.length - 1] < end;
+      if (!visiting && whole && i === 0) {
+        rest += this.weights[b];
+        continue;
+      }
+      for (; i < block.length && (whole || block[i] < end!); i++) {
+        if (visiting) visiting = visit(vals[i]);
+        else rest += this.weigh(vals[i]);
+      }
+      if (!whole) break;
+    }
+    return rest;
   }
 
   /** The values of the keys >= start and < end (no upper bound when end is undefined), in order. */
@@ -80,6 +125,7 @@ export class SortedKeys<V> {
   retain(keep: (key: string, value: V) => boolean): void {
     const keys: string[][] = [];
     const values: V[][] = [];
+    const weights: number[] = [];
     let count = 0;
     this.keys.forEach((block, b) => {
       const vals = this.values[b];
@@ -93,11 +139,19 @@ export class SortedKeys<V> {
       if (k.length === 0) return;
       keys.push(k);
       values.push(v);
+      weights.push(this.sum(v));
       count += k.length;
     });
     this.keys = keys;
     this.values = values;
+    this.weights = weights;
     this.count = count;
+  }
+
+  private sum(values: readonly V[]): number {
+    let total = 0;
+    for (const v of values) total += this.weigh(v);
+    return total;
   }
 
   /** The first block whose last key is >= key (the number of blocks when there is none). */

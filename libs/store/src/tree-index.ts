@@ -1,6 +1,6 @@
 // All keys ever seen (until compacted away), each with its KeyIndex, plus the keys in order for
 // range scans. Index keys are latin1 strings, so string order is byte order. Pure.
-import { KeyIndex } from './key-index';
+import { KeyAt, KeyIndex } from './key-index';
 import { Revision, indexKey } from './layout';
 import { SortedKeys } from './sorted-keys';
 
@@ -24,9 +24,14 @@ export function spanContains(span: KeySpan, key: string): boolean {
   return key >= span.start && (span.end === undefined || key < span.end);
 }
 
+const isLive = (ki: KeyIndex): number => (ki.latest() === undefined ? 0 : 1);
+
 export class TreeIndex {
   private readonly byKey = new Map<string, KeyIndex>();
-  private readonly sorted = new SortedKeys<KeyIndex>();
+  /** Weighed by liveness: a block's weight is how many of its keys exist now. */
+  private readonly sorted = new SortedKeys<KeyIndex>(isLive);
+  /** The highest main revision recorded: at or after it, "exists" is "live now". */
+  private lastRevision = 0;
 
   get size(): number {
     return this.sorted.size;
@@ -43,6 +48,47 @@ export class TreeIndex {
     this.byKey.set(key, ki);
     this.sorted.insert(key, ki);
     return ki;
+  }
+
+  /** Records a put of the key (creating it when it did not exist). */
+  put(ki: KeyIndex, rev: Revision, createRevision: number, version: number, lease: number): void {
+    const wasLive = ki.latest() !== undefined;
+    ki.put(rev, createRevision, version, lease);
+    if (!wasLive) this.sorted.adjust(ki.name, 1);
+    this.lastRevision = Math.max(this.lastRevision, rev.main);
+  }
+
+  /** Records a deletion of the key (nothing when it does not exist). */
+  tombstone(ki: KeyIndex, rev: Revision): void {
+    if (ki.latest() === undefined) return;
+    ki.tombstone(rev);
+    this.sorted.adjust(ki.name, -1);
+    this.lastRevision = Math.max(this.lastRevision, rev.main);
+  }
+
+  /**
+   * The first `keep` keys of the span that exist at `rev` (with their versions) and how many
+   * exist there in all; undefined when `rev` is older than the last write (ask key by key then).
+   * Later keys are counted by whole blocks: a page of a list of 20 000 keys no longer looks at
+   * each of them.
+   */
+  pageAndCount(
+    span: KeySpan,
+    rev: number,
+    keep: number,
+  ): { hits: { ki: KeyIndex; at: KeyAt }[]; count: number } | undefined {
+    if (span.single || rev < this.lastRevision) return undefined;
+    const hits: { ki: KeyIndex; at: KeyAt }[] = [];
+    let count = 0;
+    const rest = this.sorted.visitThenWeigh(span.start, span.end, (ki) => {
+      const at = ki.get(rev);
+      if (at !== undefined) {
+        count++;
+        if (hits.length < keep) hits.push({ ki, at });
+      }
+      return hits.length < keep;
+    });
+    return { hits, count: count + rest };
   }
 
   /** Key indexes in the span, in key order. */

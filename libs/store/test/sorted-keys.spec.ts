@@ -61,4 +61,59 @@ describe('SortedKeys', () => {
     keys.insert('again', 'again');
     expect(keys.allValues()).toEqual(['again']);
   });
+
+  it.each([4, 5])('keeps block weights equal to the sum of its values (seed %i)', (seed) => {
+    // Values are mutable boxes whose weight the owner changes and reports with adjust().
+    const rand = prng(seed);
+    type Box = { key: string; w: number };
+    const keys = new SortedKeys<Box>((b) => b.w);
+    const boxes = new Map<string, Box>();
+    const name = () => `/registry/cm/ns-${Math.floor(rand() * 5)}/c-${Math.floor(rand() * 3000)}`;
+    const weightIn = (a: string, b: string | undefined) =>
+      [...boxes.values()]
+        .filter((x) => x.key >= a && (b === undefined || x.key < b))
+        .reduce((n, x) => n + x.w, 0);
+    for (let step = 0; step < 5000; step++) {
+      const key = name();
+      const box = boxes.get(key);
+      if (!box) {
+        const fresh = { key, w: rand() < 0.5 ? 1 : 0 };
+        boxes.set(key, fresh);
+        keys.insert(key, fresh);
+      } else {
+        const next = box.w === 1 ? 0 : 1;
+        keys.adjust(key, next - box.w);
+        box.w = next;
+      }
+      if (step % 700 === 699) {
+        keys.retain((k) => !k.endsWith('3'));
+        for (const k of [...boxes.keys()]) if (k.endsWith('3')) boxes.delete(k);
+      }
+      if (step % 53 === 0) {
+        const [a, b] = [name(), name()].sort();
+        const end = rand() < 0.2 ? undefined : b;
+        const inSpan = [...boxes.values()]
+          .filter((x) => x.key >= a && (end === undefined || x.key < end))
+          .sort((x, y) => (x.key < y.key ? -1 : 1));
+        // Stop after a random number of visits (sometimes never): the rest is weighed.
+        const stopAfter = Math.floor(rand() * (inSpan.length + 2));
+        const visited: string[] = [];
+        const rest = keys.visitThenWeigh(a, end, (v) => {
+          visited.push(v.key);
+          return visited.length < stopAfter;
+        });
+        const seen = Math.min(Math.max(stopAfter, 1), inSpan.length);
+        const expected = inSpan.slice(seen).reduce((n, x) => n + x.w, 0);
+        expect({ seed, step, visited, rest }).toEqual({
+          seed,
+          step,
+          visited: inSpan.slice(0, seen).map((x) => x.key),
+          rest: expected,
+        });
+        expect(keys.visitThenWeigh(a, end, () => false) + (inSpan[0]?.w ?? 0)).toBe(
+          weightIn(a, end),
+        );
+      }
+    }
+  });
 });
