@@ -81,6 +81,49 @@ describe('BatchedStreamWriter', () => {
     expect(rawWrites).toBe(1);
   });
 
+  it('sends what watchers resumed by one change write before a reply a few promise jobs away', async () => {
+    // As in a member: applying a write wakes the watchers' pumps, then resolves the write's
+    // proposal, whose reply reaches its stream only after several more promise jobs.
+    const order: string[] = [];
+    onCall = (call) => {
+      const stream = (
+        call as unknown as { call: { stream: { write: (...a: unknown[]) => boolean } } }
+      ).call.stream;
+      const write = stream.write.bind(stream);
+      stream.write = (...args: unknown[]) => {
+        order.push('batch');
+        return write(...args);
+      };
+      const writer = new BatchedStreamWriter<Buffer>(call, identity, (err) => {
+        throw err;
+      });
+      let applied!: () => void;
+      const change = new Promise<void>((resolve) => (applied = resolve));
+      for (let w = 0; w < 10; w++)
+        void change.then(() => writer.write(Buffer.from(`event for watcher ${w}`)));
+      void change
+        .then(() => undefined)
+        .then(() => undefined)
+        .then(() => order.push('reply'));
+      applied();
+      writer.onDrain(() => setTimeout(() => call.end(), 10));
+    };
+    let received = 0;
+    const stream = client.makeBidiStreamRequest(
+      '/test.Echo/Chat',
+      identity,
+      identity,
+      new Metadata(),
+    );
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', () => received++);
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    expect(received).toBe(10);
+    expect(order).toEqual(['batch', 'reply']);
+  });
+
   it('writes at once and reports backpressure when a burst grows large', async () => {
     let accepted = 0;
     onCall = (call) => {

@@ -69,8 +69,11 @@ export class BatchedStreamWriter<T> {
     if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      // After the current turn's promise jobs: every watcher notified now joins this batch.
-      process.nextTick(() => {
+      // A promise job queued behind the watchers notified with this one (they resume first and
+      // join the batch), and ahead of the reply to the write that caused the events: that reply
+      // takes several more promise jobs to reach its stream, so watchers hear of a change no
+      // later than the writer does, as with etcd. (A nextTick would run only after all of them.)
+      queueMicrotask(() => {
         this.flushScheduled = false;
         this.flush();
       });
