@@ -39,7 +39,9 @@ export function ratioOf(row: WorkloadRow): Ratio | undefined {
   const f = row.results.flotilla;
   const e = row.results.etcd;
   if (f === undefined || e === undefined) return undefined;
-  const div = (a: number, b: number): number => (b > 0 ? round(a / b, 2) : Number.NaN);
+  // A latency at or below zero (a watch event that beat the write's ack) has no meaningful
+  // ratio: the table shows '-' and both figures.
+  const div = (a: number, b: number): number => (a > 0 && b > 0 ? round(a / b, 2) : Number.NaN);
   return {
     opsPerSec: div(f.summary.opsPerSec, e.summary.opsPerSec),
     p50Ms: div(f.summary.p50Ms, e.summary.p50Ms),
