@@ -16,12 +16,14 @@ describe('raft simulation', () => {
     let crashes = 0;
     let partitions = 0;
     let appliedMidWrite = 0;
+    let leaderLostReports = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const result = new World(configForSeed(seed)).run();
       operations += result.stats.completed;
       crashes += result.stats.crashes;
       partitions += result.stats.partitions;
       appliedMidWrite += result.stats.appliedMidWrite;
+      leaderLostReports += result.stats.leaderLostReports;
       if (!result.ok)
         failures.push(`seed ${seed}: ${result.failure}\n${result.trace.slice(-20).join('\n')}`);
     }
@@ -32,6 +34,8 @@ describe('raft simulation', () => {
     expect(operations).toBeGreaterThan(SEEDS * 100);
     // Entries committed during a newer write were applied before that write ended.
     expect(appliedMidWrite).toBeGreaterThan(SEEDS * 10);
+    // Followers cut off from (or outliving) their leader campaigned early.
+    expect(leaderLostReports).toBeGreaterThan(SEEDS);
   });
 
   it('replays a seed exactly', () => {

@@ -84,6 +84,8 @@ export interface SimResult {
     maxCommit: number;
     /** Entries applied from takeCommitted() while a newer write was still under way. */
     appliedMidWrite: number;
+    /** Followers that reported losing their connection to the leader. */
+    leaderLostReports: number;
   };
 }
 
@@ -114,6 +116,7 @@ export class World {
   private leaderElections = 0;
   private membershipChanges = 0;
   private appliedMidWrite = 0;
+  private leaderLostReports = 0;
   private chaos = true;
 
   constructor(private readonly cfg: SimConfig) {
@@ -157,6 +160,7 @@ export class World {
         invariantChecks: this.safety.checks,
         maxCommit: Math.max(...this.nodes.map((n) => n.node?.raft.log.committed ?? 0)),
         appliedMidWrite: this.appliedMidWrite,
+        leaderLostReports: this.leaderLostReports,
       },
     };
   }
@@ -190,6 +194,23 @@ export class World {
     this.safety.onRestart(n.id);
   }
 
+  /**
+   * As the driver does when a peer connection closes: the followers of a leader that crashed
+   * (its sockets close at once) report it and campaign early. Not always, and a partition is not
+   * reported: a cut link only times out, as on a real network.
+   */
+  private noticeLostLeaders(crashed: NodeId): void {
+    for (const f of this.nodes) {
+      const lead = f.node?.raft.lead;
+      if (!f.node || !lead || lead === f.id) continue;
+      if (lead === crashed && this.rng.chance(0.8)) {
+        this.log(`${f.id} lost its connection to leader ${lead}`);
+        f.node.reportLeaderLost();
+        this.leaderLostReports++;
+      }
+    }
+  }
+
   private crash(n: SimNode, downFor: number): void {
     this.log(
       `CRASH ${n.id} (unpersisted ready lost: ${n.inflight ? n.inflight.entries.length + ' entries' : 'none'})`,
@@ -197,6 +218,7 @@ export class World {
     n.node = undefined;
     n.inflight = undefined;
     n.downUntil = this.now + downFor;
+    this.noticeLostLeaders(n.id);
     for (const op of [
       ...n.proposals.values(),
       ...[...n.byIndex.values()].map((v) => v.op),

@@ -69,6 +69,8 @@ export interface TransportOptions {
   /** What this member tells peers about itself on connect (client URLs), and what it learns. */
   localMeta?: unknown;
   onPeerMeta?: (from: NodeId, meta: unknown) => void;
+  /** The connection to a member closed (not by this side stopping or removing it). */
+  onPeerDown?: (id: NodeId) => void;
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -293,6 +295,7 @@ export class PeerTransport {
     if (peer.socket === ws) {
       peer.socket = undefined;
       this.opts.log?.('info', 'peer disconnected', { peer: peer.id });
+      if (!this.stopped && this.peers.get(peer.id) === peer) this.opts.onPeerDown?.(peer.id);
     }
   }
 

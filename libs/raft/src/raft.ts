@@ -166,6 +166,27 @@ export class Raft {
     else this.tickElection();
   }
 
+  /**
+   * The driver saw this member's connection to the leader close: the leader's process most
+   * likely died (a killed process's sockets close at once), so waiting out a whole election
+   * timeout only prolongs the outage. The lease on the leader ends now (this member grants
+   * votes again) and this member campaigns after 1 + r ticks, r its rank among the other
+   * voters: the followers that all noticed take turns instead of splitting the vote, and the
+   * first whose log is up to date wins. It is a pre-vote first: a majority that still hears from
+   * the leader refuses it, so a follower cut off alone disturbs nothing.
+   */
+  leaderLost(): void {
+    if (this.role !== 'follower' || this.lead === NONE || !this.isVoter()) return;
+    // Lease reads rely on no member voting within an election timeout of hearing the leader.
+    if (this.readOnlyMode === 'lease') return;
+    const rank = this.conf.voters
+      .filter((id) => id !== this.lead)
+      .sort()
+      .indexOf(this.id);
+    this.electionElapsed = Math.max(this.electionElapsed, this.electionTimeout);
+    this.randomizedElectionTimeout = this.electionElapsed + 1 + Math.max(0, rank);
+  }
+
   private tickElection(): void {
     this.electionElapsed++;
     if (this.isVoter() && this.electionElapsed >= this.randomizedElectionTimeout) {

@@ -116,6 +116,11 @@ export class RawNode {
     this.raft.proposeConfChange(cc, id);
   }
 
+  /** This member's connection to the leader closed (see Raft.leaderLost). */
+  reportLeaderLost(): void {
+    this.raft.leaderLost();
+  }
+
   readIndex(context: string): void {
     this.raft.readIndex(context);
   }

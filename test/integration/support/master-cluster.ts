@@ -82,12 +82,10 @@ export class MasterCluster {
         String(p.peer),
         '--peers',
         peers,
-        '--heartbeat-interval',
-        '50',
-        '--election-timeout',
-        '500',
-        '--log-level',
-        'warn',
+        ...withoutOverridden(
+          ['--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn'],
+          [...this.extraArgs, ...moreArgs],
+        ),
         ...this.extraArgs,
         ...moreArgs,
       ],
@@ -191,4 +189,13 @@ export class MasterCluster {
     this.processes.clear();
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Default flag/value pairs, minus the flags the caller gives itself (a flag may appear once). */
+function withoutOverridden(defaults: string[], given: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < defaults.length; i += 2) {
+    if (!given.includes(defaults[i])) out.push(defaults[i], defaults[i + 1]);
+  }
+  return out;
 }

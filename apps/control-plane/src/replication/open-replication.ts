@@ -96,6 +96,7 @@ export async function openReplication(
     clusterToken: config.clusterToken,
     peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
     onMessage: (m) => node.step(m),
+    onPeerDown: (id) => node.peerDown(id),
     onRpc: (_from, method, body) => late.leases!.serve(method, body),
     localMeta: { clientUrls: members.self.clientUrls },
     onPeerMeta: (from, meta) => {
