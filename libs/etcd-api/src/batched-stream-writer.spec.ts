@@ -25,6 +25,17 @@ const service: ServiceDefinition = {
   },
 };
 
+/** Calls `onWrite` on every write to the HTTP/2 stream under a server call. */
+function onRawWrite(call: ServerDuplexStream<Buffer, Buffer>, onWrite: () => void): void {
+  const stream = (call as unknown as { call: { stream: { write: (...a: unknown[]) => boolean } } })
+    .call.stream;
+  const write = stream.write.bind(stream);
+  stream.write = (...args: unknown[]) => {
+    onWrite();
+    return write(...args);
+  };
+}
+
 describe('BatchedStreamWriter', () => {
   let server: Server;
   let client: Client;
@@ -47,24 +58,8 @@ describe('BatchedStreamWriter', () => {
     server.forceShutdown();
   });
 
-  it('sends the messages of one turn as one HTTP/2 write, in order', async () => {
-    let rawWrites = 0;
-    onCall = (call) => {
-      const stream = (
-        call as unknown as { call: { stream: { write: (...a: unknown[]) => boolean } } }
-      ).call.stream;
-      const write = stream.write.bind(stream);
-      stream.write = (...args: unknown[]) => {
-        rawWrites++;
-        return write(...args);
-      };
-      const writer = new BatchedStreamWriter<Buffer>(call, identity, (err) => {
-        throw err;
-      });
-      expect(writer.batching).toBe(true);
-      for (let i = 0; i < 100; i++) writer.write(Buffer.from(`message ${i}`));
-      writer.onDrain(() => setTimeout(() => call.end(), 10));
-    };
+  /** Opens a call and resolves with the messages the server sent, once it ends the call. */
+  const receiveAll = async (): Promise<string[]> => {
     const got: string[] = [];
     const stream = client.makeBidiStreamRequest(
       '/test.Echo/Chat',
@@ -77,6 +72,21 @@ describe('BatchedStreamWriter', () => {
       stream.on('end', resolve);
       stream.on('error', reject);
     });
+    return got;
+  };
+
+  it('sends the messages of one turn as one HTTP/2 write, in order', async () => {
+    let rawWrites = 0;
+    onCall = (call) => {
+      onRawWrite(call, () => rawWrites++);
+      const writer = new BatchedStreamWriter<Buffer>(call, identity, (err) => {
+        throw err;
+      });
+      expect(writer.batching).toBe(true);
+      for (let i = 0; i < 100; i++) writer.write(Buffer.from(`message ${i}`));
+      writer.onDrain(() => setTimeout(() => call.end(), 10));
+    };
+    const got = await receiveAll();
     expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `message ${i}`));
     expect(rawWrites).toBe(1);
   });
@@ -86,14 +96,7 @@ describe('BatchedStreamWriter', () => {
     // proposal, whose reply reaches its stream only after several more promise jobs.
     const order: string[] = [];
     onCall = (call) => {
-      const stream = (
-        call as unknown as { call: { stream: { write: (...a: unknown[]) => boolean } } }
-      ).call.stream;
-      const write = stream.write.bind(stream);
-      stream.write = (...args: unknown[]) => {
-        order.push('batch');
-        return write(...args);
-      };
+      onRawWrite(call, () => order.push('batch'));
       const writer = new BatchedStreamWriter<Buffer>(call, identity, (err) => {
         throw err;
       });
@@ -108,19 +111,7 @@ describe('BatchedStreamWriter', () => {
       applied();
       writer.onDrain(() => setTimeout(() => call.end(), 10));
     };
-    let received = 0;
-    const stream = client.makeBidiStreamRequest(
-      '/test.Echo/Chat',
-      identity,
-      identity,
-      new Metadata(),
-    );
-    await new Promise<void>((resolve, reject) => {
-      stream.on('data', () => received++);
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
-    expect(received).toBe(10);
+    expect(await receiveAll()).toHaveLength(10);
     expect(order).toEqual(['batch', 'reply']);
   });
 

@@ -244,8 +244,9 @@ export class RaftNode extends EventEmitter {
   }
 
   /**
-   * The connection to a member closed. When it is the leader, an election starts within two
-   * ticks instead of after the election timeout (a killed leader's sockets close at once).
+   * The connection to a member closed. When it is the leader, this member campaigns after
+   * 1 + its rank ticks instead of after the election timeout (a killed leader's sockets close at
+   * once; see Raft.leaderLost).
    */
   peerDown(id: NodeId): void {
     if (this.stopped || id !== this.node.raft.lead) return;

@@ -140,8 +140,7 @@ export class Applier {
   private range(tx: WriteTxn, req: RangeRequest): RangeResponse {
     const current = tx.sub > 0 ? tx.main : tx.beginRev;
     const rev = req.revision || current;
-    const span = this.state.index.span(keySpan(req.key, req.rangeEnd));
-    const { hits, count } = collectHits(span, rev, req);
+    const { hits, count } = collectHits(this.state.index, keySpan(req.key, req.rangeEnd), rev, req);
     const plan = planRange(hits, req, count);
     const kvs = plan.hits.map((h) => this.readKv(h.at.mod));
     const { kvs: out, more } = finishRange(kvs, req, plan);

@@ -25,7 +25,7 @@ import {
 } from './layout';
 import { PendingView, WriteBehind, encodeLease, findPending } from './write-behind';
 import { PhysicalCompaction } from './physical-compaction';
-import { IndexHit, collectHits, finishRange, hitsToKeep, planRange } from './range-plan';
+import { IndexHit, collectHits, finishRange, planRange } from './range-plan';
 import { rebuildState } from './rebuild';
 import {
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
@@ -333,9 +333,7 @@ export class MvccStore {
       throw errors.compacted(this.published.compactRevision);
     }
     const span = keySpan(req.key, req.rangeEnd);
-    const index = this.state.index;
-    const { hits, count } =
-      index.pageAndCount(span, rev, hitsToKeep(req)) ?? collectHits(index.span(span), rev, req);
+    const { hits, count } = collectHits(this.state.index, span, rev, req);
     const plan = planRange(hits, req, count);
     const header = { revision: current };
     if (req.countOnly) return { header, kvs: [], more: false, count: plan.count };

@@ -1,8 +1,9 @@
 // Which index hits a RangeRequest returns, following etcd's apply rules: count is every key in the
 // range at the read revision; then min/max filters; then sort (NONE with a non-KEY target means
 // ASCEND, ASCEND by KEY is the natural order); then limit, with `more` when something was cut.
-// Everything but a sort by value is decided from the in-memory index, before reading values. Pure.
+// Everything but a sort by value is decided from the in-memory index, before reading values.
 import { KeyAt, KeyIndex } from './key-index';
+import type { KeySpan, TreeIndex } from './tree-index';
 import { KeyValue, RangeRequest, SortOrder, SortTarget } from './types';
 
 export interface IndexHit {
@@ -29,25 +30,30 @@ export function effectiveSortOrder(req: RangeRequest): SortOrder {
 /**
  * The hits of the keys in the span at `rev`, and how many keys exist there. When the answer is
  * the first `limit` keys in key order (or only the count), later keys are counted, not collected:
- * a list page of a big prefix then costs one check per key instead of an object per key.
+ * by whole blocks of the index when `rev` is the latest revision, else one check per key.
  */
 export function collectHits(
-  span: readonly KeyIndex[],
+  index: Pick<TreeIndex, 'span' | 'visitThenCountLive'>,
+  span: KeySpan,
   rev: number,
   req: RangeRequest,
 ): { hits: IndexHit[]; count: number } {
   const keep = hitsToKeep(req);
   const hits: IndexHit[] = [];
   let count = 0;
-  for (const ki of span) {
-    if (hits.length < keep) {
-      const at = ki.get(rev);
-      if (at === undefined) continue;
-      hits.push({ ki, at });
+  const take = (ki: KeyIndex): boolean => {
+    const at = ki.get(rev);
+    if (at !== undefined) {
       count++;
-    } else if (ki.existsAt(rev)) {
-      count++;
+      if (hits.length < keep) hits.push({ ki, at });
     }
+    return hits.length < keep;
+  };
+  const rest = index.visitThenCountLive(span, rev, take);
+  if (rest !== undefined) return { hits, count: count + rest };
+  for (const ki of index.span(span)) {
+    if (hits.length < keep) take(ki);
+    else if (ki.existsAt(rev)) count++;
   }
   return { hits, count };
 }
@@ -56,7 +62,7 @@ export function collectHits(
  * How many hits, in key order, a range needs before the rest only count: none for count_only,
  * limit+1 for a page in key order (the extra one tells `more`), else all of them.
  */
-export function hitsToKeep(req: RangeRequest): number {
+function hitsToKeep(req: RangeRequest): number {
   if (req.countOnly) return 0;
   const filtered =
     req.minModRevision || req.maxModRevision || req.minCreateRevision || req.maxCreateRevision;

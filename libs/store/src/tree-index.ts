@@ -1,6 +1,6 @@
 // All keys ever seen (until compacted away), each with its KeyIndex, plus the keys in order for
 // range scans. Index keys are latin1 strings, so string order is byte order. Pure.
-import { KeyAt, KeyIndex } from './key-index';
+import { KeyIndex } from './key-index';
 import { Revision, indexKey } from './layout';
 import { SortedKeys } from './sorted-keys';
 
@@ -67,28 +67,18 @@ export class TreeIndex {
   }
 
   /**
-   * The first `keep` keys of the span that exist at `rev` (with their versions) and how many
-   * exist there in all; undefined when `rev` is older than the last write (ask key by key then).
-   * Later keys are counted by whole blocks: a page of a list of 20 000 keys no longer looks at
-   * each of them.
+   * Visits the keys of the span in order until `visit` returns false, and returns how many of
+   * the keys after the one it stopped at exist at `rev`, counted by whole blocks: a page of a
+   * list of 20 000 keys no longer looks at each of them. Undefined, with nothing visited, when
+   * `rev` is older than the last write (existence is then not liveness) or the span is one key.
    */
-  pageAndCount(
+  visitThenCountLive(
     span: KeySpan,
     rev: number,
-    keep: number,
-  ): { hits: { ki: KeyIndex; at: KeyAt }[]; count: number } | undefined {
+    visit: (ki: KeyIndex) => boolean,
+  ): number | undefined {
     if (span.single || rev < this.lastRevision) return undefined;
-    const hits: { ki: KeyIndex; at: KeyAt }[] = [];
-    let count = 0;
-    const rest = this.sorted.visitThenWeigh(span.start, span.end, (ki) => {
-      const at = ki.get(rev);
-      if (at !== undefined) {
-        count++;
-        if (hits.length < keep) hits.push({ ki, at });
-      }
-      return hits.length < keep;
-    });
-    return { hits, count: count + rest };
+    return this.sorted.visitThenWeigh(span.start, span.end, visit);
   }
 
   /** Key indexes in the span, in key order. */
