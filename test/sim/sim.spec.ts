@@ -16,6 +16,8 @@ describe('raft simulation', () => {
     let crashes = 0;
     let partitions = 0;
     let appliedMidWrite = 0;
+    let appliedBetweenReadies = 0;
+    let appliedUnstable = 0;
     let leaderLostReports = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const result = new World(configForSeed(seed)).run();
@@ -23,6 +25,8 @@ describe('raft simulation', () => {
       crashes += result.stats.crashes;
       partitions += result.stats.partitions;
       appliedMidWrite += result.stats.appliedMidWrite;
+      appliedBetweenReadies += result.stats.appliedBetweenReadies;
+      appliedUnstable += result.stats.appliedUnstable;
       leaderLostReports += result.stats.leaderLostReports;
       if (!result.ok)
         failures.push(`seed ${seed}: ${result.failure}\n${result.trace.slice(-20).join('\n')}`);
@@ -34,6 +38,9 @@ describe('raft simulation', () => {
     expect(operations).toBeGreaterThan(SEEDS * 100);
     // Entries committed during a newer write were applied before that write ended.
     expect(appliedMidWrite).toBeGreaterThan(SEEDS * 10);
+    expect(appliedBetweenReadies).toBeGreaterThan(SEEDS * 10);
+    // Some were applied before this member's own copy was durable (a majority had it).
+    expect(appliedUnstable).toBeGreaterThan(SEEDS);
     // Followers cut off from (or outliving) their leader campaigned early.
     expect(leaderLostReports).toBeGreaterThan(SEEDS);
   });

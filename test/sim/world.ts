@@ -1,4 +1,5 @@
 import {
+  AcceptedProposal,
   ConfChange,
   Entry,
   MemoryStorage,
@@ -84,6 +85,10 @@ export interface SimResult {
     maxCommit: number;
     /** Entries applied from takeCommitted() while a newer write was still under way. */
     appliedMidWrite: number;
+    /** Entries applied from takeCommitted() with no Ready in flight (right after a step). */
+    appliedBetweenReadies: number;
+    /** Entries applied while this member's own copy was not yet durable. */
+    appliedUnstable: number;
     /** Followers that reported losing their connection to the leader. */
     leaderLostReports: number;
   };
@@ -116,6 +121,8 @@ export class World {
   private leaderElections = 0;
   private membershipChanges = 0;
   private appliedMidWrite = 0;
+  private appliedBetweenReadies = 0;
+  private appliedUnstable = 0;
   private leaderLostReports = 0;
   private chaos = true;
 
@@ -160,6 +167,8 @@ export class World {
         invariantChecks: this.safety.checks,
         maxCommit: Math.max(...this.nodes.map((n) => n.node?.raft.log.committed ?? 0)),
         appliedMidWrite: this.appliedMidWrite,
+        appliedBetweenReadies: this.appliedBetweenReadies,
+        appliedUnstable: this.appliedUnstable,
         leaderLostReports: this.leaderLostReports,
       },
     };
@@ -258,11 +267,17 @@ export class World {
       // As the driver does: a leader's new appends leave before the Ready that holds them.
       if (n.node && this.rng.chance(0.5))
         for (const m of n.node.takeEarlyMessages()) this.sendMessage(m);
-      // As the driver does: entries committed while a write is under way are applied at once
-      // (in order: only once the in-flight Ready's own committed entries are applied).
-      if (n.node && n.inflight && n.inflightApplied && this.rng.chance(0.5)) {
+      // As the driver does: entries committed while a write is under way, or between Readies,
+      // are applied at once (in order: only once the in-flight Ready's own committed entries
+      // are applied). Committed entries need not be durable here yet.
+      if (n.node && (!n.inflight || n.inflightApplied) && this.rng.chance(0.5)) {
         const entries = n.node.takeCommitted();
-        this.appliedMidWrite += entries.length;
+        if (n.inflight) this.appliedMidWrite += entries.length;
+        else this.appliedBetweenReadies += entries.length;
+        this.appliedUnstable += entries.filter(
+          (e) => e.index > n.node!.raft.log.stableIndex(),
+        ).length;
+        this.trackAccepted(n, n.node.takeAccepted());
         this.applyNow(n, entries);
       }
       this.drive(n);
@@ -383,7 +398,12 @@ export class World {
       this.noteRole(n, node, rd);
       for (const m of rd.earlyMessages) this.sendMessage(m);
       n.inflight = rd;
+      this.trackAccepted(n, rd.accepted);
       n.inflightApplied = !rd.snapshot && this.rng.chance(0.5);
+      if (n.inflightApplied)
+        this.appliedUnstable += rd.committedEntries.filter(
+          (e) => e.index > node.raft.log.stableIndex(),
+        ).length;
       if (n.inflightApplied) this.applyNow(n, rd.committedEntries);
       n.persistAt = this.now + this.rng.int(this.cfg.diskDelayMax + 1);
     }
@@ -399,6 +419,16 @@ export class World {
       this.safety.onLeader(n.id, node);
     }
     n.lastRole = rd.softState.role;
+  }
+
+  /** Proposals now at a place in the log: their outcome is the entry applied there. */
+  private trackAccepted(n: SimNode, accepted: readonly AcceptedProposal[]): void {
+    for (const a of accepted) {
+      const op = n.proposals.get(a.id);
+      if (!op) continue;
+      n.proposals.delete(a.id);
+      n.byIndex.set(a.index, { term: a.term, op });
+    }
   }
 
   /** Applies committed entries before the Ready in flight is durable, as the contract allows. */
@@ -424,12 +454,6 @@ export class World {
     for (const m of rd.messages) this.sendMessage(m);
     if (!n.inflightApplied)
       for (const e of rd.committedEntries) this.applyEntry(n, e.index, e.term, e.type, e.data);
-    for (const a of rd.accepted) {
-      const op = n.proposals.get(a.id);
-      if (!op) continue;
-      n.proposals.delete(a.id);
-      n.byIndex.set(a.index, { term: a.term, op });
-    }
     for (const id of rd.dropped) {
       const op = n.proposals.get(id);
       if (!op) continue;
@@ -454,7 +478,8 @@ export class World {
     const snapIndex = n.disk.snapshot().meta.index;
     if (
       n.sm.appliedIndex - snapIndex >= this.cfg.snapshotEvery &&
-      node.raft.log.applied >= n.sm.appliedIndex
+      node.raft.log.applied >= n.sm.appliedIndex &&
+      node.raft.log.stableIndex() >= n.sm.appliedIndex
     ) {
       node.createSnapshot(n.sm.appliedIndex, n.sm.snapshot());
       this.log(`${n.id} snapshot at ${n.sm.appliedIndex}`);

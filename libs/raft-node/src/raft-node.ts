@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  AcceptedProposal,
   ConfChange,
   ConfState,
   Entry,
@@ -237,10 +238,13 @@ export class RaftNode extends EventEmitter {
     // A leader answers acks with more appends and ReadIndex requests with heartbeats: let those
     // go now rather than after the Ready being written.
     if (this.node.raft.role === 'leader') this.scheduleEarlySend();
-    // An ack may commit a batch this member already holds durably: apply it now rather than
-    // after the write of a newer batch that is under way.
+    // An ack (or a leader's commit index) may commit a batch: apply it now, before the next
+    // Ready's sends and whatever write is under way, so the reply leaves first.
     const committed = this.node.takeCommitted();
-    if (committed.length > 0) this.enqueueApply(undefined, committed);
+    if (committed.length > 0) {
+      this.trackAccepted(this.node.takeAccepted());
+      this.enqueueApply(undefined, committed);
+    }
   }
 
   /**
@@ -377,9 +381,10 @@ export class RaftNode extends EventEmitter {
       this.failForwardedProposals();
       this.emit('leader', this.lead, rd.softState.role);
     }
+    this.trackAccepted(rd.accepted);
     this.sink.send(rd.earlyMessages);
-    // Committed entries are durable here already (the core hands out no others), so they are
-    // applied while this Ready is written; only a snapshot must be installed first.
+    // Committed entries are durable on a majority (maybe not yet here), so they are applied
+    // while this Ready is written; only a snapshot must be installed first.
     if (!rd.snapshot && rd.committedEntries.length > 0)
       this.enqueueApply(undefined, rd.committedEntries);
 
@@ -461,8 +466,9 @@ export class RaftNode extends EventEmitter {
     await this.stop(false);
   }
 
-  private track(rd: Ready): void {
-    for (const a of rd.accepted) {
+  /** Proposals now at a place in the log: settled when the entry there is applied. */
+  private trackAccepted(accepted: readonly AcceptedProposal[]): void {
+    for (const a of accepted) {
       const p = this.proposals.get(a.id);
       if (!p) continue;
       this.proposals.delete(a.id);
@@ -470,6 +476,9 @@ export class RaftNode extends EventEmitter {
       p.term = a.term;
       this.byIndex.set(a.index, p);
     }
+  }
+
+  private track(rd: Ready): void {
     for (const id of rd.dropped) {
       const p = this.proposals.get(id);
       if (!p) continue;
@@ -535,7 +544,10 @@ export class RaftNode extends EventEmitter {
       try {
         const durable = await this.sm.persist();
         const keep = Math.min(CATCH_UP_ENTRIES, Math.floor(every / 2));
-        const index = Math.min(durable, this.node.raft.log.applied) - keep;
+        // Entries may be applied before this member's own copy is durable: the log is never
+        // cut past what it holds on disk.
+        const log = this.node.raft.log;
+        const index = Math.min(durable, log.applied, log.stableIndex()) - keep;
         if (this.stopped || index <= this.lastSnapshotIndex) return;
         const saved = await this.log.saveSnapshotMeta(this.node.snapshotMeta(index));
         if (!saved || this.stopped) return; // a leader's newer snapshot got there first
@@ -562,7 +574,9 @@ export class RaftNode extends EventEmitter {
       try {
         taken = await this.sm.snapshot();
         const { index, chunks } = taken;
-        if (this.stopped || index > this.node.raft.log.applied) return;
+        const log = this.node.raft.log;
+        // An image ahead of this member's durable log waits for the next request.
+        if (this.stopped || index > log.applied || index > log.stableIndex()) return;
         const saved = await this.log.saveSnapshotStream(this.node.snapshotMeta(index), chunks);
         if (!saved || this.stopped) return;
         if (this.node.compactTo(saved) !== saved) return;

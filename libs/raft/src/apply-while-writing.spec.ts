@@ -14,51 +14,56 @@ function followerRound(c: TestCluster, id: string, inbox: Message[]): Message[] 
   return [...rd.earlyMessages, ...rd.messages];
 }
 
-describe('applying committed entries while a newer write is under way', () => {
-  it('a batch a quorum acknowledged is handed out during the write of the next batch', () => {
+describe('applying committed entries while a write is under way', () => {
+  it('a batch both followers hold durably is handed out before the leader has written it', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     c.elect('a');
     const a = c.node('a');
-    const disk = c.get('a').storage;
 
     a.propose(new TextEncoder().encode('first'), 1);
-    const rd1 = a.ready();
-    disk.append(rd1.entries);
-    a.advance(rd1);
-    const acks1 = [
-      ...followerRound(c, 'b', rd1.earlyMessages),
-      ...followerRound(c, 'c', rd1.earlyMessages),
-    ];
+    const rd1 = a.ready(); // the leader's write of it starts and is still under way
+    expect(text(rd1.entries)).toEqual(['first']);
+    const index = rd1.entries[0].index;
 
-    // The leader starts writing the next batch; the acks for the first arrive meanwhile.
-    a.propose(new TextEncoder().encode('second'), 2);
-    const rd2 = a.ready();
-    expect(text(rd2.entries)).toEqual(['second']);
+    // One follower's copy and the leader's unfinished write are not a majority of durable copies.
+    const fromB = followerRound(c, 'b', rd1.earlyMessages);
+    for (const m of fromB) a.step(m);
+    expect(a.raft.log.committed).toBeLessThan(index);
     expect(a.takeCommitted()).toEqual([]);
-    for (const m of acks1) a.step(m);
+
+    // The second follower's makes two: committed, and handed out at once.
+    const fromC = followerRound(c, 'c', rd1.earlyMessages);
+    for (const m of fromC) a.step(m);
+    expect(a.raft.log.committed).toBe(index);
     expect(text(a.takeCommitted())).toEqual(['first']);
     expect(a.takeCommitted()).toEqual([]); // handed out once
 
-    // Both followers acknowledge the second batch before the leader's write ends: it is
-    // committed, but not durable here yet, so it waits for the leader's own write.
-    const acks2 = [
-      ...followerRound(c, 'b', rd2.earlyMessages),
-      ...followerRound(c, 'c', rd2.earlyMessages),
-    ];
-    for (const m of acks2) a.step(m);
-    expect(a.raft.log.committed).toBe(rd2.entries[0].index);
-    expect(a.takeCommitted()).toEqual([]);
-
-    disk.append(rd2.entries);
-    a.advance(rd2);
-    expect(a.takeCommitted()).toEqual([]); // nothing in flight: the next Ready carries it
-    const rd3 = a.ready();
-    expect(text(rd3.committedEntries)).toEqual(['second']);
-    a.advance(rd3);
-    expect(a.raft.log.applied).toBe(rd2.entries[0].index);
+    c.get('a').storage.append(rd1.entries);
+    a.advance(rd1);
+    a.appliedTo(index);
+    expect(a.raft.log.applied).toBe(index);
+    if (a.hasReady()) expect(a.ready().committedEntries).toEqual([]); // not handed out again
   });
 
-  it('a follower never hands out entries its own disk does not hold yet', () => {
+  it('the leader counts its own copy once its write is durable, not before', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const a = c.node('a');
+
+    a.propose(new TextEncoder().encode('x'), 1);
+    const rd1 = a.ready();
+    const index = rd1.entries[0].index;
+    for (const m of followerRound(c, 'b', rd1.earlyMessages)) a.step(m);
+    expect(a.takeCommitted()).toEqual([]);
+
+    // The write ends: the leader's copy and b's make a majority.
+    c.get('a').storage.append(rd1.entries);
+    a.advance(rd1);
+    expect(a.raft.log.committed).toBe(index);
+    expect(text(a.takeCommitted())).toEqual(['x']);
+  });
+
+  it('a follower applies what the leader committed in the same Ready that writes it', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     c.elect('a');
     c.isolate('c');
@@ -73,8 +78,9 @@ describe('applying committed entries while a newer write is under way', () => {
     expect(catchUp.length).toBeGreaterThan(0);
     expect(c.appliedTexts('c')).toEqual(['e0', 'e1', 'e2']);
 
-    // Replayed by hand on a fresh node over an empty disk: the Ready that writes the entries
-    // carries none of them as committed; the next one, after the write, carries them all.
+    // Replayed by hand on a fresh node over an empty disk: the entries are committed on the
+    // leader's side (a majority holds them durably), so the Ready that writes them here also
+    // hands them out to apply; nothing is handed out twice.
     const d = new TestCluster(['a', 'b', 'c']);
     const node = d.node('c');
     const app = catchUp[catchUp.length - 1];
@@ -82,10 +88,21 @@ describe('applying committed entries while a newer write is under way', () => {
     const rd = node.ready();
     expect(rd.entries.length).toBe(4);
     expect(node.raft.log.committed).toBe(4);
-    expect(rd.committedEntries).toEqual([]);
+    expect(text(rd.committedEntries)).toEqual(['e0', 'e1', 'e2']);
     expect(node.takeCommitted()).toEqual([]);
     d.get('c').storage.append(rd.entries);
     node.advance(rd);
-    expect(text(node.ready().committedEntries)).toEqual(['e0', 'e1', 'e2']);
+    expect(node.hasReady() ? node.ready().committedEntries : []).toEqual([]);
+  });
+
+  it('proposals accepted between Readies are handed to the driver once, before their entries', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    const a = c.node('a');
+    a.propose(new TextEncoder().encode('p'), 7);
+    const accepted = a.takeAccepted();
+    expect(accepted).toEqual([{ id: 7, index: a.raft.log.lastIndex(), term: a.raft.term }]);
+    expect(a.takeAccepted()).toEqual([]);
+    expect(a.ready().accepted).toEqual([]);
   });
 });

@@ -20,12 +20,14 @@ import { MemoryStorage, cloneConf } from './storage';
  * 2. persist `hardState`, `snapshot` and `entries` durably (entries replace any suffix of the
  *    stored log from their first index);
  * 3. then send `messages`;
- * 4. apply `committedEntries` in order. They are already durable on this member (and committed
- *    on a quorum), so with no `snapshot` in the Ready they may be applied at once, while step 2
- *    is under way: a batch acknowledged by the followers need not wait for the leader's write of
- *    the next batch (etcd applies in parallel with its WAL write for the same reason);
- * 5. call advance(ready). While a Ready is in flight, takeCommitted() hands out entries that
- *    became committed since, to apply after the Ready's own.
+ * 4. apply `committedEntries` in order. They are committed: durable on a majority, where the
+ *    leader counts itself only once its own write is durable. So with no `snapshot` in the Ready
+ *    they may be applied at once, while step 2 is under way, even when they are among this
+ *    Ready's own entries: the two followers of a three-member cluster make a batch safe whatever
+ *    happens to the leader's copy (thesis 10.2.1), and a slow fsync on the leader no longer
+ *    holds up the reply. etcd applies in parallel with its WAL write for the same reason;
+ * 5. call advance(ready). Between Readies, takeCommitted() hands out entries that became
+ *    committed since the last hand-out, to apply after the ones handed out before.
  */
 export interface Ready {
   softState?: SoftState;
@@ -225,19 +227,35 @@ export class RawNode {
   }
 
   /**
-   * Entries committed since the Ready in flight was taken and already durable here, for a
-   * driver to apply while that Ready's disk write is still under way. Empty while no Ready is
-   * in flight (the next Ready carries them) or while a snapshot is being installed.
+   * Entries committed since the last hand-out, for a driver to apply at once: during the disk
+   * write of the Ready in flight, or right when an acknowledgement commits them (before the
+   * next Ready, whose sends would otherwise go first). Empty while a snapshot is being
+   * installed: entries after it wait for it.
    */
   takeCommitted(): Entry[] {
-    if (!this.inFlight || this.inFlight.snapshot || this.raft.log.unstableSnapshot) return [];
+    if (this.inFlight?.snapshot || this.raft.log.unstableSnapshot) return [];
     return this.takeAppliable();
   }
 
-  /** Committed entries may be applied once this member's own log holds them durably. */
+  /**
+   * Proposals that took a place in the log since the last Ready or call. A driver that applies
+   * entries between Readies (takeCommitted) collects these first, so each applied entry finds
+   * the proposal waiting for it.
+   */
+  takeAccepted(): AcceptedProposal[] {
+    const accepted = this.raft.accepted;
+    if (accepted.length > 0) this.raft.accepted = [];
+    return accepted;
+  }
+
+  /**
+   * Committed entries may be applied whether or not this member's own copy is durable yet: the
+   * commit index counts a majority of durable copies (see Raft.onStable), and committed entries
+   * never change. After a machine crash the state machine may then be ahead of this member's
+   * log; it skips the entries it already holds when they arrive again from the leader.
+   */
   private appliableTo(): number {
-    const log = this.raft.log;
-    return Math.min(log.committed, log.stableIndex());
+    return this.raft.log.committed;
   }
 
   private takeAppliable(): Entry[] {
