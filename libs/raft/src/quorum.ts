@@ -11,9 +11,22 @@ export function majority(voters: number): number {
  * The highest index that a majority of voters has durably matched.
  * An empty configuration commits nothing: returning Infinity there would hide a bug.
  */
+let scratch: number[] = new Array<number>(8).fill(0);
+
 export function committedIndex(voters: readonly NodeId[], match: (id: NodeId) => number): number {
   if (voters.length === 0) return 0;
-  const acked = voters.map(match).sort((a, b) => b - a);
+  // Called on every acknowledgement: an insertion sort (descending) of a handful of numbers,
+  // without the closure and array copies of map + sort.
+  const acked = scratch.length >= voters.length ? scratch : (scratch = new Array(voters.length));
+  for (let i = 0; i < voters.length; i++) {
+    const v = match(voters[i]);
+    let j = i;
+    while (j > 0 && acked[j - 1] < v) {
+      acked[j] = acked[j - 1];
+      j--;
+    }
+    acked[j] = v;
+  }
   return acked[majority(voters.length) - 1];
 }
 

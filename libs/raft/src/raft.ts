@@ -468,7 +468,12 @@ export class Raft {
   // ---------------------------------------------------------------- messages
 
   private send(m: Omit<Message, 'from' | 'term'> & { term?: number }): void {
-    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term } as Message);
+    // Every caller passes a fresh literal: completed in place rather than copied (a spread of
+    // messages of many shapes is a slow path, and the leader sends several per write).
+    const msg = m as Message;
+    msg.from = this.id;
+    if (msg.term === undefined) msg.term = this.term;
+    this.msgs.push(msg);
   }
 
   step(m: Message): void {
@@ -729,7 +734,8 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(prevIndex, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
     if (lastNew !== undefined) {
-      this.send({ type: 'appResp', to: m.from, index: lastNew });
+      if (!m.commitOnly || (m.entries?.length ?? 0) > 0)
+        this.send({ type: 'appResp', to: m.from, index: lastNew });
       return;
     }
     let hint: number;
@@ -841,14 +847,20 @@ export class Raft {
       return true;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({
+    const m: Omit<Message, 'from' | 'term'> = {
       type: 'app',
       to,
       index: prevIndex,
       logTerm: prevTerm,
       entries,
       commit: this.log.committed,
-    });
+    };
+    // Only a new commit index, to a follower that has been sent every entry: if it takes the
+    // append it holds them all, and its answer to their append (sent or still to come) says
+    // the same, so it need not answer this one. A follower missing entries refuses it, and
+    // refusals are always answered.
+    if (entries.length === 0 && pr.state === 'replicate') m.commitOnly = true;
+    this.send(m);
     pr.sentEntries(entries.length > 0 ? entries[entries.length - 1].index : undefined);
     return true;
   }

@@ -106,6 +106,11 @@ export interface Message {
   chunkOffset?: number;
   context?: string;
   proposalIds?: number[];
+  /**
+   * On an append: it carries only a commit index, to a follower the leader knows holds every
+   * entry; an accepting follower does not answer it (a refusal still gets an answer).
+   */
+  commitOnly?: boolean;
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
