@@ -1,5 +1,6 @@
 // Command lines for a three-member Flotilla cluster on loopback, from the built dist/.
 import { join } from 'node:path';
+import { MASTER_NODE_FLAGS } from '@flotilla/process';
 import { freePorts } from './ports';
 import { MemberSpec } from './member-process';
 import { TIMING } from './timing';
@@ -21,6 +22,7 @@ export async function flotillaMembers(
       clientEndpoint: `127.0.0.1:${ports[i * 3 + 1]}`,
       command: process.execPath,
       args: [
+        ...MASTER_NODE_FLAGS,
         ...nodeFlags,
         main,
         ...['--name', name, '--data-dir', join(dataRoot, `flotilla-${name}`)],

@@ -7,3 +7,4 @@ export * from './data-dir';
 export * from './listen-error';
 export * from './run-main';
 export * from './common-options';
+export * from './master-node-flags';

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MASTER_NODE_FLAGS } from '@flotilla/process';
 import { renderKubeconfig } from '../../../apps/flotilla/src/up/kubeconfig';
 import { freePortBlock } from './ports';
 import { ToolResult, runTool } from './run-tool';
@@ -89,7 +90,7 @@ export class MasterCluster {
         ...this.extraArgs,
         ...moreArgs,
       ],
-      { nodeFlags: this.nodeFlags },
+      { nodeFlags: [...MASTER_NODE_FLAGS, ...this.nodeFlags] },
     );
     this.processes.set(name, proc);
     return proc;

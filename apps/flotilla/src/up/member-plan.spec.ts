@@ -22,6 +22,7 @@ describe('flotilla up member plan', () => {
     expect(plans[1].process).toEqual({
       command: '/usr/bin/node',
       args: [
+        '--max-semi-space-size=8',
         '/dist/apps/control-plane/main.js',
         '--name',
         'm2',
@@ -58,7 +59,12 @@ describe('flotilla up member plan', () => {
 
   it('runs a .ts entry through tsx', () => {
     const plans = planMembers(options(['--control-plane-entry', 'src/main.ts']), 'node');
-    expect(plans[0].process.args.slice(0, 3)).toEqual(['--import', 'tsx', '/w/src/main.ts']);
+    expect(plans[0].process.args.slice(0, 4)).toEqual([
+      '--max-semi-space-size=8',
+      '--import',
+      'tsx',
+      '/w/src/main.ts',
+    ]);
   });
 
   it('moves every port with the base flags and sizes the cluster with --members', () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, formatHostPort } from '@flotilla/process';
+import { ConfigError, MASTER_NODE_FLAGS, formatHostPort } from '@flotilla/process';
 import type { ProcessSpec } from '../supervisor/spawner';
 import type { UpOptions } from './up-options';
 
@@ -55,10 +55,13 @@ export function planMembers(
   });
 }
 
-/** A .js entry runs on Node directly; a .ts entry (development, tests) through tsx. */
+/**
+ * A .js entry runs on Node directly; a .ts entry (development, tests) through tsx. Either way
+ * with the flags a master's heap is set up with.
+ */
 export function entryCommand(nodePath: string, entry: string, args: string[]): ProcessSpec {
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return { command: nodePath, args: [...loader, entry, ...args] };
+  return { command: nodePath, args: [...MASTER_NODE_FLAGS, ...loader, entry, ...args] };
 }
 
 type PortRole = { name: string; apiPort: number; etcdPort: number; peerPort: number };
