@@ -274,9 +274,6 @@ export class World {
         const entries = n.node.takeCommitted();
         if (n.inflight) this.appliedMidWrite += entries.length;
         else this.appliedBetweenReadies += entries.length;
-        this.appliedUnstable += entries.filter(
-          (e) => e.index > n.node!.raft.log.stableIndex(),
-        ).length;
         this.trackAccepted(n, n.node.takeAccepted());
         this.applyNow(n, entries);
       }
@@ -400,10 +397,6 @@ export class World {
       n.inflight = rd;
       this.trackAccepted(n, rd.accepted);
       n.inflightApplied = !rd.snapshot && this.rng.chance(0.5);
-      if (n.inflightApplied)
-        this.appliedUnstable += rd.committedEntries.filter(
-          (e) => e.index > node.raft.log.stableIndex(),
-        ).length;
       if (n.inflightApplied) this.applyNow(n, rd.committedEntries);
       n.persistAt = this.now + this.rng.int(this.cfg.diskDelayMax + 1);
     }
@@ -434,6 +427,8 @@ export class World {
   /** Applies committed entries before the Ready in flight is durable, as the contract allows. */
   private applyNow(n: SimNode, entries: readonly Entry[]): void {
     if (!n.node || entries.length === 0) return;
+    const stable = n.node.raft.log.stableIndex();
+    this.appliedUnstable += entries.filter((e) => e.index > stable).length;
     for (const e of entries) this.applyEntry(n, e.index, e.term, e.type, e.data);
     n.node.appliedTo(entries[entries.length - 1].index);
     this.serveReads(n);

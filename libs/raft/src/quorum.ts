@@ -7,12 +7,13 @@ export function majority(voters: number): number {
   return Math.floor(voters / 2) + 1;
 }
 
+/** Reused by committedIndex, which runs on every acknowledgement. */
+let scratch: number[] = new Array<number>(8).fill(0);
+
 /**
  * The highest index that a majority of voters has durably matched.
  * An empty configuration commits nothing: returning Infinity there would hide a bug.
  */
-let scratch: number[] = new Array<number>(8).fill(0);
-
 export function committedIndex(voters: readonly NodeId[], match: (id: NodeId) => number): number {
   if (voters.length === 0) return 0;
   // Called on every acknowledgement: an insertion sort (descending) of a handful of numbers,

@@ -734,8 +734,7 @@ export class Raft {
     }
     const lastNew = this.log.maybeAppend(prevIndex, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
     if (lastNew !== undefined) {
-      if (!m.commitOnly || (m.entries?.length ?? 0) > 0)
-        this.send({ type: 'appResp', to: m.from, index: lastNew });
+      if (!m.commitOnly) this.send({ type: 'appResp', to: m.from, index: lastNew });
       return;
     }
     let hint: number;
