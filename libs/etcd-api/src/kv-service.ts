@@ -14,7 +14,12 @@ import {
   toRangeRequest,
   toTxnRequest,
 } from './wire-convert';
-import { EncodedMessage, encodePutResponse, encodeRangeResponse } from './wire-encoder';
+import {
+  EncodeOnSend,
+  EncodedMessage,
+  encodePutResponse,
+  encodeRangeResponse,
+} from './wire-encoder';
 import type {
   WireCompactionRequest,
   WireDeleteRangeRequest,
@@ -35,7 +40,7 @@ export class KvService {
     private readonly limits: KvLimits,
   ) {}
 
-  async range(w: WireRangeRequest): Promise<EncodedMessage> {
+  async range(w: WireRangeRequest): Promise<EncodeOnSend> {
     const req = toRangeRequest(w);
     checkRange(req);
     const r = await this.backend.range(req);

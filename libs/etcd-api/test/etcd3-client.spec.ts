@@ -27,6 +27,28 @@ describe('the etcd3 npm client against the etcd API', () => {
     expect(await client.getAll().prefix('/n/').keys()).toEqual([]);
   });
 
+  it('answers many ranges in flight at once, each with its own keys and values', async () => {
+    // Range responses are encoded into one shared buffer as grpc-js takes them: a response
+    // must never carry another one's bytes.
+    const sizes = [1, 40, 3, 120, 7];
+    for (const [n, size] of sizes.entries()) {
+      for (let i = 0; i < size; i++) {
+        await client.put(`/many/${n}/${i}`).value(`${n}:${i}:${'v'.repeat(500 * n)}`);
+      }
+    }
+    const reads = Array.from({ length: 60 }, (_, j) => j % sizes.length).map(async (n) => ({
+      n,
+      got: await client.getAll().prefix(`/many/${n}/`).strings(),
+    }));
+    for (const { n, got } of await Promise.all(reads)) {
+      expect(Object.keys(got)).toHaveLength(sizes[n]);
+      for (const [key, value] of Object.entries(got)) {
+        const i = key.split('/')[3];
+        expect(value).toBe(`${n}:${i}:${'v'.repeat(500 * n)}`);
+      }
+    }
+  });
+
   it('watches a key and receives puts and deletes in order', async () => {
     const watcher = await client.watch().key('/watched').withPreviousKV().create();
     const seen: string[] = [];

@@ -33,6 +33,30 @@ describe('MvccStore snapshot and restore', () => {
     await h.store.whenIdle();
   }
 
+  it('after a restore, reads the restored versions, not those it read at the same revisions', async () => {
+    const values = async (h: Harness) =>
+      (await h.store.range({ key: b('k/'), rangeEnd: b('k0') })).kvs.map((kv) => [
+        kv.modRevision,
+        kv.value.toString(),
+      ]);
+    for (let i = 0; i < 20; i++) {
+      await source.put(`k/${i}`, `source ${i}`);
+      await target.put(`k/${i}`, `target ${i}`);
+    }
+    await source.store.whenIdle();
+    await target.store.whenIdle();
+    const before = await values(target);
+    expect(before).toHaveLength(20);
+    expect(before[0][1]).toBe('target 0');
+    // Read twice: the second read is served from what the first one read from disk.
+    expect(await values(target)).toEqual(before);
+    await target.store.restoreSnapshot(await collect(await source.store.createSnapshot()));
+    const after = await values(target);
+    expect(after.map(([rev]) => rev)).toEqual(before.map(([rev]) => rev));
+    expect(after).toEqual(await values(source));
+    expect(after[0][1]).toBe('source 0');
+  });
+
   it('restores an identical store from bounded chunks', async () => {
     await fill(source, 200);
     const snap = await source.store.createSnapshot();

@@ -4,7 +4,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { Root, parse } from 'protobufjs';
-import { EncodedMessage } from '../wire-encoder';
+import { EncodeOnSend, EncodedMessage } from '../wire-encoder';
 import { ETCDSERVER_PROTO, MVCC_PROTO } from './etcd-proto-text';
 
 export const ETCD_SERVICE_NAMES = ['KV', 'Watch', 'Lease', 'Cluster', 'Maintenance'] as const;
@@ -38,7 +38,7 @@ export function loadEtcdServices(): Record<EtcdServiceName, ServiceDefinition> {
   return out;
 }
 
-/** Requests carry their wire size; responses already encoded by hand pass through as bytes. */
+/** Requests carry their wire size; responses encoded by hand pass through as bytes. */
 function withWireHooks(service: ServiceDefinition): ServiceDefinition {
   const out: Record<string, MethodDefinition<object, object>> = {};
   for (const [method, def] of Object.entries(service)) {
@@ -50,8 +50,13 @@ function withWireHooks(service: ServiceDefinition): ServiceDefinition {
         Object.defineProperty(request, WIRE_SIZE, { value: bytes.length });
         return request;
       },
+      // grpc-js copies what this returns into its frame before it serializes anything else.
       responseSerialize: (response: object) =>
-        response instanceof EncodedMessage ? response.bytes : m.responseSerialize(response),
+        response instanceof EncodedMessage
+          ? response.bytes
+          : response instanceof EncodeOnSend
+            ? response.encodeShared()
+            : m.responseSerialize(response),
     };
   }
   return out as ServiceDefinition;
