@@ -15,7 +15,7 @@ const WATCHERS_PER_STREAM = 100;
 const SETUP_TIMEOUT_MS = 30_000;
 
 export interface FanoutSpec {
-  /** Member endpoints; watch streams and the writer are spread over them. */
+  /** Member endpoints; watch streams are spread over them, the writer uses the first. */
   endpoints: string[];
   watchers: number;
   writes: number;
