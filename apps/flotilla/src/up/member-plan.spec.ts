@@ -23,7 +23,6 @@ describe('flotilla up member plan', () => {
       command: '/usr/bin/node',
       args: [
         '--max-semi-space-size=8',
-        '--heap-growing-percent=60',
         '/dist/apps/control-plane/main.js',
         '--name',
         'm2',
@@ -60,9 +59,8 @@ describe('flotilla up member plan', () => {
 
   it('runs a .ts entry through tsx', () => {
     const plans = planMembers(options(['--control-plane-entry', 'src/main.ts']), 'node');
-    expect(plans[0].process.args.slice(0, 5)).toEqual([
+    expect(plans[0].process.args.slice(0, 4)).toEqual([
       '--max-semi-space-size=8',
-      '--heap-growing-percent=60',
       '--import',
       'tsx',
       '/w/src/main.ts',
