@@ -19,8 +19,8 @@ const enum WireType {
 /**
  * A response encoded only when the transport takes it, into one buffer that all such responses
  * share. grpc-js copies a unary response into a frame of its own as soon as it has the bytes,
- * so a 200 KiB range answer then needs no buffer of its own: two fewer 200 KiB external
- * buffers per range kept V8 from a full GC every quarter second under a range load. Only for
+ * so a 200 KiB range answer then needs no buffer of its own (external buffers bring V8's full
+ * GCs sooner; with a small old generation they came every quarter second). Only for
  * unary responses: a writer that keeps serialized bytes for later (BatchedStreamWriter) must
  * be given an EncodedMessage.
  */
