@@ -1,16 +1,14 @@
-// The batched writer against a real grpc-js server and client: it must find the HTTP/2 stream
-// under the call (or this grpc-js version changed and the fallback is in use), send a burst as
-// one write, keep message order, and bound what it queues.
+// The batched writer on our gRPC server, with a grpc-js client: it must send a burst as one
+// framed write, keep message order, and bound what it queues.
 import {
   Client,
   Metadata,
-  Server,
-  ServerCredentials,
   ServerDuplexStream,
   ServiceDefinition,
   credentials,
 } from '@grpc/grpc-js';
 import { BatchedStreamWriter } from './batched-stream-writer';
+import { GrpcServer } from './grpc/grpc-server';
 
 const identity = (b: Buffer): Buffer => b;
 const service: ServiceDefinition = {
@@ -25,32 +23,27 @@ const service: ServiceDefinition = {
   },
 };
 
-/** Calls `onWrite` on every write to the HTTP/2 stream under a server call. */
+/** Calls `onWrite` on every framed write the call takes. */
 function onRawWrite(call: ServerDuplexStream<Buffer, Buffer>, onWrite: () => void): void {
-  const stream = (call as unknown as { call: { stream: { write: (...a: unknown[]) => boolean } } })
-    .call.stream;
-  const write = stream.write.bind(stream);
-  stream.write = (...args: unknown[]) => {
+  const target = call as unknown as { writeFramed: (b: Buffer) => boolean };
+  const write = target.writeFramed.bind(target);
+  target.writeFramed = (b: Buffer) => {
     onWrite();
-    return write(...args);
+    return write(b);
   };
 }
 
 describe('BatchedStreamWriter', () => {
-  let server: Server;
+  let server: GrpcServer;
   let client: Client;
   let onCall: (call: ServerDuplexStream<Buffer, Buffer>) => void;
 
   beforeAll(async () => {
-    server = new Server();
+    server = new GrpcServer({ maxReceiveMessageBytes: 1024 * 1024 });
     server.addService(service, {
       Chat: (call: ServerDuplexStream<Buffer, Buffer>) => onCall(call),
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
-    );
+    const port = await server.listen('127.0.0.1', 0);
     client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
   });
   afterAll(() => {

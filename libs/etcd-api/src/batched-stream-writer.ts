@@ -1,27 +1,21 @@
-// The messages of one server stream, written to HTTP/2 in batches. grpc-js writes each message
-// of a call separately and starts the next only once the previous write completed, so a watch
-// stream notifying a hundred watchers of one revision made a hundred sequential round trips
-// through the event loop (and a hundred DATA frames for the client to take apart). Here every
-// message queued in one turn goes out as one write of gRPC frames back to back.
+// The messages of one server stream, written to HTTP/2 in batches: every message queued in one
+// turn goes out as one write of gRPC frames back to back, so a watch stream notifying a hundred
+// watchers of one revision sends one DATA frame, not a hundred (and the client takes apart one).
 //
-// It needs grpc-js's server call internals (the HTTP/2 stream under a call without
-// interceptors); where they are not found it falls back to one call.write per message.
-import { Metadata } from '@grpc/grpc-js';
+// It needs a call that takes bytes already framed as gRPC messages (our GrpcServerCall); with
+// any other call it falls back to one call.write per message.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 
-interface RawHttp2Stream {
-  write(chunk: Buffer, cb: (err?: Error | null) => void): boolean;
+interface FramedWriter {
+  writeFramed(framed: Buffer): boolean;
+  sendMetadata(): void;
   once(event: 'drain', listener: () => void): unknown;
-  destroyed: boolean;
+  cancelled: boolean;
 }
 
-/** The HTTP/2 stream under a grpc-js server call, when the call is the plain base call. */
-function rawStreamOf(call: object): RawHttp2Stream | undefined {
-  const base = (call as { call?: { stream?: unknown; sendMessage?: unknown } }).call;
-  const stream = base?.stream as Partial<RawHttp2Stream> | undefined;
-  if (typeof base?.sendMessage !== 'function' || stream === undefined) return undefined;
-  if (typeof stream.write !== 'function' || typeof stream.once !== 'function') return undefined;
-  return stream as RawHttp2Stream;
+function framedWriterOf(call: object): FramedWriter | undefined {
+  const c = call as Partial<FramedWriter>;
+  return typeof c.writeFramed === 'function' ? (c as FramedWriter) : undefined;
 }
 
 /** A batch goes out at once when it reaches this size, so a burst never queues without bound. */
@@ -36,7 +30,7 @@ function frame(bytes: Buffer, out: Buffer, at: number): number {
 }
 
 export class BatchedStreamWriter<T> {
-  private readonly raw: RawHttp2Stream | undefined;
+  private readonly raw: FramedWriter | undefined;
   private queue: Buffer[] = [];
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -49,12 +43,12 @@ export class BatchedStreamWriter<T> {
     private readonly serialize: (message: T) => Buffer,
     private readonly onError: (err: Error) => void,
   ) {
-    this.raw = rawStreamOf(call);
-    // Headers go first (grpc-js sends them with the first message it writes itself).
-    if (this.raw !== undefined) call.sendMetadata(new Metadata());
+    this.raw = framedWriterOf(call);
+    // Response headers go out when the stream opens, before any event.
+    this.raw?.sendMetadata();
   }
 
-  /** Whether messages travel in batches (false: grpc-js's own writes). */
+  /** Whether messages travel in batches (false: one call.write each). */
   get batching(): boolean {
     return this.raw !== undefined;
   }
@@ -92,18 +86,20 @@ export class BatchedStreamWriter<T> {
 
   private flush(): void {
     const raw = this.raw!;
-    if (this.queue.length === 0 || this.failed || raw.destroyed) return;
+    if (this.queue.length === 0 || this.failed || raw.cancelled) return;
     const out = Buffer.allocUnsafe(this.queuedBytes);
     let at = 0;
     for (const bytes of this.queue) at = frame(bytes, out, at);
     this.queue = [];
     this.queuedBytes = 0;
-    const ok = raw.write(out, (err) => {
-      if (err && !this.failed) {
-        this.failed = true;
-        this.onError(err);
-      }
-    });
+    let ok: boolean;
+    try {
+      ok = raw.writeFramed(out);
+    } catch (err) {
+      this.failed = true;
+      this.onError(err as Error);
+      return;
+    }
     if (!ok && !this.backedUp) {
       this.backedUp = true;
       raw.once('drain', () => {

@@ -1,10 +1,10 @@
 // The etcd v3 gRPC API of a Flotilla master (insecure h2c), serving KV, Watch, Lease, Cluster
 // and Maintenance over an EtcdBackend. Services and methods it does not offer answer UNIMPLEMENTED.
 import { tmpdir } from 'node:os';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend';
 import { ClusterService } from './cluster-service';
+import { GrpcServer } from './grpc/grpc-server';
 import { KvService } from './kv-service';
 import { LeaseService } from './lease-service';
 import { MaintenanceService } from './maintenance-service';
@@ -36,7 +36,7 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 export class EtcdGrpcServer {
-  private server: Server | undefined;
+  private server: GrpcServer | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private boundPort = 0;
   private readonly log: EtcdApiLogger;
@@ -65,17 +65,13 @@ export class EtcdGrpcServer {
 
   async start(host: string, port: number): Promise<number> {
     if (this.server !== undefined) throw new Error('etcd-api: server already started');
-    const server = new Server({
-      'grpc.max_receive_message_length': this.opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    const server = new GrpcServer({
+      maxReceiveMessageBytes: this.opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      onHandlerError: (path, err) =>
+        this.log.error('etcd-api: handler threw', { method: path, error: err as Error }),
     });
     this.register(server);
-    const address =
-      host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) =>
-        err ? reject(err) : resolve(bound),
-      ),
-    );
+    this.boundPort = await server.listen(host.replace(/^\[(.*)\]$/, '$1'), port);
     this.server = server;
     this.progressTimer = setInterval(
       () => this.backend.requestProgress(),
@@ -103,7 +99,7 @@ export class EtcdGrpcServer {
     });
   }
 
-  private register(server: Server): void {
+  private register(server: GrpcServer): void {
     const services = loadEtcdServices();
     const header = headerSource(this.backend);
     const encodedHeader = encodedHeaderSource(header);

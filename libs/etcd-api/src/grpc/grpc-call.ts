@@ -1,0 +1,296 @@
+// One gRPC call on an HTTP/2 stream: length-prefixed messages in, messages and a status out.
+// It offers handlers the part of grpc-js's server call API that the etcd services use ('data',
+// 'end', 'cancelled', 'close', 'finish', 'drain'; write, end, pause, resume, sendMetadata; and
+// emit('error', status) to end the call with that status), so the services work unchanged.
+import { EventEmitter } from 'node:events';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { H2Connection } from './h2-connection';
+import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
+import type { H2Stream, StreamHandler } from './h2-stream';
+
+/** gRPC status codes used here (the full list is in grpc's status.proto). */
+export const enum Code {
+  Ok = 0,
+  Cancelled = 1,
+  Unknown = 2,
+  Internal = 13,
+  Unimplemented = 12,
+  ResourceExhausted = 8,
+}
+
+export interface GrpcStatus {
+  code: number;
+  details?: string;
+}
+
+export interface CallMethod {
+  path: string;
+  requestStream: boolean;
+  deserialize(bytes: Buffer): unknown;
+  serialize(value: unknown): Buffer;
+}
+
+const MESSAGE_PREFIX_BYTES = 5;
+
+/** grpc-message is percent-encoded UTF-8 (gRPC over HTTP/2, "Responses"). */
+export function percentEncode(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+function statusFields(status: GrpcStatus): Buffer[] {
+  const fields = [literalField('grpc-status', String(status.code))];
+  if (status.details) fields.push(literalField('grpc-message', percentEncode(status.details)));
+  return fields;
+}
+
+const OK_TRAILERS = Buffer.concat(statusFields({ code: Code.Ok }));
+
+/** A status block: trailers after headers, or the whole answer ("Trailers-Only"). */
+export function statusBlock(status: GrpcStatus, headersSent: boolean): Buffer {
+  if (status.code === Code.Ok && !status.details && headersSent) return OK_TRAILERS;
+  const fields = statusFields(status);
+  return Buffer.concat(headersSent ? fields : [GRPC_RESPONSE_HEADERS, ...fields]);
+}
+
+/** Whatever a handler hands to callback() or emit('error') as a failure, as a status. */
+export function toStatus(err: unknown): GrpcStatus {
+  if (typeof err === 'object' && err !== null) {
+    const e = err as { code?: unknown; details?: unknown; message?: unknown };
+    const code = typeof e.code === 'number' ? e.code : Code.Unknown;
+    const details =
+      typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : '';
+    return { code, details };
+  }
+  return { code: Code.Unknown, details: String(err) };
+}
+
+export class GrpcServerCall extends EventEmitter implements StreamHandler {
+  /** The request of a unary or server-streaming call. */
+  request: unknown;
+  cancelled = false;
+  private ended = false;
+  private paused = false;
+  private held: unknown[] = [];
+  private heldEnd = false;
+  private parts: Buffer[] = [];
+  private have = 0;
+  private need = -1;
+  private compressed = false;
+  private received = 0;
+
+  constructor(
+    private readonly connection: H2Connection,
+    private readonly stream: H2Stream,
+    private readonly method: CallMethod,
+    private readonly maxReceiveBytes: number,
+    /** Runs once the request of a unary or server-streaming call is complete. */
+    private readonly onRequest: (call: GrpcServerCall) => void,
+  ) {
+    super();
+    // As in grpc-js: emitting 'error' on a call ends it with that status.
+    this.on('error', (err: unknown) => this.endWithStatus(toStatus(err)));
+  }
+
+  get path(): string {
+    return this.method.path;
+  }
+
+  // --- from the stream ---
+
+  onData(chunk: Buffer, end: boolean): void {
+    if (this.ended) return;
+    if (chunk.length > 0) {
+      this.parts.push(chunk);
+      this.have += chunk.length;
+      this.readMessages();
+    }
+    if (!end || this.ended) return;
+    if (this.have > 0 || this.need >= 0) {
+      return this.endWithStatus({ code: Code.Internal, details: 'request ends inside a message' });
+    }
+    if (this.method.requestStream) this.deliverEnd();
+    else if (this.received !== 1) {
+      this.endWithStatus({
+        code: Code.Unimplemented,
+        details: 'expected exactly one request message',
+      });
+    } else this.onRequest(this);
+  }
+
+  onAbort(): void {
+    if (!this.ended) {
+      this.ended = true;
+      this.cancelled = true;
+      this.emit('cancelled');
+    }
+    this.emit('close');
+  }
+
+  onDrain(): void {
+    this.emit('drain');
+  }
+
+  // --- for handlers ---
+
+  sendMetadata(): void {
+    this.connection.sendHeaders(this.stream, GRPC_RESPONSE_HEADERS);
+  }
+
+  write(message: unknown): boolean {
+    if (this.ended) return true;
+    const bytes = this.method.serialize(message);
+    const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + bytes.length);
+    framed[0] = 0;
+    framed.writeUInt32BE(bytes.length, 1);
+    bytes.copy(framed, MESSAGE_PREFIX_BYTES);
+    return this.writeFramed(framed);
+  }
+
+  /** Writes bytes that already are length-prefixed gRPC messages, one or several. */
+  writeFramed(framed: Buffer): boolean {
+    if (this.ended) return true;
+    this.sendMetadata();
+    return this.connection.sendData(this.stream, framed);
+  }
+
+  /** The answer of a unary call. */
+  respond(message: unknown): void {
+    if (this.ended) return;
+    let bytes: Buffer;
+    try {
+      bytes = this.method.serialize(message);
+    } catch (err) {
+      return this.endWithStatus({
+        code: Code.Internal,
+        details: `response not encodable: ${String(err)}`,
+      });
+    }
+    const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + bytes.length);
+    framed[0] = 0;
+    framed.writeUInt32BE(bytes.length, 1);
+    bytes.copy(framed, MESSAGE_PREFIX_BYTES);
+    this.ended = true;
+    this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS);
+    this.finished();
+  }
+
+  end(): void {
+    this.endWithStatus({ code: Code.Ok });
+  }
+
+  endWithStatus(status: GrpcStatus): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.connection.sendTrailers(this.stream, statusBlock(status, this.stream.headersSent));
+    this.finished();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.connection.pause(this.stream);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (!this.paused && this.held.length > 0) this.emit('data', this.held.shift());
+    if (this.paused) return;
+    if (this.heldEnd) {
+      this.heldEnd = false;
+      this.emit('end');
+    }
+    this.connection.resume(this.stream);
+  }
+
+  // --- internals ---
+
+  private finished(): void {
+    process.nextTick(() => {
+      this.emit('finish');
+      this.emit('close');
+    });
+  }
+
+  private readMessages(): void {
+    for (;;) {
+      if (this.need < 0) {
+        if (this.have < MESSAGE_PREFIX_BYTES) return;
+        const prefix = this.take(MESSAGE_PREFIX_BYTES);
+        this.compressed = (prefix[0] & 1) === 1;
+        this.need = prefix.readUInt32BE(1);
+        if (this.need > this.maxReceiveBytes) {
+          this.endWithStatus({
+            code: Code.ResourceExhausted,
+            details: `received message larger than max (${this.need} vs. ${this.maxReceiveBytes})`,
+          });
+          return;
+        }
+      }
+      if (this.have < this.need) return;
+      const bytes = this.take(this.need);
+      this.need = -1;
+      this.received++;
+      this.deliver(bytes);
+      if (this.ended) return;
+    }
+  }
+
+  /** The next n buffered bytes, in a buffer of their own (requests may outlive the chunk). */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const head = this.parts[0];
+      const used = Math.min(head.length, n - at);
+      head.copy(out, at, 0, used);
+      at += used;
+      if (used === head.length) this.parts.shift();
+      else this.parts[0] = head.subarray(used);
+    }
+    this.have -= n;
+    return out;
+  }
+
+  private deliver(wire: Buffer): void {
+    let message: unknown;
+    try {
+      message = this.method.deserialize(this.compressed ? this.inflate(wire) : wire);
+    } catch (err) {
+      return this.endWithStatus({
+        code: Code.Internal,
+        details: `request not decodable: ${String(err)}`,
+      });
+    }
+    if (!this.method.requestStream) {
+      if (this.received > 1) {
+        this.endWithStatus({
+          code: Code.Unimplemented,
+          details: 'expected exactly one request message',
+        });
+      } else this.request = message;
+      return;
+    }
+    if (this.paused) this.held.push(message);
+    else this.emit('data', message);
+  }
+
+  private inflate(bytes: Buffer): Buffer {
+    const encoding = this.stream.header('grpc-encoding');
+    const limit = { maxOutputLength: Math.max(1, this.maxReceiveBytes) };
+    if (encoding === 'gzip') return gunzipSync(bytes, limit);
+    if (encoding === 'deflate') return inflateSync(bytes, limit);
+    throw new Error(`compressed message with grpc-encoding ${encoding ?? '(none)'}`);
+  }
+
+  private deliverEnd(): void {
+    if (this.paused) this.heldEnd = true;
+    else this.emit('end');
+  }
+}

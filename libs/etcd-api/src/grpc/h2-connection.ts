@@ -1,0 +1,610 @@
+// The server side of one HTTP/2 connection over cleartext TCP with prior knowledge (h2c), as
+// gRPC clients speak it: frames in, streams out, flow control both ways. Everything written in
+// one turn of the event loop leaves in one socket write, so a unary answer (headers, message and
+// trailers) reaches the client as one segment, where node:http2 sends the trailers in a later
+// turn of its own.
+import type { Socket } from 'node:net';
+import {
+  CLIENT_PREFACE,
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  FRAME_HEADER_BYTES,
+  ACK,
+  Flag,
+  FrameType,
+  H2Error,
+  MAX_WINDOW,
+  Setting,
+  frame,
+  goAwayFrame,
+  rstStreamFrame,
+  settingsFrame,
+  windowUpdateFrame,
+  writeFrameHeader,
+} from './h2-frames';
+import { HeaderList, HpackDecoder, HpackError } from './hpack-decoder';
+import { H2Stream } from './h2-stream';
+
+export interface H2ConnectionOptions {
+  /** The receive window we offer per stream (SETTINGS_INITIAL_WINDOW_SIZE). */
+  streamWindow: number;
+  /** The receive window we offer for the whole connection. */
+  connectionWindow: number;
+  /** The largest header block we accept (SETTINGS_MAX_HEADER_LIST_SIZE). */
+  maxHeaderListBytes: number;
+  /** A stream's write() says "wait" once this much output is buffered for it. */
+  highWaterMark: number;
+}
+
+/** Called for each new stream; the callee sets `stream.handler`. */
+export type StreamDispatcher = (stream: H2Stream, connection: H2Connection) => void;
+
+class ConnectionError extends Error {
+  constructor(
+    readonly code: H2Error,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SMALL_WRITE_BYTES = 64 * 1024;
+
+export class H2Connection {
+  private readonly streams = new Map<number, H2Stream>();
+  private readonly hpack: HpackDecoder;
+  private input: Buffer | undefined;
+  private prefaceSeen = false;
+  private lastStreamId = 0;
+  /** After GOAWAY: streams above this id are refused. */
+  private acceptUpTo = MAX_WINDOW;
+  /** A header block split over CONTINUATION frames. */
+  private continuation:
+    { streamId: number; flags: number; parts: Buffer[]; bytes: number } | undefined;
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private peerMaxFrame = DEFAULT_MAX_FRAME;
+  private sendWindow = DEFAULT_WINDOW;
+  private connectionUnacknowledged = 0;
+  /** Streams with DATA held back by flow control. */
+  private readonly blocked = new Set<H2Stream>();
+  /** Streams whose write() said "wait" and that have not heard 'drain' yet. */
+  private readonly owedDrain = new Set<H2Stream>();
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private goingAway = false;
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly dispatch: StreamDispatcher,
+    private readonly opts: H2ConnectionOptions,
+  ) {
+    this.hpack = new HpackDecoder();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.notifyDrain());
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.onClose());
+    this.queue(
+      settingsFrame([
+        [Setting.InitialWindowSize, opts.streamWindow],
+        [Setting.MaxHeaderListSize, opts.maxHeaderListBytes],
+      ]),
+    );
+    if (opts.connectionWindow > DEFAULT_WINDOW) {
+      this.queue(windowUpdateFrame(0, opts.connectionWindow - DEFAULT_WINDOW));
+    }
+  }
+
+  get activeStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Sends the response headers of a stream. */
+  sendHeaders(stream: H2Stream, block: Buffer): void {
+    if (stream.localClosed || stream.headersSent) return;
+    stream.headersSent = true;
+    this.queue(this.headersFrame(stream.id, 0, block));
+  }
+
+  /** Queues DATA on a stream, as far as the windows allow now; the rest waits for them. */
+  sendData(stream: H2Stream, payload: Buffer): boolean {
+    if (stream.localClosed || this.closed) return true;
+    if (stream.pendingBytes > 0) {
+      stream.pending.push(payload);
+      stream.pendingBytes += payload.length;
+    } else {
+      const sent = this.emitData(stream, payload);
+      if (sent < payload.length) {
+        const rest = payload.subarray(sent);
+        stream.pending.push(rest);
+        stream.pendingBytes += rest.length;
+        this.blocked.add(stream);
+      }
+    }
+    return this.writable(stream);
+  }
+
+  /**
+   * Ends the stream with a trailers block, after any DATA still held back. Headers, DATA and
+   * trailers queued in the same turn go out in one write.
+   */
+  sendTrailers(stream: H2Stream, block: Buffer): void {
+    if (stream.localClosed || stream.pendingTrailers !== undefined) return;
+    if (stream.pendingBytes > 0) {
+      stream.pendingTrailers = block;
+      return;
+    }
+    this.finishStream(stream, block);
+  }
+
+  /** The whole unary answer in one buffer: headers, one DATA frame, trailers. */
+  sendUnary(stream: H2Stream, headers: Buffer, message: Buffer, trailers: Buffer): void {
+    if (stream.localClosed || this.closed) return;
+    const payload = message.length;
+    if (
+      stream.headersSent ||
+      payload > this.peerMaxFrame ||
+      payload > stream.sendWindow ||
+      payload > this.sendWindow
+    ) {
+      this.sendHeaders(stream, headers);
+      this.sendData(stream, message);
+      this.sendTrailers(stream, trailers);
+      return;
+    }
+    stream.headersSent = true;
+    const size = 3 * FRAME_HEADER_BYTES + headers.length + payload + trailers.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    writeFrameHeader(out, at, headers.length, FrameType.Headers, Flag.EndHeaders, stream.id);
+    at += FRAME_HEADER_BYTES + headers.copy(out, at + FRAME_HEADER_BYTES);
+    writeFrameHeader(out, at, payload, FrameType.Data, 0, stream.id);
+    at += FRAME_HEADER_BYTES + message.copy(out, at + FRAME_HEADER_BYTES);
+    const flags = Flag.EndHeaders | Flag.EndStream;
+    writeFrameHeader(out, at, trailers.length, FrameType.Headers, flags, stream.id);
+    trailers.copy(out, at + FRAME_HEADER_BYTES);
+    stream.sendWindow -= payload;
+    this.sendWindow -= payload;
+    this.queue(out);
+    this.closeLocal(stream);
+  }
+
+  /** Abandons a stream (RST_STREAM). */
+  reset(stream: H2Stream, code: H2Error): void {
+    if (stream.localClosed) return;
+    stream.localClosed = true;
+    stream.remoteClosed = true;
+    this.queue(rstStreamFrame(stream.id, code));
+    this.forget(stream);
+  }
+
+  /** Whether more output for this stream may be buffered now. */
+  writable(stream: H2Stream): boolean {
+    const ok =
+      stream.pendingBytes + this.outBytes + this.socket.writableLength < this.opts.highWaterMark;
+    if (!ok) this.owedDrain.add(stream);
+    return ok;
+  }
+
+  pause(stream: H2Stream): void {
+    stream.paused = true;
+  }
+
+  resume(stream: H2Stream): void {
+    if (!stream.paused) return;
+    stream.paused = false;
+    this.acknowledge(stream, 0);
+  }
+
+  /**
+   * Stops taking new streams (GOAWAY); `onIdle` runs once the streams in flight have ended.
+   */
+  goAway(onIdle: () => void): void {
+    this.onIdle = onIdle;
+    if (!this.goingAway && !this.closed) {
+      this.goingAway = true;
+      this.acceptUpTo = this.lastStreamId;
+      this.queue(goAwayFrame(this.lastStreamId, H2Error.NoError));
+    }
+    this.maybeIdle();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // --- input ---
+
+  private receive(chunk: Buffer): void {
+    let buf = this.input === undefined ? chunk : Buffer.concat([this.input, chunk]);
+    this.input = undefined;
+    try {
+      if (!this.prefaceSeen) {
+        if (buf.length < CLIENT_PREFACE.length) {
+          if (!CLIENT_PREFACE.subarray(0, buf.length).equals(buf)) {
+            throw new ConnectionError(H2Error.ProtocolError, 'not an HTTP/2 client preface');
+          }
+          this.input = buf;
+          return;
+        }
+        if (!buf.subarray(0, CLIENT_PREFACE.length).equals(CLIENT_PREFACE)) {
+          throw new ConnectionError(H2Error.ProtocolError, 'not an HTTP/2 client preface');
+        }
+        this.prefaceSeen = true;
+        buf = buf.subarray(CLIENT_PREFACE.length);
+      }
+      let at = 0;
+      while (!this.closed && buf.length - at >= FRAME_HEADER_BYTES) {
+        const length = (buf[at] << 16) | (buf[at + 1] << 8) | buf[at + 2];
+        if (length > DEFAULT_MAX_FRAME) {
+          throw new ConnectionError(
+            H2Error.FrameSizeError,
+            'frame larger than SETTINGS_MAX_FRAME_SIZE',
+          );
+        }
+        if (buf.length - at < FRAME_HEADER_BYTES + length) break;
+        const type = buf[at + 3];
+        const flags = buf[at + 4];
+        const streamId = buf.readUInt32BE(at + 5) & 0x7fffffff;
+        const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + length);
+        at += FRAME_HEADER_BYTES + length;
+        this.onFrame(type, flags, streamId, payload);
+      }
+      if (at < buf.length && !this.closed) this.input = Buffer.from(buf.subarray(at));
+    } catch (err) {
+      if (err instanceof ConnectionError) this.fail(err.code, err.message);
+      else if (err instanceof HpackError) this.fail(H2Error.CompressionError, err.message);
+      else throw err;
+    }
+  }
+
+  private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (this.continuation !== undefined && type !== FrameType.Continuation) {
+      throw new ConnectionError(H2Error.ProtocolError, 'expected CONTINUATION');
+    }
+    switch (type) {
+      case FrameType.Data:
+        return this.onDataFrame(flags, streamId, payload);
+      case FrameType.Headers:
+        return this.onHeadersFrame(flags, streamId, payload);
+      case FrameType.Continuation:
+        return this.onContinuation(flags, streamId, payload);
+      case FrameType.RstStream:
+        return this.onRstStream(streamId);
+      case FrameType.Settings:
+        return this.onSettings(flags, streamId, payload);
+      case FrameType.Ping:
+        if (payload.length !== 8) throw new ConnectionError(H2Error.FrameSizeError, 'PING size');
+        if ((flags & ACK) === 0) this.queue(frame(FrameType.Ping, ACK, 0, payload));
+        return;
+      case FrameType.GoAway:
+        this.goingAway = true;
+        this.acceptUpTo = Math.min(this.acceptUpTo, this.lastStreamId);
+        return this.maybeIdle();
+      case FrameType.WindowUpdate:
+        return this.onWindowUpdate(streamId, payload);
+      case FrameType.PushPromise:
+        throw new ConnectionError(H2Error.ProtocolError, 'PUSH_PROMISE from a client');
+      default:
+        return; // PRIORITY and unknown frame types are ignored (RFC 9113 5.5).
+    }
+  }
+
+  private onDataFrame(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'DATA on stream 0');
+    // The whole frame, padding included, counts against the connection window.
+    this.connectionUnacknowledged += payload.length;
+    if (this.connectionUnacknowledged >= this.opts.connectionWindow / 2) {
+      this.queue(windowUpdateFrame(0, this.connectionUnacknowledged));
+      this.connectionUnacknowledged = 0;
+    }
+    const data = flags & Flag.Padded ? unpad(payload) : payload;
+    const stream = this.streams.get(streamId);
+    if (stream === undefined || stream.remoteClosed) return;
+    const end = (flags & Flag.EndStream) !== 0;
+    if (end) stream.remoteClosed = true;
+    else this.acknowledge(stream, payload.length);
+    stream.handler?.onData(data, end);
+    if (end) this.maybeForget(stream);
+  }
+
+  private onHeadersFrame(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'HEADERS on stream 0');
+    let block = flags & Flag.Padded ? unpad(payload) : payload;
+    if (flags & Flag.Priority) block = block.subarray(5);
+    if (flags & Flag.EndHeaders) return this.onHeaderBlock(streamId, flags, block);
+    this.continuation = { streamId, flags, parts: [block], bytes: block.length };
+  }
+
+  private onContinuation(flags: number, streamId: number, payload: Buffer): void {
+    const c = this.continuation;
+    if (c === undefined || c.streamId !== streamId) {
+      throw new ConnectionError(H2Error.ProtocolError, 'unexpected CONTINUATION');
+    }
+    c.parts.push(payload);
+    c.bytes += payload.length;
+    if (c.bytes > this.opts.maxHeaderListBytes) {
+      throw new ConnectionError(H2Error.EnhanceYourCalm, 'header block too large');
+    }
+    if (flags & Flag.EndHeaders) {
+      this.continuation = undefined;
+      this.onHeaderBlock(streamId, c.flags, Buffer.concat(c.parts));
+    }
+  }
+
+  private onHeaderBlock(streamId: number, flags: number, block: Buffer): void {
+    // Decoded even when the stream is refused: the table is shared with the client's encoder.
+    const headers: HeaderList = this.hpack.decode(block);
+    const end = (flags & Flag.EndStream) !== 0;
+    const existing = this.streams.get(streamId);
+    if (existing !== undefined) {
+      // Trailers from the client end its side of the stream.
+      if (!existing.remoteClosed && end) {
+        existing.remoteClosed = true;
+        existing.handler?.onData(Buffer.alloc(0), true);
+        this.maybeForget(existing);
+      }
+      return;
+    }
+    if (streamId % 2 === 0 || streamId <= this.lastStreamId) {
+      throw new ConnectionError(H2Error.ProtocolError, `stream ${streamId} reused or even`);
+    }
+    this.lastStreamId = streamId;
+    if (streamId > this.acceptUpTo) {
+      this.queue(rstStreamFrame(streamId, H2Error.RefusedStream));
+      return;
+    }
+    const stream = new H2Stream(streamId, headers, this.peerInitialWindow);
+    this.streams.set(streamId, stream);
+    if (end) stream.remoteClosed = true;
+    this.dispatch(stream, this);
+    if (end) stream.handler?.onData(Buffer.alloc(0), true);
+    this.maybeForget(stream);
+  }
+
+  private onRstStream(streamId: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    stream.remoteClosed = true;
+    stream.localClosed = true;
+    this.forget(stream);
+    stream.handler?.onAbort();
+  }
+
+  private onSettings(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new ConnectionError(H2Error.ProtocolError, 'SETTINGS on a stream');
+    if (flags & ACK) return;
+    if (payload.length % 6 !== 0)
+      throw new ConnectionError(H2Error.FrameSizeError, 'SETTINGS size');
+    for (let i = 0; i < payload.length; i += 6) {
+      const id = payload.readUInt16BE(i);
+      const value = payload.readUInt32BE(i + 2);
+      if (id === Setting.InitialWindowSize) {
+        if (value > MAX_WINDOW) throw new ConnectionError(H2Error.FlowControlError, 'window');
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const s of this.streams.values()) s.sendWindow += delta;
+      } else if (id === Setting.MaxFrameSize) {
+        if (value < DEFAULT_MAX_FRAME || value > 0xffffff) {
+          throw new ConnectionError(H2Error.ProtocolError, 'SETTINGS_MAX_FRAME_SIZE');
+        }
+        this.peerMaxFrame = value;
+      }
+      // Header table size: our responses never use the dynamic table. Push: we never push.
+    }
+    this.queue(frame(FrameType.Settings, ACK, 0, Buffer.alloc(0)));
+    this.flushBlocked();
+  }
+
+  private onWindowUpdate(streamId: number, payload: Buffer): void {
+    if (payload.length !== 4) throw new ConnectionError(H2Error.FrameSizeError, 'WINDOW_UPDATE');
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (streamId === 0) {
+      if (increment === 0) throw new ConnectionError(H2Error.ProtocolError, 'zero increment');
+      this.sendWindow += increment;
+      if (this.sendWindow > MAX_WINDOW) {
+        throw new ConnectionError(H2Error.FlowControlError, 'connection window overflow');
+      }
+    } else {
+      const stream = this.streams.get(streamId);
+      if (stream === undefined) return;
+      if (increment === 0 || stream.sendWindow + increment > MAX_WINDOW) {
+        this.reset(stream, increment === 0 ? H2Error.ProtocolError : H2Error.FlowControlError);
+        stream.handler?.onAbort();
+        return;
+      }
+      stream.sendWindow += increment;
+    }
+    this.flushBlocked();
+  }
+
+  /** Gives received bytes back to the client as stream window, unless the stream is paused. */
+  private acknowledge(stream: H2Stream, bytes: number): void {
+    stream.unacknowledged += bytes;
+    if (stream.paused || stream.remoteClosed) return;
+    if (
+      stream.unacknowledged >= this.opts.streamWindow / 2 ||
+      (bytes === 0 && stream.unacknowledged > 0)
+    ) {
+      this.queue(windowUpdateFrame(stream.id, stream.unacknowledged));
+      stream.unacknowledged = 0;
+    }
+  }
+
+  // --- output ---
+
+  /** Sends as much of `payload` as the windows allow now; returns how much went. */
+  private emitData(stream: H2Stream, payload: Buffer): number {
+    let sent = 0;
+    while (sent < payload.length) {
+      const room = Math.min(stream.sendWindow, this.sendWindow, this.peerMaxFrame);
+      if (room <= 0) break;
+      const n = Math.min(room, payload.length - sent);
+      this.queue(frame(FrameType.Data, 0, stream.id, payload.subarray(sent, sent + n)));
+      stream.sendWindow -= n;
+      this.sendWindow -= n;
+      sent += n;
+    }
+    return sent;
+  }
+
+  private flushBlocked(): void {
+    for (const stream of this.blocked) {
+      if (this.sendWindow <= 0) break;
+      while (stream.pending.length > 0) {
+        const head = stream.pending[0];
+        const sent = this.emitData(stream, head);
+        stream.pendingBytes -= sent;
+        if (sent < head.length) {
+          stream.pending[0] = head.subarray(sent);
+          break;
+        }
+        stream.pending.shift();
+      }
+      if (stream.pending.length === 0) {
+        this.blocked.delete(stream);
+        if (stream.pendingTrailers !== undefined) this.finishStream(stream, stream.pendingTrailers);
+      }
+    }
+    this.notifyDrain();
+  }
+
+  private finishStream(stream: H2Stream, trailers: Buffer): void {
+    stream.pendingTrailers = undefined;
+    this.queue(this.headersFrame(stream.id, Flag.EndStream, trailers));
+    this.closeLocal(stream);
+  }
+
+  /** Our side is done; a client still sending is told to stop (as gRPC servers do). */
+  private closeLocal(stream: H2Stream): void {
+    stream.localClosed = true;
+    if (!stream.remoteClosed) {
+      stream.remoteClosed = true;
+      this.queue(rstStreamFrame(stream.id, H2Error.NoError));
+    }
+    this.forget(stream);
+  }
+
+  private headersFrame(streamId: number, flags: number, block: Buffer): Buffer {
+    if (block.length <= this.peerMaxFrame) {
+      return frame(FrameType.Headers, flags | Flag.EndHeaders, streamId, block);
+    }
+    const parts: Buffer[] = [];
+    for (let at = 0; at < block.length; at += this.peerMaxFrame) {
+      const piece = block.subarray(at, at + this.peerMaxFrame);
+      const last = at + this.peerMaxFrame >= block.length;
+      const type = at === 0 ? FrameType.Headers : FrameType.Continuation;
+      parts.push(
+        frame(type, (at === 0 ? flags : 0) | (last ? Flag.EndHeaders : 0), streamId, piece),
+      );
+    }
+    return Buffer.concat(parts);
+  }
+
+  private queue(buf: Buffer): void {
+    if (this.closed) return;
+    this.out.push(buf);
+    this.outBytes += buf.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.out.length === 0) return;
+    const out = this.out;
+    const bytes = this.outBytes;
+    this.out = [];
+    this.outBytes = 0;
+    if (out.length === 1) this.socket.write(out[0]);
+    else if (bytes <= SMALL_WRITE_BYTES) this.socket.write(Buffer.concat(out, bytes));
+    else {
+      this.socket.cork();
+      for (const b of out) this.socket.write(b);
+      this.socket.uncork();
+    }
+    if (this.socket.writableLength === 0) this.notifyDrain();
+  }
+
+  private notifyDrain(): void {
+    for (const stream of this.owedDrain) {
+      if (this.writable(stream)) {
+        this.owedDrain.delete(stream);
+        stream.handler?.onDrain();
+      }
+    }
+  }
+
+
+  // --- lifecycle ---
+
+  private maybeForget(stream: H2Stream): void {
+    if (stream.localClosed && stream.remoteClosed) this.forget(stream);
+  }
+
+  private forget(stream: H2Stream): void {
+    this.streams.delete(stream.id);
+    this.blocked.delete(stream);
+    this.owedDrain.delete(stream);
+    this.maybeIdle();
+  }
+
+  private maybeIdle(): void {
+    if (this.goingAway && this.streams.size === 0 && this.onIdle !== undefined) {
+      const onIdle = this.onIdle;
+      this.onIdle = undefined;
+      // Let the last answers leave first.
+      process.nextTick(() => {
+        this.flush();
+        this.socket.end();
+        onIdle();
+      });
+    }
+  }
+
+  private fail(code: H2Error, message: string): void {
+    if (this.closed) return;
+    this.queue(goAwayFrame(this.lastStreamId, code, message));
+    this.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.abortAll();
+  }
+
+  private onClose(): void {
+    this.abortAll();
+    this.socket.destroy();
+  }
+
+  private abortAll(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.out = [];
+    this.outBytes = 0;
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    this.blocked.clear();
+    this.owedDrain.clear();
+    for (const s of streams) {
+      s.localClosed = true;
+      s.remoteClosed = true;
+      s.handler?.onAbort();
+    }
+    const onIdle = this.onIdle;
+    this.onIdle = undefined;
+    onIdle?.();
+  }
+}
+
+/** The data of a PADDED frame (pad length byte first, padding last). */
+function unpad(payload: Buffer): Buffer {
+  if (payload.length === 0) throw new ConnectionError(H2Error.ProtocolError, 'padded frame empty');
+  const pad = payload[0];
+  if (pad >= payload.length) throw new ConnectionError(H2Error.ProtocolError, 'padding too long');
+  return payload.subarray(1, payload.length - pad);
+}
