@@ -17,12 +17,9 @@ const enum WireType {
 }
 
 /**
- * A response encoded only when the transport takes it, into one buffer that all such responses
- * share. grpc-js copies a unary response into a frame of its own as soon as it has the bytes,
- * so a 200 KiB range answer then needs no buffer of its own (external buffers bring V8's full
- * GCs sooner; with a small old generation they came every quarter second). Only for
- * unary responses: a writer that keeps serialized bytes for later (BatchedStreamWriter) must
- * be given an EncodedMessage.
+ * A response encoded only when the transport takes it, straight after the gRPC message prefix
+ * into the buffer that goes out: a 100-key range answer of 200 KiB is written once, not encoded
+ * and then copied into a frame (copies and external buffers that brought V8's GCs sooner).
  */
 export class EncodeOnSend {
   constructor(
@@ -31,15 +28,17 @@ export class EncodeOnSend {
     private readonly writeTo: (w: ProtoWriter) => void,
   ) {}
 
-  /** The bytes, valid until the next EncodeOnSend is encoded: the caller copies them at once. */
-  encodeShared(): Buffer {
-    if (this.maxBytes > SHARED_LIMIT_BYTES) return this.toBuffer();
-    if (shared.length < this.maxBytes) {
-      shared = Buffer.allocUnsafeSlow(Math.min(SHARED_LIMIT_BYTES, this.maxBytes * 2));
-    }
-    const w = new ProtoWriter(0, shared);
+  /**
+   * The bytes after a gRPC message prefix (flag 0, big-endian length), in a buffer of their
+   * own: for a transport that frames the message itself, this is the only copy it needs.
+   */
+  encodeFramed(): Buffer {
+    const w = new ProtoWriter(GRPC_PREFIX_BYTES + this.maxBytes, undefined, GRPC_PREFIX_BYTES);
     this.writeTo(w);
-    return w.finish();
+    const out = w.finish();
+    out[0] = 0;
+    out.writeUInt32BE(out.length - GRPC_PREFIX_BYTES, 1);
+    return out;
   }
 
   /** The bytes in a buffer of their own. */
@@ -50,18 +49,20 @@ export class EncodeOnSend {
   }
 }
 
-/** Larger responses get a buffer of their own rather than keep this much memory for good. */
-const SHARED_LIMIT_BYTES = 4 * 1024 * 1024;
-let shared = Buffer.allocUnsafeSlow(256 * 1024);
+const GRPC_PREFIX_BYTES = 5;
 
 /** A growable buffer with protobuf's primitive writers. */
 export class ProtoWriter {
   private buf: Buffer;
   private at = 0;
 
-  /** Writes into `into` when given (until it is full), else into a buffer of `capacity`. */
-  constructor(capacity = 256, into?: Buffer) {
+  /**
+   * Writes into `into` when given (until it is full), else into a buffer of `capacity`; the
+   * first `offset` bytes are left for the caller.
+   */
+  constructor(capacity = 256, into?: Buffer, offset = 0) {
     this.buf = into ?? Buffer.allocUnsafe(capacity);
+    this.at = offset;
   }
 
   private reserve(n: number): void {

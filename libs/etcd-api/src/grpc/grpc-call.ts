@@ -32,6 +32,22 @@ export interface CallMethod {
 
 const MESSAGE_PREFIX_BYTES = 5;
 
+/**
+ * A response that encodes itself after the 5-byte message prefix, into a buffer of its own
+ * (saves copying a large answer into a frame).
+ */
+export interface SelfFramingResponse {
+  encodeFramed(): Buffer;
+}
+
+function isSelfFraming(message: unknown): message is SelfFramingResponse {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as Partial<SelfFramingResponse>).encodeFramed === 'function'
+  );
+}
+
 /** grpc-message is percent-encoded UTF-8 (gRPC over HTTP/2, "Responses"). */
 export function percentEncode(text: string): string {
   let out = '';
@@ -165,6 +181,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     if (this.ended) return;
     let bytes: Buffer;
     try {
+      if (isSelfFraming(message)) return this.respondFramed(message.encodeFramed());
       bytes = this.method.serialize(message);
     } catch (err) {
       return this.endWithStatus({
@@ -176,6 +193,10 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     framed[0] = 0;
     framed.writeUInt32BE(bytes.length, 1);
     bytes.copy(framed, MESSAGE_PREFIX_BYTES);
+    this.respondFramed(framed);
+  }
+
+  private respondFramed(framed: Buffer): void {
     this.ended = true;
     this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS);
     this.finished();

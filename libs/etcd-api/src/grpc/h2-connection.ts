@@ -48,7 +48,10 @@ class ConnectionError extends Error {
   }
 }
 
-const SMALL_WRITE_BYTES = 64 * 1024;
+/** Output up to this size is joined into one buffer; more goes out as one writev, uncopied. */
+const SMALL_WRITE_BYTES = 16 * 1024;
+/** DATA payloads up to this size are copied into their frame; larger ones go out as they are. */
+const COPY_DATA_BELOW = 4096;
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
@@ -109,7 +112,10 @@ export class H2Connection {
     this.queue(this.headersFrame(stream.id, 0, block));
   }
 
-  /** Queues DATA on a stream, as far as the windows allow now; the rest waits for them. */
+  /**
+   * Queues DATA on a stream, as far as the windows allow now; the rest waits for them. The
+   * payload is sent from as it is: the caller must not change it afterwards.
+   */
   sendData(stream: H2Stream, payload: Buffer): boolean {
     if (stream.localClosed || this.closed) return true;
     if (stream.pendingBytes > 0) {
@@ -443,7 +449,15 @@ export class H2Connection {
       const room = Math.min(stream.sendWindow, this.sendWindow, this.peerMaxFrame);
       if (room <= 0) break;
       const n = Math.min(room, payload.length - sent);
-      this.queue(frame(FrameType.Data, 0, stream.id, payload.subarray(sent, sent + n)));
+      const piece = payload.subarray(sent, sent + n);
+      if (n <= COPY_DATA_BELOW) this.queue(frame(FrameType.Data, 0, stream.id, piece));
+      else {
+        // Large payloads are not copied again: the frame header goes out beside them.
+        const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+        writeFrameHeader(header, 0, n, FrameType.Data, 0, stream.id);
+        this.queue(header);
+        this.queue(piece);
+      }
       stream.sendWindow -= n;
       this.sendWindow -= n;
       sent += n;
@@ -539,7 +553,6 @@ export class H2Connection {
       }
     }
   }
-
 
   // --- lifecycle ---
 

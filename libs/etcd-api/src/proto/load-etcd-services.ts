@@ -50,12 +50,12 @@ function withWireHooks(service: ServiceDefinition): ServiceDefinition {
         Object.defineProperty(request, WIRE_SIZE, { value: bytes.length });
         return request;
       },
-      // grpc-js copies what this returns into its frame before it serializes anything else.
+      // (Our server asks an EncodeOnSend for its framed bytes itself; other transports land here.)
       responseSerialize: (response: object) =>
         response instanceof EncodedMessage
           ? response.bytes
           : response instanceof EncodeOnSend
-            ? response.encodeShared()
+            ? response.toBuffer()
             : m.responseSerialize(response),
     };
   }
