@@ -48,6 +48,7 @@ class ConnectionError extends Error {
   }
 }
 
+const KEEPALIVE_IDLE_MS = 60_000;
 /** Output up to this size is joined into one buffer; more goes out as one writev, uncopied. */
 const SMALL_WRITE_BYTES = 16 * 1024;
 /** DATA payloads up to this size are copied into their frame; larger ones go out as they are. */
@@ -86,6 +87,9 @@ export class H2Connection {
   ) {
     this.hpack = new HpackDecoder();
     socket.setNoDelay(true);
+    // A client that vanished without a FIN (host gone, cable cut) is found and its streams
+    // (watches above all) ended, instead of holding them for good.
+    socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('drain', () => this.notifyDrain());
     socket.on('error', () => socket.destroy());
