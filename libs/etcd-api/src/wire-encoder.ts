@@ -32,8 +32,9 @@ export class EncodeOnSend {
    * The bytes after a gRPC message prefix (flag 0, big-endian length), in a buffer of their
    * own: for a transport that frames the message itself, this is the only copy it needs.
    */
-  encodeFramed(): Buffer {
-    const w = new ProtoWriter(GRPC_PREFIX_BYTES + this.maxBytes, undefined, GRPC_PREFIX_BYTES);
+  encodeFramed(take?: (bytes: number) => Buffer): Buffer {
+    const bytes = GRPC_PREFIX_BYTES + this.maxBytes;
+    const w = new ProtoWriter(bytes, take?.(bytes), GRPC_PREFIX_BYTES);
     this.writeTo(w);
     const out = w.finish();
     out[0] = 0;

@@ -4,6 +4,7 @@
 // emit('error', status) to end the call with that status), so the services work unchanged.
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import type { BufferPool } from './buffer-pool';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
 import type { H2Stream, StreamHandler } from './h2-stream';
@@ -37,7 +38,8 @@ const MESSAGE_PREFIX_BYTES = 5;
  * (saves copying a large answer into a frame).
  */
 export interface SelfFramingResponse {
-  encodeFramed(): Buffer;
+  /** `take(n)` gives a buffer of at least n bytes to encode into (from the server's pool). */
+  encodeFramed(take?: (bytes: number) => Buffer): Buffer;
 }
 
 function isSelfFraming(message: unknown): message is SelfFramingResponse {
@@ -106,6 +108,8 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     private readonly stream: H2Stream,
     private readonly method: CallMethod,
     private readonly maxReceiveBytes: number,
+    /** Where large answers are encoded, and go back once sent. */
+    private readonly pool: BufferPool,
     /** Runs once the request of a unary or server-streaming call is complete. */
     private readonly onRequest: (call: GrpcServerCall) => void,
   ) {
@@ -181,7 +185,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     if (this.ended) return;
     let bytes: Buffer;
     try {
-      if (isSelfFraming(message)) return this.respondFramed(message.encodeFramed());
+      if (isSelfFraming(message)) return this.respondSelfFramed(message);
       bytes = this.method.serialize(message);
     } catch (err) {
       return this.endWithStatus({
@@ -196,9 +200,16 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     this.respondFramed(framed);
   }
 
-  private respondFramed(framed: Buffer): void {
+  private respondSelfFramed(message: SelfFramingResponse): void {
+    let lease: Buffer | undefined;
+    const framed = message.encodeFramed((bytes) => (lease = this.pool.take(bytes)));
+    const pool = this.pool;
+    this.respondFramed(framed, lease === undefined ? undefined : () => pool.give(lease!));
+  }
+
+  private respondFramed(framed: Buffer, release?: () => void): void {
     this.ended = true;
-    this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS);
+    this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS, release);
     this.finished();
   }
 

@@ -29,6 +29,7 @@ const method = (path: string, requestStream: boolean, responseStream: boolean) =
 const service: ServiceDefinition = {
   Echo: method('/test.Svc/Echo', false, false),
   Slow: method('/test.Svc/Slow', false, false),
+  Pooled: method('/test.Svc/Pooled', false, false),
   Download: method('/test.Svc/Download', false, true),
   Chat: method('/test.Svc/Chat', true, true),
 };
@@ -52,6 +53,20 @@ describe('GrpcServer', () => {
         if (text === 'fail') callback({ code: status.NOT_FOUND, details: 'nöt found: 100%' });
         else if (text === 'throw') throw new Error('handler broke');
         else callback(null, call.request);
+      },
+      // An answer encoded into a pooled buffer: n KiB of the byte the request names.
+      Pooled: (call: { request: Buffer }, callback: (err: unknown, value?: object) => void) => {
+        const [fill, kib] = call.request.toString().split(' ').map(Number);
+        const size = kib * 1024;
+        callback(null, {
+          encodeFramed: (take: (n: number) => Buffer) => {
+            const out = take(5 + size).subarray(0, 5 + size);
+            out[0] = 0;
+            out.writeUInt32BE(size, 1);
+            out.fill(fill, 5);
+            return out;
+          },
+        });
       },
       Slow: (call: { on(e: string, f: () => void): void }, callback: Callback) =>
         slow.push({ call, answer: (b) => callback(null, b) }),
@@ -124,6 +139,28 @@ describe('GrpcServer', () => {
     // Buffer.equals: jest's deep equality takes seconds over 300 KiB.
     expect(answers.map((a, i) => a.response?.equals(requests[i]))).toEqual(
       requests.map(() => true),
+    );
+  });
+
+  it('reuses a pooled answer buffer only once its bytes are on the wire', async () => {
+    // 60 answers of 100-300 KiB at once, far beyond the client's windows: most wait in the
+    // server for window updates; a buffer reused too early would show another answer's bytes.
+    const asks = Array.from({ length: 60 }, (_, i) => ({ fill: i + 1, kib: 100 + (i % 3) * 100 }));
+    const answers = await Promise.all(
+      asks.map((a) => unary('/test.Svc/Pooled', Buffer.from(`${a.fill} ${a.kib}`))),
+    );
+    answers.forEach((a, i) => {
+      const { fill, kib } = asks[i];
+      expect(a.error).toBeUndefined();
+      expect(a.response?.length).toBe(kib * 1024);
+      expect(a.response?.equals(Buffer.alloc(kib * 1024, fill))).toBe(true);
+    });
+    // And again, now from the buffers the first round gave back.
+    const again = await Promise.all(
+      asks.map((a) => unary('/test.Svc/Pooled', Buffer.from(`${a.fill + 100} ${a.kib}`))),
+    );
+    again.forEach((a, i) =>
+      expect(a.response?.equals(Buffer.alloc(asks[i].kib * 1024, asks[i].fill + 100))).toBe(true),
     );
   });
 

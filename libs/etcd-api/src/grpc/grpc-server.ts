@@ -3,6 +3,7 @@
 // one write (grpc-js on node:http2 sends the trailers in a later turn, a second segment and a
 // second wake-up of the client for every request).
 import { Server, Socket, createServer } from 'node:net';
+import { BufferPool } from './buffer-pool';
 import { Code, GrpcServerCall, GrpcStatus, statusBlock, toStatus } from './grpc-call';
 import { H2Connection, H2ConnectionOptions } from './h2-connection';
 import { literalField } from './h2-frames';
@@ -52,6 +53,7 @@ export class GrpcServer {
   private readonly methods = new Map<string, RegisteredMethod>();
   private server: Server | undefined;
   private readonly connections = new Set<H2Connection>();
+  private readonly pool = new BufferPool();
 
   constructor(private readonly opts: GrpcServerOptions) {}
 
@@ -137,6 +139,7 @@ export class GrpcServer {
       stream,
       method,
       this.opts.maxReceiveMessageBytes,
+      this.pool,
       (c) => this.run(method, c),
     );
     stream.handler = call;

@@ -49,6 +49,7 @@ class ConnectionError extends Error {
 }
 
 const KEEPALIVE_IDLE_MS = 60_000;
+const EMPTY = Buffer.alloc(0);
 /** Output up to this size is joined into one buffer; more goes out as one writev, uncopied. */
 const SMALL_WRITE_BYTES = 16 * 1024;
 /** DATA payloads up to this size are copied into their frame; larger ones go out as they are. */
@@ -75,6 +76,8 @@ export class H2Connection {
   private readonly owedDrain = new Set<H2Stream>();
   private out: Buffer[] = [];
   private outBytes = 0;
+  /** To run once the socket has taken everything queued so far. */
+  private outReleases: Array<() => void> = [];
   private flushScheduled = false;
   private closed = false;
   private goingAway = false;
@@ -120,19 +123,19 @@ export class H2Connection {
    * Queues DATA on a stream, as far as the windows allow now; the rest waits for them. The
    * payload is sent from as it is: the caller must not change it afterwards.
    */
-  sendData(stream: H2Stream, payload: Buffer): boolean {
+  sendData(stream: H2Stream, payload: Buffer, release?: () => void): boolean {
     if (stream.localClosed || this.closed) return true;
     if (stream.pendingBytes > 0) {
-      stream.pending.push(payload);
+      stream.pending.push({ data: payload, release });
       stream.pendingBytes += payload.length;
     } else {
       const sent = this.emitData(stream, payload);
       if (sent < payload.length) {
         const rest = payload.subarray(sent);
-        stream.pending.push(rest);
+        stream.pending.push({ data: rest, release });
         stream.pendingBytes += rest.length;
         this.blocked.add(stream);
-      }
+      } else if (release !== undefined) this.afterWrite(release);
     }
     return this.writable(stream);
   }
@@ -150,8 +153,17 @@ export class H2Connection {
     this.finishStream(stream, block);
   }
 
-  /** The whole unary answer in one buffer: headers, one DATA frame, trailers. */
-  sendUnary(stream: H2Stream, headers: Buffer, message: Buffer, trailers: Buffer): void {
+  /**
+   * The whole unary answer in one buffer when it fits in one DATA frame: headers, message,
+   * trailers. `release` runs once the message buffer is no longer needed.
+   */
+  sendUnary(
+    stream: H2Stream,
+    headers: Buffer,
+    message: Buffer,
+    trailers: Buffer,
+    release?: () => void,
+  ): void {
     if (stream.localClosed || this.closed) return;
     const payload = message.length;
     if (
@@ -161,7 +173,7 @@ export class H2Connection {
       payload > this.sendWindow
     ) {
       this.sendHeaders(stream, headers);
-      this.sendData(stream, message);
+      this.sendData(stream, message, release);
       this.sendTrailers(stream, trailers);
       return;
     }
@@ -179,6 +191,7 @@ export class H2Connection {
     stream.sendWindow -= payload;
     this.sendWindow -= payload;
     this.queue(out);
+    release?.(); // copied above
     this.closeLocal(stream);
   }
 
@@ -474,13 +487,14 @@ export class H2Connection {
       if (this.sendWindow <= 0) break;
       while (stream.pending.length > 0) {
         const head = stream.pending[0];
-        const sent = this.emitData(stream, head);
+        const sent = this.emitData(stream, head.data);
         stream.pendingBytes -= sent;
-        if (sent < head.length) {
-          stream.pending[0] = head.subarray(sent);
+        if (sent < head.data.length) {
+          head.data = head.data.subarray(sent);
           break;
         }
         stream.pending.shift();
+        if (head.release !== undefined) this.afterWrite(head.release);
       }
       if (stream.pending.length === 0) {
         this.blocked.delete(stream);
@@ -526,6 +540,16 @@ export class H2Connection {
     if (this.closed) return;
     this.out.push(buf);
     this.outBytes += buf.length;
+    this.scheduleFlush();
+  }
+
+  private afterWrite(release: () => void): void {
+    if (this.closed) return;
+    this.outReleases.push(release);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());
@@ -534,16 +558,32 @@ export class H2Connection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closed || this.out.length === 0) return;
+    if (this.closed) return;
     const out = this.out;
     const bytes = this.outBytes;
+    const releases = this.outReleases;
     this.out = [];
     this.outBytes = 0;
-    if (out.length === 1) this.socket.write(out[0]);
-    else if (bytes <= SMALL_WRITE_BYTES) this.socket.write(Buffer.concat(out, bytes));
+    this.outReleases = [];
+    // Write callbacks come in order: the last one means every earlier write is done too.
+    const done =
+      releases.length === 0
+        ? undefined
+        : (err?: Error | null) => {
+            // After a failed write the socket is going away: nothing is reused then.
+            if (err || this.closed) return;
+            for (const release of releases) release();
+          };
+    if (out.length === 0) {
+      if (done !== undefined) this.socket.write(EMPTY, done);
+      return;
+    }
+    if (out.length === 1) this.socket.write(out[0], done);
+    else if (bytes <= SMALL_WRITE_BYTES) this.socket.write(Buffer.concat(out, bytes), done);
     else {
       this.socket.cork();
-      for (const b of out) this.socket.write(b);
+      for (let i = 0; i < out.length - 1; i++) this.socket.write(out[i]);
+      this.socket.write(out[out.length - 1], done);
       this.socket.uncork();
     }
     if (this.socket.writableLength === 0) this.notifyDrain();
@@ -565,6 +605,10 @@ export class H2Connection {
   }
 
   private forget(stream: H2Stream): void {
+    // What was held back is not sent now; its buffers are free once what did go is written.
+    for (const p of stream.pending.splice(0))
+      if (p.release !== undefined) this.afterWrite(p.release);
+    stream.pendingBytes = 0;
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
     this.owedDrain.delete(stream);
@@ -603,6 +647,8 @@ export class H2Connection {
     this.closed = true;
     this.out = [];
     this.outBytes = 0;
+    // Buffers whose bytes may still sit in a cancelled write are left to the GC, not reused.
+    this.outReleases = [];
     const streams = [...this.streams.values()];
     this.streams.clear();
     this.blocked.clear();

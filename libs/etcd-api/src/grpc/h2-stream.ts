@@ -12,12 +12,18 @@ export interface StreamHandler {
   onDrain(): void;
 }
 
+export interface PendingData {
+  data: Buffer;
+  /** Runs once the socket has taken the last byte of the payload this is the rest of. */
+  release?: () => void;
+}
+
 export class H2Stream {
   handler: StreamHandler | undefined;
   /** How many bytes of DATA the peer lets us send on this stream. */
   sendWindow: number;
   /** DATA payloads held back by flow control, oldest first. */
-  readonly pending: Buffer[] = [];
+  readonly pending: PendingData[] = [];
   pendingBytes = 0;
   /** A trailers header block to send once `pending` is empty. */
   pendingTrailers: Buffer | undefined;
