@@ -7,6 +7,7 @@ import type { StartedProcess } from '@flotilla/process/nest';
 import { startControlPlane } from '../../apps/control-plane/src/start-control-plane';
 import { startNodeAgent } from '../../apps/node-agent/src/start-node-agent';
 import { getText, waitFor } from './support/wait';
+import { RawEtcdClient } from '../../libs/etcd-api/test/raw-client';
 
 describe('health and metrics endpoints, booted in-process', () => {
   let dataRoot: string;
@@ -14,6 +15,7 @@ describe('health and metrics endpoints, booted in-process', () => {
   let worker: StartedProcess;
   let logs: ReturnType<typeof memorySink>;
   let leaderKnown = true;
+  let etcdPort = 0;
   const masterUrl = (path: string) => `http://127.0.0.1:${master.port}${path}`;
 
   beforeAll(async () => {
@@ -28,7 +30,7 @@ describe('health and metrics endpoints, booted in-process', () => {
       endpoints: ['readyz'],
     });
     const base = await freePortBlock([0, 1]);
-    const etcdPort = base;
+    etcdPort = base;
     const peerPort = base + 1;
     master = await startControlPlane(
       {
@@ -122,6 +124,32 @@ describe('health and metrics endpoints, booted in-process', () => {
     );
     expect(response.body).toContain('process_resident_memory_bytes');
     expect(response.body).toContain('nodejs_heap_size_used_bytes');
+  });
+
+  it('counts the calls of the etcd port as etcd does (grpc_server_*), by method and code', async () => {
+    const etcd = new RawEtcdClient(`127.0.0.1:${etcdPort}`);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const put = await etcd.call('KV', 'Put', {
+          key: Buffer.from(`/m/${i}`),
+          value: Buffer.from('v'),
+        });
+        expect(put.error).toBeUndefined();
+      }
+      const future = await etcd.call('KV', 'Range', { key: Buffer.from('/m/0'), revision: 1e9 });
+      expect(future.error?.code).toBe(11);
+    } finally {
+      etcd.close();
+    }
+    const body = (await getText(masterUrl('/metrics'))).body;
+    const kv = 'grpc_type="unary",grpc_service="etcdserverpb.KV"';
+    expect(body).toContain(`grpc_server_started_total{${kv},grpc_method="Put"} 3`);
+    expect(body).toContain(`grpc_server_handled_total{${kv},grpc_method="Put",grpc_code="OK"} 3`);
+    expect(body).toContain(`grpc_server_msg_received_total{${kv},grpc_method="Put"} 3`);
+    expect(body).toContain(`grpc_server_msg_sent_total{${kv},grpc_method="Put"} 3`);
+    expect(body).toContain(
+      `grpc_server_handled_total{${kv},grpc_method="Range",grpc_code="OutOfRange"} 1`,
+    );
   });
 
   it("writes Nest's own logs as JSON lines carrying the node name", () => {

@@ -25,11 +25,11 @@ const service: ServiceDefinition = {
 
 /** Calls `onWrite` on every framed write the call takes. */
 function onRawWrite(call: ServerDuplexStream<Buffer, Buffer>, onWrite: () => void): void {
-  const target = call as unknown as { writeFramed: (b: Buffer) => boolean };
+  const target = call as unknown as { writeFramed: (b: Buffer, n: number) => boolean };
   const write = target.writeFramed.bind(target);
-  target.writeFramed = (b: Buffer) => {
+  target.writeFramed = (b: Buffer, n: number) => {
     onWrite();
-    return write(b);
+    return write(b, n);
   };
 }
 

@@ -7,7 +7,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 
 interface FramedWriter {
-  writeFramed(framed: Buffer): boolean;
+  writeFramed(framed: Buffer, messages: number): boolean;
   sendMetadata(): void;
   once(event: 'drain', listener: () => void): unknown;
   cancelled: boolean;
@@ -88,13 +88,14 @@ export class BatchedStreamWriter<T> {
     const raw = this.raw!;
     if (this.queue.length === 0 || this.failed || raw.cancelled) return;
     const out = Buffer.allocUnsafe(this.queuedBytes);
+    const messages = this.queue.length;
     let at = 0;
     for (const bytes of this.queue) at = frame(bytes, out, at);
     this.queue = [];
     this.queuedBytes = 0;
     let ok: boolean;
     try {
-      ok = raw.writeFramed(out);
+      ok = raw.writeFramed(out, messages);
     } catch (err) {
       this.failed = true;
       this.onError(err as Error);

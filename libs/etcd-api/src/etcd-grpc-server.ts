@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend';
 import { ClusterService } from './cluster-service';
+import type { GrpcCallObserver } from './grpc/grpc-call';
 import { GrpcServer } from './grpc/grpc-server';
 import { KvService } from './kv-service';
 import { LeaseService } from './lease-service';
@@ -29,6 +30,8 @@ export interface EtcdGrpcServerOptions {
   /** Wait this long for calls to finish on stop() before cutting them off. */
   shutdownGraceMs?: number;
   logger?: EtcdApiLogger;
+  /** Told of every call (the control plane counts them as grpc_server_* metrics). */
+  observer?: GrpcCallObserver;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -40,13 +43,15 @@ export class EtcdGrpcServer {
   private progressTimer: NodeJS.Timeout | undefined;
   private boundPort = 0;
   private readonly log: EtcdApiLogger;
-  private readonly opts: Required<Omit<EtcdGrpcServerOptions, 'logger'>>;
+  private readonly opts: Required<Omit<EtcdGrpcServerOptions, 'logger' | 'observer'>>;
+  private readonly observer: GrpcCallObserver | undefined;
 
   constructor(
     private readonly backend: EtcdBackend,
     options: EtcdGrpcServerOptions = {},
   ) {
     this.log = options.logger ?? silentLogger;
+    this.observer = options.observer;
     this.opts = {
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       maxTxnOps: options.maxTxnOps ?? 128,
@@ -67,6 +72,7 @@ export class EtcdGrpcServer {
     if (this.server !== undefined) throw new Error('etcd-api: server already started');
     const server = new GrpcServer({
       maxReceiveMessageBytes: this.opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      observer: this.observer,
       onHandlerError: (path, err) =>
         this.log.error('etcd-api: handler threw', { method: path, error: err as Error }),
     });

@@ -6,3 +6,4 @@ export { RpcError, toRpcError } from './rpc-errors';
 export type { EtcdApiLogger } from './rpc-handlers';
 export { loadEtcdServices } from './proto/load-etcd-services';
 export { readSnapshotFile, SNAPSHOT_MAGIC } from './snapshot-file';
+export type { CallMethod, GrpcCallObserver } from './grpc/grpc-call';

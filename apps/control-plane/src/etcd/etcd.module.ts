@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
 import { ETCD_API_LISTEN, ETCD_BACKEND, EtcdApiModule } from '@flotilla/etcd-api/etcd-api.module';
 import type { ReplicatedStore } from '@flotilla/raft-node';
@@ -6,6 +7,7 @@ import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 import type { MemberDirectory } from '../replication/member-directory';
 import { MEMBER_DIRECTORY, REPLICATED_STORE } from '../replication/replication.tokens';
+import { GrpcMetrics } from './grpc.metrics';
 import { RaftEtcdBackend } from './raft-etcd-backend';
 
 /** The etcd v3 gRPC API on the etcd port, over the replicated store. */
@@ -24,11 +26,11 @@ export class EtcdModule {
           },
           {
             provide: ETCD_API_LISTEN,
-            inject: [CONTROL_PLANE_CONFIG, JsonLogger],
-            useFactory: (config: ControlPlaneConfig, logger: JsonLogger) => ({
+            inject: [CONTROL_PLANE_CONFIG, JsonLogger, Registry],
+            useFactory: (config: ControlPlaneConfig, logger: JsonLogger, registry: Registry) => ({
               host: config.listenHost,
               port: config.etcdPort,
-              options: { logger: logger.child('etcd-api') },
+              options: { logger: logger.child('etcd-api'), observer: new GrpcMetrics(registry) },
             }),
           },
         ]),

@@ -27,11 +27,29 @@ export interface GrpcStatus {
 export interface CallMethod {
   path: string;
   requestStream: boolean;
+  responseStream: boolean;
   deserialize(bytes: Buffer): unknown;
   serialize(value: unknown): Buffer;
 }
 
 const MESSAGE_PREFIX_BYTES = 5;
+
+/** What a server's calls report, for metrics (etcd exports the same as grpc_server_*). */
+export interface GrpcCallObserver {
+  started(method: CallMethod): void;
+  /** Once per call: the status it ended with (CANCELLED when the client went away). */
+  handled(method: CallMethod, code: number): void;
+  received(method: CallMethod): void;
+  sent(method: CallMethod, messages: number): void;
+}
+
+/** What the calls of one server share. */
+export interface CallContext {
+  maxReceiveBytes: number;
+  /** Where large answers are encoded, and go back once sent. */
+  pool: BufferPool;
+  observer?: GrpcCallObserver;
+}
 
 /**
  * A response that encodes itself after the 5-byte message prefix, into a buffer of its own
@@ -107,9 +125,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     private readonly connection: H2Connection,
     private readonly stream: H2Stream,
     private readonly method: CallMethod,
-    private readonly maxReceiveBytes: number,
-    /** Where large answers are encoded, and go back once sent. */
-    private readonly pool: BufferPool,
+    private readonly context: CallContext,
     /** Runs once the request of a unary or server-streaming call is complete. */
     private readonly onRequest: (call: GrpcServerCall) => void,
   ) {
@@ -148,6 +164,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     if (!this.ended) {
       this.ended = true;
       this.cancelled = true;
+      this.context.observer?.handled(this.method, Code.Cancelled);
       this.emit('cancelled');
     }
     this.emit('close');
@@ -173,9 +190,10 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     return this.writeFramed(framed);
   }
 
-  /** Writes bytes that already are length-prefixed gRPC messages, one or several. */
-  writeFramed(framed: Buffer): boolean {
+  /** Writes bytes that already are length-prefixed gRPC messages: `messages` of them. */
+  writeFramed(framed: Buffer, messages = 1): boolean {
     if (this.ended) return true;
+    this.context.observer?.sent(this.method, messages);
     this.sendMetadata();
     return this.connection.sendData(this.stream, framed);
   }
@@ -202,13 +220,18 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
 
   private respondSelfFramed(message: SelfFramingResponse): void {
     let lease: Buffer | undefined;
-    const framed = message.encodeFramed((bytes) => (lease = this.pool.take(bytes)));
-    const pool = this.pool;
+    const pool = this.context.pool;
+    const framed = message.encodeFramed((bytes) => (lease = pool.take(bytes)));
     this.respondFramed(framed, lease === undefined ? undefined : () => pool.give(lease!));
   }
 
   private respondFramed(framed: Buffer, release?: () => void): void {
     this.ended = true;
+    const observer = this.context.observer;
+    if (observer !== undefined) {
+      observer.sent(this.method, 1);
+      observer.handled(this.method, Code.Ok);
+    }
     this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS, release);
     this.finished();
   }
@@ -220,6 +243,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
   endWithStatus(status: GrpcStatus): void {
     if (this.ended) return;
     this.ended = true;
+    this.context.observer?.handled(this.method, status.code);
     this.connection.sendTrailers(this.stream, statusBlock(status, this.stream.headersSent));
     this.finished();
   }
@@ -257,10 +281,10 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
         const prefix = this.take(MESSAGE_PREFIX_BYTES);
         this.compressed = (prefix[0] & 1) === 1;
         this.need = prefix.readUInt32BE(1);
-        if (this.need > this.maxReceiveBytes) {
+        if (this.need > this.context.maxReceiveBytes) {
           this.endWithStatus({
             code: Code.ResourceExhausted,
-            details: `received message larger than max (${this.need} vs. ${this.maxReceiveBytes})`,
+            details: `received message larger than max (${this.need} vs. ${this.context.maxReceiveBytes})`,
           });
           return;
         }
@@ -269,6 +293,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
       const bytes = this.take(this.need);
       this.need = -1;
       this.received++;
+      this.context.observer?.received(this.method);
       this.deliver(bytes);
       if (this.ended) return;
     }
@@ -315,7 +340,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
 
   private inflate(bytes: Buffer): Buffer {
     const encoding = this.stream.header('grpc-encoding');
-    const limit = { maxOutputLength: Math.max(1, this.maxReceiveBytes) };
+    const limit = { maxOutputLength: Math.max(1, this.context.maxReceiveBytes) };
     if (encoding === 'gzip') return gunzipSync(bytes, limit);
     if (encoding === 'deflate') return inflateSync(bytes, limit);
     throw new Error(`compressed message with grpc-encoding ${encoding ?? '(none)'}`);

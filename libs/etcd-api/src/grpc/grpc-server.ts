@@ -4,7 +4,15 @@
 // second wake-up of the client for every request).
 import { Server, Socket, createServer } from 'node:net';
 import { BufferPool } from './buffer-pool';
-import { Code, GrpcServerCall, GrpcStatus, statusBlock, toStatus } from './grpc-call';
+import {
+  CallContext,
+  Code,
+  GrpcCallObserver,
+  GrpcServerCall,
+  GrpcStatus,
+  statusBlock,
+  toStatus,
+} from './grpc-call';
 import { H2Connection, H2ConnectionOptions } from './h2-connection';
 import { literalField } from './h2-frames';
 import type { H2Stream } from './h2-stream';
@@ -36,6 +44,8 @@ interface RegisteredMethod {
 export interface GrpcServerOptions {
   /** Requests larger than this end with RESOURCE_EXHAUSTED. */
   maxReceiveMessageBytes: number;
+  /** Told of every call to a registered method (metrics). */
+  observer?: GrpcCallObserver;
   /** Uncaught handler failures are reported here. */
   onHandlerError?: (path: string, err: unknown) => void;
 }
@@ -53,9 +63,15 @@ export class GrpcServer {
   private readonly methods = new Map<string, RegisteredMethod>();
   private server: Server | undefined;
   private readonly connections = new Set<H2Connection>();
-  private readonly pool = new BufferPool();
+  private readonly context: CallContext;
 
-  constructor(private readonly opts: GrpcServerOptions) {}
+  constructor(private readonly opts: GrpcServerOptions) {
+    this.context = {
+      maxReceiveBytes: opts.maxReceiveMessageBytes,
+      pool: new BufferPool(),
+      observer: opts.observer,
+    };
+  }
 
   /** Registers the handlers of a service; methods without one answer UNIMPLEMENTED. */
   addService(definition: object, implementation: object): void {
@@ -134,15 +150,11 @@ export class GrpcServer {
       connection.sendTrailers(stream, statusBlock(status, false));
       return;
     }
-    const call = new GrpcServerCall(
-      connection,
-      stream,
-      method,
-      this.opts.maxReceiveMessageBytes,
-      this.pool,
-      (c) => this.run(method, c),
+    const call = new GrpcServerCall(connection, stream, method, this.context, (c) =>
+      this.run(method, c),
     );
     stream.handler = call;
+    this.opts.observer?.started(method);
     if (method.requestStream) this.run(method, call);
   }
 
