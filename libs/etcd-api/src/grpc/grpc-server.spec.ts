@@ -252,6 +252,36 @@ describe('GrpcServer', () => {
     expect((await unary('/test.Svc/Echo', Buffer.from('ok'))).response?.toString()).toBe('ok');
   });
 
+  it.each([
+    [
+      'an HPACK index beyond the table',
+      frame(FrameType.Headers, Flag.EndHeaders, 1, Buffer.from([0xff, 0x7f])),
+      0x9,
+    ],
+    ['DATA on stream 0', frame(FrameType.Data, 0, 0, Buffer.from('x')), 0x1],
+    [
+      'a frame above SETTINGS_MAX_FRAME_SIZE',
+      frame(FrameType.Data, 0, 1, Buffer.alloc(16_385)),
+      0x6,
+    ],
+    [
+      'a client stream id that is even',
+      frame(FrameType.Headers, Flag.EndHeaders, 2, Buffer.from([0x83])),
+      0x1,
+    ],
+    ['a PING of the wrong size', frame(FrameType.Ping, 0, 0, Buffer.alloc(7)), 0x6],
+  ])('answers %s with GOAWAY and the right error code, and serves others', async (_, bad, code) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.write(Buffer.concat([CLIENT_PREFACE, settingsFrame([]), bad]));
+    await new Promise((resolve) => socket.on('close', resolve));
+    const goAway = framesIn(Buffer.concat(received)).find((f) => f.type === FrameType.GoAway);
+    expect(goAway?.payload.readUInt32BE(4)).toBe(code);
+    expect((await unary('/test.Svc/Echo', Buffer.from('ok'))).response?.toString()).toBe('ok');
+  });
+
   it('on tryShutdown lets calls in flight finish, then reports done', async () => {
     const answer = unary('/test.Svc/Slow', Buffer.from('x'));
     await until(() => slow.length === 1);
@@ -268,6 +298,16 @@ describe('GrpcServer', () => {
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   if (!condition()) throw new Error('condition not met in 5 s');
+}
+
+function framesIn(buf: Buffer): Array<{ type: number; payload: Buffer }> {
+  const out: Array<{ type: number; payload: Buffer }> = [];
+  for (let at = 0; at + 9 <= buf.length;) {
+    const length = buf.readUIntBE(at, 3);
+    out.push({ type: buf[at + 3], payload: buf.subarray(at + 9, at + 9 + length) });
+    at += 9 + length;
+  }
+  return out;
 }
 
 interface SeenFrame {
