@@ -85,6 +85,24 @@ export async function runSuite(
     pools.clear();
 
     let run = 0;
+    const watchRows = profile.watch.watcherCounts.filter((w) =>
+      selected(options, `watch fan-out ${w} watchers`),
+    );
+    if (watchRows.length > 0) {
+      // Warm-up for the watch paths (streams, event encoding, the largest watcher count's
+      // memory), unmeasured, on both systems alike: the first round of a cold member otherwise
+      // sets the tail of the whole row (in both systems, p99 ~1.5-2x the next round's).
+      for (const cluster of clusters) {
+        await runWatchFanout({
+          endpoints: leaderFirst(cluster.endpoints, await cluster.leaderIndex()),
+          watchers: Math.max(...watchRows),
+          writes: 40,
+          intervalMs: profile.watch.intervalMs,
+          drainMs: 1_000,
+          namespace: `watch-warmup-${cluster.system}`,
+        });
+      }
+    }
     for (const watchers of profile.watch.watcherCounts) {
       const name = `watch fan-out ${watchers} watchers`;
       if (!selected(options, name)) continue;
