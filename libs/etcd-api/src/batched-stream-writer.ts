@@ -5,6 +5,7 @@
 // It needs a call that takes bytes already framed as gRPC messages (our GrpcServerCall); with
 // any other call it falls back to one call.write per message.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { MESSAGE_PREFIX_BYTES, writeMessagePrefix } from './grpc/message-prefix';
 
 interface FramedWriter {
   writeFramed(framed: Buffer, messages: number): boolean;
@@ -21,12 +22,11 @@ function framedWriterOf(call: object): FramedWriter | undefined {
 /** A batch goes out at once when it reaches this size, so a burst never queues without bound. */
 const MAX_BATCH_BYTES = 64 * 1024;
 
-/** A gRPC length-prefixed message: flag 0 (not compressed), big-endian length, bytes. */
+/** Copies a message behind its gRPC prefix into `out` at `at`; returns where the next goes. */
 function frame(bytes: Buffer, out: Buffer, at: number): number {
-  out[at] = 0;
-  out.writeUInt32BE(bytes.length, at + 1);
-  bytes.copy(out, at + 5);
-  return at + 5 + bytes.length;
+  writeMessagePrefix(out, at, bytes.length);
+  bytes.copy(out, at + MESSAGE_PREFIX_BYTES);
+  return at + MESSAGE_PREFIX_BYTES + bytes.length;
 }
 
 export class BatchedStreamWriter<T> {
@@ -59,7 +59,7 @@ export class BatchedStreamWriter<T> {
     if (this.failed) return true;
     const bytes = this.serialize(message);
     this.queue.push(bytes);
-    this.queuedBytes += bytes.length + 5;
+    this.queuedBytes += bytes.length + MESSAGE_PREFIX_BYTES;
     if (this.queuedBytes >= MAX_BATCH_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;

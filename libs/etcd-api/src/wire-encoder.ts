@@ -3,6 +3,7 @@
 // 64-bit integers; this one writes varints from numbers directly, and encodes a watch event once
 // however many watchers receive it. Zero values are left out, as proto3 does.
 import type { KeyValue, WatchEvent } from '@flotilla/store';
+import { MESSAGE_PREFIX_BYTES, writeMessagePrefix } from './grpc/message-prefix';
 import type { HeaderFor } from './wire-convert';
 import type { WireHeader } from './wire-types';
 
@@ -33,12 +34,11 @@ export class EncodeOnSend {
    * own: for a transport that frames the message itself, this is the only copy it needs.
    */
   encodeFramed(take?: (bytes: number) => Buffer): Buffer {
-    const bytes = GRPC_PREFIX_BYTES + this.maxBytes;
-    const w = new ProtoWriter(bytes, take?.(bytes), GRPC_PREFIX_BYTES);
+    const bytes = MESSAGE_PREFIX_BYTES + this.maxBytes;
+    const w = new ProtoWriter(bytes, take?.(bytes), MESSAGE_PREFIX_BYTES);
     this.writeTo(w);
     const out = w.finish();
-    out[0] = 0;
-    out.writeUInt32BE(out.length - GRPC_PREFIX_BYTES, 1);
+    writeMessagePrefix(out, 0, out.length - MESSAGE_PREFIX_BYTES);
     return out;
   }
 
@@ -49,8 +49,6 @@ export class EncodeOnSend {
     return w.finish();
   }
 }
-
-const GRPC_PREFIX_BYTES = 5;
 
 /** A growable buffer with protobuf's primitive writers. */
 export class ProtoWriter {

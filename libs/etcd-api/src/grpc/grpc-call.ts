@@ -4,20 +4,12 @@
 // emit('error', status) to end the call with that status), so the services work unchanged.
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { status as Code } from '@grpc/grpc-js';
 import type { BufferPool } from './buffer-pool';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
+import { MESSAGE_PREFIX_BYTES, frameMessage } from './message-prefix';
 import type { H2Stream, StreamHandler } from './h2-stream';
-
-/** gRPC status codes used here (the full list is in grpc's status.proto). */
-export const enum Code {
-  Ok = 0,
-  Cancelled = 1,
-  Unknown = 2,
-  Internal = 13,
-  Unimplemented = 12,
-  ResourceExhausted = 8,
-}
 
 export interface GrpcStatus {
   code: number;
@@ -31,8 +23,6 @@ export interface CallMethod {
   deserialize(bytes: Buffer): unknown;
   serialize(value: unknown): Buffer;
 }
-
-const MESSAGE_PREFIX_BYTES = 5;
 
 /** What a server's calls report, for metrics (etcd exports the same as grpc_server_*). */
 export interface GrpcCallObserver {
@@ -86,11 +76,11 @@ function statusFields(status: GrpcStatus): Buffer[] {
   return fields;
 }
 
-const OK_TRAILERS = Buffer.concat(statusFields({ code: Code.Ok }));
+const OK_TRAILERS = Buffer.concat(statusFields({ code: Code.OK }));
 
 /** A status block: trailers after headers, or the whole answer ("Trailers-Only"). */
 export function statusBlock(status: GrpcStatus, headersSent: boolean): Buffer {
-  if (status.code === Code.Ok && !status.details && headersSent) return OK_TRAILERS;
+  if (status.code === Code.OK && !status.details && headersSent) return OK_TRAILERS;
   const fields = statusFields(status);
   return Buffer.concat(headersSent ? fields : [GRPC_RESPONSE_HEADERS, ...fields]);
 }
@@ -99,12 +89,12 @@ export function statusBlock(status: GrpcStatus, headersSent: boolean): Buffer {
 export function toStatus(err: unknown): GrpcStatus {
   if (typeof err === 'object' && err !== null) {
     const e = err as { code?: unknown; details?: unknown; message?: unknown };
-    const code = typeof e.code === 'number' ? e.code : Code.Unknown;
+    const code = typeof e.code === 'number' ? e.code : Code.UNKNOWN;
     const details =
       typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : '';
     return { code, details };
   }
-  return { code: Code.Unknown, details: String(err) };
+  return { code: Code.UNKNOWN, details: String(err) };
 }
 
 export class GrpcServerCall extends EventEmitter implements StreamHandler {
@@ -149,12 +139,12 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     }
     if (!end || this.ended) return;
     if (this.have > 0 || this.need >= 0) {
-      return this.endWithStatus({ code: Code.Internal, details: 'request ends inside a message' });
+      return this.endWithStatus({ code: Code.INTERNAL, details: 'request ends inside a message' });
     }
     if (this.method.requestStream) this.deliverEnd();
     else if (this.received !== 1) {
       this.endWithStatus({
-        code: Code.Unimplemented,
+        code: Code.UNIMPLEMENTED,
         details: 'expected exactly one request message',
       });
     } else this.onRequest(this);
@@ -164,7 +154,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     if (!this.ended) {
       this.ended = true;
       this.cancelled = true;
-      this.context.observer?.handled(this.method, Code.Cancelled);
+      this.context.observer?.handled(this.method, Code.CANCELLED);
       this.emit('cancelled');
     }
     this.emit('close');
@@ -182,12 +172,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
 
   write(message: unknown): boolean {
     if (this.ended) return true;
-    const bytes = this.method.serialize(message);
-    const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + bytes.length);
-    framed[0] = 0;
-    framed.writeUInt32BE(bytes.length, 1);
-    bytes.copy(framed, MESSAGE_PREFIX_BYTES);
-    return this.writeFramed(framed);
+    return this.writeFramed(frameMessage(this.method.serialize(message)));
   }
 
   /** Writes bytes that already are length-prefixed gRPC messages: `messages` of them. */
@@ -207,15 +192,11 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
       bytes = this.method.serialize(message);
     } catch (err) {
       return this.endWithStatus({
-        code: Code.Internal,
+        code: Code.INTERNAL,
         details: `response not encodable: ${String(err)}`,
       });
     }
-    const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + bytes.length);
-    framed[0] = 0;
-    framed.writeUInt32BE(bytes.length, 1);
-    bytes.copy(framed, MESSAGE_PREFIX_BYTES);
-    this.respondFramed(framed);
+    this.respondFramed(frameMessage(bytes));
   }
 
   private respondSelfFramed(message: SelfFramingResponse): void {
@@ -230,14 +211,14 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     const observer = this.context.observer;
     if (observer !== undefined) {
       observer.sent(this.method, 1);
-      observer.handled(this.method, Code.Ok);
+      observer.handled(this.method, Code.OK);
     }
     this.connection.sendUnary(this.stream, GRPC_RESPONSE_HEADERS, framed, OK_TRAILERS, release);
     this.finished();
   }
 
   end(): void {
-    this.endWithStatus({ code: Code.Ok });
+    this.endWithStatus({ code: Code.OK });
   }
 
   endWithStatus(status: GrpcStatus): void {
@@ -268,6 +249,8 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
   // --- internals ---
 
   private finished(): void {
+    // Unary handlers listen to neither: no turn of the event loop spent on them.
+    if (this.listenerCount('finish') + this.listenerCount('close') === 0) return;
     process.nextTick(() => {
       this.emit('finish');
       this.emit('close');
@@ -283,7 +266,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
         this.need = prefix.readUInt32BE(1);
         if (this.need > this.context.maxReceiveBytes) {
           this.endWithStatus({
-            code: Code.ResourceExhausted,
+            code: Code.RESOURCE_EXHAUSTED,
             details: `received message larger than max (${this.need} vs. ${this.context.maxReceiveBytes})`,
           });
           return;
@@ -321,14 +304,14 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
       message = this.method.deserialize(this.compressed ? this.inflate(wire) : wire);
     } catch (err) {
       return this.endWithStatus({
-        code: Code.Internal,
+        code: Code.INTERNAL,
         details: `request not decodable: ${String(err)}`,
       });
     }
     if (!this.method.requestStream) {
       if (this.received > 1) {
         this.endWithStatus({
-          code: Code.Unimplemented,
+          code: Code.UNIMPLEMENTED,
           details: 'expected exactly one request message',
         });
       } else this.request = message;

@@ -3,10 +3,10 @@
 // one write (grpc-js on node:http2 sends the trailers in a later turn, a second segment and a
 // second wake-up of the client for every request).
 import { Server, Socket, createServer } from 'node:net';
+import { status as Code } from '@grpc/grpc-js';
 import { BufferPool } from './buffer-pool';
 import {
   CallContext,
-  Code,
   GrpcCallObserver,
   GrpcServerCall,
   GrpcStatus,
@@ -146,7 +146,7 @@ export class GrpcServer {
     const path = stream.header(':path') ?? '';
     const method = this.methods.get(path);
     if (method === undefined) {
-      const status = { code: Code.Unimplemented, details: `unknown method ${path}` };
+      const status = { code: Code.UNIMPLEMENTED, details: `unknown method ${path}` };
       connection.sendTrailers(stream, statusBlock(status, false));
       return;
     }
@@ -168,7 +168,7 @@ export class GrpcServer {
       } else (method.handler as StreamHandlerFn)(call);
     } catch (err) {
       this.opts.onHandlerError?.(method.path, err);
-      const status: GrpcStatus = { code: Code.Unknown, details: String(err) };
+      const status: GrpcStatus = { code: Code.UNKNOWN, details: String(err) };
       call.endWithStatus(status);
     }
   }
