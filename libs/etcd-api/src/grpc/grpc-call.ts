@@ -249,8 +249,6 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
   // --- internals ---
 
   private finished(): void {
-    // Unary handlers listen to neither: no turn of the event loop spent on them.
-    if (this.listenerCount('finish') + this.listenerCount('close') === 0) return;
     process.nextTick(() => {
       this.emit('finish');
       this.emit('close');
