@@ -22,6 +22,8 @@ export interface SliceContext {
 
 export interface KvWorkload {
   name: string;
+  /** Its own A B A B slicing, where the profile's default does not suit it. */
+  slices?: { rounds: number; sliceMs: number };
   run(ctx: SliceContext): Promise<Samples>;
 }
 
@@ -33,6 +35,7 @@ export function putWorkloads(profile: Profile): KvWorkload[] {
     for (const concurrency of profile.put.concurrencies) {
       out.push({
         name: `put ${bytes === 256 ? '256B' : '2KiB'} c=${concurrency}`,
+        slices: concurrency === 1 ? profile.put.single : undefined,
         run: (ctx) =>
           runClosedLoop({
             concurrency,

@@ -65,16 +65,18 @@ export async function runSuite(
     const kv: KvWorkload[] = [...putWorkloads(profile), ...rangeWorkloads(), casWorkload()];
     for (const workload of kv) {
       if (!selected(options, workload.name)) continue;
-      const sliceMs = workload.name.startsWith('put')
-        ? profile.put.sliceMs
-        : workload.name.startsWith('range')
-          ? profile.range.sliceMs
-          : profile.txn.sliceMs;
+      const sliceMs =
+        workload.slices?.sliceMs ??
+        (workload.name.startsWith('put')
+          ? profile.put.sliceMs
+          : workload.name.startsWith('range')
+            ? profile.range.sliceMs
+            : profile.txn.sliceMs);
       emit(
         await alternate(
           workload.name,
           clusters,
-          profile.rounds,
+          workload.slices?.rounds ?? profile.rounds,
           timeLeft,
           sliceMs,
           (cluster, maxMs) => workload.run({ pool: pools.get(cluster.system)!, profile, maxMs }),
