@@ -22,8 +22,8 @@ export interface SliceContext {
 
 export interface KvWorkload {
   name: string;
-  /** Its own A B A B slicing, where the profile's default does not suit it. */
-  slices?: { rounds: number; sliceMs: number };
+  /** How it runs A B A B: this many slices per system, each at most sliceMs long. */
+  slices: { rounds: number; sliceMs: number };
   run(ctx: SliceContext): Promise<Samples>;
 }
 
@@ -35,7 +35,10 @@ export function putWorkloads(profile: Profile): KvWorkload[] {
     for (const concurrency of profile.put.concurrencies) {
       out.push({
         name: `put ${bytes === 256 ? '256B' : '2KiB'} c=${concurrency}`,
-        slices: concurrency === 1 ? profile.put.single : undefined,
+        slices:
+          concurrency === 1
+            ? profile.put.single
+            : { rounds: profile.rounds, sliceMs: profile.put.sliceMs },
         run: (ctx) =>
           runClosedLoop({
             concurrency,
@@ -73,12 +76,14 @@ function rangeNamespace(i: number): string {
   return `range-${String(i).padStart(2, '0')}`;
 }
 
-export function rangeWorkloads(): KvWorkload[] {
+export function rangeWorkloads(profile: Profile): KvWorkload[] {
+  const slices = { rounds: profile.rounds, sliceMs: profile.range.sliceMs };
   const out: KvWorkload[] = [];
   for (const serializable of [false, true]) {
     const mode = serializable ? 'serializable' : 'linearizable';
     out.push({
       name: `range ${mode} 1 key`,
+      slices,
       run: (ctx) => {
         const c = ctx.profile.range.concurrency;
         return runClosedLoop({
@@ -96,6 +101,7 @@ export function rangeWorkloads(): KvWorkload[] {
     });
     out.push({
       name: `range ${mode} 100 keys`,
+      slices,
       run: (ctx) => {
         const c = ctx.profile.range.concurrency;
         return runClosedLoop({
@@ -123,10 +129,11 @@ export function rangeWorkloads(): KvWorkload[] {
  * What an API server does on every update: read the object, then write it only if its
  * mod_revision is unchanged. Each worker owns one key, so a failed compare is an error.
  */
-export function casWorkload(): KvWorkload {
+export function casWorkload(profile: Profile): KvWorkload {
   const value = Buffer.alloc(2048, 0x63);
   return {
     name: 'txn cas 2KiB c=16',
+    slices: { rounds: profile.rounds, sliceMs: profile.txn.sliceMs },
     run: (ctx) => {
       const c = ctx.profile.txn.concurrency;
       return runClosedLoop({

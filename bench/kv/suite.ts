@@ -62,23 +62,20 @@ export async function runSuite(
       });
     }
 
-    const kv: KvWorkload[] = [...putWorkloads(profile), ...rangeWorkloads(), casWorkload()];
+    const kv: KvWorkload[] = [
+      ...putWorkloads(profile),
+      ...rangeWorkloads(profile),
+      casWorkload(profile),
+    ];
     for (const workload of kv) {
       if (!selected(options, workload.name)) continue;
-      const sliceMs =
-        workload.slices?.sliceMs ??
-        (workload.name.startsWith('put')
-          ? profile.put.sliceMs
-          : workload.name.startsWith('range')
-            ? profile.range.sliceMs
-            : profile.txn.sliceMs);
       emit(
         await alternate(
           workload.name,
           clusters,
-          workload.slices?.rounds ?? profile.rounds,
+          workload.slices.rounds,
           timeLeft,
-          sliceMs,
+          workload.slices.sliceMs,
           (cluster, maxMs) => workload.run({ pool: pools.get(cluster.system)!, profile, maxMs }),
         ),
       );
