@@ -113,7 +113,27 @@ interface ReadWaiter {
   resolve: () => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** Its caller gave up (timed out); nothing more is owed to it. */
+  done: boolean;
 }
+
+/**
+ * One ReadIndex round: the waiters it serves and every context it was asked under. An answer to
+ * any of them serves all its waiters (each context was sent after they arrived). `asked` is the
+ * tick of the last request, undefined while none is outstanding (dropped, or no leader).
+ */
+interface ReadRound {
+  contexts: Set<string>;
+  waiters: ReadWaiter[];
+  asked: number | undefined;
+}
+
+/**
+ * Ticks a read round waits for its answer before it asks again under a new context. The request
+ * or its answer can be lost for good: a leader paused or cut off while holding it, a message
+ * dropped by a reconnecting socket; a round must never wait on one request forever.
+ */
+const READ_RETRY_TICKS = 5;
 
 /**
  * The driver around the pure Raft core: it ticks, persists each Ready with one synchronous
@@ -136,7 +156,8 @@ export class RaftNode extends EventEmitter {
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly byIndex = new Map<number, PendingProposal>();
   private readonly readWaiters: ReadWaiter[] = [];
-  private readRound: { context: string; waiters: ReadWaiter[] } | undefined;
+  private readRound: ReadRound | undefined;
+  private ticks = 0;
   private readonly readsAtIndex: { index: number; waiters: ReadWaiter[] }[] = [];
   private nextRead = 1;
   private lastSnapshotIndex = 0;
@@ -151,6 +172,8 @@ export class RaftNode extends EventEmitter {
   private imaging = false;
   private earlySendScheduled = false;
   leaderChanges = 0;
+  /** Read rounds asked again after a lost or dropped request, or a leader change. */
+  readRetries = 0;
   proposalsCommitted = 0;
   proposalsFailed = 0;
 
@@ -211,7 +234,9 @@ export class RaftNode extends EventEmitter {
     this.sink = sink;
     const tickMs = this.opts.tickMs ?? 100;
     this.ticker = setInterval(() => {
+      this.ticks++;
       this.node.tick();
+      this.retryReadRound();
       this.schedule();
     }, tickMs);
     this.schedule();
@@ -319,8 +344,9 @@ export class RaftNode extends EventEmitter {
       const waiter: ReadWaiter = {
         resolve,
         reject,
+        done: false,
         timer: setTimeout(() => {
-          waiter.resolve = () => undefined;
+          waiter.done = true;
           reject(new RaftNodeError('timeout', 'raft: read index timed out'));
         }, timeoutMs),
       };
@@ -332,10 +358,42 @@ export class RaftNode extends EventEmitter {
 
   private startReadRound(): void {
     if (this.readRound || this.readWaiters.length === 0) return;
+    this.readRound = { contexts: new Set(), waiters: this.readWaiters.splice(0), asked: undefined };
+    this.askReadIndex(this.readRound);
+  }
+
+  /**
+   * Sends the round's request under a fresh context. Waiters queued since the round began join
+   * it: the new request is younger than all of them, so its answer is good for each.
+   */
+  private askReadIndex(round: ReadRound): void {
     const context = `${this.opts.id}:${this.nextRead++}`;
-    this.readRound = { context, waiters: this.readWaiters.splice(0) };
+    round.contexts.add(context);
+    round.waiters.push(...this.readWaiters.splice(0));
+    round.asked = this.ticks;
     this.node.readIndex(context);
     this.scheduleEarlySend();
+  }
+
+  /**
+   * Keeps the round alive: it is dropped once every waiter gave up, asked again once a leader
+   * is known if its request was dropped, and asked again if no answer came in READ_RETRY_TICKS.
+   */
+  private retryReadRound(leaderChanged = false): void {
+    const round = this.readRound;
+    if (!round || this.stopped) return;
+    round.waiters = round.waiters.filter((w) => !w.done);
+    if (round.waiters.length === 0) {
+      this.readRound = undefined;
+      this.startReadRound();
+      return;
+    }
+    if (this.node.raft.lead === '' && this.node.raft.role !== 'leader') return;
+    const stale = round.asked !== undefined && this.ticks - round.asked >= READ_RETRY_TICKS;
+    if (round.asked === undefined || stale || leaderChanged) {
+      this.readRetries++;
+      this.askReadIndex(round);
+    }
   }
 
   transferLeadership(to: NodeId): void {
@@ -380,6 +438,8 @@ export class RaftNode extends EventEmitter {
       this.leaderChanges++;
       this.failForwardedProposals();
       this.emit('leader', this.lead, rd.softState.role);
+      // A request in flight to (or held by) the old leader may never be answered.
+      this.retryReadRound(true);
     }
     this.trackAccepted(rd.accepted);
     this.sink.send(rd.earlyMessages);
@@ -498,15 +558,13 @@ export class RaftNode extends EventEmitter {
           : new RaftNodeError('no-leader', 'raft: no leader'),
       );
     }
+    // A dropped request (no leader, or a leader that stepped down holding it) is asked again
+    // on the next tick once a leader is known; the waiters' own deadlines bound the wait.
     for (const ctx of rd.droppedReads) {
-      if (this.readRound?.context !== ctx) continue;
-      const waiters = this.readRound.waiters;
-      this.readRound = undefined;
-      for (const w of waiters)
-        this.rejectRead(w, new RaftNodeError('no-leader', 'raft: no leader'));
+      if (this.readRound?.contexts.has(ctx)) this.readRound.asked = undefined;
     }
     for (const rs of rd.readStates) {
-      if (this.readRound?.context !== rs.context) continue;
+      if (!this.readRound?.contexts.has(rs.context)) continue;
       this.readsAtIndex.push({ index: rs.index, waiters: this.readRound.waiters });
       this.readRound = undefined;
     }
@@ -533,7 +591,7 @@ export class RaftNode extends EventEmitter {
     while (this.readsAtIndex.length > 0 && this.readsAtIndex[0].index <= applied) {
       for (const w of this.readsAtIndex.shift()!.waiters) {
         clearTimeout(w.timer);
-        w.resolve();
+        if (!w.done) w.resolve();
       }
     }
   }

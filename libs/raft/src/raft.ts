@@ -248,10 +248,13 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.needBroadcast = false;
     this.resetProgress();
-    for (const r of this.readOnly.clear())
+    // Reads waiting on this member's leadership will never be answered by it now. Its own are
+    // reported to the driver; a follower that forwarded one is told at once, so it asks the
+    // next leader instead of waiting for a reply that cannot come.
+    for (const r of [...this.readOnly.clear(), ...this.readsAwaitingCommit]) {
       if (r.from === this.id) this.droppedReads.push(r.context);
-    for (const r of this.readsAwaitingCommit)
-      if (r.from === this.id) this.droppedReads.push(r.context);
+      else this.send({ type: 'readIndexResp', to: r.from, context: r.context, reject: true });
+    }
     this.readsAwaitingCommit = [];
   }
 

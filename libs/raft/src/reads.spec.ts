@@ -48,6 +48,24 @@ describe('Raft §8 / thesis 6.4 linearizable reads (ReadIndex)', () => {
     ]);
   });
 
+  it('a leader that steps down holding a forwarded read tells the follower, which may ask again', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.propose('a', 'x');
+    c.stabilize();
+    // The heartbeat round for b's read never returns: a holds it, then loses leadership.
+    c.filter = (m) => !(m.to === 'a' && m.type === 'heartbeatResp');
+    c.node('b').readIndex('rb');
+    c.stabilize();
+    expect(c.readStates.get('b')).toBeUndefined();
+    c.heal();
+    c.elect('c');
+    expect(c.droppedReads.get('b')).toEqual(['rb']);
+    expect(c.sent.filter((m) => m.type === 'readIndexResp' && m.reject)).toEqual([
+      expect.objectContaining({ from: 'a', to: 'b', context: 'rb' }),
+    ]);
+  });
+
   it('lease-based reads answer at once, and require check-quorum', () => {
     expect(
       () => new TestCluster(['a', 'b', 'c'], { readOnly: 'lease', checkQuorum: false }),

@@ -39,6 +39,8 @@ export class TestCluster {
   readonly sent: Message[] = [];
   /** Read states each member's Ready cycles produced. */
   readonly readStates = new Map<NodeId, ReadState[]>();
+  /** Read contexts each member's Ready cycles reported as dropped. */
+  readonly droppedReads = new Map<NodeId, string[]>();
 
   constructor(
     ids: NodeId[],
@@ -101,6 +103,8 @@ export class TestCluster {
     m.applied.push(...rd.committedEntries);
     if (rd.readStates.length)
       this.readStates.set(id, [...(this.readStates.get(id) ?? []), ...rd.readStates]);
+    if (rd.droppedReads.length)
+      this.droppedReads.set(id, [...(this.droppedReads.get(id) ?? []), ...rd.droppedReads]);
     m.node.advance(rd);
     return rd;
   }
