@@ -250,6 +250,8 @@ export class FakeCluster {
     },
     onEvent: (e: WatchEvent) => void,
   ): FakeWatch {
+    // A watch admitted just before its client was cut off must not open after it.
+    if (this.partitioned.has(client)) throw connectionError(client);
     const labels = parseLabelSelector(opts.labelSelector ?? '');
     const fields = parseFieldSelector(opts.fieldSelector ?? '', info);
     const matches = (o: KubeObject) =>
