@@ -10,7 +10,7 @@ import {
   type KubeObject,
   type ResourceInfo,
 } from '@flotilla/api';
-import { realClock, type Clock } from '../clock';
+import { realClock, sleep, type Clock } from '../clock';
 import type { ResourceOps, WatchEvent } from '../contract';
 import { FakeResource } from './fake-resource';
 import { FakeStore, type StoredEvent } from './fake-store';
@@ -51,6 +51,12 @@ interface Fault {
   times: number;
 }
 
+/** Milliseconds (on the cluster's clock) a call takes to reach the server, and its answer to come back. */
+export interface Latency {
+  toServer?: () => number;
+  toClient?: () => number;
+}
+
 interface OpenWatch {
   watch: FakeWatch;
   resource: string;
@@ -82,6 +88,7 @@ export class FakeCluster {
   private faults: Fault[] = [];
   private readonly partitioned = new Map<string, 'fail' | 'hang'>();
   private hung: { reject: (err: Error) => void; client: string }[] = [];
+  private readonly latency = new Map<string, Latency>();
   private uidCounter = 0;
 
   constructor(opts: FakeClusterOptions = {}) {
@@ -137,6 +144,12 @@ export class FakeCluster {
     const stuck = this.hung.filter((h) => h.client === client);
     this.hung = this.hung.filter((h) => h.client !== client);
     for (const h of stuck) h.reject(connectionError(client));
+  }
+
+  /** Makes `client`'s calls slow: each waits toServer() ms before it is applied and toClient() ms after. */
+  setLatency(client: string, latency: Latency | undefined): void {
+    if (latency) this.latency.set(client, latency);
+    else this.latency.delete(client);
   }
 
   /** Ends every open watch (of one resource, or all): cleanly, or broken with `error`. */
@@ -197,6 +210,8 @@ export class FakeCluster {
   ): Promise<void> {
     this.calls.push({ verb, resource: resourceId(info), namespace, client, at: this.clock.now() });
     await Promise.resolve(); // every call answers on a later turn, as over a socket
+    const toServer = this.latency.get(client)?.toServer?.() ?? 0;
+    if (toServer > 0) await sleep(this.clock, toServer);
     const mode = this.partitioned.get(client);
     if (mode === 'fail') throw connectionError(client);
     if (mode === 'hang') {
@@ -215,6 +230,16 @@ export class FakeCluster {
       if (--f.times <= 0) this.faults.splice(i, 1);
       throw f.error;
     }
+  }
+
+  /** The way back of a call: its answer arrives after the client's latency (and not at all while cut off). */
+  async answer(client: string): Promise<void> {
+    const toClient = this.latency.get(client)?.toClient?.() ?? 0;
+    if (toClient > 0) await sleep(this.clock, toClient);
+    const mode = this.partitioned.get(client);
+    if (mode === 'fail') throw connectionError(client);
+    if (mode === 'hang')
+      await new Promise<void>((_resolve, reject) => this.hung.push({ reject, client }));
   }
 
   newUid(): string {

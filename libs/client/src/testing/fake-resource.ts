@@ -29,7 +29,14 @@ import type {
   WatchOptions,
   WriteOptions,
 } from '../contract';
-import { clone, parseResourceVersion, resourceId, tooOld, type FakeCluster } from './fake-cluster';
+import {
+  clone,
+  parseResourceVersion,
+  resourceId,
+  tooOld,
+  type FakeCluster,
+  type FakeVerb,
+} from './fake-cluster';
 
 const PATCH_MEDIA: Record<PatchType, string> = {
   merge: MERGE_PATCH,
@@ -56,15 +63,71 @@ export class FakeResource<T extends KubeObject = KubeObject> implements Resource
     this.id = resourceId(info);
   }
 
-  async get(name: string): Promise<T> {
-    await this.cluster.admit('get', this.info, this.namespace, this.client);
+  get(name: string): Promise<T> {
+    return this.call('get', () => this.getNow(name));
+  }
+
+  list(opts: ListOptions = {}): Promise<ListResult<T>> {
+    return this.call('list', () => this.listNow(opts));
+  }
+
+  create(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.call('create', () => this.createNow(obj, opts));
+  }
+
+  update(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.call('update', () => this.replace(obj, undefined, opts));
+  }
+
+  updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
+    return this.call('updateStatus', () => this.replace(obj, 'status', opts));
+  }
+
+  patch(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
+    return this.call('patch', () => this.applyPatchTo(name, patch, type, undefined, opts));
+  }
+
+  patchStatus(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
+    return this.call('patchStatus', () => this.applyPatchTo(name, patch, type, 'status', opts));
+  }
+
+  delete(name: string, opts: DeleteOptions = {}): Promise<T | undefined> {
+    return this.call('delete', () => this.deleteNow(name, opts));
+  }
+
+  watch(opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): Promise<WatchHandle> {
+    return this.call('watch', () =>
+      this.cluster.openWatch(
+        this.info,
+        this.namespace,
+        this.client,
+        opts,
+        onEvent as (e: WatchEvent) => void,
+      ),
+    );
+  }
+
+  /** A call as over a network: admitted (faults, latency there), done, answered (latency back). */
+  private async call<R>(verb: FakeVerb, op: () => R): Promise<R> {
+    await this.cluster.admit(verb, this.info, this.namespace, this.client);
+    let result: R;
+    try {
+      result = op();
+    } catch (err) {
+      await this.cluster.answer(this.client);
+      throw err;
+    }
+    await this.cluster.answer(this.client);
+    return result;
+  }
+
+  private getNow(name: string): T {
     const o = this.cluster.store.get(this.id, this.key(this.namespace, name));
     if (!o) throw apiErrors.notFound(this.info, name);
     return clone(o) as T;
   }
 
-  async list(opts: ListOptions = {}): Promise<ListResult<T>> {
-    await this.cluster.admit('list', this.info, this.namespace, this.client);
+  private listNow(opts: ListOptions): ListResult<T> {
     const labels = parseLabelSelector(opts.labelSelector ?? '');
     const fields = parseFieldSelector(opts.fieldSelector ?? '', this.info);
     let rv = this.cluster.store.revision;
@@ -111,8 +174,7 @@ export class FakeResource<T extends KubeObject = KubeObject> implements Resource
     };
   }
 
-  async create(obj: T, opts: WriteOptions = {}): Promise<T> {
-    await this.cluster.admit('create', this.info, this.namespace, this.client);
+  private createNow(obj: T, opts: WriteOptions): T {
     const namespace = this.writeNamespace(obj);
     const o = prepareForCreate(this.info, obj, {
       namespace,
@@ -128,24 +190,7 @@ export class FakeResource<T extends KubeObject = KubeObject> implements Resource
     return this.write(key, o) as T;
   }
 
-  update(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return this.replace('update', obj, undefined, opts);
-  }
-
-  updateStatus(obj: T, opts: WriteOptions = {}): Promise<T> {
-    return this.replace('updateStatus', obj, 'status', opts);
-  }
-
-  patch(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
-    return this.applyPatchTo('patch', name, patch, type, undefined, opts);
-  }
-
-  patchStatus(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
-    return this.applyPatchTo('patchStatus', name, patch, type, 'status', opts);
-  }
-
-  async delete(name: string, opts: DeleteOptions = {}): Promise<T | undefined> {
-    await this.cluster.admit('delete', this.info, this.namespace, this.client);
+  private deleteNow(name: string, opts: DeleteOptions): T | undefined {
     const key = this.key(this.namespace, name);
     const current = this.cluster.store.get(this.id, key);
     if (!current) throw apiErrors.notFound(this.info, name);
@@ -180,47 +225,22 @@ export class FakeResource<T extends KubeObject = KubeObject> implements Resource
     return this.removeObject(key, current) as T;
   }
 
-  async watch(opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): Promise<WatchHandle> {
-    await this.cluster.admit('watch', this.info, this.namespace, this.client);
-    return this.cluster.openWatch(
-      this.info,
-      this.namespace,
-      this.client,
-      opts,
-      onEvent as (e: WatchEvent) => void,
-    );
-  }
-
   // ---- the write path ----------------------------------------------------------------------------
 
-  private async replace(
-    verb: 'update' | 'updateStatus',
-    obj: T,
-    subresource: 'status' | undefined,
-    opts: WriteOptions,
-  ): Promise<T> {
-    await this.cluster.admit(verb, this.info, this.namespace, this.client);
+  private replace(obj: T, subresource: 'status' | undefined, opts: WriteOptions): T {
     const name = obj.metadata?.name;
     if (!name) throw apiErrors.badRequest('name is required');
     const namespace = this.writeNamespace(obj);
-    return this.commitUpdate(
-      this.key(namespace, name),
-      name,
-      obj,
-      subresource,
-      opts.dryRun,
-    ) as Promise<T>;
+    return this.commitUpdate(this.key(namespace, name), name, obj, subresource, opts.dryRun) as T;
   }
 
-  private async applyPatchTo(
-    verb: 'patch' | 'patchStatus',
+  private applyPatchTo(
     name: string,
     patch: unknown,
     type: PatchType,
     subresource: 'status' | undefined,
     opts: PatchOptions,
-  ): Promise<T> {
-    await this.cluster.admit(verb, this.info, this.namespace, this.client);
+  ): T {
     if (type === 'apply') {
       throw apiErrors.unsupportedMediaType('the fake cluster does not implement server-side apply');
     }
@@ -231,16 +251,16 @@ export class FakeResource<T extends KubeObject = KubeObject> implements Resource
     // A patch is unconditional unless it names a resourceVersion itself.
     if (patched.metadata.resourceVersion === undefined)
       patched.metadata.resourceVersion = current.metadata.resourceVersion;
-    return (await this.commitUpdate(key, name, patched, subresource, opts.dryRun)) as T;
+    return this.commitUpdate(key, name, patched, subresource, opts.dryRun) as T;
   }
 
-  private async commitUpdate(
+  private commitUpdate(
     key: string,
     name: string,
     obj: KubeObject,
     subresource: 'status' | undefined,
     dryRun: boolean | undefined,
-  ): Promise<KubeObject> {
+  ): KubeObject {
     const current = this.cluster.store.get(this.id, key);
     if (!current) throw apiErrors.notFound(this.info, name);
     const wanted = obj.metadata.resourceVersion;
