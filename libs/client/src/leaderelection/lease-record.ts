@@ -1,4 +1,5 @@
 import type { KubeObject } from '@flotilla/api';
+import { formatMicroTime } from '../clock';
 
 /** What a coordination.k8s.io/v1 Lease says about leadership (client-go's LeaderElectionRecord). */
 export interface LeaderElectionRecord {
@@ -21,11 +22,6 @@ export interface LeaseSpec {
 
 export interface Lease extends KubeObject {
   spec?: LeaseSpec;
-}
-
-/** metav1.MicroTime: RFC 3339 with six fractional digits, UTC. */
-export function formatMicroTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 function parseTime(text: string | undefined): number {
