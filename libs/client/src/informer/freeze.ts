@@ -4,9 +4,17 @@
  * the line that did it instead of corrupting everyone's view. Clone (cloneJson) to modify.
  */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
+  freeze(value);
   return value;
+}
+
+// Plain loops rather than Object.values: this runs on every object an informer receives.
+function freeze(v: unknown): void {
+  if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) freeze(v[i]);
+    return;
+  }
+  for (const k in v) freeze((v as Record<string, unknown>)[k]);
 }

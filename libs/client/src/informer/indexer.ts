@@ -83,8 +83,13 @@ export class Indexer<T extends KubeObject = KubeObject> {
     this.items.set(key, obj);
     for (const [name, fn] of this.indexers) {
       const index = this.indices.get(name)!;
-      if (old) for (const v of fn(old)) unfile(index, v, key);
-      for (const v of fn(obj)) fileUnder(index, v, key);
+      const now = fn(obj);
+      if (old) {
+        const before = fn(old);
+        if (sameValues(before, now)) continue; // most updates leave an object where it was filed
+        for (const v of before) unfile(index, v, key);
+      }
+      for (const v of now) fileUnder(index, v, key);
     }
     return old;
   }
@@ -100,6 +105,12 @@ export class Indexer<T extends KubeObject = KubeObject> {
     }
     return old;
   }
+}
+
+function sameValues(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function fileUnder(index: Map<string, Set<string>>, value: string, key: string): void {
