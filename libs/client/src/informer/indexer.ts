@@ -76,16 +76,17 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return [...index.keys()];
   }
 
-  /** Puts `obj` under its key; returns what was there. */
+  /** Puts `obj` under its key; returns what was there. An index function that throws changes nothing. */
   put(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.items.get(key);
-    this.items.set(key, obj);
+    const filed: [Map<string, Set<string>>, string[], string[] | undefined][] = [];
     for (const [name, fn] of this.indexers) {
-      const index = this.indices.get(name)!;
-      const now = fn(obj);
-      if (old) {
-        const before = fn(old);
+      filed.push([this.indices.get(name)!, fn(obj), old ? fn(old) : undefined]);
+    }
+    this.items.set(key, obj);
+    for (const [index, now, before] of filed) {
+      if (before) {
         if (sameValues(before, now)) continue; // most updates leave an object where it was filed
         for (const v of before) unfile(index, v, key);
       }

@@ -205,7 +205,12 @@ export class Reflector<T extends KubeObject = KubeObject> {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED':
-        this.sink.apply(e.type, deepFreeze(e.object));
+        try {
+          this.sink.apply(e.type, deepFreeze(e.object));
+        } catch (err) {
+          // A failing index function must not end the watch; the object is skipped and reported.
+          this.report(err, 'watch');
+        }
         break;
       case 'BOOKMARK':
         break;

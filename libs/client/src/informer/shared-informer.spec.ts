@@ -263,6 +263,29 @@ describe('SharedInformer', () => {
     informer.stop();
   });
 
+  it('skips and reports an object its index function chokes on, and keeps watching', async () => {
+    const errors: unknown[] = [];
+    const informer = informerOn('configmaps', {
+      indexers: {
+        byOwner: (o) => {
+          if (o.metadata.name === 'bad') throw new Error('no owner');
+          return [o.metadata.name!];
+        },
+      },
+      onError: (e) => errors.push(e),
+    });
+    informer.start();
+    await informer.waitForSync();
+    const ops = cluster.resource('configmaps', 'default');
+    await ops.create(cm('bad'));
+    await ops.create(cm('good'));
+    await settle();
+    expect(errors.map(String)).toEqual(['Error: no owner']);
+    expect(informer.lister.list().map((o) => o.metadata.name)).toEqual(['good']);
+    expect(informer.lister.byIndex('byOwner', 'good')).toHaveLength(1);
+    informer.stop();
+  });
+
   it('hands out frozen objects: changing one throws instead of corrupting the cache', async () => {
     await cluster.resource('configmaps', 'default').create(cm('a', { k: 'v' }));
     const informer = informerOn('configmaps');
