@@ -320,6 +320,31 @@ describe('hostile request bodies through the API handler', () => {
       await stillServes();
     });
 
+    it('a protobuf body whose managedFields hold FieldsV1 nested past the limit: 400', async () => {
+      let fields: Record<string, unknown> = {};
+      for (let i = 0; i < MAX_NESTING_DEPTH + 10; i++) fields = { 'f:a': fields };
+      const body = encodeKubernetesProtobuf({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'pb-deep',
+          managedFields: [
+            {
+              manager: 'm',
+              operation: 'Update',
+              apiVersion: 'v1',
+              fieldsType: 'FieldsV1',
+              fieldsV1: fields,
+            },
+          ],
+        },
+      });
+      const r = await call('POST', CMS, body, PROTOBUF_MEDIA_TYPE);
+      expect(r.status).toBe(400);
+      expect(r.body.message).toContain('exceeded max depth');
+      await stillServes();
+    });
+
     it('a YAML document whose anchor holds itself: 400, not a stack overflow', async () => {
       const r = await call(
         'PATCH',
