@@ -128,16 +128,21 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     });
   }
 
-  patch(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
+  async patch(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
     return this.sendPatch(this.path(name), patch, type, opts);
   }
 
-  patchStatus(name: string, patch: unknown, type: PatchType, opts: PatchOptions = {}): Promise<T> {
+  async patchStatus(
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    opts: PatchOptions = {},
+  ): Promise<T> {
     return this.sendPatch(this.path(name, 'status'), patch, type, opts);
   }
 
   /** Server-side apply of a (partial) object under a field manager (the client's by default). */
-  apply(obj: T, opts: PatchOptions = {}): Promise<T> {
+  async apply(obj: T, opts: PatchOptions = {}): Promise<T> {
     const withKind = { apiVersion: this.apiVersion, kind: this.info.kind, ...obj };
     return this.sendPatch(this.path(nameOf(obj), undefined, obj), withKind, 'apply', opts);
   }
@@ -161,11 +166,11 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     });
   }
 
-  getStatus(name: string): Promise<T> {
+  async getStatus(name: string): Promise<T> {
     return this.call<T>('GET', this.path(name, 'status'), { idempotent: true });
   }
 
-  getScale(name: string): Promise<Scale> {
+  async getScale(name: string): Promise<Scale> {
     this.requireSubresource('scale');
     return this.call<Scale>('GET', this.path(name, 'scale'), {
       idempotent: true,
@@ -173,7 +178,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     });
   }
 
-  updateScale(name: string, scale: Scale, opts: WriteOptions = {}): Promise<Scale> {
+  async updateScale(name: string, scale: Scale, opts: WriteOptions = {}): Promise<Scale> {
     this.requireSubresource('scale');
     const body = { apiVersion: 'autoscaling/v1', kind: 'Scale', ...scale };
     body.metadata = { ...scale.metadata, name };
