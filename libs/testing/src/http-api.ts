@@ -24,6 +24,7 @@ export class HttpTestServer {
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
+      if (this.paused) freeze(s);
     });
   }
 
@@ -41,13 +42,21 @@ export class HttpTestServer {
     return ref.self;
   }
 
-  /** From now on requests (pings included) are accepted and never answered. */
+  /**
+   * Like SIGSTOP: connections are still accepted (by the kernel) but nothing is read or written
+   * any more, on new connections and open ones (watch streams included).
+   */
   pause(): void {
     this.paused = true;
+    for (const s of this.sockets) freeze(s);
   }
 
   resume(): void {
     this.paused = false;
+    for (const s of this.sockets) {
+      s.resume();
+      while (s.writableCorked > 0) s.uncork();
+    }
   }
 
   /** Resets every open connection at once (what the peer of a killed process sees). */
@@ -109,4 +118,9 @@ export class HttpTestServer {
     const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
     await writeWatchResponse(req, res, response, resource, this.api.watchSettings);
   }
+}
+
+function freeze(s: Socket): void {
+  s.pause();
+  s.cork();
 }

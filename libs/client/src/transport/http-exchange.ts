@@ -107,7 +107,8 @@ export function startExchange(ep: Endpoint, req: RestRequest, o: ExchangeOptions
 
   clientReq.on('socket', (socket: Socket) => {
     socket.setKeepAlive(true, o.tcpKeepAliveMs);
-    if (clientReq.reusedSocket || !socket.connecting) {
+    // A fresh TLS socket is not usable before its handshake, whatever its TCP state.
+    if (clientReq.reusedSocket || (!ep.secure && !socket.connecting)) {
       phase = 'sent';
       return;
     }
