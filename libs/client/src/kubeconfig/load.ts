@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { KubeconfigError } from './kubeconfig-error';
 
 export interface ClusterEntry {
@@ -139,11 +139,15 @@ function mergeFiles(files: ParsedFile[]): Kubeconfig {
 type Obj = Record<string, unknown>;
 
 function parseFile(text: string, file: string): ParsedFile {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line} column ${e.linePos[0].col}` : '';
-    throw new KubeconfigError(`malformed YAML${at}: ${e.message.split('\n')[0]}`, file);
+    const pos = lines.linePos(e.pos[0]);
+    throw new KubeconfigError(
+      `malformed YAML at line ${pos.line} column ${pos.col}: ${e.message.split('\n')[0]}`,
+      file,
+    );
   }
   const root: unknown = doc.toJS();
   if (root === null || root === undefined) return { file, clusters: [], users: [], contexts: [] };
