@@ -44,8 +44,8 @@ export interface HttpTransportOptions {
 export const HTTP_TRANSPORT_DEFAULTS = {
   connectTimeoutMs: 1000,
   requestTimeoutMs: 30_000,
-  pingIdleMs: 500,
-  pingTimeoutMs: 1000,
+  pingIdleMs: 400,
+  pingTimeoutMs: 800,
   pingPath: '/readyz',
   notReadyGraceMs: 2000,
   deadCooldownMs: 5000,
@@ -239,7 +239,7 @@ export class HttpTransport implements Transport {
   /** While a master has work in flight, ping it whenever it has been silent for pingIdleMs. */
   private watchOver(s: EndpointState): void {
     if (s.monitor) return;
-    const every = Math.max(10, Math.floor(this.o.pingIdleMs / 2));
+    const every = Math.max(10, Math.floor(this.o.pingIdleMs / 4));
     s.monitor = setInterval(() => {
       const quiet = this.clock() - Math.max(s.lastHeard, s.lastStarted);
       if (!s.pinging && quiet >= this.o.pingIdleMs) this.ping(s);
