@@ -5,7 +5,6 @@ import { createServer as createHttpServer, Server } from 'node:http';
 import { createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '@flotilla/api';
-import { ApiServer } from '@flotilla/apiserver';
 import {
   ConfigMap,
   connect,
@@ -57,7 +56,6 @@ async function closedPort(): Promise<number> {
 
 describe('failover between masters over HTTP', () => {
   let api: TestApi;
-  let extra: ApiServer[] = [];
   let masters: HttpTestServer[] = [];
   const clients: KubeClient[] = [];
   const others: (Server | TcpServer)[] = [];
@@ -67,12 +65,13 @@ describe('failover between masters over HTTP', () => {
   /** Three masters over one store, each behind its own HTTP server. */
   beforeEach(async () => {
     api = await startTestApi({ bookmarkMs: 100 });
-    extra = [
-      new ApiServer(api.backend, { bookmarkMs: 100 }),
-      new ApiServer(api.backend, { bookmarkMs: 100 }),
+    const servers = [
+      api.server,
+      api.addServer({ bookmarkMs: 100 }),
+      api.addServer({ bookmarkMs: 100 }),
     ];
     masters = [];
-    for (const server of [api.server, ...extra]) masters.push(await HttpTestServer.start(server));
+    for (const server of servers) masters.push(await HttpTestServer.start(server));
   });
 
   afterEach(async () => {
@@ -83,7 +82,6 @@ describe('failover between masters over HTTP', () => {
       if ('closeAllConnections' in s) s.closeAllConnections();
       await new Promise<void>((resolve) => s.close(() => resolve()));
     }
-    for (const s of extra) s.stop();
     await api.stop();
   });
 

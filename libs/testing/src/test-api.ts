@@ -14,6 +14,11 @@ export interface TestApi {
   client: KubeClient;
   /** Another client (another component), e.g. with its own User-Agent. */
   newClient(options?: Omit<KubeClientOptions, 'transport'>): KubeClient;
+  /**
+   * Another API server over the same store: a second master of the same cluster (its own watch
+   * cache and handler), stopped by stop().
+   */
+  addServer(options?: ApiServerOptions): ApiServer;
   /** Compacts the store up to `revision` (watches and lists older than it get 410). */
   compact(revision: number): Promise<void>;
   stop(): Promise<void>;
@@ -46,14 +51,21 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     return c;
   };
   const client = newClient(clientOptions);
+  const servers: ApiServer[] = [];
   return {
     server,
     backend,
     client,
     newClient,
+    addServer(o) {
+      const extra = new ApiServer(backend, { watchWindow: 1000, bookmarkMs: 1000, ...o });
+      servers.push(extra);
+      return extra;
+    },
     compact: (revision) => backend.compact(revision),
     async stop() {
       for (const c of clients) c.close();
+      for (const s of servers) s.stop();
       server.stop();
       await backend.close();
       rmSync(dir, { recursive: true, force: true });
