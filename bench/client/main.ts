@@ -101,10 +101,10 @@ const say = (line: string) => {
 
 async function throughput(clients: Ops[]): Promise<void> {
   for (const [round, c] of CONCURRENCY.entries()) {
-    // Alternate who goes first, so a warming or noisy machine falls on both.
-    const order = round % 2 === 0 ? clients : [...clients].reverse();
     const created = new Map<Ops, number>();
-    for (const op of ['create', 'get', 'list'] as const) {
+    for (const [k, op] of (['create', 'get', 'list'] as const).entries()) {
+      // Alternate who goes first, so a warming or noisy machine falls on both.
+      const order = (round + k) % 2 === 0 ? clients : [...clients].reverse();
       const results = new Map<Ops, Summary>();
       for (const client of order) {
         const ns = `bench-${client === clients[0] ? 'ours' : 'cn'}-c${c}`;

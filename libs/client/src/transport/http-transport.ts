@@ -226,21 +226,24 @@ export class HttpTransport implements Transport {
     });
     into.add(ex);
     this.watchOver(s);
-    void ex.finished.then(() => {
-      into.delete(ex);
-      if (s.requests.size === 0 && s.streams.size === 0) {
-        clearInterval(s.monitor);
-        s.monitor = undefined;
-      }
-    });
+    void ex.finished.then(() => into.delete(ex));
     return ex.result;
   }
 
-  /** While a master has work in flight, ping it whenever it has been silent for pingIdleMs. */
+  /**
+   * While a master has work in flight, ping it whenever it has been silent for pingIdleMs. The
+   * timer outlives a request by up to one tick (it stops itself), so a stream of requests does
+   * not start and stop one each.
+   */
   private watchOver(s: EndpointState): void {
     if (s.monitor) return;
     const every = Math.max(10, Math.floor(this.o.pingIdleMs / 4));
     s.monitor = setInterval(() => {
+      if (s.requests.size === 0 && s.streams.size === 0) {
+        clearInterval(s.monitor);
+        s.monitor = undefined;
+        return;
+      }
       const quiet = this.clock() - Math.max(s.lastHeard, s.lastStarted);
       if (!s.pinging && quiet >= this.o.pingIdleMs) this.ping(s);
     }, every);
