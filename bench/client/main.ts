@@ -1,7 +1,8 @@
 /**
  * @flotilla/client against a three-master Flotilla cluster (the built dist/, on loopback), side by
  * side with @kubernetes/client-node in the same run on the same master: requests/s and latency of
- * create, get and list at concurrency 1 and 16 (the two clients alternate which goes first); then
+ * create, get and list at concurrency 1 and 16, ours over JSON and over protobuf (the order the
+ * clients go in reverses from one measurement to the next); then
  * what a GET loop and a watch lose when the master they use is SIGKILLed, and SIGSTOPped.
  * Printed, not asserted. Every phase is bounded in operations and in seconds.
  *
@@ -39,9 +40,9 @@ interface Ops {
   createNamespace(ns: string): Promise<unknown>;
 }
 
-function ours(client: KubeClient): Ops {
+function ours(client: KubeClient, name = '@flotilla/client'): Ops {
   return {
-    name: '@flotilla/client',
+    name,
     create: (ns, name) => client.configMaps(ns).create({ metadata: { name }, data: { v: '0' } }),
     get: (ns, name) => client.configMaps(ns).get(name),
     list: (ns) => client.configMaps(ns).list({ limit: 100 }),
@@ -107,7 +108,7 @@ async function throughput(clients: Ops[]): Promise<void> {
       const order = (round + k) % 2 === 0 ? clients : [...clients].reverse();
       const results = new Map<Ops, Summary>();
       for (const client of order) {
-        const ns = `bench-${client === clients[0] ? 'ours' : 'cn'}-c${c}`;
+        const ns = `bench-${clients.indexOf(client)}-c${c}`;
         if (op === 'create') await client.createNamespace(ns);
         const n = created.get(client) ?? 0;
         const s =
@@ -120,8 +121,12 @@ async function throughput(clients: Ops[]): Promise<void> {
         results.set(client, s);
       }
       for (const client of clients) say(row(`${op} c=${c} ${client.name}`, results.get(client)!));
-      const [a, b] = clients.map((x) => results.get(x)!.perSecond);
-      say(`${`${op} c=${c} ours/client-node`.padEnd(34)} ${(a / b).toFixed(2)}x`);
+      // The last client is @kubernetes/client-node: every other one against it.
+      const reference = results.get(clients[clients.length - 1])!.perSecond;
+      for (const client of clients.slice(0, -1))
+        say(
+          `${`${op} c=${c} ${client.name.replace('@flotilla/client', 'ours')}/client-node`.padEnd(34)} ${(results.get(client)!.perSecond / reference).toFixed(2)}x`,
+        );
     }
   }
 }
@@ -217,17 +222,25 @@ async function main(): Promise<void> {
   const cluster = await MasterCluster.start(3, [], 'dist/apps/control-plane/main.js');
   try {
     await cluster.waitForApi();
-    const mine = connectFromKubeconfig({
-      kubeconfig: cluster.kubeconfig,
-      context: 'flotilla-m1',
-      component: 'bench-client',
-      rateLimit: false,
-      maxSockets: 64,
-    }).client;
+    const open = (protobuf: boolean) =>
+      connectFromKubeconfig({
+        kubeconfig: cluster.kubeconfig,
+        context: 'flotilla-m1',
+        component: 'bench-client',
+        rateLimit: false,
+        maxSockets: 64,
+        protobuf,
+      }).client;
+    const [json, pb] = [open(false), open(true)];
     try {
-      await throughput([ours(mine), await clientNode(cluster.kubeconfig, 'flotilla-m1')]);
+      await throughput([
+        ours(json),
+        ours(pb, '@flotilla/client protobuf'),
+        await clientNode(cluster.kubeconfig, 'flotilla-m1'),
+      ]);
     } finally {
-      mine.close();
+      json.close();
+      pb.close();
     }
     for (let i = 0; i < FAULTS; i++) {
       await failover(cluster, 'SIGKILL');
