@@ -36,6 +36,7 @@ interface Ops {
   name: string;
   create(ns: string, name: string): Promise<unknown>;
   get(ns: string, name: string): Promise<unknown>;
+  /** A page of 100 from the shared namespace LIST_NS (the same objects for every client). */
   list(ns: string): Promise<unknown>;
   createNamespace(ns: string): Promise<unknown>;
 }
@@ -100,7 +101,12 @@ const say = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
 
+/** Lists read this namespace, filled once, so every client lists the same 300 objects. */
+const LIST_NS = 'bench-list';
+
 async function throughput(clients: Ops[]): Promise<void> {
+  await clients[0].createNamespace(LIST_NS);
+  for (let i = 0; i < 300; i++) await clients[0].create(LIST_NS, `item-${i}`);
   for (const [round, c] of CONCURRENCY.entries()) {
     const created = new Map<Ops, number>();
     for (const [k, op] of (['create', 'get', 'list'] as const).entries()) {
@@ -116,7 +122,7 @@ async function throughput(clients: Ops[]): Promise<void> {
             ? await closedLoop(c, MAX_OPS, (i) => client.create(ns, `cm-${i}`))
             : op === 'get'
               ? await closedLoop(c, MAX_OPS, (i) => client.get(ns, `cm-${i % n}`))
-              : await closedLoop(c, Math.min(MAX_OPS, 2000), () => client.list(ns));
+              : await closedLoop(c, Math.min(MAX_OPS, 2000), () => client.list(LIST_NS));
         if (op === 'create') created.set(client, s.ops);
         results.set(client, s);
       }
