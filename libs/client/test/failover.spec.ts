@@ -26,6 +26,7 @@ const FAST = {
   connectTimeoutMs: 300,
   requestTimeoutMs: 60_000,
   roundBackoffMs: 20,
+  notReadyGraceMs: 2000,
 };
 
 const cm = (name: string, labels: Record<string, string> = {}): ConfigMap => ({
@@ -219,6 +220,32 @@ describe('failover between masters over HTTP', () => {
     resumable.stop();
     expect(seen).toEqual(['ADDED p-1']);
     expect(downs[0]).toMatch(/liveness ping failed/);
+  });
+
+  it('moves the watches of a master that stays not ready (alive, but no leader) to another', async () => {
+    const {
+      client: c,
+      transport,
+      downs,
+    } = client([masters[0].url, masters[1].url], {
+      notReadyGraceMs: 300,
+    });
+    const cms = c.configMaps('default');
+    const seen: string[] = [];
+    const resumable = cms.watchResumable({ labelSelector: 'set=notready' }, (e) =>
+      seen.push(`${e.type} ${e.object.metadata.name}`),
+    );
+    await until('the watch to be open', () => resumable.resourceVersion() !== undefined);
+    masters[0].setReady(false);
+    await until('the master given up on', () => downs.length > 0);
+    expect(downs[0]).toMatch(/not ready \(\/readyz answered 500\)/);
+    expect(transport.currentEndpoint()).toBe(masters[1].url);
+    await cms.create(cm('n-1', { set: 'notready' }));
+    await until('the event', () => seen.length >= 1);
+    resumable.stop();
+    await resumable.done;
+    expect(seen).toEqual(['ADDED n-1']);
+    expect(resumable.resumes()).toBeGreaterThanOrEqual(1);
   });
 
   it('sends a read that a master answers 503 (no quorum) to another master', async () => {

@@ -14,6 +14,7 @@ import {
 
 export class HttpTestServer {
   private paused = false;
+  private ready = true;
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
   private constructor(
@@ -59,6 +60,11 @@ export class HttpTestServer {
     }
   }
 
+  /** What /readyz answers: 200, or 500 like a master without a Raft leader (the API still serves). */
+  setReady(ready: boolean): void {
+    this.ready = ready;
+  }
+
   /** Resets every open connection at once (what the peer of a killed process sees). */
   kill(): void {
     for (const s of this.sockets) s.resetAndDestroy();
@@ -79,6 +85,10 @@ export class HttpTestServer {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/readyz' && !this.ready) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('[-]raft-leader failed');
+      return;
+    }
     if (url.pathname === '/readyz' || url.pathname === '/livez' || url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
