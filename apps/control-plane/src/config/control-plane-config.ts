@@ -26,11 +26,8 @@ import {
   formatNodePortRange,
   parseNodePortRange,
   parseServiceCidr,
-} from '@flotilla/apiserver/admission/service-ranges';
-import {
-  MASTER_LEASE_REFRESH_MS,
-  MASTER_LEASE_TTL_SECONDS,
-} from '@flotilla/apiserver/admission/master-lease';
+} from '@flotilla/api';
+import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
 
 export interface PeerAddress {
   name: string;

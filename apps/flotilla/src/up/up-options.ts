@@ -16,7 +16,7 @@ import {
   formatNodePortRange,
   parseNodePortRange,
   parseServiceCidr,
-} from '@flotilla/apiserver/admission/service-ranges';
+} from '@flotilla/api';
 
 export interface UpOptions {
   members: number;
