@@ -58,12 +58,10 @@ export function acceptServicePorts(
       }
     }
     if (conflict) {
-      problems.push(
-        serviceProblem(c.serviceKey, `port ${portOf(c.key)} left out: ${conflict}`, 'Conflict'),
-      );
+      problems.push(serviceProblem(c.serviceKey, `${c.label} left out: ${conflict}`, 'Conflict'));
       continue;
     }
-    const who = `Service port ${c.key}`;
+    const who = `Service ${c.serviceKey} ${c.label}`;
     for (const el of c.elements) {
       if (isSharedElement(el)) {
         const id = elementId(el);
@@ -91,10 +89,6 @@ function claimId(el: ElementSpec): string {
     default:
       return elementId(el);
   }
-}
-
-function portOf(key: string): string {
-  return key.slice(key.indexOf(':') + 1);
 }
 
 function describeKey(set: string, key: string): string {

@@ -199,6 +199,7 @@ export function renderServicePort(
   return {
     key: `${sp.name}/${proto}`,
     serviceKey: sp.serviceKey,
+    label: sp.portName ? `port ${sp.portName} (${sp.port}/${proto})` : `port ${sp.port}/${proto}`,
     chains,
     elements,
     affinitySets,

@@ -59,6 +59,8 @@ export interface ServicePortRules {
   /** The ServicePortName ("ns/name:port") with the protocol: unique per Service port. */
   key: string;
   serviceKey: string;
+  /** "port http (80/tcp)", for messages. */
+  label: string;
   chains: Map<string, string[]>;
   elements: ElementSpec[];
   /** Affinity set name → timeout in seconds. */

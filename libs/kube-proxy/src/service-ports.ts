@@ -8,7 +8,8 @@ import { InputProblem, serviceProblem } from './problems';
 export type L4Protocol = 'tcp' | 'udp' | 'sctp';
 
 export interface ServicePortInfo {
-  /** "namespace/name:portName", upstream's spelling of a ServicePortName. */
+  /** "namespace/name:portName" ("namespace/name" for an unnamed port), upstream's spelling of a
+   *  ServicePortName. */
   name: string;
   /** "namespace/name". */
   serviceKey: string;
@@ -155,7 +156,7 @@ export function servicePorts(svc: Service, family: IPFamily): ServicePortsResult
       nodePort = p.nodePort;
     }
     ports.push({
-      name: `${namespace}/${serviceName}:${portName}`,
+      name: portName ? `${namespace}/${serviceName}:${portName}` : `${namespace}/${serviceName}`,
       serviceKey: key,
       namespace,
       serviceName,
