@@ -73,6 +73,7 @@ export class Proxier {
   private readonly stale = new Map<string, number>();
   private problems = new Map<string, InputProblem>();
   private lastOutcome: SyncOutcome | undefined;
+  private syncing = false;
 
   constructor(private readonly deps: ProxierDeps) {
     this.config = { ...DEFAULT_PROXIER_CONFIG, ...deps.config };
@@ -104,6 +105,18 @@ export class Proxier {
 
   get lastSync(): SyncOutcome | undefined {
     return this.lastOutcome;
+  }
+
+  /** Every change seen so far is in the kernel. */
+  get inSync(): boolean {
+    return (
+      this.applied !== undefined &&
+      !this.needFull &&
+      !this.syncing &&
+      this.tracker.pendingServiceChanges === 0 &&
+      this.tracker.pendingEndpointChanges === 0 &&
+      this.stale.size === 0
+    );
   }
 
   get currentProblems(): InputProblem[] {
@@ -174,6 +187,15 @@ export class Proxier {
   /** One sync now (the runner calls this; tests and the bench may too). */
   async syncNow(): Promise<SyncOutcome> {
     if (!this.servicesSynced || !this.slicesSynced) return { ok: true, full: false, script: '' };
+    this.syncing = true;
+    try {
+      return await this.sync();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async sync(): Promise<SyncOutcome> {
     const started = this.timers.now();
     const startedHr = process.hrtime.bigint();
     const full =
