@@ -87,8 +87,9 @@ export class NetnsLab {
     return { netns, ip };
   }
 
-  /** A worker with its pod bridge; routes to and from the other workers' pod ranges. */
-  addWorker(name: string, options: { defaultVia?: string } = {}): Worker {
+  /** A worker with its pod bridge; routes to and from the other workers' pod ranges. With
+   *  `bare`, only its fabric link: the code under test makes the bridge and the routes. */
+  addWorker(name: string, options: { defaultVia?: string; bare?: boolean } = {}): Worker {
     const n = this.workers.length + 1;
     const netns = `${this.prefix}-${name}`;
     const worker: Worker = {
@@ -101,11 +102,15 @@ export class NetnsLab {
     this.addNs(netns);
     this.plugIntoFabric(netns, `${this.prefix}w${n}`, worker.ip);
     inNs(netns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    if (options.defaultVia)
+      inNs(netns, ['ip', 'route', 'add', 'default', 'via', options.defaultVia]);
+    if (options.bare) {
+      this.workers.push(worker);
+      return worker;
+    }
     inNs(netns, ['ip', 'link', 'add', 'cni0', 'type', 'bridge']);
     inNs(netns, ['ip', 'addr', 'add', `${worker.gateway}/24`, 'dev', 'cni0']);
     inNs(netns, ['ip', 'link', 'set', 'cni0', 'up']);
-    if (options.defaultVia)
-      inNs(netns, ['ip', 'route', 'add', 'default', 'via', options.defaultVia]);
     for (const other of this.workers) {
       inNs(netns, ['ip', 'route', 'add', other.podCidr, 'via', other.ip]);
       inNs(other.netns, ['ip', 'route', 'add', worker.podCidr, 'via', worker.ip]);
@@ -143,6 +148,13 @@ export class NetnsLab {
     const pod = { name, netns, ip, worker };
     this.pods.push(pod);
     return pod;
+  }
+
+  /** An empty namespace for a pod whose interface a CNI plugin will make. */
+  addEmptyNs(name: string): string {
+    const netns = `${this.prefix}-${name}`;
+    this.addNs(netns);
+    return netns;
   }
 
   /** Starts a process inside a namespace; killed by destroy(). */

@@ -1,0 +1,6 @@
+// @flotilla/node-network: the node's pod network (CNI configuration, host-gw routes, masquerade)
+// and the cluster DNS the node agent serves.
+export * from './cni-config';
+export * from './routes';
+export * from './masquerade';
+export * from './pod-network';
