@@ -4,3 +4,7 @@ export * from './cni-config';
 export * from './routes';
 export * from './masquerade';
 export * from './pod-network';
+export * from './dns/cluster-records';
+export * from './dns/resolv-conf';
+export * from './dns/dns-server';
+export * from './dns/local-address';

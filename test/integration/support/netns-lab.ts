@@ -3,7 +3,7 @@
 // Everything is named with one prefix and removed by destroy(). Needs root and iproute2; the
 // tests fail loudly without them (they never skip).
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export interface Worker {
   name: string;
@@ -57,6 +57,7 @@ export class NetnsLab {
   readonly pods: Pod[] = [];
   private readonly namespaces: string[] = [];
   private readonly processes: ChildProcess[] = [];
+  private readonly etcDirs: string[] = [];
 
   readonly prefix: string;
 
@@ -157,13 +158,22 @@ export class NetnsLab {
     return netns;
   }
 
-  /** Starts a process inside a namespace; killed by destroy(). */
-  spawnIn(netns: string, args: string[]): ChildProcess {
-    const child = spawn('nsenter', [`--net=/var/run/netns/${netns}`, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  /** Starts a process inside a namespace; killed by destroy(). With `etc`, through `ip netns
+   *  exec`, which also shows the namespace's /etc/netns/<name>/ files (its resolv.conf) at /etc. */
+  spawnIn(netns: string, args: string[], options: { etc?: boolean } = {}): ChildProcess {
+    const argv = options.etc
+      ? ['ip', 'netns', 'exec', netns, ...args]
+      : ['nsenter', `--net=/var/run/netns/${netns}`, ...args];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.processes.push(child);
     return child;
+  }
+
+  /** The resolv.conf processes started with `etc` see in this namespace. */
+  setResolvConf(netns: string, text: string): void {
+    mkdirSync(`/etc/netns/${netns}`, { recursive: true });
+    writeFileSync(`/etc/netns/${netns}/resolv.conf`, text);
+    this.etcDirs.push(`/etc/netns/${netns}`);
   }
 
   destroy(): void {
@@ -176,6 +186,7 @@ export class NetnsLab {
       }
     }
     this.namespaces.length = 0;
+    for (const dir of this.etcDirs) rmSync(dir, { recursive: true, force: true });
   }
 
   private addNs(netns: string): void {
@@ -210,8 +221,10 @@ export class NetnsLab {
     for (const line of list.split('\n')) {
       const ns = line.split(' ')[0];
       const pid = pattern.exec(ns)?.[1];
-      if (pid && (Number(pid) === process.pid || !isAlive(Number(pid))))
+      if (pid && (Number(pid) === process.pid || !isAlive(Number(pid)))) {
         sh(['ip', 'netns', 'del', ns]);
+        rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+      }
     }
   }
 }

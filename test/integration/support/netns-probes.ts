@@ -127,17 +127,13 @@ export async function probe(
   port: number,
   count: number,
   timeoutMs = 3000,
+  options: { etc?: boolean } = {},
 ): Promise<ProbeResult[]> {
-  const child = lab.spawnIn(netns, [
-    process.execPath,
-    '-e',
-    PROBE,
-    mode,
-    host,
-    String(port),
-    String(count),
-    String(timeoutMs),
-  ]);
+  const child = lab.spawnIn(
+    netns,
+    [process.execPath, '-e', PROBE, mode, host, String(port), String(count), String(timeoutMs)],
+    options,
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
