@@ -1,7 +1,7 @@
 // Turns the tracked objects into the next desired state. Renders only the Services that changed
 // (or all of them for a full sync) and reuses the rest, so an incremental sync costs in proportion
 // to the change, not to the cluster.
-import { DesiredState, acceptServicePorts } from './desired-state';
+import { Claims, DesiredState } from './desired-state';
 import { portKey, serviceEndpoints } from './endpoints';
 import type { InputProblem } from './problems';
 import { serviceProblem } from './problems';
@@ -22,6 +22,7 @@ const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export class SyncPlanner {
   private readonly rendered = new Map<string, RenderedService>();
+  private claims: Claims | undefined;
   private base: BaseRuleset;
 
   constructor(private opts: RenderOptions) {
@@ -38,13 +39,17 @@ export class SyncPlanner {
     const sameNode = opts.nodeName === this.opts.nodeName;
     this.opts = opts;
     this.base = renderBase(opts);
-    if (!sameNode || before !== this.base.fingerprint) this.rendered.clear();
-    return before !== this.base.fingerprint || !sameNode;
+    const changed = before !== this.base.fingerprint || !sameNode;
+    if (changed) {
+      this.rendered.clear();
+      this.claims = undefined;
+    }
+    return changed;
   }
 
   /**
-   * The next desired state. `dirty` Services are rendered again (all of them when `renderAll`);
-   * Service ports in `previouslyAccepted` keep their claims over newcomers.
+   * The next desired state. `dirty` Services are rendered again and their claims redone; with
+   * `renderAll` everything is (and Service ports in `previouslyAccepted` keep their claims).
    */
   plan(
     tracker: ServiceTracker,
@@ -52,23 +57,42 @@ export class SyncPlanner {
     renderAll: boolean,
     previouslyAccepted: ReadonlySet<string>,
   ): { next: DesiredState; problems: InputProblem[] } {
-    if (renderAll) this.rendered.clear();
-    for (const key of dirty) this.rendered.delete(key);
-    for (const key of [...this.rendered.keys()])
-      if (!tracker.service(key)) this.rendered.delete(key);
-
-    const problems: InputProblem[] = [];
-    const candidates: ServicePortRules[] = [];
-    for (const key of tracker.serviceKeys()) {
-      let r = this.rendered.get(key);
-      if (!r) this.rendered.set(key, (r = this.renderService(tracker, key)));
-      problems.push(...r.problems);
-      candidates.push(...r.ports);
+    if (renderAll || !this.claims) {
+      this.rendered.clear();
+      const candidates: ServicePortRules[] = [];
+      for (const key of tracker.serviceKeys()) {
+        const r = this.renderService(tracker, key);
+        this.rendered.set(key, r);
+        candidates.push(...r.ports);
+      }
+      this.claims = new Claims();
+      this.claims.offer(candidates, previouslyAccepted);
+    } else {
+      const claims = this.claims;
+      const candidates: ServicePortRules[] = [];
+      const preferred = new Set<string>();
+      for (const key of dirty) {
+        for (const sp of this.rendered.get(key)?.ports ?? []) {
+          if (claims.accepted.has(sp.key)) preferred.add(sp.key);
+          claims.remove(sp.key);
+        }
+        this.rendered.delete(key);
+        if (!tracker.service(key)) continue;
+        const r = this.renderService(tracker, key);
+        this.rendered.set(key, r);
+        candidates.push(...r.ports);
+      }
+      if (candidates.length > 0 || claims.rejected.size > 0) claims.offer(candidates, preferred);
     }
-    const accepted = acceptServicePorts(candidates, previouslyAccepted);
-    problems.push(...accepted.problems);
+    const problems: InputProblem[] = [];
+    for (const r of this.rendered.values()) if (r.problems.length > 0) problems.push(...r.problems);
+    problems.push(...this.claims.problems());
     return {
-      next: { base: this.base, services: accepted.services, sharedRefs: accepted.sharedRefs },
+      next: {
+        base: this.base,
+        services: new Map(this.claims.accepted),
+        sharedRefs: new Map(this.claims.sharedRefs),
+      },
       problems,
     };
   }
