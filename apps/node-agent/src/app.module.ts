@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
+import { NetworkModule } from './network/network.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
 
 export interface NodeAgentParts {
@@ -24,7 +25,9 @@ export class AppModule {
           health,
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
-        // next: KubeletModule (Node, Lease, pods), KubeProxyModule (nftables)
+        // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
+        NetworkModule.forRoot(config),
+        // next: KubeletModule (Node, Lease, pods)
       ],
     };
   }

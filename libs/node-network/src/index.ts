@@ -8,3 +8,4 @@ export * from './dns/cluster-records';
 export * from './dns/resolv-conf';
 export * from './dns/dns-server';
 export * from './dns/local-address';
+export * from './node-network-agent';

@@ -34,14 +34,7 @@ export class ClusterDnsServer {
   constructor(private readonly options: DnsServerOptions) {
     this.ttl = options.ttlSeconds ?? 5;
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? 2000;
-    this.requests = options.registry
-      ? new Counter({
-          name: 'flotilla_cluster_dns_requests_total',
-          help: 'DNS requests served by the node, by transport, answer code and whether answered here or forwarded',
-          labelNames: ['proto', 'rcode', 'source'],
-          registers: [options.registry],
-        })
-      : undefined;
+    this.requests = options.registry ? dnsRequestsCounter(options.registry) : undefined;
   }
 
   /** Serves UDP and TCP on the same address and port (port 0: any free one, the same for both). */
@@ -254,6 +247,20 @@ export class ClusterDnsServer {
     this.requests?.inc({ proto, rcode, source });
     return answer;
   }
+}
+
+const REQUESTS_METRIC = 'flotilla_cluster_dns_requests_total';
+
+/** One counter per registry, shared by every server made on it (the agent re-binds on change). */
+function dnsRequestsCounter(registry: Registry): Counter<'proto' | 'rcode' | 'source'> {
+  const existing = registry.getSingleMetric(REQUESTS_METRIC);
+  if (existing) return existing as Counter<'proto' | 'rcode' | 'source'>;
+  return new Counter({
+    name: REQUESTS_METRIC,
+    help: 'DNS requests served by the node, by transport, answer code and whether answered here or forwarded',
+    labelNames: ['proto', 'rcode', 'source'],
+    registers: [registry],
+  });
 }
 
 /** A reply of only a header (the query's id, opcode and RD) with `rcode`, for what cannot be
