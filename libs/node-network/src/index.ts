@@ -9,3 +9,4 @@ export * from './dns/resolv-conf';
 export * from './dns/dns-server';
 export * from './dns/local-address';
 export * from './node-network-agent';
+export * from './informers';

@@ -6,21 +6,31 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import type { ResourceInfo } from '@flotilla/api';
+import { type ListerWatcher, SharedInformerFactory } from '@flotilla/client';
 import { processRunner } from '@flotilla/kube-proxy';
-import { NodeNetworkAgent } from '@flotilla/node-network';
+import { NodeNetworkAgent, feedNodeNetwork } from '@flotilla/node-network';
 import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { Registry } from 'prom-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
 
+/** How the agent lists and watches the cluster: @flotilla/client's KubeClient fits. */
+export interface ClusterClient {
+  resource(info: ResourceInfo, namespace?: string): ListerWatcher;
+}
+
+const INFORMERS = Symbol('NetworkInformers');
+
 /**
  * Starts the node's networking once every module is ready and stops it last. It acts on informer
- * events (Services, EndpointSlices, Nodes); until the agent talks to the masters nothing arrives,
- * and kube-proxy, by design, writes no table before its informers have listed everything.
+ * events (Services, EndpointSlices, Nodes); without a client nothing arrives, and kube-proxy, by
+ * design, writes no table before its informers have listed everything.
  */
 @Injectable()
 class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(NodeNetworkAgent) private readonly agent: NodeNetworkAgent,
+    @Inject(INFORMERS) private readonly informers: SharedInformerFactory | undefined,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(JsonLogger) private readonly logger: JsonLogger,
   ) {}
@@ -33,13 +43,19 @@ class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
         this.agent.proxiesHealthy ? HEALTHY : unhealthy('changes wait too long for nftables'),
     });
     await this.agent.start();
+    if (this.informers) {
+      feedNodeNetwork(this.agent, this.informers);
+      this.informers.start();
+    }
     this.logger.info('node networking started', {
+      informers: this.informers !== undefined,
       proxies: this.agent.proxiers.map((p) => p.family).join(','),
       podNetwork: this.agent.podNetwork !== undefined,
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.informers?.shutdown();
     await this.agent.stop();
   }
 }
@@ -47,7 +63,7 @@ class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 /** kube-proxy (nftables), the pod network and cluster DNS of this node. */
 @Module({})
 export class NetworkModule {
-  static forRoot(config: NodeAgentConfig): DynamicModule {
+  static forRoot(config: NodeAgentConfig, client?: ClusterClient): DynamicModule {
     const network = config.network;
     if (!network) return { module: NetworkModule };
     return {
@@ -64,6 +80,22 @@ export class NetworkModule {
               logger,
               registry,
             }),
+        },
+        {
+          provide: INFORMERS,
+          inject: [JsonLogger],
+          useFactory: (logger: JsonLogger) =>
+            client
+              ? new SharedInformerFactory({
+                  listerWatcher: (info, ns) => client.resource(info, ns),
+                  onError: (err, resource, phase) =>
+                    logger.warn('informer error', {
+                      resource,
+                      phase,
+                      error: (err as Error).message,
+                    }),
+                })
+              : undefined,
         },
         NetworkLifecycle,
       ],
