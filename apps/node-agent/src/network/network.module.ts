@@ -79,6 +79,9 @@ export class NetworkModule {
               runner: processRunner(),
               logger,
               registry,
+              // The kubelet reports this as the Node's NetworkUnavailable condition.
+              onNetworkReadyChange: (ready, message) =>
+                logger.info('pod network', { ready, message }),
             }),
         },
         {
