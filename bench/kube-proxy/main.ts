@@ -79,8 +79,6 @@ interface KernelRow {
   incrementalMs: number;
   /** Of which `nft -f` itself. */
   incrementalNftMs: number;
-  /** `nft list tables` in the same namespace: starting nft at all. */
-  nftStartMs: number;
   incrementalCommands: number;
 }
 
@@ -147,12 +145,6 @@ async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
       commands = out.script.split('\n').length - 1;
     }
     const counts = countObjects(proxier.appliedState!);
-    const baseline: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const t = process.hrtime.bigint();
-      execFileSync('nsenter', [`--net=/var/run/netns/${netns}`, 'nft', 'list', 'tables']);
-      baseline.push(ms(t));
-    }
     return {
       services: n,
       ...counts,
@@ -161,7 +153,6 @@ async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
       fullRenderMs,
       incrementalMs: median(times),
       incrementalNftMs: median(applyTimes.slice(1)),
-      nftStartMs: median(baseline),
       incrementalCommands: commands,
     };
   } finally {
@@ -235,7 +226,6 @@ async function main(): Promise<void> {
       'µs per Service (full)': Math.round((r.fullMs * 1000) / r.services),
       'incremental ms (median)': Math.round(r.incrementalMs),
       'of which nft -f ms': Math.round(r.incrementalNftMs),
-      'nft list tables ms': Math.round(r.nftStartMs),
       'incremental commands': r.incrementalCommands,
     })),
   );
