@@ -24,8 +24,10 @@ const LIBRARY_ARROWS = {
   testing: ['api', 'apiserver', 'client'],
 };
 /** Components reach the cluster through @flotilla/client only. */
-const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'kube-proxy'];
+const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'kube-proxy', 'node-network'];
 const COMPONENT_ARROWS = ['api', 'client', 'observability', 'process'];
+/** Components that build on another component's pure parts (addresses, the command runner). */
+const COMPONENT_EXTRA = { 'node-network': ['kube-proxy'] };
 /** What only the master process (apps/control-plane) may import. */
 const MASTER_ONLY = ['store', 'raft', 'raft-node', 'apiserver'];
 /** Second entry points kept out of an index on purpose: Nest wiring, so plain Node need not load Nest. */
@@ -63,14 +65,18 @@ const layering = {
       const report = (message) => context.report({ node, message });
       if (source.startsWith('@flotilla/')) {
         const [, name, ...sub] = source.split('/');
-        if (sub.length > 0 && !ENTRY_POINTS.has(source))
+        // A library's own test fixtures (its testing/ folder) are open to other parts' tests.
+        const fixtures = test && sub[0] === 'testing';
+        if (sub.length > 0 && !ENTRY_POINTS.has(source) && !fixtures)
           return report(`import '@flotilla/${name}', not its internals ('${source}')`);
         if (name === 'testing' && !test)
           return report('@flotilla/testing is for tests and benchmarks only');
         if (part.kind === 'libs' && name !== part.name) {
           const arrows =
             LIBRARY_ARROWS[part.name] ??
-            (COMPONENTS.includes(part.name) ? COMPONENT_ARROWS : undefined);
+            (COMPONENTS.includes(part.name)
+              ? [...COMPONENT_ARROWS, ...(COMPONENT_EXTRA[part.name] ?? [])]
+              : undefined);
           if (!arrows)
             return report(
               `libs/${part.name} has no arrows yet: add them to LIBRARY_ARROWS in eslint.config.mjs`,

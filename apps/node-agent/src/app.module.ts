@@ -2,18 +2,21 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
+import { ClusterClient, NetworkModule } from './network/network.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
 
 export interface NodeAgentParts {
   config: NodeAgentConfig;
   logger: JsonLogger;
   health: HealthRegistry;
+  /** Lists and watches the cluster (a KubeClient over --servers; a fake one in tests). */
+  client?: ClusterClient;
 }
 
 /** What a worker is made of. */
 @Module({})
 export class AppModule {
-  static forRoot({ config, logger, health }: NodeAgentParts): DynamicModule {
+  static forRoot({ config, logger, health, client }: NodeAgentParts): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -24,7 +27,9 @@ export class AppModule {
           health,
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
-        // next: KubeletModule (Node, Lease, pods), KubeProxyModule (nftables)
+        // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
+        NetworkModule.forRoot(config, client),
+        // next: KubeletModule (Node, Lease, pods)
       ],
     };
   }

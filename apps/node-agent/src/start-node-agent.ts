@@ -2,14 +2,16 @@ import { formatHostPort } from '@flotilla/process';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
+import type { ClusterClient } from './network/network.module';
 
 export async function startNodeAgent(
   config: NodeAgentConfig,
   options: StartOptions = {},
+  client?: ClusterClient,
 ): Promise<StartedProcess> {
   const started = await startNestProcess(
     { node: config.name, component: 'node-agent', ...config },
-    (logger, health) => AppModule.forRoot({ config, logger, health }),
+    (logger, health) => AppModule.forRoot({ config, logger, health, client }),
     options,
   );
   started.logger.info('node agent started', {

@@ -15,6 +15,7 @@ import {
   urlListValue,
 } from '@flotilla/process';
 import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
+import { NETWORK_OPTIONS, NodeNetworkConfig, parseNetworkConfig } from './network-options';
 
 /** Everything a worker needs to know about itself, validated. */
 export interface NodeAgentConfig {
@@ -26,6 +27,9 @@ export interface NodeAgentConfig {
   /** The masters' API URLs; empty until the agent starts talking to them. */
   servers: string[];
   logLevel: LogLevel;
+  /** kube-proxy, pod network and cluster DNS; absent: the agent does no networking (tests that
+   *  boot it in-process for other reasons). */
+  network?: NodeNetworkConfig;
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -66,6 +70,7 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description: 'master API URLs, comma-separated: http://127.0.0.1:6443,...',
   },
   ...COMMON_SERVER_OPTIONS,
+  ...NETWORK_OPTIONS,
 ];
 
 export function nodeAgentUsage(): string {
@@ -86,15 +91,18 @@ export function parseNodeAgentConfig(
 
   const nameSetting = settings.get('name');
   const name = nameSetting ? nameValue(nameSetting) : nameFromHostname(context.hostname);
+  const dataDir = resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`);
+  const listenHost = optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1';
   return {
     help: false,
     config: {
       name,
-      dataDir: resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`),
-      listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
+      dataDir,
+      listenHost,
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
       servers: optionalValue(settings.get('servers'), urlListValue) ?? [],
       logLevel: logLevelValue(settings.get('log-level')),
+      network: parseNetworkConfig(settings, { dataDir, listenHost }),
     },
   };
 }
