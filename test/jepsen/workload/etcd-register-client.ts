@@ -6,6 +6,7 @@ import {
   COMPARE_EQUAL,
   COMPARE_TARGET_VALUE,
   COMPARE_TARGET_VERSION,
+  RangeResponse,
 } from '../../../bench/kv/etcd-wire';
 import { kvCall, kvResult } from '../../sim/linearizability';
 import type { History } from '../history';
@@ -62,8 +63,7 @@ export class EtcdRegisterClient {
     const op = this.history.invoke(this.id, this.member, 'etcd', kvCall.get(key));
     try {
       const res = await this.kv.range({ key: Buffer.from(key) }, this.opts.timeoutMs);
-      const value =
-        res.kvs.length === 0 ? undefined : Buffer.from(res.kvs[0].value ?? []).toString();
+      const value = valueOf(res);
       this.seen.set(key, value);
       this.history.ok(op, kvResult.value(value));
       return true;
@@ -104,13 +104,14 @@ export class EtcdRegisterClient {
         {
           compare: [compare],
           success: [{ request_put: { key: k, value: Buffer.from(next) } }],
-          failure: [],
+          // A refused swap reads the value it lost to, so this client's next one can succeed.
+          failure: [{ request_range: { key: k } }],
         },
         this.opts.timeoutMs,
       );
       const applied = res.succeeded === true;
       if (applied) this.seen.set(key, next);
-      else this.seen.delete(key);
+      else this.seen.set(key, valueOf(res.responses[0]?.response_range));
       this.history.ok(op, kvResult.cas(applied));
       return true;
     } catch (err) {
@@ -118,6 +119,11 @@ export class EtcdRegisterClient {
       return false;
     }
   }
+}
+
+function valueOf(range: RangeResponse | undefined): string | undefined {
+  const kv = range?.kvs[0];
+  return kv === undefined ? undefined : Buffer.from(kv.value ?? []).toString();
 }
 
 export function describe(err: unknown): string {
