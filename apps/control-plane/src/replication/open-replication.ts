@@ -14,6 +14,7 @@ import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
 import { RaftMetrics } from './raft.metrics';
+import { ReadBarrierGate } from './read-barrier-gate';
 
 export interface Replication {
   store: MvccStore;
@@ -23,7 +24,12 @@ export interface Replication {
   leases: LeaseKeeper;
   replicated: ReplicatedStore;
   members: MemberDirectory;
+  /** Every linearizable read of this master waits here (and /readyz checks it). */
+  reads: ReadBarrierGate;
 }
+
+/** The longest a linearizable read waits for its barrier: the driver's proposal timeout. */
+const READ_BARRIER_TIMEOUT_MS = 7000;
 
 /** Binds the peer port first, so a busy port fails start-up with one clear line. */
 export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebSocketServer> {
@@ -115,7 +121,11 @@ export async function openReplication(
   node.on('conf', followConf);
   const leases = new LeaseKeeper(node, store, transport);
   late.leases = leases;
-  const replicated = new ReplicatedStore(node, store, leases);
+  const reads = new ReadBarrierGate((timeoutMs) => node.readBarrier(timeoutMs), {
+    timeoutMs: READ_BARRIER_TIMEOUT_MS,
+    observer: metrics.readBarrierObserver(),
+  });
+  const replicated = new ReplicatedStore(node, store, leases, () => reads.wait());
   metrics.bind(node, transport, store);
-  return { store, node, transport, peerServer, leases, replicated, members };
+  return { store, node, transport, peerServer, leases, replicated, members, reads };
 }
