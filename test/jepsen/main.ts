@@ -4,7 +4,6 @@
 //
 // Flags: --system flotilla|etcd|both, --schedule short|full, --seed N, --build sources|dist,
 //        --keep (keep data, logs and histories of clean runs too).
-import { assessRun } from './assess';
 import { SCHEDULES } from './nemesis/schedule';
 import { formatComparison, formatRun } from './report';
 import { JepsenResult, runJepsen } from './run-jepsen';
@@ -96,7 +95,7 @@ async function main(): Promise<number> {
   if (results.length === 2) console.log(`\n${formatComparison(results[0], results[1])}`);
   let failed = false;
   for (const r of results) {
-    const problems = assessRun(r);
+    const problems = r.problems;
     if (problems.length === 0) {
       console.log(`${r.system}: no problems`);
       continue;

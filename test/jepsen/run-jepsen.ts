@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createRng } from '../sim/prng';
+import { assessRun, Problem } from './assess';
 import { availability, KindAvailability } from './availability';
 import { ApiVerdict, checkHistory } from './check-history';
 import { History, historyLines } from './history';
@@ -55,6 +56,8 @@ export interface JepsenResult {
   runMs: number;
   workloadMs: number;
   operations: number;
+  /** What fails the run: non-linearizable histories, members slow to serve after a fault. */
+  problems: Problem[];
 }
 
 /** The clients' loops end at most this long after they are told to stop. */
@@ -86,22 +89,24 @@ export async function runJepsen(opts: JepsenOptions): Promise<JepsenResult> {
     const verdicts = checkHistory(history.entries);
     writeFileSync(join(dir, 'history.jsonl'), historyLines(history.entries));
     writeFileSync(join(dir, 'faults.json'), JSON.stringify(windows, null, 2));
-    const passed = verdicts.every((v) => v.ok);
-    const kept = opts.keep === true || !passed;
-    if (!kept) rmSync(dir, { recursive: true, force: true });
-    return {
+    const result: JepsenResult = {
       system: opts.system,
       schedule: opts.schedule.name,
       seed: opts.seed,
       dir,
-      kept,
+      kept: true,
       windows,
       verdicts,
       availability: availability(history.entries, windows, cluster.names),
       runMs: performance.now() - runStart,
       workloadMs,
       operations: history.entries.length,
+      problems: [],
     };
+    result.problems = assessRun(result);
+    result.kept = opts.keep === true || result.problems.length > 0;
+    if (!result.kept) rmSync(dir, { recursive: true, force: true });
+    return result;
   } finally {
     process.removeListener('exit', killOnExit);
     if (cluster) await cluster.shutdown();

@@ -73,7 +73,7 @@ async function probeMember(
         const left = since + limitMs - clock();
         if (left <= 0) return;
         try {
-          await attempt(Math.min(ATTEMPT_TIMEOUT_MS, left));
+          await attempt(Math.max(1, Math.floor(Math.min(ATTEMPT_TIMEOUT_MS, left))));
           result.ms[k] = Math.round(clock() - since);
           delete result.errors[k];
           return;

@@ -13,6 +13,7 @@ import { MvccStore } from '@flotilla/store';
 import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
+import { refuseUntilServed } from './peer-ws-adapter';
 import { RaftMetrics } from './raft.metrics';
 import { ReadBarrierGate } from './read-barrier-gate';
 
@@ -27,6 +28,9 @@ export interface Replication {
   /** Every linearizable read of this master waits here (and /readyz checks it). */
   reads: ReadBarrierGate;
 }
+
+/** The longest pause between two dials of a peer that does not answer. */
+const PEER_REDIAL_MAX_MS = 500;
 
 /** The longest a linearizable read waits for its barrier: the driver's proposal timeout. */
 const READ_BARRIER_TIMEOUT_MS = 7000;
@@ -56,6 +60,7 @@ export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebS
     );
   }
   server.on('error', () => undefined);
+  refuseUntilServed(server);
   return server;
 }
 
@@ -100,6 +105,9 @@ export async function openReplication(
   const transport = new PeerTransport({
     id: config.name,
     clusterToken: config.clusterToken,
+    // A peer that went away (killed, restarted) is dialed again within half a second: a refused
+    // connection costs nothing, and the member that comes back waits on this dial for its leader.
+    reconnectMaxMs: PEER_REDIAL_MAX_MS,
     peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
     onMessage: (m) => node.step(m),
     onPeerDown: (id) => node.peerDown(id),
