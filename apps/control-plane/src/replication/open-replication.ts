@@ -15,7 +15,7 @@ import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
 import { refuseUntilServed } from './peer-ws-adapter';
 import { RaftMetrics } from './raft.metrics';
-import { ReadBarrierGate } from './read-barrier-gate';
+import { ReadBarrier } from './read-barrier';
 
 export interface Replication {
   store: MvccStore;
@@ -26,7 +26,7 @@ export interface Replication {
   replicated: ReplicatedStore;
   members: MemberDirectory;
   /** Every linearizable read of this master waits here (and /readyz checks it). */
-  reads: ReadBarrierGate;
+  reads: ReadBarrier;
 }
 
 /** The longest pause between two dials of a peer that does not answer. */
@@ -129,7 +129,7 @@ export async function openReplication(
   node.on('conf', followConf);
   const leases = new LeaseKeeper(node, store, transport);
   late.leases = leases;
-  const reads = new ReadBarrierGate((timeoutMs) => node.readBarrier(timeoutMs), {
+  const reads = new ReadBarrier(node, {
     timeoutMs: READ_BARRIER_TIMEOUT_MS,
     observer: metrics.readBarrierObserver(),
   });

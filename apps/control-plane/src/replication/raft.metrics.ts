@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PeerTransport, RaftNode, RaftNodeOptions } from '@flotilla/raft-node';
 import type { MvccStore } from '@flotilla/store';
-import type { ReadBarrierObserver } from './read-barrier-gate';
+import type { ReadBarrierObserver } from './read-barrier';
 
 /**
  * Raft and store metrics in the style of etcd's own names. Gauges read the live objects at
@@ -107,7 +107,7 @@ export class RaftMetrics {
     });
     this.readIndexesFailed = new Counter({
       name: 'etcd_server_read_indexes_failed_total',
-      help: 'Read barriers (ReadIndex rounds) on this member that failed or timed out.',
+      help: 'Linearizable reads on this member whose read barrier failed or timed out.',
       registers: r,
     });
     counterOf(

@@ -1,5 +1,5 @@
 import { HEALTHY, HealthStatus, unhealthy } from '@flotilla/observability';
-import type { ReadBarrierGate } from './read-barrier-gate';
+import type { ReadBarrier } from './read-barrier';
 
 /** How long /readyz gives a linearizable read barrier before it calls the member not ready. */
 export const READ_BARRIER_READY_WITHIN_MS = 1000;
@@ -14,7 +14,7 @@ export class ReadBarrierReadiness {
   private inFlight: Promise<HealthStatus> | undefined;
 
   constructor(
-    private readonly gate: Pick<ReadBarrierGate, 'wait'>,
+    private readonly gate: Pick<ReadBarrier, 'wait'>,
     private readonly boundMs = READ_BARRIER_READY_WITHIN_MS,
   ) {}
 
