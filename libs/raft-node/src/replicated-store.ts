@@ -39,10 +39,12 @@ export class ReplicatedStore {
     readonly node: RaftNode,
     readonly store: MvccStore,
     readonly leases: LeaseKeeper,
+    /** How a linearizable read waits for its barrier (a master measures and gates it). */
+    private readonly readBarrier: () => Promise<void> = () => node.readBarrier(),
   ) {}
 
   async range(req: RangeRequest): Promise<RangeResponse> {
-    if (!req.serializable) await this.node.readBarrier();
+    if (!req.serializable) await this.readBarrier();
     return this.store.range(req);
   }
 
