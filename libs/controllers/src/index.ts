@@ -1,0 +1,3 @@
+// @flotilla/controllers: the controllers of the controller manager, one folder each, and the
+// manager that runs them while this master holds the kube-controller-manager Lease.
+export * from './controller';
