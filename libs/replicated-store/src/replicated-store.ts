@@ -18,8 +18,8 @@ import {
   Watcher,
   encodeCommand,
 } from '@flotilla/store';
+import { RaftNode } from '@flotilla/raft-node';
 import { LeaseKeeper } from './lease-keeper';
-import { RaftNode } from './raft-node';
 
 /** Lease IDs stay below 2^53 so they survive as JS numbers end to end. */
 const MAX_LEASE_ID = 2 ** 53 - 1;

@@ -1,6 +1,6 @@
 import { LeaseTimeToLive, Lessor, MvccStore, StoreError, encodeCommand } from '@flotilla/store';
 import { NodeId } from '@flotilla/raft';
-import { RaftNode, RaftNodeError } from './raft-node';
+import { RaftNode, RaftNodeError } from '@flotilla/raft-node';
 
 /** Calls the leader for what only the leader knows (lease deadlines). */
 export interface LeaderCall {
