@@ -4,3 +4,4 @@ export { StoreMachine, splitChunks } from './store-machine';
 export { ReplicatedStore } from './replicated-store';
 export { LeaseKeeper, LEASE_KEEPALIVE, LEASE_TTL } from './lease-keeper';
 export type { LeaderCall } from './lease-keeper';
+export type { LeaseIds } from './replicated-store';

@@ -29,6 +29,9 @@ function randomLeaseId(): number {
   return randomInt(0, 2 ** 21) * 2 ** 32 + randomInt(1, 2 ** 32);
 }
 
+/** Where lease IDs the client left to the server come from. */
+export type LeaseIds = () => number;
+
 /**
  * The replicated key-value store as its clients see it on any member: writes go through Raft
  * (a follower's are forwarded to the leader by the core), reads are linearizable through a
@@ -39,6 +42,7 @@ export class ReplicatedStore {
     readonly node: RaftNode,
     readonly store: MvccStore,
     readonly leases: LeaseKeeper,
+    private readonly newLeaseId: LeaseIds = randomLeaseId,
   ) {}
 
   async range(req: RangeRequest): Promise<RangeResponse> {
@@ -63,7 +67,7 @@ export class ReplicatedStore {
   }
 
   async leaseGrant(ttl: number, id: number): Promise<LeaseGrantResponse> {
-    const leaseId = id > 0 ? id : randomLeaseId();
+    const leaseId = id > 0 ? id : this.newLeaseId();
     if (leaseId > MAX_LEASE_ID)
       throw new StoreError('invalid-argument', 'etcdserver: lease ID out of range');
     return (await this.propose({
