@@ -715,6 +715,14 @@ export class RaftNode extends EventEmitter {
 
   // ------------------------------------------------------------------ state
 
+  /**
+   * The consensus core, to read (the simulation checks Raft's invariants on its log after every
+   * step); driving it from outside would break the driver's bookkeeping.
+   */
+  get core(): RawNode {
+    return this.node;
+  }
+
   status(): Status & { pendingProposals: number } {
     return { ...this.node.status(), pendingProposals: this.proposals.size + this.byIndex.size };
   }
