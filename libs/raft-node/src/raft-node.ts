@@ -120,15 +120,21 @@ interface ReadWaiter {
   timer: Timer;
   /** Its caller gave up (timed out); nothing more is owed to it. */
   done: boolean;
+  /**
+   * The number of the first request asked after it arrived: only an answer to that request or
+   * a later one is good for it (an older one may reflect a leader that has since been deposed).
+   */
+  from: number;
 }
 
 /**
- * One ReadIndex round: the waiters it serves and every context it was asked under. An answer to
- * any of them serves all its waiters (each context was sent after they arrived). `asked` is the
- * tick of the last request, undefined while none is outstanding (dropped, or no leader).
+ * One ReadIndex round: the waiters it serves and every context it was asked under (by number).
+ * An answer serves the waiters that arrived before its request was asked; the others stay for
+ * the answer to a later one. `asked` is the tick of the last request, undefined while none is
+ * outstanding (dropped, or no leader).
  */
 interface ReadRound {
-  contexts: Set<string>;
+  contexts: Map<string, number>;
   waiters: ReadWaiter[];
   asked: number | undefined;
 }
@@ -353,6 +359,7 @@ export class RaftNode extends EventEmitter {
         resolve,
         reject,
         done: false,
+        from: Infinity,
         timer: this.clock.setTimeout(() => {
           waiter.done = true;
           reject(new RaftNodeError('timeout', 'raft: read index timed out'));
@@ -366,17 +373,20 @@ export class RaftNode extends EventEmitter {
 
   private startReadRound(): void {
     if (this.readRound || this.readWaiters.length === 0) return;
-    this.readRound = { contexts: new Set(), waiters: this.readWaiters.splice(0), asked: undefined };
+    this.readRound = { contexts: new Map(), waiters: [], asked: undefined };
     this.askReadIndex(this.readRound);
   }
 
   /**
    * Sends the round's request under a fresh context. Waiters queued since the round began join
-   * it: the new request is younger than all of them, so its answer is good for each.
+   * it: the new request is younger than all of them, so its answer is good for each (but not
+   * the answers to the round's earlier requests).
    */
   private askReadIndex(round: ReadRound): void {
-    const context = `${this.opts.id}:${this.nextRead++}`;
-    round.contexts.add(context);
+    const n = this.nextRead++;
+    const context = `${this.opts.id}:${n}`;
+    round.contexts.set(context, n);
+    for (const w of this.readWaiters) w.from = n;
     round.waiters.push(...this.readWaiters.splice(0));
     round.asked = this.ticks;
     this.node.readIndex(context);
@@ -572,9 +582,13 @@ export class RaftNode extends EventEmitter {
       if (this.readRound?.contexts.has(ctx)) this.readRound.asked = undefined;
     }
     for (const rs of rd.readStates) {
-      if (!this.readRound?.contexts.has(rs.context)) continue;
-      this.readsAtIndex.push({ index: rs.index, waiters: this.readRound.waiters });
-      this.readRound = undefined;
+      const round = this.readRound;
+      const n = round?.contexts.get(rs.context);
+      if (round === undefined || n === undefined) continue;
+      const served = round.waiters.filter((w) => w.from <= n);
+      if (served.length > 0) this.readsAtIndex.push({ index: rs.index, waiters: served });
+      round.waiters = round.waiters.filter((w) => w.from > n);
+      if (round.waiters.length === 0) this.readRound = undefined;
     }
     this.startReadRound();
   }
