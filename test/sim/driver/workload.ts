@@ -5,7 +5,7 @@ import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from '../lineariza
 import type { SimMember } from './member';
 import type { DriverWorld } from './world';
 
-type Outcome<T> =
+export type Outcome<T> =
   { ok: true; value: T } | { ok: false; error: unknown } | { ok: false; timeout: true };
 
 interface Client {
@@ -96,7 +96,7 @@ export class Workload {
       else if (roll < 0.75) input = { kind: 'get', key };
       else if (roll < 0.9) input = { kind: 'cas', key, expected: c.seen.get(key), next: value };
       else input = { kind: 'delete', key };
-      const out = await this.kv(c.id, c.seq, c.member, input, w.cfg.clientTimeoutMs);
+      const out = await this.request(c.id, c.seq, c.member, input, w.cfg.clientTimeoutMs);
       if (!out.ok) continue;
       const result = out.value;
       if (result.kind === 'value') c.seen.set(key, result.value);
@@ -114,7 +114,7 @@ export class Workload {
       const input: KvInput = p.read
         ? { kind: 'put', key: PROBE_KEY, value: `p${clientId}.${seq + 1}` }
         : { kind: 'get', key: PROBE_KEY };
-      const out = await this.kv(clientId, ++seq, p.member, input, 1_000);
+      const out = await this.request(clientId, ++seq, p.member, input, 1_000);
       if (out.ok) {
         if (input.kind === 'get') p.read = true;
         else p.write = true;
@@ -133,7 +133,7 @@ export class Workload {
   }
 
   /** One key-value operation through a member, recorded in the history. */
-  private async kv(
+  async request(
     clientId: number,
     seq: number,
     m: SimMember,
@@ -143,11 +143,20 @@ export class Workload {
     const w = this.world;
     const handle = this.history.invoke(clientId, input, w.now);
     this.stats.operations++;
+    if (w.cfg.trace) w.log(`client ${clientId} -> ${m.id}: #${handle} ${describe(input)}`);
     if (input.kind === 'get') this.openReads.add(handle);
     let ended = false;
     const end = (out: Outcome<KvOutput>) => {
       if (ended) return;
       ended = true;
+      if (w.cfg.trace) {
+        const what = out.ok
+          ? JSON.stringify(out.value)
+          : 'timeout' in out
+            ? 'timeout'
+            : errorText(out.error);
+        w.log(`client ${clientId} <- ${m.id}: #${handle} ${what}`);
+      }
       if (input.kind === 'get') this.openReads.delete(handle);
       if (out.ok) {
         this.history.complete(handle, out.value, w.now);
@@ -266,8 +275,7 @@ export class Workload {
   }
 
   private sleep(ms: number): Promise<void> {
-    const w = this.world;
-    return new Promise((resolve) => w.queue.push(w.now + ms, undefined, resolve));
+    return this.world.sleep(ms);
   }
 
   // ------------------------------------------------------------------ leases

@@ -22,7 +22,9 @@ import { simLeaderCall } from './leader-call';
 const EPOCH_MS = 1_700_000_000_000;
 const TRACE_KEEP = 600;
 /** Log matching is checked across members every this many events. */
-const LOG_MATCH_EVERY = 64;
+const LOG_MATCH_EVERY = 100;
+/** Entries compared below the highest index two logs agree on (the rest is committed). */
+const LOG_MATCH_WINDOW = 64;
 
 export interface DriverSimStats {
   events: number;
@@ -96,6 +98,10 @@ export class DriverWorld implements Scheduler {
     imagesMade: 0,
     compactions: 0,
   };
+  /** A scenario's own steps, run from the start alongside the workload (see scenarios.spec.ts). */
+  script: ((world: DriverWorld) => Promise<void>) | undefined;
+  /** A scenario's view of every message a member sends, before the network takes it. */
+  onSend: ((from: SimMember, msg: Message) => void) | undefined;
   /** Votes granted: "voter term" -> candidate. */
   private readonly votes = new Map<string, NodeId>();
   readonly timing: DiskTiming;
@@ -135,6 +141,12 @@ export class DriverWorld implements Scheduler {
     for (const m of this.members) this.boot(m);
     this.workload.start();
     this.faults.start();
+    const script = this.script;
+    if (script) {
+      this.queue.push(0, undefined, () => {
+        script(this).catch((e) => this.fail(`scenario: ${describeError(e)}`));
+      });
+    }
     try {
       while (!this.finished && this.failure === undefined) {
         const ev = this.queue.pop();
@@ -163,6 +175,11 @@ export class DriverWorld implements Scheduler {
       this.fail(describeError(e));
     }
     return this.result();
+  }
+
+  /** Resolves after `ms` of virtual time (for scenarios and the workload). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.queue.push(this.now + ms, undefined, resolve));
   }
 
   fail(reason: string): void {
@@ -327,6 +344,7 @@ export class DriverWorld implements Scheduler {
     if (proc.dead) throw new Error(`${proc.name}: a crashed process sent messages`);
     for (const msg of msgs) {
       this.checkSent(m, msg);
+      this.onSend?.(m, msg);
       const target = this.members.find((x) => x.id === msg.to);
       if (!target) continue;
       this.net.send(msg, (delay, copy) => {
@@ -335,6 +353,7 @@ export class DriverWorld implements Scheduler {
         if (!target.up || !tp) return;
         tp.after(delay, () => {
           if (!this.net.arrives(copy) || target.process !== tp || !target.node) return;
+          if (this.cfg.trace) this.log(`deliver ${describeMessage(copy)}`);
           target.node.step(copy);
         });
       });
@@ -414,7 +433,10 @@ export class DriverWorld implements Scheduler {
         m.lastRole = role;
       }
       if (this.counters.events % LOG_MATCH_EVERY === 0) {
-        this.safety.checkLogMatching(up.map((x) => ({ id: x.id, node: x.node.core })));
+        this.safety.checkLogMatching(
+          up.map((x) => ({ id: x.id, node: x.node.core })),
+          LOG_MATCH_WINDOW,
+        );
       }
     } catch (e) {
       this.fail(describeError(e));
@@ -486,6 +508,17 @@ function matches(target: CrashTarget, kind: IoKind, path: string): boolean {
     case 'apply':
       return false;
   }
+}
+
+function describeMessage(m: Message): string {
+  const parts = [`${m.from}->${m.to} ${m.type} t${m.term}`];
+  if (m.index !== undefined) parts.push(`i${m.index}`);
+  if (m.logTerm !== undefined) parts.push(`lt${m.logTerm}`);
+  if (m.commit !== undefined) parts.push(`c${m.commit}`);
+  if (m.entries?.length) parts.push(`+${m.entries.length}`);
+  if (m.context !== undefined) parts.push(`ctx ${m.context}`);
+  if (m.reject) parts.push('REJECT');
+  return parts.join(' ');
 }
 
 export function describeError(e: unknown): string {
