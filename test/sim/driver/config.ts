@@ -36,6 +36,8 @@ export interface DriverSimConfig {
   /** fsync takes fsyncMs[0]..fsyncMs[1]; a slow disk multiplies every latency by slowFactor. */
   fsyncMs: [number, number];
   slowFactor: number;
+  /** A broken disk whose fsync makes nothing durable: the checks must catch it. */
+  fsyncLies: boolean;
   /** Timers fire up to this late (a busy event loop). */
   timerLatenessMs: number;
   /** The members' wall clocks differ by up to this. */
@@ -84,14 +86,15 @@ export function driverConfigForSeed(
     rates: {
       partition: 0.02 + rng.float() * 0.06,
       pause: 0.02 + rng.float() * 0.06,
-      crash: rng.float() * 0.03,
-      crashMidWork: rng.float() * 0.03,
+      crash: 0.01 + rng.float() * 0.05,
+      crashMidWork: 0.02 + rng.float() * 0.06,
       slowDisk: rng.float() * 0.04,
       transfer: rng.chance(0.3) ? 0.02 : 0,
     },
     maxFaultMs: 1_000 + rng.int(5_000),
     fsyncMs: [0.1, 0.5 + rng.float() * 3],
     slowFactor: 20 + rng.int(200),
+    fsyncLies: false,
     timerLatenessMs: rng.int(4),
     clockSkewMs: rng.int(2_000),
     raft: {

@@ -12,6 +12,8 @@ export interface DiskTiming {
   latency(kind: IoKind, member: string): number;
   /** Called as a call starts: a crash may be aimed at it. */
   started(member: string, kind: IoKind, path: string, latency: number): void;
+  /** A broken disk (to show the checks catch it): fsync returns without making anything durable. */
+  readonly fsyncLies?: boolean;
 }
 
 /**
@@ -154,8 +156,15 @@ export class SimFs implements FileSystem {
   syncDir(dir: string): Promise<void> {
     return this.call('sync', dir, () => {
       if (this.disk.get(dir) === undefined) throw new DiskError('ENOENT', 'open', dir);
-      this.disk.flushNames();
+      if (!this.timing.fsyncLies) this.disk.flushNames();
     });
+  }
+
+  /** An fsync of a file went through: its data, and the journal of names, are durable. */
+  synced(sync: () => void): void {
+    if (this.timing.fsyncLies) return;
+    sync();
+    this.disk.flushNames();
   }
 
   private parentDir(path: string, op: string): void {
@@ -195,10 +204,7 @@ class SimFileHandle implements FileHandle {
   }
 
   sync(): Promise<void> {
-    return this.fs.call('sync', this.path, () => {
-      this.inode.sync();
-      this.fs.disk.flushNames();
-    });
+    return this.fs.call('sync', this.path, () => this.fs.synced(() => this.inode.sync()));
   }
 
   close(): Promise<void> {

@@ -58,10 +58,7 @@ class SimLevel extends Base {
     this.data.record(batch);
     await super._batch(operations, {});
     if (options?.sync) {
-      await this.fs.call('sync', this.path, () => {
-        this.data.sync();
-        this.fs.disk.flushNames();
-      });
+      await this.fs.call('sync', this.path, () => this.fs.synced(() => this.data.sync()));
     }
   }
 }

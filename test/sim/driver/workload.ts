@@ -1,6 +1,7 @@
+import type { Entry } from '@flotilla/raft';
 import { RaftNodeError } from '@flotilla/raft-node';
-import { CompareResult, CompareTarget, StoreError } from '@flotilla/store';
-import { encodeCommand } from '../kv-state-machine';
+import { CompareResult, CompareTarget, StoreError, decodeCommand } from '@flotilla/store';
+import { decodeCommand as decodeModelCommand, encodeCommand } from '../kv-state-machine';
 import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from '../linearizability';
 import type { SimMember } from './member';
 import type { DriverWorld } from './world';
@@ -50,6 +51,10 @@ export class Workload {
   private readonly openReads = new Set<number>();
   private healedAt = 0;
   private nextLease = 1;
+  /** Writes whose outcome the client did not learn, by what identifies their command. */
+  private readonly unknown = new Map<string, number>();
+  /** When each write's command was first applied anywhere (a position in the history). */
+  private readonly appliedAt = new Map<string, { position: number; tick: number }>();
 
   constructor(private readonly world: DriverWorld) {}
 
@@ -159,20 +164,27 @@ export class Workload {
       }
       if (input.kind === 'get') this.openReads.delete(handle);
       if (out.ok) {
+        if (input.kind !== 'get') this.unknown.delete(this.identity(clientId, seq, input) ?? '');
         this.history.complete(handle, out.value, w.now);
         this.stats.completed++;
         if (input.kind === 'get') this.stats.readsCompleted++;
         else this.stats.writesCompleted++;
       } else if (input.kind === 'get' || definitelyNoEffect((out as { error: unknown }).error)) {
         this.history.discard(handle);
+      } else {
+        // Any other failed write may or may not have taken effect: it stays open, and the
+        // applied log says at the end whether (and by when) it did.
+        const id = this.identity(clientId, seq, input);
+        if (id !== undefined) this.unknown.set(id, handle);
       }
-      // Any other failed write may or may not have taken effect: it stays pending.
     };
     const out = await this.call(m, (mm) => this.execute(mm, clientId, seq, input), timeoutMs, end);
     // Timed out: the operation stays open, and an answer that comes later still ends it.
-    if (!out.ok && 'timeout' in out)
+    if (!out.ok && 'timeout' in out) {
       w.log(`client ${clientId} on ${m.id} gives up on ${describe(input)}`);
-    else end(out);
+      const id = input.kind === 'get' ? undefined : this.identity(clientId, seq, input);
+      if (id !== undefined) this.unknown.set(id, handle);
+    } else end(out);
     return out;
   }
 
@@ -311,8 +323,12 @@ export class Workload {
       if (this.phase !== 'converging') return;
       const leader = w.leader();
       if (!leader || !w.members.every((m) => m.up && !m.paused)) continue;
-      const commit = leader.node!.status().commit;
+      const lead = leader.node!.status();
+      const commit = lead.commit;
+      // Quiet: everything committed is applied everywhere, nothing is uncommitted or in flight.
+      if (lead.lastIndex !== commit) continue;
       if (!w.members.every((m) => m.node!.status().applied === commit)) continue;
+      if (w.members.some((m) => m.node!.status().pendingProposals > 0)) continue;
       if (w.members.some((m) => (m.store?.leases().length ?? 0) > 0)) continue;
       const states = await Promise.all(w.members.map((m) => this.digest(m)));
       if (this.phase !== 'converging') return;
@@ -366,10 +382,52 @@ export class Workload {
     );
   }
 
-  /** Runs the linearizability check over everything the clients saw. */
+  /**
+   * What identifies a write's command in the log: the client and its sequence number (model),
+   * or the value it writes, unique per operation (MVCC; a delete carries none).
+   */
+  private identity(client: number, seq: number, input: KvInput): string | undefined {
+    if (this.world.cfg.store === 'model') return `${client}:${seq}`;
+    if (input.kind === 'put') return `v:${input.value}`;
+    if (input.kind === 'cas') return `v:${input.next}`;
+    return undefined;
+  }
+
+  /** An entry applied for the first time by any member: the write in it has taken effect. */
+  applied(e: Entry): void {
+    if (e.type !== 'normal' || e.data.byteLength === 0) return;
+    const ids: string[] = [];
+    if (this.world.cfg.store === 'model') {
+      const cmd = decodeModelCommand(e.data);
+      if (cmd) ids.push(`${cmd.client}:${cmd.seq}`);
+    } else {
+      const cmd = decodeCommand(e.data);
+      if (cmd.type === 'put') ids.push(`v:${Buffer.from(cmd.request.value ?? []).toString()}`);
+      if (cmd.type === 'txn')
+        for (const op of cmd.request.success ?? [])
+          if ('requestPut' in op)
+            ids.push(`v:${Buffer.from(op.requestPut.value ?? []).toString()}`);
+    }
+    for (const id of ids)
+      if (!this.appliedAt.has(id))
+        this.appliedAt.set(id, { position: this.history.mark(), tick: this.world.now });
+  }
+
+  /**
+   * Runs the linearizability check over everything the clients saw. Writes whose outcome the
+   * client never learned are settled from the applied log first: one applied took effect by the
+   * time it was first applied; one never applied (the cluster is quiet: nothing is in flight)
+   * had no effect. This keeps open operations, which the search must try everywhere, few.
+   */
   checkHistory(): void {
     for (const handle of this.openReads) this.history.discard(handle);
     this.openReads.clear();
+    for (const [id, handle] of this.unknown) {
+      const at = this.appliedAt.get(id);
+      if (at) this.history.bound(handle, at.position, at.tick);
+      else this.history.discard(handle);
+    }
+    this.unknown.clear();
     const result = checkKvHistory(this.history.operations(), { maxSteps: 200_000_000 });
     if (!result.ok)
       this.world.fail(

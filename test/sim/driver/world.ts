@@ -25,6 +25,10 @@ const TRACE_KEEP = 600;
 const LOG_MATCH_EVERY = 100;
 /** Entries compared below the highest index two logs agree on (the rest is committed). */
 const LOG_MATCH_WINDOW = 64;
+/** More events than this without virtual time moving: something spins. */
+const MAX_EVENTS_AT_ONE_TIME = 100_000;
+/** A run takes a few hundred thousand events; far more means messages multiply without end. */
+const MAX_EVENTS = 3_000_000;
 
 export interface DriverSimStats {
   events: number;
@@ -84,6 +88,9 @@ export class DriverWorld implements Scheduler {
   readonly workload: Workload;
   readonly faults: FaultInjector;
   now = 0;
+  private sameTime = 0;
+  /** The highest index any member has applied. */
+  private firstApplied = 0;
   failure: string | undefined;
   finished = false;
   private readonly trace: string[] = [];
@@ -116,6 +123,7 @@ export class DriverWorld implements Scheduler {
     this.timing = {
       latency: (kind, id) => this.ioLatency(kind, this.member(id)),
       started: (id, kind, path, latency) => this.ioStarted(this.member(id), kind, path, latency),
+      fsyncLies: cfg.fsyncLies,
     };
     this.workload = new Workload(this);
     this.faults = new FaultInjector(this);
@@ -138,6 +146,18 @@ export class DriverWorld implements Scheduler {
 
   async run(): Promise<DriverSimResult> {
     const realTurn = globalThis.setImmediate;
+    const guard = guardRealTime();
+    try {
+      await this.loop(realTurn);
+    } finally {
+      const used = guard.release();
+      if (used.length > 0)
+        this.fail(`code under simulation used real time or randomness: ${used.join(', ')}`);
+    }
+    return this.result();
+  }
+
+  private async loop(realTurn: typeof setImmediate): Promise<void> {
     for (const m of this.members) this.boot(m);
     this.workload.start();
     this.faults.start();
@@ -154,6 +174,12 @@ export class DriverWorld implements Scheduler {
           this.fail('the world ran out of events (nothing scheduled)');
           break;
         }
+        if (ev.at === this.now) {
+          if (++this.sameTime > MAX_EVENTS_AT_ONE_TIME) {
+            this.fail(`livelock: more than ${MAX_EVENTS_AT_ONE_TIME} events at t=${this.now}`);
+            break;
+          }
+        } else this.sameTime = 0;
         this.now = ev.at;
         const owner = ev.owner;
         if (owner?.dead) continue;
@@ -161,7 +187,10 @@ export class DriverWorld implements Scheduler {
           owner.backlog.push(ev);
           continue;
         }
-        this.counters.events++;
+        if (++this.counters.events > MAX_EVENTS) {
+          this.fail(`event storm: more than ${MAX_EVENTS} events by t=${this.now.toFixed(1)}`);
+          break;
+        }
         try {
           ev.run();
         } catch (e) {
@@ -174,7 +203,6 @@ export class DriverWorld implements Scheduler {
     } catch (e) {
       this.fail(describeError(e));
     }
-    return this.result();
   }
 
   /** Resolves after `ms` of virtual time (for scenarios and the workload). */
@@ -220,7 +248,13 @@ export class DriverWorld implements Scheduler {
     );
     const io = { clock, fs, references: strongReferences };
     const check = (entries: readonly Entry[]) => {
-      for (const e of entries) this.safety.onApply(m.id, e);
+      for (const e of entries) {
+        this.safety.onApply(m.id, e);
+        if (e.index > this.firstApplied) {
+          this.firstApplied = e.index;
+          this.workload.applied(e);
+        }
+      }
     };
     const beforeApply = () => this.beforeApply(m, proc);
     let machine: ObservedMachine;
@@ -493,10 +527,41 @@ export class DriverWorld implements Scheduler {
   }
 }
 
+/**
+ * Replaces the global timers and Math.random while a world runs, counting their use: code under
+ * simulation must get time and randomness from the world only, or a seed would not replay.
+ */
+function guardRealTime(): { release(): string[] } {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const names = ['setTimeout', 'setInterval', 'setImmediate'] as const;
+  const saved = new Map<string, unknown>(names.map((n) => [n, g[n]]));
+  const savedRandom = Math.random;
+  const used = new Map<string, number>();
+  const count = (name: string) => used.set(name, (used.get(name) ?? 0) + 1);
+  for (const n of names) {
+    const real = saved.get(n) as (...args: unknown[]) => unknown;
+    g[n] = (...args: unknown[]) => {
+      count(n);
+      return real(...args);
+    };
+  }
+  Math.random = () => {
+    count('Math.random');
+    return savedRandom();
+  };
+  return {
+    release: () => {
+      for (const n of names) g[n] = saved.get(n);
+      Math.random = savedRandom;
+      return [...used].map(([n, times]) => `${n} x${times}`);
+    },
+  };
+}
+
 function matches(target: CrashTarget, kind: IoKind, path: string): boolean {
   switch (target) {
     case 'wal-fsync':
-      return kind === 'sync' && /\/log\/[0-9a-f]{16}\.wal$/.test(path);
+      return kind === 'sync' && /\/log\/[0-9a-f]{16}\.wal(\.tmp)?$/.test(path);
     case 'segment-files':
       return kind === 'meta' && /\/log\/.*\.(wal|tmp)$/.test(path);
     case 'snapshot-files':
