@@ -174,7 +174,30 @@ export class LogStore {
       }
       break;
     }
+    await this.syncReplayed();
     return { entries, hardState, droppedTail };
+  }
+
+  /**
+   * A process that died (kill -9) may have left records written but never synced. The page
+   * cache kept them, so they were just replayed and will be relied on (entries acknowledged
+   * again, a vote): sync them before anything else happens. Otherwise a later power loss could
+   * tear one of them, and the next replay would drop it and every record after it, synced or
+   * not.
+   */
+  private async syncReplayed(): Promise<void> {
+    for (const seg of this.segments) {
+      if (seg.open) {
+        await seg.sync();
+        continue;
+      }
+      const fh = await this.io.fs.open(seg.path, 'r');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    }
   }
 
   /**

@@ -1,46 +1,6 @@
 import { createRng } from '../prng';
-import { EventQueue } from './event-queue';
-import { MemberProcess, Scheduler } from './sim-clock';
-import { SimDisk } from './sim-disk';
-import { DiskTiming, SimFs } from './sim-fs';
+import { DiskBench as Bench } from './disk-bench';
 import { simOpenDb } from './sim-level';
-
-/** A disk and one process over it, with the world's event loop run by hand. */
-class Bench implements Scheduler {
-  readonly queue = new EventQueue();
-  now = 0;
-  readonly disk = new SimDisk('/m');
-  constructor(readonly rng = createRng(7)) {}
-  process = new MemberProcess('m#1', this);
-  readonly timing: DiskTiming = { latency: () => 1, started: () => undefined };
-  fs = new SimFs(this.disk, this.process, 'm', this.timing);
-
-  /** Runs events until `p` settles. */
-  async settle<T>(p: Promise<T>): Promise<T> {
-    let outcome: { value: T } | { error: unknown } | undefined;
-    p.then(
-      (value) => (outcome = { value }),
-      (error: unknown) => (outcome = { error }),
-    );
-    for (let i = 0; i < 10_000 && outcome === undefined; i++) {
-      await new Promise((r) => setImmediate(r));
-      const ev = this.queue.pop();
-      if (!ev) continue;
-      this.now = ev.at;
-      if (!ev.owner?.dead) ev.run();
-    }
-    if (outcome === undefined) throw new Error('never settled');
-    if ('error' in outcome) throw outcome.error;
-    return outcome.value;
-  }
-
-  crashAndReboot(): void {
-    this.process.dead = true;
-    this.disk.crash(this.rng);
-    this.process = new MemberProcess('m#2', this);
-    this.fs = new SimFs(this.disk, this.process, 'm', this.timing);
-  }
-}
 
 describe('the simulated disk', () => {
   it('keeps what was synced and loses, keeps or tears what was not', async () => {
