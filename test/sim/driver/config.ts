@@ -12,6 +12,8 @@ export interface FaultRates {
   crashMidWork: number;
   slowDisk: number;
   transfer: number;
+  /** The member stops cleanly (a leader hands over first) and starts again. */
+  gracefulRestart: number;
 }
 
 export interface DriverSimConfig {
@@ -90,6 +92,7 @@ export function driverConfigForSeed(
       crashMidWork: 0.02 + rng.float() * 0.06,
       slowDisk: rng.float() * 0.04,
       transfer: rng.chance(0.3) ? 0.02 : 0,
+      gracefulRestart: rng.chance(0.3) ? 0.02 : 0,
     },
     maxFaultMs: 1_000 + rng.int(5_000),
     fsyncMs: [0.1, 0.5 + rng.float() * 3],

@@ -10,7 +10,7 @@ import type { DriverWorld } from './world';
  * at the end of the chaos phase everything heals and the liveness phase begins.
  */
 export class FaultInjector {
-  readonly stats = { partitions: 0, pauses: 0, slowDisks: 0, transfers: 0 };
+  readonly stats = { partitions: 0, pauses: 0, slowDisks: 0, transfers: 0, gracefulRestarts: 0 };
   private partitionUntil = 0;
   private chaos = true;
   /** Bumped at each heal, so a flapping link's toggles from before it stop. */
@@ -47,6 +47,7 @@ export class FaultInjector {
     if (w.rng.chance(r.crashMidWork)) this.crashMidWork();
     if (w.rng.chance(r.slowDisk)) this.slowDisk();
     if (w.rng.chance(r.transfer)) this.transfer();
+    if (w.rng.chance(r.gracefulRestart)) this.gracefulRestart();
   }
 
   private ids(): NodeId[] {
@@ -142,10 +143,12 @@ export class FaultInjector {
     const m = this.target(leader);
     if (!m) return;
     const ms = this.duration();
+    const powerLoss = w.rng.chance(0.5);
+    const how = powerLoss ? 'power loss' : 'kill -9';
     w.fault(
-      `crash ${m.id}${leader && m === w.leader() ? ' (the leader)' : ''}, down ${ms.toFixed(0)} ms`,
+      `crash (${how}) ${m.id}${leader && m === w.leader() ? ' (the leader)' : ''}, down ${ms.toFixed(0)} ms`,
     );
-    w.crash(m, 'power off');
+    w.crash(m, how, powerLoss);
     this.restartAfter(m, ms);
   }
 
@@ -163,7 +166,7 @@ export class FaultInjector {
     // Restart once it happened; give up aiming after a while.
     const watch = (left: number) => {
       if (!this.chaos) return;
-      if (m.process !== proc) {
+      if (!proc || proc.dead || m.process !== proc) {
         this.restartAfter(m, down);
         return;
       }
@@ -203,6 +206,20 @@ export class FaultInjector {
     w.fault(`transfer leadership ${lead.id} -> ${to}`);
     const node = lead.node;
     lead.process!.after(0, () => node.transferLeadership(to));
+  }
+
+  private gracefulRestart(): void {
+    const w = this.world;
+    const m = this.target(w.rng.chance(0.5));
+    if (!m?.up || m.paused) return;
+    this.stats.gracefulRestarts++;
+    w.fault(`graceful restart of ${m.id}${m === w.leader() ? ' (the leader: it hands over)' : ''}`);
+    const proc = m.process!;
+    proc.after(0, () => {
+      w.gracefulRestart(m).catch((e) => {
+        if (!proc.dead) w.fail(`${m.id}: graceful restart failed: ${String(e)}`);
+      });
+    });
   }
 
   /** The end of chaos: the network heals, disks recover, paused members resume, crashed ones restart. */

@@ -44,6 +44,7 @@ export interface DriverSimStats {
   partitions: number;
   slowDisks: number;
   transfers: number;
+  gracefulRestarts: number;
   messages: number;
   dropped: number;
   duplicated: number;
@@ -322,8 +323,11 @@ export class DriverWorld implements Scheduler {
     this.log(`${m.id} raft ${level}: ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}`);
   }
 
-  /** Power off: the incarnation dies with whatever it had under way; its disk loses what was not synced. */
-  crash(m: SimMember, why: string): void {
+  /**
+   * The incarnation dies with whatever it had under way. With `powerLoss` its disk loses what
+   * was not synced; without (kill -9), the page cache survives and with it every write.
+   */
+  crash(m: SimMember, why: string, powerLoss = true): void {
     const proc = m.process;
     if (!proc || proc.dead) return;
     proc.dead = true;
@@ -337,7 +341,7 @@ export class DriverWorld implements Scheduler {
     m.leases = undefined;
     m.crashOn = undefined;
     m.lastRole = '';
-    m.disk.crash(this.rng);
+    if (powerLoss) m.disk.crash(this.rng);
     this.safety.onRestart(m.id);
     this.counters.crashes++;
     this.log(`CRASH ${m.id} (${why})`);
@@ -347,6 +351,24 @@ export class DriverWorld implements Scheduler {
       if (other === m || !other.up || !op || !this.rng.chance(0.8)) continue;
       op.after(this.net.delay(), () => other.node?.peerDown(m.id));
     }
+  }
+
+  /**
+   * A clean restart, as an operator's: the driver stops (a leader hands over first), the lease
+   * keeper and the store close, the process exits, and a new one starts from the disk.
+   */
+  async gracefulRestart(m: SimMember): Promise<void> {
+    const proc = m.process;
+    const node = m.node;
+    if (!proc || proc.dead || !node || !m.up) return;
+    this.log(`STOP ${m.id} (graceful)`);
+    await node.stop(true);
+    m.leases?.stop();
+    await m.store?.close();
+    if (m.process !== proc || proc.dead) return;
+    this.crash(m, 'exited after a graceful stop', false);
+    this.counters.crashes--;
+    this.restart(m);
   }
 
   restart(m: SimMember): void {
@@ -510,6 +532,7 @@ export class DriverWorld implements Scheduler {
         partitions: f.partitions,
         slowDisks: f.slowDisks,
         transfers: f.transfers,
+        gracefulRestarts: f.gracefulRestarts,
         messages: this.net.stats.sent,
         dropped: this.net.stats.dropped,
         duplicated: this.net.stats.duplicated,
