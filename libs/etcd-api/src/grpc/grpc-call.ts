@@ -2,9 +2,12 @@
 // It offers handlers the part of grpc-js's server call API that the etcd services use ('data',
 // 'end', 'cancelled', 'close', 'finish', 'drain'; write, end, pause, resume, sendMetadata; and
 // emit('error', status) to end the call with that status), so the services work unchanged.
+// A call with a grpc-timeout ends with DEADLINE_EXCEEDED when it passes, and tells whoever
+// listens through onDone() (the RequestContext the backend sees) that the caller is gone.
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { status as Code } from '@grpc/grpc-js';
+import type { RequestContext } from '../backend';
 import type { BufferPool } from './buffer-pool';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
@@ -97,10 +100,19 @@ export function toStatus(err: unknown): GrpcStatus {
   return { code: Code.UNKNOWN, details: String(err) };
 }
 
-export class GrpcServerCall extends EventEmitter implements StreamHandler {
+/** etcd's (grpc-go's) words for a call whose deadline passed on the server. */
+export const DEADLINE_EXCEEDED_DETAILS = 'context deadline exceeded';
+
+/** setTimeout's longest delay; a later deadline is never reached by a running call. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class GrpcServerCall extends EventEmitter implements StreamHandler, RequestContext {
   /** The request of a unary or server-streaming call. */
   request: unknown;
   cancelled = false;
+  /** When the client stops waiting (Date.now() milliseconds), if it sent a grpc-timeout. */
+  deadline: number | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private ended = false;
   private paused = false;
   private held: unknown[] = [];
@@ -128,6 +140,22 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     return this.method.path;
   }
 
+  /** Ends the call with DEADLINE_EXCEEDED once `ms` have passed, unless it ended before. */
+  startDeadline(ms: number, now = Date.now()): void {
+    this.deadline = now + ms;
+    if (ms > MAX_TIMER_MS) return;
+    this.deadlineTimer = setTimeout(() => this.expire(), ms);
+  }
+
+  onDone(listener: () => void): () => void {
+    if (this.cancelled) {
+      listener();
+      return () => undefined;
+    }
+    this.once('cancelled', listener);
+    return () => this.off('cancelled', listener);
+  }
+
   // --- from the stream ---
 
   onData(chunk: Buffer, end: boolean): void {
@@ -151,6 +179,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
   }
 
   onAbort(): void {
+    this.clearDeadline();
     if (!this.ended) {
       this.ended = true;
       this.cancelled = true;
@@ -248,7 +277,24 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
 
   // --- internals ---
 
+  private expire(): void {
+    this.deadlineTimer = undefined;
+    if (this.ended) return;
+    this.endWithStatus({ code: Code.DEADLINE_EXCEEDED, details: DEADLINE_EXCEEDED_DETAILS });
+    // As grpc-js: the handler hears 'cancelled', and stops what it does for the call.
+    this.cancelled = true;
+    this.emit('cancelled');
+  }
+
+  private clearDeadline(): void {
+    if (this.deadlineTimer !== undefined) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
+  }
+
   private finished(): void {
+    this.clearDeadline();
     process.nextTick(() => {
       this.emit('finish');
       this.emit('close');
