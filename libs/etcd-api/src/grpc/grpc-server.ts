@@ -115,7 +115,7 @@ export class GrpcServer {
 
   /** Listens on host:port (0: any free port) and resolves with the port bound. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = createServer((socket) => this.serveConnection(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -150,7 +150,8 @@ export class GrpcServer {
     this.connections.clear();
   }
 
-  private accept(socket: Socket): void {
+  /** Serves HTTP/2 on a connection accepted elsewhere (listen() hands each of its own here). */
+  serveConnection(socket: Socket): void {
     const connection = new H2Connection(
       socket,
       (stream, conn) => this.dispatch(stream, conn),

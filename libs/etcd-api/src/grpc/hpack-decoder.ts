@@ -113,6 +113,11 @@ export class HpackDecoder {
     this.maxBytes = maxTableBytes;
   }
 
+  /** The bytes the dynamic table holds (RFC 7541 4.1), at most the size last set. */
+  get tableBytes(): number {
+    return this.dynamicBytes;
+  }
+
   /** Decodes one complete header block. Any error leaves the connection unusable (the caller
    * must end it): the shared table may then differ from the peer's. */
   decode(block: Buffer): HeaderList {
