@@ -9,6 +9,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { status as Code } from '@grpc/grpc-js';
 import type { RequestContext } from '../backend';
 import type { BufferPool } from './buffer-pool';
+import type { DeadlineWheel, Expiring } from './deadline-wheel';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
 import { MESSAGE_PREFIX_BYTES, frameMessage } from './message-prefix';
@@ -41,6 +42,8 @@ export interface CallContext {
   maxReceiveBytes: number;
   /** Where large answers are encoded, and go back once sent. */
   pool: BufferPool;
+  /** Where calls with a grpc-timeout wait for it. */
+  deadlines: DeadlineWheel;
   observer?: GrpcCallObserver;
 }
 
@@ -103,16 +106,17 @@ export function toStatus(err: unknown): GrpcStatus {
 /** etcd's (grpc-go's) words for a call whose deadline passed on the server. */
 export const DEADLINE_EXCEEDED_DETAILS = 'context deadline exceeded';
 
-/** setTimeout's longest delay; a later deadline is never reached by a running call. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export class GrpcServerCall extends EventEmitter implements StreamHandler, RequestContext {
+export class GrpcServerCall
+  extends EventEmitter
+  implements StreamHandler, RequestContext, Expiring
+{
   /** The request of a unary or server-streaming call. */
   request: unknown;
   cancelled = false;
   /** When the client stops waiting (Date.now() milliseconds), if it sent a grpc-timeout. */
   deadline: number | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The deadline wheel's slot, while the call waits in it. */
+  private deadlineSlot: number | undefined;
   private ended = false;
   private paused = false;
   private held: unknown[] = [];
@@ -143,8 +147,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler, Reque
   /** Ends the call with DEADLINE_EXCEEDED once `ms` have passed, unless it ended before. */
   startDeadline(ms: number, now = Date.now()): void {
     this.deadline = now + ms;
-    if (ms > MAX_TIMER_MS) return;
-    this.deadlineTimer = setTimeout(() => this.expire(), ms);
+    this.deadlineSlot = this.context.deadlines.add(this, this.deadline);
   }
 
   onDone(listener: () => void): () => void {
@@ -277,8 +280,9 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler, Reque
 
   // --- internals ---
 
-  private expire(): void {
-    this.deadlineTimer = undefined;
+  /** The deadline passed (the wheel calls this). */
+  expire(): void {
+    this.deadlineSlot = undefined;
     if (this.ended) return;
     this.endWithStatus({ code: Code.DEADLINE_EXCEEDED, details: DEADLINE_EXCEEDED_DETAILS });
     // As grpc-js: the handler hears 'cancelled', and stops what it does for the call.
@@ -287,9 +291,9 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler, Reque
   }
 
   private clearDeadline(): void {
-    if (this.deadlineTimer !== undefined) {
-      clearTimeout(this.deadlineTimer);
-      this.deadlineTimer = undefined;
+    if (this.deadlineSlot !== undefined) {
+      this.context.deadlines.remove(this, this.deadlineSlot);
+      this.deadlineSlot = undefined;
     }
   }
 

@@ -5,6 +5,7 @@
 import { Server, Socket, createServer } from 'node:net';
 import { status as Code } from '@grpc/grpc-js';
 import { BufferPool } from './buffer-pool';
+import { DeadlineWheel } from './deadline-wheel';
 import {
   CallContext,
   GrpcCallObserver,
@@ -92,6 +93,7 @@ export class GrpcServer {
     this.context = {
       maxReceiveBytes: opts.maxReceiveMessageBytes,
       pool: new BufferPool(),
+      deadlines: new DeadlineWheel(),
       observer: opts.observer,
     };
   }
