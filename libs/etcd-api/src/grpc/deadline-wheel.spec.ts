@@ -1,11 +1,16 @@
 // The deadline wheel on a clock the test moves: items end once their deadline's slot has
 // passed, never before their deadline, and not at all once removed.
-import { DeadlineWheel } from './deadline-wheel';
+import { DeadlineWheel, Expiring } from './deadline-wheel';
 
 describe('DeadlineWheel', () => {
   let now = 0;
   const wheel = new DeadlineWheel(25, () => now);
-  const item = (name: string, ended: string[]) => ({ expire: () => ended.push(name) });
+  const item = (name: string, ended: string[]): Expiring => ({
+    expire: () => void ended.push(name),
+    wheelPrev: undefined,
+    wheelNext: undefined,
+    wheelSlot: undefined,
+  });
 
   afterEach(() => {
     now = Number.MAX_VALUE;
@@ -30,9 +35,10 @@ describe('DeadlineWheel', () => {
     now = 0;
     const ended: string[] = [];
     const a = item('a', ended);
-    const slot = wheel.add(a, 50);
+    wheel.add(a, 50);
     wheel.add(item('b', ended), 50);
-    wheel.remove(a, slot);
+    wheel.remove(a);
+    wheel.remove(a); // twice is harmless
     now = 100;
     wheel.sweep();
     expect(ended).toEqual(['b']);

@@ -9,7 +9,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { status as Code } from '@grpc/grpc-js';
 import type { RequestContext } from '../backend';
 import type { BufferPool } from './buffer-pool';
-import type { DeadlineWheel, Expiring } from './deadline-wheel';
+import type { DeadlineWheel, Expiring, WheelSlot } from './deadline-wheel';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
 import { MESSAGE_PREFIX_BYTES, frameMessage } from './message-prefix';
@@ -115,8 +115,10 @@ export class GrpcServerCall
   cancelled = false;
   /** When the client stops waiting (Date.now() milliseconds), if it sent a grpc-timeout. */
   deadline: number | undefined;
-  /** The deadline wheel's slot, while the call waits in it. */
-  private deadlineSlot: number | undefined;
+  /** The deadline wheel's links, while the call waits in it. */
+  wheelPrev: Expiring | WheelSlot | undefined;
+  wheelNext: Expiring | WheelSlot | undefined;
+  wheelSlot: WheelSlot | undefined;
   private ended = false;
   private paused = false;
   private held: unknown[] = [];
@@ -147,7 +149,7 @@ export class GrpcServerCall
   /** Ends the call with DEADLINE_EXCEEDED once `ms` have passed, unless it ended before. */
   startDeadline(ms: number, now = Date.now()): void {
     this.deadline = now + ms;
-    this.deadlineSlot = this.context.deadlines.add(this, this.deadline);
+    this.context.deadlines.add(this, this.deadline);
   }
 
   onDone(listener: () => void): () => void {
@@ -282,7 +284,6 @@ export class GrpcServerCall
 
   /** The deadline passed (the wheel calls this). */
   expire(): void {
-    this.deadlineSlot = undefined;
     if (this.ended) return;
     this.endWithStatus({ code: Code.DEADLINE_EXCEEDED, details: DEADLINE_EXCEEDED_DETAILS });
     // As grpc-js: the handler hears 'cancelled', and stops what it does for the call.
@@ -291,10 +292,7 @@ export class GrpcServerCall
   }
 
   private clearDeadline(): void {
-    if (this.deadlineSlot !== undefined) {
-      this.context.deadlines.remove(this, this.deadlineSlot);
-      this.deadlineSlot = undefined;
-    }
+    if (this.wheelSlot !== undefined) this.context.deadlines.remove(this);
   }
 
   private finished(): void {

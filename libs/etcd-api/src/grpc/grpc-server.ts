@@ -164,8 +164,18 @@ export class GrpcServer {
   }
 
   private dispatch(stream: H2Stream, connection: H2Connection): void {
-    const contentType = stream.header('content-type') ?? '';
-    if (stream.header(':method') !== 'POST' || !contentType.startsWith('application/grpc')) {
+    // The fields the call needs, in one pass over the list.
+    let httpMethod: string | undefined;
+    let contentType = '';
+    let path = '';
+    let timeout: string | undefined;
+    for (const [name, value] of stream.headers) {
+      if (name === ':path') path = value;
+      else if (name === ':method') httpMethod = value;
+      else if (name === 'content-type') contentType = value;
+      else if (name === 'grpc-timeout') timeout = value;
+    }
+    if (httpMethod !== 'POST' || !contentType.startsWith('application/grpc')) {
       connection.sendTrailers(stream, UNSUPPORTED_MEDIA_TYPE);
       return;
     }
@@ -176,14 +186,12 @@ export class GrpcServer {
       connection.sendTrailers(stream, statusBlock(status, false));
       return;
     }
-    const path = stream.header(':path') ?? '';
     const method = this.methods.get(path);
     if (method === undefined) {
       const status = { code: Code.UNIMPLEMENTED, details: `unknown method ${path}` };
       connection.sendTrailers(stream, statusBlock(status, false));
       return;
     }
-    const timeout = stream.header('grpc-timeout');
     const parsed = timeout === undefined ? undefined : parseGrpcTimeout(timeout);
     if (parsed !== undefined && 'error' in parsed) {
       const status = { code: Code.INTERNAL, details: `malformed grpc-timeout: ${parsed.error}` };

@@ -18,9 +18,13 @@ export function parseGrpcTimeout(value: string): { ms: number } | { error: strin
   if (unit === undefined) {
     return { error: `timeout unit is not recognized: ${JSON.stringify(value)}` };
   }
-  const digits = value.slice(0, -1);
-  if (!/^[0-9]+$/.test(digits)) {
-    return { error: `timeout value is not a number: ${JSON.stringify(value)}` };
+  let amount = 0;
+  for (let i = 0; i < value.length - 1; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) {
+      return { error: `timeout value is not a number: ${JSON.stringify(value)}` };
+    }
+    amount = amount * 10 + digit;
   }
-  return { ms: Number(digits) * unit };
+  return { ms: amount * unit };
 }

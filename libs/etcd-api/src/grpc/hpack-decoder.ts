@@ -127,45 +127,42 @@ export class HpackDecoder {
   /** As decode(), and says whether the header list went past the limit. */
   decodeBlock(block: Buffer): DecodedBlock {
     const out: HeaderList = [];
+    // The list's size so far; past the limit, fields are decoded and dropped.
     let listBytes = 0;
-    let oversize = false;
-    const keep = (field: [string, string]): void => {
-      if (oversize) return;
-      listBytes += fieldSize(field[0], field[1]);
-      if (listBytes > this.maxListBytes) oversize = true;
-      else out.push(field);
-    };
     const cursor = { at: 0 };
     // Table size updates are only allowed before the first field (RFC 7541 4.2).
     let fieldSeen = false;
     try {
       while (cursor.at < block.length) {
         const b = block[cursor.at];
+        let field: [string, string];
         if (b & 0x80) {
-          keep(this.entry(readInteger(block, cursor, 7)));
-          fieldSeen = true;
+          field = this.entry(readInteger(block, cursor, 7));
         } else if (b & 0x40) {
-          const field = this.literal(block, cursor, 6);
+          field = this.literal(block, cursor, 6);
           this.insert(field);
-          keep(field);
-          fieldSeen = true;
         } else if (b & 0x20) {
           if (fieldSeen) throw new HpackError('hpack: table size update after a header field');
           const size = readInteger(block, cursor, 5);
           if (size > this.maxTableBytes) throw new HpackError('hpack: table size above the limit');
           this.maxBytes = size;
           this.evict(0);
+          continue;
         } else {
           // Literal without indexing (0000) or never indexed (0001): same layout.
-          keep(this.literal(block, cursor, 4));
-          fieldSeen = true;
+          field = this.literal(block, cursor, 4);
+        }
+        fieldSeen = true;
+        if (listBytes <= this.maxListBytes) {
+          listBytes += fieldSize(field[0], field[1]);
+          if (listBytes <= this.maxListBytes) out.push(field);
         }
       }
     } catch (err) {
       if (err instanceof HuffmanError) throw new HpackError(err.message);
       throw err;
     }
-    return { headers: out, oversize };
+    return { headers: out, oversize: listBytes > this.maxListBytes };
   }
 
   private literal(block: Buffer, cursor: { at: number }, prefixBits: number): [string, string] {
