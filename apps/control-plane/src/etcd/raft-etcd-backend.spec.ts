@@ -1,7 +1,7 @@
 // The deadline of an etcd call reaches the read barrier: a linearizable read waits on it no
 // longer than its client does.
 import type { RangeRequest } from '@flotilla/store';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import type { MemberDirectory } from '../replication/member-directory';
 import { RaftEtcdBackend } from './raft-etcd-backend';
 
