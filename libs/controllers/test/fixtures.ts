@@ -71,3 +71,37 @@ export async function markReady(client: KubeClient, p: Pod, at = new Date()): Pr
 export async function podsOf(client: KubeClient, selector: string): Promise<Pod[]> {
   return (await client.pods('default').list({ labelSelector: selector })).items;
 }
+
+/**
+ * A stand-in for kubelets: every `everyMs`, marks Running and Ready each pod that `ready` accepts
+ * and that is not ready yet. Stops with the returned function.
+ */
+export function fakeKubelet(
+  client: KubeClient,
+  ready: (p: Pod) => boolean = () => true,
+  everyMs = 30,
+): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const pods = (
+        await client
+          .pods('default')
+          .list()
+          .catch(() => ({ items: [] as Pod[] }))
+      ).items;
+      for (const p of pods) {
+        if (stopped || p.metadata.deletionTimestamp || !ready(p)) continue;
+        const isReady = p.status?.conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        );
+        if (!isReady) await markReady(client, p).catch(() => undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
