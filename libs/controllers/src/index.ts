@@ -3,6 +3,7 @@
 export * from './controller';
 export * from './deployment';
 export * from './flags';
+export * from './garbagecollector';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

@@ -2,9 +2,11 @@
 // Part B's controllers (node lifecycle, node IPAM, endpoints, namespace, pod GC) join this list.
 import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
+import { garbageCollectorFactory } from './garbagecollector';
 import { replicaSetControllerFactory } from './replicaset';
 
 export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze([
   replicaSetControllerFactory,
   deploymentControllerFactory,
+  garbageCollectorFactory,
 ]);

@@ -2,6 +2,7 @@
 // view of the master's transport, one SharedInformerFactory (one watch per resource however many
 // controllers read it), one event broadcaster. When the signal aborts, the transport is fenced
 // and the informers stop at once; the controllers then wind down their queues.
+import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
 import {
   EventBroadcaster,
@@ -40,6 +41,8 @@ export async function runControllerSet(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted || controllers.length === 0) return;
+  // Every informer, queue and wait of every controller listens for the end of the term.
+  setMaxListeners(0, signal);
   const clock = opts.clock ?? realClock;
   const fence = new FencedTransport(opts.transport);
   const client = new KubeClient({
