@@ -7,3 +7,4 @@ export * from './garbagecollector';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';
+export * from './serviceaccount';

@@ -4,9 +4,11 @@ import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
 import { replicaSetControllerFactory } from './replicaset';
+import { serviceAccountControllerFactory } from './serviceaccount';
 
 export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze([
   replicaSetControllerFactory,
   deploymentControllerFactory,
   garbageCollectorFactory,
+  serviceAccountControllerFactory,
 ]);
