@@ -1,6 +1,6 @@
 import { BackendError, EtcdBackend, MemberInfo, MemberStatus } from '@flotilla/etcd-api';
 import { RaftNodeError } from '@flotilla/raft-node';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import type { StoreError, WatchOptions, Watcher } from '@flotilla/store';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import { MemberDirectory } from '../replication/member-directory';
