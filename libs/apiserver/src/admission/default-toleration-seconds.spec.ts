@@ -5,9 +5,8 @@ import { checkTolerationSeconds } from './default-toleration-seconds';
 
 const PODS = findResource('', 'v1', 'pods')!;
 
-const pod = (name: string, tolerations?: unknown[]) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
+type Tol = { key?: string; operator?: string; effect?: string; tolerationSeconds?: number };
+const pod = (name: string, tolerations?: Tol[]) => ({
   metadata: { name, namespace: 'default' },
   spec: { containers: [{ name: 'c', image: 'busybox' }], ...(tolerations ? { tolerations } : {}) },
 });
