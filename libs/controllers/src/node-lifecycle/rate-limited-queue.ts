@@ -40,6 +40,11 @@ export type TryResult = { done: true } | { done: false; retryAfterMs: number };
 
 export class RateLimitedTimedQueue {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Every node added and not removed since, processed or not: a node tainted once is not queued
+   * again (and does not take a token again) until remove() says its state changed.
+   */
+  private readonly members = new Set<string>();
   private limiter: TokenBucket;
   private seq = 0;
 
@@ -54,23 +59,27 @@ export class RateLimitedTimedQueue {
     return this.limiter.qps;
   }
 
+  /** Nodes waiting to be tried. */
   get size(): number {
     return this.entries.size;
   }
 
   has(name: string): boolean {
-    return this.entries.has(name);
+    return this.members.has(name);
   }
 
-  /** Queues `name` unless it is queued already; true when added. */
+  /** Queues `name` unless it was added and not removed since; true when added. */
   add(name: string, uid: string): boolean {
-    if (this.entries.has(name)) return false;
+    if (this.members.has(name)) return false;
+    this.members.add(name);
     this.entries.set(name, { name, uid, processAt: this.clock.now(), seq: this.seq++ });
     return true;
   }
 
+  /** Forgets `name` (queued or processed); true when it was known. */
   remove(name: string): boolean {
-    return this.entries.delete(name);
+    this.entries.delete(name);
+    return this.members.delete(name);
   }
 
   /**
@@ -98,7 +107,8 @@ export class RateLimitedTimedQueue {
       if (!this.limiter.tryAccept()) return;
       const r = await fn(e.name, e.uid);
       if (this.entries.get(e.name) !== e) continue;
-      if (r.done) this.entries.delete(e.name);
+      if (r.done)
+        this.entries.delete(e.name); // still a member: not queued again until removed
       else e.processAt = this.clock.now() + r.retryAfterMs;
     }
   }
