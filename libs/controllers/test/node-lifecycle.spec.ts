@@ -262,20 +262,18 @@ describe('node lifecycle controller', () => {
       'pressure and unschedulable taints',
     );
     // A taint someone else put there is left alone.
-    await h.client
-      .nodes()
-      .patch(
-        'c1',
-        {
-          spec: {
-            taints: [
-              ...(await node('c1')).spec!.taints!,
-              { key: 'example.com/gpu', effect: 'NoSchedule' },
-            ],
-          },
+    await h.client.nodes().patch(
+      'c1',
+      {
+        spec: {
+          taints: [
+            ...(await node('c1')).spec!.taints!,
+            { key: 'example.com/gpu', effect: 'NoSchedule' },
+          ],
         },
-        'merge',
-      );
+      },
+      'merge',
+    );
     await h.client
       .nodes()
       .patchStatus(

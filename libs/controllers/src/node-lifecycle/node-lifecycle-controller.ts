@@ -21,6 +21,7 @@ import {
 } from '@flotilla/client';
 import type { Controller, ControllerContext } from '../controller';
 import { parallelize } from '../parallel';
+import { abortOf } from '../signals';
 import { counterOn, gaugeOn } from '../registered-metrics';
 import { assessNode, condition, type NodeCondition, type NodeHealth } from './node-health';
 import { markPodsNotReady, swapTaints } from './node-writes';
@@ -598,11 +599,4 @@ export class NodeLifecycleRun {
     };
     this.recorder.eventf(ref, undefined, type, reason, reason, note);
   }
-}
-
-function abortOf(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
