@@ -1,8 +1,8 @@
 // One informer over pods in one namespace, in a process of its own so that its memory and CPU
-// are its own: @flotilla/client's SharedInformer or @kubernetes/client-node's makeInformer.
+// are its own: @flotilla/client's SharedInformer (JSON or protobuf) or @kubernetes/client-node's makeInformer.
 // Spawned by bench/client/informers.ts; talks JSON lines on stdout, waits for lines on stdin.
 //
-//   npx tsx bench/client/informer-child.ts <ours|client-node> <kubeconfig> <context> <namespace>
+//   npx tsx bench/client/informer-child.ts <ours|ours-protobuf|client-node> <kubeconfig> <context> <namespace>
 import { createInterface } from 'node:readline';
 import { connectFromKubeconfig, SharedInformerFactory, type Pod } from '@flotilla/client';
 
@@ -20,12 +20,13 @@ const onUpdate = () => {
   updates++;
 };
 
-function ours(): Informer {
+function ours(protobuf: boolean): Informer {
   const { client } = connectFromKubeconfig({
     kubeconfig,
     context,
     component: 'bench-informer',
     rateLimit: false,
+    protobuf,
   });
   const factory = new SharedInformerFactory({
     listerWatcher: (info, ns) => client.resource(info, ns),
@@ -70,7 +71,7 @@ const heapMiB = () => {
 
 async function main(): Promise<void> {
   const heap0 = heapMiB();
-  const informer = lib === 'ours' ? ours() : await clientNode();
+  const informer = lib === 'client-node' ? await clientNode() : ours(lib === 'ours-protobuf');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await informer.start();
@@ -87,10 +88,12 @@ async function main(): Promise<void> {
   // The parent writes; we report how many updates arrived and the CPU they cost.
   const lines = createInterface({ input: process.stdin });
   let from = process.cpuUsage();
+  let loopFrom = performance.eventLoopUtilization();
   let fromUpdates = 0;
   for await (const line of lines) {
     if (line === 'mark') {
       from = process.cpuUsage();
+      loopFrom = performance.eventLoopUtilization();
       fromUpdates = updates;
       say({ phase: 'marked' });
     } else if (line.startsWith('count ')) {
@@ -99,10 +102,14 @@ async function main(): Promise<void> {
       while (updates - fromUpdates < want && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 5));
       const used = process.cpuUsage(from);
+      // The main thread's busy time: what an informer costs a controller's event loop (the
+      // process's CPU also counts the TypeScript loader's and the GC's helper threads).
+      const loop = performance.eventLoopUtilization(loopFrom);
       say({
         phase: 'events',
         updates: updates - fromUpdates,
         cpuMs: (used.user + used.system) / 1000,
+        loopMs: loop.active,
       });
     } else if (line === 'stop') break;
   }

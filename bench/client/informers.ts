@@ -2,11 +2,12 @@
  * Informers side by side: @flotilla/client's SharedInformer and @kubernetes/client-node's
  * makeInformer, each in its own process (node --expose-gc), over the same pods on the same
  * master of a three-master cluster (the built dist/). Prints, for each: the initial sync of N pods
- * (wall time, CPU, cache heap, RSS) and the CPU each watch event costs while both watch the same
- * burst of updates (events/s a core could take = 1000 / that). Rounds alternate which informer
+ * (wall time, CPU, cache heap, RSS) and the main thread's busy time per watch event while all
+ * watch the same burst of updates (the events/s one event loop could take = 1e6 / that in µs). Rounds alternate which informer
  * starts first. Printed, not asserted; every phase is bounded.
  *
  *   npx tsx bench/client/informers.ts [--pods 10000] [--updates 5000] [--rounds 2]
+ *   (CPU_PROF_DIR=dir writes each informer process's CPU profile there)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -23,7 +24,7 @@ const PODS = arg('pods', 10_000);
 const UPDATES = arg('updates', 5000);
 const ROUNDS = arg('rounds', 2);
 const NS = 'bench-informers';
-const LIBS = ['ours', 'client-node'] as const;
+const LIBS = ['ours', 'ours-protobuf', 'client-node'] as const;
 type Lib = (typeof LIBS)[number];
 
 interface Child {
@@ -38,6 +39,9 @@ function spawnChild(lib: Lib, kubeconfig: string): Child {
   const proc = spawn(
     process.execPath,
     [
+      ...(process.env.CPU_PROF_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF_DIR]
+        : []),
       '--expose-gc',
       '--import',
       'tsx',
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
           children.push(c);
           const s = await c.next();
           summary.push(
-            `round ${round} ${lib.padEnd(11)} initial sync of ${s.objects} pods: ${fmt(Number(s.syncMs))} ms wall, ` +
+            `round ${round} ${lib.padEnd(13)} initial sync of ${s.objects} pods: ${fmt(Number(s.syncMs))} ms wall, ` +
               `${fmt(Number(s.syncCpuMs))} ms CPU, cache heap ${fmt(Number(s.heapMiB), 1)} MiB, RSS ${fmt(Number(s.rssMiB))} MiB`,
           );
           process.stdout.write(`${summary[summary.length - 1]}\n`);
@@ -137,17 +141,23 @@ async function main(): Promise<void> {
         for (const c of children) c.send(`count ${UPDATES}`);
         for (const c of children) {
           const e = await c.next();
-          const perEvent = (Number(e.cpuMs) * 1000) / Math.max(1, Number(e.updates));
+          const n = Math.max(1, Number(e.updates));
+          const perEvent = (Number(e.loopMs) * 1000) / n;
           summary.push(
-            `round ${round} ${c.lib.padEnd(11)} ${e.updates}/${UPDATES} updates (written in ${fmt(ms)} ms): ` +
-              `${fmt(perEvent, 1)} µs CPU per event, ~${fmt(1e6 / perEvent)} events/s per core`,
+            `round ${round} ${c.lib.padEnd(13)} ${e.updates}/${UPDATES} updates (written in ${fmt(ms)} ms): ` +
+              `${fmt(perEvent, 1)} µs of event loop per event (~${fmt(1e6 / perEvent)} events/s), ` +
+              `${fmt((Number(e.cpuMs) * 1000) / n, 1)} µs process CPU`,
           );
           process.stdout.write(`${summary[summary.length - 1]}\n`);
         }
       } finally {
+        // A child asked to stop exits by itself (writing its profile); a stuck one is killed.
         for (const c of children) {
           c.send('stop');
-          c.proc.kill();
+          const exited = new Promise((r) => c.proc.once('exit', r));
+          const timer = setTimeout(() => c.proc.kill(), 5000);
+          await exited;
+          clearTimeout(timer);
         }
       }
     }
