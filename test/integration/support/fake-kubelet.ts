@@ -9,6 +9,8 @@ const PODS = findResource('', 'v1', 'pods')!;
 export interface FakeKubelet {
   /** Pods marked ready so far. */
   readonly marked: number;
+  /** Looks at every known pod again (after `accept` changed its mind). */
+  recheck(): void;
   stop(): void;
 }
 
@@ -57,6 +59,9 @@ export function startFakeKubelet(
   return {
     get marked() {
       return marked;
+    },
+    recheck() {
+      for (const p of informer.lister.list()) consider(p);
     },
     stop() {
       stopped = true;
