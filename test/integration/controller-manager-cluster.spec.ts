@@ -81,6 +81,23 @@ describe('kube-controller-manager in three real masters, driven by kubectl', () 
     expect(rs.items[0].metadata.labels?.['pod-template-hash']).toBeTruthy();
   }, 90_000);
 
+  it("the controllers' events (recorded as events.k8s.io/v1) show in kubectl describe and get events", async () => {
+    const described = await waitFor('the scaling event in describe', async () => {
+      const out = await kubectl('describe', 'deployment', 'web');
+      return /ScalingReplicaSet\s+.*deployment-controller\s+Scaled up replica set web-/.test(out)
+        ? out
+        : undefined;
+    });
+    expect(described).toContain('Events:');
+    const events = await kubectl(
+      'get',
+      'events',
+      '--field-selector',
+      'involvedObject.kind=ReplicaSet',
+    );
+    expect(events).toContain('SuccessfulCreate');
+  });
+
   it('`kubectl set image` rolls out within maxUnavailable and maxSurge at every observed moment', async () => {
     const census = startPodCensus(client, 'default', 'app=web');
     try {
