@@ -1,6 +1,6 @@
 // The resources Flotilla serves, named exactly as a real Kubernetes 1.32 API server names them in discovery.
 
-export type Subresource = 'status' | 'scale' | 'binding';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */
@@ -68,7 +68,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     shortNames: ['ns'],
     namespaced: false,
     verbs: NO_COLLECTION_DELETE,
-    subresources: ['status'],
+    subresources: ['status', 'finalize'],
   }),
   resource('', 'Node', 'nodes', {
     shortNames: ['no'],
@@ -102,6 +102,10 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   resource('discovery.k8s.io', 'EndpointSlice', 'endpointslices'),
   resource('coordination.k8s.io', 'Lease', 'leases'),
   resource('events.k8s.io', 'Event', 'events', { shortNames: ['ev'] }),
+  resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', {
+    shortNames: ['pc'],
+    namespaced: false,
+  }),
 ]);
 
 export function apiVersionOf(r: { group: string; version: string }): string {

@@ -21,7 +21,19 @@ import {
   validateUpdate,
 } from '@flotilla/api';
 import { CompareResult, CompareTarget, RequestOp } from '@flotilla/store';
+import {
+  admitPodUpdate,
+  DEFAULT_TOLERATIONS,
+  type DefaultTolerationSeconds,
+} from '../admission/default-toleration-seconds';
 import { admitIntoNamespace, UNDELETABLE_NAMESPACES } from '../admission/namespace-lifecycle';
+import {
+  admitPodPriority,
+  admitPriorityClass,
+  isPods,
+  isPriorityClasses,
+  PriorityClassReader,
+} from '../admission/priority';
 import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
 import type { ServiceRanges } from '../admission/service-ranges';
 import { objectKey } from '../storage/key-layout';
@@ -68,6 +80,8 @@ export interface RegistryDeps {
   random: (n: number) => number;
   /** Where ClusterIPs and NodePorts are drawn from. */
   serviceRanges: ServiceRanges;
+  /** The DefaultTolerationSeconds admission's settings (300 s each when absent). */
+  tolerationSeconds?: DefaultTolerationSeconds;
 }
 
 /** Optimistic-concurrency retries of one request before giving up with 409. */
@@ -82,7 +96,11 @@ const isServices = (r: ResourceInfo) => r.group === '' && r.plural === 'services
  * deletion. One instance serves every resource.
  */
 export class ObjectRegistry {
-  constructor(private readonly d: RegistryDeps) {}
+  readonly priorityClasses: PriorityClassReader;
+
+  constructor(private readonly d: RegistryDeps) {
+    this.priorityClasses = new PriorityClassReader(d.store, d.caches);
+  }
 
   private key(r: ResourceInfo, namespace: string | undefined, name: string): string {
     return objectKey(r, namespace, name);
@@ -123,12 +141,15 @@ export class ObjectRegistry {
     if (r.namespaced && !obj.metadata.namespace) {
       throw apiErrors.badRequest('the server could not find the requested resource');
     }
+    if (isPods(r)) await admitPodPriority(obj, this.priorityClasses);
     obj = prepareForCreate(r, obj, {
       namespace: obj.metadata.namespace,
       now: this.d.clock(),
       newUid: this.d.newUid,
+      tolerationSeconds: this.d.tolerationSeconds,
     });
     validateCreate(r, obj);
+    if (isPriorityClasses(r)) await admitPriorityClass(obj, undefined, this.priorityClasses);
     obj = finish(undefined, obj);
     const name = obj.metadata.name!;
     if (r.namespaced) {
@@ -166,14 +187,14 @@ export class ObjectRegistry {
 
   // --- update ------------------------------------------------------------------------------
 
-  /** PUT of the main resource or its status. */
+  /** PUT of the main resource, its status, or a namespace's finalize subresource. */
   async update(
     r: ResourceInfo,
     namespace: string | undefined,
     name: string,
     body: unknown,
     opts: WriteOptions,
-    subresource?: 'status',
+    subresource?: 'status' | 'finalize',
   ): Promise<Outcome> {
     const obj = objectFromBody(r, body, { namespace, name });
     const warnings = this.checkFields(r, obj, opts.fieldValidation);
@@ -187,7 +208,7 @@ export class ObjectRegistry {
       precondition,
       () => obj,
       subresource,
-      this.tracking(r, opts, subresource),
+      this.tracking(r, opts, subresource === 'finalize' ? undefined : subresource),
     );
     return { ...written, warnings };
   }
@@ -308,7 +329,7 @@ export class ObjectRegistry {
     opts: WriteOptions,
     precondition: number | undefined,
     compute: (current: KubeObject) => KubeObject,
-    subresource: 'status' | 'scale' | 'binding' | undefined,
+    subresource: 'status' | 'scale' | 'binding' | 'finalize' | undefined,
     finish: Finish,
     skipNoop = false,
   ): Promise<Outcome> {
@@ -325,7 +346,9 @@ export class ObjectRegistry {
       // A binding only sets spec.nodeName and a condition, which no strategy path allows.
       if (subresource !== 'binding') {
         next = prepareForUpdate(r, next, current, subresource);
+        admitPodUpdate(r, next, subresource, this.d.tolerationSeconds ?? DEFAULT_TOLERATIONS);
         validateUpdate(r, next, current);
+        if (isPriorityClasses(r)) await admitPriorityClass(next, current, this.priorityClasses);
       }
       next = finish(current, next);
       if (skipNoop && jsonEqual(next, current)) {
@@ -342,7 +365,7 @@ export class ObjectRegistry {
       }
       if (opts.dryRun) return { status: 200, body: next };
       let res: WriteResult;
-      if (finishesDeletion(next)) {
+      if (finishesDeletion(r, next)) {
         res = await this.d.store
           .for(r)
           .delete(key, current, modRevision, this.releaseTxn(r, current));
@@ -440,6 +463,15 @@ export class ObjectRegistry {
       undefined,
       (current) => {
         const spec = isPlainObject(current.spec) ? current.spec : {};
+        // The scheduler names the pod's uid: a pod deleted and made again under the same name
+        // is another pod, and a binding decided for the old one must not land on it.
+        if (typeof meta.uid === 'string' && meta.uid !== '' && meta.uid !== current.metadata.uid) {
+          throw apiErrors.conflict(
+            bindingRef,
+            name,
+            `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+          );
+        }
         if (spec.nodeName) {
           throw apiErrors.conflict(
             bindingRef,
