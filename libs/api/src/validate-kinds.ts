@@ -100,6 +100,8 @@ function validateDeployment(o: KubeObject): StatusCause[] {
       ),
     );
   }
+  if (isPlainObject(strategy.rollingUpdate))
+    validateRollingUpdate(strategy.rollingUpdate, 'spec.strategy.rollingUpdate', out);
   const deadline = spec.progressDeadlineSeconds;
   if (
     typeof deadline === 'number' &&
@@ -115,6 +117,51 @@ function validateDeployment(o: KubeObject): StatusCause[] {
     );
   }
   return out;
+}
+
+/**
+ * maxSurge and maxUnavailable: each a non-negative integer or a percentage; maxUnavailable at
+ * most 100%; not both 0 (kube's ValidateRollingUpdateDeployment).
+ */
+function validateRollingUpdate(ru: JsonObject, field: string, out: StatusCause[]): void {
+  const surge = intOrPercent(ru.maxSurge, `${field}.maxSurge`, out);
+  const unavailable = intOrPercent(ru.maxUnavailable, `${field}.maxUnavailable`, out);
+  if (unavailable?.percent && unavailable.value > 100) {
+    out.push(
+      fieldErrors.invalid(
+        `${field}.maxUnavailable`,
+        ru.maxUnavailable,
+        'must not be greater than 100%',
+      ),
+    );
+  }
+  if (unavailable?.value === 0 && surge?.value === 0) {
+    out.push(
+      fieldErrors.invalid(
+        `${field}.maxUnavailable`,
+        ru.maxUnavailable,
+        'may not be 0 when `maxSurge` is 0',
+      ),
+    );
+  }
+}
+
+/** An IntOrString's value when it is valid (absent: undefined, no error). */
+function intOrPercent(
+  value: unknown,
+  field: string,
+  out: StatusCause[],
+): { value: number; percent: boolean } | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0) return { value, percent: false };
+    out.push(fieldErrors.invalid(field, value, 'must be greater than or equal to 0'));
+    return undefined;
+  }
+  const m = typeof value === 'string' ? /^(\d+)%$/.exec(value) : null;
+  if (m) return { value: Number(m[1]), percent: true };
+  out.push(fieldErrors.invalid(field, value, "must be an integer or percentage (e.g '5%')"));
+  return undefined;
 }
 
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];

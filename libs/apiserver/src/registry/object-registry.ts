@@ -107,7 +107,7 @@ export class ObjectRegistry {
   }
 
   async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
-    const obj = await this.d.store.get(this.key(r, namespace, name));
+    const obj = await this.d.store.for(r).get(this.key(r, namespace, name));
     if (!obj) throw apiErrors.notFound(r, name);
     return obj;
   }
@@ -176,7 +176,7 @@ export class ObjectRegistry {
         toWrite = plan.service;
         extra = allocationTxn(plan.claim, [], `${obj.metadata.namespace}/${name}`);
       }
-      const res = await this.d.store.create(key, toWrite, extra);
+      const res = await this.d.store.for(r).create(key, toWrite, extra);
       if (res.ok) return { status: 201, body: res.object, warnings };
       if (res.present.has(key)) throw apiErrors.alreadyExists(r, name);
       this.explicitTaken(r, name, plan, res);
@@ -335,7 +335,7 @@ export class ObjectRegistry {
   ): Promise<Outcome> {
     const key = this.key(r, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.readCurrent(key, attempt);
+      const current = await this.readCurrent(r, key, attempt);
       if (!current) throw apiErrors.notFound(r, name);
       const modRevision = Number(current.metadata.resourceVersion);
       if (precondition !== undefined && precondition !== modRevision) {
@@ -366,10 +366,12 @@ export class ObjectRegistry {
       if (opts.dryRun) return { status: 200, body: next };
       let res: WriteResult;
       if (finishesDeletion(r, next)) {
-        res = await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+        res = await this.d.store
+          .for(r)
+          .delete(key, current, modRevision, this.releaseTxn(r, current));
         if (res.ok) return { status: 200, body: current };
       } else {
-        res = await this.d.store.update(key, next, modRevision, extra);
+        res = await this.d.store.for(r).update(key, next, modRevision, extra);
         if (res.ok) return { status: 200, body: res.object };
       }
       if (!res.present.has(key)) throw apiErrors.notFound(r, name);
@@ -515,7 +517,7 @@ export class ObjectRegistry {
     }
     const key = this.key(r, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.readCurrent(key, attempt);
+      const current = await this.readCurrent(r, key, attempt);
       if (!current) throw apiErrors.notFound(r, name);
       const pre = opts.preconditions;
       const mismatch =
@@ -547,8 +549,10 @@ export class ObjectRegistry {
       const modRevision = Number(current.metadata.resourceVersion);
       const res =
         decision.kind === 'mark'
-          ? await this.d.store.update(key, decision.object, modRevision)
-          : await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+          ? await this.d.store.for(r).update(key, decision.object, modRevision)
+          : await this.d.store
+              .for(r)
+              .delete(key, current, modRevision, this.releaseTxn(r, current));
       if (res.ok) return { status: 200, body: decision.kind === 'mark' ? res.object : current };
       if (!res.present.has(key)) throw apiErrors.notFound(r, name);
     }
@@ -580,12 +584,17 @@ export class ObjectRegistry {
    * ReadIndex round trip): the write's compare on the mod revision rejects a stale read, and the
    * retry reads linearizably. A miss is confirmed linearizably before it becomes a 404.
    */
-  private async readCurrent(key: string, attempt: number): Promise<KubeObject | undefined> {
+  private async readCurrent(
+    r: ResourceInfo,
+    key: string,
+    attempt: number,
+  ): Promise<KubeObject | undefined> {
+    const store = this.d.store.for(r);
     if (attempt === 0) {
-      const local = await this.d.store.get(key, { serializable: true });
+      const local = await store.get(key, { serializable: true });
       if (local) return local;
     }
-    return this.d.store.get(key);
+    return store.get(key);
   }
 
   /** The namespace from this master's cache, else from the store (it may be brand new). */
