@@ -127,4 +127,21 @@ export default tseslint.config(
       'flotilla/layering': 'error',
     },
   },
+  {
+    // The Raft driver is generic over its state machine: the store and its glue sit above it.
+    files: ['libs/raft-node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@flotilla/store', '@flotilla/store/*', '@flotilla/replicated-store', '@flotilla/replicated-store/*'],
+              message: 'libs/raft-node knows no store: the glue lives in libs/replicated-store.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

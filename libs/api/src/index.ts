@@ -24,3 +24,4 @@ export { DEFINITIONS, definitionForKind } from './schemas';
 export * from './protobuf';
 export * from './managed-fields';
 export * from './service-ranges';
+export * from './priority-class';

@@ -203,17 +203,29 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     });
   }
 
-  /** Binds a pod to a node (pods/binding), as the scheduler does. */
-  async bind(name: string, nodeName: string, opts: WriteOptions = {}): Promise<void> {
+  /**
+   * Binds a pod to a node (pods/binding), as the scheduler does; with `uid`, only the pod of that
+   * uid (409 Conflict if the name now belongs to another pod).
+   */
+  async bind(
+    name: string,
+    nodeName: string,
+    opts: WriteOptions & { uid?: string } = {},
+  ): Promise<void> {
     this.requireSubresource('binding');
+    const { uid, ...write } = opts;
     const binding: Binding = {
       apiVersion: 'v1',
       kind: 'Binding',
-      metadata: { name, ...(this.namespace ? { namespace: this.namespace } : {}) },
+      metadata: {
+        name,
+        ...(this.namespace ? { namespace: this.namespace } : {}),
+        ...(uid ? { uid } : {}),
+      },
       target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
     };
     await this.call('POST', this.path(name, 'binding'), {
-      query: writeQuery(opts),
+      query: writeQuery(write),
       json: binding,
       idempotent: false,
       jsonAnswer: true,

@@ -1,6 +1,6 @@
 import { Entry } from '@flotilla/raft';
 import { MvccStore } from '@flotilla/store';
-import { SnapshotImage, StateMachine } from './raft-node';
+import type { SnapshotImage, StateMachine } from '@flotilla/raft-node';
 
 /**
  * The MVCC store as Raft's state machine. Entries without a payload (a new leader's empty

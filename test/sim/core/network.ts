@@ -1,5 +1,5 @@
 import { Message, NodeId } from '@flotilla/raft';
-import { Rng } from './prng';
+import { Rng } from '../prng';
 
 export interface NetworkFaults {
   /** Probability that a message is lost. */

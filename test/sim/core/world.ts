@@ -8,11 +8,11 @@ import {
   RawNode,
   Ready,
 } from '@flotilla/raft';
-import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from './linearizability';
-import { InvariantViolation, SafetyChecker } from './invariants';
-import { KvStateMachine, decodeCommand, encodeCommand } from './kv-state-machine';
+import { HistoryRecorder, KvInput, KvOutput, checkKvHistory } from '../linearizability';
+import { InvariantViolation, SafetyChecker } from '../invariants';
+import { KvStateMachine, decodeCommand, encodeCommand } from '../kv-state-machine';
 import { Network } from './network';
-import { Rng, createRng } from './prng';
+import { Rng, createRng } from '../prng';
 import { SimConfig } from './config';
 
 interface ClientOp {

@@ -1,6 +1,7 @@
+import { Clock, Timer, systemClock } from '@flotilla/io';
 import { LeaseTimeToLive, Lessor, MvccStore, StoreError, encodeCommand } from '@flotilla/store';
 import { NodeId } from '@flotilla/raft';
-import { RaftNode, RaftNodeError } from './raft-node';
+import { RaftNode, RaftNodeError } from '@flotilla/raft-node';
 
 /** Calls the leader for what only the leader knows (lease deadlines). */
 export interface LeaderCall {
@@ -18,16 +19,20 @@ export const LEASE_TTL = 'lease.timeToLive';
  */
 export class LeaseKeeper {
   readonly lessor: Lessor;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly node: RaftNode,
     private readonly store: MvccStore,
     private readonly leader: LeaderCall,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly intervalMs = 250,
   ) {
     this.lessor = new Lessor({ keysOf: (id) => store.leaseKeys(id) });
+  }
+
+  private now(): number {
+    return this.clock.now();
   }
 
   start(): void {
@@ -39,11 +44,11 @@ export class LeaseKeeper {
         this.lessor.demote();
       }
     });
-    this.timer = setInterval(() => void this.expire(), this.intervalMs);
+    this.timer = this.clock.setInterval(() => void this.expire(), this.intervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clearInterval(this.timer);
   }
 
   private async expire(): Promise<void> {

@@ -18,8 +18,8 @@ import {
   Watcher,
   encodeCommand,
 } from '@flotilla/store';
+import { RaftNode } from '@flotilla/raft-node';
 import { LeaseKeeper } from './lease-keeper';
-import { RaftNode } from './raft-node';
 
 /** Lease IDs stay below 2^53 so they survive as JS numbers end to end. */
 const MAX_LEASE_ID = 2 ** 53 - 1;
@@ -28,6 +28,9 @@ const MAX_LEASE_ID = 2 ** 53 - 1;
 function randomLeaseId(): number {
   return randomInt(0, 2 ** 21) * 2 ** 32 + randomInt(1, 2 ** 32);
 }
+
+/** Where lease IDs the client left to the server come from. */
+export type LeaseIds = () => number;
 
 /**
  * The replicated key-value store as its clients see it on any member: writes go through Raft
@@ -41,6 +44,7 @@ export class ReplicatedStore {
     readonly leases: LeaseKeeper,
     /** How a linearizable read waits for its barrier (a master measures and gates it). */
     private readonly readBarrier: () => Promise<void> = () => node.readBarrier(),
+    private readonly newLeaseId: LeaseIds = randomLeaseId,
   ) {}
 
   async range(req: RangeRequest): Promise<RangeResponse> {
@@ -65,7 +69,7 @@ export class ReplicatedStore {
   }
 
   async leaseGrant(ttl: number, id: number): Promise<LeaseGrantResponse> {
-    const leaseId = id > 0 ? id : randomLeaseId();
+    const leaseId = id > 0 ? id : this.newLeaseId();
     if (leaseId > MAX_LEASE_ID)
       throw new StoreError('invalid-argument', 'etcdserver: lease ID out of range');
     return (await this.propose({

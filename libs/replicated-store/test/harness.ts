@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { MvccStore, encodeCommand } from '@flotilla/store';
-import { PeerTransport, RaftNode, StoreMachine } from '../src';
+import { PeerTransport, RaftNode } from '@flotilla/raft-node';
+import { StoreMachine } from '../src';
 
 export interface Member {
   id: string;

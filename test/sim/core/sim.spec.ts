@@ -2,12 +2,14 @@ import { configForSeed } from './config';
 import { World } from './world';
 
 /**
- * The deterministic simulation as part of `npm test`: a few hundred seeds of mixed faults
- * (drops, duplicates, delays, partitions of every kind, crashes with lost unpersisted writes,
- * snapshots), each checked for Raft's safety invariants after every step, linearizability of
- * the client history, and liveness after healing. `npm run sim -- --seeds N` runs more.
+ * The simulation of the pure Raft core as part of `npm test`: a few hundred seeds of mixed
+ * faults (drops, duplicates, delays, partitions of every kind, crashes with lost unpersisted
+ * writes, snapshots, membership changes), each checked for Raft's safety invariants after every
+ * step, linearizability of the client history, and liveness after healing. It drives RawNode
+ * with a driver of its own, so it is fast and can switch the core's unsafe options; the
+ * production driver runs in test/sim/driver. `npm run sim -- --core --seeds N` runs more.
  */
-describe('raft simulation', () => {
+describe('raft core simulation', () => {
   const SEEDS = Number(process.env.SIM_SEEDS ?? 300);
 
   it(`${SEEDS} seeds of mixed faults keep every invariant, stay linearizable and recover`, () => {

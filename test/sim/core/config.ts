@@ -1,6 +1,6 @@
 import { RaftOptions } from '@flotilla/raft';
 import { NetworkFaults } from './network';
-import { createRng } from './prng';
+import { createRng } from '../prng';
 
 export interface SimConfig {
   seed: number;
