@@ -1,6 +1,7 @@
 import {
   BeforeApplicationShutdown,
   DynamicModule,
+  Global,
   Inject,
   Injectable,
   Module,
@@ -199,7 +200,8 @@ class ApiServerLifecycle
   }
 }
 
-/** The Kubernetes REST API on the API port, over the replicated store. */
+/** The Kubernetes REST API on the API port, over the replicated store (global: components use it in process). */
+@Global()
 @Module({})
 export class ApiServerModule {
   static forRoot(): DynamicModule {

@@ -44,7 +44,34 @@ describe('control-plane configuration', () => {
       serviceNodePortRange: '30000-32767',
       masterLeaseTtlSeconds: 15,
       masterLeaseRefreshMs: 10000,
+      controllerManager: { enabled: true, controllers: ['*'], flags: new Map() },
     });
+  });
+
+  it("reads the controller manager: --controllers, its controllers' flags, or none at all", () => {
+    expect(
+      parse([
+        '--name',
+        'm1',
+        '--controllers',
+        '*,-garbagecollector',
+        '--concurrent-deployment-syncs',
+        '10',
+      ]),
+    ).toMatchObject({
+      controllerManager: {
+        enabled: true,
+        controllers: ['*', '-garbage-collector-controller'],
+        flags: new Map([['concurrent-deployment-syncs', '10']]),
+      },
+    });
+    expect(parse(['--name', 'm1', '--disable-controller-manager']).controllerManager?.enabled).toBe(
+      false,
+    );
+    expect(() => parse(['--name', 'm1', '--controllers', 'replicaz'])).toThrow(
+      '--controllers: "replicaz" is not in the list of known controllers',
+    );
+    expect(controlPlaneUsage()).toContain('--controllers LIST');
   });
 
   it('reads the master lease TTL (seconds) and refresh interval (milliseconds)', () => {

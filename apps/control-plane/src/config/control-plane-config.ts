@@ -29,6 +29,12 @@ import {
 } from '@flotilla/api';
 import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
 import {
+  CONTROLLER_FACTORIES,
+  controllerManagerOptions,
+  readControllerManagerSettings,
+  type ControllerManagerSettings,
+} from '@flotilla/controllers';
+import {
   checkPeerAuthentication,
   DEFAULT_CLUSTER_TOKEN,
   INSECURE_DEFAULT_TOKEN_FLAG,
@@ -75,6 +81,11 @@ export interface ControlPlaneConfig {
   masterLeaseTtlSeconds?: number;
   /** How often this master renews that key and rewrites the kubernetes endpoints (default 10 s). */
   masterLeaseRefreshMs?: number;
+  /**
+   * kube-controller-manager in this master: --controllers and its controllers' flags. The command
+   * line always sets it; a config built in code without it runs no controller manager.
+   */
+  controllerManager?: ControllerManagerSettings;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -228,6 +239,7 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     description: 'how often a master renews its lease and rewrites the kubernetes endpoints',
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
+  ...controllerManagerOptions(CONTROLLER_FACTORIES),
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -326,6 +338,8 @@ export function parseControlPlaneConfig(
     );
   }
 
+  const controllerManager = readControllerManagerSettings(settings, CONTROLLER_FACTORIES);
+
   const peers = explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }];
   checkPeerAuthentication({
     name,
@@ -356,6 +370,7 @@ export function parseControlPlaneConfig(
       serviceNodePortRange,
       masterLeaseTtlSeconds,
       masterLeaseRefreshMs,
+      controllerManager,
       ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
       ...(tlsCert && tlsKey
         ? {
