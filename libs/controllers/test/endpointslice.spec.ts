@@ -93,6 +93,14 @@ describe('EndpointSlice controller', () => {
     });
     const ea = after.flatMap((x) => x.endpoints ?? []).find((e) => e.targetRef?.name === 'a');
     expect(ea?.conditions).toEqual({ ready: false, serving: true, terminating: true });
+
+    // The node moves to another zone: its endpoints follow.
+    await h.client
+      .nodes()
+      .patch('n1', { metadata: { labels: { 'topology.kubernetes.io/zone': 'z2' } } }, 'merge');
+    await waitFor('web', 'endpoints in z2', (s) =>
+      s.flatMap((x) => x.endpoints ?? []).every((e) => e.zone === 'z2'),
+    );
   });
 
   it('splits at 100 endpoints a slice and rewrites only the slice that changed', async () => {

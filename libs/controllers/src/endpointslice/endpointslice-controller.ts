@@ -41,6 +41,7 @@ import {
   NODES,
   queueServicesOnEvents,
   servicePodInformers,
+  servicesOnNode,
   type ServicePodInformers,
 } from '../service-endpoints/service-pod-events';
 import {
@@ -146,6 +147,15 @@ export class EndpointSliceRun {
         onUpdate: (_old, s) => this.sliceChanged(s),
         onDelete: (d) => this.sliceDeleted(finalStateOf(d)),
       }),
+      // An endpoint carries its node's zone: a node that appears or changes zone moves them.
+      this.nodes.addEventHandler({
+        onAdd: (n) => this.nodeZoneChanged(n),
+        onUpdate: (old, n) => {
+          if (old.metadata.labels?.[LABEL_ZONE] !== n.metadata.labels?.[LABEL_ZONE]) {
+            this.nodeZoneChanged(n);
+          }
+        },
+      }),
     ];
     try {
       this.ctx.informers.start();
@@ -172,6 +182,11 @@ export class EndpointSliceRun {
       this.queue.shutDown();
       for (const h of handlers) h.remove();
     }
+  }
+
+  private nodeZoneChanged(node: Node): void {
+    if (!this.inf.pods.hasSynced()) return; // the start-up pass syncs every Service
+    for (const key of servicesOnNode(this.inf, node.metadata.name!)) this.queue.add(key);
   }
 
   /** A change this controller did not write itself (someone edited or deleted its slice). */

@@ -4,7 +4,9 @@ import { findResource } from '@flotilla/api';
 import {
   finalStateOf,
   NAMESPACE_INDEX,
+  NODE_NAME_INDEX,
   byNamespace,
+  podsByNodeName,
   objectKey,
   type HandlerRegistration,
   type Pod,
@@ -28,7 +30,9 @@ export function servicePodInformers(informers: SharedInformerFactory): ServicePo
     services: informers.informerFor<Service>(SERVICES, {
       indexers: { [NAMESPACE_INDEX]: byNamespace },
     }),
-    pods: informers.informerFor<Pod>(PODS, { indexers: { [NAMESPACE_INDEX]: byNamespace } }),
+    pods: informers.informerFor<Pod>(PODS, {
+      indexers: { [NAMESPACE_INDEX]: byNamespace, [NODE_NAME_INDEX]: podsByNodeName },
+    }),
   };
 }
 
@@ -68,4 +72,13 @@ export function queueServicesOnEvents(
       onDelete: (d) => forPod(finalStateOf(d)),
     }),
   ];
+}
+
+/** The keys of the Services selecting a pod bound to `nodeName`. */
+export function servicesOnNode(inf: ServicePodInformers, nodeName: string): Set<string> {
+  const keys = new Set<string>();
+  for (const pod of inf.pods.lister.byIndex(NODE_NAME_INDEX, nodeName)) {
+    for (const k of servicesSelecting(inf.services, pod)) keys.add(k);
+  }
+  return keys;
 }
