@@ -1,8 +1,13 @@
 // The EndpointSlice controller against a real API server: what the slices of a Service say about
 // its pods, how they split and how little they churn, headless Services, Services it leaves alone.
 import type { EndpointSlice } from '@flotilla/client';
-import { EndpointSliceController } from '../src/endpointslice/endpointslice-controller';
-import { eventually, startHarness, type Harness } from './harness-b';
+import type { Controller } from '../src/controller';
+import {
+  EndpointSliceController,
+  EndpointSliceRun,
+  endpointSliceSettings,
+} from '../src/endpointslice/endpointslice-controller';
+import { advance, eventually, startHarness, type Harness } from './harness-b';
 import { addPod, addService, setReady } from './pods-b';
 
 const MANAGED = { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' };
@@ -187,5 +192,31 @@ describe('EndpointSlice controller', () => {
     await waitFor('db', 'db slices gone', (s) => s.length === 0);
     const still = await slicesOf('manual');
     expect(still.map((s) => s.metadata.resourceVersion)).toEqual([manual.metadata.resourceVersion]);
+  });
+
+  it('asks the API server when its cache never catches up with a slice it wrote', async () => {
+    await addService(h.client, 'lag', { selector: { app: 'lag' }, ports: [{ port: 80 }] });
+    await addPod(h.client, 'l1', { labels: { app: 'lag' }, ip: '10.244.4.1' });
+    let run: EndpointSliceRun | undefined;
+    const controller: Controller = {
+      name: 'endpointslice',
+      run: (ctx, signal) =>
+        (run = new EndpointSliceRun(ctx, endpointSliceSettings(ctx.flags))).run(signal),
+    };
+    h.run(controller);
+    await waitFor('lag', 'l1 listed', (s) => endpointNames(s).length === 1);
+    // A slice it "created" that its cache will never see (a relist missed its short life).
+    run!.tracker.wrote('default/lag', {
+      metadata: { name: 'lag-phantom', uid: 'phantom', resourceVersion: '1' },
+      addressType: 'IPv4',
+      endpoints: [],
+    });
+    await addPod(h.client, 'l2', { labels: { app: 'lag' }, ip: '10.244.4.2' });
+    // Stale syncs back off on the fake clock, then the live list lets it go on.
+    await eventually(async () => {
+      await advance(h.clock, 2000);
+      return endpointNames(await slicesOf('lag')).length === 2;
+    }, 'l2 listed despite the phantom');
+    expect(await slicesOf('lag')).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import {
   finalStateOf,
   objectKey,
   runWorkers,
+  splitKey,
   WorkQueue,
   type EndpointSlice,
   type EventRecorder,
@@ -57,6 +58,8 @@ import { SliceTracker } from './slice-tracker';
 
 const SLICES = findResource('discovery.k8s.io', 'v1', 'endpointslices')!;
 const BY_SERVICE = 'endpointslice.service';
+/** Syncs that may find the cache behind before the API server is asked instead. */
+const STALE_RETRIES = 8;
 
 export interface EndpointSliceSettings {
   maxEndpointsPerSlice: number;
@@ -110,7 +113,8 @@ export class EndpointSliceRun {
   private readonly nodes: SharedInformer<Node>;
   private readonly slices: SharedInformer<EndpointSlice>;
   private readonly queue: WorkQueue<string>;
-  private readonly tracker = new SliceTracker();
+  /** What this run wrote (read by tests that play a cache which never catches up). */
+  readonly tracker = new SliceTracker();
   private readonly recorder: EventRecorder;
   private readonly changes;
 
@@ -204,9 +208,17 @@ export class EndpointSliceRun {
 
   async sync(key: string): Promise<void> {
     const service = this.inf.services.lister.getByKey(key);
-    const existing = this.slices.lister.byIndex(BY_SERVICE, key);
+    let existing = this.slices.lister.byIndex(BY_SERVICE, key);
     if (this.tracker.isStale(key, existing)) {
-      throw new StaleCacheError(`the EndpointSlice cache of ${key} lags this controller's writes`);
+      if (this.queue.numRequeues(key) < STALE_RETRIES) {
+        throw new StaleCacheError(
+          `the EndpointSlice cache of ${key} lags this controller's writes`,
+        );
+      }
+      // Still behind after several tries (a relist may have missed a slice created and deleted
+      // meanwhile): read the slices from the API server and start tracking afresh.
+      existing = await this.liveSlices(key);
+      this.tracker.forgetService(key);
     }
     const selector = service ? serviceSelector(service) : undefined;
     if (!service || !selector) {
@@ -242,6 +254,14 @@ export class EndpointSliceRun {
       existing,
     );
     await this.apply(key, plan, service);
+  }
+
+  private async liveSlices(key: string): Promise<EndpointSlice[]> {
+    const { namespace, name } = splitKey(key);
+    const list = await this.ctx.client.endpointSlices(namespace).list({
+      labelSelector: `${MANAGED_BY_LABEL}=${CONTROLLER_NAME},${LABEL_SERVICE_NAME}=${name}`,
+    });
+    return list.items;
   }
 
   /** Creates, then updates, then deletes: endpoints move before their old slice goes. */
