@@ -235,4 +235,34 @@ describe('node lifecycle, IPAM, EndpointSlices and namespaces in three real mast
       30_000,
     );
   }, 40_000);
+
+  it('gives no pod range twice after the controller-manager leader is killed', async () => {
+    const holder = async () =>
+      (await client.leases('kube-system').get('kube-controller-manager')).spec?.holderIdentity ??
+      '';
+    const first = await holder();
+    const leader = first.split('_')[0];
+    expect(cluster.names).toContain(leader);
+    cluster.kill(leader);
+    // Nodes join while the Lease changes hands.
+    for (const name of ['n5', 'n6']) await client.nodes().create({ metadata: { name } });
+    await waitFor(
+      'a new controller-manager leader',
+      async () => {
+        const h = await holder().catch(() => '');
+        return h && !h.startsWith(`${leader}_`) ? h : undefined;
+      },
+      60_000,
+    );
+    const ranges = await waitFor(
+      'pod ranges for all six nodes',
+      async () => {
+        const nodes = (await client.nodes().list()).items;
+        const r = nodes.map((n) => n.spec?.podCIDR);
+        return nodes.length === 6 && r.every(Boolean) ? r : undefined;
+      },
+      60_000,
+    );
+    expect(new Set(ranges).size).toBe(6);
+  }, 90_000);
 });
