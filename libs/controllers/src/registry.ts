@@ -4,6 +4,7 @@ import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
 import { replicaSetControllerFactory } from './replicaset';
+import { CONTROLLER_FACTORIES_B } from './registry-b';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
 export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze([
@@ -11,4 +12,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   deploymentControllerFactory,
   garbageCollectorFactory,
   serviceAccountControllerFactory,
+  ...CONTROLLER_FACTORIES_B,
 ]);
