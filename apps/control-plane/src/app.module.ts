@@ -5,6 +5,7 @@ import { ConfigModule } from './config/config.module';
 import { ApiServerModule } from './apiserver/apiserver.module';
 import { EtcdModule } from './etcd/etcd.module';
 import { ReplicationModule } from './replication/replication.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import type { ControlPlaneConfig } from './config/control-plane-config';
 
 export interface ControlPlaneParts {
@@ -17,6 +18,7 @@ export interface ControlPlaneParts {
 @Module({})
 export class AppModule {
   static forRoot({ config, logger, health }: ControlPlaneParts): DynamicModule {
+    const api = ApiServerModule.forRoot();
     return {
       module: AppModule,
       imports: [
@@ -29,7 +31,8 @@ export class AppModule {
         }),
         ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
         EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
-        ApiServerModule.forRoot(), // Kubernetes REST API, watch and discovery on the API port
+        api, // Kubernetes REST API, watch and discovery on the API port
+        SchedulerModule.forRoot(api), // kube-scheduler while this master holds its Lease
       ],
     };
   }
