@@ -27,13 +27,14 @@ export const SCHEDULER_LEASE = 'kube-scheduler';
 
 /**
  * The scheduler in this master: it contends for the Lease kube-system/kube-scheduler and schedules
- * only while it holds it. Each term starts from fresh informers and an empty cache (nothing assumed
- * by an earlier term can linger); on shutdown the lease is released so another master takes over
- * at once.
+ * only while it holds it. The informers run from the start, so a standby has the cluster listed
+ * when it takes over; each term builds a new cache and queue from them (nothing assumed by an
+ * earlier term can linger). On shutdown the lease is released so another master takes over at once.
  */
 @Injectable()
 class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private elector: LeaderElector | undefined;
+  private informers: SharedInformerFactory | undefined;
   private readonly log: JsonLogger;
 
   constructor(
@@ -51,13 +52,19 @@ class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
       return;
     }
     const client = inProcessClient(this.server, 'kube-scheduler');
+    this.informers = new SharedInformerFactory({
+      listerWatcher: (info, ns) => client.resource(info, ns),
+      onError: (err, resource) =>
+        this.log.warn('scheduler informer', { resource, error: String(err) }),
+    });
+    Scheduler.warmInformers(client, this.informers);
     this.elector = new LeaderElector({
       leases: client.leases('kube-system'),
       leaseName: SCHEDULER_LEASE,
       identity: `${this.config.name}_${randomBytes(8).toString('hex')}`,
       registry: this.registry,
       callbacks: {
-        onStartedLeading: (signal) => this.term(client, signal),
+        onStartedLeading: (signal) => this.term(client, this.informers!, signal),
         onNewLeader: (identity) => this.log.info('scheduler leader', { identity }),
       },
       onError: (err, phase) =>
@@ -68,16 +75,16 @@ class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.elector?.stop();
+    this.informers?.shutdown();
   }
 
-  private async term(client: KubeClient, signal: AbortSignal): Promise<void> {
+  private async term(
+    client: KubeClient,
+    informers: SharedInformerFactory,
+    signal: AbortSignal,
+  ): Promise<void> {
     const started = Date.now();
     this.log.info('scheduler leading', { identity: this.elector?.identity });
-    const informers = new SharedInformerFactory({
-      listerWatcher: (info, ns) => client.resource(info, ns),
-      onError: (err, resource) =>
-        this.log.warn('scheduler informer', { resource, error: String(err) }),
-    });
     const events = new EventBroadcaster({
       sink: coreV1EventSink((ns) => client.forResource('events', '', ns)),
     });
@@ -97,7 +104,6 @@ class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
     } catch (err) {
       this.log.error('scheduler stopped on an error', { error: String(err) });
     } finally {
-      informers.shutdown();
       events.shutdown();
       this.log.info('scheduler stopped leading', {
         boundPods: scheduler.boundTotal,
