@@ -18,7 +18,7 @@ const LIBRARY_ARROWS = {
   process: ['observability'],
   'raft-node': ['raft', 'store'],
   'etcd-api': ['store'],
-  apiserver: ['api', 'store'],
+  apiserver: ['api', 'store', 'observability'],
   client: ['api'],
   // Test wiring: an API server with clients over it (only tests and benchmarks import it).
   testing: ['api', 'apiserver', 'client'],
@@ -115,6 +115,11 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
+  // Build scripts run by plain Node.
+  {
+    files: ['deploy/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   {
     languageOptions: { parserOptions: { projectService: false } },
     plugins: { flotilla: { rules: { layering } } },
@@ -125,6 +130,23 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       'flotilla/layering': 'error',
+    },
+  },
+  {
+    // The Raft driver is generic over its state machine: the store and its glue sit above it.
+    files: ['libs/raft-node/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@flotilla/store', '@flotilla/store/*', '@flotilla/replicated-store', '@flotilla/replicated-store/*'],
+              message: 'libs/raft-node knows no store: the glue lives in libs/replicated-store.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

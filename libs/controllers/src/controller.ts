@@ -35,10 +35,27 @@ export interface Controller {
   run(ctx: ControllerContext, signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * A flag a controller reads from `ControllerContext.flags`, spelled as kube-controller-manager
+ * spells it. The master accepts it on its command line (and as FLOTILLA_<FLAG>); when it is not
+ * given, the manager puts `default` in the map, so a controller always finds a value.
+ */
+export interface ControllerFlag {
+  /** Without dashes: 'concurrent-deployment-syncs'. */
+  readonly flag: string;
+  readonly valueName: string;
+  readonly description: string;
+  readonly default: string;
+  /** Throws an Error saying what is wrong with a value given for it. */
+  check?(value: string): void;
+}
+
 /** How the manager builds a controller it was told to run. */
 export interface ControllerFactory {
   readonly name: string;
   /** False for the ones kube-controller-manager leaves off unless named (`--controllers`). */
   readonly enabledByDefault: boolean;
+  /** The flags it reads (optional). */
+  readonly flags?: readonly ControllerFlag[];
   create(): Controller;
 }

@@ -2,13 +2,8 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { JsonLogger } from '@flotilla/observability';
 import { assertCanListen, explainListenError } from '@flotilla/process';
-import {
-  LeaseKeeper,
-  PeerTransport,
-  RaftNode,
-  ReplicatedStore,
-  StoreMachine,
-} from '@flotilla/raft-node';
+import { PeerTransport, RaftNode } from '@flotilla/raft-node';
+import { LeaseKeeper, ReplicatedStore, StoreMachine } from '@flotilla/replicated-store';
 import { MvccStore } from '@flotilla/store';
 import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
