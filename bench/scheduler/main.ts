@@ -9,12 +9,13 @@
  *   npm run bench:scheduler -- [--pods N] [--nodes 1000,5000] [--mix basic,spread] [--timeout S] [--cpu-prof DIR]
  */
 import { resolve } from 'node:path';
-import { connect, type KubeClient, type Pod } from '@flotilla/client';
+import { connect, type KubeClient } from '@flotilla/client';
 import { HollowFleet } from '../../apps/flotilla/src/hollow-nodes/hollow-fleet';
 import type { HollowOptions } from '../../apps/flotilla/src/hollow-nodes/hollow-options';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
 import { summarize } from '../apiserver/stats';
 import { ensureBuilt } from '../kv/prerequisites';
+import { benchPod } from './pods';
 
 const USAGE = `Usage: npm run bench:scheduler -- [--pods N] [--nodes 1000,5000] [--mix basic,spread]
   [--timeout SECONDS] [--cpu-prof DIR]`;
@@ -33,51 +34,6 @@ const TIMEOUT_MS = Number(arg('timeout', '300')) * 1000;
 const CPU_PROF_DIR = arg('cpu-prof', '');
 const ZONES = 10;
 const CREATE_CONCURRENCY = 64;
-
-function benchPod(mix: string, round: number, i: number): Pod {
-  const base = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: `p${round}-${i}`,
-      labels: { bench: String(round) } as Record<string, string>,
-    },
-    spec: {
-      containers: [
-        {
-          name: 'c',
-          image: 'registry.k8s.io/pause:3.9',
-          resources: { requests: { cpu: '10m', memory: '16Mi' } },
-        },
-      ],
-    },
-  } as Pod;
-  if (mix === 'basic') return base;
-  // Half the pods spread over the zones by group, half keep apart per node within their group of 100.
-  if (i % 2 === 0) {
-    const app = `spread-${i % 50}`;
-    base.metadata.labels!.app = app;
-    base.spec!.topologySpreadConstraints = [
-      {
-        maxSkew: 1,
-        topologyKey: 'topology.kubernetes.io/zone',
-        whenUnsatisfiable: 'DoNotSchedule',
-        labelSelector: { matchLabels: { app } },
-      },
-    ];
-  } else {
-    const app = `anti-${i % 50}`;
-    base.metadata.labels!.app = app;
-    base.spec!.affinity = {
-      podAntiAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: [
-          { labelSelector: { matchLabels: { app } }, topologyKey: 'kubernetes.io/hostname' },
-        ],
-      },
-    };
-  }
-  return base;
-}
 
 const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '-');
 
@@ -157,7 +113,7 @@ async function main(): Promise<void> {
   const cluster = await MasterCluster.start(
     3,
     [],
-    resolve(root, 'dist/apps/control-plane/main.js'),
+    'dist/apps/control-plane/main.js',
     CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR)}`] : [],
   );
   const urls = cluster.names.map((n) => `http://127.0.0.1:${cluster.ports.get(n)!.api}`);
@@ -196,9 +152,18 @@ async function main(): Promise<void> {
         round++;
         await runRound(client, mix, nodes, round);
         // Out of the way before the next round: deleted at once (the hollow kubelets would too).
-        await client
-          .pods('default')
-          .deleteCollection({ labelSelector: `bench=${round}` }, { gracePeriodSeconds: 0 });
+        // Retried: a loaded cluster may be between Raft leaders (503) for a moment.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client
+              .pods('default')
+              .deleteCollection({ labelSelector: `bench=${round}` }, { gracePeriodSeconds: 0 });
+            break;
+          } catch (err) {
+            if (attempt >= 20) throw err;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
       }
     }
     const holder =

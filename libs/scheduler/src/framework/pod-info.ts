@@ -32,6 +32,7 @@ export class PodInfo {
   readonly preferredAffinityTerms: readonly WeightedAffinityTerm[] = NO_WEIGHTED;
   readonly preferredAntiAffinityTerms: readonly WeightedAffinityTerm[] = NO_WEIGHTED;
   readonly parseError: string | undefined;
+  private readonly hasPodAffinity: boolean;
 
   constructor(readonly pod: Pod) {
     this.key = podKey(pod);
@@ -49,7 +50,8 @@ export class PodInfo {
     this.nonZeroRequests = nonZero;
     this.hostPorts = hostPortsOf(pod);
     const affinity = pod.spec?.affinity;
-    if (affinity?.podAffinity || affinity?.podAntiAffinity) {
+    this.hasPodAffinity = !!(affinity?.podAffinity || affinity?.podAntiAffinity);
+    if (affinity && this.hasPodAffinity) {
       try {
         const a = affinity.podAffinity;
         const anti = affinity.podAntiAffinity;
@@ -93,9 +95,9 @@ export class PodInfo {
     return this.pod.metadata.namespace ?? '';
   }
 
+  /** Whether the pod has pod affinity or anti-affinity (read for every pod on every node: kept). */
   get hasAffinity(): boolean {
-    const a = this.pod.spec?.affinity;
-    return !!(a?.podAffinity || a?.podAntiAffinity);
+    return this.hasPodAffinity;
   }
 
   get hasRequiredAntiAffinity(): boolean {

@@ -54,6 +54,25 @@ class PreScoreState implements StateData {
   }
 }
 
+/** Adds `name` to `out` when `want` more does not fit beside `have` in `cap`. */
+function check(
+  out: InsufficientResource[],
+  name: string,
+  want: number,
+  have: number,
+  cap: number,
+): void {
+  if (want > 0 && cap < want + have)
+    out.push({
+      name,
+      reason: `Insufficient ${name}`,
+      requested: want,
+      used: have,
+      capacity: cap,
+      unresolvable: want > cap,
+    });
+}
+
 /** What does not fit when `requests` join the pods on `node` (empty: it fits). */
 export function insufficientResources(
   requests: Resource,
@@ -76,20 +95,10 @@ export function insufficientResources(
   if (requests.isZero()) return out;
   const alloc = node.allocatable;
   const used = node.requested;
-  const check = (name: string, want: number, have: number, cap: number) => {
-    if (want > 0 && cap < want + have)
-      out.push({
-        name,
-        reason: `Insufficient ${name}`,
-        requested: want,
-        used: have,
-        capacity: cap,
-        unresolvable: want > cap,
-      });
-  };
-  check('cpu', requests.milliCPU, used.milliCPU, alloc.milliCPU);
-  check('memory', requests.memory, used.memory, alloc.memory);
+  check(out, 'cpu', requests.milliCPU, used.milliCPU, alloc.milliCPU);
+  check(out, 'memory', requests.memory, used.memory, alloc.memory);
   check(
+    out,
     'ephemeral-storage',
     requests.ephemeralStorage,
     used.ephemeralStorage,
@@ -102,7 +111,7 @@ export function insufficientResources(
         const group = name.slice(0, name.indexOf('/'));
         if (ignoredGroups.includes(group)) continue;
       }
-      check(name, want, used.get(name), alloc.get(name));
+      check(out, name, want, used.get(name), alloc.get(name));
     }
   }
   return out;
