@@ -59,6 +59,8 @@ describe('libs/client control loops against a real master (in-process)', () => {
         electionTicks: 10,
         snapshotEvery: 10000,
         initialClusterState: 'new',
+        // Pods here never get nodes: the master's scheduler would write their status.
+        disableScheduler: true,
       },
       { logSink: memorySink() },
     );

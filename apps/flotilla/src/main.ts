@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
+import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
@@ -10,12 +11,16 @@ interface Command {
   run(argv: readonly string[], context: CliContext): Promise<void>;
 }
 
-// One entry per subcommand, one file each under commands/ (next: snapshot).
+// One entry per subcommand, one file each under commands/ .
 const COMMANDS: Record<string, Command> = {
   up: { summary: 'run a local HA cluster of control-plane processes', run: upCommand },
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  'hollow-nodes': {
+    summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
+    run: hollowNodesCommand,
   },
 };
 
@@ -25,7 +30,7 @@ Operate a Flotilla cluster.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
   .join('\n')}
 
 Options:

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@flotilla/process';
 import {
   ControlPlaneConfig,
@@ -232,6 +235,34 @@ describe('control-plane configuration', () => {
     expect(parseControlPlaneConfig(['-h'], {}, context)).toEqual({ help: true });
     expect(controlPlaneUsage()).toContain('--peers LIST');
     expect(controlPlaneUsage()).toContain('env FLOTILLA_PEERS');
+  });
+
+  it('reads the scheduler flags: --disable-scheduler and a checked --scheduler-config file', () => {
+    expect(parse(['--name', 'm1']).disableScheduler).toBeUndefined();
+    expect(parse(['--name', 'm1', '--disable-scheduler']).disableScheduler).toBe(true);
+    expect(parse(['--name', 'm1'], { FLOTILLA_DISABLE_SCHEDULER: 'true' }).disableScheduler).toBe(
+      true,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'sched-config-'));
+    try {
+      const good = join(dir, 'good.yaml');
+      writeFileSync(
+        good,
+        'profiles: [{schedulerName: default-scheduler}, {schedulerName: packer}]\n',
+      );
+      const cfg = parse(['--name', 'm1', '--scheduler-config', good]).schedulerConfig;
+      expect(cfg?.profiles.map((p) => p.schedulerName)).toEqual(['default-scheduler', 'packer']);
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'percentageOfNodesToScore: 300\n');
+      expect(errorOf(['--name', 'm1', '--scheduler-config', bad])).toBe(
+        `--scheduler-config: ${bad}: percentageOfNodesToScore: not in valid range [0-100]`,
+      );
+      expect(errorOf(['--name', 'm1', '--scheduler-config', join(dir, 'missing.yaml')])).toContain(
+        '--scheduler-config: cannot read',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('bad input names the flag or variable and the problem', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
 import {
@@ -28,6 +29,7 @@ import {
   parseServiceCidr,
 } from '@flotilla/api';
 import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
+import { parseSchedulerConfiguration, type SchedulerConfiguration } from '@flotilla/scheduler';
 import {
   CONTROLLER_FACTORIES,
   controllerManagerOptions,
@@ -86,6 +88,10 @@ export interface ControlPlaneConfig {
    * line always sets it; a config built in code without it runs no controller manager.
    */
   controllerManager?: ControllerManagerSettings;
+  /** This master never runs the scheduler (--disable-scheduler). */
+  disableScheduler?: boolean;
+  /** The scheduler's profiles (--scheduler-config), read and checked at start; defaults when absent. */
+  schedulerConfig?: SchedulerConfiguration;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -240,6 +246,19 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
   ...controllerManagerOptions(CONTROLLER_FACTORIES),
+  {
+    flag: 'disable-scheduler',
+    env: 'FLOTILLA_DISABLE_SCHEDULER',
+    boolean: true,
+    description: 'do not run the scheduler in this master (the other masters elect one)',
+  },
+  {
+    flag: 'scheduler-config',
+    env: 'FLOTILLA_SCHEDULER_CONFIG',
+    valueName: 'FILE',
+    description: 'KubeSchedulerConfiguration (YAML or JSON): profiles, plugins, weights',
+    defaultText: 'one default-scheduler profile',
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -339,6 +358,10 @@ export function parseControlPlaneConfig(
   }
 
   const controllerManager = readControllerManagerSettings(settings, CONTROLLER_FACTORIES);
+  const schedulerConfigSetting = get('scheduler-config');
+  const schedulerConfig = schedulerConfigSetting
+    ? readSchedulerConfig(schedulerConfigSetting, context.cwd)
+    : undefined;
 
   const peers = explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }];
   checkPeerAuthentication({
@@ -371,6 +394,8 @@ export function parseControlPlaneConfig(
       masterLeaseTtlSeconds,
       masterLeaseRefreshMs,
       controllerManager,
+      ...(settings.has('disable-scheduler') ? { disableScheduler: true } : {}),
+      ...(schedulerConfig ? { schedulerConfig } : {}),
       ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
       ...(tlsCert && tlsKey
         ? {
@@ -407,6 +432,20 @@ export function parsePeers(setting: Setting): PeerAddress[] {
     peers.push({ name: peerName, ...address });
   }
   return peers;
+}
+
+function readSchedulerConfig(setting: Setting, cwd: string): SchedulerConfiguration {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, setting.value), 'utf8');
+  } catch (e) {
+    throw settingError(setting.source, `cannot read ${setting.value}: ${(e as Error).message}`);
+  }
+  try {
+    return parseSchedulerConfiguration(text);
+  } catch (e) {
+    throw settingError(setting.source, `${setting.value}: ${(e as Error).message}`);
+  }
 }
 
 function isWildcard(host: string): boolean {
