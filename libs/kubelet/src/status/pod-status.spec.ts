@@ -36,7 +36,7 @@ function gist(s: PodStatus) {
     state: Object.keys(c.state)[0],
     reason:
       c.state.waiting?.reason ?? c.state.terminated?.reason ?? (c.state.running ? '' : undefined),
-    last: c.lastState.terminated?.reason,
+    ...(c.lastState.terminated ? { last: c.lastState.terminated.reason } : {}),
     restarts: c.restartCount,
     ready: c.ready,
     started: c.started,
