@@ -67,6 +67,7 @@ export class Kubelet {
   private sourcesReady = false;
   private started = false;
   private relisting: Promise<void> = Promise.resolve();
+  private relistInFlight = false;
 
   constructor(private readonly options: KubeletOptions) {
     const clock = options.clock ?? systemClock;
@@ -185,6 +186,11 @@ export class Kubelet {
     return this.ctx.runtimeName;
   }
 
+  /** Whether a pod sync is running. */
+  get busy(): boolean {
+    return this.relistInFlight || [...this.workers.values()].some((w) => w.isBusy);
+  }
+
   /** Resolves once no pod sync and no relist is running (tests with a manual clock). */
   async settled(): Promise<void> {
     for (let i = 0; i < 100; i++) {
@@ -212,9 +218,10 @@ export class Kubelet {
 
   /** One PLEG round: wake the workers of pods whose containers or sandboxes changed state. */
   relistNow(): Promise<void> {
-    this.relisting = this.relist().catch((err) =>
-      this.ctx.logger.warn('relist failed', { err: (err as Error).message }),
-    );
+    this.relistInFlight = true;
+    this.relisting = this.relist()
+      .catch((err) => this.ctx.logger.warn('relist failed', { err: (err as Error).message }))
+      .finally(() => (this.relistInFlight = false));
     return this.relisting;
   }
 

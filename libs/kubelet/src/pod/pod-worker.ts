@@ -177,7 +177,8 @@ export class PodWorker {
     if (retryAt !== undefined) this.wakeAt(retryAt);
   }
 
-  private async converge(pod: Pod, view: PodRuntimeView): Promise<void> {
+  private async converge(pod: Pod, before: PodRuntimeView): Promise<void> {
+    let view = before;
     const { ctx } = this;
     const actions = computePodActions(pod, view, { restart: ctx.probes.restartVerdicts(view) });
     const grace = gracePeriodSeconds(pod);
@@ -202,6 +203,10 @@ export class PodWorker {
     }
     const toStart = [...(actions.nextInit ? [actions.nextInit] : []), ...actions.startApps];
     if (toStart.length === 0) return;
+    // Restarts of what was just killed see it exited, so the crash back-off applies to them.
+    if (actions.killPod || actions.killContainers.length > 0) {
+      view = await readPodView(ctx.runtime, this.uid);
+    }
 
     let volumePaths: Map<string, string>;
     try {

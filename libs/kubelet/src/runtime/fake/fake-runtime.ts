@@ -102,6 +102,8 @@ export class FakeRuntime implements ContainerRuntime {
   private down: string | undefined;
   /** Every call by name, in order, for tests that check what the kubelet asked for. */
   readonly calls: string[] = [];
+  /** Stop calls waiting for the clock to reach their SIGKILL. */
+  waitingForClock = 0;
 
   constructor(options: FakeRuntimeOptions) {
     this.clock = options.clock;
@@ -301,8 +303,10 @@ export class FakeRuntime implements ContainerRuntime {
       this.exit(c, timeoutSeconds <= 0 ? 137 : (c.behaviour.stopExitCode ?? 0));
       return;
     }
+    this.waitingForClock++;
     await new Promise<void>((resolve) => {
       this.clock.after(timeoutSeconds * 1000, () => {
+        this.waitingForClock--;
         if (c.state === 'running') this.exit(c, 137);
         resolve();
       });
