@@ -3,6 +3,7 @@ import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observab
 import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
+import { KubeletModule } from './kubelet/kubelet.module';
 
 export interface NodeAgentParts {
   config: NodeAgentConfig;
@@ -24,7 +25,9 @@ export class AppModule {
           health,
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
-        // next: KubeletModule (Node, Lease, pods), KubeProxyModule (nftables)
+        // pods through the container runtime, when the node has one (--runtime-endpoint)
+        ...(config.kubelet ? [KubeletModule.forRoot()] : []),
+        // next: the kubelet's API side (Node, Lease, pods from the API), KubeProxyModule
       ],
     };
   }

@@ -45,6 +45,57 @@ describe('node-agent configuration', () => {
     );
   });
 
+  it('runs the kubelet only with a runtime endpoint, with its directories under the data dir', () => {
+    expect(parseNodeAgentConfig([], {}, context)).not.toHaveProperty('config.kubelet');
+    const parsed = parseNodeAgentConfig(
+      [
+        '--runtime-endpoint',
+        '/run/w1/containerd.sock',
+        '--pod-manifest-path',
+        'manifests',
+        '--node-ip',
+        '10.231.0.1',
+        '--cgroup-root',
+        '/flotilla-w1/',
+        '--cluster-dns',
+        '10.96.0.10',
+      ],
+      {},
+      context,
+    );
+    expect(parsed).toMatchObject({
+      config: {
+        kubelet: {
+          runtimeEndpoint: 'unix:///run/w1/containerd.sock',
+          rootDir: '/srv/data/nodes/worker-1/kubelet',
+          podLogDir: '/srv/data/nodes/worker-1/pod-logs',
+          manifestDir: '/srv/manifests',
+          nodeIPs: ['10.231.0.1'],
+          cgroupRoot: '/flotilla-w1',
+          clusterDns: ['10.96.0.10'],
+          clusterDomain: 'cluster.local',
+        },
+      },
+    });
+  });
+
+  it.each([
+    [
+      ['--runtime-endpoint', 'tcp://x:1'],
+      '--runtime-endpoint: "tcp://x:1" is not a unix socket (unix:///path or /path)',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--node-ip', '10.0.0.300'],
+      '--node-ip: "10.0.0.300" is not an IP address',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--cgroup-root', 'kubepods'],
+      '--cgroup-root: "kubepods" is not an absolute cgroup path',
+    ],
+  ])('kubelet flags %j -> %s', (argv, message) => {
+    expect(() => parseNodeAgentConfig(argv, {}, context)).toThrow(new ConfigError(message));
+  });
+
   it('asks for --name when the host name is not a valid node name', () => {
     expect(() => parseNodeAgentConfig([], {}, { cwd: '/', hostname: 'under_score' })).toThrow(
       'the host name "under_score" is not a valid node name; set --name (or FLOTILLA_NAME)',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
 import {
@@ -10,8 +11,10 @@ import {
   isValidName,
   nameValue,
   optionalValue,
+  parsedValue,
   portValue,
   readSettings,
+  Setting,
   urlListValue,
 } from '@flotilla/process';
 import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
@@ -26,6 +29,23 @@ export interface NodeAgentConfig {
   /** The masters' API URLs; empty until the agent starts talking to them. */
   servers: string[];
   logLevel: LogLevel;
+  /** The kubelet's settings; undefined (no kubelet) unless a runtime endpoint is given. */
+  kubelet?: KubeletSettings;
+}
+
+export interface KubeletSettings {
+  /** CRI socket: unix:///run/containerd/containerd.sock */
+  runtimeEndpoint: string;
+  /** Pod directories and volumes. */
+  rootDir: string;
+  podLogDir: string;
+  /** Static pods, with the ConfigMaps and Secrets they use. */
+  manifestDir?: string;
+  /** The node's addresses; the first non-loopback IPv4 address when empty. */
+  nodeIPs: string[];
+  cgroupRoot: string;
+  clusterDns: string[];
+  clusterDomain: string;
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -65,8 +85,114 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'URLS',
     description: 'master API URLs, comma-separated: http://127.0.0.1:6443,...',
   },
+  {
+    flag: 'runtime-endpoint',
+    env: 'FLOTILLA_RUNTIME_ENDPOINT',
+    valueName: 'SOCKET',
+    description:
+      'CRI socket of the container runtime; runs the kubelet (unix:///run/containerd/containerd.sock)',
+  },
+  {
+    flag: 'root-dir',
+    env: 'FLOTILLA_ROOT_DIR',
+    valueName: 'DIR',
+    description: "the kubelet's pod directories and volumes",
+    defaultText: '<data-dir>/kubelet',
+  },
+  {
+    flag: 'pod-log-dir',
+    env: 'FLOTILLA_POD_LOG_DIR',
+    valueName: 'DIR',
+    description: 'container logs, one directory per pod',
+    defaultText: '<data-dir>/pod-logs',
+  },
+  {
+    flag: 'pod-manifest-path',
+    env: 'FLOTILLA_POD_MANIFEST_PATH',
+    valueName: 'DIR',
+    description: 'static pods (and their ConfigMaps and Secrets) from YAML or JSON files',
+  },
+  {
+    flag: 'node-ip',
+    env: 'FLOTILLA_NODE_IP',
+    valueName: 'IPS',
+    description: "the node's addresses, comma-separated",
+    defaultText: 'the first non-loopback IPv4 address',
+  },
+  {
+    flag: 'cgroup-root',
+    env: 'FLOTILLA_CGROUP_ROOT',
+    valueName: 'PATH',
+    description: 'cgroup under which pods get pod<uid>',
+    defaultText: '/kubepods',
+  },
+  {
+    flag: 'cluster-dns',
+    env: 'FLOTILLA_CLUSTER_DNS',
+    valueName: 'IPS',
+    description:
+      "DNS server(s) for pods with dnsPolicy ClusterFirst; the node's resolv.conf when unset",
+  },
+  {
+    flag: 'cluster-domain',
+    env: 'FLOTILLA_CLUSTER_DOMAIN',
+    valueName: 'DOMAIN',
+    description: 'the cluster DNS domain',
+    defaultText: 'cluster.local',
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
+
+function ipListValue(setting: Setting): string[] {
+  return parsedValue(setting, (text) => {
+    const ips = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = ips.find((ip) => isIP(ip) === 0);
+    if (bad !== undefined || ips.length === 0) {
+      throw new Error(`${JSON.stringify(bad ?? text)} is not an IP address`);
+    }
+    return ips;
+  });
+}
+
+function endpointValue(setting: Setting): string {
+  return parsedValue(setting, (text) => {
+    const t = text.trim();
+    if (/^unix:\/\/\/./.test(t)) return t;
+    if (t.startsWith('/')) return `unix://${t}`;
+    throw new Error(`${JSON.stringify(text)} is not a unix socket (unix:///path or /path)`);
+  });
+}
+
+function kubeletSettings(
+  settings: ReadonlyMap<string, Setting>,
+  dataDir: string,
+  cwd: string,
+): KubeletSettings | undefined {
+  const endpoint = settings.get('runtime-endpoint');
+  if (!endpoint) return undefined;
+  const dir = (flag: string, fallback: string) =>
+    resolve(cwd, settings.get(flag)?.value ?? fallback);
+  const manifest = settings.get('pod-manifest-path');
+  const cgroupRoot = settings.get('cgroup-root')?.value ?? '/kubepods';
+  if (!cgroupRoot.startsWith('/')) {
+    throw new ConfigError(
+      `--cgroup-root: ${JSON.stringify(cgroupRoot)} is not an absolute cgroup path`,
+    );
+  }
+  return {
+    runtimeEndpoint: endpointValue(endpoint),
+    rootDir: dir('root-dir', `${dataDir}/kubelet`),
+    podLogDir: dir('pod-log-dir', `${dataDir}/pod-logs`),
+    ...(manifest ? { manifestDir: resolve(cwd, manifest.value) } : {}),
+    nodeIPs: optionalValue(settings.get('node-ip'), ipListValue) ?? [],
+    cgroupRoot: cgroupRoot.replace(/\/+$/, ''),
+    clusterDns: optionalValue(settings.get('cluster-dns'), ipListValue) ?? [],
+    clusterDomain: settings.get('cluster-domain')?.value ?? 'cluster.local',
+  };
+}
 
 export function nodeAgentUsage(): string {
   return formatUsage(
@@ -86,15 +212,18 @@ export function parseNodeAgentConfig(
 
   const nameSetting = settings.get('name');
   const name = nameSetting ? nameValue(nameSetting) : nameFromHostname(context.hostname);
+  const dataDir = resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`);
+  const kubelet = kubeletSettings(settings, dataDir, context.cwd);
   return {
     help: false,
     config: {
       name,
-      dataDir: resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`),
+      dataDir,
       listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
       servers: optionalValue(settings.get('servers'), urlListValue) ?? [],
       logLevel: logLevelValue(settings.get('log-level')),
+      ...(kubelet ? { kubelet } : {}),
     },
   };
 }

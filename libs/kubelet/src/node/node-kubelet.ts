@@ -99,6 +99,18 @@ export class NodeKubelet {
     }
   }
 
+  /** Why the runtime is not ready (RuntimeReady, NetworkReady), or undefined when it is. */
+  async runtimeProblem(): Promise<string | undefined> {
+    try {
+      const bad = (await this.runtime.status()).filter((c) => !c.status);
+      return bad.length
+        ? bad.map((c) => `${c.type}: ${c.reason} ${c.message}`.trim()).join('; ')
+        : undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
   /** Stops the loops and closes the runtime connection; pods keep running. */
   stop(): void {
     this.watcher?.stop();
