@@ -27,6 +27,15 @@ export interface WorkerHostSpec {
   sandboxImage: string;
 }
 
+/** Machine-wide names derive from the namespace name, which is unique on the machine. */
+function cgroupRootOf(spec: WorkerHostSpec): string {
+  return `/${spec.netns}`;
+}
+
+function cniNetworkOf(spec: WorkerHostSpec): string {
+  return spec.netns;
+}
+
 export class WorkerHost {
   private constructor(
     readonly spec: WorkerHostSpec,
@@ -62,13 +71,13 @@ export class WorkerHost {
     return join(this.dir, 'pod-logs');
   }
 
-  /** The cgroup all of this worker's pods live under. */
+  /** The cgroup all of this worker's pods live under (named after the namespace: unique here). */
   get cgroupRoot(): string {
-    return `/flotilla-${this.spec.name}`;
+    return cgroupRootOf(this.spec);
   }
 
   get cniNetworkName(): string {
-    return `flotilla-${this.spec.name}`;
+    return cniNetworkOf(this.spec);
   }
 
   get net(): WorkerNetSpec {
@@ -89,7 +98,7 @@ export class WorkerHost {
     const cdir = WorkerHost.containerdDir(spec);
     const paths = containerdPaths(cdir);
     await fs.mkdir(paths.cniConfDir, { recursive: true });
-    const networkName = `flotilla-${spec.name}`;
+    const networkName = cniNetworkOf(spec);
     await fs.writeFile(
       join(paths.cniConfDir, '10-flotilla.conflist'),
       renderCniConflist({
@@ -112,8 +121,8 @@ export class WorkerHost {
   /** Tears the worker down completely. Safe to call for a worker that is half there or gone. */
   static async destroy(spec: WorkerHostSpec): Promise<void> {
     const cdir = WorkerHost.containerdDir(spec);
-    await destroyContainerd(cdir, `flotilla-${spec.name}`);
-    await removeCgroup(`/flotilla-${spec.name}`);
+    await destroyContainerd(cdir, cniNetworkOf(spec));
+    await removeCgroup(cgroupRootOf(spec));
     await destroyWorkerNet(spec.fabric, {
       netns: spec.netns,
       index: spec.index,

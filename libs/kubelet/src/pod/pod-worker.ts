@@ -201,14 +201,8 @@ export class PodWorker {
         placement.podIP,
       );
     }
-    const toStart = [...(actions.nextInit ? [actions.nextInit] : []), ...actions.startApps];
-    if (toStart.length === 0) return;
-    // Restarts of what was just killed see it exited, so the crash back-off applies to them.
-    if (actions.killPod || actions.killContainers.length > 0) {
-      view = await readPodView(ctx.runtime, this.uid);
-    }
-
-    let volumePaths: Map<string, string>;
+    // Volumes are refreshed on every sync, so ConfigMap and Secret changes reach running pods.
+    let volumePaths: Map<string, string> | undefined;
     try {
       volumePaths = await ctx.volumes.setUp(pod, placement);
     } catch (err) {
@@ -216,7 +210,12 @@ export class PodWorker {
       ctx.events.record(pod, { type: 'Warning', reason: 'FailedMount', message: err.message });
       // The pod waits, ContainerCreating; a change of its ConfigMaps or Secrets wakes it sooner.
       this.wakeAt(ctx.clock.now() + RETRY_MS * 5);
-      return;
+    }
+    const toStart = [...(actions.nextInit ? [actions.nextInit] : []), ...actions.startApps];
+    if (toStart.length === 0 || !volumePaths) return;
+    // Restarts of what was just killed see it exited, so the crash back-off applies to them.
+    if (actions.killPod || actions.killContainers.length > 0) {
+      view = await readPodView(ctx.runtime, this.uid);
     }
 
     let sandboxId = actions.sandboxId;
