@@ -86,7 +86,7 @@ spec:
   containers:
   - name: web
     image: flotilla/demo-web
-    ports: [{containerPort: 80}]
+    ports: [{containerPort: 80, hostPort: 8080}]
     readinessProbe: {httpGet: {port: 80}, periodSeconds: 1}
 `,
     );
@@ -118,7 +118,52 @@ spec:
     const answer = await exec('w2', client, 'sh', httpGet(web.status!.podIP!));
     expect(answer).toMatch(/^HTTP\/1\.[01] 200/);
     expect(answer.trim().endsWith('web-w1')).toBe(true);
+    // hostPort: the node's address forwards to the pod (portmap).
+    const viaNode = `http://${lab.host('w1').address}:8080/`;
+    const got = await lab.fromClient(['curl', '-s', '-m', '5', viaNode]);
+    expect(got).toBe('web-w1\n');
     await remove('w2', 'client.yaml');
+  });
+
+  it('applies the security context and turns resources into cgroup limits', async () => {
+    await apply(
+      'w2',
+      'secure.yaml',
+      `
+kind: Pod
+metadata: {name: secure}
+spec:
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000]}
+  containers:
+  - name: app
+    image: flotilla/demo-web
+    command: [sleep, '3600']
+    resources: {requests: {cpu: 250m, memory: 32Mi}, limits: {cpu: 500m, memory: 64Mi}}
+    securityContext:
+      readOnlyRootFilesystem: true
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+`,
+    );
+    const p = await waitPod('w2', 'secure', 'Running', running);
+    expect(p.status!.qosClass).toBe('Burstable');
+    expect((await exec('w2', p, 'app', ['id'])).trim()).toBe('uid=1000 gid=3000 groups=3000,4000');
+    const caps = await exec('w2', p, 'app', ['grep', 'CapBnd', '/proc/self/status']);
+    expect(caps.trim()).toBe('CapBnd:\t0000000000000400');
+    const write = await lab
+      .cri('w2')
+      .execSync(containerStatus(p, 'app')!.containerID!.slice(13), ['touch', '/x'], 5);
+    expect(write.exitCode).not.toBe(0);
+    expect(write.stderr.toString()).toMatch(/Read-only file system/);
+    const id = containerStatus(p, 'app')!.containerID!.slice('containerd://'.length);
+    const cg = `${lab.host('w2').cgroupRoot}/pod${p.metadata.uid}/${id}`;
+    const read = (h: string, f: string) =>
+      fs.readFile(`/sys/fs/cgroup/${h}${cg}/${f}`, 'utf8').then((t) => t.trim());
+    expect(await read('memory', 'memory.limit_in_bytes')).toBe(String(64 * 2 ** 20));
+    expect(await read('cpu', 'cpu.cfs_quota_us')).toBe('50000');
+    expect(await read('cpu', 'cpu.cfs_period_us')).toBe('100000');
+    expect(await read('cpu', 'cpu.shares')).toBe('256');
+    await remove('w2', 'secure.yaml');
   });
 
   it('gives containers env from ConfigMaps, Secrets and the downward API, and updates configMap volumes', async () => {

@@ -79,6 +79,11 @@ export class WorkerLab {
     return lab;
   }
 
+  /** A handle on a lab left behind (a crashed run) by its options, for destroy() and leftovers(). */
+  static leftBehind(options: LabOptions): WorkerLab {
+    return new WorkerLab(options);
+  }
+
   spec(n: number): WorkerHostSpec {
     return {
       name: `w${n}`,

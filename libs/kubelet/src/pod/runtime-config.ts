@@ -184,10 +184,9 @@ function securityContext(pod: Pod, c: Container): ContainerSecurity {
   };
 }
 
-/** NET_ADMIN, as Kubernetes writes it, is CAP_NET_ADMIN to the runtime; ALL stays ALL. */
+/** Capability names as Kubernetes writes them (NET_ADMIN): the runtime adds the CAP_ prefix. */
 function capName(cap: string): string {
-  const upper = cap.toUpperCase();
-  return upper === 'ALL' || upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
+  return cap.toUpperCase().replace(/^CAP_/, '');
 }
 
 export interface ContainerInputs {
