@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerLab } from '../../libs/kubelet/src/host/lab';
 import type { Pod } from '../../libs/kubelet/src/pod/types';
-import { condition, containerStatus, createLab, eventually } from './support/lab';
+import { run } from '../../libs/kubelet/src/host/run';
+import { REPO_ROOT, condition, containerStatus, createLab, eventually } from './support/lab';
 
 let lab: WorkerLab;
 
@@ -526,6 +527,47 @@ spec:
     await waitPod('w2', 'novolume', 'Running', running);
     for (const f of ['bad.yaml', 'garbage.yaml', 'good.yaml', 'missing-config.yaml'])
       await remove('w2', f);
+  });
+
+  it('runs an image loaded from a docker-archive with flotilla images load', async () => {
+    const archive = join(lab.options.dir, 'loaded.tar');
+    // A docker save-like archive of the demo image under another name.
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      '--insecure-policy',
+      '--src-tls-verify=false',
+      `docker://${lab.registry}/flotilla/demo-web:latest`,
+      `docker-archive:${archive}:example/loaded:v1`,
+    ]);
+    const out = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'apps/flotilla/src/main.ts'),
+        'images',
+        'load',
+        archive,
+        '--registry',
+        lab.registry,
+      ],
+      { cwd: REPO_ROOT },
+    );
+    expect(out).toBe('loaded docker.io/example/loaded:v1\n');
+    await apply(
+      'w2',
+      'loaded.yaml',
+      `
+kind: Pod
+metadata: {name: loaded}
+spec:
+  containers: [{name: web, image: example/loaded:v1}]
+`,
+    );
+    const p = await waitPod('w2', 'loaded', 'Running', running);
+    expect(containerStatus(p, 'web')!.image).toBe('docker.io/example/loaded:v1');
+    await remove('w2', 'loaded.yaml');
   });
 
   it('a restarted node agent adopts the running pods without restarting them', async () => {

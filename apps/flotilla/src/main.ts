@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability/build-info';
 import type { CliContext } from './commands/cli-context';
+import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
@@ -16,6 +17,10 @@ const COMMANDS: Record<string, Command> = {
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  images: {
+    summary: 'build the worker images, or load an image archive into the local registry',
+    run: imagesCommand,
   },
 };
 
