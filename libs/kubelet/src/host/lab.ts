@@ -68,7 +68,8 @@ export class WorkerLab {
   static async create(options: LabOptions): Promise<WorkerLab> {
     if (process.getuid?.() !== 0)
       throw new Error('worker labs need root (network namespaces, containerd)');
-    await ensurePackages([...WORKER_PACKAGES, ...IMAGE_PACKAGES]);
+    // curl: tests reach pods from the client namespace with it.
+    await ensurePackages([...WORKER_PACKAGES, ...IMAGE_PACKAGES, 'curl']);
     const lab = new WorkerLab(options);
     try {
       await lab.build();
