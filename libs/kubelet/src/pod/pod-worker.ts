@@ -150,8 +150,8 @@ export class PodWorker {
       return;
     }
     const view = await readPodView(this.ctx.runtime, this.uid);
-    await this.converge(pod, view);
-    const after = await readPodView(this.ctx.runtime, this.uid);
+    const acted = await this.converge(pod, view);
+    const after = acted ? await readPodView(this.ctx.runtime, this.uid) : view;
     this.ctx.probes.sync(pod, after, this.placement(after).podIP);
     await this.collectGarbage(after);
     this.publish(pod, after, false);
@@ -177,7 +177,8 @@ export class PodWorker {
     if (retryAt !== undefined) this.wakeAt(retryAt);
   }
 
-  private async converge(pod: Pod, before: PodRuntimeView): Promise<void> {
+  /** Carries out what the pod needs; false when it needed nothing of the runtime. */
+  private async converge(pod: Pod, before: PodRuntimeView): Promise<boolean> {
     let view = before;
     const { ctx } = this;
     const actions = computePodActions(pod, view, { restart: ctx.probes.restartVerdicts(view) });
@@ -212,11 +213,10 @@ export class PodWorker {
       this.wakeAt(ctx.clock.now() + RETRY_MS * 5);
     }
     const toStart = [...(actions.nextInit ? [actions.nextInit] : []), ...actions.startApps];
-    if (toStart.length === 0 || !volumePaths) return;
+    const killed = actions.killPod || actions.killContainers.length > 0;
+    if (toStart.length === 0 || !volumePaths) return killed;
     // Restarts of what was just killed see it exited, so the crash back-off applies to them.
-    if (actions.killPod || actions.killContainers.length > 0) {
-      view = await readPodView(ctx.runtime, this.uid);
-    }
+    if (killed) view = await readPodView(ctx.runtime, this.uid);
 
     let sandboxId = actions.sandboxId;
     const attempt = actions.createSandbox
@@ -234,7 +234,7 @@ export class PodWorker {
           message: `Failed to create pod sandbox: ${(err as Error).message}`,
         });
         this.wakeAt(ctx.clock.now() + RETRY_MS);
-        return;
+        return killed;
       }
       const status = await ctx.runtime.sandboxStatus(sandboxId);
       placement = this.placement({ sandboxes: status ? [status] : [], containers: [] });
@@ -250,8 +250,7 @@ export class PodWorker {
         sandbox,
         placement,
         volumePaths,
-        previous:
-          actions.createSandbox && kind === 'init' ? undefined : latestInstance(view, c.name, kind),
+        previous: latestInstance(view, c.name, kind),
       });
       if ('note' in result) {
         this.note(c, result.note, result.retryAt);
@@ -275,6 +274,7 @@ export class PodWorker {
         this.notes.delete(c.name);
       }
     }
+    return true;
   }
 
   private async killAll(
