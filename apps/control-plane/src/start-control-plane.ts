@@ -15,6 +15,9 @@ export async function startControlPlane(
     (logger, health) => AppModule.forRoot({ config, logger, health }),
     {
       ...options,
+      // Kubernetes' API server reads request heads up to 1 MiB: long label selectors in the
+      // query string, large bearer tokens.
+      maxHeaderBytes: 1024 * 1024,
       // The Raft peer gateway listens on the peer port, bound by the replication module.
       configure: (app) => {
         app.useWebSocketAdapter(new PeerWsAdapter(app, app.get(PEER_SERVER)));

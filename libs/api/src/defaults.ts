@@ -2,18 +2,24 @@
 import type { ResourceInfo } from './catalog';
 import type { JsonObject, KubeObject } from './object';
 import { isPlainObject } from './object';
+import { getOwn, setOwn } from './own-keys';
 
 function obj(parent: JsonObject, key: string): JsonObject {
-  if (!isPlainObject(parent[key])) parent[key] = {};
-  return parent[key] as JsonObject;
+  const current = getOwn(parent, key);
+  if (isPlainObject(current)) return current;
+  const created: JsonObject = {};
+  setOwn(parent, key, created);
+  return created;
 }
 
 function list(value: unknown): JsonObject[] {
   return Array.isArray(value) ? value.filter(isPlainObject) : [];
 }
 
+/** Keys may come from the object itself (resource names of limits), so only own members count. */
 function setDefault(target: JsonObject, key: string, value: unknown): void {
-  if (target[key] === undefined || target[key] === null) target[key] = value;
+  const current = getOwn(target, key);
+  if (current === undefined || current === null) setOwn(target, key, value);
 }
 
 /** Always for ":latest" or an untagged image (a digest counts as a tag), otherwise IfNotPresent. */

@@ -1,172 +1,202 @@
-// RFC 6902 JSON Patch (add, remove, replace, move, copy, test) over plain JSON values.
+// RFC 6902 JSON Patch (add, remove, replace, move, copy, test) over plain JSON values, with RFC 6901
+// pointers. Member names are data: a pointer token "__proto__" names a member, never a prototype.
 import { cloneJson, isPlainObject, jsonEqual } from './object';
+import { hasOwn, setOwn } from './own-keys';
 
-/** Why a patch could not be applied; the caller maps it to a Status (422 for apply failures, 400 for form). */
+/** Kubernetes' limit on the operations of one JSON patch (413 beyond it). */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+/** Kubernetes' default limit on what the copy operations of one patch may add, in JSON bytes. */
+export const MAX_JSON_PATCH_COPY_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Why a patch could not be applied, with the HTTP code Kubernetes answers: 400 when the patch is
+ * not a list of operations, 413 when it has too many, 422 when an operation cannot be applied.
+ */
 export class JsonPatchError extends Error {
   constructor(
     message: string,
-    readonly malformed: boolean,
+    readonly status: 400 | 413 | 422,
   ) {
     super(message);
   }
 }
 
-function parsePointer(pointer: unknown): string[] {
-  if (typeof pointer !== 'string') throw new JsonPatchError('path must be a string', true);
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/'))
-    throw new JsonPatchError(`JSON pointer must start with "/": "${pointer}"`, false);
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
+const failed = (message: string) => new JsonPatchError(message, 422);
 
 type Container = Record<string, unknown> | unknown[];
 
-/** The parent container of the pointer's last token and that token. */
-function locate(doc: unknown, tokens: string[], path: string): { parent: Container; key: string } {
-  let cur = doc;
-  for (const token of tokens.slice(0, -1)) {
-    if (Array.isArray(cur)) {
-      const i = Number(token);
-      if (!/^\d+$/.test(token) || i >= cur.length) throw missing(path);
-      cur = cur[i];
-    } else if (isPlainObject(cur)) {
-      if (!(token in cur)) throw missing(path);
-      cur = cur[token];
-    } else {
-      throw missing(path);
-    }
+/** Marks a location that holds nothing (JSON has no undefined, so it cannot be a value). */
+const MISSING = Symbol('missing');
+
+/** The reference tokens of a pointer: "~1" stands for "/" and "~0" for "~", decoded in that order. */
+function parsePointer(pointer: unknown, member: 'path' | 'from'): string[] {
+  if (typeof pointer !== 'string') throw failed(`operation missing ${member} field`);
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) throw failed(`JSON pointer must start with "/": "${pointer}"`);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** An array index token: digits without leading zeros (RFC 6901); undefined for anything else. */
+function indexOf(token: string): number | undefined {
+  return /^(0|[1-9][0-9]*)$/.test(token) ? Number(token) : undefined;
+}
+
+function childOf(value: unknown, token: string): unknown {
+  if (Array.isArray(value)) {
+    const i = indexOf(token);
+    return i !== undefined && i < value.length ? value[i] : MISSING;
   }
-  if (!Array.isArray(cur) && !isPlainObject(cur)) throw missing(path);
-  return { parent: cur, key: tokens[tokens.length - 1] };
+  if (isPlainObject(value)) return hasOwn(value, token) ? value[token] : MISSING;
+  return MISSING;
 }
 
 function missing(path: string): JsonPatchError {
-  return new JsonPatchError(`doc is missing path: "${path}": missing value`, false);
+  return failed(`doc is missing path: "${path}": missing value`);
 }
 
-function arrayIndex(arr: unknown[], key: string, path: string, forInsert: boolean): number {
-  if (forInsert && key === '-') return arr.length;
-  const i = Number(key);
-  const max = forInsert ? arr.length : arr.length - 1;
-  if (!/^\d+$/.test(key) || i > max)
-    throw new JsonPatchError(`Unable to access invalid index: ${key}`, false);
+/** The container that holds the pointer's last token. */
+function parentOf(doc: unknown, tokens: string[], path: string): Container {
+  let cur = doc;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    cur = childOf(cur, tokens[i]);
+    if (cur === MISSING) throw missing(path);
+  }
+  if (!Array.isArray(cur) && !isPlainObject(cur)) throw missing(path);
+  return cur;
+}
+
+function valueAt(doc: unknown, tokens: string[], path: string): unknown {
+  let cur = doc;
+  for (const token of tokens) {
+    cur = childOf(cur, token);
+    if (cur === MISSING) throw missing(path);
+  }
+  return cur;
+}
+
+function existingIndex(arr: unknown[], key: string): number {
+  const i = indexOf(key);
+  if (i === undefined || i >= arr.length) throw failed(`Unable to access invalid index: ${key}`);
   return i;
 }
 
-function getAt(doc: unknown, path: string): unknown {
-  const tokens = parsePointer(path);
-  if (tokens.length === 0) return doc;
-  const { parent, key } = locate(doc, tokens, path);
-  if (Array.isArray(parent)) return parent[arrayIndex(parent, key, path, false)];
-  if (!(key in parent)) throw missing(path);
-  return parent[key];
-}
-
-function addAt(doc: unknown, path: string, value: unknown): unknown {
-  const tokens = parsePointer(path);
+function add(doc: unknown, tokens: string[], path: string, value: unknown): unknown {
   if (tokens.length === 0) return value;
-  const { parent, key } = locate(doc, tokens, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, path, true), 0, value);
-  else parent[key] = value;
+  const parent = parentOf(doc, tokens, path);
+  const key = tokens[tokens.length - 1];
+  if (Array.isArray(parent)) {
+    const i = key === '-' ? parent.length : indexOf(key);
+    if (i === undefined || i > parent.length)
+      throw failed(`Unable to access invalid index: ${key}`);
+    parent.splice(i, 0, value);
+  } else setOwn(parent, key, value);
   return doc;
 }
 
-function removeAt(doc: unknown, path: string): unknown {
-  const tokens = parsePointer(path);
-  if (tokens.length === 0) throw new JsonPatchError('cannot remove the whole document', false);
-  const { parent, key } = locate(doc, tokens, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, path, false), 1);
-  else {
-    if (!(key in parent))
-      throw new JsonPatchError(
-        `remove operation does not apply: doc is missing path: "${path}"`,
-        false,
-      );
-    delete parent[key];
-  }
+function remove(doc: unknown, tokens: string[], path: string): unknown {
+  if (tokens.length === 0) throw failed('unable to remove the whole document');
+  const parent = parentOf(doc, tokens, path);
+  const key = tokens[tokens.length - 1];
+  if (Array.isArray(parent)) parent.splice(existingIndex(parent, key), 1);
+  else if (hasOwn(parent, key)) delete parent[key];
+  else throw failed(`remove operation does not apply: doc is missing path: "${path}"`);
   return doc;
 }
 
+function replace(doc: unknown, tokens: string[], path: string, value: unknown): unknown {
+  if (tokens.length === 0) return value;
+  const parent = parentOf(doc, tokens, path);
+  const key = tokens[tokens.length - 1];
+  if (Array.isArray(parent)) parent[existingIndex(parent, key)] = value;
+  else if (hasOwn(parent, key)) setOwn(parent, key, value);
+  else throw failed(`replace operation does not apply: doc is missing key: ${path}`);
+  return doc;
+}
+
+function requireValue(op: Record<string, unknown>, kind: string): unknown {
+  if (!hasOwn(op, 'value')) throw failed(`${kind} operation missing value`);
+  return op.value;
+}
+
+/** Applies the operations in order to a copy of `document`; any failure leaves nothing applied. */
 export function applyJsonPatch(document: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) {
     throw new JsonPatchError(
       'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
-      true,
+      400,
+    );
+  }
+  if (!patch.every(isPlainObject)) {
+    throw new JsonPatchError(
+      'json: cannot unmarshal array into Go value of type jsonpatch.Operation',
+      400,
+    );
+  }
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw new JsonPatchError(
+      `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`,
+      413,
     );
   }
   let doc = cloneJson(document);
-  patch.forEach((op) => {
-    if (!isPlainObject(op))
-      throw new JsonPatchError(
-        'json: cannot unmarshal non-object into Go value of type jsonpatch.Operation',
-        true,
-      );
+  let copied = 0;
+  for (const op of patch as Record<string, unknown>[]) {
     const path = op.path as string;
     switch (op.op) {
       case 'add':
-        if (!('value' in op)) throw new JsonPatchError('add operation missing value', false);
-        doc = addAt(doc, path, cloneJson(op.value));
+        doc = add(doc, parsePointer(op.path, 'path'), path, cloneJson(requireValue(op, 'add')));
         break;
       case 'remove':
-        doc = removeAt(doc, path);
+        doc = remove(doc, parsePointer(op.path, 'path'), path);
         break;
-      case 'replace': {
-        if (!('value' in op)) throw new JsonPatchError('replace operation missing value', false);
-        getAt(doc, path);
-        const tokens = parsePointer(path);
-        if (tokens.length === 0) doc = cloneJson(op.value);
-        else {
-          const { parent, key } = locate(doc, tokens, path);
-          if (Array.isArray(parent))
-            parent[arrayIndex(parent, key, path, false)] = cloneJson(op.value);
-          else parent[key] = cloneJson(op.value);
-        }
+      case 'replace':
+        doc = replace(
+          doc,
+          parsePointer(op.path, 'path'),
+          path,
+          cloneJson(requireValue(op, 'replace')),
+        );
         break;
-      }
       case 'move': {
-        const from = op.from as string;
-        if (typeof from !== 'string')
-          throw new JsonPatchError('move operation missing from', false);
-        const value = getAt(doc, from);
-        doc = removeAt(doc, from);
-        doc = addAt(doc, path, value);
+        const from = parsePointer(op.from, 'from');
+        const to = parsePointer(op.path, 'path');
+        if (from.length < to.length && from.every((t, i) => t === to[i]))
+          throw failed(`move operation cannot move "${String(op.from)}" into its own child`);
+        const value = valueAt(doc, from, op.from as string);
+        doc = remove(doc, from, op.from as string);
+        doc = add(doc, to, path, value);
         break;
       }
       case 'copy': {
-        const from = op.from as string;
-        if (typeof from !== 'string')
-          throw new JsonPatchError('copy operation missing from', false);
-        doc = addAt(doc, path, cloneJson(getAt(doc, from)));
+        const value = valueAt(doc, parsePointer(op.from, 'from'), op.from as string);
+        // Each copy can double the document: bound what copies add, as Kubernetes does.
+        copied += JSON.stringify(value).length;
+        if (copied > MAX_JSON_PATCH_COPY_BYTES) {
+          throw failed(
+            `Unable to complete the copy, the accumulated size increase of copy is ${copied}, exceeding the limit ${MAX_JSON_PATCH_COPY_BYTES}`,
+          );
+        }
+        doc = add(doc, parsePointer(op.path, 'path'), path, cloneJson(value));
         break;
       }
       case 'test': {
+        const tokens = parsePointer(op.path, 'path');
         let actual: unknown;
         try {
-          actual = getAt(doc, path);
+          actual = valueAt(doc, tokens, path);
         } catch {
-          actual = undefined;
+          throw failed(`testing value ${path} failed: test failed`);
         }
-        if (!jsonEqual(actual, op.value ?? null))
-          throw new JsonPatchError(`testing value ${path} failed: test failed`, false);
+        if (!jsonEqual(actual, hasOwn(op, 'value') ? op.value : null))
+          throw failed(`testing value ${path} failed: test failed`);
         break;
       }
       default:
-        throw new JsonPatchError(`Unexpected kind: ${String(op.op)}`, false);
+        throw failed(`Unexpected kind: ${String(op.op)}`);
     }
-  });
-  return doc;
-}
-
-/** RFC 7386: objects merge recursively, null deletes, everything else replaces. */
-export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return cloneJson(patch);
-  const out: Record<string, unknown> = isPlainObject(target) ? cloneJson(target) : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = applyMergePatch(out[key], value);
   }
-  return out;
+  return doc;
 }

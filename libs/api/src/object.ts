@@ -1,4 +1,5 @@
 // The shape every Kubernetes object shares. Objects travel as plain JSON; only metadata is typed.
+import { hasOwn } from './own-keys';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -95,7 +96,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (isPlainObject(a) && isPlainObject(b)) {
     const ak = Object.keys(a).filter((k) => a[k] !== undefined);
     const bk = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ak.length === bk.length && ak.every((k) => jsonEqual(a[k], b[k]));
+    // Own members only: b["__proto__"] or b["constructor"] would otherwise read Object's own.
+    return ak.length === bk.length && ak.every((k) => hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }
@@ -104,7 +106,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.split('.')) {
-    if (!isPlainObject(cur)) return undefined;
+    if (!isPlainObject(cur) || !hasOwn(cur, part)) return undefined;
     cur = cur[part];
   }
   return cur;

@@ -1,4 +1,5 @@
 // Strategic-merge metadata (patchMergeKey / patchStrategy) of the kinds served, keyed by definition and field.
+import { lookup } from './own-keys';
 import { DEFINITIONS, definitionForKind } from './schemas';
 
 export interface ListMeta {
@@ -58,8 +59,9 @@ export function rootNode(group: string, version: string, kind: string): PatchNod
 export function childNode(node: PatchNode, key: string): PatchNode {
   if (!node) return undefined;
   if ('status' in node) return undefined;
-  if (key === 'status' && DEFINITIONS[node.def]?.gvk) return { status: node.def };
-  const type = DEFINITIONS[node.def]?.fields[key];
+  const def = lookup(DEFINITIONS, node.def);
+  if (key === 'status' && def?.gvk) return { status: node.def };
+  const type = def ? lookup(def.fields, key) : undefined;
   const ref = type ? /^(?:\[\])?#(.+)$/.exec(type) : null;
   return ref ? { def: ref[1] } : undefined;
 }
@@ -67,7 +69,7 @@ export function childNode(node: PatchNode, key: string): PatchNode {
 export function listMeta(node: PatchNode, key: string): ListMeta {
   if (!node) return { strategy: 'replace' };
   const id = 'status' in node ? `${node.status}.status.${key}` : `${node.def}.${key}`;
-  return LISTS[id] ?? { strategy: 'replace' };
+  return lookup(LISTS, id) ?? { strategy: 'replace' };
 }
 
 export function fieldRetainsKeys(node: PatchNode, key: string): boolean {

@@ -1,6 +1,7 @@
 // PATCH bodies by content type: JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch.
 import type { ResourceInfo } from './catalog';
-import { applyJsonPatch, applyMergePatch, JsonPatchError } from './json-patch';
+import { applyJsonPatch, JsonPatchError } from './json-patch';
+import { applyMergePatch } from './merge-patch';
 import type { KubeObject } from './object';
 import { isPlainObject } from './object';
 import { rootNode } from './patch-meta';
@@ -49,7 +50,9 @@ export function applyPatch(
         result = applyJsonPatch(original, patch);
       } catch (err) {
         if (!(err instanceof JsonPatchError)) throw err;
-        throw err.malformed ? apiErrors.badRequest(err.message) : cannotApply(err.message);
+        if (err.status === 400) throw apiErrors.badRequest(err.message);
+        if (err.status === 413) throw apiErrors.tooLarge(err.message);
+        throw cannotApply(err.message);
       }
       break;
     case MERGE_PATCH:

@@ -2,6 +2,7 @@
 import type { ResourceInfo } from './catalog';
 import type { KubeObject } from './object';
 import { getPath, isPlainObject } from './object';
+import { MAX_SELECTOR_BYTES, parseLabelSelectorText } from './label-selector-text';
 import { apiErrors } from './status';
 
 export type LabelOperator =
@@ -19,175 +20,10 @@ export interface LabelSelector {
   nothing?: boolean;
 }
 
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** Why a label key is not a qualified name ("prefix/name"), or undefined when it is. */
-export function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (slash >= 0) {
-    const prefix = key.slice(0, slash);
-    if (prefix.length === 0) return 'prefix part must be non-empty';
-    if (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
-      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-    }
-  }
-  if (name.length === 0) return 'name part must be non-empty';
-  if (name.length > 63) return 'name part must be no more than 63 characters';
-  if (!NAME_PART.test(name)) {
-    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-  }
-  return undefined;
-}
-
-/** Why a label value is invalid, or undefined when it is fine. */
-export function labelValueProblem(value: string): string | undefined {
-  if (value.length > 63) return 'must be no more than 63 characters';
-  if (!LABEL_VALUE.test(value)) {
-    return "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
-  }
-  return undefined;
-}
-
-// ---- label selector text -------------------------------------------------------------------------
-
-type Token =
-  | { t: 'id'; v: string }
-  | { t: '!' | '=' | '==' | '!=' | '<' | '>' | '(' | ')' | ',' | 'in' | 'notin' | 'end' };
-
-const SPECIAL = new Set(['!', '=', '<', '>', '(', ')', ',']);
-
-function tokenize(text: string): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i];
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-    } else if (c === '!' && text[i + 1] === '=') {
-      out.push({ t: '!=' });
-      i += 2;
-    } else if (c === '=' && text[i + 1] === '=') {
-      out.push({ t: '==' });
-      i += 2;
-    } else if (SPECIAL.has(c)) {
-      out.push({ t: c as '!' });
-      i++;
-    } else {
-      let j = i;
-      while (j < text.length && !SPECIAL.has(text[j]) && !/\s/.test(text[j])) j++;
-      const word = text.slice(i, j);
-      out.push(word === 'in' || word === 'notin' ? { t: word } : { t: 'id', v: word });
-      i = j;
-    }
-  }
-  out.push({ t: 'end' });
-  return out;
-}
-
-function describe(tok: Token): string {
-  return tok.t === 'id' ? tok.v : tok.t === 'end' ? 'EOS' : tok.t;
-}
-
-class LabelParser {
-  private pos = 0;
-  constructor(
-    private readonly toks: Token[],
-    private readonly text: string,
-  ) {}
-
-  private fail(detail: string): never {
-    throw apiErrors.badRequest(`unable to parse requirement: ${detail}`);
-  }
-
-  private next(): Token {
-    return this.toks[this.pos++];
-  }
-
-  private peek(): Token {
-    return this.toks[this.pos];
-  }
-
-  parse(): LabelRequirement[] {
-    const reqs: LabelRequirement[] = [];
-    if (this.peek().t === 'end') return reqs;
-    for (let guard = 0; guard < this.toks.length; guard++) {
-      reqs.push(this.requirement());
-      const sep = this.next();
-      if (sep.t === 'end') return reqs;
-      if (sep.t !== ',') this.fail(`found '${describe(sep)}', expected: ',' or 'end of string'`);
-    }
-    return this.fail(`cannot parse '${this.text}'`);
-  }
-
-  private key(): string {
-    const tok = this.next();
-    if (tok.t !== 'id') this.fail(`found '${describe(tok)}', expected: identifier`);
-    const problem = labelKeyProblem(tok.v);
-    if (problem) this.fail(`key: Invalid value: ${JSON.stringify(tok.v)}: ${problem}`);
-    return tok.v;
-  }
-
-  private value(allowEmpty: boolean): string {
-    const tok = this.peek();
-    if (tok.t !== 'id') {
-      if (allowEmpty) return '';
-      this.fail(`found '${describe(tok)}', expected: identifier`);
-    }
-    this.pos++;
-    const problem = labelValueProblem(tok.v);
-    if (problem) this.fail(`values[0]: Invalid value: ${JSON.stringify(tok.v)}: ${problem}`);
-    return tok.v;
-  }
-
-  private requirement(): LabelRequirement {
-    if (this.peek().t === '!') {
-      this.pos++;
-      return { key: this.key(), operator: 'DoesNotExist', values: [] };
-    }
-    const key = this.key();
-    const op = this.peek();
-    if (op.t === ',' || op.t === 'end') return { key, operator: 'Exists', values: [] };
-    this.pos++;
-    switch (op.t) {
-      case '=':
-      case '==':
-        return { key, operator: 'Equals', values: [this.value(true)] };
-      case '!=':
-        return { key, operator: 'NotEquals', values: [this.value(true)] };
-      case 'in':
-      case 'notin':
-        return { key, operator: op.t === 'in' ? 'In' : 'NotIn', values: this.valueSet() };
-      case '<':
-      case '>': {
-        const v = this.value(false);
-        if (!/^-?\d+$/.test(v)) this.fail(`for 'Gt', 'Lt' operators, the value must be an integer`);
-        return { key, operator: op.t === '<' ? 'Lt' : 'Gt', values: [v] };
-      }
-      default:
-        return this.fail(`found '${describe(op)}', expected: '=', '!=', '==', 'in', 'notin'`);
-    }
-  }
-
-  private valueSet(): string[] {
-    const open = this.next();
-    if (open.t !== '(') this.fail(`found '${describe(open)}', expected: '('`);
-    if (this.peek().t === ')') this.fail("for 'in', 'notin' operators, values set can't be empty");
-    const values: string[] = [];
-    for (let guard = 0; guard < this.toks.length; guard++) {
-      values.push(this.value(true));
-      const tok = this.next();
-      if (tok.t === ')') return values;
-      if (tok.t !== ',') this.fail(`found '${describe(tok)}', expected: ',', ')' or identifier`);
-    }
-    return this.fail(`cannot parse '${this.text}'`);
-  }
-}
+export { labelKeyProblem, labelValueProblem } from './label-names';
 
 export function parseLabelSelector(text: string): LabelSelector {
-  return { requirements: new LabelParser(tokenize(text ?? ''), text).parse() };
+  return { requirements: parseLabelSelectorText(text ?? '') };
 }
 
 export function labelSelectorFromObject(
@@ -234,16 +70,28 @@ export function labelSelectorFromObject(
   return { requirements };
 }
 
+/** Value sets of requirements, built once each: a set of 50 000 values is checked in O(1). */
+const valueSets = new WeakMap<LabelRequirement, ReadonlySet<string>>();
+
+function valueSet(req: LabelRequirement): ReadonlySet<string> {
+  let set = valueSets.get(req);
+  if (!set) {
+    set = new Set(req.values);
+    valueSets.set(req, set);
+  }
+  return set;
+}
+
 function requirementHolds(req: LabelRequirement, labels: Record<string, string>): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, req.key);
   const value = has ? labels[req.key] : undefined;
   switch (req.operator) {
     case 'Equals':
     case 'In':
-      return has && req.values.includes(value as string);
+      return has && valueSet(req).has(value as string);
     case 'NotEquals':
     case 'NotIn':
-      return !has || !req.values.includes(value as string);
+      return !has || !valueSet(req).has(value as string);
     case 'Exists':
       return has;
     case 'DoesNotExist':
@@ -349,47 +197,84 @@ export function supportedFields(r: ResourceInfo): string[] {
   return [...base, ...(EXTRA_FIELDS[`${r.group}/${r.kind}`] ?? [])];
 }
 
-/** Splits on an unescaped separator; "\\," "\\=" and "\\\\" stand for the literal characters. */
-function splitUnescaped(text: string, sep: string): string[] {
-  const parts: string[] = [];
-  let cur = '';
+/** Comma-separated terms; a backslash keeps the character after it (and stays in the term). */
+function splitTerms(text: string): string[] {
+  const terms: string[] = [];
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text[i] === '\\' && i + 1 < text.length) {
-      cur += text[i] + text[i + 1];
-      i++;
-    } else if (text[i] === sep) {
-      parts.push(cur);
-      cur = '';
-    } else {
-      cur += text[i];
+    if (text[i] === '\\') i++;
+    else if (text[i] === ',') {
+      terms.push(text.slice(start, i));
+      start = i + 1;
     }
   }
-  parts.push(cur);
-  return parts;
+  terms.push(text.slice(start));
+  return terms;
 }
 
-function unescape(text: string): string {
-  return text.replace(/\\(.)/g, '$1');
+const TERM_OPERATORS = ['!=', '==', '='] as const;
+
+/** The first operator in the term splits it; the left side has no escapes. */
+function splitTerm(term: string): { field: string; op: string; value: string } | undefined {
+  for (let i = 0; i < term.length; i++) {
+    for (const op of TERM_OPERATORS) {
+      if (term.startsWith(op, i))
+        return { field: term.slice(0, i), op, value: term.slice(i + op.length) };
+    }
+  }
+  return undefined;
 }
 
+/** Undoes the escapes backslash-backslash, backslash-comma, backslash-equals; others, or a bare comma or equals sign, are a 400. */
+function unescapeValue(value: string): string {
+  if (!/[\\,=]/.test(value)) return value;
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') {
+      const next = value[i + 1];
+      if (next !== '\\' && next !== ',' && next !== '=') {
+        throw apiErrors.badRequest(
+          `invalid field selector: invalid escape sequence: \\${next ?? ''}`,
+        );
+      }
+      out += next;
+      i++;
+    } else if (c === ',' || c === '=') {
+      // Go prints the rune's code: "unescaped character in value: 61" for "=".
+      throw apiErrors.badRequest(
+        `invalid field selector: unescaped character in value: ${c.codePointAt(0)}`,
+      );
+    } else out += c;
+  }
+  return out;
+}
+
+/**
+ * A field selector, read as k8s.io/apimachinery/pkg/fields reads it (terms sorted, empty ones
+ * skipped), then checked against the fields this resource can be selected by.
+ */
 export function parseFieldSelector(text: string, r: ResourceInfo): FieldSelector {
   const requirements: FieldRequirement[] = [];
   if (!text) return { requirements };
-  const allowed = supportedFields(r);
-  for (const part of splitUnescaped(text, ',')) {
-    const m = /^(.*?)(!=|==|=)(.*)$/s.exec(part);
-    if (!m || m[1].length === 0) {
-      throw apiErrors.badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
-    }
-    const field = m[1].trim();
-    if (!allowed.includes(field)) {
-      throw apiErrors.badRequest(`field label not supported: ${field}`);
-    }
+  if (Buffer.byteLength(text) > MAX_SELECTOR_BYTES) {
+    throw apiErrors.badRequest(`fieldSelector is longer than ${MAX_SELECTOR_BYTES} bytes`);
+  }
+  for (const term of splitTerms(text).sort()) {
+    if (term === '') continue;
+    const parts = splitTerm(term);
+    if (!parts)
+      throw apiErrors.badRequest(`invalid selector: '${text}'; can't understand '${term}'`);
     requirements.push({
-      field,
-      operator: m[2] === '!=' ? 'NotEquals' : 'Equals',
-      value: unescape(m[3]),
+      field: parts.field,
+      operator: parts.op === '!=' ? 'NotEquals' : 'Equals',
+      value: unescapeValue(parts.value),
     });
+  }
+  const allowed = new Set(supportedFields(r));
+  for (const req of requirements) {
+    if (!allowed.has(req.field))
+      throw apiErrors.badRequest(`field label not supported: ${req.field}`);
   }
   return { requirements };
 }

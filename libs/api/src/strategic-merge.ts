@@ -4,6 +4,7 @@ import type { JsonObject } from './object';
 import { cloneJson, isPlainObject, jsonEqual } from './object';
 import type { PatchNode } from './patch-meta';
 import { childNode, listMeta } from './patch-meta';
+import { getOwn, hasOwn, setOwn } from './own-keys';
 
 /** A patch the server cannot use: `status` is the HTTP code Kubernetes answers with (400 or 422). */
 export class StrategicMergeError extends Error {
@@ -61,14 +62,15 @@ function mergeMap(
       continue;
     }
     const child = childNode(node, key);
+    const current = getOwn(out, key);
     if (Array.isArray(value)) {
-      out[key] = mergeList(out[key], value, node, key, child, depth);
+      setOwn(out, key, mergeList(current, value, node, key, child, depth));
     } else if (isPlainObject(value)) {
-      const merged = mergeMap(isPlainObject(out[key]) ? out[key] : {}, value, child, depth + 1);
+      const merged = mergeMap(isPlainObject(current) ? current : {}, value, child, depth + 1);
       if (merged === undefined) delete out[key];
-      else out[key] = merged;
+      else setOwn(out, key, merged);
     } else {
-      out[key] = value;
+      setOwn(out, key, value);
     }
   }
   for (const [key, value] of Object.entries(patch)) {
@@ -131,13 +133,15 @@ function mergeList(
         `map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`,
         400,
       );
-    if (!(mergeKey in item)) {
+    if (!hasOwn(item, mergeKey)) {
       throw new StrategicMergeError(
         `map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`,
         400,
       );
     }
-    const index = out.findIndex((o) => isPlainObject(o) && jsonEqual(o[mergeKey], item[mergeKey]));
+    const index = out.findIndex(
+      (o) => isPlainObject(o) && jsonEqual(getOwn(o, mergeKey), item[mergeKey]),
+    );
     if (item.$patch === 'delete') {
       if (index >= 0) out.splice(index, 1);
       continue;
@@ -157,18 +161,18 @@ function mergeList(
 /** Directive keys inside a replaced list element are meaningless; Kubernetes drops them. */
 function stripNested(value: JsonObject): JsonObject {
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) out[k] = v;
+  for (const [k, v] of Object.entries(value)) if (!k.startsWith('$')) setOwn(out, k, v);
   return out;
 }
 
 function deleteFromPrimitiveList(out: JsonObject, key: string, values: unknown): void {
   if (!Array.isArray(values))
     throw new StrategicMergeError('invalid patch format for deleteFromPrimitiveList', 400);
-  const list = out[key];
+  const list = getOwn(out, key);
   if (!Array.isArray(list)) return;
   const kept = list.filter((v) => !values.some((d) => jsonEqual(d, v)));
   if (kept.length === 0) delete out[key];
-  else out[key] = kept;
+  else setOwn(out, key, kept);
 }
 
 /** Orders the merged list as the patch says; elements the order does not mention keep their place at the end. */
@@ -180,16 +184,21 @@ function applyElementOrder(
 ): void {
   if (!Array.isArray(order))
     throw new StrategicMergeError('invalid patch format for setElementOrder list', 400);
-  const list = out[key];
+  const list = getOwn(out, key);
   if (!Array.isArray(list)) return;
-  const identity = (v: unknown): unknown => (mergeKey && isPlainObject(v) ? v[mergeKey] : v);
+  const identity = (v: unknown): unknown =>
+    mergeKey && isPlainObject(v) ? getOwn(v, mergeKey) : v;
   const wanted = order.map(identity);
   const rank = (v: unknown): number => {
     const i = wanted.findIndex((w) => jsonEqual(w, identity(v)));
     return i < 0 ? wanted.length : i;
   };
-  out[key] = list
-    .map((v, i) => ({ v, i, r: rank(v) }))
-    .sort((a, b) => a.r - b.r || a.i - b.i)
-    .map((e) => e.v);
+  setOwn(
+    out,
+    key,
+    list
+      .map((v, i) => ({ v, i, r: rank(v) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map((e) => e.v),
+  );
 }

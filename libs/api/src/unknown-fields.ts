@@ -2,6 +2,7 @@
 import type { ResourceInfo } from './catalog';
 import type { KubeObject } from './object';
 import { isPlainObject } from './object';
+import { lookup } from './own-keys';
 import { DEFINITIONS, definitionForKind } from './schemas';
 import { apiErrors } from './status';
 import type { ApiError } from './status';
@@ -30,11 +31,11 @@ function walkDefinition(
   out: string[],
   depth: number,
 ): void {
-  const def = DEFINITIONS[name];
+  const def = lookup(DEFINITIONS, name);
   if (!def || !isPlainObject(value)) return;
   for (const [key, v] of Object.entries(value)) {
     const child = path ? `${path}.${key}` : key;
-    const type = def.fields[key];
+    const type = lookup(def.fields, key);
     if (type === undefined) out.push(child);
     else walkType(type, v, child, out, depth);
   }

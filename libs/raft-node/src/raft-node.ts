@@ -118,12 +118,15 @@ interface ReadWaiter {
 }
 
 /**
- * One ReadIndex round: the waiters it serves and every context it was asked under. An answer to
- * any of them serves all its waiters (each context was sent after they arrived). `asked` is the
- * tick of the last request, undefined while none is outstanding (dropped, or no leader).
+ * One ReadIndex round: its waiters in arrival order and every context it was asked under, each
+ * with how many of the waiters it may serve. A request is good only for waiters that arrived
+ * before it was sent: an answer to an early request must not serve a barrier that joined the
+ * round when it was asked again, or that barrier could miss a write acknowledged before it began.
+ * `asked` is the tick of the last request, undefined while none is outstanding (dropped, or no
+ * leader).
  */
 interface ReadRound {
-  contexts: Set<string>;
+  contexts: Map<string, number>;
   waiters: ReadWaiter[];
   asked: number | undefined;
 }
@@ -358,18 +361,19 @@ export class RaftNode extends EventEmitter {
 
   private startReadRound(): void {
     if (this.readRound || this.readWaiters.length === 0) return;
-    this.readRound = { contexts: new Set(), waiters: this.readWaiters.splice(0), asked: undefined };
+    this.readRound = { contexts: new Map(), waiters: this.readWaiters.splice(0), asked: undefined };
     this.askReadIndex(this.readRound);
   }
 
   /**
    * Sends the round's request under a fresh context. Waiters queued since the round began join
-   * it: the new request is younger than all of them, so its answer is good for each.
+   * it: the new request is younger than all of them, so its answer is good for each (but the
+   * round's earlier requests are not).
    */
   private askReadIndex(round: ReadRound): void {
     const context = `${this.opts.id}:${this.nextRead++}`;
-    round.contexts.add(context);
     round.waiters.push(...this.readWaiters.splice(0));
+    round.contexts.set(context, round.waiters.length);
     round.asked = this.ticks;
     this.node.readIndex(context);
     this.scheduleEarlySend();
@@ -382,8 +386,8 @@ export class RaftNode extends EventEmitter {
   private retryReadRound(leaderChanged = false): void {
     const round = this.readRound;
     if (!round || this.stopped) return;
-    round.waiters = round.waiters.filter((w) => !w.done);
-    if (round.waiters.length === 0) {
+    // Waiters keep their places (the contexts count them) until the round ends.
+    if (round.waiters.every((w) => w.done)) {
       this.readRound = undefined;
       this.startReadRound();
       return;
@@ -563,12 +567,25 @@ export class RaftNode extends EventEmitter {
     for (const ctx of rd.droppedReads) {
       if (this.readRound?.contexts.has(ctx)) this.readRound.asked = undefined;
     }
-    for (const rs of rd.readStates) {
-      if (!this.readRound?.contexts.has(rs.context)) continue;
-      this.readsAtIndex.push({ index: rs.index, waiters: this.readRound.waiters });
-      this.readRound = undefined;
-    }
+    for (const rs of rd.readStates) this.readAnswered(rs.context, rs.index);
     this.startReadRound();
+  }
+
+  /** An answer serves the waiters its request may serve; the rest wait for a later one. */
+  private readAnswered(context: string, index: number): void {
+    const round = this.readRound;
+    const count = round?.contexts.get(context);
+    if (!round || count === undefined) return;
+    const served = round.waiters.splice(0, count);
+    for (const [c, n] of round.contexts) {
+      if (n <= count) round.contexts.delete(c);
+      else round.contexts.set(c, n - count);
+    }
+    // Kept in index order: answers may come back out of the order they were asked in.
+    let at = this.readsAtIndex.length;
+    while (at > 0 && this.readsAtIndex[at - 1].index > index) at--;
+    this.readsAtIndex.splice(at, 0, { index, waiters: served });
+    if (round.waiters.length === 0) this.readRound = undefined;
   }
 
   private settle(e: Entry, result: unknown): void {

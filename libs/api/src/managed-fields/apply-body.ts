@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../catalog';
 import { apiVersionOf, parseApiVersion } from '../catalog';
 import type { JsonObject } from '../object';
 import { isPlainObject } from '../object';
+import { valueNestingProblem, yamlNestingProblem } from '../nesting';
 import { apiErrors } from '../status';
 
 /** YAML 1.1 as Kubernetes' decoder reads it; dates and binaries stay strings. */
@@ -26,9 +27,15 @@ export function parseApplyBody(body: Buffer | undefined): JsonObject {
   const text = body ? body.toString('utf8') : '';
   let value: unknown;
   try {
+    // The parser recurses: refuse deep documents before it sees them, and deep values that
+    // aliases build from shallow text (or an anchor inside its own value) after.
+    const tooDeep = yamlNestingProblem(text);
+    if (tooDeep) throw new Error(tooDeep);
     const doc = parseDocument(text, YAML_OPTIONS);
     if (doc.errors.length > 0) throw new Error(doc.errors[0].message);
     value = doc.toJS({ maxAliasCount: 1000 });
+    const built = valueNestingProblem(value);
+    if (built) throw new Error(built);
   } catch (err) {
     throw apiErrors.badRequest(`error decoding YAML: ${(err as Error).message}`);
   }

@@ -8,6 +8,7 @@
 // A set holds paths as a trie: each node lists which children are members themselves and which
 // have members below them. In FieldsV1 a member with nothing below is `{}`, a member with
 // members below carries `".": {}` next to them.
+import { jsonNestingProblem } from '../nesting';
 import { isPlainObject } from '../object';
 
 export type PathElement = string;
@@ -45,6 +46,7 @@ export function normalizeElement(pe: string): PathElement {
     case 'v:': {
       let parsed: unknown;
       try {
+        if (jsonNestingProblem(rest)) throw new Error('too deep');
         parsed = JSON.parse(rest);
       } catch {
         throw new FieldsV1Error(`invalid path element ${JSON.stringify(pe)}`);

@@ -5,6 +5,7 @@
 // list type that differs from its patch strategy (x-kubernetes-list-type, -list-map-keys), the table
 // below says so. Positions the schema does not model are "deduced": maps granular, lists atomic.
 import type { ResourceInfo } from '../catalog';
+import { lookup } from '../own-keys';
 import { listMeta } from '../patch-meta';
 import { DEFINITIONS, definitionForKind } from '../schemas';
 
@@ -70,7 +71,7 @@ const DEDUCED: Shape = { kind: 'deduced' };
 
 /** The list type of a field of a definition (or of a kind's status block when `status`). */
 export function listTypeOf(owner: string, field: string, status = false): ListType {
-  const explicit = status ? undefined : LIST_TYPES[`${owner}.${field}`];
+  const explicit = status ? undefined : lookup(LIST_TYPES, `${owner}.${field}`);
   if (explicit) return explicit;
   const meta = listMeta(status ? { status: owner } : { def: owner }, field);
   if (meta.strategy !== 'merge') return { type: 'atomic' };
@@ -155,10 +156,10 @@ export function fieldShape(parent: Shape, key: string): Shape {
 function childShape(parent: Shape, key: string): Shape {
   switch (parent.kind) {
     case 'struct': {
-      const def = DEFINITIONS[parent.def];
+      const def = lookup(DEFINITIONS, parent.def);
       if (key === 'status' && def?.gvk && def.fields.status === 'any')
         return { kind: 'status', of: parent.def };
-      const type = def?.fields[key];
+      const type = def ? lookup(def.fields, key) : undefined;
       return type === undefined ? DEDUCED : typeShape(type, parent.def, key);
     }
     case 'status': {

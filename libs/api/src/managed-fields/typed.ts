@@ -3,6 +3,7 @@
 // removal of fields. Pure functions on JSON values.
 import type { JsonObject } from '../object';
 import { cloneJson, isPlainObject, jsonEqual } from '../object';
+import { getOwn, hasOwn, setOwn } from '../own-keys';
 import type { FieldPath, PathElement } from './field-set';
 import {
   compareElements,
@@ -52,7 +53,7 @@ export function itemElement(
   }
   const keys: Record<string, unknown> = {};
   for (const k of shape.keys) {
-    const v = item[k] ?? shape.defaults[k];
+    const v = getOwn(item, k) ?? shape.defaults[k];
     if (v === undefined || v === null) {
       if (lenient) return indexElement(index);
       throw new ApplyShapeError(
@@ -193,11 +194,11 @@ function compareAt(
     const r = (rhs ?? {}) as JsonObject;
     for (const k in l) {
       path.push(fieldElement(k));
-      compareAt(l[k], r[k], fieldShape(shape, k), path, c);
+      compareAt(l[k], getOwn(r, k), fieldShape(shape, k), path, c);
       path.pop();
     }
     for (const k in r) {
-      if (k in l) continue;
+      if (hasOwn(l, k)) continue;
       path.push(fieldElement(k));
       compareAt(undefined, r[k], fieldShape(shape, k), path, c);
       path.pop();
@@ -304,7 +305,11 @@ export function mergeValues(
         delete out[k];
         continue;
       }
-      out[k] = mergeValues(out[k], v, fieldShape(shape, k), [...path, fieldElement(k)]);
+      setOwn(
+        out,
+        k,
+        mergeValues(getOwn(out, k), v, fieldShape(shape, k), [...path, fieldElement(k)]),
+      );
     }
     return out;
   }
@@ -361,7 +366,7 @@ export function removeFields(
       const gone = remove.isMember(pe) && !keep.hasAtOrBelow([pe]);
       const next = gone ? undefined : pruneBelow(value[k], fieldShape(shape, k), pe, remove, keep);
       if (next === undefined) delete out[k];
-      else out[k] = next;
+      else setOwn(out, k, next);
     }
     return out;
   }
@@ -375,7 +380,7 @@ export function removeFields(
       if (next === undefined) continue;
       if (shape.kind === 'list-map' && isPlainObject(item) && isPlainObject(next)) {
         const keys = Object.fromEntries(
-          shape.keys.filter((key) => key in item).map((key) => [key, item[key]]),
+          shape.keys.filter((key) => hasOwn(item, key)).map((key) => [key, item[key]]),
         );
         next = { ...next, ...keys };
       }

@@ -4,6 +4,8 @@
 // follows the JSON tags: a zero value is left out unless its field has no omitempty (`!`), a
 // pointer field is kept whenever it was on the wire, an empty non-pointer message is left out.
 // Encoding writes what the JSON holds, in field-number order, and leaves out zero non-pointer values.
+import { jsonNestingProblem } from '../nesting';
+import { setOwn } from '../own-keys';
 import { malformed, unsupported } from './errors';
 import { FieldSpec, MessageSchema, messageSchema, ScalarType, SpecialType } from './schema';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
@@ -244,6 +246,8 @@ function specialJson(type: SpecialType, bytes: Uint8Array): { json: unknown; zer
     case 'FieldsV1': {
       const raw = get(1) as Uint8Array | undefined;
       if (!raw || raw.length === 0) return { json: null, zero: true };
+      const tooDeep = jsonNestingProblem(raw);
+      if (tooDeep) throw malformed(`${schema.name}: Raw ${tooDeep}`);
       try {
         return { json: JSON.parse(utf8.decode(raw)), zero: false };
       } catch {
@@ -298,7 +302,7 @@ function decode(schema: MessageSchema, bytes: Uint8Array, depth: number): Decode
       const map: JsonObject = {};
       for (const e of entries) {
         const [k, v] = mapEntry(schema, f, e, depth);
-        map[k] = v;
+        setOwn(map, k, v);
       }
       obj[key] = map;
       nonZero = true;

@@ -14,12 +14,20 @@ import {
   openApiV3Paths,
   PROTOBUF_MEDIA_TYPE,
   parseApplyBody,
-  patchMediaType,
+  PATCH_TYPES,
   ResourceInfo,
   toTable,
 } from '@flotilla/api';
 import type { DeleteOptions } from '../registry/delete-decision';
 import { ListQuery, parseListQuery } from '../registry/list-query';
+import {
+  dryRunOf,
+  invalidOptions,
+  OptionsKind,
+  parseInt64,
+  queryBool,
+  wantsPretty,
+} from '../registry/query-params';
 import { mapStoreError, ObjectReader } from '../registry/object-reader';
 import {
   ApplyOptions,
@@ -39,6 +47,14 @@ import {
   protobufAnswers,
 } from './content-types';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
+import {
+  negotiateOutput,
+  OutputChoice,
+  parseMediaType,
+  SERVED_MEDIA_TYPES,
+  YAML_MEDIA_TYPE,
+} from './media-types';
+import { stringify as toYaml } from 'yaml';
 import { ResourcePath, parseApiPath, verbOf } from './request-info';
 
 /** Kubernetes' request body limit. */
@@ -93,6 +109,11 @@ export class ApiHandler {
     let verb = req.method.toLowerCase();
     let resource = '';
     let response: ApiResponse;
+    // /version and /openapi answer JSON whatever the client accepts, as Kubernetes' do.
+    const negotiated = !req.path.startsWith('/version') && !req.path.startsWith('/openapi/');
+    const choice: OutputChoice | undefined = negotiated
+      ? negotiateOutput(header(req, 'accept'))
+      : { format: 'json', pretty: false };
     try {
       const parsed = parseApiPath(req.path);
       if (parsed.kind === 'resource') {
@@ -101,12 +122,11 @@ export class ApiHandler {
           : parsed.info.resource;
         verb = verbOf(req.method, parsed.info, isWatch(req.query));
       }
-      response = await this.route(req);
+      response = choice ? await this.route(req, choice) : notAcceptable();
     } catch (err) {
       response = errorResponse(err, this.d.log);
     }
-    if (response.kind === 'json' && acceptsOnlyProtobuf(header(req, 'accept')))
-      response = protobufResponse(response);
+    if (response.kind === 'json' && choice) response = encodeAnswer(req, response, choice);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.d.observe?.(
       verb.toUpperCase(),
@@ -117,7 +137,7 @@ export class ApiHandler {
     return response;
   }
 
-  private async route(req: ApiRequest): Promise<ApiResponse> {
+  private async route(req: ApiRequest, choice: OutputChoice): Promise<ApiResponse> {
     if (req.path === '/version' || req.path === '/version/') return json(200, versionInfo());
     if (req.path === '/openapi/v2') {
       return json(404, apiErrors.notFound({ group: '', plural: '' }, 'openapi/v2').status);
@@ -143,7 +163,7 @@ export class ApiHandler {
         return list ? json(200, list) : notFoundPath();
       }
       case 'resource':
-        return this.resource(req, parsed.info);
+        return this.resource(req, parsed.info, choice);
       default:
         return notFoundPath();
     }
@@ -163,7 +183,11 @@ export class ApiHandler {
     return doc ? json(200, doc) : notFoundPath();
   }
 
-  private async resource(req: ApiRequest, p: ResourcePath): Promise<ApiResponse> {
+  private async resource(
+    req: ApiRequest,
+    p: ResourcePath,
+    choice: OutputChoice,
+  ): Promise<ApiResponse> {
     const r = findResource(p.group, p.version, p.resource);
     if (!r) return notFoundPath();
     if (p.namespace !== undefined && !r.namespaced && p.resource !== 'namespaces')
@@ -178,6 +202,7 @@ export class ApiHandler {
     const table = wantsTable(req);
     switch (verb) {
       case 'get': {
+        checkGetResourceVersion(req.query);
         const obj = await this.d.registry.get(r, namespace, p.name!);
         return json(200, table ? this.table(r, [obj], req) : obj);
       }
@@ -197,6 +222,8 @@ export class ApiHandler {
         });
       }
       case 'watch':
+        // YAML has no stream form; Kubernetes answers such a watch 406 too.
+        if (choice.format === 'yaml') return notAcceptable();
         return this.watch(req, r, namespace, parseListQuery(r, req.query, p.watchPath), table);
       case 'create':
         if (p.name !== undefined) throw apiErrors.methodNotSupported(r, 'create');
@@ -373,6 +400,7 @@ export class ApiHandler {
   ): Promise<ApiResponse> {
     // Protobuf watch streams are framed differently; they are not served.
     if (!table && acceptsOnlyProtobuf(header(req, 'accept'))) return protobufNotAcceptable();
+    if (table) includeObjectOf(req);
     const transform = table ? (o: KubeObject) => this.table(r, [o], req) : undefined;
     const watch = await this.d.reader.watch(r, namespace, q, transform);
     const seconds =
@@ -381,9 +409,7 @@ export class ApiHandler {
   }
 
   private table(r: ResourceInfo, objects: KubeObject[], req: ApiRequest): Record<string, unknown> {
-    const include = req.query.get('includeObject');
-    const includeObject =
-      include === 'None' || include === 'Object' || include === 'Metadata' ? include : 'Metadata';
+    const includeObject = includeObjectOf(req);
     return toTable(r, objects, { wide: true, includeObject, now: this.d.clock() });
   }
 
@@ -391,14 +417,12 @@ export class ApiHandler {
     if (req.bodyTooLarge)
       throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
     if (!optional || (req.body && req.body.length > 0)) {
-      const type = mediaType(req);
+      const type = bodyMediaType(req);
       // kubectl's generators (create namespace|configmap|secret|deployment|service...) send protobuf.
       if (type === PROTOBUF_MEDIA_TYPE) {
         if (req.body && req.body.length > 0) return decodeProtobufBody(req.body);
-      } else if (type !== '' && type !== 'application/json' && type !== '*/*') {
-        throw apiErrors.unsupportedMediaType(
-          `the body of the request was in an unknown format - accepted media types include: application/json, ${PROTOBUF_MEDIA_TYPE}`,
-        );
+      } else if (type === YAML_MEDIA_TYPE) {
+        if (req.body && req.body.length > 0) return parseApplyBody(req.body);
       }
     }
     const parsed = parseJsonBody(req.body);
@@ -440,17 +464,67 @@ function aggregated(req: ApiRequest, root: 'api' | 'apis'): ApiResponse | undefi
   return json(200, doc.body, headers);
 }
 
+/** TableOptions.includeObject: empty means Metadata; anything else is a 422, as Kubernetes answers. */
+function includeObjectOf(req: ApiRequest): 'None' | 'Object' | 'Metadata' {
+  const include = req.query.get('includeObject') || 'Metadata';
+  if (include !== 'None' && include !== 'Object' && include !== 'Metadata') {
+    throw apiErrors.invalid({ group: 'meta.k8s.io', kind: 'TableOptions' }, '', [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'includeObject',
+        message: `Invalid value: ${JSON.stringify(include)}: must be 'Metadata', 'Object', 'None', or empty`,
+      },
+    ]);
+  }
+  return include;
+}
+
+/** A GET may name a resourceVersion; one that is not a number is a 400, as Kubernetes answers. */
+function checkGetResourceVersion(q: URLSearchParams): void {
+  const rv = q.get('resourceVersion') ?? '';
+  if (rv !== '' && !/^[0-9]+$/.test(rv)) {
+    throw apiErrors.badRequest(
+      `invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`,
+    );
+  }
+}
+
 function isWatch(q: URLSearchParams): boolean {
-  const w = q.get('watch');
-  return w === 'true' || w === '1';
+  return queryBool(q, 'watch') ?? false;
 }
 
-function mediaType(req: ApiRequest): string {
-  return header(req, 'content-type').split(';')[0].trim().toLowerCase();
+/**
+ * The media type of a create, update or delete body, as Go's mime.ParseMediaType reads the
+ * Content-Type (none is JSON); 415 when it is malformed or not one the server reads.
+ */
+function bodyMediaType(req: ApiRequest): string {
+  const text = header(req, 'content-type').trim();
+  if (text === '') return 'application/json';
+  const type = parseMediaType(text)?.type;
+  if (type === undefined || !SERVED_MEDIA_TYPES.includes(type)) {
+    throw apiErrors.unsupportedMediaType(
+      `the body of the request was in an unknown format - accepted media types include: ${SERVED_MEDIA_TYPES.join(', ')}`,
+    );
+  }
+  return type;
 }
 
+/** The Content-Type up to its first ";", exactly as written: how Kubernetes reads a patch's type. */
+function patchTypeText(req: ApiRequest): string {
+  const text = header(req, 'content-type').trim();
+  const semi = text.indexOf(';');
+  return semi > 0 ? text.slice(0, semi) : text;
+}
+
+/** A patch's type, one of the four, with their spelling and case; 415 otherwise. */
 function patchType(req: ApiRequest): string {
-  return mediaType(req);
+  const type = patchTypeText(req);
+  if (!PATCH_TYPES.includes(type)) {
+    throw apiErrors.unsupportedMediaType(
+      `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
+    );
+  }
+  return type;
 }
 
 /** kubectl asks for `application/json;as=Table;v=v1;g=meta.k8s.io` first when it prints. */
@@ -463,30 +537,17 @@ export function wantsTable(req: ApiRequest): boolean {
     });
 }
 
-type OptionsKind = 'CreateOptions' | 'UpdateOptions' | 'PatchOptions';
+type WriteOptionsKind = Extract<OptionsKind, 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'>;
 
 function isApply(req: ApiRequest): boolean {
-  return patchMediaType(header(req, 'content-type')) === APPLY_PATCH;
-}
-
-/** 422 on the request's options, as Kubernetes answers bad query parameters of a write. */
-function invalidOptions(
-  kind: OptionsKind,
-  field: string,
-  causes: { reason: string; message: string }[],
-) {
-  return apiErrors.invalid(
-    { group: 'meta.k8s.io', kind },
-    '',
-    causes.map((c) => ({ ...c, field })),
-  );
+  return patchTypeText(req) === APPLY_PATCH;
 }
 
 /**
  * The manager a write is recorded under: the fieldManager parameter, else the client's
  * User-Agent up to its first "/" (kubectl/v1.32.4 → kubectl).
  */
-function fieldManagerOf(req: ApiRequest, kind: OptionsKind): string {
+function fieldManagerOf(req: ApiRequest, kind: WriteOptionsKind): string {
   const given = req.query.get('fieldManager') ?? '';
   if (given !== '') {
     const problems = fieldManagerProblems(given);
@@ -496,15 +557,6 @@ function fieldManagerOf(req: ApiRequest, kind: OptionsKind): string {
   return managerFromUserAgent(header(req, 'user-agent'));
 }
 
-/** Go's strconv.ParseBool, as query booleans are read. */
-function queryBool(req: ApiRequest, name: string): boolean | undefined {
-  const v = req.query.get(name);
-  if (v === null) return undefined;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False', ''].includes(v)) return false;
-  throw apiErrors.badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
-}
-
 function applyOptions(req: ApiRequest): ApplyOptions {
   if ((req.query.get('fieldManager') ?? '') === '') {
     throw invalidOptions('PatchOptions', 'fieldManager', [
@@ -512,10 +564,14 @@ function applyOptions(req: ApiRequest): ApplyOptions {
     ]);
   }
   const base = writeOptions(req, 'PatchOptions', true);
-  return { ...base, fieldManager: base.fieldManager!, force: queryBool(req, 'force') ?? false };
+  return {
+    ...base,
+    fieldManager: base.fieldManager!,
+    force: queryBool(req.query, 'force') ?? false,
+  };
 }
 
-function writeOptions(req: ApiRequest, kind: OptionsKind, apply = false): WriteOptions {
+function writeOptions(req: ApiRequest, kind: WriteOptionsKind, apply = false): WriteOptions {
   if (!apply && kind === 'PatchOptions' && req.query.has('force')) {
     throw invalidOptions('PatchOptions', 'force', [
       {
@@ -525,42 +581,76 @@ function writeOptions(req: ApiRequest, kind: OptionsKind, apply = false): WriteO
     ]);
   }
   const fieldManager = fieldManagerOf(req, kind);
-  const dry = req.query.getAll('dryRun');
-  for (const d of dry) {
-    if (d !== 'All')
-      throw apiErrors.badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
-  }
-  const fv = req.query.get('fieldValidation') ?? 'Warn';
+  const dryRun = dryRunOf(req.query.getAll('dryRun'), kind);
+  // Empty means the server's default, Warn.
+  const fv = req.query.get('fieldValidation') || 'Warn';
   if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
-    throw apiErrors.badRequest(
-      `fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`,
-    );
+    throw invalidOptions(kind, 'fieldValidation', [
+      {
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: "${fv}": supported values: "", "Ignore", "Strict", "Warn"`,
+      },
+    ]);
   }
-  return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation, fieldManager };
+  return { dryRun, fieldValidation: fv as FieldValidation, fieldManager };
 }
 
+const PROPAGATION_POLICIES = ['Foreground', 'Background', 'Orphan'];
+
+/**
+ * DeleteOptions as Kubernetes takes them: from the body when there is one, else from the query,
+ * never a mix; then validated (422 DeleteOptions).
+ */
 function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {
-  const b = isPlainObject(body) ? body : {};
-  const q = req.query;
-  const grace =
-    b.gracePeriodSeconds ??
-    (q.get('gracePeriodSeconds') !== null ? Number(q.get('gracePeriodSeconds')) : undefined);
-  if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) {
-    throw apiErrors.badRequest('gracePeriodSeconds must be an integer');
+  let grace: unknown;
+  let policy: unknown;
+  let orphan: unknown;
+  let dry: string[];
+  let pre: Record<string, unknown> | undefined;
+  if (body !== undefined) {
+    if (!isPlainObject(body))
+      throw apiErrors.badRequest('the body of a DELETE must be a DeleteOptions object');
+    grace = body.gracePeriodSeconds ?? undefined;
+    if (grace !== undefined && (typeof grace !== 'number' || !Number.isInteger(grace))) {
+      throw apiErrors.badRequest(
+        `json: cannot unmarshal ${typeof grace} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`,
+      );
+    }
+    policy = body.propagationPolicy ?? undefined;
+    orphan = body.orphanDependents ?? undefined;
+    dry = Array.isArray(body.dryRun) ? body.dryRun.map(String) : [];
+    pre = isPlainObject(body.preconditions) ? body.preconditions : undefined;
+  } else {
+    const q = req.query;
+    const g = q.get('gracePeriodSeconds');
+    grace = g === null ? undefined : parseInt64(g);
+    policy = q.get('propagationPolicy') ?? undefined;
+    orphan = queryBool(q, 'orphanDependents');
+    dry = q.getAll('dryRun');
   }
-  let policy = (b.propagationPolicy ?? q.get('propagationPolicy') ?? undefined) as
-    string | undefined;
-  if (policy === undefined && (b.orphanDependents === true || q.get('orphanDependents') === 'true'))
-    policy = 'Orphan';
-  if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
-    throw apiErrors.badRequest(
-      `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
-    );
+  if (orphan !== undefined && policy !== undefined) {
+    throw invalidOptions('DeleteOptions', 'propagationPolicy', [
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set`,
+      },
+    ]);
   }
-  const pre = isPlainObject(b.preconditions) ? b.preconditions : undefined;
-  const dry = [...q.getAll('dryRun'), ...(Array.isArray(b.dryRun) ? b.dryRun.map(String) : [])];
+  if (policy !== undefined && !PROPAGATION_POLICIES.includes(policy as string)) {
+    throw invalidOptions('DeleteOptions', 'propagationPolicy', [
+      {
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`,
+      },
+    ]);
+  }
+  const dryRun = dryRunOf(dry, 'DeleteOptions');
+  if (orphan === true) policy = 'Orphan';
+  // Negative grace periods are taken as one second, as Kubernetes takes them.
+  const gracePeriodSeconds =
+    typeof grace === 'number' && grace < 0 ? 1 : (grace as number | undefined);
   return {
-    gracePeriodSeconds: grace as number | undefined,
+    gracePeriodSeconds,
     propagationPolicy: policy as DeleteOptions['propagationPolicy'],
     preconditions: pre
       ? {
@@ -569,7 +659,7 @@ function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {
             typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
         }
       : undefined,
-    dryRun: dry.includes('All'),
+    dryRun,
   };
 }
 
@@ -612,6 +702,44 @@ function protobufNotAcceptable(): ApiResponse {
     contentType: PROTOBUF_MEDIA_TYPE,
     body: notAcceptableStatus(),
   };
+}
+
+/** The 406 of a client that accepts none of the types the server writes (a JSON Status). */
+function notAcceptable(): ApiResponse {
+  const err = apiErrors.notAcceptable(
+    `only the following media types are accepted: ${SERVED_MEDIA_TYPES.join(', ')}`,
+  );
+  return json(406, err.status);
+}
+
+/** A JSON answer in the negotiated form: protobuf, YAML, or JSON (indented when asked). */
+function encodeAnswer(
+  req: ApiRequest,
+  response: Extract<ApiResponse, { kind: 'json' }>,
+  choice: OutputChoice,
+): ApiResponse {
+  if (response.body === undefined) return response;
+  switch (choice.format) {
+    case 'protobuf':
+      return protobufResponse(response);
+    case 'yaml':
+      return {
+        kind: 'bytes',
+        status: response.status,
+        contentType: YAML_MEDIA_TYPE,
+        body: Buffer.from(toYaml(response.body, { sortMapEntries: true })),
+        headers: response.headers,
+      };
+    default:
+      if (!wantsPretty(req.query, header(req, 'user-agent'), choice.pretty)) return response;
+      return {
+        kind: 'bytes',
+        status: response.status,
+        contentType: response.headers?.['content-type'] ?? 'application/json',
+        body: Buffer.from(`${JSON.stringify(response.body, null, 2)}\n`),
+        headers: response.headers,
+      };
+  }
 }
 
 function notFoundPath(): ApiResponse {

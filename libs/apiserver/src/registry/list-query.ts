@@ -9,11 +9,13 @@ import {
   KubeObject,
   ResourceInfo,
 } from '@flotilla/api';
+import { invalidOptions, queryBool, queryInt64 } from './query-params';
 
-/** The list and watch parameters of a request, parsed and checked (400 on nonsense). */
+/** The list and watch parameters of a request, parsed and checked as Kubernetes checks them. */
 export interface ListQuery {
   labelSelector?: LabelSelector;
   fieldSelector?: FieldSelector;
+  /** Absent, zero or negative: no paging. */
   limit?: number;
   continueToken?: string;
   resourceVersion?: string;
@@ -23,51 +25,99 @@ export interface ListQuery {
   allowWatchBookmarks: boolean;
 }
 
-const truthy = (v: string | null) => v === 'true' || v === '1';
+const forbidden = (message: string) => ({
+  reason: 'FieldValueForbidden',
+  message: `Forbidden: ${message}`,
+});
 
-function nonNegativeInt(name: string, v: string | null): number | undefined {
-  if (v === null || v === '') return undefined;
-  if (!/^[0-9]+$/.test(v)) throw apiErrors.badRequest(`invalid ${name}: ${JSON.stringify(v)}`);
-  return Number(v);
+/** ValidateListOptions: 422 ListOptions, field by field. */
+function checkListOptions(q: URLSearchParams, watch: boolean): void {
+  const match = q.get('resourceVersionMatch') ?? '';
+  const rv = q.get('resourceVersion') ?? '';
+  const cont = q.get('continue') ?? '';
+  const sendInitialEvents = q.has('sendInitialEvents');
+  if (watch) {
+    // The WatchList feature (sendInitialEvents) is not served: answer as a server without it.
+    if (sendInitialEvents) {
+      throw invalidOptions('ListOptions', 'sendInitialEvents', [
+        forbidden(
+          'sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled',
+        ),
+      ]);
+    }
+    if (match !== '') {
+      throw invalidOptions('ListOptions', 'resourceVersionMatch', [
+        forbidden(
+          'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+        ),
+      ]);
+    }
+    return;
+  }
+  if (match !== '') {
+    if (rv === '') {
+      throw invalidOptions('ListOptions', 'resourceVersionMatch', [
+        forbidden('resourceVersionMatch is forbidden unless resourceVersion is provided'),
+      ]);
+    }
+    if (cont !== '') {
+      throw invalidOptions('ListOptions', 'resourceVersionMatch', [
+        forbidden('resourceVersionMatch is forbidden when continue is provided'),
+      ]);
+    }
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
+      throw invalidOptions('ListOptions', 'resourceVersionMatch', [
+        {
+          reason: 'FieldValueNotSupported',
+          message: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan", ""`,
+        },
+      ]);
+    }
+    if (match === 'Exact' && rv === '0') {
+      throw invalidOptions('ListOptions', 'resourceVersionMatch', [
+        forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+      ]);
+    }
+  }
+  if (sendInitialEvents) {
+    throw invalidOptions('ListOptions', 'sendInitialEvents', [
+      forbidden('sendInitialEvents is forbidden for list'),
+    ]);
+  }
 }
 
 export function parseListQuery(r: ResourceInfo, q: URLSearchParams, watchPath = false): ListQuery {
+  const watch = watchPath || (queryBool(q, 'watch') ?? false);
+  // Parameters parse first (400), then the options validate (422), as in Kubernetes.
+  const limit = queryInt64(q, 'limit');
+  const timeoutSeconds = queryInt64(q, 'timeoutSeconds');
+  const allowWatchBookmarks = queryBool(q, 'allowWatchBookmarks') ?? false;
   const label = q.get('labelSelector');
   const field = q.get('fieldSelector');
+  const labelSelector = label ? parseLabelSelector(label) : undefined;
+  const fieldSelector = field ? parseFieldSelector(field, r) : undefined;
+  checkListOptions(q, watch);
   const match = q.get('resourceVersionMatch') || undefined;
-  const rv = q.get('resourceVersion') ?? undefined;
+  const rv = q.get('resourceVersion') || undefined;
   const cont = q.get('continue') || undefined;
-  if (match !== undefined && match !== 'Exact' && match !== 'NotOlderThan') {
-    throw apiErrors.badRequest(
-      `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`,
-    );
-  }
-  if (match !== undefined && !rv) {
-    throw apiErrors.badRequest(
-      'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided',
-    );
-  }
-  if (match === 'Exact' && rv === '0') {
-    throw apiErrors.badRequest(
-      'resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
-    );
-  }
   if (cont && rv && rv !== '0') {
     throw apiErrors.badRequest('specifying resource version is not allowed when using continue');
   }
   if (rv && !/^[0-9]+$/.test(rv)) {
-    throw apiErrors.badRequest(`invalid resourceVersion: ${JSON.stringify(rv)}`);
+    throw apiErrors.badRequest(
+      `invalid resource version: resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`,
+    );
   }
   return {
-    labelSelector: label ? parseLabelSelector(label) : undefined,
-    fieldSelector: field ? parseFieldSelector(field, r) : undefined,
-    limit: nonNegativeInt('limit', q.get('limit')),
+    labelSelector,
+    fieldSelector,
+    limit: limit !== undefined && limit > 0 ? limit : undefined,
     continueToken: cont,
-    resourceVersion: rv === '' ? undefined : rv,
+    resourceVersion: rv,
     resourceVersionMatch: match as ListQuery['resourceVersionMatch'],
-    watch: watchPath || truthy(q.get('watch')),
-    timeoutSeconds: nonNegativeInt('timeoutSeconds', q.get('timeoutSeconds')),
-    allowWatchBookmarks: truthy(q.get('allowWatchBookmarks')),
+    watch,
+    timeoutSeconds,
+    allowWatchBookmarks,
   };
 }
 

@@ -1,4 +1,11 @@
-import { apiErrors, apiVersionOf, isPlainObject, KubeObject, ResourceInfo } from '@flotilla/api';
+import {
+  apiErrors,
+  apiVersionOf,
+  isPlainObject,
+  jsonNestingProblem,
+  KubeObject,
+  ResourceInfo,
+} from '@flotilla/api';
 
 /** RFC 3339 at second precision, as Kubernetes writes timestamps. */
 export function timestamp(at: Date): string {
@@ -7,6 +14,10 @@ export function timestamp(at: Date): string {
 
 export function parseJsonBody(body: Buffer | undefined): unknown {
   if (body === undefined || body.length === 0) return undefined;
+  // Before anything walks it: every walk of the parsed value recurses.
+  const tooDeep = jsonNestingProblem(body);
+  if (tooDeep)
+    throw apiErrors.badRequest(`the object provided is unrecognized (must be JSON): ${tooDeep}`);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {

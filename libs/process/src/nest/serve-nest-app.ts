@@ -17,6 +17,8 @@ export interface ServeOptions extends ListenTarget {
   https?: { key: Buffer; cert: Buffer };
   /** Runs after the module is built and before the app listens (adapters, extra servers). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
+  /** Largest request head accepted (Node's default is 16 KiB; over it the answer is 431). */
+  maxHeaderBytes?: number;
 }
 
 export interface RunningApp {
@@ -28,7 +30,7 @@ export interface RunningApp {
 export async function serveNestApp(options: ServeOptions): Promise<RunningApp> {
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module,
-    new FastifyAdapter(options.https ? { https: options.https } : undefined),
+    new FastifyAdapter(adapterOptions(options)),
     { logger: new NestLoggerAdapter(options.logger), abortOnError: false },
   );
   if (options.ownProcess) app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
@@ -42,6 +44,12 @@ export async function serveNestApp(options: ServeOptions): Promise<RunningApp> {
   const port = (app.getHttpServer().address() as AddressInfo).port;
   if (options.ownProcess) exitWithSupervisor(app, options.logger);
   return { app, port };
+}
+
+function adapterOptions(options: ServeOptions): ConstructorParameters<typeof FastifyAdapter>[0] {
+  const head = options.maxHeaderBytes ? { maxHeaderSize: options.maxHeaderBytes } : {};
+  if (options.https) return { https: { ...options.https, ...head } };
+  return options.maxHeaderBytes ? { http: head } : undefined;
 }
 
 /**

@@ -28,6 +28,7 @@ export interface StartOptions {
   health?: HealthRegistry;
   /** Runs after the module is built and before the app listens. */
   configure?: ServeOptions['configure'];
+  maxHeaderBytes?: number;
 }
 
 export interface StartedProcess extends RunningApp {
@@ -57,6 +58,7 @@ export async function startNestProcess(
     portSource: '--api-port',
     ownProcess: options.ownProcess ?? false,
     configure: options.configure,
+    maxHeaderBytes: options.maxHeaderBytes,
     https,
   });
   return { ...running, logger };

@@ -1,0 +1,3 @@
+export * from './event-types';
+export * from './sinks';
+export * from './event-broadcaster';

@@ -1,0 +1,3 @@
+export * from './lease-record';
+export * from './lease-lock';
+export * from './leader-elector';

@@ -1,0 +1,3 @@
+export * from './rate-limiters';
+export * from './work-queue';
+export * from './run-workers';
