@@ -49,10 +49,27 @@ export interface KubeletOptions {
   relistPeriodMs?: number;
   /** How often every pod is synced anyway (volume contents, missed events). */
   resyncPeriodMs?: number;
+  /**
+   * The sources pods come from (the API, a manifest directory); pods absent from all of them are
+   * removed, and orphans collected, only once each has given its full set. Default: one source.
+   */
+  sources?: string[];
   /** Called when a pod's status changed. */
   onStatus?: (pod: Pod, status: PodStatus) => void;
   /** Called when a removed or deleted pod has been stopped and cleaned up. */
   onTerminated?: (pod: Pod, status: PodStatus) => void;
+}
+
+/** What the kubelet acts on: metadata and spec, not the status it wrote itself nor versions. */
+function desireOf(pod: Pod): string {
+  const {
+    resourceVersion: _rv,
+    managedFields: _mf,
+    ...meta
+  } = pod.metadata as Pod['metadata'] & {
+    managedFields?: unknown;
+  };
+  return JSON.stringify([meta, pod.spec]);
 }
 
 export class Kubelet {
@@ -65,6 +82,7 @@ export class Kubelet {
   private relistTimer?: Timer;
   private resyncTimer?: Timer;
   private sourcesReady = false;
+  private readonly bySource = new Map<string, Pod[]>();
   private started = false;
   private relisting: Promise<void> = Promise.resolve();
   private relistInFlight = false;
@@ -127,10 +145,17 @@ export class Kubelet {
     this.ctx.probes.stopAll();
   }
 
-  /** The whole set of pods this node should run. Pods not in it are stopped and removed. */
-  setPods(pods: Pod[]): void {
-    const wanted = new Set(pods.map((p) => p.metadata.uid));
+  /**
+   * The whole set of pods source says this node should run. Pods no source has any more are
+   * stopped and removed.
+   */
+  setPods(pods: Pod[], source = 'default'): void {
+    this.bySource.set(source, pods);
+    const expected = this.options.sources ?? ['default'];
+    const all = [...this.bySource.values()].flat();
+    const wanted = new Set(all.map((p) => p.metadata.uid));
     for (const pod of pods) this.updatePod(pod);
+    if (!expected.every((s) => this.bySource.has(s))) return;
     for (const [uid, w] of this.workers) if (!wanted.has(uid)) w.remove();
     if (!this.sourcesReady) {
       this.sourcesReady = true;
@@ -143,7 +168,8 @@ export class Kubelet {
     const uid = pod.metadata.uid;
     const w = this.workers.get(uid);
     if (w && w.workerState !== 'terminated') {
-      w.update(pod);
+      // Sources repeat themselves (every scan, every relist): only a change wakes the worker.
+      if (w.pod !== pod && desireOf(w.pod) !== desireOf(pod)) w.update(pod);
       return;
     }
     if (w) return; // a finished pod with the same uid does not come back

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kubelet } from '../kubelet';
+import { Kubelet, type KubeletOptions } from '../kubelet';
 import { MemoryEvents } from '../pod/events';
 import { MemoryObjectSource } from '../pod/object-source';
 import type { Pod, PodStatus } from '../pod/types';
@@ -37,7 +37,11 @@ export class FakeNode {
   readonly terminated: string[] = [];
   kubelet!: Kubelet;
 
-  constructor(runtime?: FakeRuntime, rootDir?: string) {
+  constructor(
+    runtime?: FakeRuntime,
+    rootDir?: string,
+    public overrides: Partial<KubeletOptions> = {},
+  ) {
     this.runtime = runtime ?? new FakeRuntime({ clock: this.clock });
     this.rootDir = rootDir ?? mkdtempSync(join(tmpdir(), 'kubelet-node-'));
     this.kubelet = this.newKubelet();
@@ -45,6 +49,13 @@ export class FakeNode {
 
   newKubelet(): Kubelet {
     return new Kubelet({
+      ...this.baseOptions(),
+      ...this.overrides,
+    });
+  }
+
+  private baseOptions(): KubeletOptions {
+    return {
       nodeName: 'w1',
       runtime: this.runtime,
       objects: this.objects,
@@ -64,7 +75,7 @@ export class FakeNode {
       mounter: this.mounter,
       onStatus: (pod, status) => this.statuses.push({ pod: pod.metadata.name, status }),
       onTerminated: (pod) => this.terminated.push(pod.metadata.name),
-    });
+    };
   }
 
   async start(): Promise<void> {
