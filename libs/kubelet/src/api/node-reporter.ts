@@ -162,8 +162,15 @@ export class NodeReporter {
         });
       } else {
         const spec = (this.lease.spec ?? {}) as Record<string, unknown>;
+        const uid = this.registered?.metadata.uid;
+        // A Lease made before the Node was registered gets its owner now (so it goes with it).
+        const owner =
+          uid && !this.lease.metadata.ownerReferences?.length
+            ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid }] }
+            : {};
         this.lease = await leases.update({
           ...this.lease,
+          metadata: { ...this.lease.metadata, ...owner },
           spec: {
             ...spec,
             holderIdentity: name,
