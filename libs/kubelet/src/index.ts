@@ -35,3 +35,7 @@ export type { Logger } from './util/logger';
 export * from './node/node-facts';
 export * from './node/node-kubelet';
 export * from './standalone/manifest-source';
+export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
+export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
+export { parseLabels, parseTaints } from './api/node-object';
+export type { NodeIdentity, Taint } from './api/node-object';

@@ -1,14 +1,19 @@
 // A kubelet on a real node: CRI to the runtime's socket, the host's facts, real probes, mounts and
-// cgroup cleanup, and (for now, until the API side lands) static pods from a manifest directory.
+// cgroup cleanup. Pods come from the API servers (when given a way to reach them: the API side
+// registers the Node, heartbeats, and writes statuses) and from a manifest directory (static
+// pods, with the ConfigMaps and Secrets they use when there is no API).
 import { join } from 'node:path';
+import { KubeletApi, type ResourceFor } from '../api/kubelet-api';
+import type { NodeIdentity } from '../api/node-object';
 import { Kubelet } from '../kubelet';
 import { cgroupfsCleaner } from '../host/cgroups';
 import { MemoryObjectSource } from '../pod/object-source';
-import type { ObjectSource } from '../pod/object-source';
 import { fanOut, logEvents, MemoryEvents } from '../pod/events';
+import type { EventRecorder } from '../pod/events';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
 import { ManifestWatcher } from '../standalone/manifest-source';
 import type { Logger } from '../util/logger';
+import { systemClock } from '../util/clock';
 import { defaultNodeIP, NodeFacts, readNodeFacts } from './node-facts';
 
 export interface NodeKubeletConfig {
@@ -23,19 +28,26 @@ export interface NodeKubeletConfig {
   clusterDns: string[];
   clusterDomain: string;
   kubeletVersion: string;
+  /** --node-labels and --register-with-taints, for the Node object. */
+  labels?: Record<string, string>;
+  taints?: NodeIdentity['taints'];
 }
+
+const FILE_SOURCE = 'file';
 
 export class NodeKubelet {
   readonly events = new MemoryEvents(500);
   kubelet!: Kubelet;
   facts!: NodeFacts;
+  api?: KubeletApi;
   private runtime!: CriRuntime;
   private watcher?: ManifestWatcher;
 
+  /** resources: how to reach the API (a libs/client REST client); without it, static pods only. */
   constructor(
     readonly config: NodeKubeletConfig,
     private readonly logger: Logger,
-    private readonly objects: ObjectSource = new MemoryObjectSource(),
+    private readonly resources?: ResourceFor,
   ) {}
 
   async start(): Promise<void> {
@@ -52,10 +64,25 @@ export class NodeKubelet {
       runtime: version,
       kubeletVersion: c.kubeletVersion,
     });
+    if (this.resources) {
+      this.api = new KubeletApi({
+        resources: this.resources,
+        identity: { name: c.nodeName, labels: c.labels ?? {}, taints: c.taints ?? [] },
+        facts: () => this.facts,
+        runtimeStatus: () => this.runtime.status(),
+        clock: systemClock,
+        logger: this.logger,
+      });
+    }
+    // Without the API, a manifest directory's ConfigMaps and Secrets are what pods can use.
+    const fileObjects = new MemoryObjectSource();
+    const sources = [...(this.api ? ['api'] : []), ...(c.manifestDir ? [FILE_SOURCE] : [])];
+    const events: EventRecorder[] = [logEvents(this.logger), this.events];
+    if (this.api) events.push(this.api.events);
     this.kubelet = new Kubelet({
       nodeName: c.nodeName,
       runtime: this.runtime,
-      objects: this.objects,
+      objects: this.api ? this.api.objects : fileObjects,
       hostIPs: nodeIPs,
       layout: {
         cgroupRoot: c.cgroupRoot,
@@ -67,35 +94,42 @@ export class NodeKubelet {
       node: this.facts.allocatableNumbers,
       rootDir: c.rootDir,
       logger: this.logger,
-      events: fanOut(logEvents(this.logger), this.events),
+      events: fanOut(...events),
       cgroups: cgroupfsCleaner,
       secretsInMemory: process.getuid?.() === 0,
-      onStatus: (pod, status) =>
+      sources: sources.length > 0 ? sources : [FILE_SOURCE],
+      onStatus: (pod, status) => {
         this.logger.debug('pod status', {
           pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
           phase: status.phase,
-        }),
+        });
+        this.api?.onStatus(pod, status);
+      },
+      onTerminated: (pod, status) => this.api?.onTerminated(pod, status),
     });
     await this.kubelet.start();
+    this.api?.start(this.kubelet);
     this.logger.info('kubelet started', {
       runtime: `${version.runtimeName}://${version.runtimeVersion}`,
       endpoint: c.runtimeEndpoint,
       nodeIPs: nodeIPs.join(','),
       manifests: c.manifestDir ?? '',
+      api: Boolean(this.api),
     });
     if (c.manifestDir) {
-      const objects = this.objects instanceof MemoryObjectSource ? this.objects : undefined;
       this.watcher = new ManifestWatcher({
         dir: c.manifestDir,
         nodeName: c.nodeName,
         logger: this.logger,
         onScan: (scan, objectsChanged) => {
-          if (objects && objectsChanged) objects.replaceAll(scan.objects);
-          this.kubelet.setPods(scan.pods);
+          if (objectsChanged) fileObjects.replaceAll(scan.objects);
+          this.kubelet.setPods(scan.pods, FILE_SOURCE);
           if (objectsChanged) this.kubelet.objectsChanged();
         },
       });
       await this.watcher.start();
+    } else if (!this.api) {
+      this.kubelet.setPods([], FILE_SOURCE);
     }
   }
 
@@ -114,6 +148,7 @@ export class NodeKubelet {
   /** Stops the loops and closes the runtime connection; pods keep running. */
   stop(): void {
     this.watcher?.stop();
+    this.api?.stop();
     this.kubelet?.stop();
     this.runtime?.close();
   }
