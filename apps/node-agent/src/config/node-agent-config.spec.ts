@@ -59,6 +59,10 @@ describe('node-agent configuration', () => {
         '/flotilla-w1/',
         '--cluster-dns',
         '10.96.0.10',
+        '--node-labels',
+        'pool=a,zone=z1',
+        '--register-with-taints',
+        'dedicated=gpu:NoSchedule,maintenance:NoExecute',
       ],
       {},
       context,
@@ -74,6 +78,11 @@ describe('node-agent configuration', () => {
           cgroupRoot: '/flotilla-w1',
           clusterDns: ['10.96.0.10'],
           clusterDomain: 'cluster.local',
+          nodeLabels: { pool: 'a', zone: 'z1' },
+          taints: [
+            { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+            { key: 'maintenance', effect: 'NoExecute' },
+          ],
         },
       },
     });
@@ -87,6 +96,10 @@ describe('node-agent configuration', () => {
     [
       ['--runtime-endpoint', '/s', '--node-ip', '10.0.0.300'],
       '--node-ip: "10.0.0.300" is not an IP address',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--register-with-taints', 'x:Sometimes'],
+      '--register-with-taints: "x:Sometimes" is not a taint (key[=value]:NoSchedule|PreferNoSchedule|NoExecute)',
     ],
     [
       ['--runtime-endpoint', '/s', '--cgroup-root', 'kubepods'],

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
+import { parseLabels, parseTaints, type Taint } from '@flotilla/kubelet/api/node-object';
 import {
   ConfigContext,
   ConfigError,
@@ -46,6 +47,8 @@ export interface KubeletSettings {
   cgroupRoot: string;
   clusterDns: string[];
   clusterDomain: string;
+  nodeLabels: Record<string, string>;
+  taints: Taint[];
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -140,6 +143,18 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description: 'the cluster DNS domain',
     defaultText: 'cluster.local',
   },
+  {
+    flag: 'node-labels',
+    env: 'FLOTILLA_NODE_LABELS',
+    valueName: 'K=V,...',
+    description: 'labels of the Node object, besides kubernetes.io/hostname, os and arch',
+  },
+  {
+    flag: 'register-with-taints',
+    env: 'FLOTILLA_REGISTER_WITH_TAINTS',
+    valueName: 'K[=V]:EFFECT,...',
+    description: 'taints the Node is registered with',
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -191,6 +206,10 @@ function kubeletSettings(
     cgroupRoot: cgroupRoot.replace(/\/+$/, ''),
     clusterDns: optionalValue(settings.get('cluster-dns'), ipListValue) ?? [],
     clusterDomain: settings.get('cluster-domain')?.value ?? 'cluster.local',
+    nodeLabels:
+      optionalValue(settings.get('node-labels'), (x) => parsedValue(x, parseLabels)) ?? {},
+    taints:
+      optionalValue(settings.get('register-with-taints'), (x) => parsedValue(x, parseTaints)) ?? [],
   };
 }
 

@@ -78,6 +78,8 @@ export class KubeletModule {
                 cgroupRoot: k.cgroupRoot,
                 clusterDns: k.clusterDns,
                 clusterDomain: k.clusterDomain,
+                labels: k.nodeLabels,
+                taints: k.taints,
                 kubeletVersion: `v1.32.0-flotilla.${FLOTILLA_VERSION}`,
               },
               logger.child('kubelet'),
