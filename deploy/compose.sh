@@ -7,6 +7,15 @@ set -euo pipefail
 repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 file="$repo_dir/docker-compose.ha.yml"
 
+# The members share a secret on the peer port (the default token is public and refused off
+# loopback). The first run writes a random one into .env beside the compose file: compose reads
+# it there for this and every later command, so members started later get the same one.
+env_file="$repo_dir/.env"
+if [[ -z "${FLOTILLA_CLUSTER_TOKEN:-}" ]] && ! grep -qs '^FLOTILLA_CLUSTER_TOKEN=' "$env_file"; then
+  printf 'FLOTILLA_CLUSTER_TOKEN=%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >>"$env_file"
+  echo "compose.sh: wrote a new FLOTILLA_CLUSTER_TOKEN into $env_file" >&2
+fi
+
 if docker compose version >/dev/null 2>&1; then
   exec docker compose -f "$file" "$@"
 elif command -v docker-compose >/dev/null 2>&1; then

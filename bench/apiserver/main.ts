@@ -13,7 +13,7 @@
 import { resolve } from 'node:path';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
 import { ensureBuilt } from '../kv/prerequisites';
-import { call, openWatch } from './http-client';
+import { ConfigMap, connect, KubeClient, Pod } from '@flotilla/client';
 import { row, summarize, Summary } from './stats';
 
 const USAGE = `Usage: npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S]
@@ -46,12 +46,19 @@ const MAX_OPS_PER_PHASE = 20_000;
 /** Bound on filling the namespace with PODS pods. */
 const FILL_SECONDS = arg('fill-seconds', 120);
 
-const pod = (name: string) => ({
+const pod = (name: string): Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, labels: { app: 'bench' } },
   spec: { containers: [{ name: 'c', image: 'registry.local/app:1' }] },
 });
+
+/** True when the call succeeded (an ApiError or a connection failure counts as an error). */
+const ok = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
 
 /** Runs `op(i)` from `concurrency` workers until `count` ops or the time limit; latency per op. */
 async function closedLoop(
@@ -92,11 +99,21 @@ async function main(): Promise<void> {
     'dist/apps/control-plane/main.js',
     CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR)}`] : [],
   );
-  const bases = cluster.names.map((n) => `http://127.0.0.1:${cluster.ports.get(n)!.api}`);
-  const base = (i: number) => bases[i % bases.length];
+  // One client per master, pinned to it (the load is spread by hand), no rate limit, a pool
+  // large enough for the highest concurrency.
+  const clients: KubeClient[] = cluster.names.map(
+    (n) =>
+      connect([`http://127.0.0.1:${cluster.ports.get(n)!.api}`], {
+        component: 'bench-apiserver',
+        rateLimit: false,
+        maxSockets: 256,
+        maxFreeSockets: 256,
+      }).client,
+  );
+  const on = (i: number) => clients[i % clients.length];
   try {
     for (let i = 0; i < 100; i++) {
-      if ((await call(bases[0], 'GET', '/api/v1/namespaces/default')).status === 200) break;
+      if (await ok(clients[0].namespaces().get('default'))) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const lines: string[] = [];
@@ -108,123 +125,108 @@ async function main(): Promise<void> {
 
     for (const c of CONCURRENCY) {
       const ns = `bench-c${c}`;
-      await call(bases[0], 'POST', '/api/v1/namespaces', { metadata: { name: ns } });
+      await clients[0].namespaces().create({ metadata: { name: ns } });
       const rvs = new Map<number, string>();
-      const path = `/api/v1/namespaces/${ns}/configmaps`;
       const created = await closedLoop(c, MAX_OPS_PER_PHASE, async (i) => {
-        const r = await call(base(i), 'POST', path, {
-          metadata: { name: `cm-${i}` },
-          data: { v: '0' },
-        });
-        if (r.status === 201) rvs.set(i, JSON.parse(r.body).metadata.resourceVersion);
-        return r.status === 201;
+        const made = await on(i)
+          .configMaps(ns)
+          .create({ metadata: { name: `cm-${i}` }, data: { v: '0' } })
+          .catch(() => undefined);
+        if (made) rvs.set(i, made.metadata.resourceVersion!);
+        return made !== undefined;
       });
       report(`create   c=${c}`, created);
       const n = rvs.size;
       if (OPS.has('get'))
         report(
           `get      c=${c}`,
-          await closedLoop(
-            c,
-            MAX_OPS_PER_PHASE,
-            async (i) => (await call(base(i), 'GET', `${path}/cm-${i % n}`)).status === 200,
+          await closedLoop(c, MAX_OPS_PER_PHASE, (i) =>
+            ok(
+              on(i)
+                .configMaps(ns)
+                .get(`cm-${i % n}`),
+            ),
           ),
         );
       if (OPS.has('update'))
         report(
           `update   c=${c}`,
-          await closedLoop(c, n, async (i) => {
-            const r = await call(base(i), 'PUT', `${path}/cm-${i}`, {
-              metadata: { name: `cm-${i}`, resourceVersion: rvs.get(i) },
-              data: { v: '1' },
-            });
-            return r.status === 200;
-          }),
+          await closedLoop(c, n, (i) =>
+            ok(
+              on(i)
+                .configMaps(ns)
+                .update({
+                  metadata: { name: `cm-${i}`, resourceVersion: rvs.get(i) },
+                  data: { v: '1' },
+                } as ConfigMap),
+            ),
+          ),
         );
       if (OPS.has('list'))
         report(
           `list 100 c=${c}`,
-          await closedLoop(
-            c,
-            2000,
-            async (i) => (await call(base(i), 'GET', `${path}?limit=100`)).status === 200,
-          ),
+          await closedLoop(c, 2000, (i) => ok(on(i).configMaps(ns).list({ limit: 100 }))),
         );
     }
 
     if (PODS > 0) {
       // 10 000 pods, then lists of all of them: linearizable from the store, and resourceVersion=0 from the watch cache.
-      await call(bases[0], 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-pods' } });
-      const podsPath = '/api/v1/namespaces/bench-pods/pods';
+      await clients[0].namespaces().create({ metadata: { name: 'bench-pods' } });
       const fill = Date.now();
       report(
         `create ${PODS} pods c=64`,
         await closedLoop(
           64,
           PODS,
-          async (i) => {
-            const r = await call(base(i), 'POST', podsPath, pod(`p-${i}`));
-            return r.status === 201;
-          },
+          (i) =>
+            ok(
+              on(i)
+                .pods('bench-pods')
+                .create(pod(`p-${i}`)),
+            ),
           FILL_SECONDS,
         ),
       );
-      const made = (
-        JSON.parse((await call(bases[0], 'GET', `${podsPath}?resourceVersion=0`)).body)
-          .items as unknown[]
-      ).length;
+      const made = (await clients[0].pods('bench-pods').list({ resourceVersion: '0' })).items
+        .length;
       process.stdout.write(
         `created ${made} pods in ${((Date.now() - fill) / 1000).toFixed(1)} s\n`,
       );
       report(
         `list ${made} pods (latest)`,
-        await closedLoop(1, 10, async (i) => (await call(base(i), 'GET', podsPath)).status === 200),
+        await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list())),
       );
       report(
         `list ${made} pods (rv=0, cache)`,
-        await closedLoop(
-          1,
-          10,
-          async (i) => (await call(base(i), 'GET', `${podsPath}?resourceVersion=0`)).status === 200,
-        ),
+        await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list({ resourceVersion: '0' }))),
       );
     }
     if (WATCHERS > 0) {
       // 1000 watchers on one namespace, spread over the masters; each change stamped with its send time.
-      await call(bases[0], 'POST', '/api/v1/namespaces', { metadata: { name: 'bench-watch' } });
-      const wpath = '/api/v1/namespaces/bench-watch/configmaps';
-      const created = await call(bases[0], 'POST', wpath, {
-        metadata: { name: 'hot' },
-        data: { t: '0' },
-      });
-      let rv = JSON.parse(created.body).metadata.resourceVersion as string;
+      await clients[0].namespaces().create({ metadata: { name: 'bench-watch' } });
+      const hot = (i: number) => on(i).configMaps('bench-watch');
+      const created = await hot(0).create({ metadata: { name: 'hot' }, data: { t: '0' } });
+      let rv = created.metadata.resourceVersion!;
       const delivery: number[] = [];
       let received = 0;
       const closers: (() => void)[] = [];
-      const stamp = /"t":"(\d+(?:\.\d+)?)"/;
       for (let w = 0; w < WATCHERS; w++) {
-        closers.push(
-          await openWatch(
-            base(w),
-            `${wpath}?watch=true&resourceVersion=${rv}&timeoutSeconds=120`,
-            (line) => {
-              const m = stamp.exec(line);
-              if (!m || m[1] === '0') return;
-              delivery.push(performance.now() + performance.timeOrigin - Number(m[1]));
-              received++;
-            },
-          ),
-        );
+        const watch = await hot(w).watch({ resourceVersion: rv, timeoutSeconds: 120 }, (e) => {
+          const t = e.object.data?.t;
+          if (!t || t === '0') return;
+          delivery.push(performance.now() + performance.timeOrigin - Number(t));
+          received++;
+        });
+        closers.push(() => watch.stop());
       }
       process.stdout.write(`${WATCHERS} watchers open\n`);
       const started = performance.now();
       for (let i = 0; i < CHANGES; i++) {
         const t = (performance.timeOrigin + performance.now()).toFixed(3);
-        const r = await call(base(i), 'PUT', `${wpath}/hot`, {
-          metadata: { name: 'hot', resourceVersion: rv },
-          data: { t },
-        });
-        if (r.status === 200) rv = JSON.parse(r.body).metadata.resourceVersion;
+        const updated = await hot(i)
+          .update({ metadata: { name: 'hot', resourceVersion: rv }, data: { t } } as ConfigMap)
+          .catch(() => undefined);
+        if (updated) rv = updated.metadata.resourceVersion!;
         await new Promise((res) => setTimeout(res, 20));
       }
       const expected = WATCHERS * CHANGES;
@@ -239,6 +241,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nsummary\n${lines.join('\n')}\n`);
   } finally {
+    for (const c of clients) c.close();
     // A profile is written when a master exits on its own (SIGTERM), not when it is killed.
     if (CPU_PROF_DIR) for (const name of cluster.names) await cluster.stop(name);
     await cluster.shutdown();

@@ -30,9 +30,11 @@ message StatusRequest {}
 message StatusResponse { ResponseHeader header = 1; string version = 2; int64 dbSize = 3; uint64 leader = 4; uint64 raftIndex = 5; uint64 raftTerm = 6; }
 `;
 
-/** etcd's Compare.CompareResult.EQUAL and Compare.CompareTarget.MOD. */
+/** etcd's Compare.CompareResult.EQUAL and the Compare.CompareTarget values used here. */
 export const COMPARE_EQUAL = 0;
+export const COMPARE_TARGET_VERSION = 0;
 export const COMPARE_TARGET_MOD = 2;
+export const COMPARE_TARGET_VALUE = 3;
 
 export const METHOD = {
   range: '/etcdserverpb.KV/Range',
@@ -109,7 +111,15 @@ export interface PutResponse {
   header?: ResponseHeader;
 }
 export interface TxnRequest {
-  compare: { result: number; target: number; key: Buffer; mod_revision: number }[];
+  compare: {
+    result: number;
+    target: number;
+    key: Buffer;
+    /** One of these, as `target` says (a oneof on the wire). */
+    mod_revision?: number;
+    version?: number;
+    value?: Buffer;
+  }[];
   success: { request_put?: PutRequest; request_range?: RangeRequest }[];
   failure: { request_put?: PutRequest; request_range?: RangeRequest }[];
 }

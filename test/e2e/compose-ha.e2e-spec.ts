@@ -11,6 +11,7 @@ import { requireLocalImage } from './support/require-image';
 const run = promisify(execFile);
 const COMPOSE_FILE = join(__dirname, '..', '..', 'docker-compose.ha.yml');
 const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
+const CLUSTER_TOKEN = randomBytes(16).toString('hex');
 const SERVICES = ['m1', 'm2', 'm3', 'prometheus'] as const;
 const MASTERS = ['m1', 'm2', 'm3'] as const;
 type Master = (typeof MASTERS)[number];
@@ -36,6 +37,8 @@ describe('docker-compose.ha.yml with docker-compose', () => {
         FLOTILLA_PROMETHEUS_IMAGE: PROMETHEUS_IMAGE,
         // A killed member stays down until the test starts it again.
         FLOTILLA_RESTART: 'no',
+        // The members' shared secret (the public default is refused off loopback).
+        FLOTILLA_CLUSTER_TOKEN: CLUSTER_TOKEN,
       },
     });
     return stdout;

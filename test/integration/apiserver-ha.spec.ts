@@ -1,5 +1,6 @@
 import { MasterCluster } from './support/master-cluster';
-import { KubeHttp } from './support/kube-http';
+import { ApiError } from '@flotilla/api';
+import { connect, WatchEvent } from '@flotilla/client';
 import { TsProcess } from './support/ts-process';
 import { waitFor } from './support/wait';
 
@@ -11,6 +12,9 @@ describe('Kubernetes API on three real masters', () => {
     await cluster.waitForApi();
   }, 120_000);
 
+  const afterThis: (() => void)[] = [];
+  afterEach(() => afterThis.splice(0).forEach((f) => f()));
+
   afterAll(async () => {
     await cluster?.shutdown();
   });
@@ -19,31 +23,29 @@ describe('Kubernetes API on three real masters', () => {
     cluster.kubectl(args, { context, input });
 
   it('serves writes on one master and reads on another; 410 after compaction', async () => {
-    const m2 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m2')!.api}`);
-    const m3 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m3')!.api}`);
-    const m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
-    const created = await m2.post('/api/v1/namespaces/default/configmaps', {
-      metadata: { name: 'ha-1' },
-      data: { a: '1' },
-    });
-    expect(created.status).toBe(201);
-    const read = await m3.get('/api/v1/namespaces/default/configmaps/ha-1');
-    expect(read.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
-    const before = created.body.metadata.resourceVersion;
-    await m3.post('/api/v1/namespaces/default/configmaps', { metadata: { name: 'ha-2' } });
-    await m3.post('/api/v1/namespaces/default/configmaps', { metadata: { name: 'ha-3' } });
+    // One client pinned to each master.
+    const clients = ['m1', 'm2', 'm3'].map(
+      (n) =>
+        connect([`http://127.0.0.1:${cluster.ports.get(n)!.api}`], { rateLimit: false }).client,
+    );
+    afterThis.push(() => clients.forEach((c) => c.close()));
+    const [m1, m2, m3] = clients.map((c) => c.configMaps('default'));
+    const created = await m2.create({ metadata: { name: 'ha-1' }, data: { a: '1' } });
+    const read = await m3.get('ha-1');
+    expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+    const before = created.metadata.resourceVersion!;
+    await m3.create({ metadata: { name: 'ha-2' } });
+    await m3.create({ metadata: { name: 'ha-3' } });
     const compact = await cluster.etcdctl(['compact', String(Number(before) + 2)]);
     expect(compact.code).toBe(0);
-    const gone = await m1.get(
-      `/api/v1/namespaces/default/configmaps?resourceVersion=${before}&resourceVersionMatch=Exact`,
-    );
-    expect(gone.status).toBe(410);
-    const watch = await m1.watch(
-      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${before}`,
-      1,
-      5000,
-    );
-    expect(watch[0]).toMatchObject({ type: 'ERROR', object: { code: 410 } });
+    const gone = await m1
+      .list({ resourceVersion: before, resourceVersionMatch: 'Exact' })
+      .catch((e: ApiError) => e);
+    expect((gone as ApiError).code).toBe(410);
+    const events: WatchEvent[] = [];
+    const watch = await m1.watch({ resourceVersion: before }, (e) => events.push(e));
+    await watch.done;
+    expect(events[0]).toMatchObject({ type: 'ERROR', object: { code: 410 } });
   });
 
   it('passes the @kubernetes/client-node scenario, its informer surviving a killed leader', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { memorySink } from '@flotilla/observability';
 import type { StartedProcess } from '@flotilla/process/nest';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { startControlPlane } from '../../apps/control-plane/src/start-control-plane';
 import { REPLICATED_STORE } from '../../apps/control-plane/src/replication/replication.tokens';
 import { freePortBlock } from './support/ports';

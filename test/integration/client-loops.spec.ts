@@ -12,7 +12,7 @@ import {
 } from '@flotilla/client';
 import { memorySink } from '@flotilla/observability';
 import type { StartedProcess } from '@flotilla/process/nest';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { startControlPlane } from '../../apps/control-plane/src/start-control-plane';
 import { REPLICATED_STORE } from '../../apps/control-plane/src/replication/replication.tokens';
 import { FetchClient } from './support/fetch-resource-ops';

@@ -45,6 +45,12 @@ describe('control-plane and node-agent as processes', () => {
       ['--name', 'm4', '--peers', 'm1=127.0.0.1:2380'],
       'flotilla control-plane: --peers: does not include this member "m4" (has m1)',
     ],
+    [
+      ['--name', 'm1', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2380'],
+      'flotilla control-plane: the default --cluster-token "flotilla" is public and the peer port ' +
+        'is not on loopback (m1 at 10.0.0.1, m2 at 10.0.0.2): give every member the same secret ' +
+        '--cluster-token (FLOTILLA_CLUSTER_TOKEN), or pass --insecure-default-token to accept the risk',
+    ],
   ])('rejects %j with one line on stderr', async (args, line) => {
     expect(await failsWith(CONTROL_PLANE, args)).toBe(line);
   });

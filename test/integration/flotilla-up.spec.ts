@@ -64,6 +64,15 @@ describe('flotilla up (from sources, through tsx)', () => {
       );
     }
     for (const name of members) seenPids.add(pidOf(name)!);
+    // Said once @flotilla/client lists the bootstrap namespaces through the kubeconfig it wrote.
+    await waitFor(
+      'the API ready line',
+      () =>
+        /^flotilla: Kubernetes API ready: namespaces .*kube-system/m.test(cli.stdout)
+          ? true
+          : undefined,
+      60_000,
+    );
     expect(cli.stdout).toContain(`m2      http://127.0.0.1:${base + 1}  127.0.0.1:${base + 110}`);
     // Each member's log lines are forwarded with its name in front.
     expect(cli.stdout).toMatch(/^m3 \| \{"time":.*"node":"m3"/m);

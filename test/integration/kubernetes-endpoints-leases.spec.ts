@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { Json, KubeHttp } from './support/kube-http';
+import { connect, Endpoints, KubeClient } from '@flotilla/client';
 import { MasterCluster } from './support/master-cluster';
 import { waitFor } from './support/wait';
 
@@ -11,7 +11,7 @@ const REFRESH_MS = 500;
 
 describe('masters leave the kubernetes Service endpoints (master leases)', () => {
   let cluster: MasterCluster;
-  let m1: KubeHttp;
+  let m1: KubeClient;
 
   beforeAll(async () => {
     cluster = await MasterCluster.start(3, [
@@ -20,29 +20,32 @@ describe('masters leave the kubernetes Service endpoints (master leases)', () =>
       '--master-lease-refresh',
       String(REFRESH_MS),
     ]);
-    m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
+    m1 = connect([`http://127.0.0.1:${cluster.ports.get('m1')!.api}`], { rateLimit: false }).client;
     await cluster.waitForApi();
   }, 120_000);
 
   afterAll(async () => {
+    m1?.close();
     await cluster?.shutdown();
   });
 
   /** name=ip:port per address in Endpoints default/kubernetes, checked against the slices. */
   const listed = async (): Promise<string[] | undefined> => {
-    const ep = await m1.get('/api/v1/namespaces/default/endpoints/kubernetes');
-    const slices = await m1.get(
-      '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes',
-    );
-    if (ep.status !== 200 || slices.status !== 200) return undefined;
-    const fromEndpoints = (ep.body.subsets ?? [])
-      .flatMap((s: Json) =>
-        s.addresses.map((a: Json) => `${a.hostname}=${a.ip}:${s.ports[0].port}`),
-      )
+    const ep = await m1
+      .forResource<Endpoints>('endpoints', '', 'default')
+      .get('kubernetes')
+      .catch(() => undefined);
+    const slices = await m1
+      .endpointSlices('default')
+      .list({ labelSelector: 'kubernetes.io/service-name=kubernetes' })
+      .catch(() => undefined);
+    if (!ep || !slices) return undefined;
+    const fromEndpoints = (ep.subsets ?? [])
+      .flatMap((s) => (s.addresses ?? []).map((a) => `${a.hostname}=${a.ip}:${s.ports![0].port}`))
       .sort();
-    const fromSlices = slices.body.items
-      .flatMap((s: Json) =>
-        (s.endpoints ?? []).map((e: Json) => `${e.hostname}=${e.addresses[0]}:${s.ports[0].port}`),
+    const fromSlices = slices.items
+      .flatMap((s) =>
+        (s.endpoints ?? []).map((e) => `${e.hostname}=${e.addresses[0]}:${s.ports![0].port}`),
       )
       .sort();
     // The two views are written one after the other; a probe may fall between them.

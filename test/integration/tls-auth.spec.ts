@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { ApiError } from '@flotilla/api';
+import { connect, connectFromKubeconfig, UnreachableError } from '@flotilla/client';
 import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { caData, ensurePki } from '../../apps/flotilla/src/up/pki';
 import { freePortBlock } from './support/ports';
@@ -103,6 +105,53 @@ describe('HTTPS and token authentication on the API port', () => {
     expect(admin.status).toBe(200);
     // Plain HTTP on the same port is not served.
     expect((await tryGetText(`http://127.0.0.1:${api}/healthz`))?.status).not.toBe(200);
+  });
+
+  it('@flotilla/client works through that kubeconfig over HTTPS (CA, token), and gets 401 without the token', async () => {
+    const kubeconfig = join(root, 'kubeconfig-client');
+    const render = (token: string) =>
+      renderKubeconfig([{ name: 'm1', apiPort: api }], '127.0.0.1', {
+        caData: caData(pki),
+        token,
+      });
+    writeFileSync(kubeconfig, render(pki.adminToken));
+    const { client, transport } = connectFromKubeconfig({ kubeconfig, rateLimit: false });
+    try {
+      expect(transport.describe()).toBe(`https://127.0.0.1:${api}`);
+      const names = (await client.namespaces().list()).items.map((n) => n.metadata.name);
+      expect(names).toContain('default');
+      const made = await client.configMaps('default').create({ metadata: { name: 'over-tls' } });
+      expect(made.metadata.uid).toBeTruthy();
+    } finally {
+      client.close();
+    }
+    writeFileSync(kubeconfig, render('not-a-token'));
+    const denied = connectFromKubeconfig({ kubeconfig, rateLimit: false }).client;
+    try {
+      const err = (await denied
+        .namespaces()
+        .list()
+        .catch((e: unknown) => e)) as ApiError;
+      expect([err.code, err.reason]).toEqual([401, 'Unauthorized']);
+    } finally {
+      denied.close();
+    }
+    // A client that does not trust the CA fails the handshake: nothing sent, the endpoint named.
+    const untrusting = connect([`https://127.0.0.1:${api}`], {
+      rateLimit: false,
+      rounds: 1,
+    }).client;
+    try {
+      const err = (await untrusting
+        .namespaces()
+        .get('default')
+        .catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(UnreachableError);
+      expect(err.message).toContain(`https://127.0.0.1:${api}`);
+      expect(err.message).toMatch(/certificate/);
+    } finally {
+      untrusting.close();
+    }
   });
 
   it('kubectl works through the kubeconfig flotilla up writes (CA and token), and not without the token', async () => {

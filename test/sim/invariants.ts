@@ -124,26 +124,28 @@ export class SafetyChecker {
 
   /**
    * Log matching: if two logs hold an entry with the same index and term, they are identical
-   * up to it.
+   * up to it. With a `window`, only that many entries below the highest such entry are compared
+   * (long logs; what lies below is committed, and applying it is checked entry by entry).
    */
-  checkLogMatching(nodes: { id: NodeId; node: RawNode }[]): void {
+  checkLogMatching(nodes: { id: NodeId; node: RawNode }[], window = Infinity): void {
     for (let a = 0; a < nodes.length; a++) {
       for (let b = a + 1; b < nodes.length; b++) {
-        matchLogs(nodes[a].id, nodes[a].node, nodes[b].id, nodes[b].node);
+        matchLogs(nodes[a].id, nodes[a].node, nodes[b].id, nodes[b].node, window);
         this.checks++;
       }
     }
   }
 }
 
-function matchLogs(idA: NodeId, a: RawNode, idB: NodeId, b: RawNode): void {
+function matchLogs(idA: NodeId, a: RawNode, idB: NodeId, b: RawNode, window: number): void {
   const la = a.raft.log;
   const lb = b.raft.log;
-  const lo = Math.max(la.firstIndex(), lb.firstIndex());
+  let lo = Math.max(la.firstIndex(), lb.firstIndex());
   const hi = Math.min(la.lastIndex(), lb.lastIndex());
   let i = hi;
   while (i >= lo && la.term(i) !== lb.term(i)) i--;
   if (i < lo) return;
+  lo = Math.max(lo, i - window + 1);
   const ea = la.slice(lo, i + 1);
   const eb = lb.slice(lo, i + 1);
   for (let k = 0; k < ea.length; k++) {
@@ -159,6 +161,5 @@ function matchLogs(idA: NodeId, a: RawNode, idB: NodeId, b: RawNode): void {
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a === b) return true;
   if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }

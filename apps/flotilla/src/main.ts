@@ -1,6 +1,6 @@
 import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
-import { FLOTILLA_VERSION } from '@flotilla/observability/build-info';
+import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
 import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';

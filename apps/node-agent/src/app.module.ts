@@ -1,7 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { ObservabilityModule } from '@flotilla/observability/nest';
+import type { MastersClient } from './api/masters-client';
 import { ConfigModule } from './config/config.module';
+import { NetworkModule } from './network/network.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
 import { KubeletModule } from './kubelet/kubelet.module';
 
@@ -9,12 +11,26 @@ export interface NodeAgentParts {
   config: NodeAgentConfig;
   logger: JsonLogger;
   health: HealthRegistry;
+  /** Reaches the masters (a KubeClient over --servers or --kubeconfig; a fake one in tests). */
+  client?: MastersClient;
+}
+
+const MASTERS_CLIENT = Symbol('MastersClient');
+
+/** The root module's hooks run after every imported module's: the client closes last. */
+@Injectable()
+class MastersClientLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(MASTERS_CLIENT) private readonly client: MastersClient | undefined) {}
+
+  onApplicationShutdown(): void {
+    this.client?.close?.();
+  }
 }
 
 /** What a worker is made of. */
 @Module({})
 export class AppModule {
-  static forRoot({ config, logger, health }: NodeAgentParts): DynamicModule {
+  static forRoot({ config, logger, health, client }: NodeAgentParts): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -25,10 +41,12 @@ export class AppModule {
           health,
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
-        // pods through the container runtime, when the node has one (--runtime-endpoint)
-        ...(config.kubelet ? [KubeletModule.forRoot()] : []),
-        // next: the kubelet's API side (Node, Lease, pods from the API), KubeProxyModule
+        // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
+        NetworkModule.forRoot(config, client),
+        // the Node, its Lease and its pods through the container runtime (--runtime-endpoint)
+        ...(config.kubelet ? [KubeletModule.forRoot(client)] : []),
       ],
+      providers: [{ provide: MASTERS_CLIENT, useValue: client }, MastersClientLifecycle],
     };
   }
 }

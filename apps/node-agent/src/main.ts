@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
+import { processRunner } from '@flotilla/kube-proxy';
+import { cleanupNodeNetwork } from '@flotilla/node-network';
 import { runMain } from '@flotilla/process';
 import {
   NODE_AGENT_PROGRAM,
@@ -15,6 +17,13 @@ runMain(NODE_AGENT_PROGRAM, async () => {
   });
   if (parsed.help) {
     process.stdout.write(nodeAgentUsage());
+    return;
+  }
+  if (parsed.config.network?.cleanup) {
+    const removed = await cleanupNodeNetwork(processRunner());
+    process.stdout.write(
+      removed.length ? `removed: ${removed.join(', ')}\n` : 'nothing to remove\n',
+    );
     return;
   }
   await startNodeAgent(parsed.config, { ownProcess: true });

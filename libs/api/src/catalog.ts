@@ -102,6 +102,10 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   resource('discovery.k8s.io', 'EndpointSlice', 'endpointslices'),
   resource('coordination.k8s.io', 'Lease', 'leases'),
   resource('events.k8s.io', 'Event', 'events', { shortNames: ['ev'] }),
+  resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', {
+    shortNames: ['pc'],
+    namespaced: false,
+  }),
 ]);
 
 export function apiVersionOf(r: { group: string; version: string }): string {

@@ -3,6 +3,7 @@ import type { ResourceInfo } from './catalog';
 import type { JsonObject, KubeObject } from './object';
 import { isPlainObject } from './object';
 import { getOwn, setOwn } from './own-keys';
+import { defaultPriorityClass } from './priority-class';
 
 function obj(parent: JsonObject, key: string): JsonObject {
   const current = getOwn(parent, key);
@@ -171,6 +172,9 @@ export function applyDefaults(r: ResourceInfo, o: KubeObject): void {
       break;
     case 'discovery.k8s.io/EndpointSlice':
       defaultPorts(o.ports);
+      break;
+    case 'scheduling.k8s.io/PriorityClass':
+      defaultPriorityClass(o);
       break;
   }
 }

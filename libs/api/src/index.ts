@@ -23,3 +23,5 @@ export * from './openapi';
 export { DEFINITIONS, definitionForKind } from './schemas';
 export * from './protobuf';
 export * from './managed-fields';
+export * from './service-ranges';
+export * from './priority-class';

@@ -3,6 +3,8 @@
 // 'quantity' | 'any' (an object we do not model: unknown fields inside are preserved) | 'map:<type>' |
 // '[]<type>' | '#<Definition>' (a reference to another definition below).
 
+import { PRIORITY_CLASS_SCHEMA } from './priority-class';
+
 export interface Definition {
   description: string;
   fields: Record<string, string>;
@@ -17,6 +19,7 @@ const APPS = 'io.k8s.api.apps.v1.';
 const DISCOVERY = 'io.k8s.api.discovery.v1.';
 const COORD = 'io.k8s.api.coordination.v1.';
 const EVENTS = 'io.k8s.api.events.v1.';
+const SCHEDULING = 'io.k8s.api.scheduling.v1.';
 
 /** The fields every top-level kind has. */
 function kindFields(extra: Record<string, string>): Record<string, string> {
@@ -506,6 +509,8 @@ const defs: Record<string, Definition> = {
     }),
     gvk: { group: 'events.k8s.io', version: 'v1', kind: 'Event' },
   },
+
+  [`${SCHEDULING}PriorityClass`]: PRIORITY_CLASS_SCHEMA,
 };
 
 export const DEFINITIONS: Readonly<Record<string, Definition>> = defs;

@@ -3,6 +3,7 @@ import { age } from './age';
 import type { ResourceInfo } from './catalog';
 import type { JsonObject, KubeObject } from './object';
 import { getPath, isPlainObject } from './object';
+import { priorityClassCells } from './priority-class';
 
 export interface ColumnDefinition {
   name: string;
@@ -495,6 +496,20 @@ const eventPrinter: Printer = {
   },
 };
 
+const priorityClassPrinter: Printer = {
+  columns: [
+    NAME,
+    col('Value', 'The integer value of the priority.', { type: 'integer' }),
+    col('Global-Default', 'Whether pods without a class get this one.', { type: 'boolean' }),
+    AGE,
+    col('PreemptionPolicy', 'Whether pods of this class may preempt others.'),
+  ],
+  cells: (o, now) => {
+    const c = priorityClassCells(o);
+    return [o.metadata.name ?? '', c.value, c.globalDefault, created(o, now), c.policy];
+  },
+};
+
 const genericPrinter: Printer = {
   columns: [NAME, AGE],
   cells: (o, now) => [o.metadata.name ?? '', created(o, now)],
@@ -515,6 +530,7 @@ const PRINTERS: Record<string, Printer> = {
   'apps/ReplicaSet': replicaSetPrinter,
   'coordination.k8s.io/Lease': leasePrinter,
   'discovery.k8s.io/EndpointSlice': endpointSlicePrinter,
+  'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
 };
 
 export function tableColumns(r: ResourceInfo): ColumnDefinition[] {

@@ -6,6 +6,7 @@ import { configKeyProblems } from './names';
 import { labelSelectorFromObject, matchesLabels } from './selectors';
 import type { StatusCause } from './status';
 import { isApiError } from './status';
+import { validatePriorityClass } from './priority-class';
 import { validateLabels } from './validate-meta';
 import { PORT_RANGE_MESSAGE, PROTOCOLS, validatePodSpec, validPort } from './validate-pod';
 
@@ -297,6 +298,8 @@ export function validateKind(key: string, o: KubeObject): StatusCause[] {
       return validateLease(o);
     case '/Endpoints':
       return validateEndpoints(o);
+    case 'scheduling.k8s.io/PriorityClass':
+      return validatePriorityClass(o);
     default:
       return [];
   }

@@ -2,6 +2,7 @@
 import { fieldErrors } from './field-errors';
 import type { JsonObject, KubeObject } from './object';
 import { cloneJson, isPlainObject, jsonEqual } from './object';
+import { validatePriorityClassUpdate } from './priority-class';
 import type { StatusCause } from './status';
 
 export const POD_UPDATE_FORBIDDEN =
@@ -93,6 +94,8 @@ export function validateKindUpdate(key: string, next: KubeObject, prev: KubeObje
       return validateImmutableData(next, prev, ['data', 'binaryData']);
     case '/Secret':
       return validateImmutableData(next, prev, ['data']);
+    case 'scheduling.k8s.io/PriorityClass':
+      return validatePriorityClassUpdate(next, prev);
     default:
       return [];
   }

@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
+import { ensureSystemPriorityClasses } from './admission/priority';
 import type { MasterAddress } from './admission/kubernetes-service';
 import {
   KubernetesServiceOutcome,
@@ -102,9 +103,15 @@ export class ApiServer {
     this.caches.startProgress(Math.max(100, Math.floor(bookmarkMs / 2)));
   }
 
-  /** Creates the bootstrap namespaces if missing (call once a leader is known). */
-  bootstrap(): Promise<string[]> {
-    return ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
+  /**
+   * Creates the bootstrap namespaces and the system PriorityClasses if missing (call once a
+   * leader is known); returns the namespaces it created.
+   */
+  async bootstrap(): Promise<string[]> {
+    const created = await ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
+    await ensureSystemPriorityClasses(this.store, this.clock, this.newUid);
+    this.registry.priorityClasses.warm();
+    return created;
   }
 
   /**

@@ -26,3 +26,4 @@ export * from './registry/delete-decision';
 export * from './metrics/apiserver-metrics';
 export * from './http/raw-body';
 export * from './http/token-auth';
+export * from './storage/local-backend';

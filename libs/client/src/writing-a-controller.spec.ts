@@ -5,7 +5,8 @@ import type { ResourceInfo } from '@flotilla/api';
 import type { ResourceOps } from './contract';
 import { coreV1EventSink, EventBroadcaster } from './events';
 import { objectKey, SharedInformerFactory } from './informer';
-import { LeaderElector, type Lease } from './leaderelection';
+import { LeaderElector } from './leaderelection';
+import type { Lease } from './rest/types';
 import { FakeClock, FakeCluster } from './testing';
 import { runWorkers, WorkQueue } from './workqueue';
 

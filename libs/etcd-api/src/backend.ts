@@ -14,6 +14,21 @@ import type {
 } from '@flotilla/store';
 
 /**
+ * The life of the gRPC call a backend request serves, as Go's context.Context is for etcd: how
+ * long the client waits, and word when it stops waiting, so that what the request holds (a
+ * read waiting on a Raft read barrier, a proposal's listener) is let go of then.
+ */
+export interface RequestContext {
+  /** When the client stops waiting (Date.now() milliseconds), from its grpc-timeout. */
+  readonly deadline: number | undefined;
+  /**
+   * Runs `listener` once when the call is given up (deadline passed, client cancelled,
+   * connection lost); at once if it already was. Returns what removes the listener.
+   */
+  onDone(listener: () => void): () => void;
+}
+
+/**
  * What the etcd v3 facade needs from a member. The control plane implements it over Raft and
  * the MVCC store (writes proposed through Raft, linearizable reads through ReadIndex); tests
  * implement it over a single store. Errors are thrown as BackendError or the store's StoreError.
@@ -27,11 +42,11 @@ export interface EtcdBackend {
   revision(): number;
 
   /** Linearizable (ReadIndex) unless `req.serializable`, which reads local state. */
-  range(req: RangeRequest): Promise<RangeResponse>;
-  put(req: PutRequest): Promise<PutResponse>;
-  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse>;
-  txn(req: TxnRequest): Promise<TxnResponse>;
-  compact(req: CompactionRequest): Promise<CompactionResponse>;
+  range(req: RangeRequest, ctx?: RequestContext): Promise<RangeResponse>;
+  put(req: PutRequest, ctx?: RequestContext): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest, ctx?: RequestContext): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest, ctx?: RequestContext): Promise<TxnResponse>;
+  compact(req: CompactionRequest, ctx?: RequestContext): Promise<CompactionResponse>;
 
   /** id 0 lets the backend choose one. Returns the granted id and TTL (seconds). */
   leaseGrant(ttl: number, id: number): Promise<{ id: number; ttl: number; revision: number }>;

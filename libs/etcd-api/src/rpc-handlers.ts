@@ -2,6 +2,7 @@
 // rejected) becomes an etcd status, never an unhandled rejection.
 import { Metadata, status } from '@grpc/grpc-js';
 import type { StatusObject, handleUnaryCall } from '@grpc/grpc-js';
+import type { RequestContext } from './backend';
 import { toRpcError } from './rpc-errors';
 
 /** The logging the facade needs; structurally satisfied by @flotilla/observability's JsonLogger. */
@@ -25,14 +26,21 @@ export function statusOf(err: unknown, log: EtcdApiLogger, method: string): Part
   return { code: e.code, details: e.message, metadata: new Metadata() };
 }
 
+/** Our server's calls carry their deadline and cancellation (grpc-js's do not). */
+function requestContext(call: object): RequestContext | undefined {
+  return typeof (call as Partial<RequestContext>).onDone === 'function'
+    ? (call as RequestContext)
+    : undefined;
+}
+
 export function unary<Req, Res>(
   log: EtcdApiLogger,
   method: string,
-  fn: (request: Req) => Promise<Res>,
+  fn: (request: Req, ctx?: RequestContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => fn(call.request, requestContext(call)))
       .then(
         (response) => callback(null, response),
         (err: unknown) => callback(statusOf(err, log, method)),

@@ -1,4 +1,4 @@
-import { LOG_LEVELS, LogLevel } from '@flotilla/observability/logging/json-logger';
+import { LOG_LEVELS, LogLevel } from '@flotilla/observability';
 import { OptionSpec, Setting, optionalValue } from './args';
 import { oneOfValue } from './values';
 

@@ -117,3 +117,18 @@ export function parsedValue<T>(setting: Setting, parse: (text: string) => T): T 
     throw settingError(setting.source, (e as Error).message);
   }
 }
+
+/**
+ * True for an address that never leaves this machine: `localhost`, 127.0.0.0/8, ::1. A host name
+ * other than localhost counts as reachable from elsewhere (it is not resolved here).
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}

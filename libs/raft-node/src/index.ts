@@ -10,7 +10,3 @@ export type {
   MessageSink,
   RaftNodeErrorCode,
 } from './raft-node';
-export { StoreMachine, splitChunks } from './store-machine';
-export { ReplicatedStore } from './replicated-store';
-export { LeaseKeeper, LEASE_KEEPALIVE, LEASE_TTL } from './lease-keeper';
-export type { LeaderCall } from './lease-keeper';

@@ -3,11 +3,11 @@
 // and fdatasynced before its promises leave, so the hard state and the entries it covers land
 // together. The log is replayed into memory at start; segments wholly covered by a snapshot are
 // deleted. A torn or damaged record ends the log: it and everything after it are dropped.
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Io, ioWith } from '@flotilla/io';
 import { ConfState, Entry, HardState, MemoryStorage, Snapshot, SnapshotMeta } from '@flotilla/raft';
 import { hasLegacyLog, readLegacyLog, removeLegacyLog } from './log/legacy-log';
-import { Segment, segmentName, segmentSeq, syncDir } from './log/segment';
+import { Segment, segmentName, segmentSeq } from './log/segment';
 import { FileSnapshot, SnapshotFiles } from './log/snapshot-files';
 import { RECORD_HEADER_BYTES, WalRecord, encodeRecord, readRecord } from './log/wal-record';
 
@@ -29,6 +29,8 @@ export interface LoadedLog {
 export interface LogStoreOptions {
   /** Size each segment file is preallocated to. */
   segmentBytes?: number;
+  /** Time, files and references (Node's own unless given). */
+  io?: Partial<Io>;
 }
 
 export class LogStore {
@@ -46,6 +48,7 @@ export class LogStore {
   private hardState: HardState | undefined;
   private readonly segmentBytes: number;
   private readonly snapshots: SnapshotFiles;
+  private readonly io: Io;
   /** Set by the driver: Raft wants the image of a snapshot that has none yet. */
   imageWanted: () => void = () => undefined;
   /** What open() read, until load() hands it over. */
@@ -63,7 +66,8 @@ export class LogStore {
     options: LogStoreOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    this.snapshots = new SnapshotFiles(dir, () => this.imageWanted());
+    this.io = ioWith(options.io);
+    this.snapshots = new SnapshotFiles(dir, () => this.imageWanted(), this.io);
   }
 
   private get logDir(): string {
@@ -76,13 +80,14 @@ export class LogStore {
 
   /** Opens the log in `dir`: reads the snapshot and replays the segments (see load()). */
   static async open(dir: string, options: LogStoreOptions = {}): Promise<LogStore> {
-    await mkdir(dir, { recursive: true });
     const log = new LogStore(dir, options);
+    const fs = log.io.fs;
+    await fs.mkdir(dir, { recursive: true });
     await log.migrateLegacy();
-    await mkdir(log.logDir, { recursive: true });
+    await fs.mkdir(log.logDir, { recursive: true });
     log.loaded = { snapshot: await log.snapshots.load(), ...(await log.replay()) };
     if (log.segments.length === 0) {
-      log.segments.push(await Segment.create(log.logDir, 1, log.segmentBytes));
+      log.segments.push(await Segment.create(fs, log.logDir, 1, log.segmentBytes));
     }
     return log;
   }
@@ -122,7 +127,8 @@ export class LogStore {
     hardState: HardState | undefined;
     droppedTail: number;
   }> {
-    const names = await readdir(this.logDir);
+    const fs = this.io.fs;
+    const names = await fs.readdir(this.logDir);
     this.free = names
       .filter((n) => /^free-[0-9a-f]{16}\.wal$/.test(n))
       .map((n) => join(this.logDir, n));
@@ -134,7 +140,7 @@ export class LogStore {
     let hardState: HardState | undefined;
     let droppedTail = 0;
     for (let i = 0; i < seqs.length; i++) {
-      const buf = await readFile(join(this.logDir, segmentName(seqs[i])));
+      const buf = await fs.readFile(join(this.logDir, segmentName(seqs[i])));
       let at = 0;
       let maxIndex = 0;
       let torn = false;
@@ -155,20 +161,43 @@ export class LogStore {
         at = r.next;
       }
       const last = torn || i === seqs.length - 1;
-      const seg = await Segment.existing(this.logDir, seqs[i], at, maxIndex, last);
+      const seg = await Segment.existing(fs, this.logDir, seqs[i], at, maxIndex, last);
       this.segments.push(seg);
       if (!last) continue;
       if (torn) {
         await seg.wipe(at, buf.length);
         for (const later of seqs.slice(i + 1)) {
           const path = join(this.logDir, segmentName(later));
-          droppedTail += await countRecordsIn(path, later);
-          await rm(path, { force: true });
+          droppedTail += countRecords(await fs.readFile(path), later);
+          await fs.rm(path, { force: true });
         }
       }
       break;
     }
+    await this.syncReplayed();
     return { entries, hardState, droppedTail };
+  }
+
+  /**
+   * A process that died (kill -9) may have left records written but never synced. The page
+   * cache kept them, so they were just replayed and will be relied on (entries acknowledged
+   * again, a vote): sync them before anything else happens. Otherwise a later power loss could
+   * tear one of them, and the next replay would drop it and every record after it, synced or
+   * not.
+   */
+  private async syncReplayed(): Promise<void> {
+    for (const seg of this.segments) {
+      if (seg.open) {
+        await seg.sync();
+        continue;
+      }
+      const fh = await this.io.fs.open(seg.path, 'r');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    }
   }
 
   /**
@@ -207,8 +236,8 @@ export class LogStore {
     const reuse = this.free.shift();
     const next =
       reuse === undefined
-        ? Segment.create(this.logDir, seq, this.segmentBytes)
-        : Segment.recycle(reuse, this.logDir, seq);
+        ? Segment.create(this.io.fs, this.logDir, seq, this.segmentBytes)
+        : Segment.recycle(this.io.fs, reuse, this.logDir, seq);
     this.spare = next.catch(() => undefined);
   }
 
@@ -217,7 +246,7 @@ export class LogStore {
     if (!this.spare) this.prepareSpare();
     let next = await this.spare;
     this.spare = undefined;
-    next ??= await Segment.create(this.logDir, old.seq + 1, this.segmentBytes);
+    next ??= await Segment.create(this.io.fs, this.logDir, old.seq + 1, this.segmentBytes);
     this.segments.push(next);
     await old.close();
     return next;
@@ -265,12 +294,12 @@ export class LogStore {
       await seg.close();
       if (this.free.length < MAX_FREE_SEGMENTS) {
         const path = join(this.logDir, freeName(seg.seq));
-        await rename(seg.path, path);
+        await this.io.fs.rename(seg.path, path);
         this.free.push(path);
-      } else await rm(seg.path, { force: true });
+      } else await this.io.fs.rm(seg.path, { force: true });
       removed = true;
     }
-    if (removed) await syncDir(this.logDir);
+    if (removed) await this.io.fs.syncDir(this.logDir);
   }
 
   async close(): Promise<void> {
@@ -281,23 +310,24 @@ export class LogStore {
   }
 
   /** Removes everything (tests; a wiped member rejoining starts from nothing). */
-  static async destroy(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
+  static async destroy(dir: string, io?: Partial<Io>): Promise<void> {
+    await ioWith(io).fs.rm(dir, { recursive: true, force: true });
   }
 
   /** Rewrites a log left by an earlier version (LevelDB) as a write-ahead log, once. */
   private async migrateLegacy(): Promise<void> {
+    const fs = this.io.fs;
     const migrating = join(this.dir, MIGRATING_DIR);
-    await rm(migrating, { recursive: true, force: true });
-    if (!(await hasLegacyLog(this.dir))) return;
-    if ((await readdir(this.dir)).includes(LOG_DIR)) {
-      await removeLegacyLog(this.dir); // migrated before; the old copy was not yet removed
+    await fs.rm(migrating, { recursive: true, force: true });
+    if (!(await hasLegacyLog(fs, this.dir))) return;
+    if ((await fs.readdir(this.dir)).includes(LOG_DIR)) {
+      await removeLegacyLog(fs, this.dir); // migrated before; the old copy was not yet removed
       return;
     }
     const legacy = await readLegacyLog(this.dir);
     if (legacy.snapshot) await this.snapshots.write(legacy.snapshot);
-    await mkdir(migrating, { recursive: true });
-    const seg = await Segment.create(migrating, 1, this.segmentBytes);
+    await fs.mkdir(migrating, { recursive: true });
+    const seg = await Segment.create(fs, migrating, 1, this.segmentBytes);
     seg.append(
       encodeRecord(
         {
@@ -310,9 +340,9 @@ export class LogStore {
     );
     await seg.sync();
     await seg.close();
-    await rename(migrating, this.logDir);
-    await syncDir(this.dir);
-    await removeLegacyLog(this.dir);
+    await fs.rename(migrating, this.logDir);
+    await fs.syncDir(this.dir);
+    await removeLegacyLog(fs, this.dir);
   }
 }
 
@@ -343,8 +373,7 @@ function countRecordsAfterDamage(buf: Buffer, at: number, segment: number): numb
   }
 }
 
-async function countRecordsIn(path: string, segment: number): Promise<number> {
-  const buf = await readFile(path);
+function countRecords(buf: Buffer, segment: number): number {
   let n = 0;
   let at = 0;
   for (;;) {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Clock, Io, Timer, ioWith } from '@flotilla/io';
 import {
   AcceptedProposal,
   ConfChange,
@@ -83,6 +84,10 @@ export interface RaftNodeOptions {
   rand?: Rand;
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** Time, files and references: Node's own unless given (the simulation passes virtual ones). */
+  io?: Partial<Io>;
+  /** Size of each write-ahead log segment file. */
+  logSegmentBytes?: number;
   /** Observations for metrics; all optional. */
   hooks?: {
     fsync?(seconds: number): void;
@@ -104,7 +109,7 @@ interface PendingProposal {
   started: number;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
   index?: number;
   term?: number;
 }
@@ -112,7 +117,7 @@ interface PendingProposal {
 interface ReadWaiter {
   resolve: () => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
   /** Its caller gave up (timed out); nothing more is owed to it. */
   done: boolean;
 }
@@ -147,7 +152,7 @@ const READ_RETRY_TICKS = 5;
 export class RaftNode extends EventEmitter {
   private node!: RawNode;
   private sink: MessageSink = { send: () => undefined };
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: Timer | undefined;
   private loopRunning = false;
   private loopAgain = false;
   private stopped = false;
@@ -155,7 +160,7 @@ export class RaftNode extends EventEmitter {
    * Proposal IDs are unique across restarts of this member (the leader remembers the outcome of
    * forwarded proposals by origin and ID), hence a start from the clock.
    */
-  private nextProposal = Date.now() * 1000;
+  private nextProposal: number;
   private readonly proposals = new Map<number, PendingProposal>();
   private readonly byIndex = new Map<number, PendingProposal>();
   private readonly readWaiters: ReadWaiter[] = [];
@@ -184,13 +189,16 @@ export class RaftNode extends EventEmitter {
     readonly opts: RaftNodeOptions,
     private readonly log: LogStore,
     private readonly sm: StateMachine,
+    private readonly clock: Clock,
   ) {
     super();
+    this.nextProposal = clock.now() * 1000;
   }
 
   static async open(opts: RaftNodeOptions, sm: StateMachine): Promise<RaftNode> {
-    const log = await LogStore.open(opts.dataDir);
-    const rn = new RaftNode(opts, log, sm);
+    const io = ioWith(opts.io);
+    const log = await LogStore.open(opts.dataDir, { io, segmentBytes: opts.logSegmentBytes });
+    const rn = new RaftNode(opts, log, sm, io.clock);
     log.imageWanted = () => rn.makeImage();
     const { storage, droppedTail } = log.load({
       voters: [...opts.initialMembers].sort(),
@@ -236,7 +244,7 @@ export class RaftNode extends EventEmitter {
   start(sink: MessageSink): void {
     this.sink = sink;
     const tickMs = this.opts.tickMs ?? 100;
-    this.ticker = setInterval(() => {
+    this.ticker = this.clock.setInterval(() => {
       this.ticks++;
       this.node.tick();
       this.retryReadRound();
@@ -298,13 +306,13 @@ export class RaftNode extends EventEmitter {
     }
     const id = this.nextProposal++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.forgetProposal(p);
         this.proposalsFailed++;
         this.opts.hooks?.proposalFailed?.();
         reject(new RaftNodeError('timeout', 'raft: proposal timed out'));
       }, this.opts.proposalTimeoutMs ?? 7000);
-      const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
+      const p: PendingProposal = { id, started: this.clock.monotonic(), resolve, reject, timer };
       this.proposals.set(id, p);
       this.node.propose(keepable(data), id);
       this.schedule();
@@ -316,7 +324,7 @@ export class RaftNode extends EventEmitter {
   private scheduleEarlySend(): void {
     if (this.earlySendScheduled || this.stopped) return;
     this.earlySendScheduled = true;
-    setImmediate(() => {
+    this.clock.nextTurn(() => {
       this.earlySendScheduled = false;
       if (!this.stopped) this.sink.send(this.node.takeEarlyMessages());
     });
@@ -325,11 +333,11 @@ export class RaftNode extends EventEmitter {
   proposeConfChange(cc: ConfChange): Promise<unknown> {
     const id = this.nextProposal++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         this.forgetProposal(p);
         reject(new RaftNodeError('timeout', 'raft: configuration change timed out'));
       }, this.opts.proposalTimeoutMs ?? 7000);
-      const p: PendingProposal = { id, started: performance.now(), resolve, reject, timer };
+      const p: PendingProposal = { id, started: this.clock.monotonic(), resolve, reject, timer };
       this.proposals.set(id, p);
       this.node.proposeConfChange(cc, id);
       this.schedule();
@@ -348,7 +356,7 @@ export class RaftNode extends EventEmitter {
         resolve,
         reject,
         done: false,
-        timer: setTimeout(() => {
+        timer: this.clock.setTimeout(() => {
           waiter.done = true;
           reject(new RaftNodeError('timeout', 'raft: read index timed out'));
         }, timeoutMs),
@@ -419,7 +427,7 @@ export class RaftNode extends EventEmitter {
       return;
     }
     this.loopRunning = true;
-    setImmediate(() => void this.loop());
+    this.clock.nextTurn(() => void this.loop());
   }
 
   private async loop(): Promise<void> {
@@ -476,9 +484,9 @@ export class RaftNode extends EventEmitter {
       (hardState !== undefined &&
         (hardState.term !== this.durableTerm || hardState.vote !== this.durableVote));
     if (mustWrite) {
-      const t0 = performance.now();
+      const t0 = this.clock.monotonic();
       await this.log.persist(rd.entries, hardState);
-      this.opts.hooks?.fsync?.((performance.now() - t0) / 1000);
+      this.opts.hooks?.fsync?.((this.clock.monotonic() - t0) / 1000);
       if (rd.entries.length > 0) storage.append(rd.entries);
       this.durableTerm = hardState!.term;
       this.durableVote = hardState!.vote;
@@ -592,13 +600,13 @@ export class RaftNode extends EventEmitter {
     const p = this.byIndex.get(e.index);
     if (!p) return;
     this.byIndex.delete(e.index);
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     if (p.term !== e.term) {
       this.fail(p, new RaftNodeError('leader-changed', 'raft: proposal lost in a leader change'));
       return;
     }
     this.proposalsCommitted++;
-    this.opts.hooks?.proposalCommitted?.((performance.now() - p.started) / 1000);
+    this.opts.hooks?.proposalCommitted?.((this.clock.monotonic() - p.started) / 1000);
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
   }
@@ -607,7 +615,7 @@ export class RaftNode extends EventEmitter {
     const applied = this.appliedIndex;
     while (this.readsAtIndex.length > 0 && this.readsAtIndex[0].index <= applied) {
       for (const w of this.readsAtIndex.shift()!.waiters) {
-        clearTimeout(w.timer);
+        this.clock.clearTimeout(w.timer);
         if (!w.done) w.resolve();
       }
     }
@@ -699,14 +707,14 @@ export class RaftNode extends EventEmitter {
     for (const [i, p] of this.byIndex) {
       if (i > index) continue;
       this.byIndex.delete(i);
-      clearTimeout(p.timer);
+      this.clock.clearTimeout(p.timer);
       // Covered by a snapshot: whether it took effect is unknown here, as after a timeout.
       this.fail(p, new RaftNodeError('timeout', 'raft: outcome unknown (replaced by a snapshot)'));
     }
   }
 
   private forgetProposal(p: PendingProposal): void {
-    clearTimeout(p.timer);
+    this.clock.clearTimeout(p.timer);
     this.proposals.delete(p.id);
     if (p.index !== undefined && this.byIndex.get(p.index) === p) this.byIndex.delete(p.index);
   }
@@ -718,11 +726,19 @@ export class RaftNode extends EventEmitter {
   }
 
   private rejectRead(w: ReadWaiter, e: Error): void {
-    clearTimeout(w.timer);
+    this.clock.clearTimeout(w.timer);
     w.reject(e);
   }
 
   // ------------------------------------------------------------------ state
+
+  /**
+   * The consensus core, to read (the simulation checks Raft's invariants on its log after every
+   * step); driving it from outside would break the driver's bookkeeping.
+   */
+  get core(): RawNode {
+    return this.node;
+  }
 
   status(): Status & { pendingProposals: number } {
     return { ...this.node.status(), pendingProposals: this.proposals.size + this.byIndex.size };
@@ -758,10 +774,10 @@ export class RaftNode extends EventEmitter {
     if (this.stopped) return;
     if (handOver && this.isLeader()) await this.handOver();
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    this.clock.clearInterval(this.ticker);
     const err = new RaftNodeError('stopping', 'raft: member is stopping');
     for (const p of [...this.proposals.values(), ...this.byIndex.values()]) {
-      clearTimeout(p.timer);
+      this.clock.clearTimeout(p.timer);
       p.reject(err);
     }
     this.proposals.clear();
@@ -773,8 +789,7 @@ export class RaftNode extends EventEmitter {
     ]) {
       this.rejectRead(w, err);
     }
-    while (this.loopRunning || this.snapshotting || this.imaging)
-      await new Promise((r) => setTimeout(r, 5));
+    while (this.loopRunning || this.snapshotting || this.imaging) await this.clock.sleep(5);
     await this.applyChain.catch(() => undefined);
     await this.log.close();
   }
@@ -793,8 +808,8 @@ export class RaftNode extends EventEmitter {
     if (!best) return;
     this.info('transferring leadership before stopping', { to: best });
     this.transferLeadership(best);
-    const deadline = Date.now() + 2000;
-    while (this.isLeader() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const deadline = this.clock.monotonic() + 2000;
+    while (this.isLeader() && this.clock.monotonic() < deadline) await this.clock.sleep(20);
   }
 
   private info(msg: string, fields?: Record<string, unknown>): void {

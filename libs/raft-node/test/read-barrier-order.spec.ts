@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Entry, Message } from '@flotilla/raft';
 import { RaftNode, SnapshotImage, StateMachine } from '../src';
-import { eventually } from './harness';
+import { eventually } from './wait';
 
 /** Remembers how far it applied; enough to tell whether a read would see a write. */
 class AppliedIndexMachine implements StateMachine {

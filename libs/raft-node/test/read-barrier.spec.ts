@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Message } from '@flotilla/raft';
-import { MvccStore } from '@flotilla/store';
-import { RaftNode, StoreMachine } from '../src';
-import { eventually, sleep } from './harness';
+import { RaftNode } from '../src';
+import { CountingMachine } from './counting-machine';
+import { eventually, sleep } from './wait';
 
 /**
  * Members on real disks joined by an in-memory network the test can cut: messages between
@@ -12,7 +12,6 @@ import { eventually, sleep } from './harness';
  */
 class CuttableCluster {
   readonly nodes = new Map<string, RaftNode>();
-  private readonly stores: MvccStore[] = [];
   private readonly cut = new Set<string>();
   private readonly root = mkdtempSync(join(tmpdir(), 'flotilla-read-barrier-'));
 
@@ -20,11 +19,9 @@ class CuttableCluster {
 
   async start(): Promise<void> {
     for (const id of this.ids) {
-      const store = await MvccStore.open(join(this.root, id, 'store'));
-      this.stores.push(store);
       const node = await RaftNode.open(
         { id, initialMembers: this.ids, dataDir: join(this.root, id, 'raft'), tickMs: 20 },
-        new StoreMachine(store),
+        new CountingMachine(),
       );
       this.nodes.set(id, node);
     }
@@ -61,7 +58,6 @@ class CuttableCluster {
 
   async stop(): Promise<void> {
     for (const n of this.nodes.values()) await n.stop(false);
-    for (const s of this.stores) await s.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ export { StoreError, MSG_COMPACTED, MSG_FUTURE_REV } from './errors';
 export type { StoreErrorCode } from './errors';
 export { encodeCommand, decodeCommand } from './command-codec';
 export { MvccStore } from './mvcc-store';
+export type { Db, OpenDb } from './db';
 export type { MvccStoreOptions, ApplyEntry, ApplyOutcome } from './mvcc-store';
 export { StoreSnapshot, DEFAULT_SNAPSHOT_CHUNK_BYTES } from './snapshot';
 export type { SnapshotMeta } from './snapshot';

@@ -6,11 +6,11 @@
 // published revision, from memory until LevelDB has it (the Raft log holds applied entries until
 // a snapshot, so nothing acknowledged depends on this buffer). Reads run concurrently with
 // writes, from the index plus the pending writes and a LevelDB snapshot taken at one instant.
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileSystem, Io, ioWith } from '@flotilla/io';
 import { Applier, ApplyEffects } from './applier';
 import { decodeCommand } from './command-codec';
-import { Db, DbSnapshot, openDb } from './db';
+import { Db, DbSnapshot, OpenDb, SYNCED_PUT, openClassicLevel } from './db';
 import { StoreError, errors } from './errors';
 import {
   META_PHYSICAL_COMPACT,
@@ -68,7 +68,14 @@ export interface MvccStoreOptions {
   writeBehindDelayMs?: number;
   /** Budget of the cache of versions recently read from LevelDB (0: no cache). */
   readCacheBytes?: number;
+  /** Time and files: Node's own unless given (the simulation passes virtual ones). */
+  io?: Partial<Pick<Io, 'clock' | 'fs'>>;
+  /** Opens the LevelDB database of a directory: classic-level unless given. */
+  openDb?: OpenDb;
 }
+
+type Tunables = Required<Omit<MvccStoreOptions, 'io' | 'openDb'>>;
+type StoreIo = Pick<Io, 'clock' | 'fs'> & { openDb: OpenDb };
 
 export interface ApplyEntry {
   /** Raft index; entries at or below the store's appliedIndex are skipped. */
@@ -103,7 +110,7 @@ export class MvccStore {
   private compactions: PhysicalCompaction[] = [];
   private compactionRunner: Promise<void> = Promise.resolve();
   private compactionRunning = false;
-  private readonly opts: Required<MvccStoreOptions>;
+  private readonly opts: Tunables;
   private writes: WriteBehind;
   private readCache: VersionCache;
 
@@ -112,6 +119,7 @@ export class MvccStore {
     private db: Db,
     private state: StoreState,
     options: MvccStoreOptions,
+    private readonly io: StoreIo,
   ) {
     this.opts = {
       maxTxnOps: options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS,
@@ -140,12 +148,13 @@ export class MvccStore {
 
   /** Opens (or creates) the store in `dir`, finishing an interrupted restore or compaction. */
   static async open(dir: string, options: MvccStoreOptions = {}): Promise<MvccStore> {
-    await mkdir(dir, { recursive: true });
-    await recoverInterruptedRestore(dir);
-    const db = await openDb(join(dir, DB_DIR));
+    const io: StoreIo = { ...ioWith(options.io), openDb: options.openDb ?? openClassicLevel };
+    await io.fs.mkdir(dir, { recursive: true });
+    await recoverInterruptedRestore(io.fs, dir);
+    const db = await io.openDb(join(dir, DB_DIR));
     try {
       const { state, physicalCompactRevision } = await rebuildState(db);
-      const store = new MvccStore(dir, db, state, options);
+      const store = new MvccStore(dir, db, state, options, io);
       store.compactIndex(state.compactRevision, physicalCompactRevision);
       return store;
     } catch (err) {
@@ -177,8 +186,9 @@ export class MvccStore {
   async approximateSize(): Promise<number> {
     const dbDir = join(this.dir, DB_DIR);
     let total = 0;
-    for (const name of await readdir(dbDir).catch(() => [] as string[])) {
-      total += (await stat(join(dbDir, name)).catch(() => ({ size: 0 }))).size;
+    const fs = this.io.fs;
+    for (const name of await fs.readdir(dbDir).catch(() => [] as string[])) {
+      total += (await fs.stat(join(dbDir, name)).catch(() => ({ size: 0 }))).size;
     }
     return total;
   }
@@ -252,6 +262,7 @@ export class MvccStore {
       this.db,
       this.state.leases,
       { maxPendingOps: this.opts.writeBehindOps, maxDelayMs: this.opts.writeBehindDelayMs },
+      this.io.clock,
       (err) => {
         this.failure ??= errors.failed(err);
       },
@@ -298,7 +309,7 @@ export class MvccStore {
       // A restore may have replaced the job list meanwhile.
       if (done && this.compactions[0] === job) this.compactions.shift();
       // Let queued applies run between steps.
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => this.io.clock.nextTurn(resolve));
     }
   }
 
@@ -317,7 +328,7 @@ export class MvccStore {
         compactRevision: this.state.compactRevision,
       };
       // One synced write also syncs LevelDB's log for every earlier write.
-      await this.db.put(META_STATE, encodeMeta(meta), { sync: true });
+      await this.db.put(META_STATE, encodeMeta(meta), SYNCED_PUT);
       return meta.appliedIndex;
     });
   }
@@ -524,8 +535,9 @@ export class MvccStore {
   restoreSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<SnapshotMeta> {
     return this.serial(async () => {
       this.assertUsable();
+      const { fs, openDb } = this.io;
       const restoreDir = join(this.dir, RESTORE_DIR);
-      await rm(restoreDir, { recursive: true, force: true });
+      await fs.rm(restoreDir, { recursive: true, force: true });
       const fresh = await openDb(restoreDir);
       let meta: SnapshotMeta;
       try {
@@ -537,7 +549,7 @@ export class MvccStore {
         await batch.write({ sync: true });
       } catch (err) {
         await fresh.close();
-        await rm(restoreDir, { recursive: true, force: true });
+        await fs.rm(restoreDir, { recursive: true, force: true });
         throw err;
       }
       await fresh.close();
@@ -545,8 +557,8 @@ export class MvccStore {
       await this.stopCompactions();
       await this.db.close();
       try {
-        await writeFile(join(this.dir, RESTORE_COMPLETE_MARKER), '', { flush: true });
-        await recoverInterruptedRestore(this.dir);
+        await fs.writeFile(join(this.dir, RESTORE_COMPLETE_MARKER), '', { flush: true });
+        await recoverInterruptedRestore(fs, this.dir);
         this.db = await openDb(join(this.dir, DB_DIR));
         const { state } = await rebuildState(this.db);
         this.state = state;
@@ -619,24 +631,24 @@ function applyOne(
  * Finishes or discards a restore interrupted by a crash: the marker is written only once the
  * fresh directory is complete, so with it we (re)do the swap, without it we drop the leftovers.
  */
-async function recoverInterruptedRestore(dir: string): Promise<void> {
+async function recoverInterruptedRestore(fs: FileSystem, dir: string): Promise<void> {
   const marker = join(dir, RESTORE_COMPLETE_MARKER);
   const restoreDir = join(dir, RESTORE_DIR);
   const dbDir = join(dir, DB_DIR);
   const oldDir = join(dir, OLD_DIR);
-  if ((await exists(marker)) && (await exists(restoreDir))) {
-    await rm(oldDir, { recursive: true, force: true });
-    if (await exists(dbDir)) await rename(dbDir, oldDir);
-    await rename(restoreDir, dbDir);
+  if ((await exists(fs, marker)) && (await exists(fs, restoreDir))) {
+    await fs.rm(oldDir, { recursive: true, force: true });
+    if (await exists(fs, dbDir)) await fs.rename(dbDir, oldDir);
+    await fs.rename(restoreDir, dbDir);
   }
-  await rm(marker, { force: true });
-  await rm(restoreDir, { recursive: true, force: true });
-  await rm(oldDir, { recursive: true, force: true });
+  await fs.rm(marker, { force: true });
+  await fs.rm(restoreDir, { recursive: true, force: true });
+  await fs.rm(oldDir, { recursive: true, force: true });
 }
 
-async function exists(path: string): Promise<boolean> {
+async function exists(fs: FileSystem, path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await fs.stat(path);
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@
 // Readers see a pending version through `view()`: the layers not yet on disk, captured at the
 // same instant as a LevelDB snapshot. A layer is dropped only once its write completed, so a
 // version is always in the captured layers or in the snapshot.
+import { Clock, Timer } from '@flotilla/io';
 import { ApplyIO } from './applier';
 import { Db } from './db';
 import { LeaseTable } from './lease-table';
@@ -61,13 +62,14 @@ export class WriteBehind implements ApplyIO {
   private layers: PendingView = [];
   private open: Layer | undefined;
   private writing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private failure: Error | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly leases: LeaseTable,
     private readonly options: WriteBehindOptions,
+    private readonly clock: Clock,
     /** Called once if a background write fails: memory is then ahead of disk for good. */
     private readonly onFailure: (err: Error) => void,
   ) {}
@@ -125,8 +127,9 @@ export class WriteBehind implements ApplyIO {
     layer.meta = meta;
     if (layer.ops >= this.options.maxPendingOps) this.kick();
     else if (this.timer === undefined && this.writing === undefined) {
-      this.timer = setTimeout(() => this.kick(), this.options.maxDelayMs);
-      this.timer.unref();
+      this.timer = this.clock.setTimeout(() => this.kick(), this.options.maxDelayMs, {
+        background: true,
+      });
     }
   }
 
@@ -165,7 +168,7 @@ export class WriteBehind implements ApplyIO {
   /** Starts writing the oldest layer unless a write is in flight (its end starts the next). */
   private kick(): void {
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.writing !== undefined || this.layers.length === 0) return;

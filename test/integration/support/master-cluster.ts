@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@flotilla/client';
 import { MASTER_NODE_FLAGS } from '@flotilla/process';
 import { renderKubeconfig } from '../../../apps/flotilla/src/up/kubeconfig';
 import { freePortBlock } from './ports';
@@ -159,10 +160,23 @@ export class MasterCluster {
 
   /** Waits until a master serves the Kubernetes API (its bootstrap namespaces exist). */
   async waitForApi(name = this.names[0]): Promise<void> {
-    const url = `http://127.0.0.1:${this.ports.get(name)!.api}/api/v1/namespaces/kube-system`;
-    await waitFor(`${name} serving the API`, async () =>
-      (await tryGetText(url))?.status === 200 ? true : undefined,
-    );
+    const { client } = connect([`http://127.0.0.1:${this.ports.get(name)!.api}`], {
+      rateLimit: false,
+      rounds: 1,
+    });
+    try {
+      await waitFor(`${name} serving the API`, () =>
+        client
+          .namespaces()
+          .get('kube-system')
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      );
+    } finally {
+      client.close();
+    }
   }
 
   /** The member that says it is the leader, per `endpoint status`. */

@@ -51,4 +51,19 @@ describe('HistoryRecorder', () => {
     expect(() => recorder.discard(handle)).toThrow(/already ended/);
     expect(() => recorder.discard(42)).toThrow(/unknown operation 42/);
   });
+
+  it('bounds a call whose result was never seen at the position where its effect was known', () => {
+    const recorder = new HistoryRecorder<KvInput, KvOutput>();
+    const lost = recorder.invoke('c1', kvCall.put('x', 'a'), 1);
+    const appliedAt = recorder.mark();
+    const read = recorder.invoke('c2', kvCall.get('x'), 3);
+    recorder.complete(read, kvResult.value(undefined), 4);
+    recorder.bound(lost, appliedAt, 2);
+    const ops = recorder.operations();
+    expect(ops[0]).toMatchObject({ call: 0, ret: 1, returnTick: 2 });
+    expect(ops[0].output).toBeUndefined();
+    // The put took effect before the read began, so the read must see it.
+    expect(checkKvHistory(ops).ok).toBe(false);
+    expect(() => recorder.bound(read, appliedAt, 2)).toThrow(/already ended/);
+  });
 });

@@ -37,6 +37,23 @@ export class HistoryRecorder<Input, Output> {
     op.output = output;
   }
 
+  /** A position in the event order now, for an event learned of later (see `bound`). */
+  mark(): number {
+    return this.sequence++;
+  }
+
+  /**
+   * Ends a call whose result the client never saw, but which is known to have taken effect by
+   * the event at `position` (from `mark`, taken then): it must be linearized before it, with
+   * any output.
+   */
+  bound(handle: number, position: number, tick: number): void {
+    const op = this.open(handle, 'bound');
+    if (position <= op.call) throw new RangeError(`operation ${handle} bound before its call`);
+    op.ret = position;
+    op.returnTick = tick;
+  }
+
   /** Drops a call that definitely did not take effect. */
   discard(handle: number): void {
     this.open(handle, 'discard').discarded = true;

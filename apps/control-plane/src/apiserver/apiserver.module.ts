@@ -21,7 +21,8 @@ import {
   backendOf,
   MASTER_LEASE_REFRESH_MS,
 } from '@flotilla/apiserver';
-import type { RaftNode, ReplicatedStore } from '@flotilla/raft-node';
+import type { RaftNode } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { RAFT_NODE, REPLICATED_STORE } from '../replication/replication.tokens';
 import { ApiController } from './api.controller';
 import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';

@@ -132,7 +132,10 @@ describe('control-plane configuration', () => {
   });
 
   it("takes the peer port and advertised host from this member's --peers entry", () => {
-    const config = parse(['--name', 'm2', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2480']);
+    const config = parse([
+      ...['--name', 'm2', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2480'],
+      ...['--cluster-token', 's3cret'],
+    ]);
     expect(config.peerPort).toBe(2480);
     expect(config.advertiseHost).toBe('10.0.0.2');
   });
@@ -143,6 +146,52 @@ describe('control-plane configuration', () => {
       parse(['--name', 'm1', '--listen-host', '0.0.0.0', '--advertise-host', '10.1.1.1'])
         .advertiseHost,
     ).toBe('10.1.1.1');
+  });
+
+  describe('the public default cluster token', () => {
+    const remotePeers = ['--name', 'm1', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2380,m3=m3:2380'];
+
+    it('is fine when every peer and the peer listener are on loopback', () => {
+      expect(
+        parse(['--name', 'm1', '--peers', 'm1=127.0.0.1:2380,m2=localhost:2480,m3=[::1]:2580'])
+          .clusterToken,
+      ).toBe('flotilla');
+    });
+
+    it('is refused, in one line naming the flag, when peers are elsewhere', () => {
+      const message = errorOf(remotePeers);
+      expect(message).toBe(
+        'the default --cluster-token "flotilla" is public and the peer port is not on loopback ' +
+          '(m1 at 10.0.0.1, m2 at 10.0.0.2, m3 at m3): give every member the same secret ' +
+          '--cluster-token (FLOTILLA_CLUSTER_TOKEN), or pass --insecure-default-token to accept the risk',
+      );
+      expect(message).not.toContain('\n');
+    });
+
+    it('is refused when the peer port listens beyond loopback, and when given explicitly', () => {
+      expect(
+        errorOf([
+          ...['--name', 'm1', '--peers', 'm1=127.0.0.1:2380,m2=127.0.0.1:2480'],
+          ...['--listen-host', '0.0.0.0', '--cluster-token', 'flotilla'],
+        ]),
+      ).toContain('(--listen-host 0.0.0.0)');
+    });
+
+    it('is left alone in a cluster of one, which has no peer traffic', () => {
+      expect(parse(['--name', 'm1', '--listen-host', '0.0.0.0']).clusterToken).toBe('flotilla');
+    });
+
+    it('is accepted beyond loopback with --insecure-default-token or its variable', () => {
+      expect(parse([...remotePeers, '--insecure-default-token']).clusterToken).toBe('flotilla');
+      expect(parse(remotePeers, { FLOTILLA_INSECURE_DEFAULT_TOKEN: '1' }).clusterToken).toBe(
+        'flotilla',
+      );
+      expect(controlPlaneUsage()).toContain('--insecure-default-token');
+    });
+
+    it('is not needed with a token of your own', () => {
+      expect(parse([...remotePeers], { FLOTILLA_CLUSTER_TOKEN: 'prod' }).clusterToken).toBe('prod');
+    });
   });
 
   it('accepts IPv6 peer addresses in brackets', () => {

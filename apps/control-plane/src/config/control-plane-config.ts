@@ -26,11 +26,13 @@ import {
   formatNodePortRange,
   parseNodePortRange,
   parseServiceCidr,
-} from '@flotilla/apiserver/admission/service-ranges';
+} from '@flotilla/api';
+import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
 import {
-  MASTER_LEASE_REFRESH_MS,
-  MASTER_LEASE_TTL_SECONDS,
-} from '@flotilla/apiserver/admission/master-lease';
+  checkPeerAuthentication,
+  DEFAULT_CLUSTER_TOKEN,
+  INSECURE_DEFAULT_TOKEN_FLAG,
+} from './peer-authentication';
 
 export interface PeerAddress {
   name: string;
@@ -137,8 +139,15 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     flag: 'cluster-token',
     env: 'FLOTILLA_CLUSTER_TOKEN',
     valueName: 'TOKEN',
-    description: 'shared by all members of one cluster; keeps clusters apart',
-    defaultText: 'flotilla',
+    description:
+      'the secret all members of one cluster share; the public default is refused unless every peer is on loopback',
+    defaultText: DEFAULT_CLUSTER_TOKEN,
+  },
+  {
+    flag: INSECURE_DEFAULT_TOKEN_FLAG,
+    env: 'FLOTILLA_INSECURE_DEFAULT_TOKEN',
+    boolean: true,
+    description: 'start with the public default --cluster-token although peers are not on loopback',
   },
   {
     flag: 'heartbeat-interval',
@@ -267,7 +276,7 @@ export function parseControlPlaneConfig(
     { source: get('peer-port')?.source ?? '--peer-port', port: peerPort },
   ]);
 
-  const clusterToken = get('cluster-token')?.value ?? 'flotilla';
+  const clusterToken = get('cluster-token')?.value ?? DEFAULT_CLUSTER_TOKEN;
   const logLevel = logLevelValue(get('log-level'));
   const dataDir = resolve(context.cwd, get('data-dir')?.value ?? `data/${name}`);
   const tickMs = optionalValue(get('heartbeat-interval'), (v) => integerValue(v, 1, 10_000)) ?? 100;
@@ -317,6 +326,15 @@ export function parseControlPlaneConfig(
     );
   }
 
+  const peers = explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }];
+  checkPeerAuthentication({
+    name,
+    clusterToken,
+    listenHost,
+    peers,
+    insecureDefaultToken: settings.has(INSECURE_DEFAULT_TOKEN_FLAG),
+  });
+
   return {
     help: false,
     config: {
@@ -327,7 +345,7 @@ export function parseControlPlaneConfig(
       apiPort,
       etcdPort,
       peerPort,
-      peers: explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }],
+      peers,
       clusterToken,
       logLevel,
       tickMs,

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
 import { ETCD_API_LISTEN, ETCD_BACKEND, EtcdApiModule } from '@flotilla/etcd-api/etcd-api.module';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 import type { MemberDirectory } from '../replication/member-directory';

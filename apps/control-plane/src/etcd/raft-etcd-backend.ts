@@ -1,6 +1,12 @@
-import { BackendError, EtcdBackend, MemberInfo, MemberStatus } from '@flotilla/etcd-api';
+import {
+  BackendError,
+  EtcdBackend,
+  MemberInfo,
+  MemberStatus,
+  RequestContext,
+} from '@flotilla/etcd-api';
 import { RaftNodeError } from '@flotilla/raft-node';
-import type { ReplicatedStore } from '@flotilla/raft-node';
+import type { ReplicatedStore } from '@flotilla/replicated-store';
 import type { StoreError, WatchOptions, Watcher } from '@flotilla/store';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import { MemberDirectory } from '../replication/member-directory';
@@ -31,8 +37,17 @@ export class RaftEtcdBackend implements EtcdBackend {
     return this.kv.revision();
   }
 
-  range(req: Parameters<EtcdBackend['range']>[0]) {
-    return guard(() => this.kv.range(req));
+  /**
+   * A linearizable read waits on the read barrier no longer than its client does: past the
+   * client's deadline the barrier lets go of it (the call has ended with DEADLINE_EXCEEDED).
+   */
+  range(req: Parameters<EtcdBackend['range']>[0], ctx?: RequestContext) {
+    if (req.serializable || ctx?.deadline === undefined) return guard(() => this.kv.range(req));
+    const waitMs = Math.max(0, ctx.deadline - Date.now());
+    return guard(async () => {
+      await this.kv.node.readBarrier(waitMs);
+      return this.kv.store.range(req);
+    });
   }
 
   put(req: Parameters<EtcdBackend['put']>[0]) {

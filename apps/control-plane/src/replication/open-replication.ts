@@ -2,18 +2,15 @@ import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { JsonLogger } from '@flotilla/observability';
 import { assertCanListen, explainListenError } from '@flotilla/process';
-import {
-  LeaseKeeper,
-  PeerTransport,
-  RaftNode,
-  ReplicatedStore,
-  StoreMachine,
-} from '@flotilla/raft-node';
+import { PeerTransport, RaftNode } from '@flotilla/raft-node';
+import { LeaseKeeper, ReplicatedStore, StoreMachine } from '@flotilla/replicated-store';
 import { MvccStore } from '@flotilla/store';
 import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
+import { refuseUntilServed } from './peer-ws-adapter';
 import { RaftMetrics } from './raft.metrics';
+import { ReadBarrier } from './read-barrier';
 
 export interface Replication {
   store: MvccStore;
@@ -23,7 +20,15 @@ export interface Replication {
   leases: LeaseKeeper;
   replicated: ReplicatedStore;
   members: MemberDirectory;
+  /** Every linearizable read of this master waits here (and /readyz checks it). */
+  reads: ReadBarrier;
 }
+
+/** The longest pause between two dials of a peer that does not answer. */
+const PEER_REDIAL_MAX_MS = 500;
+
+/** The longest a linearizable read waits for its barrier: the driver's proposal timeout. */
+const READ_BARRIER_TIMEOUT_MS = 7000;
 
 /** Binds the peer port first, so a busy port fails start-up with one clear line. */
 export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebSocketServer> {
@@ -50,6 +55,7 @@ export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebS
     );
   }
   server.on('error', () => undefined);
+  refuseUntilServed(server);
   return server;
 }
 
@@ -94,6 +100,9 @@ export async function openReplication(
   const transport = new PeerTransport({
     id: config.name,
     clusterToken: config.clusterToken,
+    // A peer that went away (killed, restarted) is dialed again within half a second: a refused
+    // connection costs nothing, and the member that comes back waits on this dial for its leader.
+    reconnectMaxMs: PEER_REDIAL_MAX_MS,
     peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
     onMessage: (m) => node.step(m),
     onPeerDown: (id) => node.peerDown(id),
@@ -115,7 +124,11 @@ export async function openReplication(
   node.on('conf', followConf);
   const leases = new LeaseKeeper(node, store, transport);
   late.leases = leases;
-  const replicated = new ReplicatedStore(node, store, leases);
+  const reads = new ReadBarrier(node, {
+    timeoutMs: READ_BARRIER_TIMEOUT_MS,
+    observer: metrics.readBarrierObserver(),
+  });
+  const replicated = new ReplicatedStore(node, store, leases, () => reads.wait());
   metrics.bind(node, transport, store);
-  return { store, node, transport, peerServer, leases, replicated, members };
+  return { store, node, transport, peerServer, leases, replicated, members, reads };
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PeerTransport, RaftNode, RaftNodeOptions } from '@flotilla/raft-node';
 import type { MvccStore } from '@flotilla/store';
+import type { ReadBarrierObserver } from './read-barrier';
 
 /**
  * Raft and store metrics in the style of etcd's own names. Gauges read the live objects at
@@ -15,6 +16,8 @@ export class RaftMetrics {
   private readonly proposalsFailed: Counter;
   private readonly snapshotsSent: Counter;
   private readonly snapshotsReceived: Counter;
+  private readonly readBarrierDuration: Histogram;
+  private readonly readIndexesFailed: Counter;
 
   constructor(registry: Registry) {
     const r = [registry];
@@ -93,6 +96,26 @@ export class RaftMetrics {
       help: 'Snapshots this member installed from a leader.',
       registers: r,
     });
+    // Linearizable reads: etcd's own names where etcd has the metric.
+    this.readBarrierDuration = new Histogram({
+      name: 'flotilla_server_read_barrier_duration_seconds',
+      help: 'How long linearizable reads on this member waited for their read barrier.',
+      registers: r,
+      buckets: [
+        0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1, 2, 4, 8,
+      ],
+    });
+    this.readIndexesFailed = new Counter({
+      name: 'etcd_server_read_indexes_failed_total',
+      help: 'Linearizable reads on this member whose read barrier failed or timed out.',
+      registers: r,
+    });
+    counterOf(
+      r,
+      'etcd_server_slow_read_indexes_total',
+      'ReadIndex requests on this member asked again because no answer came in time.',
+      () => this.node?.readRetries ?? 0,
+    );
     counterOf(
       r,
       'flotilla_network_peer_send_failures_total',
@@ -125,6 +148,13 @@ export class RaftMetrics {
     this.node = node;
     this.transport = transport;
     this.store = store;
+  }
+
+  readBarrierObserver(): ReadBarrierObserver {
+    return {
+      served: (s) => this.readBarrierDuration.observe(s),
+      failed: () => this.readIndexesFailed.inc(),
+    };
   }
 
   hooks(): RaftNodeOptions['hooks'] {

@@ -14,6 +14,7 @@ import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 import { Replication, openReplication } from './open-replication';
 import { PeerGateway } from './peer.gateway';
 import { RaftMetrics } from './raft.metrics';
+import { ReadBarrierReadiness } from './read-barrier-readiness';
 import {
   LEASE_KEEPER,
   MEMBER_DIRECTORY,
@@ -36,7 +37,7 @@ class ReplicationLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
-    const { node, transport, leases } = this.r;
+    const { node, transport, leases, reads } = this.r;
     node.on('leader', (lead: string, role: string) =>
       this.logger.info('leader changed', { leader: lead || null, role, term: node.term() }),
     );
@@ -62,6 +63,12 @@ class ReplicationLifecycle implements OnApplicationBootstrap, OnApplicationShutd
           ? HEALTHY
           : unhealthy(`applied ${s.applied} of ${s.commit} committed entries`);
       },
+    });
+    const readable = new ReadBarrierReadiness(reads);
+    this.health.register({
+      name: 'linearizable-read',
+      endpoints: ['readyz'],
+      check: () => readable.check(),
     });
     node.start(transport);
     transport.start();

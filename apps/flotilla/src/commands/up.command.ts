@@ -5,6 +5,7 @@ import { ConfigError, settingError } from '@flotilla/process';
 import { MemberSupervisor, SupervisorEvent } from '../supervisor/member-supervisor';
 import { childProcessSpawner } from '../supervisor/child-process-spawner';
 import { realTimers } from '../supervisor/spawner';
+import { waitForApi } from '../up/api-ready';
 import { parseConsoleCommand } from '../up/console-commands';
 import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/console-output';
 import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
@@ -71,8 +72,8 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
   );
 
+  let stopping = false;
   const finished = new Promise<void>((resolve) => {
-    let stopping = false;
     const shutdown = (signal: NodeJS.Signals) => {
       if (stopping) {
         say(`${signal} again: killing every member now`);
@@ -94,6 +95,14 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   });
 
   supervisor.startAll();
+  void waitForApi(kubeconfig, {
+    timeoutMs: 120_000,
+    intervalMs: 250,
+    stopped: () => stopping,
+  }).then((names) => {
+    if (names) say(`Kubernetes API ready: namespaces ${names.join(', ')}`);
+    else if (!stopping) say('the Kubernetes API did not answer within 120 s');
+  });
   await finished;
   say('all members stopped');
 }

@@ -1,6 +1,6 @@
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { loadEtcdServices } from '@flotilla/etcd-api/proto/load-etcd-services';
+import { loadEtcdServices } from '@flotilla/etcd-api';
 
 export interface MemberRow {
   name: string;

@@ -44,6 +44,19 @@ describe('flotilla up member plan', () => {
     });
   });
 
+  it('gives members listening beyond loopback a random shared token instead of the public default', () => {
+    const up = options(['--listen-host', '0.0.0.0']);
+    expect(up.clusterToken).toMatch(/^[0-9a-f]{32}$/);
+    const tokens = planMembers(up, 'node').map((p) => {
+      const args = p.process.args;
+      return args[args.indexOf('--cluster-token') + 1];
+    });
+    expect(new Set(tokens)).toEqual(new Set([up.clusterToken]));
+    expect(options(['--listen-host', '0.0.0.0', '--cluster-token', 'mine']).clusterToken).toBe(
+      'mine',
+    );
+  });
+
   it('passes the Service ranges to every member only when given', () => {
     const plans = planMembers(
       options(['--service-cidr', '10.100.0.0/16', '--service-node-port-range', '31000-31999']),

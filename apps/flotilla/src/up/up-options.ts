@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
   ConfigError,
+  isLoopbackHost,
   OptionSpec,
   formatUsage,
   hostValue,
@@ -16,7 +18,7 @@ import {
   formatNodePortRange,
   parseNodePortRange,
   parseServiceCidr,
-} from '@flotilla/apiserver/admission/service-ranges';
+} from '@flotilla/api';
 
 export interface UpOptions {
   members: number;
@@ -76,7 +78,7 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     flag: 'cluster-token',
     valueName: 'TOKEN',
     description: 'passed to every member',
-    defaultText: 'flotilla',
+    defaultText: 'flotilla on loopback, else a random one',
   },
   {
     flag: 'stop-timeout',
@@ -137,14 +139,19 @@ export function parseUpOptions(
   const settings = readSettings(UP_OPTIONS, argv, {});
   if (settings.has('help')) return { help: true };
   const entry = settings.get('control-plane-entry')?.value;
+  const listenHost = optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1';
   const options: UpOptions = {
     members: optionalValue(settings.get('members'), (s) => integerValue(s, 1, 7)) ?? 3,
     dataDir: resolve(context.cwd, settings.get('data-dir')?.value ?? 'data'),
-    listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
+    listenHost,
     baseApiPort: optionalValue(settings.get('base-api-port'), portValue) ?? 6443,
     baseEtcdPort: optionalValue(settings.get('base-etcd-port'), portValue) ?? 2379,
     basePeerPort: optionalValue(settings.get('base-peer-port'), portValue) ?? 2380,
-    clusterToken: settings.get('cluster-token')?.value ?? 'flotilla',
+    // Members whose peer port is reachable from elsewhere refuse the public default token; every
+    // member of this cluster is started here, so they can share a random one.
+    clusterToken:
+      settings.get('cluster-token')?.value ??
+      (isLoopbackHost(listenHost) ? 'flotilla' : randomBytes(16).toString('hex')),
     stopTimeoutMs:
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,

@@ -14,8 +14,81 @@ describe('node-agent configuration', () => {
         apiPort: 10250,
         servers: [],
         logLevel: 'info',
+        network: expect.any(Object),
       },
     });
+  });
+
+  it('networking defaults: kube-proxy in nftables mode, pod network and DNS on, upstream defaults', () => {
+    const parsed = parseNodeAgentConfig([], {}, context);
+    expect(parsed.help === false && parsed.config.network).toEqual({
+      proxy: true,
+      clusterCIDRs: ['10.244.0.0/16'],
+      serviceCIDRs: ['10.96.0.0/12'],
+      nodeIPs: [],
+      nodePortAddresses: [],
+      masqueradeAll: false,
+      masqueradeBit: 14,
+      proxier: { minSyncPeriodMs: 1000, syncPeriodMs: 3600_000 },
+      healthz: { host: '127.0.0.1', port: 10256 },
+      cleanup: false,
+      podNetwork: true,
+      cniConfDir: '/srv/data/nodes/worker-1/cni/net.d',
+      cniIpamDir: '/srv/data/nodes/worker-1/cni/ipam',
+      dns: true,
+      clusterDomain: 'cluster.local',
+      clusterDNS: undefined,
+      resolvConf: '/etc/resolv.conf',
+    });
+  });
+
+  it('reads the networking flags', () => {
+    const parsed = parseNodeAgentConfig(
+      [
+        '--proxy-mode=none',
+        '--cluster-cidr',
+        '10.42.0.0/16,fd00:42::/56',
+        '--nodeport-addresses',
+        'primary,192.168.0.0/16',
+        '--min-sync-period',
+        '250ms',
+        '--healthz-bind-address',
+        'off',
+        '--cluster-dns',
+        '10.96.0.10',
+        '--cni-conf-dir',
+        'off',
+        '--cleanup',
+      ],
+      {},
+      context,
+    );
+    expect(parsed.help === false && parsed.config.network).toMatchObject({
+      proxy: false,
+      clusterCIDRs: ['10.42.0.0/16', 'fd00:42::/56'],
+      nodePortAddresses: ['primary', '192.168.0.0/16'],
+      proxier: { minSyncPeriodMs: 250 },
+      healthz: undefined,
+      clusterDNS: '10.96.0.10',
+      podNetwork: false,
+      cleanup: true,
+    });
+  });
+
+  it.each([
+    [['--cluster-cidr', '10.0.0.0/33'], '--cluster-cidr: "10.0.0.0/33" is not a CIDR'],
+    [
+      ['--nodeport-addresses', 'eth0'],
+      '--nodeport-addresses: "eth0" is neither "primary" nor a CIDR',
+    ],
+    [
+      ['--min-sync-period', 'soon'],
+      '--min-sync-period: "soon" is not a duration (500ms, 2s, 30m, 1h)',
+    ],
+    [['--proxy-mode', 'iptables'], '--proxy-mode: "iptables" is not one of nftables, none'],
+    [['--masquerade-bit', '32'], '--masquerade-bit: "32" is not a whole number from 0 to 31'],
+  ])('refuses bad networking flags: %j', (argv, message) => {
+    expect(() => parseNodeAgentConfig(argv, {}, context)).toThrow(message);
   });
 
   it('reads the master URLs, flags over environment', () => {
@@ -91,7 +164,7 @@ describe('node-agent configuration', () => {
   it.each([
     [
       ['--runtime-endpoint', 'tcp://x:1'],
-      '--runtime-endpoint: "tcp://x:1" is not a unix socket (unix:///path or /path)',
+      '--runtime-endpoint: "tcp://x:1" is not a unix socket (unix:///path or /path) nor fake://',
     ],
     [
       ['--runtime-endpoint', '/s', '--node-ip', '10.0.0.300'],
@@ -102,11 +175,31 @@ describe('node-agent configuration', () => {
       '--register-with-taints: "x:Sometimes" is not a taint (key[=value]:NoSchedule|PreferNoSchedule|NoExecute)',
     ],
     [
+      ['--servers', 'http://m1:6443', '--kubeconfig', 'kc'],
+      '--servers and --kubeconfig both say where the masters are; give one',
+    ],
+    [
       ['--runtime-endpoint', '/s', '--cgroup-root', 'kubepods'],
       '--cgroup-root: "kubepods" is not an absolute cgroup path',
     ],
   ])('kubelet flags %j -> %s', (argv, message) => {
     expect(() => parseNodeAgentConfig(argv, {}, context)).toThrow(new ConfigError(message));
+  });
+
+  it('reads --kubeconfig relative to the working directory, and fake:// as a hollow node', () => {
+    expect(
+      parseNodeAgentConfig(
+        ['--kubeconfig', 'data/kubeconfig', '--runtime-endpoint', 'fake://'],
+        {},
+        context,
+      ),
+    ).toMatchObject({
+      config: {
+        kubeconfig: '/srv/data/kubeconfig',
+        servers: [],
+        kubelet: { runtimeEndpoint: 'fake://' },
+      },
+    });
   });
 
   it('asks for --name when the host name is not a valid node name', () => {

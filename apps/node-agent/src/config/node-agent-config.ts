@@ -1,7 +1,6 @@
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
-import { parseLabels, parseTaints, type Taint } from '@flotilla/kubelet/api/node-object';
+import { FAKE_RUNTIME_ENDPOINT, parseLabels, parseTaints, type Taint } from '@flotilla/kubelet';
 import {
   ConfigContext,
   ConfigError,
@@ -19,6 +18,7 @@ import {
   urlListValue,
 } from '@flotilla/process';
 import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
+import { NETWORK_OPTIONS, NodeNetworkConfig, parseNetworkConfig } from './network-options';
 
 /** Everything a worker needs to know about itself, validated. */
 export interface NodeAgentConfig {
@@ -27,15 +27,20 @@ export interface NodeAgentConfig {
   dataDir: string;
   listenHost: string;
   apiPort: number;
-  /** The masters' API URLs; empty until the agent starts talking to them. */
+  /** The masters' API URLs (plain HTTP or HTTPS without client credentials); or see kubeconfig. */
   servers: string[];
+  /** A kubeconfig naming the masters with their TLS settings and credentials. */
+  kubeconfig?: string;
   logLevel: LogLevel;
+  /** kube-proxy, pod network and cluster DNS; absent: the agent does no networking (tests that
+   *  boot it in-process for other reasons). */
+  network?: NodeNetworkConfig;
   /** The kubelet's settings; undefined (no kubelet) unless a runtime endpoint is given. */
   kubelet?: KubeletSettings;
 }
 
 export interface KubeletSettings {
-  /** CRI socket: unix:///run/containerd/containerd.sock */
+  /** CRI socket (unix:///run/containerd/containerd.sock), or fake:// for a hollow node. */
   runtimeEndpoint: string;
   /** Pod directories and volumes. */
   rootDir: string;
@@ -89,11 +94,18 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description: 'master API URLs, comma-separated: http://127.0.0.1:6443,...',
   },
   {
+    flag: 'kubeconfig',
+    env: 'FLOTILLA_KUBECONFIG',
+    valueName: 'FILE',
+    description:
+      "how to reach the masters (servers, TLS, credentials); every master of the context's cluster is a failover endpoint",
+  },
+  {
     flag: 'runtime-endpoint',
     env: 'FLOTILLA_RUNTIME_ENDPOINT',
     valueName: 'SOCKET',
     description:
-      'CRI socket of the container runtime; runs the kubelet (unix:///run/containerd/containerd.sock)',
+      'CRI socket of the container runtime; runs the kubelet (unix:///run/containerd/containerd.sock; fake:// for a hollow node)',
   },
   {
     flag: 'root-dir',
@@ -116,32 +128,11 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description: 'static pods (and their ConfigMaps and Secrets) from YAML or JSON files',
   },
   {
-    flag: 'node-ip',
-    env: 'FLOTILLA_NODE_IP',
-    valueName: 'IPS',
-    description: "the node's addresses, comma-separated",
-    defaultText: 'the first non-loopback IPv4 address',
-  },
-  {
     flag: 'cgroup-root',
     env: 'FLOTILLA_CGROUP_ROOT',
     valueName: 'PATH',
     description: 'cgroup under which pods get pod<uid>',
     defaultText: '/kubepods',
-  },
-  {
-    flag: 'cluster-dns',
-    env: 'FLOTILLA_CLUSTER_DNS',
-    valueName: 'IPS',
-    description:
-      "DNS server(s) for pods with dnsPolicy ClusterFirst; the node's resolv.conf when unset",
-  },
-  {
-    flag: 'cluster-domain',
-    env: 'FLOTILLA_CLUSTER_DOMAIN',
-    valueName: 'DOMAIN',
-    description: 'the cluster DNS domain',
-    defaultText: 'cluster.local',
   },
   {
     flag: 'node-labels',
@@ -156,33 +147,25 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description: 'taints the Node is registered with',
   },
   ...COMMON_SERVER_OPTIONS,
+  ...NETWORK_OPTIONS,
 ];
-
-function ipListValue(setting: Setting): string[] {
-  return parsedValue(setting, (text) => {
-    const ips = text
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const bad = ips.find((ip) => isIP(ip) === 0);
-    if (bad !== undefined || ips.length === 0) {
-      throw new Error(`${JSON.stringify(bad ?? text)} is not an IP address`);
-    }
-    return ips;
-  });
-}
 
 function endpointValue(setting: Setting): string {
   return parsedValue(setting, (text) => {
     const t = text.trim();
+    if (t === FAKE_RUNTIME_ENDPOINT) return t;
     if (/^unix:\/\/\/./.test(t)) return t;
     if (t.startsWith('/')) return `unix://${t}`;
-    throw new Error(`${JSON.stringify(text)} is not a unix socket (unix:///path or /path)`);
+    throw new Error(
+      `${JSON.stringify(text)} is not a unix socket (unix:///path or /path) nor ${FAKE_RUNTIME_ENDPOINT}`,
+    );
   });
 }
 
+/** The kubelet shares --node-ip, --cluster-dns and --cluster-domain with the node's networking. */
 function kubeletSettings(
   settings: ReadonlyMap<string, Setting>,
+  network: NodeNetworkConfig,
   dataDir: string,
   cwd: string,
 ): KubeletSettings | undefined {
@@ -202,10 +185,10 @@ function kubeletSettings(
     rootDir: dir('root-dir', `${dataDir}/kubelet`),
     podLogDir: dir('pod-log-dir', `${dataDir}/pod-logs`),
     ...(manifest ? { manifestDir: resolve(cwd, manifest.value) } : {}),
-    nodeIPs: optionalValue(settings.get('node-ip'), ipListValue) ?? [],
+    nodeIPs: network.nodeIPs,
     cgroupRoot: cgroupRoot.replace(/\/+$/, ''),
-    clusterDns: optionalValue(settings.get('cluster-dns'), ipListValue) ?? [],
-    clusterDomain: settings.get('cluster-domain')?.value ?? 'cluster.local',
+    clusterDns: network.clusterDNS ? [network.clusterDNS] : [],
+    clusterDomain: network.clusterDomain,
     nodeLabels:
       optionalValue(settings.get('node-labels'), (x) => parsedValue(x, parseLabels)) ?? {},
     taints:
@@ -232,16 +215,25 @@ export function parseNodeAgentConfig(
   const nameSetting = settings.get('name');
   const name = nameSetting ? nameValue(nameSetting) : nameFromHostname(context.hostname);
   const dataDir = resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`);
-  const kubelet = kubeletSettings(settings, dataDir, context.cwd);
+  const listenHost = optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1';
+  const network = parseNetworkConfig(settings, { dataDir, listenHost });
+  const kubelet = kubeletSettings(settings, network, dataDir, context.cwd);
+  const servers = optionalValue(settings.get('servers'), urlListValue) ?? [];
+  const kubeconfig = settings.get('kubeconfig');
+  if (kubeconfig && servers.length > 0) {
+    throw new ConfigError('--servers and --kubeconfig both say where the masters are; give one');
+  }
   return {
     help: false,
     config: {
       name,
       dataDir,
-      listenHost: optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1',
+      listenHost,
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
-      servers: optionalValue(settings.get('servers'), urlListValue) ?? [],
+      servers,
+      ...(kubeconfig ? { kubeconfig: resolve(context.cwd, kubeconfig.value) } : {}),
       logLevel: logLevelValue(settings.get('log-level')),
+      network,
       ...(kubelet ? { kubelet } : {}),
     },
   };

@@ -16,10 +16,14 @@ import {
   unhealthy,
 } from '@flotilla/observability';
 import { NodeKubelet } from '@flotilla/kubelet';
+import type { MastersClient } from '../api/masters-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
 import { NODE_AGENT_CONFIG } from '../config/config.module';
 
-/** Starts the kubelet once the HTTP server is up; leaves pods running when the agent stops. */
+/**
+ * Starts the kubelet once every module is built (the Node is registered from here); leaves pods
+ * running when the agent stops.
+ */
 @Injectable()
 class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
@@ -57,7 +61,8 @@ class PodsController {
 
 @Module({})
 export class KubeletModule {
-  static forRoot(): DynamicModule {
+  /** client: the masters; without one the kubelet runs static pods only (--pod-manifest-path). */
+  static forRoot(client?: MastersClient): DynamicModule {
     return {
       module: KubeletModule,
       controllers: [PodsController],
@@ -83,6 +88,7 @@ export class KubeletModule {
                 kubeletVersion: `v1.32.0-flotilla.${FLOTILLA_VERSION}`,
               },
               logger.child('kubelet'),
+              client ? (info, namespace) => client.resource(info, namespace) : undefined,
             );
           },
         },

@@ -68,3 +68,65 @@ describe('decideDelete', () => {
     expect(d).toMatchObject({ kind: 'mark', object: { status: { phase: 'Terminating' } } });
   });
 });
+
+describe('decideDelete with a propagation policy', () => {
+  const rs = { group: 'apps', plural: 'replicasets' };
+  const obj = (meta: Partial<KubeObject['metadata']> = {}): KubeObject => ({
+    metadata: { name: 'r', namespace: 'd', generation: 3, ...meta },
+  });
+
+  it('Background (and no policy) removes an object without finalizers at once', () => {
+    expect(decideDelete(rs, obj(), { propagationPolicy: 'Background' }, now)).toEqual({
+      kind: 'remove',
+    });
+    expect(decideDelete(rs, obj(), {}, now)).toEqual({ kind: 'remove' });
+  });
+
+  it('Orphan and Foreground keep it, marked, with their finalizer, and move its generation on', () => {
+    for (const [policy, finalizer] of [
+      ['Orphan', 'orphan'],
+      ['Foreground', 'foregroundDeletion'],
+    ] as const) {
+      const d = decideDelete(
+        rs,
+        obj({ finalizers: ['x.io/keep'] }),
+        { propagationPolicy: policy },
+        now,
+      );
+      expect(d).toMatchObject({
+        kind: 'mark',
+        object: {
+          metadata: {
+            deletionTimestamp: '2025-01-01T00:00:00Z',
+            deletionGracePeriodSeconds: 0,
+            finalizers: ['x.io/keep', finalizer],
+            generation: 4,
+          },
+        },
+      });
+    }
+  });
+
+  it('a later DELETE may change the policy of an object waiting for its finalizers', () => {
+    const waiting = obj({
+      deletionTimestamp: 'x',
+      deletionGracePeriodSeconds: 0,
+      finalizers: ['orphan'],
+    });
+    expect(decideDelete(rs, waiting, { propagationPolicy: 'Foreground' }, now)).toMatchObject({
+      kind: 'mark',
+      object: { metadata: { finalizers: ['foregroundDeletion'] } },
+    });
+    expect(decideDelete(rs, waiting, { propagationPolicy: 'Background' }, now)).toEqual({
+      kind: 'remove',
+    });
+    expect(decideDelete(rs, waiting, {}, now)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('events take no policy', () => {
+    const ev = { group: '', plural: 'events' };
+    expect(decideDelete(ev, obj(), { propagationPolicy: 'Orphan' }, now)).toEqual({
+      kind: 'remove',
+    });
+  });
+});

@@ -22,6 +22,13 @@ import {
 } from '@flotilla/api';
 import { CompareResult, CompareTarget, RequestOp } from '@flotilla/store';
 import { admitIntoNamespace, UNDELETABLE_NAMESPACES } from '../admission/namespace-lifecycle';
+import {
+  admitPodPriority,
+  admitPriorityClass,
+  isPods,
+  isPriorityClasses,
+  PriorityClassReader,
+} from '../admission/priority';
 import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
 import type { ServiceRanges } from '../admission/service-ranges';
 import { objectKey } from '../storage/key-layout';
@@ -82,7 +89,11 @@ const isServices = (r: ResourceInfo) => r.group === '' && r.plural === 'services
  * deletion. One instance serves every resource.
  */
 export class ObjectRegistry {
-  constructor(private readonly d: RegistryDeps) {}
+  readonly priorityClasses: PriorityClassReader;
+
+  constructor(private readonly d: RegistryDeps) {
+    this.priorityClasses = new PriorityClassReader(d.store, d.caches);
+  }
 
   private key(r: ResourceInfo, namespace: string | undefined, name: string): string {
     return objectKey(r, namespace, name);
@@ -123,12 +134,14 @@ export class ObjectRegistry {
     if (r.namespaced && !obj.metadata.namespace) {
       throw apiErrors.badRequest('the server could not find the requested resource');
     }
+    if (isPods(r)) await admitPodPriority(obj, this.priorityClasses);
     obj = prepareForCreate(r, obj, {
       namespace: obj.metadata.namespace,
       now: this.d.clock(),
       newUid: this.d.newUid,
     });
     validateCreate(r, obj);
+    if (isPriorityClasses(r)) await admitPriorityClass(obj, undefined, this.priorityClasses);
     obj = finish(undefined, obj);
     const name = obj.metadata.name!;
     if (r.namespaced) {
@@ -326,6 +339,7 @@ export class ObjectRegistry {
       if (subresource !== 'binding') {
         next = prepareForUpdate(r, next, current, subresource);
         validateUpdate(r, next, current);
+        if (isPriorityClasses(r)) await admitPriorityClass(next, current, this.priorityClasses);
       }
       next = finish(current, next);
       if (skipNoop && jsonEqual(next, current)) {
@@ -438,6 +452,15 @@ export class ObjectRegistry {
       undefined,
       (current) => {
         const spec = isPlainObject(current.spec) ? current.spec : {};
+        // The scheduler names the pod's uid: a pod deleted and made again under the same name
+        // is another pod, and a binding decided for the old one must not land on it.
+        if (typeof meta.uid === 'string' && meta.uid !== '' && meta.uid !== current.metadata.uid) {
+          throw apiErrors.conflict(
+            bindingRef,
+            name,
+            `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${current.metadata.uid ?? ''}`,
+          );
+        }
         if (spec.nodeName) {
           throw apiErrors.conflict(
             bindingRef,

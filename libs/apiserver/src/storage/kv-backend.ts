@@ -37,7 +37,7 @@ export interface KvBackend {
   leaseRevoke(id: number): Promise<void>;
 }
 
-/** What a ReplicatedStore (libs/raft-node) offers; kept structural so this lib does not import it. */
+/** What a ReplicatedStore (libs/replicated-store) offers; kept structural so this lib does not import it. */
 export interface ReplicatedStoreLike {
   range(req: RangeRequest): Promise<RangeResponse>;
   txn(req: TxnRequest): Promise<TxnResponse>;

@@ -6,7 +6,7 @@ import {
   LeaderElector,
   type LeaderElectorOptions,
 } from './leader-elector';
-import type { Lease } from './lease-record';
+import type { Lease } from '../rest/types';
 
 const NS = 'kube-system';
 const LEASE = 'kube-controller-manager';

@@ -8,7 +8,8 @@ import type { Registry } from 'prom-client';
 import { jitter, realClock, sleep, type Clock, type TimerHandle } from '../clock';
 import type { ResourceOps } from '../contract';
 import { LeaseLock } from './lease-lock';
-import { sameRecord, type LeaderElectionRecord, type Lease } from './lease-record';
+import { sameRecord, type LeaderElectionRecord } from './lease-record';
+import type { Lease } from '../rest/types';
 import { electionMetrics } from './metrics';
 
 /**

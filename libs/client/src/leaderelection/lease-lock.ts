@@ -1,6 +1,7 @@
-import { apiVersionOf, cloneJson, type ResourceInfo } from '@flotilla/api';
+import { cloneJson, type ResourceInfo } from '@flotilla/api';
 import type { ResourceOps } from '../contract';
-import { recordOf, specOf, type LeaderElectionRecord, type Lease } from './lease-record';
+import { recordOf, specOf, type LeaderElectionRecord } from './lease-record';
+import type { Lease } from '../rest/types';
 
 /**
  * One Lease object as a lock. Every update carries the resourceVersion last read or written, so
@@ -30,7 +31,7 @@ export class LeaseLock {
 
   async create(r: LeaderElectionRecord): Promise<void> {
     this.lease = await this.leases.create({
-      apiVersion: apiVersionOf(this.leases.info),
+      apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
         name: this.name,

@@ -1,5 +1,5 @@
-import type { KubeObject } from '@flotilla/api';
 import { formatMicroTime } from '../clock';
+import type { Lease } from '../rest/types';
 
 /** What a coordination.k8s.io/v1 Lease says about leadership (client-go's LeaderElectionRecord). */
 export interface LeaderElectionRecord {
@@ -10,18 +10,6 @@ export interface LeaderElectionRecord {
   /** Epoch ms. */
   renewTime: number;
   leaseTransitions: number;
-}
-
-export interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-export interface Lease extends KubeObject {
-  spec?: LeaseSpec;
 }
 
 function parseTime(text: string | undefined): number {
@@ -40,7 +28,7 @@ export function recordOf(lease: Lease): LeaderElectionRecord {
   };
 }
 
-export function specOf(r: LeaderElectionRecord): LeaseSpec {
+export function specOf(r: LeaderElectionRecord): NonNullable<Lease['spec']> {
   return {
     holderIdentity: r.holderIdentity,
     leaseDurationSeconds: r.leaseDurationSeconds,

@@ -2,10 +2,14 @@
 // It offers handlers the part of grpc-js's server call API that the etcd services use ('data',
 // 'end', 'cancelled', 'close', 'finish', 'drain'; write, end, pause, resume, sendMetadata; and
 // emit('error', status) to end the call with that status), so the services work unchanged.
+// A call with a grpc-timeout ends with DEADLINE_EXCEEDED when it passes, and tells whoever
+// listens through onDone() (the RequestContext the backend sees) that the caller is gone.
 import { EventEmitter } from 'node:events';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { status as Code } from '@grpc/grpc-js';
+import type { RequestContext } from '../backend';
 import type { BufferPool } from './buffer-pool';
+import type { DeadlineWheel, Expiring, WheelSlot } from './deadline-wheel';
 import type { H2Connection } from './h2-connection';
 import { GRPC_RESPONSE_HEADERS, literalField } from './h2-frames';
 import { MESSAGE_PREFIX_BYTES, frameMessage } from './message-prefix';
@@ -38,6 +42,8 @@ export interface CallContext {
   maxReceiveBytes: number;
   /** Where large answers are encoded, and go back once sent. */
   pool: BufferPool;
+  /** Where calls with a grpc-timeout wait for it. */
+  deadlines: DeadlineWheel;
   observer?: GrpcCallObserver;
 }
 
@@ -97,10 +103,22 @@ export function toStatus(err: unknown): GrpcStatus {
   return { code: Code.UNKNOWN, details: String(err) };
 }
 
-export class GrpcServerCall extends EventEmitter implements StreamHandler {
+/** etcd's (grpc-go's) words for a call whose deadline passed on the server. */
+export const DEADLINE_EXCEEDED_DETAILS = 'context deadline exceeded';
+
+export class GrpcServerCall
+  extends EventEmitter
+  implements StreamHandler, RequestContext, Expiring
+{
   /** The request of a unary or server-streaming call. */
   request: unknown;
   cancelled = false;
+  /** When the client stops waiting (Date.now() milliseconds), if it sent a grpc-timeout. */
+  deadline: number | undefined;
+  /** The deadline wheel's links, while the call waits in it. */
+  wheelPrev: Expiring | WheelSlot | undefined;
+  wheelNext: Expiring | WheelSlot | undefined;
+  wheelSlot: WheelSlot | undefined;
   private ended = false;
   private paused = false;
   private held: unknown[] = [];
@@ -128,6 +146,21 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
     return this.method.path;
   }
 
+  /** Ends the call with DEADLINE_EXCEEDED once `ms` have passed, unless it ended before. */
+  startDeadline(ms: number, now = Date.now()): void {
+    this.deadline = now + ms;
+    this.context.deadlines.add(this, this.deadline);
+  }
+
+  onDone(listener: () => void): () => void {
+    if (this.cancelled) {
+      listener();
+      return () => undefined;
+    }
+    this.once('cancelled', listener);
+    return () => this.off('cancelled', listener);
+  }
+
   // --- from the stream ---
 
   onData(chunk: Buffer, end: boolean): void {
@@ -151,6 +184,7 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
   }
 
   onAbort(): void {
+    this.clearDeadline();
     if (!this.ended) {
       this.ended = true;
       this.cancelled = true;
@@ -248,7 +282,21 @@ export class GrpcServerCall extends EventEmitter implements StreamHandler {
 
   // --- internals ---
 
+  /** The deadline passed (the wheel calls this). */
+  expire(): void {
+    if (this.ended) return;
+    this.endWithStatus({ code: Code.DEADLINE_EXCEEDED, details: DEADLINE_EXCEEDED_DETAILS });
+    // As grpc-js: the handler hears 'cancelled', and stops what it does for the call.
+    this.cancelled = true;
+    this.emit('cancelled');
+  }
+
+  private clearDeadline(): void {
+    if (this.wheelSlot !== undefined) this.context.deadlines.remove(this);
+  }
+
   private finished(): void {
+    this.clearDeadline();
     process.nextTick(() => {
       this.emit('finish');
       this.emit('close');

@@ -5,6 +5,7 @@
 import { Server, Socket, createServer } from 'node:net';
 import { status as Code } from '@grpc/grpc-js';
 import { BufferPool } from './buffer-pool';
+import { DeadlineWheel } from './deadline-wheel';
 import {
   CallContext,
   GrpcCallObserver,
@@ -13,6 +14,7 @@ import {
   statusBlock,
   toStatus,
 } from './grpc-call';
+import { parseGrpcTimeout } from './grpc-timeout';
 import { H2Connection, H2ConnectionOptions } from './h2-connection';
 import { literalField } from './h2-frames';
 import type { H2Stream } from './h2-stream';
@@ -46,14 +48,30 @@ export interface GrpcServerOptions {
   maxReceiveMessageBytes: number;
   /** Told of every call to a registered method (metrics). */
   observer?: GrpcCallObserver;
-  /** Uncaught handler failures are reported here. */
+  /** Uncaught handler failures are reported here (path '' when no call is known). */
   onHandlerError?: (path: string, err: unknown) => void;
+  /** Overrides of the HTTP/2 limits below (tests use small ones and a still clock). */
+  connection?: Partial<H2ConnectionOptions>;
 }
 
-const CONNECTION_DEFAULTS: H2ConnectionOptions = {
+/**
+ * The HTTP/2 limits every connection gets, each advertised in our SETTINGS.
+ *
+ * - 4096 concurrent streams: etcd and grpc-go advertise 2^32 - 1, which bounds nothing; Go's
+ *   own HTTP/2 server takes 250 and nghttp2 100, too few for an etcd client that keeps a Watch
+ *   stream per watching context beside its in-flight calls (a client at the limit waits for a
+ *   slot, so a low one would stall it behind its own watches). 4096 is far above what one
+ *   client has open (the kv bench runs 256 calls at once), and bounds the streams, handlers and
+ *   buffers one connection can hold.
+ * - 64 KiB of header list: gRPC metadata is small (grpc-java allows 8 KiB); an auth token fits
+ *   many times over. HPACK can expand a few bytes into kilobytes, so the decoded size is what
+ *   is bounded.
+ */
+export const CONNECTION_DEFAULTS: H2ConnectionOptions = {
   streamWindow: 1024 * 1024,
   connectionWindow: 16 * 1024 * 1024,
-  maxHeaderListBytes: 1024 * 1024,
+  maxHeaderListBytes: 64 * 1024,
+  maxConcurrentStreams: 4096,
   highWaterMark: 256 * 1024,
 };
 
@@ -64,11 +82,18 @@ export class GrpcServer {
   private server: Server | undefined;
   private readonly connections = new Set<H2Connection>();
   private readonly context: CallContext;
+  private readonly connectionOptions: H2ConnectionOptions;
 
   constructor(private readonly opts: GrpcServerOptions) {
+    this.connectionOptions = {
+      ...CONNECTION_DEFAULTS,
+      onInternalError: (err) => opts.onHandlerError?.('', err),
+      ...opts.connection,
+    };
     this.context = {
       maxReceiveBytes: opts.maxReceiveMessageBytes,
       pool: new BufferPool(),
+      deadlines: new DeadlineWheel(),
       observer: opts.observer,
     };
   }
@@ -92,7 +117,7 @@ export class GrpcServer {
 
   /** Listens on host:port (0: any free port) and resolves with the port bound. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = createServer((socket) => this.serveConnection(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -127,26 +152,49 @@ export class GrpcServer {
     this.connections.clear();
   }
 
-  private accept(socket: Socket): void {
+  /** Serves HTTP/2 on a connection accepted elsewhere (listen() hands each of its own here). */
+  serveConnection(socket: Socket): void {
     const connection = new H2Connection(
       socket,
       (stream, conn) => this.dispatch(stream, conn),
-      CONNECTION_DEFAULTS,
+      this.connectionOptions,
     );
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
   }
 
   private dispatch(stream: H2Stream, connection: H2Connection): void {
-    const contentType = stream.header('content-type') ?? '';
-    if (stream.header(':method') !== 'POST' || !contentType.startsWith('application/grpc')) {
+    // The fields the call needs, in one pass over the list.
+    let httpMethod: string | undefined;
+    let contentType = '';
+    let path = '';
+    let timeout: string | undefined;
+    for (const [name, value] of stream.headers) {
+      if (name === ':path') path = value;
+      else if (name === ':method') httpMethod = value;
+      else if (name === 'content-type') contentType = value;
+      else if (name === 'grpc-timeout') timeout = value;
+    }
+    if (httpMethod !== 'POST' || !contentType.startsWith('application/grpc')) {
       connection.sendTrailers(stream, UNSUPPORTED_MEDIA_TYPE);
       return;
     }
-    const path = stream.header(':path') ?? '';
+    if (stream.headersTooLarge) {
+      const limit = this.connectionOptions.maxHeaderListBytes;
+      const details = `header list larger than the server's limit of ${limit} bytes`;
+      const status = { code: Code.RESOURCE_EXHAUSTED, details };
+      connection.sendTrailers(stream, statusBlock(status, false));
+      return;
+    }
     const method = this.methods.get(path);
     if (method === undefined) {
       const status = { code: Code.UNIMPLEMENTED, details: `unknown method ${path}` };
+      connection.sendTrailers(stream, statusBlock(status, false));
+      return;
+    }
+    const parsed = timeout === undefined ? undefined : parseGrpcTimeout(timeout);
+    if (parsed !== undefined && 'error' in parsed) {
+      const status = { code: Code.INTERNAL, details: `malformed grpc-timeout: ${parsed.error}` };
       connection.sendTrailers(stream, statusBlock(status, false));
       return;
     }
@@ -154,6 +202,7 @@ export class GrpcServer {
       this.run(method, c),
     );
     stream.handler = call;
+    if (parsed !== undefined) call.startDeadline(parsed.ms);
     this.opts.observer?.started(method);
     if (method.requestStream) this.run(method, call);
   }

@@ -22,7 +22,8 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from './h2-frames';
-import { HeaderList, HpackDecoder, HpackError } from './hpack-decoder';
+import { DEFAULT_FLOOD_LIMITS, FloodGuard, FloodKind, FloodLimits } from './h2-flood-guard';
+import { HpackDecoder, HpackError } from './hpack-decoder';
 import { H2Stream } from './h2-stream';
 
 export interface H2ConnectionOptions {
@@ -30,10 +31,22 @@ export interface H2ConnectionOptions {
   streamWindow: number;
   /** The receive window we offer for the whole connection. */
   connectionWindow: number;
-  /** The largest header block we accept (SETTINGS_MAX_HEADER_LIST_SIZE). */
+  /**
+   * SETTINGS_MAX_HEADER_LIST_SIZE: the decoded size of a request's header list (RFC 9113
+   * 6.5.2). A larger one is decoded (the HPACK table must stay in step) but not kept, and the
+   * stream is answered as too large; a compressed block over twice this ends the connection.
+   */
   maxHeaderListBytes: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams past it are refused with REFUSED_STREAM. */
+  maxConcurrentStreams: number;
   /** A stream's write() says "wait" once this much output is buffered for it. */
   highWaterMark: number;
+  /** Budgets for frames that ask for nothing; past one the connection ends (ENHANCE_YOUR_CALM). */
+  floodLimits?: FloodLimits;
+  /** Milliseconds, for the flood budgets (Date.now by default; tests hold it still). */
+  now?: () => number;
+  /** A failure of ours, not the peer's (a handler that threw): the stream it hit is reset. */
+  onInternalError?: (err: unknown) => void;
 }
 
 /** Called for each new stream; the callee sets `stream.handler`. */
@@ -54,10 +67,22 @@ const EMPTY = Buffer.alloc(0);
 const SMALL_WRITE_BYTES = 16 * 1024;
 /** DATA payloads up to this size are copied into their frame; larger ones go out as they are. */
 const COPY_DATA_BELOW = 4096;
+/**
+ * A header block may span this many CONTINUATION frames: a block at its size limit needs a
+ * handful of full frames, so a longer chain is a peer stalling us with fragments.
+ */
+const MAX_CONTINUATION_FRAMES = 128;
+/**
+ * While a peer leaves this many times the high-water mark of our output unread, we stop reading
+ * from it: a client that floods requests (or PINGs) without reading the answers stalls itself
+ * instead of growing our buffers.
+ */
+const UNREAD_OUTPUT_FACTOR = 4;
 
 export class H2Connection {
   private readonly streams = new Map<number, H2Stream>();
   private readonly hpack: HpackDecoder;
+  private readonly flood: FloodGuard;
   private input: Buffer | undefined;
   private prefaceSeen = false;
   private lastStreamId = 0;
@@ -65,10 +90,20 @@ export class H2Connection {
   private acceptUpTo = MAX_WINDOW;
   /** A header block split over CONTINUATION frames. */
   private continuation:
-    { streamId: number; flags: number; parts: Buffer[]; bytes: number } | undefined;
+    | {
+        streamId: number;
+        flags: number;
+        parts: Buffer[];
+        bytes: number;
+        frames: number;
+        selfDependent: boolean;
+      }
+    | undefined;
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private sendWindow = DEFAULT_WINDOW;
+  /** How many bytes of DATA the peer may still send on the connection (the window we offered). */
+  private receiveWindow: number;
   private connectionUnacknowledged = 0;
   /** Streams with DATA held back by flow control. */
   private readonly blocked = new Set<H2Stream>();
@@ -81,6 +116,8 @@ export class H2Connection {
   private flushScheduled = false;
   private closed = false;
   private goingAway = false;
+  /** We stopped reading because the peer leaves our output unread. */
+  private readingPaused = false;
   private onIdle: (() => void) | undefined;
 
   constructor(
@@ -88,17 +125,20 @@ export class H2Connection {
     private readonly dispatch: StreamDispatcher,
     private readonly opts: H2ConnectionOptions,
   ) {
-    this.hpack = new HpackDecoder();
+    this.hpack = new HpackDecoder(4096, opts.maxHeaderListBytes);
+    this.flood = new FloodGuard(opts.floodLimits ?? DEFAULT_FLOOD_LIMITS, opts.now ?? Date.now);
+    this.receiveWindow = Math.max(DEFAULT_WINDOW, opts.connectionWindow);
     socket.setNoDelay(true);
     // A client that vanished without a FIN (host gone, cable cut) is found and its streams
     // (watches above all) ended, instead of holding them for good.
     socket.setKeepAlive(true, KEEPALIVE_IDLE_MS);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('drain', () => this.notifyDrain());
+    socket.on('drain', () => this.onSocketDrain());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onClose());
     this.queue(
       settingsFrame([
+        [Setting.MaxConcurrentStreams, opts.maxConcurrentStreams],
         [Setting.InitialWindowSize, opts.streamWindow],
         [Setting.MaxHeaderListSize, opts.maxHeaderListBytes],
       ]),
@@ -116,6 +156,8 @@ export class H2Connection {
   sendHeaders(stream: H2Stream, block: Buffer): void {
     if (stream.localClosed || stream.headersSent) return;
     stream.headersSent = true;
+    // As grpc-go: a peer's PINGs are fair while we send it something (its BDP probes).
+    this.flood.forgive('ping');
     this.queue(this.headersFrame(stream.id, 0, block));
   }
 
@@ -125,6 +167,7 @@ export class H2Connection {
    */
   sendData(stream: H2Stream, payload: Buffer, release?: () => void): boolean {
     if (stream.localClosed || this.closed) return true;
+    this.flood.forgive('ping');
     if (stream.pendingBytes > 0) {
       stream.pending.push({ data: payload, release });
       stream.pendingBytes += payload.length;
@@ -178,6 +221,7 @@ export class H2Connection {
       return;
     }
     stream.headersSent = true;
+    this.flood.forgive('ping');
     const size = 3 * FRAME_HEADER_BYTES + headers.length + payload + trailers.length;
     const out = Buffer.allocUnsafe(size);
     let at = 0;
@@ -280,7 +324,11 @@ export class H2Connection {
     } catch (err) {
       if (err instanceof ConnectionError) this.fail(err.code, err.message);
       else if (err instanceof HpackError) this.fail(H2Error.CompressionError, err.message);
-      else throw err;
+      else {
+        // Our own fault, not the peer's: the connection ends, the process goes on serving.
+        this.opts.onInternalError?.(err);
+        this.fail(H2Error.InternalError, 'internal error');
+      }
     }
   }
 
@@ -296,50 +344,84 @@ export class H2Connection {
       case FrameType.Continuation:
         return this.onContinuation(flags, streamId, payload);
       case FrameType.RstStream:
-        return this.onRstStream(streamId);
+        return this.onRstStream(streamId, payload);
       case FrameType.Settings:
         return this.onSettings(flags, streamId, payload);
       case FrameType.Ping:
-        if (payload.length !== 8) throw new ConnectionError(H2Error.FrameSizeError, 'PING size');
-        if ((flags & ACK) === 0) this.queue(frame(FrameType.Ping, ACK, 0, payload));
-        return;
+        return this.onPing(flags, streamId, payload);
       case FrameType.GoAway:
+        if (streamId !== 0) throw new ConnectionError(H2Error.ProtocolError, 'GOAWAY on a stream');
+        if (payload.length < 8) throw new ConnectionError(H2Error.FrameSizeError, 'GOAWAY size');
         this.goingAway = true;
         this.acceptUpTo = Math.min(this.acceptUpTo, this.lastStreamId);
         return this.maybeIdle();
       case FrameType.WindowUpdate:
         return this.onWindowUpdate(streamId, payload);
+      case FrameType.Priority:
+        return this.onPriority(streamId, payload);
       case FrameType.PushPromise:
         throw new ConnectionError(H2Error.ProtocolError, 'PUSH_PROMISE from a client');
       default:
-        return; // PRIORITY and unknown frame types are ignored (RFC 9113 5.5).
+        // Unknown frame types are ignored (RFC 9113 5.5), within the budget of frames that ask
+        // for nothing.
+        return this.spend('noop');
     }
   }
 
   private onDataFrame(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'DATA on stream 0');
-    // The whole frame, padding included, counts against the connection window.
-    this.connectionUnacknowledged += payload.length;
-    if (this.connectionUnacknowledged >= this.opts.connectionWindow / 2) {
-      this.queue(windowUpdateFrame(0, this.connectionUnacknowledged));
-      this.connectionUnacknowledged = 0;
-    }
     const data = flags & Flag.Padded ? unpad(payload) : payload;
-    const stream = this.streams.get(streamId);
-    if (stream === undefined || stream.remoteClosed) return;
+    // The whole frame, padding included, counts against the windows (RFC 9113 6.9.1), and
+    // against the connection's even when the stream is gone.
+    this.receiveWindow -= payload.length;
+    if (this.receiveWindow < 0) {
+      throw new ConnectionError(H2Error.FlowControlError, 'DATA beyond the connection window');
+    }
+    if (this.isIdle(streamId)) {
+      throw new ConnectionError(H2Error.ProtocolError, `DATA on idle stream ${streamId}`);
+    }
     const end = (flags & Flag.EndStream) !== 0;
-    if (end) stream.remoteClosed = true;
-    else this.acknowledge(stream, payload.length);
-    stream.handler?.onData(data, end);
+    if (payload.length === 0 && !end) this.spend('noop');
+    const stream = this.streams.get(streamId);
+    // A stream we reset or finished: what the client had already sent is dropped (RFC 9113 5.1).
+    if (stream === undefined || stream.remoteClosed) {
+      this.creditConnection(payload.length);
+      if (stream !== undefined) this.resetByPeerError(stream, H2Error.StreamClosed);
+      return;
+    }
+    stream.receiveWindow -= payload.length;
+    if (stream.receiveWindow < 0) {
+      this.creditConnection(payload.length);
+      return this.resetByPeerError(stream, H2Error.FlowControlError);
+    }
+    if (end) {
+      stream.remoteClosed = true;
+      this.creditConnection(payload.length);
+    } else this.acknowledge(stream, payload.length);
+    this.deliver(stream, data, end);
     if (end) this.maybeForget(stream);
   }
 
   private onHeadersFrame(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'HEADERS on stream 0');
     let block = flags & Flag.Padded ? unpad(payload) : payload;
-    if (flags & Flag.Priority) block = block.subarray(5);
-    if (flags & Flag.EndHeaders) return this.onHeaderBlock(streamId, flags, block);
-    this.continuation = { streamId, flags, parts: [block], bytes: block.length };
+    let selfDependent = false;
+    if (flags & Flag.Priority) {
+      if (block.length < 5) throw new ConnectionError(H2Error.FrameSizeError, 'HEADERS priority');
+      selfDependent = (block.readUInt32BE(0) & 0x7fffffff) === streamId;
+      block = block.subarray(5);
+    }
+    if (flags & Flag.EndHeaders) return this.onHeaderBlock(streamId, flags, block, selfDependent);
+    if (block.length === 0) this.spend('noop');
+    this.checkHeaderBlockBytes(block.length);
+    this.continuation = {
+      streamId,
+      flags,
+      parts: [block],
+      bytes: block.length,
+      frames: 1,
+      selfDependent,
+    };
   }
 
   private onContinuation(flags: number, streamId: number, payload: Buffer): void {
@@ -347,61 +429,128 @@ export class H2Connection {
     if (c === undefined || c.streamId !== streamId) {
       throw new ConnectionError(H2Error.ProtocolError, 'unexpected CONTINUATION');
     }
-    c.parts.push(payload);
-    c.bytes += payload.length;
-    if (c.bytes > this.opts.maxHeaderListBytes) {
-      throw new ConnectionError(H2Error.EnhanceYourCalm, 'header block too large');
+    const last = (flags & Flag.EndHeaders) !== 0;
+    if (payload.length === 0 && !last) this.spend('noop');
+    if (++c.frames > MAX_CONTINUATION_FRAMES) {
+      throw new ConnectionError(H2Error.EnhanceYourCalm, 'header block in too many frames');
     }
-    if (flags & Flag.EndHeaders) {
+    if (payload.length > 0) c.parts.push(payload);
+    c.bytes += payload.length;
+    this.checkHeaderBlockBytes(c.bytes);
+    if (last) {
       this.continuation = undefined;
-      this.onHeaderBlock(streamId, c.flags, Buffer.concat(c.parts));
+      this.onHeaderBlock(streamId, c.flags, Buffer.concat(c.parts, c.bytes), c.selfDependent);
     }
   }
 
-  private onHeaderBlock(streamId: number, flags: number, block: Buffer): void {
+  /** A compressed block can only be this large if its header list is far over the limit. */
+  private checkHeaderBlockBytes(bytes: number): void {
+    if (bytes > 2 * this.opts.maxHeaderListBytes) {
+      throw new ConnectionError(H2Error.EnhanceYourCalm, 'header block too large');
+    }
+  }
+
+  private onHeaderBlock(
+    streamId: number,
+    flags: number,
+    block: Buffer,
+    selfDependent: boolean,
+  ): void {
     // Decoded even when the stream is refused: the table is shared with the client's encoder.
-    const headers: HeaderList = this.hpack.decode(block);
+    const { headers, oversize } = this.hpack.decodeBlock(block);
     const end = (flags & Flag.EndStream) !== 0;
     const existing = this.streams.get(streamId);
     if (existing !== undefined) {
-      // Trailers from the client end its side of the stream.
-      if (!existing.remoteClosed && end) {
-        existing.remoteClosed = true;
-        existing.handler?.onData(Buffer.alloc(0), true);
-        this.maybeForget(existing);
-      }
+      // Trailers from the client end its side of the stream; anything else is malformed.
+      if (existing.remoteClosed) return this.resetByPeerError(existing, H2Error.StreamClosed);
+      if (!end || selfDependent) return this.resetByPeerError(existing, H2Error.ProtocolError);
+      existing.remoteClosed = true;
+      this.deliver(existing, EMPTY, true);
+      this.maybeForget(existing);
       return;
     }
-    if (streamId % 2 === 0 || streamId <= this.lastStreamId) {
-      throw new ConnectionError(H2Error.ProtocolError, `stream ${streamId} reused or even`);
+    if (streamId % 2 === 0) {
+      throw new ConnectionError(H2Error.ProtocolError, `stream ${streamId} is even`);
+    }
+    if (streamId <= this.lastStreamId) {
+      // Trailers on a stream we already reset or finished are dropped (RFC 9113 5.1).
+      if (end) return;
+      throw new ConnectionError(H2Error.ProtocolError, `stream ${streamId} reused`);
     }
     this.lastStreamId = streamId;
-    if (streamId > this.acceptUpTo) {
-      this.queue(rstStreamFrame(streamId, H2Error.RefusedStream));
-      return;
+    if (streamId > this.acceptUpTo || this.streams.size >= this.opts.maxConcurrentStreams) {
+      // Not processed at all, so the client may retry it (RFC 9113 5.1.2, 8.7).
+      return this.refuse(streamId, H2Error.RefusedStream);
     }
-    const stream = new H2Stream(streamId, headers, this.peerInitialWindow);
+    if (selfDependent) return this.refuse(streamId, H2Error.ProtocolError);
+    const stream = new H2Stream(
+      streamId,
+      headers,
+      this.peerInitialWindow,
+      this.opts.streamWindow,
+      oversize,
+    );
     this.streams.set(streamId, stream);
     if (end) stream.remoteClosed = true;
-    this.dispatch(stream, this);
-    if (end) stream.handler?.onData(Buffer.alloc(0), true);
+    try {
+      this.dispatch(stream, this);
+    } catch (err) {
+      this.opts.onInternalError?.(err);
+      this.reset(stream, H2Error.InternalError);
+      return;
+    }
+    if (end) this.deliver(stream, EMPTY, true);
     this.maybeForget(stream);
   }
 
-  private onRstStream(streamId: number): void {
+  private onRstStream(streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'RST_STREAM on stream 0');
+    if (payload.length !== 4) throw new ConnectionError(H2Error.FrameSizeError, 'RST_STREAM size');
+    if (this.isIdle(streamId)) {
+      throw new ConnectionError(H2Error.ProtocolError, `RST_STREAM on idle stream ${streamId}`);
+    }
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
+    // Cancelling work we are still doing is what a rapid-reset attack repeats.
+    this.spend('reset');
     stream.remoteClosed = true;
     stream.localClosed = true;
     this.forget(stream);
-    stream.handler?.onAbort();
+    this.abortHandler(stream);
+  }
+
+  private onPing(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new ConnectionError(H2Error.ProtocolError, 'PING on a stream');
+    if (payload.length !== 8) throw new ConnectionError(H2Error.FrameSizeError, 'PING size');
+    this.spend('ping');
+    if ((flags & ACK) === 0) this.queue(frame(FrameType.Ping, ACK, 0, payload));
+  }
+
+  private onPriority(streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(H2Error.ProtocolError, 'PRIORITY on stream 0');
+    this.spend('noop');
+    const stream = this.streams.get(streamId);
+    // Priorities are not acted on (RFC 9113 5.3.2); only malformed ones end their stream.
+    if (payload.length !== 5) {
+      if (stream !== undefined) this.resetByPeerError(stream, H2Error.FrameSizeError);
+      return;
+    }
+    if ((payload.readUInt32BE(0) & 0x7fffffff) === streamId && stream !== undefined) {
+      this.resetByPeerError(stream, H2Error.ProtocolError);
+    }
   }
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new ConnectionError(H2Error.ProtocolError, 'SETTINGS on a stream');
-    if (flags & ACK) return;
+    if (flags & ACK) {
+      if (payload.length !== 0) {
+        throw new ConnectionError(H2Error.FrameSizeError, 'SETTINGS ACK with a payload');
+      }
+      return;
+    }
     if (payload.length % 6 !== 0)
       throw new ConnectionError(H2Error.FrameSizeError, 'SETTINGS size');
+    this.spend('settings');
     for (let i = 0; i < payload.length; i += 6) {
       const id = payload.readUInt16BE(i);
       const value = payload.readUInt32BE(i + 2);
@@ -415,10 +564,12 @@ export class H2Connection {
           throw new ConnectionError(H2Error.ProtocolError, 'SETTINGS_MAX_FRAME_SIZE');
         }
         this.peerMaxFrame = value;
+      } else if (id === Setting.EnablePush && value > 1) {
+        throw new ConnectionError(H2Error.ProtocolError, 'SETTINGS_ENABLE_PUSH');
       }
       // Header table size: our responses never use the dynamic table. Push: we never push.
     }
-    this.queue(frame(FrameType.Settings, ACK, 0, Buffer.alloc(0)));
+    this.queue(frame(FrameType.Settings, ACK, 0, EMPTY));
     this.flushBlocked();
   }
 
@@ -432,28 +583,94 @@ export class H2Connection {
         throw new ConnectionError(H2Error.FlowControlError, 'connection window overflow');
       }
     } else {
+      if (this.isIdle(streamId)) {
+        throw new ConnectionError(H2Error.ProtocolError, `WINDOW_UPDATE on idle ${streamId}`);
+      }
       const stream = this.streams.get(streamId);
       if (stream === undefined) return;
       if (increment === 0 || stream.sendWindow + increment > MAX_WINDOW) {
-        this.reset(stream, increment === 0 ? H2Error.ProtocolError : H2Error.FlowControlError);
-        stream.handler?.onAbort();
-        return;
+        const code = increment === 0 ? H2Error.ProtocolError : H2Error.FlowControlError;
+        return this.resetByPeerError(stream, code);
       }
       stream.sendWindow += increment;
     }
     this.flushBlocked();
   }
 
-  /** Gives received bytes back to the client as stream window, unless the stream is paused. */
+  /** A stream the client has not opened yet (RFC 9113 5.1: frames on it are an error). */
+  private isIdle(streamId: number): boolean {
+    return streamId > this.lastStreamId || streamId % 2 === 0;
+  }
+
+  /**
+   * Gives received bytes back to the client as window, unless the stream is paused: then they
+   * are held back on the connection too, so what paused streams buffer is bounded by the
+   * connection window, not by the number of streams.
+   */
   private acknowledge(stream: H2Stream, bytes: number): void {
     stream.unacknowledged += bytes;
-    if (stream.paused || stream.remoteClosed) return;
+    if (stream.paused) {
+      stream.connectionCreditHeld += bytes;
+      return;
+    }
+    this.creditConnection(bytes + stream.connectionCreditHeld);
+    stream.connectionCreditHeld = 0;
+    if (stream.remoteClosed) return;
     if (
       stream.unacknowledged >= this.opts.streamWindow / 2 ||
       (bytes === 0 && stream.unacknowledged > 0)
     ) {
       this.queue(windowUpdateFrame(stream.id, stream.unacknowledged));
+      stream.receiveWindow += stream.unacknowledged;
       stream.unacknowledged = 0;
+    }
+  }
+
+  /** Returns received bytes to the connection window, in updates of half of it at least. */
+  private creditConnection(bytes: number): void {
+    this.connectionUnacknowledged += bytes;
+    if (this.connectionUnacknowledged >= this.opts.connectionWindow / 2) {
+      this.queue(windowUpdateFrame(0, this.connectionUnacknowledged));
+      this.receiveWindow += this.connectionUnacknowledged;
+      this.connectionUnacknowledged = 0;
+    }
+  }
+
+  /** Takes a frame from the peer's budget of its kind; a peer past it is flooding. */
+  private spend(kind: FloodKind): void {
+    if (!this.flood.take(kind)) {
+      throw new ConnectionError(H2Error.EnhanceYourCalm, `${kind} flood`);
+    }
+  }
+
+  /** Ends a stream the client broke the protocol on (a stream error, RFC 9113 5.4.2). */
+  private resetByPeerError(stream: H2Stream, code: H2Error): void {
+    this.reset(stream, code);
+    this.abortHandler(stream);
+  }
+
+  /** Answers a stream that was never opened with RST_STREAM: each one costs the peer budget. */
+  private refuse(streamId: number, code: H2Error): void {
+    this.spend('reset');
+    this.queue(rstStreamFrame(streamId, code));
+  }
+
+  /** Hands request bytes to the stream's handler; a handler that throws loses its stream only. */
+  private deliver(stream: H2Stream, data: Buffer, end: boolean): void {
+    try {
+      stream.handler?.onData(data, end);
+    } catch (err) {
+      this.opts.onInternalError?.(err);
+      this.reset(stream, H2Error.InternalError);
+      this.abortHandler(stream);
+    }
+  }
+
+  private abortHandler(stream: H2Stream): void {
+    try {
+      stream.handler?.onAbort();
+    } catch (err) {
+      this.opts.onInternalError?.(err);
     }
   }
 
@@ -586,7 +803,21 @@ export class H2Connection {
       this.socket.write(out[out.length - 1], done);
       this.socket.uncork();
     }
-    if (this.socket.writableLength === 0) this.notifyDrain();
+    const unread = this.socket.writableLength;
+    if (unread === 0) this.notifyDrain();
+    else if (unread > UNREAD_OUTPUT_FACTOR * this.opts.highWaterMark && !this.readingPaused) {
+      // 'drain' follows: the socket took more than its own high-water mark.
+      this.readingPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onSocketDrain(): void {
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+    this.notifyDrain();
   }
 
   private notifyDrain(): void {
@@ -605,6 +836,9 @@ export class H2Connection {
   }
 
   private forget(stream: H2Stream): void {
+    // Bytes a paused stream held back are no longer waited on.
+    this.creditConnection(stream.connectionCreditHeld);
+    stream.connectionCreditHeld = 0;
     // What was held back is not sent now; its buffers are free once what did go is written.
     for (const p of stream.pending.splice(0))
       if (p.release !== undefined) this.afterWrite(p.release);
@@ -656,7 +890,7 @@ export class H2Connection {
     for (const s of streams) {
       s.localClosed = true;
       s.remoteClosed = true;
-      s.handler?.onAbort();
+      this.abortHandler(s);
     }
     const onIdle = this.onIdle;
     this.onIdle = undefined;

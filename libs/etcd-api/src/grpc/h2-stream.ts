@@ -32,8 +32,12 @@ export class H2Stream {
   localClosed = false;
   /** The client sent END_STREAM or RST_STREAM. */
   remoteClosed = false;
+  /** How many bytes of DATA the client may still send on this stream (the window we offered). */
+  receiveWindow: number;
   /** Received bytes not yet given back to the client as window. */
   unacknowledged = 0;
+  /** Received bytes not yet given back as connection window (while the stream is paused). */
+  connectionCreditHeld = 0;
   /** While paused, received bytes are not given back, so the client stops at its window. */
   paused = false;
 
@@ -41,8 +45,12 @@ export class H2Stream {
     readonly id: number,
     readonly headers: HeaderList,
     initialSendWindow: number,
+    initialReceiveWindow: number,
+    /** The request's header list went past SETTINGS_MAX_HEADER_LIST_SIZE: `headers` is cut. */
+    readonly headersTooLarge = false,
   ) {
     this.sendWindow = initialSendWindow;
+    this.receiveWindow = initialReceiveWindow;
   }
 
   header(name: string): string | undefined {

@@ -1,5 +1,7 @@
 // A kubelet on a real node: CRI to the runtime's socket, the host's facts, real probes, mounts and
-// cgroup cleanup. Pods come from the API servers (when given a way to reach them: the API side
+// cgroup cleanup. With the endpoint fake:// it is a hollow node instead: the same pod workers
+// and API side over the in-memory runtime, with no mounts, cgroups or network probes (every
+// probe succeeds), so a machine can carry many of them. Pods come from the API servers (when given a way to reach them: the API side
 // registers the Node, heartbeats, and writes statuses) and from a manifest directory (static
 // pods, with the ConfigMaps and Secrets they use when there is no API).
 import { join } from 'node:path';
@@ -11,13 +13,24 @@ import { MemoryObjectSource } from '../pod/object-source';
 import { fanOut, logEvents, MemoryEvents } from '../pod/events';
 import type { EventRecorder } from '../pod/events';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
+import { FakeRuntime } from '../runtime/fake/fake-runtime';
+import type { ContainerRuntime } from '../runtime/runtime';
+import type { ProbeRunner } from '../probes/probe-runner';
+import { MemoryMounter } from '../volumes/mounter';
 import { ManifestWatcher } from '../standalone/manifest-source';
 import type { Logger } from '../util/logger';
 import { systemClock } from '../util/clock';
 import { defaultNodeIP, NodeFacts, readNodeFacts } from './node-facts';
 
+/** The runtime endpoint of a hollow node: the in-memory runtime. */
+export const FAKE_RUNTIME_ENDPOINT = 'fake://';
+
+/** A hollow node's containers answer every probe. */
+const passingProber: ProbeRunner = { run: async () => ({ ok: true, output: '' }) };
+
 export interface NodeKubeletConfig {
   nodeName: string;
+  /** unix:///path of a CRI socket, or fake:// for a hollow node. */
   runtimeEndpoint: string;
   rootDir: string;
   podLogDir: string;
@@ -40,7 +53,7 @@ export class NodeKubelet {
   kubelet!: Kubelet;
   facts!: NodeFacts;
   api?: KubeletApi;
-  private runtime!: CriRuntime;
+  private runtime!: ContainerRuntime;
   private watcher?: ManifestWatcher;
 
   /** resources: how to reach the API (a libs/client REST client); without it, static pods only. */
@@ -53,7 +66,10 @@ export class NodeKubelet {
   async start(): Promise<void> {
     const c = this.config;
     const nodeIPs = c.nodeIPs.length > 0 ? c.nodeIPs : [defaultNodeIP() ?? '127.0.0.1'];
-    this.runtime = new CriRuntime({ endpoint: c.runtimeEndpoint });
+    const hollow = c.runtimeEndpoint === FAKE_RUNTIME_ENDPOINT;
+    this.runtime = hollow
+      ? new FakeRuntime({ clock: systemClock })
+      : new CriRuntime({ endpoint: c.runtimeEndpoint });
     const version = await this.runtime.version().catch((err: Error) => {
       throw new Error(`container runtime at ${c.runtimeEndpoint} does not answer: ${err.message}`);
     });
@@ -95,8 +111,9 @@ export class NodeKubelet {
       rootDir: c.rootDir,
       logger: this.logger,
       events: fanOut(...events),
-      cgroups: cgroupfsCleaner,
-      secretsInMemory: process.getuid?.() === 0,
+      ...(hollow
+        ? { mounter: new MemoryMounter(), prober: passingProber }
+        : { cgroups: cgroupfsCleaner, secretsInMemory: process.getuid?.() === 0 }),
       sources: sources.length > 0 ? sources : [FILE_SOURCE],
       onStatus: (pod, status) => {
         this.logger.debug('pod status', {

@@ -2,8 +2,9 @@
 // snapshot metadata, 'e' + index the entries, each value CRC-sealed) with the snapshot data in
 // <data>/snapshot.bin. A member upgraded in place reads it once into the write-ahead log.
 import { ClassicLevel } from 'classic-level';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileSystem } from '@flotilla/io';
 import { Entry, HardState, Snapshot, SnapshotMeta } from '@flotilla/raft';
 import { unseal } from './snapshot-files';
 
@@ -17,16 +18,18 @@ export interface LegacyLog {
   entries: Entry[];
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
+async function exists(fs: FileSystem, path: string): Promise<boolean> {
+  return fs.stat(path).then(
     () => true,
     () => false,
   );
 }
 
-export function hasLegacyLog(dir: string): Promise<boolean> {
-  return exists(join(dir, LEGACY_DIR, 'CURRENT'));
+export function hasLegacyLog(fs: FileSystem, dir: string): Promise<boolean> {
+  return exists(fs, join(dir, LEGACY_DIR, 'CURRENT'));
 }
+
+/** Read with LevelDB on Node's own file system: only a member upgraded in place has one. */
 
 export async function readLegacyLog(dir: string): Promise<LegacyLog> {
   const db = new ClassicLevel<Buffer, Buffer>(join(dir, LEGACY_DIR), {
@@ -65,7 +68,7 @@ export async function readLegacyLog(dir: string): Promise<LegacyLog> {
   }
 }
 
-export async function removeLegacyLog(dir: string): Promise<void> {
-  await rm(join(dir, LEGACY_DIR), { recursive: true, force: true });
-  await rm(join(dir, LEGACY_SNAPSHOT), { force: true });
+export async function removeLegacyLog(fs: FileSystem, dir: string): Promise<void> {
+  await fs.rm(join(dir, LEGACY_DIR), { recursive: true, force: true });
+  await fs.rm(join(dir, LEGACY_SNAPSHOT), { force: true });
 }

@@ -2,9 +2,8 @@
 // so an fdatasync after an append flushes the data alone, not a new file size too (on this
 // machine's ext4: ~140 µs instead of ~200 µs). Records are written with one synchronous write
 // (page cache, microseconds) and made durable with one fdatasync off the event loop.
-import { writeSync } from 'node:fs';
-import { FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FileHandle, FileSystem } from '@flotilla/io';
 
 const ZEROS = Buffer.alloc(1024 * 1024);
 
@@ -15,16 +14,6 @@ export function segmentName(seq: number): string {
 export function segmentSeq(name: string): number | undefined {
   const m = /^([0-9a-f]{16})\.wal$/.exec(name);
   return m === null ? undefined : parseInt(m[1], 16);
-}
-
-/** Makes a rename or a new file in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 export class Segment {
@@ -39,35 +28,41 @@ export class Segment {
   ) {}
 
   /** A new zero-filled segment of `bytes`, under its final name only once fully allocated. */
-  static async create(dir: string, seq: number, bytes: number): Promise<Segment> {
+  static async create(fs: FileSystem, dir: string, seq: number, bytes: number): Promise<Segment> {
     const path = join(dir, segmentName(seq));
     const tmp = `${path}.tmp`;
-    const fh = await open(tmp, 'w+');
+    const fh = await fs.open(tmp, 'w+');
     try {
       for (let at = 0; at < bytes; at += ZEROS.length) {
-        await fh.write(ZEROS, 0, Math.min(ZEROS.length, bytes - at), at);
+        await fh.write(ZEROS.subarray(0, Math.min(ZEROS.length, bytes - at)), at);
       }
       await fh.sync();
-      await rename(tmp, path);
-      await syncDir(dir);
+      await fs.rename(tmp, path);
+      await fs.syncDir(dir);
     } catch (err) {
       await fh.close();
-      await rm(tmp, { force: true });
+      await fs.rm(tmp, { force: true });
       throw err;
     }
     return new Segment(seq, path, fh, 0, 0);
   }
 
   /** A deleted segment's file reused as segment `seq` (renamed, then opened for writing). */
-  static async recycle(oldPath: string, dir: string, seq: number): Promise<Segment> {
+  static async recycle(
+    fs: FileSystem,
+    oldPath: string,
+    dir: string,
+    seq: number,
+  ): Promise<Segment> {
     const path = join(dir, segmentName(seq));
-    await rename(oldPath, path);
-    await syncDir(dir);
-    return new Segment(seq, path, await open(path, 'r+'), 0, 0);
+    await fs.rename(oldPath, path);
+    await fs.syncDir(dir);
+    return new Segment(seq, path, await fs.open(path, 'r+'), 0, 0);
   }
 
   /** An existing segment; only the active (last) one is opened for writing. */
   static async existing(
+    fs: FileSystem,
     dir: string,
     seq: number,
     pos: number,
@@ -75,7 +70,7 @@ export class Segment {
     writable: boolean,
   ): Promise<Segment> {
     const path = join(dir, segmentName(seq));
-    const file = writable ? await open(path, 'r+') : undefined;
+    const file = writable ? await fs.open(path, 'r+') : undefined;
     return new Segment(seq, path, file, pos, maxIndex);
   }
 
@@ -88,7 +83,7 @@ export class Segment {
     if (this.file === undefined) throw new Error(`raft log: segment ${this.path} is not open`);
     let done = 0;
     while (done < frame.length) {
-      done += writeSync(this.file.fd, frame, done, frame.length - done, this.pos + done);
+      done += this.file.writeSync(frame, done, frame.length - done, this.pos + done);
     }
     this.pos += frame.length;
   }
@@ -101,7 +96,7 @@ export class Segment {
   async wipe(from: number, to: number): Promise<void> {
     if (this.file === undefined) throw new Error(`raft log: segment ${this.path} is not open`);
     for (let at = from; at < to; at += ZEROS.length) {
-      await this.file.write(ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+      await this.file.write(ZEROS.subarray(0, Math.min(ZEROS.length, to - at)), at);
     }
     await this.file.datasync();
   }

@@ -11,12 +11,10 @@
 // newer snapshot exists and nothing holds its FileSnapshot any more (a transfer to a follower
 // may outlive the next snapshot).
 import { crc32 } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { FileHandle, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
+import { Io, Timer } from '@flotilla/io';
 import { Snapshot, SnapshotMeta, SnapshotUnavailableError } from '@flotilla/raft';
-import { syncDir } from './segment';
 
 const packr = new Packr({ useRecords: false });
 const META_FILE = 'snapshot.meta';
@@ -46,25 +44,30 @@ export function unseal<T>(record: Buffer): T | undefined {
 /** A snapshot whose data lives in its file and is read on first use. */
 export class FileSnapshot implements Snapshot {
   private loaded: Uint8Array | undefined;
-  private dropTimer: NodeJS.Timeout | undefined;
+  private dropTimer: Timer | undefined;
 
   constructor(
     readonly meta: SnapshotMeta,
     readonly path: string,
+    private readonly io: Pick<Io, 'fs' | 'clock'>,
   ) {}
 
   get data(): Uint8Array {
     if (this.loaded === undefined) {
-      const bytes = readFileSync(this.path);
+      const bytes = this.io.fs.readFileSync(this.path);
       this.loaded = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     // Chunks of a transfer come one per acknowledgement: keep the bytes while they keep coming.
-    if (this.dropTimer !== undefined) clearTimeout(this.dropTimer);
-    this.dropTimer = setTimeout(() => {
-      this.loaded = undefined;
-      this.dropTimer = undefined;
-    }, KEEP_LOADED_MS);
-    this.dropTimer.unref();
+    const clock = this.io.clock;
+    if (this.dropTimer !== undefined) clock.clearTimeout(this.dropTimer);
+    this.dropTimer = clock.setTimeout(
+      () => {
+        this.loaded = undefined;
+        this.dropTimer = undefined;
+      },
+      KEEP_LOADED_MS,
+      { background: true },
+    );
     return this.loaded;
   }
 }
@@ -88,26 +91,33 @@ interface SavedMeta {
   image: boolean;
 }
 
-async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+async function writeDurably(
+  fs: Io['fs'],
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<void> {
   const path = join(dir, name);
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await fs.open(tmp, 'w');
   try {
-    await fh.writeFile(bytes);
+    await fh.write(bytes);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await rename(tmp, path);
+  await fs.rename(tmp, path);
 }
 
 /** The snapshots of one member: the latest, and older image files still in use. */
 export class SnapshotFiles {
   /** Image files no longer the latest, with what may still be reading them. */
-  private older = new Map<string, WeakRef<FileSnapshot>>();
-  private readonly collected = new FinalizationRegistry<string>((path) => this.forget(path));
+  private older = new Map<string, { deref(): FileSnapshot | undefined }>();
   private latest:
-    | { index: number; image: { path: string; snapshot: WeakRef<FileSnapshot> } | undefined }
+    | {
+        index: number;
+        image: { path: string; snapshot: { deref(): FileSnapshot | undefined } } | undefined;
+      }
     | undefined;
   /** Saves run one at a time, so a newer snapshot is never replaced by an older one. */
   private saving: Promise<unknown> = Promise.resolve();
@@ -116,13 +126,14 @@ export class SnapshotFiles {
     private readonly dir: string,
     /** Called when Raft wants the image of a snapshot that has none. */
     private readonly imageWanted: () => void,
+    private readonly io: Io,
   ) {}
 
   /** The latest snapshot on disk (its data unread), removing image files nothing names. */
   async load(): Promise<Snapshot | undefined> {
     let sealed: Buffer | undefined;
     try {
-      sealed = await readFile(join(this.dir, META_FILE));
+      sealed = await this.io.fs.readFile(join(this.dir, META_FILE));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -131,14 +142,14 @@ export class SnapshotFiles {
       throw new Error('raft log: snapshot metadata is corrupt');
     }
     const keep = saved?.image ? dataFile(saved.meta.index) : undefined;
-    for (const name of await readdir(this.dir)) {
+    for (const name of await this.io.fs.readdir(this.dir)) {
       if (name !== keep && /^snap-[0-9a-f]{16}\.bin(\.tmp)?$/.test(name)) {
-        await rm(join(this.dir, name), { force: true });
+        await this.io.fs.rm(join(this.dir, name), { force: true });
       }
     }
     if (!saved || saved.meta.index === 0) return undefined;
     if (keep === undefined) return this.trackPending(saved.meta);
-    return this.trackImage(new FileSnapshot(saved.meta, join(this.dir, keep)));
+    return this.trackImage(new FileSnapshot(saved.meta, join(this.dir, keep), this.io));
   }
 
   /**
@@ -165,16 +176,16 @@ export class SnapshotFiles {
       if (!this.wantsImage(meta)) return undefined;
       const path = join(this.dir, dataFile(meta.index));
       const tmp = `${path}.tmp`;
-      const fh: FileHandle = await open(tmp, 'w');
+      const fh = await this.io.fs.open(tmp, 'w');
       try {
         for await (const chunk of chunks) await fh.write(chunk);
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await rename(tmp, path);
+      await this.io.fs.rename(tmp, path);
       await this.commitMeta({ meta, image: true });
-      return this.trackImage(new FileSnapshot(meta, path));
+      return this.trackImage(new FileSnapshot(meta, path, this.io));
     });
   }
 
@@ -183,9 +194,9 @@ export class SnapshotFiles {
     return this.serially(async () => {
       if (!this.wantsImage(snapshot.meta)) return undefined;
       const name = dataFile(snapshot.meta.index);
-      await writeDurably(this.dir, name, snapshot.data);
+      await writeDurably(this.io.fs, this.dir, name, snapshot.data);
       await this.commitMeta({ meta: snapshot.meta, image: true });
-      return this.trackImage(new FileSnapshot(snapshot.meta, join(this.dir, name)));
+      return this.trackImage(new FileSnapshot(snapshot.meta, join(this.dir, name), this.io));
     });
   }
 
@@ -203,8 +214,8 @@ export class SnapshotFiles {
   }
 
   private async commitMeta(saved: SavedMeta): Promise<void> {
-    await writeDurably(this.dir, META_FILE, seal(saved));
-    await syncDir(this.dir);
+    await writeDurably(this.io.fs, this.dir, META_FILE, seal(saved));
+    await this.io.fs.syncDir(this.dir);
   }
 
   private trackPending(meta: SnapshotMeta): PendingImage {
@@ -215,10 +226,11 @@ export class SnapshotFiles {
 
   private trackImage(snapshot: FileSnapshot): FileSnapshot {
     this.retire();
-    this.collected.register(snapshot, snapshot.path);
+    const path = snapshot.path;
+    this.io.references.whenCollected(snapshot, () => this.forget(path));
     this.latest = {
       index: snapshot.meta.index,
-      image: { path: snapshot.path, snapshot: new WeakRef(snapshot) },
+      image: { path, snapshot: this.io.references.weak(snapshot) },
     };
     return snapshot;
   }
@@ -235,6 +247,6 @@ export class SnapshotFiles {
   private forget(path: string): void {
     if (path === this.latest?.image?.path) return;
     this.older.delete(path);
-    void rm(path, { force: true }).catch(() => undefined);
+    void this.io.fs.rm(path, { force: true }).catch(() => undefined);
   }
 }

@@ -1,0 +1,108 @@
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import type { ResourceInfo } from '@flotilla/api';
+import { type ListerWatcher, SharedInformerFactory } from '@flotilla/client';
+import { processRunner } from '@flotilla/kube-proxy';
+import { NodeNetworkAgent, feedNodeNetwork } from '@flotilla/node-network';
+import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
+import { Registry } from 'prom-client';
+import type { NodeAgentConfig } from '../config/node-agent-config';
+
+/** How the agent lists and watches the cluster: @flotilla/client's KubeClient fits. */
+export interface ClusterClient {
+  resource(info: ResourceInfo, namespace?: string): ListerWatcher;
+}
+
+const INFORMERS = Symbol('NetworkInformers');
+
+/**
+ * Starts the node's networking once every module is ready and stops it last. It acts on informer
+ * events (Services, EndpointSlices, Nodes); without a client nothing arrives, and kube-proxy, by
+ * design, writes no table before its informers have listed everything.
+ */
+@Injectable()
+class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(NodeNetworkAgent) private readonly agent: NodeNetworkAgent,
+    @Inject(INFORMERS) private readonly informers: SharedInformerFactory | undefined,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(JsonLogger) private readonly logger: JsonLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.health.register({
+      name: 'kube-proxy',
+      endpoints: ['livez'],
+      check: () =>
+        this.agent.proxiesHealthy ? HEALTHY : unhealthy('changes wait too long for nftables'),
+    });
+    await this.agent.start();
+    if (this.informers) {
+      feedNodeNetwork(this.agent, this.informers);
+      this.informers.start();
+    }
+    this.logger.info('node networking started', {
+      informers: this.informers !== undefined,
+      proxies: this.agent.proxiers.map((p) => p.family).join(','),
+      podNetwork: this.agent.podNetwork !== undefined,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.informers?.shutdown();
+    await this.agent.stop();
+  }
+}
+
+/** kube-proxy (nftables), the pod network and cluster DNS of this node. */
+@Module({})
+export class NetworkModule {
+  static forRoot(config: NodeAgentConfig, client?: ClusterClient): DynamicModule {
+    const network = config.network;
+    if (!network) return { module: NetworkModule };
+    return {
+      module: NetworkModule,
+      providers: [
+        {
+          provide: NodeNetworkAgent,
+          inject: [JsonLogger, Registry],
+          useFactory: (logger: JsonLogger, registry: Registry) =>
+            new NodeNetworkAgent({
+              settings: { ...network, nodeName: config.name },
+              // The agent runs inside the node's network namespace: tools run right here.
+              runner: processRunner(),
+              logger,
+              registry,
+              // The kubelet reports this as the Node's NetworkUnavailable condition.
+              onNetworkReadyChange: (ready, message) =>
+                logger.info('pod network', { ready, message }),
+            }),
+        },
+        {
+          provide: INFORMERS,
+          inject: [JsonLogger],
+          useFactory: (logger: JsonLogger) =>
+            client
+              ? new SharedInformerFactory({
+                  listerWatcher: (info, ns) => client.resource(info, ns),
+                  onError: (err, resource, phase) =>
+                    logger.warn('informer error', {
+                      resource,
+                      phase,
+                      error: (err as Error).message,
+                    }),
+                })
+              : undefined,
+        },
+        NetworkLifecycle,
+      ],
+      exports: [NodeNetworkAgent],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+// The catalog entries the controllers read and write.
+import { findResource, type ResourceInfo } from '@flotilla/api';
+
+function resource(group: string, plural: string): ResourceInfo {
+  const info = findResource(group, 'v1', plural);
+  if (!info) throw new Error(`the catalog has no ${plural} in group "${group}"`);
+  return info;
+}
+
+export const PODS = resource('', 'pods');
+export const NAMESPACES = resource('', 'namespaces');
+export const SERVICE_ACCOUNTS = resource('', 'serviceaccounts');
+export const REPLICASETS = resource('apps', 'replicasets');
+export const DEPLOYMENTS = resource('apps', 'deployments');

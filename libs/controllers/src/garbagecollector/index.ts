@@ -1,0 +1,3 @@
+export * from './finalizers';
+export * from './garbage-collector';
+export * from './graph';

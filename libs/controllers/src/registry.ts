@@ -1,0 +1,14 @@
+// Every controller this build of the controller manager has, by kube-controller-manager's name.
+// Part B's controllers (node lifecycle, node IPAM, endpoints, namespace, pod GC) join this list.
+import type { ControllerFactory } from './controller';
+import { deploymentControllerFactory } from './deployment';
+import { garbageCollectorFactory } from './garbagecollector';
+import { replicaSetControllerFactory } from './replicaset';
+import { serviceAccountControllerFactory } from './serviceaccount';
+
+export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze([
+  replicaSetControllerFactory,
+  deploymentControllerFactory,
+  garbageCollectorFactory,
+  serviceAccountControllerFactory,
+]);

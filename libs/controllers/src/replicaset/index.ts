@@ -1,0 +1,3 @@
+export * from './deletion-ranking';
+export * from './replicaset-controller';
+export * from './replicaset-status';

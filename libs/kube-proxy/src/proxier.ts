@@ -1,0 +1,351 @@
+// One IP family's proxy: takes informer events, plans, writes one nft transaction per sync, and
+// keeps going whatever happens. A failed transaction changes nothing in the kernel (the last good
+// ruleset stays), is logged and counted, and is retried with back-off as a full sync.
+import type { JsonLogger } from '@flotilla/observability';
+import type { EndpointSlice, Service } from './api-types';
+import { isServiceChainName } from './chain-names';
+import type { CommandRunner } from './command-runner';
+import { deleteConntrackEntries, staleUdpDeletions } from './conntrack';
+import type { DesiredState } from './desired-state';
+import { ProxyHealth } from './health';
+import type { ProxyMetrics } from './metrics';
+import type { TableApplier } from './nft-applier';
+import type { InputProblem } from './problems';
+import type { RenderOptions } from './render-options';
+import { ServiceTracker } from './service-tracker';
+import { SyncPlanner } from './sync-planner';
+import { SyncRunner, Timers, realTimers } from './sync-runner';
+import { fullSyncScript, incrementalSyncScript } from './transaction';
+
+export interface ProxierConfig {
+  /** --min-sync-period: changes within it are batched into one transaction. */
+  minSyncPeriodMs: number;
+  /** --sync-period: a full sync at least this often, which also repairs drift. */
+  syncPeriodMs: number;
+  /** First retry after a failed sync; doubles up to syncPeriodMs. */
+  retryBaseMs: number;
+  /** How long a flushed chain waits before it is deleted. */
+  staleChainDelayMs: number;
+}
+
+export const DEFAULT_PROXIER_CONFIG: ProxierConfig = {
+  minSyncPeriodMs: 1000,
+  syncPeriodMs: 3600_000,
+  retryBaseMs: 1000,
+  staleChainDelayMs: 1000,
+};
+
+export interface ProxierDeps {
+  options: RenderOptions;
+  applier: TableApplier;
+  /** Runs conntrack in the node's network namespace. */
+  conntrack?: CommandRunner;
+  metrics: ProxyMetrics;
+  logger: JsonLogger;
+  config?: Partial<ProxierConfig>;
+  timers?: Timers;
+  /** Told about each problem once, when it appears (the events of a later API client). */
+  onProblem?: (problem: InputProblem) => void;
+}
+
+export interface SyncOutcome {
+  ok: boolean;
+  full: boolean;
+  /** The transaction text (empty when nothing changed). */
+  script: string;
+  error?: Error;
+}
+
+export class Proxier {
+  readonly tracker = new ServiceTracker();
+  readonly health: ProxyHealth;
+  private readonly planner: SyncPlanner;
+  private readonly runner: SyncRunner;
+  private readonly config: ProxierConfig;
+  private readonly timers: Timers;
+  private applied: DesiredState | undefined;
+  private needFull = true;
+  private baseChainsRecreated = false;
+  private servicesSynced = false;
+  private slicesSynced = false;
+  private lastFullAt = -Infinity;
+  /** Flushed chains waiting for deletion → when they went stale. */
+  private readonly stale = new Map<string, number>();
+  private problems = new Map<string, InputProblem>();
+  private lastOutcome: SyncOutcome | undefined;
+  private syncing = false;
+
+  constructor(private readonly deps: ProxierDeps) {
+    this.config = { ...DEFAULT_PROXIER_CONFIG, ...deps.config };
+    this.timers = deps.timers ?? realTimers;
+    this.planner = new SyncPlanner(deps.options);
+    this.health = new ProxyHealth(2 * Math.max(this.config.syncPeriodMs, 30_000), () =>
+      this.timers.now(),
+    );
+    this.runner = new SyncRunner(
+      async () => (await this.syncNow()).ok,
+      {
+        minIntervalMs: this.config.minSyncPeriodMs,
+        maxIntervalMs: this.config.syncPeriodMs,
+        retryBaseMs: this.config.retryBaseMs,
+        retryMaxMs: Math.max(this.config.retryBaseMs, Math.min(this.config.syncPeriodMs, 120_000)),
+      },
+      this.timers,
+    );
+  }
+
+  get family(): 'ipv4' | 'ipv6' {
+    return this.deps.options.family;
+  }
+
+  /** The last successfully applied state (for tests and the bench). */
+  get appliedState(): DesiredState | undefined {
+    return this.applied;
+  }
+
+  get lastSync(): SyncOutcome | undefined {
+    return this.lastOutcome;
+  }
+
+  /** Every change seen so far is in the kernel. */
+  get inSync(): boolean {
+    return (
+      this.applied !== undefined &&
+      !this.needFull &&
+      !this.syncing &&
+      this.tracker.pendingServiceChanges === 0 &&
+      this.tracker.pendingEndpointChanges === 0 &&
+      this.stale.size === 0
+    );
+  }
+
+  get currentProblems(): InputProblem[] {
+    return [...this.problems.values()];
+  }
+
+  onServiceUpsert(svc: Service): void {
+    if (this.tracker.upsertService(svc)) this.changed(true);
+  }
+
+  onServiceDelete(svc: Service): void {
+    if (this.tracker.deleteService(svc)) this.changed(true);
+  }
+
+  onEndpointSliceUpsert(slice: EndpointSlice): void {
+    if (this.tracker.upsertSlice(slice)) this.changed(false);
+  }
+
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    if (this.tracker.deleteSlice(slice)) this.changed(false);
+  }
+
+  /** Informers finished their first list: syncs may start (not before, or a restart would
+   *  briefly remove the rules of Services not listed yet). */
+  onServicesSynced(): void {
+    this.servicesSynced = true;
+    this.runner.request();
+  }
+
+  onEndpointSlicesSynced(): void {
+    this.slicesSynced = true;
+    this.runner.request();
+  }
+
+  /** New node facts or flags (node IPs, NodePort addresses); a changed base means a full sync. */
+  setOptions(options: RenderOptions): void {
+    if (this.planner.setOptions(options)) {
+      this.needFull = true;
+      this.changed(false);
+    }
+  }
+
+  setNodeDeleting(deleting: boolean): void {
+    this.health.setNodeDeleting(deleting);
+  }
+
+  /** Waits for a running sync and stops scheduling new ones. */
+  async stop(): Promise<void> {
+    this.runner.stop();
+    await this.runner.idle();
+  }
+
+  /** --cleanup: removes the table. */
+  async cleanup(): Promise<boolean> {
+    return this.deps.applier.deleteTable();
+  }
+
+  private changed(service: boolean): void {
+    const m = this.deps.metrics;
+    (service ? m.serviceChangesTotal : m.endpointChangesTotal).inc();
+    m.serviceChangesPending.set(this.tracker.pendingServiceChanges);
+    m.endpointChangesPending.set(this.tracker.pendingEndpointChanges);
+    m.lastQueuedTimestamp.set(this.timers.now() / 1000);
+    this.health.queued();
+    this.runner.request();
+  }
+
+  /** One sync now (the runner calls this; tests and the bench may too). */
+  async syncNow(): Promise<SyncOutcome> {
+    if (!this.servicesSynced || !this.slicesSynced) return { ok: true, full: false, script: '' };
+    this.syncing = true;
+    try {
+      return await this.sync();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async sync(): Promise<SyncOutcome> {
+    const started = this.timers.now();
+    const startedHr = process.hrtime.bigint();
+    const full =
+      this.needFull ||
+      this.applied === undefined ||
+      started - this.lastFullAt >= this.config.syncPeriodMs;
+    const changes = this.tracker.takeChanges();
+    const m = this.deps.metrics;
+    m.serviceChangesPending.set(0);
+    m.endpointChangesPending.set(0);
+    const { next, problems } = this.planner.plan(
+      this.tracker,
+      changes.dirty,
+      full,
+      new Set(this.applied?.services.keys() ?? []),
+    );
+    this.reportProblems(problems);
+
+    let outcome: SyncOutcome;
+    try {
+      outcome = full ? await this.applyFull(next) : await this.applyIncremental(next, started);
+    } catch (e) {
+      outcome = { ok: false, full, script: '', error: e as Error };
+    }
+    const seconds = Number(process.hrtime.bigint() - startedHr) / 1e9;
+    m.syncDuration.observe(seconds);
+    (full ? m.syncFullDuration : m.syncPartialDuration).observe(seconds);
+    this.lastOutcome = outcome;
+
+    if (!outcome.ok) {
+      m.nftablesSyncFailures.inc();
+      // The kernel kept the last good table; what it holds now is the applied state. Retry whole.
+      this.needFull = true;
+      this.deps.logger.error('nftables sync failed; the last good ruleset stays, retrying', {
+        family: this.family,
+        full,
+        error: outcome.error?.message,
+        retryInMs: Math.min(
+          this.config.retryBaseMs * 2 ** this.runner.consecutiveFailures,
+          120_000,
+        ),
+      });
+      return outcome;
+    }
+
+    const prev = this.applied;
+    this.applied = next;
+    this.needFull = false;
+    if (full) {
+      this.lastFullAt = started;
+      this.baseChainsRecreated = true;
+    }
+    m.lastTimestamp.set(this.timers.now() / 1000);
+    let internal = 0;
+    let external = 0;
+    for (const sp of next.services.values()) {
+      if (sp.noLocalEndpoints.internal) internal++;
+      if (sp.noLocalEndpoints.external) external++;
+    }
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, internal);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
+    this.health.updated();
+    this.deps.logger.debug('nftables synced', {
+      family: this.family,
+      full,
+      services: next.services.size,
+      commands: outcome.script === '' ? 0 : outcome.script.split('\n').length - 1,
+      ms: Math.round(seconds * 1000),
+    });
+    if (this.stale.size > 0) this.runner.requestWithin(this.config.staleChainDelayMs);
+    await this.cleanConntrack(prev, next);
+    return outcome;
+  }
+
+  private async applyFull(next: DesiredState): Promise<SyncOutcome> {
+    let existing;
+    try {
+      existing = await this.deps.applier.list();
+    } catch (e) {
+      this.deps.logger.warn(
+        'cannot list the kube-proxy table; stale chains stay until the next full sync',
+        {
+          family: this.family,
+          error: (e as Error).message,
+        },
+      );
+    }
+    const script = fullSyncScript({
+      next,
+      existing,
+      recreateBaseChains: !this.baseChainsRecreated,
+    });
+    await this.deps.applier.apply(script.text);
+    const now = this.timers.now();
+    // What the listing showed is the truth now: keep the age of chains already known as stale.
+    const before = new Map(this.stale);
+    this.stale.clear();
+    for (const name of script.newlyStale) this.stale.set(name, before.get(name) ?? now);
+    return { ok: true, full: true, script: script.text };
+  }
+
+  private async applyIncremental(next: DesiredState, now: number): Promise<SyncOutcome> {
+    const prev = this.applied as DesiredState;
+    const deletable = new Set<string>();
+    for (const [name, since] of this.stale)
+      if (now - since >= this.config.staleChainDelayMs) deletable.add(name);
+    const script = incrementalSyncScript({
+      prev,
+      next,
+      stale: new Set(this.stale.keys()),
+      deletable,
+    });
+    await this.deps.applier.apply(script.text);
+    for (const name of [...script.deleted, ...script.revived]) this.stale.delete(name);
+    for (const name of script.newlyStale) if (isServiceChainName(name)) this.stale.set(name, now);
+    return { ok: true, full: false, script: script.text };
+  }
+
+  private async cleanConntrack(prev: DesiredState | undefined, next: DesiredState): Promise<void> {
+    if (!this.deps.conntrack) return;
+    const deletions = staleUdpDeletions(prev, next);
+    if (deletions.length === 0) return;
+    const failed = await deleteConntrackEntries(this.deps.conntrack, deletions, this.family);
+    for (const f of failed) {
+      this.deps.logger.warn('conntrack cleanup failed', { args: f.args.join(' '), error: f.error });
+    }
+  }
+
+  private reportProblems(problems: readonly InputProblem[]): void {
+    const now = new Map<string, InputProblem>();
+    for (const p of problems) now.set(`${p.object}: ${p.message}`, p);
+    for (const [id, p] of now) {
+      if (this.problems.has(id)) continue;
+      this.deps.metrics.inputProblems.inc({ kind: p.kind, reason: p.reason });
+      this.deps.logger.warn('left out of the ruleset', {
+        family: this.family,
+        object: p.object,
+        reason: p.reason,
+        problem: p.message,
+      });
+      this.deps.onProblem?.(p);
+    }
+    for (const [id, p] of this.problems) {
+      if (!now.has(id))
+        this.deps.logger.info('problem resolved', {
+          family: this.family,
+          object: p.object,
+          problem: p.message,
+        });
+    }
+    this.problems = now;
+  }
+}

@@ -1,0 +1,16 @@
+// The adapter between an ApiServer and @flotilla/client's in-process transport. It lives here,
+// in a library for tests that may depend on both, because @flotilla/client must not import
+// @flotilla/apiserver; the handler already has the transport's shape, so this only names it.
+import type { ApiServer } from '@flotilla/apiserver';
+import { InProcessApi, InProcessTransport } from '@flotilla/client';
+
+export function inProcessApi(server: ApiServer): InProcessApi {
+  return {
+    handle: (req) => server.handler.handle(req),
+    bookmarkMs: server.watchSettings.bookmarkMs,
+  };
+}
+
+export function inProcessTransport(server: ApiServer): InProcessTransport {
+  return new InProcessTransport(inProcessApi(server));
+}
