@@ -1,7 +1,14 @@
-// A set of worker hosts on this machine for tests and benchmarks: a fabric, a registry holding the
-// pause and demo-web images, N workers each with containerd and a node agent, and a client
-// namespace on the fabric that reaches every pod range. Names are unique per lab, so labs of
-// parallel runs do not meet; destroy() removes everything and leftovers() proves it.
+// A set of worker hosts on this machine for tests, benchmarks and `flotilla up`: a fabric, a
+// registry holding the pause and demo-web images, N workers each with containerd and a node agent,
+// and a client namespace on the fabric that reaches every pod range. Names are unique per lab, so
+// labs of parallel runs do not meet; destroy() removes everything and leftovers() proves it.
+//
+// With masters: create the lab, start the masters listening on lab.hostAddress (the root
+// namespace's address on the fabric, which every worker reaches), then
+// startAgent(name, { kubeconfig }) with a kubeconfig naming them at that address. Each agent
+// registers its Node and runs the pods bound to it; static pods (manifestDir) work either way.
+// The lab owns the pod network: each worker's CNI configuration for its podCidr and the routes
+// between workers (the agents run with --cni-conf-dir off).
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
@@ -40,8 +47,19 @@ export interface LabOptions {
   /** How to run the node agent: [node, main.js] or [node, --import, tsx, main.ts]. */
   agentCommand: string[];
   agentCwd?: string;
-  /** Extra node-agent flags. */
+  /** Extra node-agent flags, for every agent. */
   agentArgs?: string[];
+}
+
+export interface AgentOptions {
+  /**
+   * The masters, in a kubeconfig whose servers the workers can reach (at lab.hostAddress): the
+   * agent registers its Node, runs the pods bound to it and runs kube-proxy. Without it: static
+   * pods only, no kube-proxy.
+   */
+  kubeconfig?: string;
+  /** Extra node-agent flags for this agent. */
+  args?: string[];
 }
 
 const AGENT_PORT = 10250;
@@ -61,7 +79,7 @@ export class WorkerLab {
       uplink: `${options.id}-up`,
       prefix: `10.239.${options.fabricOctet3}`,
     };
-    this.registry = `${hostAddress(this.fabric)}:5000`;
+    this.registry = `${this.hostAddress}:5000`;
     this.clientNetns = `${options.id}-client`;
   }
 
@@ -83,6 +101,11 @@ export class WorkerLab {
   /** A handle on a lab left behind (a crashed run) by its options, for destroy() and leftovers(). */
   static leftBehind(options: LabOptions): WorkerLab {
     return new WorkerLab(options);
+  }
+
+  /** The root namespace's address on the fabric: the registry's, and where masters should listen. */
+  get hostAddress(): string {
+    return hostAddress(this.fabric);
   }
 
   spec(n: number): WorkerHostSpec {
@@ -141,8 +164,12 @@ export class WorkerLab {
     return `http://${this.host(name).address}:${AGENT_PORT}`;
   }
 
-  /** Starts the node agent of worker name (its kubelet on the worker's containerd). */
-  async startAgent(name: string, extraArgs: string[] = []): Promise<AgentProcess> {
+  /**
+   * Starts the node agent of worker name (its kubelet on the worker's containerd) and waits for
+   * its /readyz (the runtime answers). With a kubeconfig, its Node appears in the API shortly
+   * after: wait for it there.
+   */
+  async startAgent(name: string, options: AgentOptions = {}): Promise<AgentProcess> {
     const h = this.host(name);
     await fs.mkdir(this.manifestDir(name), { recursive: true });
     const launch: AgentLaunch = {
@@ -170,8 +197,13 @@ export class WorkerLab {
         h.address,
         '--cgroup-root',
         h.cgroupRoot,
+        '--cni-conf-dir',
+        'off',
+        ...(options.kubeconfig
+          ? ['--kubeconfig', options.kubeconfig]
+          : ['--proxy-mode', 'none', '--cluster-dns', 'off']),
         ...(this.options.agentArgs ?? []),
-        ...extraArgs,
+        ...(options.args ?? []),
       ],
     };
     const agent = new AgentProcess(launch);
