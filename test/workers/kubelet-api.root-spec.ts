@@ -129,6 +129,35 @@ describe('kubelet over containerd, with its pods from the API', () => {
     expect(events).toMatch(/Started/);
   });
 
+  it('keeps the pod running while every master is down, and reports it again after', async () => {
+    const before = (await get<Pod>('pod', 'web'))!;
+    const id = containerStatus(before, 'web')!.containerID;
+    for (const m of [...masters!.processes.keys()]) await masters!.stop(m);
+    // The API is gone for longer than a few sync and lease periods: the pod keeps serving.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(
+        await lab!.fromClient(['curl', '-s', '-m', '5', `http://${before.status!.podIP}/`]),
+      ).toBe('web\n');
+    }
+    for (const m of masters!.names) masters!.startMember(m);
+    for (const m of masters!.names) await masters!.waitReady(m);
+    await masters!.waitForApi();
+    // Back: the node renews its Lease again and the pod is the same container, never restarted.
+    const leaseOf = async () =>
+      (await get<{ spec: { renewTime: string } }>('lease', '-n', 'kube-node-lease', 'w2'))?.spec
+        .renewTime;
+    const first = await eventually('the Lease readable', leaseOf, 30_000);
+    await eventually(
+      'the Lease renewed after the restart',
+      async () => ((await leaseOf()) !== first ? true : undefined),
+      40_000,
+    );
+    const after = (await get<Pod>('pod', 'web'))!;
+    expect(containerStatus(after, 'web')).toMatchObject({ containerID: id, restartCount: 0 });
+    expect(after.metadata.uid).toBe(before.metadata.uid);
+  });
+
   it('deletes through the API: containerd stops the pod, then the object goes', async () => {
     const pod = await get<Pod>('pod', 'web');
     const id = containerStatus(pod!, 'web')!.containerID!.replace(/^containerd:\/\//, '');
