@@ -16,7 +16,7 @@ import { MemoryMounter } from '../../libs/kubelet/src/volumes/mounter';
 import { systemClock } from '../../libs/kubelet/src/util/clock';
 import { silentLogger } from '../../libs/kubelet/src/util/logger';
 import type { NodeFacts } from '../../libs/kubelet/src/node/node-facts';
-import { FetchClient } from './support/fetch-resource-ops';
+import { connect, type KubeClient } from '@flotilla/client';
 import { freePortBlock } from './support/ports';
 import { runTool } from './support/run-tool';
 import { waitFor } from './support/wait';
@@ -50,7 +50,7 @@ describe('kubelet against a real master', () => {
   let kubelet: Kubelet;
   let api: KubeletApi;
   let runtime: FakeRuntime;
-  let client: FetchClient;
+  let client: KubeClient;
 
   const kubectl = async (...args: string[]) => {
     const r = await runTool('kubectl', args, { env });
@@ -81,7 +81,7 @@ describe('kubelet against a real master', () => {
       { logSink: memorySink() },
     );
     const base = `http://127.0.0.1:${master.port}`;
-    client = new FetchClient(base);
+    ({ client } = connect([base], { component: 'kubelet', rateLimit: false }));
     await waitFor('bootstrap namespaces', async () =>
       (await client
         .resource(findResource('', 'v1', 'namespaces')!)
@@ -148,7 +148,7 @@ describe('kubelet against a real master', () => {
     api?.stop();
     kubelet?.stop();
     runtime?.close();
-    client?.cut();
+    client?.close();
     // Connections the kubelet's client kept alive would hold the server's close for their
     // keep-alive timeout: end them as the close begins.
     const server = master?.app.getHttpServer() as { closeAllConnections?: () => void } | undefined;

@@ -2,13 +2,15 @@
 // hold the dpkg lock: apt waits for it rather than failing.
 import { run, tryRun } from './run';
 
-/** containerd with its CRI plugin, runc, the CNI plugins, and the tools images are built with. */
+/** containerd with its CRI plugin, runc, the CNI plugins; nft and conntrack for kube-proxy. */
 export const WORKER_PACKAGES = [
   'containerd',
   'runc',
   'containernetworking-plugins',
   'iproute2',
   'util-linux',
+  'nftables',
+  'conntrack',
 ];
 
 export const IMAGE_PACKAGES = [
