@@ -39,3 +39,4 @@ export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
 export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
 export { parseLabels, parseTaints } from './api/node-object';
 export type { NodeIdentity, Taint } from './api/node-object';
+export * from './images';

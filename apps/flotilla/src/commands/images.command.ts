@@ -77,7 +77,7 @@ export async function imagesCommand(argv: readonly string[], _context: CliContex
     return;
   }
   // Loaded here, not at the top: other commands should not pay for the image tooling.
-  const images = await import('@flotilla/kubelet/images');
+  const images = await import('@flotilla/kubelet');
   if (args.action === 'build') {
     const pushed = await images.publishWorkerImages({
       cacheDir: args.cacheDir,
