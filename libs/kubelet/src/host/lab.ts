@@ -63,6 +63,8 @@ export interface AgentOptions {
 }
 
 const AGENT_PORT = 10250;
+/** Every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
+const LAB_CLUSTER_CIDR = '10.240.0.0/16';
 const CLIENT_INDEX = 200;
 
 export class WorkerLab {
@@ -113,7 +115,7 @@ export class WorkerLab {
       name: `w${n}`,
       index: n,
       netns: `${this.options.id}-w${n}`,
-      podCidr: `10.240.${n}.0/24`,
+      podCidr: `10.240.${n}.0/24`, // in LAB_CLUSTER_CIDR
       baseDir: join(this.options.dir, 'nodes'),
       fabric: this.fabric,
       registry: this.registry,
@@ -199,6 +201,8 @@ export class WorkerLab {
         h.cgroupRoot,
         '--cni-conf-dir',
         'off',
+        '--cluster-cidr',
+        LAB_CLUSTER_CIDR,
         ...(options.kubeconfig
           ? ['--kubeconfig', options.kubeconfig]
           : ['--proxy-mode', 'none', '--cluster-dns', 'off']),
