@@ -1,6 +1,6 @@
 // The resources Flotilla serves, named exactly as a real Kubernetes 1.32 API server names them in discovery.
 
-export type Subresource = 'status' | 'scale' | 'binding';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */
@@ -68,7 +68,7 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     shortNames: ['ns'],
     namespaced: false,
     verbs: NO_COLLECTION_DELETE,
-    subresources: ['status'],
+    subresources: ['status', 'finalize'],
   }),
   resource('', 'Node', 'nodes', {
     shortNames: ['no'],

@@ -13,23 +13,42 @@ function tolerates(tolerations: JsonObject[], key: string): boolean {
   );
 }
 
-/** The DefaultTolerationSeconds admission: tolerate not-ready and unreachable nodes for 300 s. */
-export function addDefaultTolerations(spec: JsonObject): void {
+/** How long pods tolerate a not-ready and an unreachable node unless they say otherwise. */
+export interface DefaultTolerationSeconds {
+  notReady: number;
+  unreachable: number;
+}
+
+export const DEFAULT_TOLERATIONS: DefaultTolerationSeconds = Object.freeze({
+  notReady: DEFAULT_TOLERATION_SECONDS,
+  unreachable: DEFAULT_TOLERATION_SECONDS,
+});
+
+/**
+ * The DefaultTolerationSeconds admission: a pod that does not tolerate the not-ready or the
+ * unreachable NoExecute taint gets a toleration for it, for 300 s unless configured otherwise
+ * (kube-apiserver's --default-not-ready-toleration-seconds and
+ * --default-unreachable-toleration-seconds). Returns whether it added any.
+ */
+export function addDefaultTolerations(
+  spec: JsonObject,
+  seconds: DefaultTolerationSeconds = DEFAULT_TOLERATIONS,
+): boolean {
   const tolerations = Array.isArray(spec.tolerations)
     ? (spec.tolerations.filter(isPlainObject) as JsonObject[])
     : [];
   const added: JsonObject[] = [];
-  for (const key of [NOT_READY_TAINT, UNREACHABLE_TAINT]) {
+  const wanted: [string, number][] = [
+    [NOT_READY_TAINT, seconds.notReady],
+    [UNREACHABLE_TAINT, seconds.unreachable],
+  ];
+  for (const [key, tolerationSeconds] of wanted) {
     if (!tolerates(tolerations, key)) {
-      added.push({
-        key,
-        operator: 'Exists',
-        effect: 'NoExecute',
-        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
-      });
+      added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
     }
   }
   if (added.length > 0) spec.tolerations = [...tolerations, ...added];
+  return added.length > 0;
 }
 
 function resourceMap(c: JsonObject, kind: 'requests' | 'limits'): Record<string, unknown> {
@@ -61,8 +80,8 @@ export function podQosClass(spec: JsonObject): 'Guaranteed' | 'Burstable' | 'Bes
 }
 
 /** Admission defaults for a new pod (not for templates): tolerations, priority, service account. */
-export function admitPod(spec: JsonObject): void {
-  addDefaultTolerations(spec);
+export function admitPod(spec: JsonObject, tolerations?: DefaultTolerationSeconds): void {
+  addDefaultTolerations(spec, tolerations);
   if (spec.priority === undefined) spec.priority = 0;
   if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = 'PreemptLowerPriority';
   if (!spec.serviceAccountName) spec.serviceAccountName = 'default';

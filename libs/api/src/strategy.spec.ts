@@ -546,3 +546,38 @@ describe('unknownFields', () => {
     expect(unknownFields(pods, prepareForCreate(pods, p, ctx('d')))).toEqual([]);
   });
 });
+
+describe('node pod ranges', () => {
+  const created = prepareForCreate(nodes, { metadata: { name: 'n1' } }, ctx());
+  const node = (spec: Record<string, unknown>): KubeObject => ({ ...created, spec });
+
+  it('may be set once, from nothing, and never changed or dropped after', () => {
+    const bare = node({});
+    const set = node({ podCIDR: '10.244.3.0/24', podCIDRs: ['10.244.3.0/24'] });
+    expect(() => validateUpdate(nodes, set, bare)).not.toThrow();
+    expect(() => validateUpdate(nodes, { ...set, metadata: set.metadata }, set)).not.toThrow();
+    const moved = node({ podCIDR: '10.244.4.0/24', podCIDRs: ['10.244.4.0/24'] });
+    expect(invalid(() => validateUpdate(nodes, moved, set)).message).toContain(
+      'spec.podCIDRs: Forbidden: node updates may not change podCIDR except from "" to valid',
+    );
+    expect(invalid(() => validateUpdate(nodes, bare, set)).message).toContain('spec.podCIDRs');
+  });
+
+  it('changes through finalize only for a namespace: spec.finalizers and nothing else', () => {
+    const prev = prepareForCreate(namespaces, { metadata: { name: 'n' } }, ctx());
+    const asked = {
+      ...prev,
+      metadata: { ...prev.metadata, labels: { x: 'y' }, resourceVersion: '5' },
+      spec: { finalizers: [] },
+      status: { phase: 'Gone' },
+    };
+    const next = prepareForUpdate(namespaces, asked, prev, 'finalize');
+    expect(next.spec).toEqual({ finalizers: [] });
+    expect(next.status).toEqual(prev.status);
+    expect(next.metadata.labels).toEqual(prev.metadata.labels);
+    expect(next.metadata.resourceVersion).toBe('5');
+    // A plain update cannot touch them.
+    const plain = prepareForUpdate(namespaces, asked, prev);
+    expect(plain.spec).toEqual({ finalizers: ['kubernetes'] });
+  });
+});

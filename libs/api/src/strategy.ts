@@ -4,7 +4,7 @@ import { apiVersionOf } from './catalog';
 import { applyDefaults } from './defaults';
 import type { JsonObject, KubeObject, ObjectMeta } from './object';
 import { cloneJson, isPlainObject, jsonEqual } from './object';
-import { admitPod, podQosClass } from './pod-admission';
+import { admitPod, podQosClass, type DefaultTolerationSeconds } from './pod-admission';
 import { apiErrors } from './status';
 import { unknownFieldPaths } from './unknown-fields';
 import { validateKind } from './validate-kinds';
@@ -17,6 +17,8 @@ export interface CreateContext {
   newUid(): string;
   /** Five characters for generateName; derived from newUid() when absent. */
   randomSuffix?(): string;
+  /** The DefaultTolerationSeconds admission's settings (300 s each by default). */
+  tolerationSeconds?: DefaultTolerationSeconds;
 }
 
 const kindKey = (r: ResourceInfo): string => `${r.group}/${r.kind}`;
@@ -95,7 +97,7 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject, ctx: CreateCo
   applyDefaults(r, o);
   switch (kindKey(r)) {
     case '/Pod':
-      admitPod(spec(o));
+      admitPod(spec(o), ctx.tolerationSeconds);
       o.status = { phase: 'Pending', qosClass: podQosClass(spec(o)) };
       break;
     case 'apps/Deployment':
@@ -223,14 +225,30 @@ function prepareScaleUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject)
   return o;
 }
 
+/**
+ * namespaces/<n>/finalize changes spec.finalizers only: how the namespace controller says it has
+ * emptied a terminating namespace (Kubernetes' namespaceFinalizeStrategy).
+ */
+function prepareFinalizeUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject): KubeObject {
+  const o = normalize(r, prev);
+  const wanted = isPlainObject(next.spec) ? next.spec.finalizers : undefined;
+  if (wanted === undefined || wanted === null) delete spec(o).finalizers;
+  else spec(o).finalizers = cloneJson(wanted);
+  if (next.metadata?.resourceVersion !== undefined)
+    o.metadata.resourceVersion = next.metadata.resourceVersion;
+  else delete o.metadata.resourceVersion;
+  return o;
+}
+
 export function prepareForUpdate(
   r: ResourceInfo,
   next: KubeObject,
   prev: KubeObject,
-  subresource?: 'status' | 'scale',
+  subresource?: 'status' | 'scale' | 'finalize',
 ): KubeObject {
   if (subresource === 'status') return prepareStatusUpdate(r, next, prev);
   if (subresource === 'scale') return prepareScaleUpdate(r, next, prev);
+  if (subresource === 'finalize') return prepareFinalizeUpdate(r, next, prev);
   const o = normalize(r, next);
   keepSystemMeta(o, prev);
   applyDefaults(r, o);

@@ -2,6 +2,7 @@
 import { fieldErrors } from './field-errors';
 import type { JsonObject, KubeObject } from './object';
 import { isPlainObject } from './object';
+import { labelKeyProblem } from './label-names';
 import { configKeyProblems } from './names';
 import { labelSelectorFromObject, matchesLabels } from './selectors';
 import type { StatusCause } from './status';
@@ -277,6 +278,22 @@ function validateEndpoints(o: KubeObject): StatusCause[] {
   return out;
 }
 
+/** spec.finalizers: qualified names, as metadata.finalizers (checked on create and finalize). */
+function validateNamespace(o: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const spec = isPlainObject(o.spec) ? o.spec : {};
+  if (spec.finalizers === undefined || spec.finalizers === null) return out;
+  if (!Array.isArray(spec.finalizers)) {
+    out.push(fieldErrors.invalid('spec.finalizers', spec.finalizers, 'must be a list of names'));
+    return out;
+  }
+  spec.finalizers.forEach((f, i) => {
+    const problem = typeof f === 'string' ? labelKeyProblem(f) : 'must be a string';
+    if (problem) out.push(fieldErrors.invalid(`spec.finalizers[${i}]`, f, problem));
+  });
+  return out;
+}
+
 /** Causes for the kind-specific part of an object (metadata is checked separately). */
 export function validateKind(key: string, o: KubeObject): StatusCause[] {
   switch (key) {
@@ -300,6 +317,8 @@ export function validateKind(key: string, o: KubeObject): StatusCause[] {
       return validateEndpoints(o);
     case 'scheduling.k8s.io/PriorityClass':
       return validatePriorityClass(o);
+    case '/Namespace':
+      return validateNamespace(o);
     default:
       return [];
   }

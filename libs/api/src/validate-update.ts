@@ -81,6 +81,22 @@ function validateImmutableData(
   return out;
 }
 
+export const POD_CIDR_FORBIDDEN = 'node updates may not change podCIDR except from "" to valid';
+
+/** spec.podCIDRs (or podCIDR alone), once set, as the node IPAM controller allocated it. */
+function podCidrs(o: KubeObject): string[] {
+  const s = spec(o);
+  if (Array.isArray(s.podCIDRs) && s.podCIDRs.length > 0) return s.podCIDRs.map(String);
+  return typeof s.podCIDR === 'string' && s.podCIDR !== '' ? [s.podCIDR] : [];
+}
+
+/** A node's pod ranges are set once: two allocators can never give one node two ranges. */
+function validateNodeUpdate(next: KubeObject, prev: KubeObject): StatusCause[] {
+  const before = podCidrs(prev);
+  if (before.length === 0 || jsonEqual(before, podCidrs(next))) return [];
+  return [fieldErrors.forbidden('spec.podCIDRs', POD_CIDR_FORBIDDEN)];
+}
+
 export function validateKindUpdate(key: string, next: KubeObject, prev: KubeObject): StatusCause[] {
   switch (key) {
     case '/Pod':
@@ -96,6 +112,8 @@ export function validateKindUpdate(key: string, next: KubeObject, prev: KubeObje
       return validateImmutableData(next, prev, ['data']);
     case 'scheduling.k8s.io/PriorityClass':
       return validatePriorityClassUpdate(next, prev);
+    case '/Node':
+      return validateNodeUpdate(next, prev);
     default:
       return [];
   }

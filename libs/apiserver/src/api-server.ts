@@ -2,6 +2,11 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
 import { ensureSystemPriorityClasses } from './admission/priority';
+import {
+  checkTolerationSeconds,
+  DEFAULT_TOLERATIONS,
+  type DefaultTolerationSeconds,
+} from './admission/default-toleration-seconds';
 import type { MasterAddress } from './admission/kubernetes-service';
 import {
   KubernetesServiceOutcome,
@@ -41,6 +46,12 @@ export interface ApiServerOptions {
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** TTL (s) of this master's key under /registry/masterleases/; shorter in tests. */
   masterLeaseTtlSeconds?: number;
+  /**
+   * The DefaultTolerationSeconds admission: how long pods tolerate not-ready and unreachable
+   * nodes unless they say (kube-apiserver's --default-not-ready-toleration-seconds and
+   * --default-unreachable-toleration-seconds; 300 each).
+   */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -77,6 +88,9 @@ export class ApiServer {
       newUid: this.newUid,
       random,
       serviceRanges: this.serviceRanges,
+      tolerationSeconds: checkTolerationSeconds(
+        opts.defaultTolerationSeconds ?? DEFAULT_TOLERATIONS,
+      ),
     });
     this.kubernetesService = new KubernetesServiceReconciler(
       this.store,

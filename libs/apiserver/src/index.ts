@@ -16,6 +16,7 @@ export * from './http/node-sinks';
 export * from './http/watch-stream';
 export * from './admission/service-addresses';
 export * from './admission/namespace-lifecycle';
+export * from './admission/default-toleration-seconds';
 export * from './admission/kubernetes-service';
 export * from './admission/kubernetes-service-reconciler';
 export * from './admission/master-lease';

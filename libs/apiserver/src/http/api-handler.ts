@@ -296,6 +296,20 @@ export class ApiHandler {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
     }
+    if (sub === 'finalize') {
+      // Kubernetes serves only PUT here: the namespace controller's "this namespace is empty".
+      if (verb !== 'update') throw apiErrors.methodNotSupported(subRef, verb);
+      return outcome(
+        await this.d.registry.update(
+          r,
+          namespace,
+          name,
+          this.body(req),
+          writeOptions(req, 'UpdateOptions'),
+          'finalize',
+        ),
+      );
+    }
     if (sub === 'status') {
       switch (verb) {
         case 'get':

@@ -107,6 +107,13 @@ describe('query parameters, content types and Accept, as Kubernetes reads them',
       expect(applied.status).toBe(201);
       const del = await call('DELETE', `${CMS}/applied?orphanDependents=True`);
       expect(del.status).toBe(200);
+      // True is true: the object waits for the garbage collector to orphan its dependents.
+      expect(del.body.metadata.finalizers).toEqual(['orphan']);
+      const done = await call('PATCH', `${CMS}/applied`, '{"metadata":{"finalizers":null}}', {
+        'content-type': 'application/merge-patch+json',
+      });
+      expect(done.status).toBe(200);
+      expect((await call('GET', `${CMS}/applied`)).status).toBe(404);
     });
   });
 

@@ -51,9 +51,13 @@ describe('decideDelete', () => {
       object: { metadata: { deletionTimestamp: '2025-01-01T00:00:00Z' } },
     });
     if (d.kind === 'mark') {
-      expect(finishesDeletion(d.object)).toBe(false);
+      const configmaps = { group: '', plural: 'configmaps' };
+      expect(finishesDeletion(configmaps, d.object)).toBe(false);
       expect(
-        finishesDeletion({ ...d.object, metadata: { ...d.object.metadata, finalizers: [] } }),
+        finishesDeletion(configmaps, {
+          ...d.object,
+          metadata: { ...d.object.metadata, finalizers: [] },
+        }),
       ).toBe(true);
     }
   });
@@ -66,6 +70,28 @@ describe('decideDelete', () => {
       now,
     );
     expect(d).toMatchObject({ kind: 'mark', object: { status: { phase: 'Terminating' } } });
+  });
+
+  describe('a terminating namespace', () => {
+    const namespaces = { group: '', plural: 'namespaces' };
+    const terminating = (finalizers: string[] | undefined): KubeObject => ({
+      metadata: { name: 'n', deletionTimestamp: 'x', deletionGracePeriodSeconds: 0 },
+      spec: finalizers === undefined ? {} : { finalizers },
+      status: { phase: 'Terminating' },
+    });
+
+    it('stays while spec.finalizers holds the kubernetes finalizer, whatever is written to it', () => {
+      expect(finishesDeletion(namespaces, terminating(['kubernetes']))).toBe(false);
+      expect(decideDelete(namespaces, terminating(['kubernetes']), {}, now)).toEqual({
+        kind: 'unchanged',
+      });
+    });
+
+    it('goes once finalized: on the finalize write, or on a later delete', () => {
+      expect(finishesDeletion(namespaces, terminating([]))).toBe(true);
+      expect(finishesDeletion(namespaces, terminating(undefined))).toBe(true);
+      expect(decideDelete(namespaces, terminating([]), {}, now)).toEqual({ kind: 'remove' });
+    });
   });
 });
 

@@ -66,8 +66,10 @@ export function decideDelete(
   now: Date,
 ): DeleteDecision {
   const meta = obj.metadata;
-  if (resource.group === '' && resource.plural === 'namespaces') {
-    if (meta.deletionTimestamp) return { kind: 'unchanged' };
+  if (isNamespaces(resource)) {
+    // A terminating namespace goes once it is finalized (the namespace controller emptied it).
+    if (meta.deletionTimestamp)
+      return finishesDeletion(resource, obj) ? { kind: 'remove' } : { kind: 'unchanged' };
     return {
       kind: 'mark',
       object: {
@@ -134,12 +136,25 @@ export function decideDelete(
     marked.generation = meta.generation + 1;
   return { kind: 'mark', object: { ...obj, metadata: marked } };
 }
-/** An update that leaves a deleting object with no finalizers and no grace left removes it. */
-export function finishesDeletion(obj: KubeObject): boolean {
+
+const isNamespaces = (r: { group: string; plural: string }) =>
+  r.group === '' && r.plural === 'namespaces';
+
+/**
+ * An update that leaves a deleting object with no finalizers and no grace left removes it; a
+ * namespace also waits for its spec.finalizers (the `kubernetes` one is the namespace
+ * controller's, removed through namespaces/<n>/finalize once the namespace is empty).
+ */
+export function finishesDeletion(
+  resource: { group: string; plural: string },
+  obj: KubeObject,
+): boolean {
   const m = obj.metadata;
-  return (
+  const done =
     m.deletionTimestamp !== undefined &&
     (m.finalizers ?? []).length === 0 &&
-    (m.deletionGracePeriodSeconds ?? 0) === 0
-  );
+    (m.deletionGracePeriodSeconds ?? 0) === 0;
+  if (!done || !isNamespaces(resource)) return done;
+  const spec = isPlainObject(obj.spec) ? obj.spec : {};
+  return !Array.isArray(spec.finalizers) || spec.finalizers.length === 0;
 }

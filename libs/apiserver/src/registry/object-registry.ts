@@ -21,6 +21,11 @@ import {
   validateUpdate,
 } from '@flotilla/api';
 import { CompareResult, CompareTarget, RequestOp } from '@flotilla/store';
+import {
+  admitPodUpdate,
+  DEFAULT_TOLERATIONS,
+  type DefaultTolerationSeconds,
+} from '../admission/default-toleration-seconds';
 import { admitIntoNamespace, UNDELETABLE_NAMESPACES } from '../admission/namespace-lifecycle';
 import {
   admitPodPriority,
@@ -75,6 +80,8 @@ export interface RegistryDeps {
   random: (n: number) => number;
   /** Where ClusterIPs and NodePorts are drawn from. */
   serviceRanges: ServiceRanges;
+  /** The DefaultTolerationSeconds admission's settings (300 s each when absent). */
+  tolerationSeconds?: DefaultTolerationSeconds;
 }
 
 /** Optimistic-concurrency retries of one request before giving up with 409. */
@@ -139,6 +146,7 @@ export class ObjectRegistry {
       namespace: obj.metadata.namespace,
       now: this.d.clock(),
       newUid: this.d.newUid,
+      tolerationSeconds: this.d.tolerationSeconds,
     });
     validateCreate(r, obj);
     if (isPriorityClasses(r)) await admitPriorityClass(obj, undefined, this.priorityClasses);
@@ -179,14 +187,14 @@ export class ObjectRegistry {
 
   // --- update ------------------------------------------------------------------------------
 
-  /** PUT of the main resource or its status. */
+  /** PUT of the main resource, its status, or a namespace's finalize subresource. */
   async update(
     r: ResourceInfo,
     namespace: string | undefined,
     name: string,
     body: unknown,
     opts: WriteOptions,
-    subresource?: 'status',
+    subresource?: 'status' | 'finalize',
   ): Promise<Outcome> {
     const obj = objectFromBody(r, body, { namespace, name });
     const warnings = this.checkFields(r, obj, opts.fieldValidation);
@@ -200,7 +208,7 @@ export class ObjectRegistry {
       precondition,
       () => obj,
       subresource,
-      this.tracking(r, opts, subresource),
+      this.tracking(r, opts, subresource === 'finalize' ? undefined : subresource),
     );
     return { ...written, warnings };
   }
@@ -321,7 +329,7 @@ export class ObjectRegistry {
     opts: WriteOptions,
     precondition: number | undefined,
     compute: (current: KubeObject) => KubeObject,
-    subresource: 'status' | 'scale' | 'binding' | undefined,
+    subresource: 'status' | 'scale' | 'binding' | 'finalize' | undefined,
     finish: Finish,
     skipNoop = false,
   ): Promise<Outcome> {
@@ -338,6 +346,7 @@ export class ObjectRegistry {
       // A binding only sets spec.nodeName and a condition, which no strategy path allows.
       if (subresource !== 'binding') {
         next = prepareForUpdate(r, next, current, subresource);
+        admitPodUpdate(r, next, subresource, this.d.tolerationSeconds ?? DEFAULT_TOLERATIONS);
         validateUpdate(r, next, current);
         if (isPriorityClasses(r)) await admitPriorityClass(next, current, this.priorityClasses);
       }
@@ -356,7 +365,7 @@ export class ObjectRegistry {
       }
       if (opts.dryRun) return { status: 200, body: next };
       let res: WriteResult;
-      if (finishesDeletion(next)) {
+      if (finishesDeletion(r, next)) {
         res = await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
         if (res.ok) return { status: 200, body: current };
       } else {
