@@ -3,6 +3,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
+import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
@@ -21,6 +22,10 @@ const COMMANDS: Record<string, Command> = {
   'hollow-nodes': {
     summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
     run: hollowNodesCommand,
+  },
+  images: {
+    summary: 'build the worker images, or load an image archive into the local registry',
+    run: imagesCommand,
   },
 };
 

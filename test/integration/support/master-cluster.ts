@@ -32,6 +32,8 @@ export class MasterCluster {
     private readonly extraArgs: string[],
     private readonly entry: string,
     private readonly nodeFlags: string[],
+    /** The address every port binds (and that peers, clients and the kubeconfig use). */
+    readonly host: string,
   ) {
     this.names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     this.names.forEach((name, i) =>
@@ -42,16 +44,18 @@ export class MasterCluster {
   /**
    * `entry` is the control plane's main: its sources by default; benchmarks pass the built
    * dist/apps/control-plane/main.js, which is what `flotilla up` and the images run. `nodeFlags`
-   * go to node itself (a benchmark's --cpu-prof).
+   * go to node itself (a benchmark's --cpu-prof). `host`: the address the masters listen on;
+   * off loopback (say, a worker lab's fabric address) they share a cluster token of their own.
    */
   static async start(
     size = 3,
     extraArgs: string[] = [],
     entry = 'apps/control-plane/src/main.ts',
     nodeFlags: string[] = [],
+    host = '127.0.0.1',
   ): Promise<MasterCluster> {
     const base = await freePortBlock(Array.from({ length: size * 3 }, (_, i) => i));
-    const cluster = new MasterCluster(size, base, extraArgs, entry, nodeFlags);
+    const cluster = new MasterCluster(size, base, extraArgs, entry, nodeFlags, host);
     for (const name of cluster.names) cluster.startMember(name);
     for (const name of cluster.names) await cluster.waitReady(name);
     return cluster;
@@ -67,7 +71,11 @@ export class MasterCluster {
   }
 
   startMember(name: string, moreArgs: string[] = []): TsProcess {
-    const peers = this.names.map((n) => `${n}=127.0.0.1:${this.ports.get(n)!.peer}`).join(',');
+    const peers = this.names.map((n) => `${n}=${this.host}:${this.ports.get(n)!.peer}`).join(',');
+    const offLoopback =
+      this.host === '127.0.0.1'
+        ? []
+        : ['--listen-host', this.host, '--cluster-token', `test-${this.root.slice(-6)}`];
     const p = this.ports.get(name)!;
     const proc = new TsProcess(
       this.entry,
@@ -84,6 +92,7 @@ export class MasterCluster {
         String(p.peer),
         '--peers',
         peers,
+        ...offLoopback,
         ...withoutOverridden(
           ['--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn'],
           [...this.extraArgs, ...moreArgs],
@@ -102,7 +111,7 @@ export class MasterCluster {
     await waitFor(
       `${name} ready`,
       async () =>
-        (await tryGetText(`http://127.0.0.1:${api}/readyz`))?.status === 200 ? true : undefined,
+        (await tryGetText(`http://${this.host}:${api}/readyz`))?.status === 200 ? true : undefined,
       timeoutMs,
     );
   }
@@ -125,7 +134,7 @@ export class MasterCluster {
   }
 
   endpoint(name: string): string {
-    return `127.0.0.1:${this.ports.get(name)!.etcd}`;
+    return `${this.host}:${this.ports.get(name)!.etcd}`;
   }
 
   endpoints(names = [...this.processes.keys()]): string {
@@ -145,7 +154,7 @@ export class MasterCluster {
     const path = join(this.root, 'kubeconfig');
     if (!existsSync(path)) {
       const masters = this.names.map((name) => ({ name, apiPort: this.ports.get(name)!.api }));
-      writeFileSync(path, renderKubeconfig(masters, '127.0.0.1'));
+      writeFileSync(path, renderKubeconfig(masters, this.host));
     }
     return path;
   }
@@ -160,7 +169,7 @@ export class MasterCluster {
 
   /** Waits until a master serves the Kubernetes API (its bootstrap namespaces exist). */
   async waitForApi(name = this.names[0]): Promise<void> {
-    const { client } = connect([`http://127.0.0.1:${this.ports.get(name)!.api}`], {
+    const { client } = connect([`http://${this.host}:${this.ports.get(name)!.api}`], {
       rateLimit: false,
       rounds: 1,
     });
