@@ -24,4 +24,5 @@ export { DEFINITIONS, definitionForKind } from './schemas';
 export * from './protobuf';
 export * from './managed-fields';
 export * from './service-ranges';
-export * from './priority-class';
+export * from './kinds/scheduling/priorityclass';
+export * from './kinds';
