@@ -20,6 +20,8 @@ import { endpointSliceKind } from './discovery/endpointslice';
 import { leaseKind } from './coordination/lease';
 import { eventsEventKind } from './events/event';
 import { priorityClassKind } from './scheduling/priorityclass';
+import { jobKind } from './batch/job';
+import { cronJobKind } from './batch/cronjob';
 
 /** Built-in kinds in discovery order (core first, then the named groups). */
 function builtinKinds(): KindModule[] {
@@ -35,6 +37,8 @@ function builtinKinds(): KindModule[] {
     serviceKind,
     deploymentKind,
     replicaSetKind,
+    jobKind,
+    cronJobKind,
     endpointSliceKind,
     leaseKind,
     eventsEventKind,
