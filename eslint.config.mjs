@@ -18,7 +18,7 @@ const LIBRARY_ARROWS = {
   process: ['observability'],
   'raft-node': ['raft', 'store'],
   'etcd-api': ['store'],
-  apiserver: ['api', 'store'],
+  apiserver: ['api', 'store', 'observability'],
   client: ['api'],
   // Test wiring: an API server with clients over it (only tests and benchmarks import it).
   testing: ['api', 'apiserver', 'client'],
@@ -115,6 +115,11 @@ export default tseslint.config(
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
+  // Build scripts run by plain Node.
+  {
+    files: ['deploy/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   {
     languageOptions: { parserOptions: { projectService: false } },
     plugins: { flotilla: { rules: { layering } } },

@@ -6,6 +6,7 @@ import {
   resourcesIn,
   Subresource,
 } from '@flotilla/api';
+import { buildInfo } from '@flotilla/observability';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-flotilla' };
 
@@ -14,9 +15,7 @@ export function versionInfo(): Record<string, unknown> {
     major: KUBE_VERSION.major,
     minor: KUBE_VERSION.minor,
     gitVersion: KUBE_VERSION.gitVersion,
-    gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z',
+    ...buildInfo(),
     goVersion: `node${process.versions.node}`,
     compiler: 'flotilla',
     platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
