@@ -4,6 +4,7 @@ export * from './controller';
 export * from './deployment';
 export * from './flags';
 export * from './garbagecollector';
+export * from './job';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

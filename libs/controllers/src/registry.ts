@@ -3,6 +3,7 @@
 import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
+import { jobControllerFactory } from './job';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -11,4 +12,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   deploymentControllerFactory,
   garbageCollectorFactory,
   serviceAccountControllerFactory,
+  jobControllerFactory,
 ]);

@@ -12,3 +12,5 @@ export const NAMESPACES = resource('', 'namespaces');
 export const SERVICE_ACCOUNTS = resource('', 'serviceaccounts');
 export const REPLICASETS = resource('apps', 'replicasets');
 export const DEPLOYMENTS = resource('apps', 'deployments');
+export const JOBS = resource('batch', 'jobs');
+export const CRONJOBS = resource('batch', 'cronjobs');
