@@ -5,6 +5,7 @@ export * from './deployment';
 export * from './flags';
 export * from './garbagecollector';
 export * from './job';
+export * from './cronjob';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

@@ -4,6 +4,7 @@ import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
 import { jobControllerFactory } from './job';
+import { cronJobControllerFactory } from './cronjob';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -13,4 +14,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   garbageCollectorFactory,
   serviceAccountControllerFactory,
   jobControllerFactory,
+  cronJobControllerFactory,
 ]);

@@ -20,3 +20,5 @@ export {
 export { resource, ALL_VERBS, NO_COLLECTION_DELETE, REPLICA_SCALE } from './resource';
 export { POD_UPDATE_FORBIDDEN } from './core/pod';
 export { POD_CIDR_FORBIDDEN } from './core/node';
+export { isKnownTimeZone, parseCronSchedule } from './batch/cron-schedule';
+export type { CronSchedule } from './batch/cron-schedule';
