@@ -6,6 +6,7 @@ export * from './flags';
 export * from './garbagecollector';
 export * from './job';
 export * from './cronjob';
+export * from './disruption';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

@@ -5,6 +5,7 @@ import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
 import { jobControllerFactory } from './job';
 import { cronJobControllerFactory } from './cronjob';
+import { disruptionControllerFactory } from './disruption';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -15,4 +16,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   serviceAccountControllerFactory,
   jobControllerFactory,
   cronJobControllerFactory,
+  disruptionControllerFactory,
 ]);

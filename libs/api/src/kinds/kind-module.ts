@@ -79,6 +79,8 @@ export interface KindModule {
   definitions?: Record<string, Definition>;
   /** Protobuf field tables, for kinds kubectl may send as protobuf (the kind and its list). */
   protobuf?: MessageTable;
+  /** Other kinds of the same group-version its protobuf table covers (Eviction, with PDBs). */
+  protobufKinds?: string[];
   /** How metadata.name is checked (a DNS-1123 subdomain when absent). */
   nameRule?: NameRule;
   /** metadata.generation moves on with every spec change. */

@@ -22,6 +22,7 @@ import { eventsEventKind } from './events/event';
 import { priorityClassKind } from './scheduling/priorityclass';
 import { jobKind } from './batch/job';
 import { cronJobKind } from './batch/cronjob';
+import { podDisruptionBudgetKind } from './policy/poddisruptionbudget';
 
 /** Built-in kinds in discovery order (core first, then the named groups). */
 function builtinKinds(): KindModule[] {
@@ -39,6 +40,7 @@ function builtinKinds(): KindModule[] {
     replicaSetKind,
     jobKind,
     cronJobKind,
+    podDisruptionBudgetKind,
     endpointSliceKind,
     leaseKind,
     eventsEventKind,

@@ -24,6 +24,7 @@ function coveredKinds(): Map<string, string> {
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     out.set(`${apiVersion}/${r.kind}`, r.kind);
     if (m.protobuf.messages[r.listKind]) out.set(`${apiVersion}/${r.listKind}`, r.listKind);
+    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, kind);
   }
   out.set('v1/Status', 'Status');
   // Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).

@@ -36,7 +36,8 @@ import {
 } from '../admission/priority';
 import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
 import type { ServiceRanges } from '../admission/service-ranges';
-import { objectKey } from '../storage/key-layout';
+import { listPrefix, objectKey } from '../storage/key-layout';
+import { decideEviction, pdbResource, spendDisruption } from './eviction';
 import { NO_EXTRA, ObjectStore, TxnExtra, WriteResult } from '../storage/object-store';
 import type { WatchCaches } from '../watch/watch-caches';
 import { decideDelete, DeleteOptions, finishesDeletion } from './delete-decision';
@@ -500,6 +501,50 @@ export class ObjectRegistry {
       asIs,
     );
     return { status: 201, body: statusSuccess() };
+  }
+
+  // --- eviction ----------------------------------------------------------------------------
+
+  /** POST pods/<name>/eviction: deletes the pod if its PodDisruptionBudget allows it now. */
+  async evict(
+    r: ResourceInfo,
+    namespace: string,
+    name: string,
+    body: unknown,
+    options: DeleteOptions,
+  ): Promise<Outcome> {
+    const evictionRef = { group: 'policy', kind: 'Eviction' };
+    if (!isPlainObject(body)) throw apiErrors.badRequest('the body must be a policy/v1 Eviction');
+    const meta = isPlainObject(body.metadata) ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== name) {
+      throw apiErrors.invalid(evictionRef, String(meta.name), [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(meta.name)}: name in URL does not match name in Eviction object`,
+          field: 'metadata.name',
+        },
+      ]);
+    }
+    const pdbs = pdbResource();
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const pod = await this.get(r, namespace, name);
+      const budgets = (await this.d.store.list(listPrefix(pdbs, namespace))).items;
+      const decision = decideEviction(pod, budgets);
+      if (decision.kind === 'refuse') throw decision.error;
+      if (decision.kind === 'spend' && !options.dryRun) {
+        const spent = spendDisruption(decision.budget, name, timestamp(this.d.clock()));
+        const key = this.key(pdbs, namespace, decision.budget.metadata.name!);
+        const res = await this.d.store.update(
+          key,
+          spent,
+          Number(decision.budget.metadata.resourceVersion),
+        );
+        if (!res.ok) continue; // the budget changed meanwhile: decide again
+      }
+      await this.delete(r, namespace, name, options);
+      return { status: 201, body: statusSuccess() };
+    }
+    throw apiErrors.conflict(r, name, 'too many concurrent evictions; please retry');
   }
 
   // --- delete ------------------------------------------------------------------------------

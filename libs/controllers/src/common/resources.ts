@@ -14,3 +14,4 @@ export const REPLICASETS = resource('apps', 'replicasets');
 export const DEPLOYMENTS = resource('apps', 'deployments');
 export const JOBS = resource('batch', 'jobs');
 export const CRONJOBS = resource('batch', 'cronjobs');
+export const PDBS = resource('policy', 'poddisruptionbudgets');

@@ -273,7 +273,7 @@ export const podKind: KindModule = {
   resource: resource('', 'Pod', 'pods', {
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding'],
+    subresources: ['status', 'binding', 'eviction'],
   }),
   definitions: {
     [`${CORE}Pod`]: {
