@@ -102,6 +102,33 @@ spec:
     );
   }, 60_000);
 
+  it('applies a DaemonSet with client-side validation and prints it', async () => {
+    const applied = await kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      nodeSelector: {role: edge}
+      containers: [{name: c, image: busybox:1}]
+`,
+    );
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout.trim()).toBe('daemonset.apps/agent created');
+    const ds = await kubectl(['get', 'ds', 'agent']);
+    expect(ds.stdout.split('\n')[0]).toMatch(
+      /^NAME\s+DESIRED\s+CURRENT\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+NODE SELECTOR\s+AGE$/,
+    );
+    expect(ds.stdout).toMatch(/agent\s+0\s+0\s+0\s+0\s+0\s+role=edge/);
+    const explain = await kubectl(['explain', 'daemonset.spec.updateStrategy']);
+    expect(explain.stdout).toContain('rollingUpdate');
+  }, 60_000);
+
   it('drains a node: refused while a budget forbids it, done once it allows it', async () => {
     await kubectl(
       ['create', '-f', '-'],

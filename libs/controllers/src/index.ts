@@ -7,6 +7,7 @@ export * from './garbagecollector';
 export * from './job';
 export * from './cronjob';
 export * from './disruption';
+export * from './daemonset';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

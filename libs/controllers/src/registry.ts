@@ -6,6 +6,7 @@ import { garbageCollectorFactory } from './garbagecollector';
 import { jobControllerFactory } from './job';
 import { cronJobControllerFactory } from './cronjob';
 import { disruptionControllerFactory } from './disruption';
+import { daemonSetControllerFactory } from './daemonset';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -17,4 +18,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   jobControllerFactory,
   cronJobControllerFactory,
   disruptionControllerFactory,
+  daemonSetControllerFactory,
 ]);

@@ -16,6 +16,8 @@ import { serviceAccountKind } from './core/serviceaccount';
 import { serviceKind } from './core/service';
 import { deploymentKind } from './apps/deployment';
 import { replicaSetKind } from './apps/replicaset';
+import { daemonSetKind } from './apps/daemonset';
+import { controllerRevisionKind } from './apps/controllerrevision';
 import { endpointSliceKind } from './discovery/endpointslice';
 import { leaseKind } from './coordination/lease';
 import { eventsEventKind } from './events/event';
@@ -38,6 +40,8 @@ function builtinKinds(): KindModule[] {
     serviceKind,
     deploymentKind,
     replicaSetKind,
+    daemonSetKind,
+    controllerRevisionKind,
     jobKind,
     cronJobKind,
     podDisruptionBudgetKind,

@@ -15,3 +15,6 @@ export const DEPLOYMENTS = resource('apps', 'deployments');
 export const JOBS = resource('batch', 'jobs');
 export const CRONJOBS = resource('batch', 'cronjobs');
 export const PDBS = resource('policy', 'poddisruptionbudgets');
+export const DAEMONSETS = resource('apps', 'daemonsets');
+export const CONTROLLER_REVISIONS = resource('apps', 'controllerrevisions');
+export const NODES = resource('', 'nodes');
