@@ -238,9 +238,10 @@ export class DaemonSetController implements Controller {
     const recorder = this.ctx.recorder(DAEMONSET_CONTROLLER);
     const ref = { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' };
     const pods = this.ctx.client.pods(ds.metadata.namespace);
-    this.expectations.expectCreations(key, create.length);
-    this.expectations.expectDeletions(
+    if (create.length === 0 && remove.length === 0) return;
+    this.expectations.expect(
       key,
+      create.length,
       remove.map((p) => objectKey(p)),
     );
     const errors: unknown[] = [];
