@@ -8,6 +8,7 @@ export * from './job';
 export * from './cronjob';
 export * from './disruption';
 export * from './daemonset';
+export * from './statefulset';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

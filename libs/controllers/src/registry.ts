@@ -7,6 +7,7 @@ import { jobControllerFactory } from './job';
 import { cronJobControllerFactory } from './cronjob';
 import { disruptionControllerFactory } from './disruption';
 import { daemonSetControllerFactory } from './daemonset';
+import { statefulSetControllerFactory } from './statefulset';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -19,4 +20,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   cronJobControllerFactory,
   disruptionControllerFactory,
   daemonSetControllerFactory,
+  statefulSetControllerFactory,
 ]);

@@ -18,6 +18,9 @@ import { deploymentKind } from './apps/deployment';
 import { replicaSetKind } from './apps/replicaset';
 import { daemonSetKind } from './apps/daemonset';
 import { controllerRevisionKind } from './apps/controllerrevision';
+import { statefulSetKind } from './apps/statefulset';
+import { persistentVolumeClaimKind } from './core/persistentvolumeclaim';
+import { persistentVolumeKind } from './core/persistentvolume';
 import { endpointSliceKind } from './discovery/endpointslice';
 import { leaseKind } from './coordination/lease';
 import { eventsEventKind } from './events/event';
@@ -34,6 +37,8 @@ function builtinKinds(): KindModule[] {
     coreEventKind,
     namespaceKind,
     nodeKind,
+    persistentVolumeClaimKind,
+    persistentVolumeKind,
     podKind,
     secretKind,
     serviceAccountKind,
@@ -42,6 +47,7 @@ function builtinKinds(): KindModule[] {
     replicaSetKind,
     daemonSetKind,
     controllerRevisionKind,
+    statefulSetKind,
     jobKind,
     cronJobKind,
     podDisruptionBudgetKind,

@@ -18,3 +18,5 @@ export const PDBS = resource('policy', 'poddisruptionbudgets');
 export const DAEMONSETS = resource('apps', 'daemonsets');
 export const CONTROLLER_REVISIONS = resource('apps', 'controllerrevisions');
 export const NODES = resource('', 'nodes');
+export const STATEFULSETS = resource('apps', 'statefulsets');
+export const PVCS = resource('', 'persistentvolumeclaims');
