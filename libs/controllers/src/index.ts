@@ -9,6 +9,7 @@ export * from './cronjob';
 export * from './disruption';
 export * from './daemonset';
 export * from './statefulset';
+export * from './resourcequota';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

@@ -8,6 +8,7 @@ import { cronJobControllerFactory } from './cronjob';
 import { disruptionControllerFactory } from './disruption';
 import { daemonSetControllerFactory } from './daemonset';
 import { statefulSetControllerFactory } from './statefulset';
+import { resourceQuotaControllerFactory } from './resourcequota';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -21,4 +22,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   disruptionControllerFactory,
   daemonSetControllerFactory,
   statefulSetControllerFactory,
+  resourceQuotaControllerFactory,
 ]);

@@ -22,3 +22,4 @@ export { POD_UPDATE_FORBIDDEN } from './core/pod';
 export { POD_CIDR_FORBIDDEN } from './core/node';
 export { isKnownTimeZone, parseCronSchedule } from './batch/cron-schedule';
 export type { CronSchedule } from './batch/cron-schedule';
+export { quotaUsageOf } from './core/resourcequota';

@@ -21,6 +21,8 @@ import { controllerRevisionKind } from './apps/controllerrevision';
 import { statefulSetKind } from './apps/statefulset';
 import { persistentVolumeClaimKind } from './core/persistentvolumeclaim';
 import { persistentVolumeKind } from './core/persistentvolume';
+import { resourceQuotaKind } from './core/resourcequota';
+import { limitRangeKind } from './core/limitrange';
 import { endpointSliceKind } from './discovery/endpointslice';
 import { leaseKind } from './coordination/lease';
 import { eventsEventKind } from './events/event';
@@ -40,6 +42,8 @@ function builtinKinds(): KindModule[] {
     persistentVolumeClaimKind,
     persistentVolumeKind,
     podKind,
+    resourceQuotaKind,
+    limitRangeKind,
     secretKind,
     serviceAccountKind,
     serviceKind,

@@ -20,3 +20,7 @@ export const CONTROLLER_REVISIONS = resource('apps', 'controllerrevisions');
 export const NODES = resource('', 'nodes');
 export const STATEFULSETS = resource('apps', 'statefulsets');
 export const PVCS = resource('', 'persistentvolumeclaims');
+export const RESOURCE_QUOTAS = resource('', 'resourcequotas');
+export const SERVICES = resource('', 'services');
+export const CONFIGMAPS = resource('', 'configmaps');
+export const SECRETS = resource('', 'secrets');
