@@ -10,6 +10,7 @@ export * from './disruption';
 export * from './daemonset';
 export * from './statefulset';
 export * from './resourcequota';
+export * from './persistentvolume';
 export * from './manager';
 export * from './registry';
 export * from './replicaset';

@@ -9,6 +9,7 @@ import { disruptionControllerFactory } from './disruption';
 import { daemonSetControllerFactory } from './daemonset';
 import { statefulSetControllerFactory } from './statefulset';
 import { resourceQuotaControllerFactory } from './resourcequota';
+import { persistentVolumeBinderFactory } from './persistentvolume';
 import { replicaSetControllerFactory } from './replicaset';
 import { serviceAccountControllerFactory } from './serviceaccount';
 
@@ -23,4 +24,5 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   daemonSetControllerFactory,
   statefulSetControllerFactory,
   resourceQuotaControllerFactory,
+  persistentVolumeBinderFactory,
 ]);

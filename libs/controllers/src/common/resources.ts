@@ -24,3 +24,4 @@ export const RESOURCE_QUOTAS = resource('', 'resourcequotas');
 export const SERVICES = resource('', 'services');
 export const CONFIGMAPS = resource('', 'configmaps');
 export const SECRETS = resource('', 'secrets');
+export const PVS = resource('', 'persistentvolumes');
