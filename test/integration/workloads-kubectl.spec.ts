@@ -129,6 +129,57 @@ spec:
     expect(explain.stdout).toContain('rollingUpdate');
   }, 60_000);
 
+  it('applies a StatefulSet and its headless Service; a bad one gets its field causes', async () => {
+    const applied = await kubectl(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 5432}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: c, image: busybox:1}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+`,
+    );
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('statefulset.apps/db created');
+    const sts = await kubectl(['get', 'sts', 'db']);
+    expect(sts.stdout).toMatch(/db\s+0\/2/);
+    const noService = await kubectl(
+      ['create', '-f', '-'],
+      `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: nosvc}
+spec:
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec:
+      containers: [{name: c, image: busybox:1}]
+`,
+    );
+    expect(noService.stderr).toContain('spec.serviceName: Required value');
+    const manual = await kubectl(['create', 'job', 'tick-now', '--from=cronjob/tick']);
+    expect(manual.stdout.trim()).toBe('job.batch/tick-now created');
+  }, 60_000);
+
   it('drains a node: refused while a budget forbids it, done once it allows it', async () => {
     await kubectl(
       ['create', '-f', '-'],
