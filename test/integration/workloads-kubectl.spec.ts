@@ -176,6 +176,22 @@ spec:
 `,
     );
     expect(noService.stderr).toContain('spec.serviceName: Required value');
+    // In a namespace of its own: pods elsewhere in this file set no cpu requests.
+    await kubectl(['create', 'namespace', 'quotas']);
+    const quota = await kubectl([
+      'create',
+      'quota',
+      'compute',
+      '-n',
+      'quotas',
+      '--hard=pods=10,requests.cpu=4',
+    ]);
+    expect(quota.stderr).toBe('');
+    expect(quota.stdout.trim()).toBe('resourcequota/compute created');
+    const pc = await kubectl(['create', 'priorityclass', 'high', '--value=1000']);
+    expect(pc.stdout.trim()).toBe('priorityclass.scheduling.k8s.io/high created');
+    const quotas = await kubectl(['get', 'quota', 'compute', '-n', 'quotas']);
+    expect(quotas.stdout.split('\n')[0]).toMatch(/^NAME\s+AGE\s+REQUEST\s+LIMIT$/);
     const manual = await kubectl(['create', 'job', 'tick-now', '--from=cronjob/tick']);
     expect(manual.stdout.trim()).toBe('job.batch/tick-now created');
   }, 60_000);

@@ -6,9 +6,39 @@ import { parseQuantity } from '../../quantity';
 import type { StatusCause } from '../../status';
 import type { KindModule } from '../kind-module';
 import { spec } from '../kind-module';
-import { CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { col, NAME } from '../printing';
 import { resource } from '../resource';
+
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty.
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'LimitRange',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    LimitRange: 'LimitRange sets resource usage limits for each kind of resource in a Namespace.',
+    LimitRangeSpec:
+      'LimitRangeSpec defines a min/max usage limit for resources that match on kind.',
+    LimitRangeItem:
+      'LimitRangeItem defines a min/max usage limit for any resource that matches on kind.',
+  },
+  messages: {
+    LimitRange: ['1 metadata ObjectMeta', '2 spec LimitRangeSpec'],
+    LimitRangeSpec: ['1 limits! []LimitRangeItem atomic'],
+    LimitRangeItem: [
+      '1 type! string',
+      '2 max map[string]Quantity',
+      '3 min map[string]Quantity',
+      '4 default map[string]Quantity',
+      '5 defaultRequest map[string]Quantity',
+      '6 maxLimitRequestRatio map[string]Quantity',
+    ],
+    LimitRangeList: ['1 metadata ListMeta', '2 items! []LimitRange'],
+  },
+});
 
 const TYPES = ['Container', 'Pod', 'PersistentVolumeClaim'];
 
@@ -53,33 +83,8 @@ function validateLimitRange(o: KubeObject): StatusCause[] {
 
 export const limitRangeKind: KindModule = {
   resource: resource('', 'LimitRange', 'limitranges', { shortNames: ['limits'] }),
-  definitions: {
-    [`${CORE}LimitRange`]: {
-      description:
-        'LimitRange sets resource usage limits for each kind of resource in a Namespace.',
-      fields: kindFields({ spec: `#${CORE}LimitRangeSpec` }),
-      gvk: { group: '', version: 'v1', kind: 'LimitRange' },
-    },
-    [`${CORE}LimitRangeSpec`]: {
-      description: 'LimitRangeSpec defines a min/max usage limit for resources that match on kind.',
-      fields: { limits: `[]#${CORE}LimitRangeItem` },
-      required: ['limits'],
-      listTypes: { limits: { type: 'atomic' } },
-    },
-    [`${CORE}LimitRangeItem`]: {
-      description:
-        'LimitRangeItem defines a min/max usage limit for any resource that matches on kind.',
-      fields: {
-        type: 'string',
-        max: 'map:quantity',
-        min: 'map:quantity',
-        default: 'map:quantity',
-        defaultRequest: 'map:quantity',
-        maxLimitRequestRatio: 'map:quantity',
-      },
-      required: ['type'],
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   validate: validateLimitRange,
   printer: {
     columns: [NAME, col('Created At', 'When the object was created.', { type: 'date' })],

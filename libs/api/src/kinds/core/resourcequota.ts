@@ -8,7 +8,8 @@ import { parseQuantity } from '../../quantity';
 import type { StatusCause } from '../../status';
 import type { KindModule } from '../kind-module';
 import { spec } from '../kind-module';
-import { CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { AGE, NAME, col, created } from '../printing';
 import { resource } from '../resource';
 
@@ -91,6 +92,42 @@ export function quotaUsageOf(r: ResourceInfo, o: KubeObject): Usage {
   return u;
 }
 
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty
+// (`kubectl create quota` sends protobuf).
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'ResourceQuota',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    ResourceQuota: 'ResourceQuota sets aggregate quota restrictions enforced per namespace.',
+    ResourceQuotaSpec: 'ResourceQuotaSpec defines the desired hard limits to enforce for Quota.',
+    ResourceQuotaStatus: 'ResourceQuotaStatus defines the enforced hard limits and observed use.',
+  },
+  messages: {
+    ResourceQuota: [
+      '1 metadata ObjectMeta',
+      '2 spec ResourceQuotaSpec',
+      '3 status ResourceQuotaStatus',
+    ],
+    ResourceQuotaSpec: [
+      '1 hard map[string]Quantity',
+      '2 scopes []string atomic',
+      '3 scopeSelector *ScopeSelector',
+    ],
+    ScopeSelector: ['1 matchExpressions []ScopedResourceSelectorRequirement atomic'],
+    ScopedResourceSelectorRequirement: [
+      '1 scopeName! string',
+      '2 operator! string',
+      '3 values []string atomic',
+    ],
+    ResourceQuotaStatus: ['1 hard map[string]Quantity', '2 used map[string]Quantity'],
+    ResourceQuotaList: ['1 metadata ListMeta', '2 items! []ResourceQuota'],
+  },
+  atomic: ['ScopeSelector'],
+});
+
 const SCOPES = [
   'BestEffort',
   'CrossNamespacePodAffinity',
@@ -146,18 +183,8 @@ export const resourceQuotaKind: KindModule = {
     shortNames: ['quota'],
     subresources: ['status'],
   }),
-  definitions: {
-    [`${CORE}ResourceQuota`]: {
-      description: 'ResourceQuota sets aggregate quota restrictions enforced per namespace.',
-      fields: kindFields({ spec: `#${CORE}ResourceQuotaSpec`, status: 'any' }),
-      gvk: { group: '', version: 'v1', kind: 'ResourceQuota' },
-    },
-    [`${CORE}ResourceQuotaSpec`]: {
-      description: 'ResourceQuotaSpec defines the desired hard limits to enforce for Quota.',
-      fields: { hard: 'map:quantity', scopes: '[]string', scopeSelector: 'any' },
-      listTypes: { scopes: { type: 'atomic' } },
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   prepareForCreate(o) {
     o.status = {};
   },

@@ -135,6 +135,20 @@ export const priorityClassKind: KindModule = {
     namespaced: false,
   }),
   definitions: { 'io.k8s.api.scheduling.v1.PriorityClass': PRIORITY_CLASS_SCHEMA },
+  // `kubectl create priorityclass` sends protobuf (k8s.io/api scheduling/v1 generated.proto).
+  protobuf: {
+    package: 'k8s.io.api.scheduling.v1',
+    messages: {
+      PriorityClass: [
+        '1 metadata ObjectMeta',
+        '2 value! int32',
+        '3 globalDefault bool',
+        '4 description string',
+        '5 preemptionPolicy *string',
+      ],
+      PriorityClassList: ['1 metadata ListMeta', '2 items! []PriorityClass'],
+    },
+  },
   defaults: defaultPriorityClass,
   validate: validatePriorityClass,
   validateUpdate: validatePriorityClassUpdate,
