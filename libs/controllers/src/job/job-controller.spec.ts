@@ -164,5 +164,17 @@ describe('Job controller', () => {
     expect(await podsOf('later')).toHaveLength(0);
     await jobs().patch('later', { spec: { suspend: false } }, 'merge');
     await waitFor('a pod', async () => ((await running('later')).length === 1 ? true : undefined));
+    // Suspending again deletes the running pod, which is not counted as a failure.
+    await jobs().patch('later', { spec: { suspend: true } }, 'merge');
+    const again = await waitFor('suspended, the pod released', async () => {
+      const j = await jobs().get('later');
+      const pods = await podsOf('later');
+      return condition(j, 'Suspended') &&
+        pods.every((p) => !(p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER))
+        ? j
+        : undefined;
+    });
+    expect(again.status?.failed ?? 0).toBe(0);
+    expect(again.status?.active).toBe(0);
   });
 });

@@ -189,7 +189,13 @@ export class JobController implements Controller {
         const index = indexOf(pod);
         if (index !== undefined) completed.add(index);
       } else if (phase === 'Failed' || gone) {
-        const action = phase === 'Failed' ? failureAction(job, pod) : 'Count';
+        // A pod deleted because the Job was suspended is not a failure (Kubernetes' rule).
+        const action =
+          phase === 'Failed'
+            ? failureAction(job, pod)
+            : job.spec?.suspend === true
+              ? 'Ignore'
+              : 'Count';
         if (action === 'FailJob') {
           failJob = {
             reason: 'PodFailurePolicy',
