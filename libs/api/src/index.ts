@@ -25,4 +25,5 @@ export * from './protobuf';
 export * from './managed-fields';
 export * from './service-ranges';
 export * from './event-conversion';
-export * from './priority-class';
+export * from './kinds/scheduling/priorityclass';
+export * from './kinds';

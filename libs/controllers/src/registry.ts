@@ -3,6 +3,13 @@
 import type { ControllerFactory } from './controller';
 import { deploymentControllerFactory } from './deployment';
 import { garbageCollectorFactory } from './garbagecollector';
+import { jobControllerFactory } from './job';
+import { cronJobControllerFactory } from './cronjob';
+import { disruptionControllerFactory } from './disruption';
+import { daemonSetControllerFactory } from './daemonset';
+import { statefulSetControllerFactory } from './statefulset';
+import { resourceQuotaControllerFactory } from './resourcequota';
+import { persistentVolumeBinderFactory } from './persistentvolume';
 import { replicaSetControllerFactory } from './replicaset';
 import { CONTROLLER_FACTORIES_B } from './registry-b';
 import { serviceAccountControllerFactory } from './serviceaccount';
@@ -13,4 +20,11 @@ export const CONTROLLER_FACTORIES: readonly ControllerFactory[] = Object.freeze(
   garbageCollectorFactory,
   serviceAccountControllerFactory,
   ...CONTROLLER_FACTORIES_B,
+  jobControllerFactory,
+  cronJobControllerFactory,
+  disruptionControllerFactory,
+  daemonSetControllerFactory,
+  statefulSetControllerFactory,
+  resourceQuotaControllerFactory,
+  persistentVolumeBinderFactory,
 ]);

@@ -296,6 +296,14 @@ export class ApiHandler {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
     }
+    if (sub === 'eviction') {
+      if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      const body = this.body(req);
+      const options = isPlainObject(body) ? body.deleteOptions : undefined;
+      return outcome(
+        await this.d.registry.evict(r, namespace!, name, body, deleteOptions(req, options ?? {})),
+      );
+    }
     if (sub === 'finalize') {
       // Kubernetes serves only PUT here: the namespace controller's "this namespace is empty".
       if (verb !== 'update') throw apiErrors.methodNotSupported(subRef, verb);
@@ -692,7 +700,7 @@ function outcome(o: Outcome): ApiResponse {
 /** Whether a request's answer has a protobuf form: objects of the covered kinds, and Status. */
 function answersInProtobuf(r: ResourceInfo, p: ResourcePath): boolean {
   if (p.subresource === 'scale') return protobufAnswers('autoscaling/v1', 'Scale');
-  if (p.subresource === 'binding') return true;
+  if (p.subresource === 'binding' || p.subresource === 'eviction') return true;
   return protobufAnswers(apiVersionOf(r), r.kind);
 }
 

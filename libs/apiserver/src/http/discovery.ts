@@ -98,6 +98,8 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
         return { name, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: READ_WRITE };
       case 'binding':
         return { name, group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
+      case 'eviction':
+        return { name, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'finalize':
         return { name, group: r.group, version: r.version, kind: r.kind, verbs: ['update'] };
     }

@@ -1,8 +1,12 @@
 // scheduling.k8s.io/v1 PriorityClass: what the server knows of the kind in one place (schema,
 // defaults, validation, update rules, table columns), and the two classes every cluster has.
-import { fieldErrors } from './field-errors';
-import type { KubeObject } from './object';
-import type { StatusCause } from './status';
+import { fieldErrors } from '../../field-errors';
+import type { KubeObject } from '../../object';
+import type { StatusCause } from '../../status';
+import type { Definition, KindModule } from '../kind-module';
+import { kindFields } from '../meta';
+import { AGE, col, created, NAME } from '../printing';
+import { resource } from '../resource';
 
 export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
 /** The highest value a user-defined class may have (scheduling.HighestUserDefinablePriority). */
@@ -44,18 +48,15 @@ export function systemPriorityClass(name: string): KubeObject | undefined {
   };
 }
 
-export const PRIORITY_CLASS_SCHEMA = {
+export const PRIORITY_CLASS_SCHEMA: Definition = {
   description:
     'PriorityClass defines mapping from a priority class name to the priority integer value.',
-  fields: {
-    apiVersion: 'string',
-    kind: 'string',
-    metadata: '#io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta',
+  fields: kindFields({
     value: 'integer',
     globalDefault: 'boolean',
     description: 'string',
     preemptionPolicy: 'string',
-  },
+  }),
   required: ['value'],
   gvk: { group: 'scheduling.k8s.io', version: 'v1', kind: 'PriorityClass' },
 };
@@ -127,3 +128,41 @@ export function priorityClassCells(o: KubeObject): {
     policy: typeof o.preemptionPolicy === 'string' ? o.preemptionPolicy : '',
   };
 }
+
+export const priorityClassKind: KindModule = {
+  resource: resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', {
+    shortNames: ['pc'],
+    namespaced: false,
+  }),
+  definitions: { 'io.k8s.api.scheduling.v1.PriorityClass': PRIORITY_CLASS_SCHEMA },
+  // `kubectl create priorityclass` sends protobuf (k8s.io/api scheduling/v1 generated.proto).
+  protobuf: {
+    package: 'k8s.io.api.scheduling.v1',
+    messages: {
+      PriorityClass: [
+        '1 metadata ObjectMeta',
+        '2 value! int32',
+        '3 globalDefault bool',
+        '4 description string',
+        '5 preemptionPolicy *string',
+      ],
+      PriorityClassList: ['1 metadata ListMeta', '2 items! []PriorityClass'],
+    },
+  },
+  defaults: defaultPriorityClass,
+  validate: validatePriorityClass,
+  validateUpdate: validatePriorityClassUpdate,
+  printer: {
+    columns: [
+      NAME,
+      col('Value', 'The integer value of the priority.', { type: 'integer' }),
+      col('Global-Default', 'Whether pods without a class get this one.', { type: 'boolean' }),
+      AGE,
+      col('PreemptionPolicy', 'Whether pods of this class may preempt others.'),
+    ],
+    cells: (o, now) => {
+      const c = priorityClassCells(o);
+      return [o.metadata.name ?? '', c.value, c.globalDefault, created(o, now), c.policy];
+    },
+  },
+};
