@@ -244,8 +244,22 @@ describe('node lifecycle, IPAM, EndpointSlices and namespaces in three real mast
     const leader = first.split('_')[0];
     expect(cluster.names).toContain(leader);
     cluster.kill(leader);
-    // Nodes join while the Lease changes hands.
-    for (const name of ['n5', 'n6']) await client.nodes().create({ metadata: { name } });
+    // Nodes join while the Lease changes hands. A create that went to the killed master has an
+    // unknown outcome (the client does not replay writes): read back, and create again if absent.
+    for (const name of ['n5', 'n6'])
+      await waitFor(`node ${name} created`, async () => {
+        try {
+          await client.nodes().create({ metadata: { name } });
+          return true;
+        } catch {
+          return (await client
+            .nodes()
+            .get(name)
+            .catch(() => undefined))
+            ? true
+            : undefined;
+        }
+      });
     await waitFor(
       'a new controller-manager leader',
       async () => {

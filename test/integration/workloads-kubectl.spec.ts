@@ -201,50 +201,60 @@ spec:
       ['create', '-f', '-'],
       `apiVersion: v1
 kind: Node
-metadata: {name: n1}
+metadata: {name: drained-n1}
 `,
     );
-    await kubectl(
+    // Names of its own: the StatefulSet db above has pods of its own now that its controller runs.
+    const created = await kubectl(
       ['create', '-f', '-'],
       `apiVersion: v1
 kind: Pod
-metadata: {name: db-0, labels: {app: db}}
+metadata: {name: guarded-0, labels: {app: guarded}}
 spec:
-  nodeName: n1
+  nodeName: drained-n1
   terminationGracePeriodSeconds: 0
   containers: [{name: c, image: busybox:1}]
 `,
     );
+    expect(created.stdout.trim()).toBe('pod/guarded-0 created');
     // What its kubelet would report: running and Ready (a Pending pod is not protected).
     const running = await kubectl([
       'patch',
       'pod',
-      'db-0',
+      'guarded-0',
       '--subresource=status',
       '--type=merge',
       '-p',
       '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}',
     ]);
     expect(running.stderr).toBe('');
-    const pdb = await kubectl(['create', 'pdb', 'db', '--selector=app=db', '--min-available=1']);
-    expect(pdb.stdout.trim()).toBe('poddisruptionbudget.policy/db created');
-    // No disruption controller has computed the budget: the eviction is refused (429), kubectl
-    // retries it until its timeout.
-    const blocked = await kubectl(['drain', 'n1', '--force', '--timeout=4s']);
+    const pdb = await kubectl([
+      'create',
+      'pdb',
+      'guarded',
+      '--selector=app=guarded',
+      '--min-available=1',
+    ]);
+    expect(pdb.stdout.trim()).toBe('poddisruptionbudget.policy/guarded created');
+    // One healthy pod and minAvailable 1: no disruption allowed, the eviction is refused (429)
+    // and kubectl retries it until its timeout.
+    const blocked = await kubectl(['drain', 'drained-n1', '--force', '--timeout=4s']);
     expect(blocked.code).not.toBe(0);
     expect(blocked.stdout + blocked.stderr).toContain(
       "Cannot evict pod as it would violate the pod's disruption budget",
     );
-    const node = JSON.parse((await kubectl(['get', 'node', 'n1', '-o', 'json'])).stdout);
+    const node = JSON.parse((await kubectl(['get', 'node', 'drained-n1', '-o', 'json'])).stdout);
     expect(node.spec.unschedulable).toBe(true);
-    expect((await kubectl(['get', 'pod', 'db-0', '-o', 'name'])).stdout.trim()).toBe('pod/db-0');
+    expect((await kubectl(['get', 'pod', 'guarded-0', '-o', 'name'])).stdout.trim()).toBe(
+      'pod/guarded-0',
+    );
 
-    await kubectl(['delete', 'pdb', 'db']);
-    const drained = await kubectl(['drain', 'n1', '--force', '--timeout=30s']);
+    await kubectl(['delete', 'pdb', 'guarded']);
+    const drained = await kubectl(['drain', 'drained-n1', '--force', '--timeout=30s']);
     expect(drained.stderr).not.toContain('error');
-    expect(drained.stdout).toContain('pod/db-0 evicted');
-    expect(drained.stdout).toContain('node/n1 drained');
-    const uncordon = await kubectl(['uncordon', 'n1']);
-    expect(uncordon.stdout.trim()).toBe('node/n1 uncordoned');
+    expect(drained.stdout).toContain('pod/guarded-0 evicted');
+    expect(drained.stdout).toContain('node/drained-n1 drained');
+    const uncordon = await kubectl(['uncordon', 'drained-n1']);
+    expect(uncordon.stdout.trim()).toBe('node/drained-n1 uncordoned');
   }, 90_000);
 });
