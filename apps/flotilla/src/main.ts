@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
+import { certsCommand } from './commands/certs.command';
 import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
@@ -16,6 +17,10 @@ const COMMANDS: Record<string, Command> = {
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  certs: {
+    summary: "rotate the cluster's certificates, or issue one for a user",
+    run: certsCommand,
   },
 };
 

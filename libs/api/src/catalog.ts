@@ -1,6 +1,6 @@
 // The resources Flotilla serves, named exactly as a real Kubernetes 1.32 API server names them in discovery.
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'token';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */
@@ -81,7 +81,10 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
     subresources: ['status', 'binding'],
   }),
   resource('', 'Secret', 'secrets'),
-  resource('', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  resource('', 'ServiceAccount', 'serviceaccounts', {
+    shortNames: ['sa'],
+    subresources: ['token'],
+  }),
   resource('', 'Service', 'services', {
     shortNames: ['svc'],
     categories: ['all'],
@@ -105,6 +108,32 @@ export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
   resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', {
     shortNames: ['pc'],
     namespaced: false,
+  }),
+  resource('rbac.authorization.k8s.io', 'ClusterRoleBinding', 'clusterrolebindings', {
+    namespaced: false,
+  }),
+  resource('rbac.authorization.k8s.io', 'ClusterRole', 'clusterroles', { namespaced: false }),
+  resource('rbac.authorization.k8s.io', 'RoleBinding', 'rolebindings'),
+  resource('rbac.authorization.k8s.io', 'Role', 'roles'),
+  // Answered from the request and never stored: create is their only verb.
+  resource('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  resource('authentication.k8s.io', 'TokenReview', 'tokenreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  resource('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', {
+    verbs: ['create'],
+  }),
+  resource('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
+  resource('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews', {
+    namespaced: false,
+    verbs: ['create'],
   }),
 ]);
 

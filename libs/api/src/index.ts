@@ -25,3 +25,4 @@ export * from './protobuf';
 export * from './managed-fields';
 export * from './service-ranges';
 export * from './priority-class';
+export * from './rbac';

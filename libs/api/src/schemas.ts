@@ -4,6 +4,7 @@
 // '[]<type>' | '#<Definition>' (a reference to another definition below).
 
 import { PRIORITY_CLASS_SCHEMA } from './priority-class';
+import { RBAC_SCHEMAS } from './rbac';
 
 export interface Definition {
   description: string;
@@ -511,6 +512,7 @@ const defs: Record<string, Definition> = {
   },
 
   [`${SCHEDULING}PriorityClass`]: PRIORITY_CLASS_SCHEMA,
+  ...RBAC_SCHEMAS,
 };
 
 export const DEFINITIONS: Readonly<Record<string, Definition>> = defs;

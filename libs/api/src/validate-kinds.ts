@@ -8,6 +8,7 @@ import { labelSelectorFromObject, matchesLabels } from './selectors';
 import type { StatusCause } from './status';
 import { isApiError } from './status';
 import { validatePriorityClass } from './priority-class';
+import { validateRbacKind } from './rbac';
 import { validateLabels } from './validate-meta';
 import { PORT_RANGE_MESSAGE, PROTOCOLS, validatePodSpec, validPort } from './validate-pod';
 
@@ -319,6 +320,11 @@ export function validateKind(key: string, o: KubeObject): StatusCause[] {
       return validatePriorityClass(o);
     case '/Namespace':
       return validateNamespace(o);
+    case 'rbac.authorization.k8s.io/Role':
+    case 'rbac.authorization.k8s.io/ClusterRole':
+    case 'rbac.authorization.k8s.io/RoleBinding':
+    case 'rbac.authorization.k8s.io/ClusterRoleBinding':
+      return validateRbacKind(o.kind ?? '', o);
     default:
       return [];
   }

@@ -3,6 +3,7 @@ import { fieldErrors } from './field-errors';
 import type { JsonObject, KubeObject } from './object';
 import { cloneJson, isPlainObject, jsonEqual } from './object';
 import { validatePriorityClassUpdate } from './priority-class';
+import { validateBindingUpdate } from './rbac';
 import type { StatusCause } from './status';
 
 export const POD_UPDATE_FORBIDDEN =
@@ -114,6 +115,9 @@ export function validateKindUpdate(key: string, next: KubeObject, prev: KubeObje
       return validatePriorityClassUpdate(next, prev);
     case '/Node':
       return validateNodeUpdate(next, prev);
+    case 'rbac.authorization.k8s.io/RoleBinding':
+    case 'rbac.authorization.k8s.io/ClusterRoleBinding':
+      return validateBindingUpdate(next, prev);
     default:
       return [];
   }

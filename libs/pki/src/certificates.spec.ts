@@ -113,14 +113,19 @@ describe('the cluster PKI directory', () => {
     const p = pkiPaths(dir);
     const caBefore = readFileSync(p.caCert, 'utf8');
     const serverBefore = readFileSync(p.serverCert('m1'), 'utf8');
-    const written = await rotateClusterPki(dir, plan);
+    const written = await rotateClusterPki(dir);
     expect(written).toContain(p.serverCert('m1'));
     expect(readFileSync(p.caCert, 'utf8')).toBe(caBefore);
     const after = new X509Certificate(readFileSync(p.serverCert('m1')));
     expect(after.toString()).not.toBe(serverBefore);
     expect(after.checkIssued(new X509Certificate(caBefore))).toBe(true);
+    // Same subject, names and usages.
+    expect(after.subjectAltName).toBe(new X509Certificate(serverBefore).subjectAltName);
+    const node = new X509Certificate(readFileSync(p.nodeCert('w1')));
+    expect(node.subject.split('\n')).toEqual(['CN=system:node:w1', 'O=system:nodes']);
+    expect(node.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     const empty = mkdtempSync(join(tmpdir(), 'flotilla-pki-empty-'));
-    await expect(rotateClusterPki(empty, plan)).rejects.toThrow(/no CA/);
+    await expect(rotateClusterPki(empty)).rejects.toThrow(/no CA/);
     rmSync(empty, { recursive: true });
   });
 

@@ -1,8 +1,15 @@
 // The files of a cluster's PKI directory (./data/pki for `flotilla up`, a volume for compose):
 // one CA, a serving and a peer pair per master, client pairs for the admin, each control-plane
 // component and each node, and the key that signs service-account tokens.
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CertificatePair, CertificateRequest, createCa, issueCertificate } from './certificates';
 
@@ -31,7 +38,7 @@ export const COMPONENT_IDENTITIES: readonly { file: string; user: string; groups
   // The API server's own client certificate towards kubelets.
   { file: 'apiserver-kubelet-client', user: 'system:apiserver', groups: [MASTERS_GROUP] },
   // What Prometheus scrapes /metrics with.
-  { file: 'prometheus', user: 'system:prometheus', groups: [] },
+  { file: 'prometheus', user: 'system:prometheus', groups: ['system:monitoring'] },
 ];
 
 /** Where each file of the layout is. */
@@ -84,15 +91,58 @@ export async function ensureClusterPki(dir: string, plan: ClusterPkiPlan): Promi
 }
 
 /**
- * Issues every leaf certificate again from the same CA (new keys, new validity): servers reload
- * them when the files change, and clients that trust the CA keep working.
+ * Issues every leaf certificate of the directory again from the same CA, with the same subject,
+ * names and usages (new keys, new validity): servers reload them when the files change, and
+ * clients that trust the CA keep working. Returns the certificates written.
  */
-export async function rotateClusterPki(dir: string, plan: ClusterPkiPlan): Promise<string[]> {
+export async function rotateClusterPki(dir: string): Promise<string[]> {
   const paths = pkiPaths(dir);
   if (!existsSync(paths.caCert) || !existsSync(paths.caKey)) {
     throw new Error(`${dir} has no CA (ca.crt and ca.key); run flotilla up first`);
   }
-  return issueLeaves(dir, plan, () => true);
+  const ca = readCa(dir);
+  const written: string[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith('.crt') || file === 'ca.crt') continue;
+    const certFile = join(dir, file);
+    const keyFile = certFile.replace(/\.crt$/, '.key');
+    if (!existsSync(keyFile)) continue;
+    const old = new X509Certificate(readFileSync(certFile));
+    writePair(certFile, keyFile, await issueCertificate(ca, requestLike(old)));
+    written.push(certFile);
+  }
+  return written;
+}
+
+/** What a certificate says, as a request for the same again. */
+export function requestLike(cert: X509Certificate): CertificateRequest {
+  const subject = parseSubject(cert.subject);
+  const usages = cert.keyUsage ?? [];
+  const server = usages.includes('1.3.6.1.5.5.7.3.1');
+  const client = usages.includes('1.3.6.1.5.5.7.3.2');
+  const hosts = (cert.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s !== '')
+    .map((s) => s.replace(/^(DNS|IP Address):/, ''));
+  return {
+    commonName: subject.CN?.[0] ?? '',
+    organizations: subject.O ?? [],
+    hosts,
+    usage: server && client ? 'peer' : server ? 'server' : 'client',
+  };
+}
+
+/** Node's subject text ("CN=x\nO=a\nO=b", specials escaped with a backslash) by attribute. */
+export function parseSubject(text: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1).replace(/\\(.)/g, '$1');
+    (out[key] ??= []).push(value);
+  }
+  return out;
 }
 
 /** A client certificate for a user (CN) in groups (O), signed by the cluster CA. */

@@ -101,6 +101,14 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
         return { name, group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
       case 'finalize':
         return { name, group: r.group, version: r.version, kind: r.kind, verbs: ['update'] };
+      case 'token':
+        return {
+          name,
+          group: 'authentication.k8s.io',
+          version: 'v1',
+          kind: 'TokenRequest',
+          verbs: ['create'],
+        };
     }
   });
 }
