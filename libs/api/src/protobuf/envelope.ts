@@ -19,6 +19,12 @@ for (const kind of ['Deployment', 'ReplicaSet']) {
   KINDS[`apps/v1/${kind}`] = kind;
   KINDS[`apps/v1/${kind}List`] = `${kind}List`;
 }
+for (const kind of ['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview']) {
+  KINDS[`authorization.k8s.io/v1/${kind}`] = kind;
+}
+for (const kind of ['SelfSubjectReview', 'TokenReview', 'TokenRequest']) {
+  KINDS[`authentication.k8s.io/v1/${kind}`] = kind;
+}
 KINDS['v1/Status'] = 'Status';
 // Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).
 KINDS['*/DeleteOptions'] = 'DeleteOptions';

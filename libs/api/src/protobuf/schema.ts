@@ -9,6 +9,7 @@
 import { META_V1 } from './tables/meta-v1';
 import { CORE_V1 } from './tables/core-v1';
 import { APPS_V1 } from './tables/apps-v1';
+import { AUTHENTICATION_V1, AUTHORIZATION_V1 } from './tables/auth-v1';
 
 export interface MessageTable {
   package: string;
@@ -98,7 +99,9 @@ function register(table: MessageTable): void {
   }
 }
 
-for (const table of [META_V1, CORE_V1, APPS_V1]) register(table);
+for (const table of [META_V1, CORE_V1, APPS_V1, AUTHORIZATION_V1, AUTHENTICATION_V1]) {
+  register(table);
+}
 
 function fillJsonNames(schema: MessageSchema, seen: Set<string>): Set<string> {
   if (schema.jsonNames.size > 0 || seen.has(schema.name)) return schema.jsonNames;
