@@ -16,6 +16,8 @@ import {
   rotateClusterPki,
   selfSignedCertificate,
 } from '@flotilla/pki';
+import { Packr } from 'msgpackr';
+import { WebSocket } from 'ws';
 import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
 import { MasterCluster } from './support/master-cluster';
 import { tryGetText, waitFor } from './support/wait';
@@ -239,5 +241,96 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
     expect((await cluster.kubectl(['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe(
       'namespace/default',
     );
+  });
+
+  it('serves etcdctl over TLS with client certificates, and nobody without one', async () => {
+    const put = await cluster.etcdctl(['put', '/tls/key', 'v1']);
+    expect(put.stdout.trim()).toBe('OK');
+    const get = await cluster.etcdctl(['get', '/tls/key', '--print-value-only']);
+    expect(get.stdout.trim()).toBe('v1');
+    const etcd = cluster.ports.get('m1')!.etcd;
+    const bare = (args: string[]) =>
+      run('etcdctl', ['--command-timeout=3s', '--dial-timeout=2s', ...args, 'get', '/tls/key'], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      }).then(
+        () => 'served',
+        () => 'refused',
+      );
+    // No client certificate; plain gRPC on the TLS port.
+    expect(await bare([`--endpoints=https://127.0.0.1:${etcd}`, `--cacert=${pki.caCert}`])).toBe(
+      'refused',
+    );
+    expect(await bare([`--endpoints=127.0.0.1:${etcd}`])).toBe('refused');
+    // A certificate from another CA.
+    const dir = join(cluster.root, 'stranger');
+    mkdirSync(dir, { recursive: true });
+    const stranger = await selfSignedCertificate({ commonName: 'root', usage: 'client' });
+    writeFileSync(join(dir, 's.crt'), stranger.certPem);
+    writeFileSync(join(dir, 's.key'), stranger.keyPem);
+    expect(
+      await bare([
+        `--endpoints=https://127.0.0.1:${etcd}`,
+        `--cacert=${pki.caCert}`,
+        `--cert=${join(dir, 's.crt')}`,
+        `--key=${join(dir, 's.key')}`,
+      ]),
+    ).toBe('refused');
+    expect((await cluster.etcdctl(['get', '/tls/key', '--print-value-only'])).stdout.trim()).toBe(
+      'v1',
+    );
+  });
+
+  it('takes on the peer port only certificates from the CA that name the member saying hello', async () => {
+    const peer = cluster.ports.get('m1')!.peer;
+    const handshake = (pair?: CertificatePair) =>
+      new Promise<string>((resolve) => {
+        const s = tlsConnect({
+          host: '127.0.0.1',
+          port: peer,
+          ca,
+          servername: 'm1',
+          cert: pair?.certPem,
+          key: pair?.keyPem,
+        });
+        s.on('secureConnect', () => {
+          // TLS 1.3: a refused client certificate shows as the server closing right after.
+          s.write('GET /raft HTTP/1.1\r\nHost: m1\r\n\r\n');
+        });
+        s.on('data', () => resolve('served'));
+        s.on('error', () => resolve('refused'));
+        s.on('close', () => resolve('refused'));
+      });
+    expect(await handshake()).toBe('refused');
+    expect(await handshake(await selfSignedCertificate({ commonName: 'm2', usage: 'peer' }))).toBe(
+      'refused',
+    );
+    // From the CA, but naming someone else than the member it claims to be.
+    const admin = {
+      certPem: readFileSync(pki.adminCert, 'utf8'),
+      keyPem: readFileSync(pki.adminKey, 'utf8'),
+    };
+    const closed = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${peer}/raft`, {
+        ca,
+        cert: admin.certPem,
+        key: admin.keyPem,
+        checkServerIdentity: (() => undefined) as never,
+      });
+      ws.on('open', () =>
+        ws.send(
+          new Packr({ useRecords: false }).pack({
+            kind: 'hello',
+            cluster: 'flotilla',
+            from: 'm2',
+            to: 'm1',
+          }),
+        ),
+      );
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', reject);
+    });
+    expect(closed).toBe(4002);
+    // The members themselves still talk: a write commits on a majority.
+    expect((await cluster.etcdctl(['put', '/tls/after', 'ok'])).stdout.trim()).toBe('OK');
   });
 });

@@ -3,6 +3,8 @@ import type { Server as TlsServer } from 'node:tls';
 import { formatHostPort, watchFiles } from '@flotilla/process';
 import type { ApiServer } from '@flotilla/apiserver';
 import { installAuthGate } from './apiserver/auth-gate';
+import { EtcdGrpcServer } from '@flotilla/etcd-api';
+import { etcdTls } from './etcd/etcd.module';
 import { API_SERVER } from './apiserver/apiserver.tokens';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
@@ -37,8 +39,11 @@ export async function startControlPlane(
     // Rotation without downtime: new connections get the new certificate, open ones keep theirs.
     const files = [security.tlsCertFile, security.tlsKeyFile, security.clientCaFile];
     const https = started.app.getHttpServer() as unknown as TlsServer;
+    const etcd = started.app.get(EtcdGrpcServer);
     const stop = watchFiles(files, () => {
       try {
+        const tls = etcdTls(config);
+        if (tls) etcd.reloadTls(tls);
         https.setSecureContext({
           cert: readFileSync(security.tlsCertFile),
           key: readFileSync(security.tlsKeyFile),
