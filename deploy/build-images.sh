@@ -36,11 +36,9 @@ if [[ -z "${BASE_IMAGE:-}" ]] && ! docker image inspect "$base_image" >/dev/null
   exit 1
 fi
 
-# Always rebuild: an image must never carry a stale dist/.
-for app in "${apps[@]}"; do
-  log "nest build $app"
-  npx nest build "$app"
-done
+# An image must never carry a stale dist/: build.mjs rebuilds whenever a source's content changed.
+log "building dist/ (when its sources changed)"
+node deploy/build.mjs --if-stale
 
 # Production dependencies, reinstalled only when the lockfile or the dependency list changes.
 # --ignore-scripts is safe: classic-level ships prebuilt bindings that node-gyp-build loads at runtime.
@@ -66,6 +64,8 @@ for app in "${apps[@]}"; do
     exit 1
   fi
   cp -al "dist/apps/$app" "$context/apps/$app"
+  # /version and flotilla_build_info read it next to the bundle.
+  cp dist/build-info.json "$context/apps/$app/build-info.json"
 done
 
 for app in "${apps[@]}"; do

@@ -47,7 +47,9 @@ describe('server-side apply on three real masters', () => {
   let m3: KubeHttp;
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3);
+    // The API server alone: no controller writes status or ReplicaSets under the scenarios'
+    // read-modify-write steps (controller-manager-cluster.spec.ts tests the controllers).
+    cluster = await MasterCluster.start(3, ['--disable-controller-manager']);
     m1 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m1')!.api}`);
     m3 = new KubeHttp(`http://127.0.0.1:${cluster.ports.get('m3')!.api}`);
     await cluster.waitForApi();

@@ -123,6 +123,7 @@ describe('discovery and the kubernetes Service on three real masters', () => {
       expect(served.get('v1/pods').subresources.map((s: Json) => s.subresource)).toEqual([
         'status',
         'binding',
+        'eviction',
       ]);
     });
 

@@ -8,7 +8,9 @@ describe('Kubernetes API on three real masters', () => {
   let cluster: MasterCluster;
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3);
+    // The API server alone: no controller writes status or ReplicaSets under the scenarios'
+    // read-modify-write steps (controller-manager-cluster.spec.ts tests the controllers).
+    cluster = await MasterCluster.start(3, ['--disable-controller-manager']);
     await cluster.waitForApi();
   }, 120_000);
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +63,8 @@ describe('Kubernetes REST API on one master, booted in-process', () => {
         electionTicks: 10,
         snapshotEvery: 10000,
         initialClusterState: 'new',
+        // Pods here never get nodes: the master's scheduler would write their status.
+        disableScheduler: true,
       },
       { logSink: memorySink() },
     );
@@ -84,6 +87,10 @@ describe('Kubernetes REST API on one master, booted in-process', () => {
         major: '1',
         minor: '32',
         gitVersion: 'v1.32.0-flotilla',
+        // Run from source: the checkout's own commit, not a placeholder.
+        gitCommit: execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(),
+        gitTreeState: expect.stringMatching(/^(clean|dirty)$/),
+        buildDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       });
       expect((await api.get('/api')).body).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
       const groups = (await api.get('/apis')).body.groups.map((g: { name: string }) => g.name);

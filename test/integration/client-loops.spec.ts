@@ -15,7 +15,7 @@ import type { StartedProcess } from '@flotilla/process/nest';
 import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { startControlPlane } from '../../apps/control-plane/src/start-control-plane';
 import { REPLICATED_STORE } from '../../apps/control-plane/src/replication/replication.tokens';
-import { FetchClient } from './support/fetch-resource-ops';
+import { FaultyTransport } from './support/faulty-transport';
 import { freePortBlock } from './support/ports';
 import { runTool } from './support/run-tool';
 import { waitFor } from './support/wait';
@@ -59,11 +59,13 @@ describe('libs/client control loops against a real master (in-process)', () => {
         electionTicks: 10,
         snapshotEvery: 10000,
         initialClusterState: 'new',
+        // Pods here never get nodes: the master's scheduler would write their status.
+        disableScheduler: true,
       },
       { logSink: memorySink() },
     );
     base = `http://127.0.0.1:${master.port}`;
-    const admin = new FetchClient(base);
+    const admin = FaultyTransport.client(base).client;
     await waitFor('bootstrap namespaces', async () =>
       (await admin
         .resource(info('', 'namespaces'))
@@ -90,15 +92,16 @@ describe('libs/client control loops against a real master (in-process)', () => {
   }, 60_000);
 
   afterAll(async () => {
+    FaultyTransport.closeAll();
     await master?.app.close();
     rmSync(dataRoot, { recursive: true, force: true });
   });
 
   it('keeps an informer equal to a fresh list through dropped watches and a 410 relist', async () => {
-    const writer = new FetchClient(base).resource(CONFIGMAPS, NS);
+    const writer = FaultyTransport.client(base).client.resource(CONFIGMAPS, NS);
     for (let i = 0; i < 25; i++) await writer.create(cm(`seed-${i}`));
-    const watcher = new FetchClient(base);
-    const informer = new SharedInformer(watcher.resource(CONFIGMAPS, NS), {
+    const { client: watching, faults: watcher } = FaultyTransport.client(base);
+    const informer = new SharedInformer(watching.resource(CONFIGMAPS, NS), {
       pageSize: 10,
       name: 'configmaps',
     });
@@ -154,10 +157,10 @@ describe('libs/client control loops against a real master (in-process)', () => {
 
   it('elects one leader on a real Lease, fences a cut-off holder, and hands over at once on stop', async () => {
     const timeline: { who: string; start: number; end?: number }[] = [];
-    const clients = new Map<string, FetchClient>();
+    const clients = new Map<string, FaultyTransport>();
     const elector = (who: string) => {
-      const client = new FetchClient(base);
-      clients.set(who, client);
+      const { client, faults } = FaultyTransport.client(base);
+      clients.set(who, faults);
       const e = new LeaderElector({
         leases: client.resource<Lease>(LEASES, NS),
         leaseName: 'loops-controller',
@@ -205,14 +208,16 @@ describe('libs/client control loops against a real master (in-process)', () => {
     expect(tc.who).toBe('a');
     expect(tb.end!).toBeLessThanOrEqual(tc.start);
     console.log(`graceful handover: b stopped at t=0, a led at +${tc.start - stopAt} ms`);
-    const lease = await new FetchClient(base).resource<Lease>(LEASES, NS).get('loops-controller');
+    const lease = await FaultyTransport.client(base)
+      .client.resource<Lease>(LEASES, NS)
+      .get('loops-controller');
     expect(lease.spec?.holderIdentity).toBe(a.identity);
     expect(lease.spec?.leaseTransitions).toBe(2);
     await a.stop();
   }, 60_000);
 
   it('records events that kubectl get events and kubectl describe show, repeats as one series', async () => {
-    const client = new FetchClient(base);
+    const { client } = FaultyTransport.client(base);
     const pod = await client.resource(PODS, NS).create({
       apiVersion: 'v1',
       kind: 'Pod',

@@ -120,7 +120,7 @@ describe('health and metrics endpoints, booted in-process', () => {
     expect(response.status).toBe(200);
     expect(response.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(response.body).toMatch(
-      /^flotilla_build_info\{version="[^"]+",node="m1",component="control-plane"\} 1$/m,
+      /^flotilla_build_info\{version="[^"]+",node="m1",component="control-plane",git_commit="[0-9a-f]{40}"\} 1$/m,
     );
     expect(response.body).toContain('process_resident_memory_bytes');
     expect(response.body).toContain('nodejs_heap_size_used_bytes');
@@ -176,6 +176,8 @@ describe('health and metrics endpoints, booted in-process', () => {
       status: 200,
       body: '[+]ping ok\nhealthz check passed\n',
     });
-    expect((await getText(url('/metrics'))).body).toContain('node="w1",component="node-agent"} 1');
+    expect((await getText(url('/metrics'))).body).toMatch(
+      /node="w1",component="node-agent",git_commit="[0-9a-f]{40}"\} 1/,
+    );
   });
 });

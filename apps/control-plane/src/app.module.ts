@@ -3,8 +3,10 @@ import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observab
 import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
 import { ApiServerModule } from './apiserver/apiserver.module';
+import { ControllerManagerModule } from './components/controller-manager.module';
 import { EtcdModule } from './etcd/etcd.module';
 import { ReplicationModule } from './replication/replication.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import type { ControlPlaneConfig } from './config/control-plane-config';
 
 export interface ControlPlaneParts {
@@ -17,6 +19,7 @@ export interface ControlPlaneParts {
 @Module({})
 export class AppModule {
   static forRoot({ config, logger, health }: ControlPlaneParts): DynamicModule {
+    const api = ApiServerModule.forRoot();
     return {
       module: AppModule,
       imports: [
@@ -29,7 +32,9 @@ export class AppModule {
         }),
         ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
         EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
-        ApiServerModule.forRoot(), // Kubernetes REST API, watch and discovery on the API port
+        api, // Kubernetes REST API, watch and discovery on the API port
+        ControllerManagerModule.forRoot(), // kube-controller-manager, acting while it holds its Lease
+        SchedulerModule.forRoot(api), // kube-scheduler while this master holds its Lease
       ],
     };
   }

@@ -3,6 +3,8 @@ import { ConfigError, runMain } from '@flotilla/process';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
 import { certsCommand } from './commands/certs.command';
+import { hollowNodesCommand } from './commands/hollow-nodes.command';
+import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
 import { upCommand } from './commands/up.command';
 
@@ -11,7 +13,7 @@ interface Command {
   run(argv: readonly string[], context: CliContext): Promise<void>;
 }
 
-// One entry per subcommand, one file each under commands/ (next: snapshot).
+// One entry per subcommand, one file each under commands/ .
 const COMMANDS: Record<string, Command> = {
   up: { summary: 'run a local HA cluster of control-plane processes', run: upCommand },
   members: {
@@ -22,6 +24,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "rotate the cluster's certificates, or issue one for a user",
     run: certsCommand,
   },
+  'hollow-nodes': {
+    summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
+    run: hollowNodesCommand,
+  },
+  images: {
+    summary: 'build the worker images, or load an image archive into the local registry',
+    run: imagesCommand,
+  },
 };
 
 const USAGE = `Usage: flotilla <command> [options]
@@ -30,7 +40,7 @@ Operate a Flotilla cluster.
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
   .join('\n')}
 
 Options:

@@ -1,16 +1,30 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observability';
 import { ObservabilityModule } from '@flotilla/observability/nest';
+import type { MastersClient } from './api/masters-client';
 import { ConfigModule } from './config/config.module';
-import { ClusterClient, NetworkModule } from './network/network.module';
+import { NetworkModule } from './network/network.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
+import { KubeletModule } from './kubelet/kubelet.module';
 
 export interface NodeAgentParts {
   config: NodeAgentConfig;
   logger: JsonLogger;
   health: HealthRegistry;
-  /** Lists and watches the cluster (a KubeClient over --servers; a fake one in tests). */
-  client?: ClusterClient;
+  /** Reaches the masters (a KubeClient over --servers or --kubeconfig; a fake one in tests). */
+  client?: MastersClient;
+}
+
+const MASTERS_CLIENT = Symbol('MastersClient');
+
+/** The root module's hooks run after every imported module's: the client closes last. */
+@Injectable()
+class MastersClientLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(MASTERS_CLIENT) private readonly client: MastersClient | undefined) {}
+
+  onApplicationShutdown(): void {
+    this.client?.close?.();
+  }
 }
 
 /** What a worker is made of. */
@@ -29,8 +43,10 @@ export class AppModule {
         }),
         // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
         NetworkModule.forRoot(config, client),
-        // next: KubeletModule (Node, Lease, pods)
+        // the Node, its Lease and its pods through the container runtime (--runtime-endpoint)
+        ...(config.kubelet ? [KubeletModule.forRoot(client)] : []),
       ],
+      providers: [{ provide: MASTERS_CLIENT, useValue: client }, MastersClientLifecycle],
     };
   }
 }

@@ -2,12 +2,12 @@ import { formatHostPort } from '@flotilla/process';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
-import type { ClusterClient } from './network/network.module';
+import { connectToMasters, type MastersClient } from './api/masters-client';
 
 export async function startNodeAgent(
   config: NodeAgentConfig,
   options: StartOptions = {},
-  client?: ClusterClient,
+  client: MastersClient | undefined = connectToMasters(config),
 ): Promise<StartedProcess> {
   const started = await startNestProcess(
     { node: config.name, component: 'node-agent', ...config },
@@ -16,7 +16,7 @@ export async function startNodeAgent(
   );
   started.logger.info('node agent started', {
     api: `http://${formatHostPort(config.listenHost, started.port)}`,
-    servers: config.servers.join(','),
+    servers: config.kubeconfig ?? config.servers.join(','),
     dataDir: config.dataDir,
   });
   return started;

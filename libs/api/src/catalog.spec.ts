@@ -21,7 +21,7 @@ describe('catalog', () => {
     });
     expect(pods.namespaced).toBe(true);
     expect(pods.categories).toEqual(['all']);
-    expect(pods.subresources).toEqual(['status', 'binding']);
+    expect(pods.subresources).toEqual(['status', 'binding', 'eviction']);
     expect(findResource('', 'v1', 'nodes')).toMatchObject({
       shortNames: ['no'],
       namespaced: false,

@@ -1,6 +1,8 @@
-// The resources Flotilla serves, named exactly as a real Kubernetes 1.32 API server names them in discovery.
+// The resources Flotilla serves, named exactly as a real Kubernetes 1.32 API server names them in
+// discovery; each kind's ResourceInfo is declared in its module under kinds/.
+import { kindModules, LIVE_RESOURCES } from './kinds/registry';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'token';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction' | 'token';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */
@@ -19,123 +21,24 @@ export interface ResourceInfo {
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
 }
 
-const ALL_VERBS = [
-  'create',
-  'delete',
-  'deletecollection',
-  'get',
-  'list',
-  'patch',
-  'update',
-  'watch',
-];
-const NO_COLLECTION_DELETE = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-
-/** Replica paths of the apps/v1 workloads; the selector is a metav1.LabelSelector object. */
-const REPLICA_SCALE = {
-  specReplicasPath: '.spec.replicas',
-  statusReplicasPath: '.status.replicas',
-  labelSelectorPath: '.spec.selector',
-};
-
-function resource(
-  group: string,
-  kind: string,
-  plural: string,
-  opts: Partial<Omit<ResourceInfo, 'group' | 'kind' | 'plural'>> = {},
-): ResourceInfo {
-  return {
-    group,
-    version: opts.version ?? 'v1',
-    kind,
-    listKind: `${kind}List`,
-    plural,
-    singular: opts.singular ?? kind.toLowerCase(),
-    shortNames: opts.shortNames ?? [],
-    namespaced: opts.namespaced ?? true,
-    verbs: opts.verbs ?? ALL_VERBS,
-    categories: opts.categories ?? [],
-    subresources: opts.subresources ?? [],
-    ...(opts.scale ? { scale: opts.scale } : {}),
-  };
+/** Every served resource, read from the registry of kind modules (it changes as CRDs come and go). */
+export function servedResources(): readonly ResourceInfo[] {
+  kindModules();
+  return LIVE_RESOURCES;
 }
 
-export const RESOURCES: readonly ResourceInfo[] = Object.freeze([
-  resource('', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
-  resource('', 'Endpoints', 'endpoints', { shortNames: ['ep'], singular: 'endpoints' }),
-  resource('', 'Event', 'events', { shortNames: ['ev'] }),
-  resource('', 'Namespace', 'namespaces', {
-    shortNames: ['ns'],
-    namespaced: false,
-    verbs: NO_COLLECTION_DELETE,
-    subresources: ['status', 'finalize'],
-  }),
-  resource('', 'Node', 'nodes', {
-    shortNames: ['no'],
-    namespaced: false,
-    subresources: ['status'],
-  }),
-  resource('', 'Pod', 'pods', {
-    shortNames: ['po'],
-    categories: ['all'],
-    subresources: ['status', 'binding'],
-  }),
-  resource('', 'Secret', 'secrets'),
-  resource('', 'ServiceAccount', 'serviceaccounts', {
-    shortNames: ['sa'],
-    subresources: ['token'],
-  }),
-  resource('', 'Service', 'services', {
-    shortNames: ['svc'],
-    categories: ['all'],
-    subresources: ['status'],
-  }),
-  resource('apps', 'Deployment', 'deployments', {
-    shortNames: ['deploy'],
-    categories: ['all'],
-    subresources: ['status', 'scale'],
-    scale: REPLICA_SCALE,
-  }),
-  resource('apps', 'ReplicaSet', 'replicasets', {
-    shortNames: ['rs'],
-    categories: ['all'],
-    subresources: ['status', 'scale'],
-    scale: REPLICA_SCALE,
-  }),
-  resource('discovery.k8s.io', 'EndpointSlice', 'endpointslices'),
-  resource('coordination.k8s.io', 'Lease', 'leases'),
-  resource('events.k8s.io', 'Event', 'events', { shortNames: ['ev'] }),
-  resource('scheduling.k8s.io', 'PriorityClass', 'priorityclasses', {
-    shortNames: ['pc'],
-    namespaced: false,
-  }),
-  resource('rbac.authorization.k8s.io', 'ClusterRoleBinding', 'clusterrolebindings', {
-    namespaced: false,
-  }),
-  resource('rbac.authorization.k8s.io', 'ClusterRole', 'clusterroles', { namespaced: false }),
-  resource('rbac.authorization.k8s.io', 'RoleBinding', 'rolebindings'),
-  resource('rbac.authorization.k8s.io', 'Role', 'roles'),
-  // Answered from the request and never stored: create is their only verb.
-  resource('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews', {
-    namespaced: false,
-    verbs: ['create'],
-  }),
-  resource('authentication.k8s.io', 'TokenReview', 'tokenreviews', {
-    namespaced: false,
-    verbs: ['create'],
-  }),
-  resource('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', {
-    verbs: ['create'],
-  }),
-  resource('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews', {
-    namespaced: false,
-    verbs: ['create'],
-  }),
-  resource('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews', {
-    namespaced: false,
-    verbs: ['create'],
-  }),
-]);
+/** The served resources as an array-like view kept for callers that iterate it. */
+export const RESOURCES: readonly ResourceInfo[] = new Proxy([] as ResourceInfo[], {
+  get(_target, key) {
+    const live = servedResources();
+    const value = Reflect.get(live, key) as unknown;
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(live) : value;
+  },
+  has: (_target, key) => Reflect.has(servedResources(), key),
+  ownKeys: () => Reflect.ownKeys(servedResources()),
+  getOwnPropertyDescriptor: (_target, key) =>
+    Reflect.getOwnPropertyDescriptor(servedResources(), key),
+});
 
 export function apiVersionOf(r: { group: string; version: string }): string {
   return r.group ? `${r.group}/${r.version}` : r.version;
@@ -154,12 +57,16 @@ export function findResource(
   version: string,
   plural: string,
 ): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+  return servedResources().find(
+    (r) => r.group === group && r.version === version && r.plural === plural,
+  );
 }
 
 export function findByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
   const { group, version } = parseApiVersion(apiVersion);
-  return RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
+  return servedResources().find(
+    (r) => r.group === group && r.version === version && r.kind === kind,
+  );
 }
 
 /** Resolves what a user types (plural, singular, short name or kind, optionally "name.group"), as kubectl does. */
@@ -168,7 +75,7 @@ export function resolveResourceName(text: string): ResourceInfo | undefined {
   const dot = lower.indexOf('.');
   const name = dot < 0 ? lower : lower.slice(0, dot);
   const group = dot < 0 ? undefined : lower.slice(dot + 1);
-  return RESOURCES.find(
+  return servedResources().find(
     (r) =>
       (group === undefined || r.group === group) &&
       (r.plural === name ||
@@ -182,7 +89,7 @@ export function resolveResourceName(text: string): ResourceInfo | undefined {
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Set<string>();
   const out: { group: string; version: string }[] = [];
-  for (const r of RESOURCES) {
+  for (const r of servedResources()) {
     const key = apiVersionOf(r);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -192,7 +99,7 @@ export function groupVersions(): { group: string; version: string }[] {
 }
 
 export function resourcesIn(group: string, version: string): ResourceInfo[] {
-  return RESOURCES.filter((r) => r.group === group && r.version === version);
+  return servedResources().filter((r) => r.group === group && r.version === version);
 }
 
 /** 'pods' or 'deployments.apps', the way Kubernetes names a resource in messages. */

@@ -1,11 +1,12 @@
-// Defaulting applied to every decoded object, as the Kubernetes v1/apps v1 SetDefaults_* functions do.
+// Defaulting shared by kinds (the pod spec, pod templates, ports), as the Kubernetes SetDefaults_*
+// functions do; each kind's own defaults are in its module.
 import type { ResourceInfo } from './catalog';
 import type { JsonObject, KubeObject } from './object';
 import { isPlainObject } from './object';
 import { getOwn, setOwn } from './own-keys';
-import { defaultPriorityClass } from './priority-class';
+import { kindModuleOf } from './kinds/registry';
 
-function obj(parent: JsonObject, key: string): JsonObject {
+export function childObject(parent: JsonObject, key: string): JsonObject {
   const current = getOwn(parent, key);
   if (isPlainObject(current)) return current;
   const created: JsonObject = {};
@@ -13,12 +14,12 @@ function obj(parent: JsonObject, key: string): JsonObject {
   return created;
 }
 
-function list(value: unknown): JsonObject[] {
+export function objectList(value: unknown): JsonObject[] {
   return Array.isArray(value) ? value.filter(isPlainObject) : [];
 }
 
 /** Keys may come from the object itself (resource names of limits), so only own members count. */
-function setDefault(target: JsonObject, key: string, value: unknown): void {
+export function setDefault(target: JsonObject, key: string, value: unknown): void {
   const current = getOwn(target, key);
   if (current === undefined || current === null) setOwn(target, key, value);
 }
@@ -46,17 +47,17 @@ function defaultContainer(c: JsonObject, hostNetwork: boolean, isPod: boolean): 
     setDefault(c, 'imagePullPolicy', defaultPullPolicy(c.image));
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
-  const resources = obj(c, 'resources');
+  const resources = childObject(c, 'resources');
   // A pod's limit without a request means the request equals the limit (templates are left alone).
   if (isPod && isPlainObject(resources.limits)) {
-    const requests = obj(resources, 'requests');
+    const requests = childObject(resources, 'requests');
     for (const [name, qty] of Object.entries(resources.limits)) setDefault(requests, name, qty);
   }
-  for (const port of list(c.ports)) {
+  for (const port of objectList(c.ports)) {
     setDefault(port, 'protocol', 'TCP');
     if (hostNetwork && port.hostPort === undefined) port.hostPort = port.containerPort;
   }
-  for (const env of list(c.env)) {
+  for (const env of objectList(c.env)) {
     const fieldRef = isPlainObject(env.valueFrom) ? env.valueFrom.fieldRef : undefined;
     if (isPlainObject(fieldRef)) setDefault(fieldRef, 'apiVersion', 'v1');
   }
@@ -77,104 +78,27 @@ export function defaultPodSpec(spec: JsonObject, isPod = false): void {
     spec.serviceAccountName = spec.serviceAccount;
   }
   const hostNetwork = spec.hostNetwork === true;
-  for (const c of [...list(spec.containers), ...list(spec.initContainers)])
+  for (const c of [...objectList(spec.containers), ...objectList(spec.initContainers)])
     defaultContainer(c, hostNetwork, isPod);
-  for (const v of list(spec.volumes)) {
+  for (const v of objectList(spec.volumes)) {
     if (isPlainObject(v.configMap)) setDefault(v.configMap, 'defaultMode', 420);
     if (isPlainObject(v.secret)) setDefault(v.secret, 'defaultMode', 420);
     if (isPlainObject(v.hostPath)) setDefault(v.hostPath, 'type', '');
   }
 }
 
-function defaultTemplate(spec: JsonObject): void {
+/** Defaults of a workload's pod template (spec.template). */
+export function defaultTemplate(spec: JsonObject): void {
   const template = spec.template;
   if (!isPlainObject(template)) return;
   if (isPlainObject(template.spec)) defaultPodSpec(template.spec);
 }
 
-function defaultDeployment(o: KubeObject): void {
-  const spec = obj(o, 'spec');
-  setDefault(spec, 'replicas', 1);
-  const strategy = obj(spec, 'strategy');
-  setDefault(strategy, 'type', 'RollingUpdate');
-  if (strategy.type === 'RollingUpdate') {
-    const ru = obj(strategy, 'rollingUpdate');
-    setDefault(ru, 'maxUnavailable', '25%');
-    setDefault(ru, 'maxSurge', '25%');
-  }
-  setDefault(spec, 'revisionHistoryLimit', 10);
-  setDefault(spec, 'progressDeadlineSeconds', 600);
-  defaultTemplate(spec);
-}
-
-function defaultReplicaSet(o: KubeObject): void {
-  const spec = obj(o, 'spec');
-  setDefault(spec, 'replicas', 1);
-  defaultTemplate(spec);
-}
-
-function defaultService(o: KubeObject): void {
-  const spec = obj(o, 'spec');
-  setDefault(spec, 'type', 'ClusterIP');
-  setDefault(spec, 'sessionAffinity', 'None');
-  if (spec.sessionAffinity === 'ClientIP') {
-    const cfg = obj(spec, 'sessionAffinityConfig');
-    setDefault(obj(cfg, 'clientIP'), 'timeoutSeconds', 10800);
-  }
-  for (const port of list(spec.ports)) {
-    setDefault(port, 'protocol', 'TCP');
-    if (spec.type !== 'ExternalName') setDefault(port, 'targetPort', port.port);
-  }
-  if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer')
-    setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-  if (spec.type === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
-}
-
-function defaultNamespace(o: KubeObject): void {
-  // Kubernetes labels every namespace with its own name so selectors can pick namespaces by name.
-  if (o.metadata.name) {
-    o.metadata.labels = {
-      ...(o.metadata.labels ?? {}),
-      'kubernetes.io/metadata.name': o.metadata.name,
-    };
-  }
-}
-
-function defaultPorts(ports: unknown): void {
-  for (const port of list(ports)) setDefault(port, 'protocol', 'TCP');
+export function defaultPorts(ports: unknown): void {
+  for (const port of objectList(ports)) setDefault(port, 'protocol', 'TCP');
 }
 
 /** Applies the kind's defaults in place; called on create and on every update body. */
 export function applyDefaults(r: ResourceInfo, o: KubeObject): void {
-  const key = `${r.group}/${r.kind}`;
-  switch (key) {
-    case '/Pod':
-      defaultPodSpec(obj(o, 'spec'), true);
-      break;
-    case 'apps/Deployment':
-      defaultDeployment(o);
-      break;
-    case 'apps/ReplicaSet':
-      defaultReplicaSet(o);
-      break;
-    case '/Service':
-      defaultService(o);
-      break;
-    case '/Namespace':
-      defaultNamespace(o);
-      break;
-    case '/Secret':
-      setDefault(o, 'type', 'Opaque');
-      break;
-    case '/Endpoints':
-      for (const subset of list(o.subsets)) defaultPorts(subset.ports);
-      break;
-    case 'discovery.k8s.io/EndpointSlice':
-      defaultPorts(o.ports);
-      break;
-    case 'scheduling.k8s.io/PriorityClass':
-      defaultPriorityClass(o);
-      break;
-  }
+  kindModuleOf(r)?.defaults?.(o);
 }

@@ -50,10 +50,3 @@ export function configKeyProblems(key: string): string[] {
   if (!CONFIG_KEY.test(key)) out.push(CONFIG_KEY_MESSAGE);
   return out;
 }
-
-/** How a kind's metadata.name is checked: namespaces are labels, services DNS-1035 labels, the rest subdomains. */
-export function nameRuleFor(r: { group: string; kind: string }): NameRule {
-  if (r.group === '' && r.kind === 'Namespace') return 'dns1123-label';
-  if (r.group === '' && r.kind === 'Service') return 'dns1035-label';
-  return 'dns1123-subdomain';
-}

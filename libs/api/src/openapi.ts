@@ -7,7 +7,8 @@ import type { ResourceInfo } from './catalog';
 import { apiVersionOf, groupVersions, resourcesIn } from './catalog';
 import { isAtomicMap, isAtomicStruct, listTypeOf } from './managed-fields/shape';
 import { listMeta } from './patch-meta';
-import { DEFINITIONS, definitionForKind, reachableDefinitions } from './schemas';
+import { kindsGeneration } from './kinds/registry';
+import { definitionForKind, definitionNamed, reachableDefinitions } from './schemas';
 
 type Schema = Record<string, unknown>;
 
@@ -101,6 +102,10 @@ function typeSchema(type: string, owner: string, field: string): Schema {
   switch (type) {
     case 'string':
       return { type: 'string' };
+    case 'bytes':
+      return { type: 'string', format: 'byte' };
+    case 'int32':
+      return { type: 'integer', format: 'int32' };
     case 'integer':
       return { type: 'integer', format: 'int64' };
     case 'number':
@@ -119,7 +124,7 @@ function typeSchema(type: string, owner: string, field: string): Schema {
 }
 
 function definitionSchema(name: string): Schema {
-  const def = DEFINITIONS[name];
+  const def = definitionNamed(name)!;
   const properties: Record<string, Schema> = {};
   for (const [field, type] of Object.entries(def.fields))
     properties[field] = typeSchema(type, name, field);
@@ -308,11 +313,17 @@ function buildDocument(group: string, version: string): Record<string, unknown> 
 }
 
 const documents = new Map<string, { doc: Record<string, unknown>; hash: string }>();
+/** The registry generation the documents were built for: a CRD coming or going rebuilds them. */
+let documentsGeneration = 0;
 
 function cached(
   group: string,
   version: string,
 ): { doc: Record<string, unknown>; hash: string } | undefined {
+  if (documentsGeneration !== kindsGeneration()) {
+    documentsGeneration = kindsGeneration();
+    documents.clear();
+  }
   const key = groupVersionPath(group, version);
   let entry = documents.get(key);
   if (!entry) {

@@ -32,3 +32,19 @@ export function parseQuantity(value: unknown): number | undefined {
   if (m[2]) return base * 10 ** Number(m[2].slice(1));
   return base * SUFFIX[m[3] ?? ''];
 }
+
+/** A quantity written back as Kubernetes would print a sum: millis when fractional, binary suffixes when exact. */
+export function formatQuantity(value: number): string {
+  if (!Number.isInteger(value)) return `${Math.round(value * 1000)}m`;
+  if (value !== 0) {
+    for (const [suffix, size] of [
+      ['Ti', 2 ** 40],
+      ['Gi', 2 ** 30],
+      ['Mi', 2 ** 20],
+      ['Ki', 2 ** 10],
+    ] as const) {
+      if (value % size === 0 && value >= size) return `${value / size}${suffix}`;
+    }
+  }
+  return String(value);
+}

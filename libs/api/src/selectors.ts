@@ -4,6 +4,18 @@ import type { KubeObject } from './object';
 import { getPath, isPlainObject } from './object';
 import { MAX_SELECTOR_BYTES, parseLabelSelectorText } from './label-selector-text';
 import { apiErrors } from './status';
+import type { KindModule } from './kinds/kind-module';
+import { kindModuleOf } from './kinds/registry';
+import { parseApiVersion } from './catalog';
+
+/** The kind a field selector was parsed for: its module says how fields read. */
+const selectorKinds = new WeakMap<FieldSelector, KindModule>();
+
+function kindModuleOfObject(obj: KubeObject): KindModule | undefined {
+  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string') return undefined;
+  const { group, version } = parseApiVersion(obj.apiVersion);
+  return kindModuleOf({ group, version, kind: obj.kind });
+}
 
 export type LabelOperator =
   'Equals' | 'NotEquals' | 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
@@ -159,42 +171,9 @@ export interface FieldSelector {
   requirements: FieldRequirement[];
 }
 
-/** Fields each kind can be selected by, beyond metadata.name (and metadata.namespace for namespaced kinds). */
-const EXTRA_FIELDS: Record<string, readonly string[]> = {
-  '/Pod': [
-    'spec.nodeName',
-    'spec.restartPolicy',
-    'spec.schedulerName',
-    'spec.serviceAccountName',
-    'spec.hostNetwork',
-    'status.phase',
-    'status.podIP',
-    'status.nominatedNodeName',
-  ],
-  '/Node': ['spec.unschedulable'],
-  '/Namespace': ['status.phase'],
-  '/Secret': ['type'],
-  '/Event': eventFields(),
-  'events.k8s.io/Event': eventFields(),
-  'apps/ReplicaSet': ['status.replicas'],
-};
-
-function eventFields(): string[] {
-  const ref = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
-  return [
-    ...ref.map((f) => `involvedObject.${f}`),
-    ...ref.map((f) => `regarding.${f}`),
-    'reason',
-    'reportingComponent',
-    'reportingController',
-    'source',
-    'type',
-  ];
-}
-
 export function supportedFields(r: ResourceInfo): string[] {
   const base = r.namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name'];
-  return [...base, ...(EXTRA_FIELDS[`${r.group}/${r.kind}`] ?? [])];
+  return [...base, ...(kindModuleOf(r)?.selectableFields ?? [])];
 }
 
 /** Comma-separated terms; a backslash keeps the character after it (and stays in the term). */
@@ -276,29 +255,26 @@ export function parseFieldSelector(text: string, r: ResourceInfo): FieldSelector
     if (!allowed.has(req.field))
       throw apiErrors.badRequest(`field label not supported: ${req.field}`);
   }
-  return { requirements };
+  const selector = { requirements };
+  const m = kindModuleOf(r);
+  if (m) selectorKinds.set(selector, m);
+  return selector;
 }
 
 /** The string a field has for selection: absent is '', booleans and numbers as Go prints them. */
-function fieldValue(obj: KubeObject, field: string): string {
-  let path = field;
-  if (obj.apiVersion === 'events.k8s.io/v1') {
-    path = field.replace(/^involvedObject\./, 'regarding.');
-    if (field === 'source') path = 'reportingController';
-  } else if (field.startsWith('regarding.')) {
-    path = field.replace(/^regarding\./, 'involvedObject.');
-  } else if (field === 'source') {
-    path = 'source.component';
-  }
-  const v = getPath(obj, path);
-  if (v === undefined || v === null)
-    return field === 'spec.unschedulable' || field === 'spec.hostNetwork' ? 'false' : '';
+function fieldValue(obj: KubeObject, field: string, m: KindModule | undefined): string {
+  const own = m?.fieldValue?.(obj, field);
+  if (own !== undefined) return own;
+  const v = getPath(obj, field);
+  if (v === undefined || v === null) return '';
   return isPlainObject(v) || Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
 export function matchesFields(sel: FieldSelector, obj: KubeObject): boolean {
+  if (sel.requirements.length === 0) return true;
+  const m = selectorKinds.get(sel) ?? kindModuleOfObject(obj);
   return sel.requirements.every((req) => {
-    const equal = fieldValue(obj, req.field) === req.value;
+    const equal = fieldValue(obj, req.field, m) === req.value;
     return req.operator === 'Equals' ? equal : !equal;
   });
 }

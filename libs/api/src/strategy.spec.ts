@@ -358,6 +358,36 @@ describe('validateCreate', () => {
     );
   });
 
+  it("checks a deployment's rolling update: maxSurge and maxUnavailable", () => {
+    const rolling = (rollingUpdate: Record<string, unknown>) => {
+      const d = deployment();
+      (d.spec as Record<string, unknown>).strategy = { type: 'RollingUpdate', rollingUpdate };
+      return prepareForCreate(deployments, d, ctx('d'));
+    };
+    const message = (o: KubeObject) => invalid(() => validateCreate(deployments, o)).message;
+    expect(message(rolling({ maxSurge: 0, maxUnavailable: 0 }))).toContain(
+      'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0',
+    );
+    expect(message(rolling({ maxSurge: '0%', maxUnavailable: 0 }))).toContain(
+      'may not be 0 when `maxSurge` is 0',
+    );
+    expect(message(rolling({ maxSurge: 'lots' }))).toContain(
+      'spec.strategy.rollingUpdate.maxSurge: Invalid value: "lots": must be an integer or percentage (e.g \'5%\')',
+    );
+    expect(message(rolling({ maxSurge: -1 }))).toContain(
+      'spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be greater than or equal to 0',
+    );
+    expect(message(rolling({ maxUnavailable: '150%' }))).toContain(
+      'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "150%": must not be greater than 100%',
+    );
+    expect(() =>
+      validateCreate(deployments, rolling({ maxSurge: '50%', maxUnavailable: 0 })),
+    ).not.toThrow();
+    expect(() =>
+      validateCreate(deployments, rolling({ maxSurge: 0, maxUnavailable: 1 })),
+    ).not.toThrow();
+  });
+
   it('checks services: ports required, port range, names with several ports', () => {
     const none = prepareForCreate(services, { metadata: { name: 'a' }, spec: {} }, ctx('d'));
     expect(invalid(() => validateCreate(services, none)).message).toContain(

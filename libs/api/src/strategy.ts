@@ -1,30 +1,21 @@
 // Per-kind create/update rules that need no storage: defaults, admission, validation, status/spec separation.
 import type { ResourceInfo } from './catalog';
 import { apiVersionOf } from './catalog';
-import { applyDefaults } from './defaults';
 import type { JsonObject, KubeObject, ObjectMeta } from './object';
 import { cloneJson, isPlainObject, jsonEqual } from './object';
-import { admitPod, podQosClass, type DefaultTolerationSeconds } from './pod-admission';
+import type { CreateContext, KindModule } from './kinds/kind-module';
+import { kindModuleOf } from './kinds/registry';
 import { apiErrors } from './status';
 import { unknownFieldPaths } from './unknown-fields';
-import { validateKind } from './validate-kinds';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta';
-import { validateKindUpdate } from './validate-update';
 
-export interface CreateContext {
-  namespace?: string;
-  now: Date;
-  newUid(): string;
-  /** Five characters for generateName; derived from newUid() when absent. */
-  randomSuffix?(): string;
-  /** The DefaultTolerationSeconds admission's settings (300 s each by default). */
-  tolerationSeconds?: DefaultTolerationSeconds;
+export type { CreateContext } from './kinds/kind-module';
+
+const NO_MODULE: KindModule = { resource: undefined as unknown as ResourceInfo };
+
+function moduleOf(r: ResourceInfo): KindModule {
+  return kindModuleOf(r) ?? NO_MODULE;
 }
-
-const kindKey = (r: ResourceInfo): string => `${r.group}/${r.kind}`;
-
-/** Kinds whose metadata.generation tracks spec changes. */
-const TRACKS_GENERATION = new Set(['apps/Deployment', 'apps/ReplicaSet']);
 
 /** The letters Kubernetes uses for generated name suffixes: no vowels, no look-alikes. */
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -91,46 +82,13 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject, ctx: CreateCo
   delete meta.deletionTimestamp;
   delete meta.deletionGracePeriodSeconds;
   delete meta.selfLink;
-  if (TRACKS_GENERATION.has(kindKey(r))) meta.generation = 1;
+  const m = moduleOf(r);
+  if (m.tracksGeneration) meta.generation = 1;
   else delete meta.generation;
 
-  applyDefaults(r, o);
-  switch (kindKey(r)) {
-    case '/Pod':
-      admitPod(spec(o), ctx.tolerationSeconds);
-      o.status = { phase: 'Pending', qosClass: podQosClass(spec(o)) };
-      break;
-    case 'apps/Deployment':
-    case 'apps/ReplicaSet':
-      o.status = {};
-      break;
-    case '/Service':
-      o.status = { loadBalancer: {} };
-      break;
-    case '/Namespace': {
-      const s = spec(o);
-      const finalizers = Array.isArray(s.finalizers) ? (s.finalizers as string[]) : [];
-      s.finalizers = finalizers.includes('kubernetes') ? finalizers : [...finalizers, 'kubernetes'];
-      o.status = { phase: 'Active' };
-      break;
-    }
-  }
+  m.defaults?.(o);
+  m.prepareForCreate?.(o, ctx);
   return o;
-}
-
-/** Secret data must decode as base64, else the body cannot be decoded at all (400, as Kubernetes). */
-function checkSecretData(r: ResourceInfo, o: KubeObject): void {
-  if (kindKey(r) !== '/Secret' || !isPlainObject(o.data)) return;
-  for (const value of Object.values(o.data)) {
-    const text = typeof value === 'string' ? value : '';
-    const bad =
-      typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0;
-    if (bad) {
-      throw apiErrors.badRequest(
-        `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte 0`,
-      );
-    }
-  }
 }
 
 function throwIfAny(
@@ -145,8 +103,9 @@ export function validateCreate(r: ResourceInfo, obj: KubeObject): void {
   if (obj.metadata?.resourceVersion) {
     throw apiErrors.badRequest('resourceVersion should not be set on objects to be created');
   }
-  checkSecretData(r, obj);
-  throwIfAny(r, obj, [...validateObjectMeta(r, obj), ...validateKind(kindKey(r), obj)]);
+  const m = moduleOf(r);
+  m.decodable?.(obj);
+  throwIfAny(r, obj, [...validateObjectMeta(r, obj), ...(m.validate?.(obj) ?? [])]);
 }
 
 /** Carries system-owned metadata from the stored object into an update (rest.BeforeUpdate). */
@@ -165,37 +124,10 @@ function keepSystemMeta(next: KubeObject, prev: KubeObject): void {
   delete m.selfLink;
 }
 
-/** An update that leaves clusterIP or node ports out keeps the allocated ones, as Kubernetes does. */
-function keepServiceAllocations(next: KubeObject, prev: KubeObject): void {
-  const n = spec(next);
-  const p = isPlainObject(prev.spec) ? prev.spec : {};
-  if (n.type === 'ExternalName') return;
-  if (!n.clusterIP && p.clusterIP) {
-    n.clusterIP = p.clusterIP;
-    if (!n.clusterIPs && p.clusterIPs) n.clusterIPs = p.clusterIPs;
-  }
-  for (const key of ['ipFamilies', 'ipFamilyPolicy'])
-    if (n[key] === undefined && p[key] !== undefined) n[key] = p[key];
-  if (n.type === 'NodePort' || n.type === 'LoadBalancer') {
-    const oldPorts = Array.isArray(p.ports) ? (p.ports as JsonObject[]) : [];
-    for (const port of Array.isArray(n.ports) ? (n.ports as JsonObject[]) : []) {
-      if (!isPlainObject(port) || port.nodePort) continue;
-      const same = oldPorts.find(
-        (o) => o.port === port.port && (o.protocol ?? 'TCP') === (port.protocol ?? 'TCP'),
-      );
-      if (same?.nodePort) port.nodePort = same.nodePort;
-    }
-    if (!n.healthCheckNodePort && p.healthCheckNodePort)
-      n.healthCheckNodePort = p.healthCheckNodePort;
-  }
-}
-
 function bumpGeneration(r: ResourceInfo, next: KubeObject, prev: KubeObject): void {
   if (typeof prev.metadata.generation !== 'number') return;
   let changed = !jsonEqual(next.spec, prev.spec);
-  // Deployment annotations are copied onto replica sets, so the deployment controller must see them change.
-  if (kindKey(r) === 'apps/Deployment')
-    changed ||= !jsonEqual(next.metadata.annotations ?? {}, prev.metadata.annotations ?? {});
+  changed ||= moduleOf(r).generationChanged?.(next, prev) ?? false;
   next.metadata.generation = prev.metadata.generation + (changed ? 1 : 0);
 }
 
@@ -207,8 +139,8 @@ function prepareStatusUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject
   const n = next.metadata ?? {};
   if (n.resourceVersion !== undefined) m.resourceVersion = n.resourceVersion;
   else delete m.resourceVersion;
-  // Workload labels are controller-owned; pod owner references are guarded from old kubelets.
-  if (r.group !== 'apps') m.labels = cloneJson(n.labels);
+  // Workload labels are controller-owned.
+  if (!moduleOf(r).statusKeepsLabels) m.labels = cloneJson(n.labels);
   m.annotations = cloneJson(n.annotations);
   if (m.labels === undefined) delete m.labels;
   if (m.annotations === undefined) delete m.annotations;
@@ -251,31 +183,25 @@ export function prepareForUpdate(
   if (subresource === 'finalize') return prepareFinalizeUpdate(r, next, prev);
   const o = normalize(r, next);
   keepSystemMeta(o, prev);
-  applyDefaults(r, o);
+  const m = moduleOf(r);
+  m.defaults?.(o);
   if (hasStatusSubresource(r)) {
     if (prev.status === undefined) delete o.status;
     else o.status = cloneJson(prev.status);
   }
-  switch (kindKey(r)) {
-    case '/Namespace':
-      // Namespace finalizers change only through the finalize subresource.
-      spec(o).finalizers = cloneJson(isPlainObject(prev.spec) ? prev.spec.finalizers : undefined);
-      break;
-    case '/Service':
-      keepServiceAllocations(o, prev);
-      break;
-  }
+  m.prepareForUpdate?.(o, prev);
   bumpGeneration(r, o, prev);
   return o;
 }
 
 export function validateUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject): void {
-  checkSecretData(r, next);
+  const m = moduleOf(r);
+  m.decodable?.(next);
   throwIfAny(r, next, [
     ...validateObjectMeta(r, next),
     ...validateObjectMetaUpdate(next, prev),
-    ...validateKind(kindKey(r), next),
-    ...validateKindUpdate(kindKey(r), next, prev),
+    ...(m.validate?.(next) ?? []),
+    ...(m.validateUpdate?.(next, prev) ?? []),
   ]);
 }
 

@@ -3,7 +3,7 @@ import type { ResourceInfo } from './catalog';
 import type { KubeObject } from './object';
 import { isPlainObject } from './object';
 import { lookup } from './own-keys';
-import { DEFINITIONS, definitionForKind } from './schemas';
+import { definitionForKind, definitionNamed } from './schemas';
 import { apiErrors } from './status';
 import type { ApiError } from './status';
 
@@ -31,7 +31,7 @@ function walkDefinition(
   out: string[],
   depth: number,
 ): void {
-  const def = lookup(DEFINITIONS, name);
+  const def = definitionNamed(name);
   if (!def || !isPlainObject(value)) return;
   for (const [key, v] of Object.entries(value)) {
     const child = path ? `${path}.${key}` : key;

@@ -3,7 +3,8 @@ import type { ResourceInfo } from './catalog';
 import { fieldErrors } from './field-errors';
 import type { KubeObject } from './object';
 import { isPlainObject } from './object';
-import { nameProblems, nameRuleFor } from './names';
+import { kindModuleOf } from './kinds/registry';
+import { nameProblems } from './names';
 import { labelKeyProblem, labelValueProblem } from './selectors';
 import type { StatusCause } from './status';
 
@@ -85,7 +86,8 @@ function validateFinalizers(finalizers: unknown, out: StatusCause[]): void {
 export function validateObjectMeta(r: ResourceInfo, o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const meta = o.metadata;
-  const rule = nameRuleFor(r);
+  // Namespaces are DNS labels, services DNS-1035 labels, the rest subdomains (the kind says).
+  const rule = kindModuleOf(r)?.nameRule ?? 'dns1123-subdomain';
   if (!meta.name) {
     if (!meta.generateName) {
       out.push(fieldErrors.required('metadata.name', 'name or generateName is required'));

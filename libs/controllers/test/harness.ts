@@ -1,7 +1,7 @@
 // Controllers over a real API server in this process: what a controller test needs to set up
 // objects, run controllers for a while, and wait for the outcome.
 import { Registry } from 'prom-client';
-import { KubeClient, type Transport } from '@flotilla/client';
+import { KubeClient, type Clock, type Transport } from '@flotilla/client';
 import { inProcessTransport, startTestApi, type TestApi } from '@flotilla/testing';
 import type { Controller, ControllerLog } from '../src/controller';
 import { runControllerSet } from '../src/manager/controller-set';
@@ -21,6 +21,8 @@ export interface RunOptions {
   wrap?: (t: Transport) => Transport;
   flags?: Record<string, string>;
   log?: ControllerLog;
+  /** The controllers' clock (real time by default). */
+  clock?: Clock;
 }
 
 export async function startHarness(): Promise<Harness> {
@@ -37,6 +39,7 @@ export async function startHarness(): Promise<Harness> {
         component: 'kube-controller-manager',
         instance: 'test',
         log: opts.log ?? quietLog,
+        clock: opts.clock,
         metrics: new Registry(),
         flags: new Map(Object.entries(opts.flags ?? {})),
       },

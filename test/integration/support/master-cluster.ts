@@ -27,6 +27,8 @@ export interface MasterClusterOptions {
    * Without it the members run --insecure (plain, everything allowed), as before.
    */
   secure?: boolean;
+  /** The address the masters listen on (loopback by default); see start(). */
+  host?: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export class MasterCluster {
     private readonly entry: string,
     private readonly nodeFlags: string[],
     secure: boolean,
+    /** The address every port binds (and that peers, clients and the kubeconfig use). */
+    readonly host: string,
   ) {
     this.pkiDir = secure ? join(this.root, 'pki') : undefined;
     if (this.pkiDir) this.extraArgs = ['--pki-dir', this.pkiDir, ...extraArgs];
@@ -62,7 +66,8 @@ export class MasterCluster {
   /**
    * `entry` is the control plane's main: its sources by default; benchmarks pass the built
    * dist/apps/control-plane/main.js, which is what `flotilla up` and the images run. `nodeFlags`
-   * go to node itself (a benchmark's --cpu-prof).
+   * go to node itself (a benchmark's --cpu-prof). `host`: the address the masters listen on;
+   * off loopback (say, a worker lab's fabric address) they share a cluster token of their own.
    */
   static async start(
     size = 3,
@@ -72,6 +77,7 @@ export class MasterCluster {
     options: MasterClusterOptions = {},
   ): Promise<MasterCluster> {
     const base = await freePortBlock(Array.from({ length: size * 3 }, (_, i) => i));
+    const host = options.host ?? '127.0.0.1';
     const cluster = new MasterCluster(
       size,
       base,
@@ -79,10 +85,11 @@ export class MasterCluster {
       entry,
       nodeFlags,
       options.secure === true,
+      host,
     );
     if (cluster.pkiDir) {
       await ensureClusterPki(cluster.pkiDir, {
-        masters: cluster.names.map((name) => ({ name, hosts: ['127.0.0.1'] })),
+        masters: cluster.names.map((name) => ({ name, hosts: [host] })),
         serviceIp: '10.96.0.1',
       });
     }
@@ -101,7 +108,19 @@ export class MasterCluster {
   }
 
   startMember(name: string, moreArgs: string[] = []): TsProcess {
-    const peers = this.names.map((n) => `${n}=127.0.0.1:${this.ports.get(n)!.peer}`).join(',');
+    const peers = this.names.map((n) => `${n}=${this.host}:${this.ports.get(n)!.peer}`).join(',');
+    const secure = [...this.extraArgs, ...moreArgs].some((a) => SECURE_FLAGS.includes(a));
+    // Off loopback the insecure mode must be told it is on a private network.
+    const offLoopback =
+      this.host === '127.0.0.1'
+        ? []
+        : [
+            '--listen-host',
+            this.host,
+            '--cluster-token',
+            `test-${this.root.slice(-6)}`,
+            ...(secure ? [] : ['--insecure-bind-any']),
+          ];
     const p = this.ports.get(name)!;
     const proc = new TsProcess(
       this.entry,
@@ -119,9 +138,8 @@ export class MasterCluster {
         '--peers',
         peers,
         // Today's harness runs the insecure mode unless a test hands it certificates.
-        ...([...this.extraArgs, ...moreArgs].some((a) => SECURE_FLAGS.includes(a))
-          ? []
-          : ['--insecure']),
+        ...(secure ? [] : ['--insecure']),
+        ...offLoopback,
         ...withoutOverridden(
           ['--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn'],
           [...this.extraArgs, ...moreArgs],
@@ -146,10 +164,10 @@ export class MasterCluster {
 
   /** /readyz's status code (anonymous: allowed in both modes), or undefined if not answering. */
   private async readyz(api: number): Promise<number | undefined> {
-    if (!this.pkiDir) return (await tryGetText(`http://127.0.0.1:${api}/readyz`))?.status;
+    if (!this.pkiDir) return (await tryGetText(`http://${this.host}:${api}/readyz`))?.status;
     const ca = readFileSync(pkiPaths(this.pkiDir).caCert);
     return new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port: api, path: '/readyz', ca }, (res) => {
+      const req = request({ host: this.host, port: api, path: '/readyz', ca }, (res) => {
         res.resume();
         resolve(res.statusCode);
       });
@@ -184,7 +202,7 @@ export class MasterCluster {
   }
 
   endpoint(name: string): string {
-    const address = `127.0.0.1:${this.ports.get(name)!.etcd}`;
+    const address = `${this.host}:${this.ports.get(name)!.etcd}`;
     return this.pkiDir ? `https://${address}` : address;
   }
 
@@ -217,7 +235,7 @@ export class MasterCluster {
         clientCertData: b64(p.adminCert),
         clientKeyData: b64(p.adminKey),
       };
-      writeFileSync(path, renderKubeconfig(masters, '127.0.0.1', tls));
+      writeFileSync(path, renderKubeconfig(masters, this.host, tls));
     }
     return path;
   }
@@ -239,7 +257,10 @@ export class MasterCluster {
           rateLimit: false,
           rounds: 1,
         })
-      : connect([`http://127.0.0.1:${this.ports.get(name)!.api}`], { rateLimit: false, rounds: 1 });
+      : connect([`http://${this.host}:${this.ports.get(name)!.api}`], {
+          rateLimit: false,
+          rounds: 1,
+        });
     try {
       await waitFor(`${name} serving the API`, () =>
         client

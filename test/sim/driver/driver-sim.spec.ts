@@ -50,6 +50,8 @@ describe('the driver simulation (real RaftNode, WAL, snapshots; virtual time, di
       if (store === 'model') expect(t.lostWrites + t.tornWrites).toBeGreaterThan(0);
       else expect(t.lostLevelBatches).toBeGreaterThan(n);
     },
+    // CPU-bound: ~25 s each on a quiet machine, several times that on a busy one.
+    300_000,
   );
 
   it('replays a seed exactly', async () => {

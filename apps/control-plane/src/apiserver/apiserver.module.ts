@@ -1,6 +1,7 @@
 import {
   BeforeApplicationShutdown,
   DynamicModule,
+  Global,
   Inject,
   Injectable,
   Module,
@@ -209,7 +210,8 @@ function readSetting<T>(flag: string, read: () => T): T {
   }
 }
 
-/** The Kubernetes REST API on the API port, over the replicated store. */
+/** The Kubernetes REST API on the API port, over the replicated store (global: components use it in process). */
+@Global()
 @Module({})
 export class ApiServerModule {
   static forRoot(): DynamicModule {

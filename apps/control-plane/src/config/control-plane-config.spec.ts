@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@flotilla/process';
 import {
   ControlPlaneConfig,
@@ -54,7 +57,34 @@ describe('control-plane configuration', () => {
       serviceNodePortRange: '30000-32767',
       masterLeaseTtlSeconds: 15,
       masterLeaseRefreshMs: 10000,
+      controllerManager: { enabled: true, controllers: ['*'], flags: new Map() },
     });
+  });
+
+  it("reads the controller manager: --controllers, its controllers' flags, or none at all", () => {
+    expect(
+      parse([
+        '--name',
+        'm1',
+        '--controllers',
+        '*,-garbagecollector',
+        '--concurrent-deployment-syncs',
+        '10',
+      ]),
+    ).toMatchObject({
+      controllerManager: {
+        enabled: true,
+        controllers: ['*', '-garbage-collector-controller'],
+        flags: new Map([['concurrent-deployment-syncs', '10']]),
+      },
+    });
+    expect(parse(['--name', 'm1', '--disable-controller-manager']).controllerManager?.enabled).toBe(
+      false,
+    );
+    expect(() => parse(['--name', 'm1', '--controllers', 'replicaz'])).toThrow(
+      '--controllers: "replicaz" is not in the list of known controllers',
+    );
+    expect(controlPlaneUsage()).toContain('--controllers LIST');
   });
 
   it('reads the master lease TTL (seconds) and refresh interval (milliseconds)', () => {
@@ -215,6 +245,34 @@ describe('control-plane configuration', () => {
     expect(parseControlPlaneConfig(['-h'], {}, context)).toEqual({ help: true });
     expect(controlPlaneUsage()).toContain('--peers LIST');
     expect(controlPlaneUsage()).toContain('env FLOTILLA_PEERS');
+  });
+
+  it('reads the scheduler flags: --disable-scheduler and a checked --scheduler-config file', () => {
+    expect(parse(['--name', 'm1']).disableScheduler).toBeUndefined();
+    expect(parse(['--name', 'm1', '--disable-scheduler']).disableScheduler).toBe(true);
+    expect(parse(['--name', 'm1'], { FLOTILLA_DISABLE_SCHEDULER: 'true' }).disableScheduler).toBe(
+      true,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'sched-config-'));
+    try {
+      const good = join(dir, 'good.yaml');
+      writeFileSync(
+        good,
+        'profiles: [{schedulerName: default-scheduler}, {schedulerName: packer}]\n',
+      );
+      const cfg = parse(['--name', 'm1', '--scheduler-config', good]).schedulerConfig;
+      expect(cfg?.profiles.map((p) => p.schedulerName)).toEqual(['default-scheduler', 'packer']);
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'percentageOfNodesToScore: 300\n');
+      expect(errorOf(['--name', 'm1', '--scheduler-config', bad])).toBe(
+        `--scheduler-config: ${bad}: percentageOfNodesToScore: not in valid range [0-100]`,
+      );
+      expect(errorOf(['--name', 'm1', '--scheduler-config', join(dir, 'missing.yaml')])).toContain(
+        '--scheduler-config: cannot read',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('bad input names the flag or variable and the problem', () => {

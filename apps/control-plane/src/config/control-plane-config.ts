@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
 import {
@@ -28,6 +29,13 @@ import {
   parseServiceCidr,
 } from '@flotilla/api';
 import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
+import { parseSchedulerConfiguration, type SchedulerConfiguration } from '@flotilla/scheduler';
+import {
+  CONTROLLER_FACTORIES,
+  controllerManagerOptions,
+  readControllerManagerSettings,
+  type ControllerManagerSettings,
+} from '@flotilla/controllers';
 import {
   checkPeerAuthentication,
   DEFAULT_CLUSTER_TOKEN,
@@ -81,6 +89,15 @@ export interface ControlPlaneConfig {
   masterLeaseTtlSeconds?: number;
   /** How often this master renews that key and rewrites the kubernetes endpoints (default 10 s). */
   masterLeaseRefreshMs?: number;
+  /**
+   * kube-controller-manager in this master: --controllers and its controllers' flags. The command
+   * line always sets it; a config built in code without it runs no controller manager.
+   */
+  controllerManager?: ControllerManagerSettings;
+  /** This master never runs the scheduler (--disable-scheduler). */
+  disableScheduler?: boolean;
+  /** The scheduler's profiles (--scheduler-config), read and checked at start; defaults when absent. */
+  schedulerConfig?: SchedulerConfiguration;
 }
 
 export const CONTROL_PLANE_PROGRAM = 'flotilla control-plane';
@@ -214,6 +231,20 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
   ...SECURITY_OPTIONS,
+  ...controllerManagerOptions(CONTROLLER_FACTORIES),
+  {
+    flag: 'disable-scheduler',
+    env: 'FLOTILLA_DISABLE_SCHEDULER',
+    boolean: true,
+    description: 'do not run the scheduler in this master (the other masters elect one)',
+  },
+  {
+    flag: 'scheduler-config',
+    env: 'FLOTILLA_SCHEDULER_CONFIG',
+    valueName: 'FILE',
+    description: 'KubeSchedulerConfiguration (YAML or JSON): profiles, plugins, weights',
+    defaultText: 'one default-scheduler profile',
+  },
   ...COMMON_SERVER_OPTIONS,
 ];
 
@@ -303,6 +334,12 @@ export function parseControlPlaneConfig(
     );
   }
 
+  const controllerManager = readControllerManagerSettings(settings, CONTROLLER_FACTORIES);
+  const schedulerConfigSetting = get('scheduler-config');
+  const schedulerConfig = schedulerConfigSetting
+    ? readSchedulerConfig(schedulerConfigSetting, context.cwd)
+    : undefined;
+
   const peers = explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }];
   const security = parseSecurityConfig(get, { cwd: context.cwd, name, listenHost });
   // With mutual TLS the peer certificates prove membership; the token matters without them.
@@ -337,6 +374,9 @@ export function parseControlPlaneConfig(
       masterLeaseTtlSeconds,
       masterLeaseRefreshMs,
       security,
+      controllerManager,
+      ...(settings.has('disable-scheduler') ? { disableScheduler: true } : {}),
+      ...(schedulerConfig ? { schedulerConfig } : {}),
       ...(security.mode === 'secure'
         ? {
             tlsCertFile: security.tlsCertFile,
@@ -373,6 +413,20 @@ export function parsePeers(setting: Setting): PeerAddress[] {
     peers.push({ name: peerName, ...address });
   }
   return peers;
+}
+
+function readSchedulerConfig(setting: Setting, cwd: string): SchedulerConfiguration {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, setting.value), 'utf8');
+  } catch (e) {
+    throw settingError(setting.source, `cannot read ${setting.value}: ${(e as Error).message}`);
+  }
+  try {
+    return parseSchedulerConfiguration(text);
+  } catch (e) {
+    throw settingError(setting.source, `${setting.value}: ${(e as Error).message}`);
+  }
 }
 
 function isWildcard(host: string): boolean {

@@ -118,6 +118,90 @@ describe('node-agent configuration', () => {
     );
   });
 
+  it('runs the kubelet only with a runtime endpoint, with its directories under the data dir', () => {
+    expect(parseNodeAgentConfig([], {}, context)).not.toHaveProperty('config.kubelet');
+    const parsed = parseNodeAgentConfig(
+      [
+        '--runtime-endpoint',
+        '/run/w1/containerd.sock',
+        '--pod-manifest-path',
+        'manifests',
+        '--node-ip',
+        '10.231.0.1',
+        '--cgroup-root',
+        '/flotilla-w1/',
+        '--cluster-dns',
+        '10.96.0.10',
+        '--node-labels',
+        'pool=a,zone=z1',
+        '--register-with-taints',
+        'dedicated=gpu:NoSchedule,maintenance:NoExecute',
+      ],
+      {},
+      context,
+    );
+    expect(parsed).toMatchObject({
+      config: {
+        kubelet: {
+          runtimeEndpoint: 'unix:///run/w1/containerd.sock',
+          rootDir: '/srv/data/nodes/worker-1/kubelet',
+          podLogDir: '/srv/data/nodes/worker-1/pod-logs',
+          manifestDir: '/srv/manifests',
+          nodeIPs: ['10.231.0.1'],
+          cgroupRoot: '/flotilla-w1',
+          clusterDns: ['10.96.0.10'],
+          clusterDomain: 'cluster.local',
+          nodeLabels: { pool: 'a', zone: 'z1' },
+          taints: [
+            { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
+            { key: 'maintenance', effect: 'NoExecute' },
+          ],
+        },
+      },
+    });
+  });
+
+  it.each([
+    [
+      ['--runtime-endpoint', 'tcp://x:1'],
+      '--runtime-endpoint: "tcp://x:1" is not a unix socket (unix:///path or /path) nor fake://',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--node-ip', '10.0.0.300'],
+      '--node-ip: "10.0.0.300" is not an IP address',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--register-with-taints', 'x:Sometimes'],
+      '--register-with-taints: "x:Sometimes" is not a taint (key[=value]:NoSchedule|PreferNoSchedule|NoExecute)',
+    ],
+    [
+      ['--servers', 'http://m1:6443', '--kubeconfig', 'kc'],
+      '--servers and --kubeconfig both say where the masters are; give one',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--cgroup-root', 'kubepods'],
+      '--cgroup-root: "kubepods" is not an absolute cgroup path',
+    ],
+  ])('kubelet flags %j -> %s', (argv, message) => {
+    expect(() => parseNodeAgentConfig(argv, {}, context)).toThrow(new ConfigError(message));
+  });
+
+  it('reads --kubeconfig relative to the working directory, and fake:// as a hollow node', () => {
+    expect(
+      parseNodeAgentConfig(
+        ['--kubeconfig', 'data/kubeconfig', '--runtime-endpoint', 'fake://'],
+        {},
+        context,
+      ),
+    ).toMatchObject({
+      config: {
+        kubeconfig: '/srv/data/kubeconfig',
+        servers: [],
+        kubelet: { runtimeEndpoint: 'fake://' },
+      },
+    });
+  });
+
   it('asks for --name when the host name is not a valid node name', () => {
     expect(() => parseNodeAgentConfig([], {}, { cwd: '/', hostname: 'under_score' })).toThrow(
       'the host name "under_score" is not a valid node name; set --name (or FLOTILLA_NAME)',

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
+import { FAKE_RUNTIME_ENDPOINT, parseLabels, parseTaints, type Taint } from '@flotilla/kubelet';
 import {
   ConfigContext,
   ConfigError,
@@ -10,8 +11,10 @@ import {
   isValidName,
   nameValue,
   optionalValue,
+  parsedValue,
   portValue,
   readSettings,
+  Setting,
   urlListValue,
 } from '@flotilla/process';
 import { COMMON_SERVER_OPTIONS, logLevelValue } from '@flotilla/process';
@@ -24,12 +27,33 @@ export interface NodeAgentConfig {
   dataDir: string;
   listenHost: string;
   apiPort: number;
-  /** The masters' API URLs; empty until the agent starts talking to them. */
+  /** The masters' API URLs (plain HTTP or HTTPS without client credentials); or see kubeconfig. */
   servers: string[];
+  /** A kubeconfig naming the masters with their TLS settings and credentials. */
+  kubeconfig?: string;
   logLevel: LogLevel;
   /** kube-proxy, pod network and cluster DNS; absent: the agent does no networking (tests that
    *  boot it in-process for other reasons). */
   network?: NodeNetworkConfig;
+  /** The kubelet's settings; undefined (no kubelet) unless a runtime endpoint is given. */
+  kubelet?: KubeletSettings;
+}
+
+export interface KubeletSettings {
+  /** CRI socket (unix:///run/containerd/containerd.sock), or fake:// for a hollow node. */
+  runtimeEndpoint: string;
+  /** Pod directories and volumes. */
+  rootDir: string;
+  podLogDir: string;
+  /** Static pods, with the ConfigMaps and Secrets they use. */
+  manifestDir?: string;
+  /** The node's addresses; the first non-loopback IPv4 address when empty. */
+  nodeIPs: string[];
+  cgroupRoot: string;
+  clusterDns: string[];
+  clusterDomain: string;
+  nodeLabels: Record<string, string>;
+  taints: Taint[];
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -69,9 +93,108 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'URLS',
     description: 'master API URLs, comma-separated: http://127.0.0.1:6443,...',
   },
+  {
+    flag: 'kubeconfig',
+    env: 'FLOTILLA_KUBECONFIG',
+    valueName: 'FILE',
+    description:
+      "how to reach the masters (servers, TLS, credentials); every master of the context's cluster is a failover endpoint",
+  },
+  {
+    flag: 'runtime-endpoint',
+    env: 'FLOTILLA_RUNTIME_ENDPOINT',
+    valueName: 'SOCKET',
+    description:
+      'CRI socket of the container runtime; runs the kubelet (unix:///run/containerd/containerd.sock; fake:// for a hollow node)',
+  },
+  {
+    flag: 'root-dir',
+    env: 'FLOTILLA_ROOT_DIR',
+    valueName: 'DIR',
+    description: "the kubelet's pod directories and volumes",
+    defaultText: '<data-dir>/kubelet',
+  },
+  {
+    flag: 'pod-log-dir',
+    env: 'FLOTILLA_POD_LOG_DIR',
+    valueName: 'DIR',
+    description: 'container logs, one directory per pod',
+    defaultText: '<data-dir>/pod-logs',
+  },
+  {
+    flag: 'pod-manifest-path',
+    env: 'FLOTILLA_POD_MANIFEST_PATH',
+    valueName: 'DIR',
+    description: 'static pods (and their ConfigMaps and Secrets) from YAML or JSON files',
+  },
+  {
+    flag: 'cgroup-root',
+    env: 'FLOTILLA_CGROUP_ROOT',
+    valueName: 'PATH',
+    description: 'cgroup under which pods get pod<uid>',
+    defaultText: '/kubepods',
+  },
+  {
+    flag: 'node-labels',
+    env: 'FLOTILLA_NODE_LABELS',
+    valueName: 'K=V,...',
+    description: 'labels of the Node object, besides kubernetes.io/hostname, os and arch',
+  },
+  {
+    flag: 'register-with-taints',
+    env: 'FLOTILLA_REGISTER_WITH_TAINTS',
+    valueName: 'K[=V]:EFFECT,...',
+    description: 'taints the Node is registered with',
+  },
   ...COMMON_SERVER_OPTIONS,
   ...NETWORK_OPTIONS,
 ];
+
+function endpointValue(setting: Setting): string {
+  return parsedValue(setting, (text) => {
+    const t = text.trim();
+    if (t === FAKE_RUNTIME_ENDPOINT) return t;
+    if (/^unix:\/\/\/./.test(t)) return t;
+    if (t.startsWith('/')) return `unix://${t}`;
+    throw new Error(
+      `${JSON.stringify(text)} is not a unix socket (unix:///path or /path) nor ${FAKE_RUNTIME_ENDPOINT}`,
+    );
+  });
+}
+
+/** The kubelet shares --node-ip, --cluster-dns and --cluster-domain with the node's networking. */
+function kubeletSettings(
+  settings: ReadonlyMap<string, Setting>,
+  network: NodeNetworkConfig,
+  dataDir: string,
+  cwd: string,
+): KubeletSettings | undefined {
+  const endpoint = settings.get('runtime-endpoint');
+  if (!endpoint) return undefined;
+  const dir = (flag: string, fallback: string) =>
+    resolve(cwd, settings.get(flag)?.value ?? fallback);
+  const manifest = settings.get('pod-manifest-path');
+  const cgroupRoot = settings.get('cgroup-root')?.value ?? '/kubepods';
+  if (!cgroupRoot.startsWith('/')) {
+    throw new ConfigError(
+      `--cgroup-root: ${JSON.stringify(cgroupRoot)} is not an absolute cgroup path`,
+    );
+  }
+  return {
+    runtimeEndpoint: endpointValue(endpoint),
+    rootDir: dir('root-dir', `${dataDir}/kubelet`),
+    podLogDir: dir('pod-log-dir', `${dataDir}/pod-logs`),
+    ...(manifest ? { manifestDir: resolve(cwd, manifest.value) } : {}),
+    nodeIPs: network.nodeIPs,
+    cgroupRoot: cgroupRoot.replace(/\/+$/, ''),
+    clusterDns: network.clusterDNS ? [network.clusterDNS] : [],
+    clusterDomain: network.clusterDomain,
+    nodeLabels:
+      optionalValue(settings.get('node-labels'), (x) => parsedValue(x, parseLabels)) ?? {},
+    taints:
+      optionalValue(settings.get('register-with-taints'), (x) => parsedValue(x, parseTaints)) ?? [],
+  };
+}
 
 export function nodeAgentUsage(): string {
   return formatUsage(
@@ -93,6 +216,13 @@ export function parseNodeAgentConfig(
   const name = nameSetting ? nameValue(nameSetting) : nameFromHostname(context.hostname);
   const dataDir = resolve(context.cwd, settings.get('data-dir')?.value ?? `data/nodes/${name}`);
   const listenHost = optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1';
+  const network = parseNetworkConfig(settings, { dataDir, listenHost });
+  const kubelet = kubeletSettings(settings, network, dataDir, context.cwd);
+  const servers = optionalValue(settings.get('servers'), urlListValue) ?? [];
+  const kubeconfig = settings.get('kubeconfig');
+  if (kubeconfig && servers.length > 0) {
+    throw new ConfigError('--servers and --kubeconfig both say where the masters are; give one');
+  }
   return {
     help: false,
     config: {
@@ -100,9 +230,11 @@ export function parseNodeAgentConfig(
       dataDir,
       listenHost,
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
-      servers: optionalValue(settings.get('servers'), urlListValue) ?? [],
+      servers,
+      ...(kubeconfig ? { kubeconfig: resolve(context.cwd, kubeconfig.value) } : {}),
       logLevel: logLevelValue(settings.get('log-level')),
-      network: parseNetworkConfig(settings, { dataDir, listenHost }),
+      network,
+      ...(kubelet ? { kubelet } : {}),
     },
   };
 }

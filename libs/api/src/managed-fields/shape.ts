@@ -1,13 +1,15 @@
 // What server-side apply needs to know about a position in an object: is it a struct or map whose
 // fields are owned one by one, a value owned as a whole (scalars, atomic lists/structs/maps), an
 // associative list (items by their key fields) or a set (items by value)? Derived from the field
-// model in schemas.ts and the strategic-merge metadata in patch-meta.ts; where Kubernetes declares a
-// list type that differs from its patch strategy (x-kubernetes-list-type, -list-map-keys), the table
-// below says so. Positions the schema does not model are "deduced": maps granular, lists atomic.
+// model and the strategic-merge metadata the kind modules declare (Definition.lists); where
+// Kubernetes declares a list type that differs from its patch strategy (x-kubernetes-list-type,
+// -list-map-keys), the definition says so in listTypes. Positions the schema does not model are "deduced": maps granular, lists atomic.
 import type { ResourceInfo } from '../catalog';
 import { lookup } from '../own-keys';
 import { listMeta } from '../patch-meta';
-import { DEFINITIONS, definitionForKind } from '../schemas';
+import type { ListType } from '../kinds/kind-module';
+import { kindsGeneration } from '../kinds/registry';
+import { definitionForKind, definitionNamed } from '../schemas';
 
 export type Shape =
   /** A modelled struct: its fields are known. */
@@ -25,53 +27,15 @@ export type Shape =
   /** x-kubernetes-list-type: set — scalar items identified by value. */
   | { kind: 'list-set' };
 
-const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
-const CORE = 'io.k8s.api.core.v1.';
-const DISCOVERY = 'io.k8s.api.discovery.v1.';
-
-export type ListType =
-  | { type: 'atomic' }
-  | { type: 'set' }
-  | { type: 'map'; keys: string[]; defaults?: Record<string, unknown> };
-
-const TCP = { protocol: 'TCP' };
-
-/**
- * List types Kubernetes declares explicitly where they differ from what the patch strategy implies
- * (a merge key becomes a one-key map, merge without key a set, anything else atomic).
- */
-const LIST_TYPES: Record<string, ListType> = {
-  [`${CORE}Container.ports`]: { type: 'map', keys: ['containerPort', 'protocol'], defaults: TCP },
-  [`${CORE}ServiceSpec.ports`]: { type: 'map', keys: ['port', 'protocol'], defaults: TCP },
-  [`${CORE}PodSpec.topologySpreadConstraints`]: {
-    type: 'map',
-    keys: ['topologyKey', 'whenUnsatisfiable'],
-  },
-  [`${CORE}ResourceRequirements.claims`]: { type: 'map', keys: ['name'] },
-  [`${CORE}ServiceAccount.imagePullSecrets`]: { type: 'atomic' },
-  [`${CORE}NodeSpec.podCIDRs`]: { type: 'set' },
-  [`${DISCOVERY}Endpoint.addresses`]: { type: 'set' },
-};
-
-/** Structs Kubernetes marks +structType=atomic. */
-const ATOMIC_STRUCTS = new Set([
-  `${META}OwnerReference`,
-  `${META}LabelSelector`,
-  `${CORE}LocalObjectReference`,
-  `${CORE}EndpointAddress`,
-  `${CORE}EndpointPort`,
-  `${DISCOVERY}EndpointPort`,
-]);
-
-/** Maps Kubernetes marks +mapType=atomic. */
-const ATOMIC_MAPS = new Set([`${CORE}PodSpec.nodeSelector`, `${CORE}ServiceSpec.selector`]);
+export type { ListType } from '../kinds/kind-module';
 
 const ATOMIC: Shape = { kind: 'atomic' };
 const DEDUCED: Shape = { kind: 'deduced' };
 
 /** The list type of a field of a definition (or of a kind's status block when `status`). */
 export function listTypeOf(owner: string, field: string, status = false): ListType {
-  const explicit = status ? undefined : lookup(LIST_TYPES, `${owner}.${field}`);
+  const types = status ? undefined : definitionNamed(owner)?.listTypes;
+  const explicit = types ? lookup(types, field) : undefined;
   if (explicit) return explicit;
   const meta = listMeta(status ? { status: owner } : { def: owner }, field);
   if (meta.strategy !== 'merge') return { type: 'atomic' };
@@ -79,11 +43,11 @@ export function listTypeOf(owner: string, field: string, status = false): ListTy
 }
 
 export function isAtomicStruct(def: string): boolean {
-  return ATOMIC_STRUCTS.has(def);
+  return definitionNamed(def)?.atomic === true;
 }
 
 export function isAtomicMap(owner: string, field: string): boolean {
-  return ATOMIC_MAPS.has(`${owner}.${field}`);
+  return definitionNamed(owner)?.atomicMaps?.includes(field) === true;
 }
 
 function listShape(t: ListType, items: Shape): Shape {
@@ -108,17 +72,24 @@ function typeShape(type: string, owner: string, field: string): Shape {
   }
   if (type.startsWith('#')) {
     const def = type.slice(1);
-    return isAtomicStruct(def) || !DEFINITIONS[def] ? ATOMIC : { kind: 'struct', def };
+    return isAtomicStruct(def) || !definitionNamed(def) ? ATOMIC : { kind: 'struct', def };
   }
   return type === 'any' ? DEDUCED : ATOMIC;
 }
 
 const roots = new Map<string, Shape>();
 /** The same, by the (long-lived) resource description itself: no key to build per call. */
-const rootsByResource = new WeakMap<object, Shape>();
+let rootsByResource = new WeakMap<object, Shape>();
+/** The registry generation the root shapes were worked out for (CRDs change kinds at run time). */
+let rootsGeneration = 0;
 
 /** The shape of a whole object of this resource's kind. */
 export function rootShape(r: Pick<ResourceInfo, 'group' | 'version' | 'kind'>): Shape {
+  if (rootsGeneration !== kindsGeneration()) {
+    rootsGeneration = kindsGeneration();
+    roots.clear();
+    rootsByResource = new WeakMap();
+  }
   const known = rootsByResource.get(r);
   if (known) return known;
   const id = `${r.group}/${r.version}/${r.kind}`;
@@ -156,7 +127,7 @@ export function fieldShape(parent: Shape, key: string): Shape {
 function childShape(parent: Shape, key: string): Shape {
   switch (parent.kind) {
     case 'struct': {
-      const def = lookup(DEFINITIONS, parent.def);
+      const def = definitionNamed(parent.def);
       if (key === 'status' && def?.gvk && def.fields.status === 'any')
         return { kind: 'status', of: parent.def };
       const type = def ? lookup(def.fields, key) : undefined;

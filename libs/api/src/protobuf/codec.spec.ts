@@ -974,9 +974,13 @@ describe('Kubernetes protobuf codec', () => {
     });
 
     it('refuses kinds without a schema, and content encodings, as unsupported', () => {
-      const job = problemOf(() => decodeKubernetesProtobuf(envelope('batch/v1', 'Job', EMPTY)));
+      const job = problemOf(() =>
+        decodeKubernetesProtobuf(envelope('coordination.k8s.io/v1', 'Lease', EMPTY)),
+      );
       expect(job.problem).toBe('unsupported');
-      expect(job.message).toContain('protobuf is not supported for batch/v1, Kind=Job');
+      expect(job.message).toContain(
+        'protobuf is not supported for coordination.k8s.io/v1, Kind=Lease',
+      );
       expect(job.message).toContain('send it as JSON');
       expect(
         problemOf(() => decodeKubernetesProtobuf(envelope('v1', 'Binding', EMPTY))).problem,
@@ -1004,7 +1008,9 @@ describe('Kubernetes protobuf codec', () => {
         ).message,
       ).toContain('base64');
       expect(
-        problemOf(() => encodeKubernetesProtobuf({ apiVersion: 'batch/v1', kind: 'Job' })).problem,
+        problemOf(() =>
+          encodeKubernetesProtobuf({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }),
+        ).problem,
       ).toBe('unsupported');
       // apiVersion and kind only where they name the message itself.
       expect(

@@ -4,39 +4,45 @@
 import { decodeMessage, encodeMessage, EncodeOptions, JsonObject } from './codec';
 import { malformed, unsupported } from './errors';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
+import { kindModules, kindsGeneration } from '../kinds/registry';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
 
 /** The kinds with a schema: apiVersion/kind -> message. `*` is any apiVersion. */
-const KINDS: Record<string, string> = {};
-for (const kind of ['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Pod']) {
-  KINDS[`v1/${kind}`] = kind;
-  KINDS[`v1/${kind}List`] = `${kind}List`;
+let kinds: Map<string, string> | undefined;
+let kindsBuiltFor = -1;
+
+/** Every kind module with a protobuf table of its kind (and list) is covered. */
+function coveredKinds(): Map<string, string> {
+  if (kinds && kindsBuiltFor === kindsGeneration()) return kinds;
+  const out = new Map<string, string>();
+  for (const m of kindModules()) {
+    const r = m.resource;
+    if (!m.protobuf?.messages[r.kind]) continue;
+    const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+    out.set(`${apiVersion}/${r.kind}`, r.kind);
+    if (m.protobuf.messages[r.listKind]) out.set(`${apiVersion}/${r.listKind}`, r.listKind);
+    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, kind);
+  }
+  out.set('v1/Status', 'Status');
+  // Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).
+  out.set('*/DeleteOptions', 'DeleteOptions');
+  kinds = out;
+  kindsBuiltFor = kindsGeneration();
+  return out;
 }
-for (const kind of ['Deployment', 'ReplicaSet']) {
-  KINDS[`apps/v1/${kind}`] = kind;
-  KINDS[`apps/v1/${kind}List`] = `${kind}List`;
-}
-for (const kind of ['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview']) {
-  KINDS[`authorization.k8s.io/v1/${kind}`] = kind;
-}
-for (const kind of ['SelfSubjectReview', 'TokenReview', 'TokenRequest']) {
-  KINDS[`authentication.k8s.io/v1/${kind}`] = kind;
-}
-KINDS['v1/Status'] = 'Status';
-// Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).
-KINDS['*/DeleteOptions'] = 'DeleteOptions';
 
 /** The message of a kind, when the codec covers it. */
 export function protobufMessageFor(apiVersion: string, kind: string): string | undefined {
-  return KINDS[`${apiVersion}/${kind}`] ?? KINDS[`*/${kind}`];
+  const covered = coveredKinds();
+  return covered.get(`${apiVersion}/${kind}`) ?? covered.get(`*/${kind}`);
 }
 
 /** The kinds the codec covers, as apiVersion/kind, for messages that list them. */
 export function protobufKinds(): string[] {
-  return Object.keys(KINDS).filter((k) => !k.endsWith('List'));
+  return [...coveredKinds().keys()].filter((k) => !k.endsWith('List'));
 }
 
 export interface DecodedObject extends JsonObject {

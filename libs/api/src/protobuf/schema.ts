@@ -8,8 +8,7 @@
 // repeated, `map[string]T` a map.
 import { META_V1 } from './tables/meta-v1';
 import { CORE_V1 } from './tables/core-v1';
-import { APPS_V1 } from './tables/apps-v1';
-import { AUTHENTICATION_V1, AUTHORIZATION_V1 } from './tables/auth-v1';
+import { kindModules, kindsGeneration } from '../kinds/registry';
 
 export interface MessageTable {
   package: string;
@@ -78,9 +77,10 @@ export function parseFieldLine(line: string): FieldSpec {
   };
 }
 
-const registry = new Map<string, MessageSchema>();
+let registry = new Map<string, MessageSchema>();
+let registryGeneration = -1;
 
-function register(table: MessageTable): void {
+function register(registry: Map<string, MessageSchema>, table: MessageTable): void {
   for (const [short, lines] of Object.entries(table.messages)) {
     if (registry.has(short)) throw new Error(`message ${short} is defined twice`);
     const fields = lines.map(parseFieldLine);
@@ -99,8 +99,20 @@ function register(table: MessageTable): void {
   }
 }
 
-for (const table of [META_V1, CORE_V1, APPS_V1, AUTHORIZATION_V1, AUTHENTICATION_V1]) {
-  register(table);
+/** The shared tables and those of every kind module, registered on first use (and after kinds change). */
+function messages(): Map<string, MessageSchema> {
+  if (registryGeneration === kindsGeneration()) return registry;
+  const next = new Map<string, MessageSchema>();
+  const tables = [
+    META_V1,
+    CORE_V1,
+    ...kindModules().flatMap((m) => (m.protobuf ? [m.protobuf] : [])),
+  ];
+  for (const table of tables) register(next, table);
+  registry = next;
+  registryGeneration = kindsGeneration();
+  for (const s of registry.values()) fillJsonNames(s, new Set());
+  return registry;
 }
 
 function fillJsonNames(schema: MessageSchema, seen: Set<string>): Set<string> {
@@ -117,14 +129,12 @@ function fillJsonNames(schema: MessageSchema, seen: Set<string>): Set<string> {
 
 /** The schema of a message by its short name (Container, ObjectMeta, Deployment). */
 export function messageSchema(short: string): MessageSchema {
-  const s = registry.get(short);
+  const s = messages().get(short);
   if (!s) throw new Error(`no protobuf schema for message ${short}`);
   return s;
 }
 
 /** Every message name, for tests that check the tables are closed under reference. */
 export function messageNames(): string[] {
-  return [...registry.keys()];
+  return [...messages().keys()];
 }
-
-for (const s of registry.values()) fillJsonNames(s, new Set());

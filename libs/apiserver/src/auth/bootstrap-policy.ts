@@ -118,7 +118,7 @@ const ROLES: RoleSpec[] = [
       rule(['delete'], [''], ['pods']),
       rule(['patch', 'update'], [''], ['pods/status']),
       rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
-      rule(['create', 'get', 'update'], ['coordination.k8s.io'], ['leases']),
+      rule(['create', 'get', 'update', 'patch'], ['coordination.k8s.io'], ['leases']),
     ],
   },
   {

@@ -116,6 +116,11 @@ describe('aggregated discovery documents', () => {
           responseKind: { group: '', version: 'v1', kind: 'Binding' },
           verbs: ['create'],
         },
+        {
+          subresource: 'eviction',
+          responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+          verbs: ['create'],
+        },
       ],
     });
     expect(find(named, 'apps', 'deployments').subresources).toContainEqual({

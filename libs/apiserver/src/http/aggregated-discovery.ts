@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { groupVersions, ResourceInfo, resourcesIn } from '@flotilla/api';
+import { groupVersions, kindsGeneration, ResourceInfo, resourcesIn } from '@flotilla/api';
 import { subresourcesOf } from './discovery';
 
 // Aggregated discovery (apidiscovery.k8s.io): GET /api and GET /apis answer every group, version
@@ -147,12 +147,18 @@ export interface AggregatedDocument {
 }
 
 const documents = new Map<string, AggregatedDocument>();
+/** The kind registry's generation the documents were built for (CRDs add and remove kinds). */
+let documentsGeneration = -1;
 
 /** The document with its Content-Type and ETag (a SHA-512 of the v2 JSON, as kube-apiserver's). */
 export function aggregatedDiscovery(
   root: 'api' | 'apis',
   version: DiscoveryVersion,
 ): AggregatedDocument {
+  if (documentsGeneration !== kindsGeneration()) {
+    documentsGeneration = kindsGeneration();
+    documents.clear();
+  }
   const key = `${root}/${version}`;
   let doc = documents.get(key);
   if (!doc) {

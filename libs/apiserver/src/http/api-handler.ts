@@ -340,6 +340,14 @@ export class ApiHandler {
       const answer = await this.d.reviews.tokenRequest(namespace!, name, this.body(req));
       return json(answer.status, answer.body);
     }
+    if (sub === 'eviction') {
+      if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      const body = this.body(req);
+      const options = isPlainObject(body) ? body.deleteOptions : undefined;
+      return outcome(
+        await this.d.registry.evict(r, namespace!, name, body, deleteOptions(req, options ?? {})),
+      );
+    }
     if (sub === 'finalize') {
       // Kubernetes serves only PUT here: the namespace controller's "this namespace is empty".
       if (verb !== 'update') throw apiErrors.methodNotSupported(subRef, verb);
@@ -736,7 +744,7 @@ function outcome(o: Outcome): ApiResponse {
 /** Whether a request's answer has a protobuf form: objects of the covered kinds, and Status. */
 function answersInProtobuf(r: ResourceInfo, p: ResourcePath): boolean {
   if (p.subresource === 'scale') return protobufAnswers('autoscaling/v1', 'Scale');
-  if (p.subresource === 'binding') return true;
+  if (p.subresource === 'binding' || p.subresource === 'eviction') return true;
   return protobufAnswers(apiVersionOf(r), r.kind);
 }
 

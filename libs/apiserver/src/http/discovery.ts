@@ -6,6 +6,7 @@ import {
   resourcesIn,
   Subresource,
 } from '@flotilla/api';
+import { buildInfo } from '@flotilla/observability';
 
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-flotilla' };
 
@@ -14,9 +15,7 @@ export function versionInfo(): Record<string, unknown> {
     major: KUBE_VERSION.major,
     minor: KUBE_VERSION.minor,
     gitVersion: KUBE_VERSION.gitVersion,
-    gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean',
-    buildDate: '2025-01-01T00:00:00Z',
+    ...buildInfo(),
     goVersion: `node${process.versions.node}`,
     compiler: 'flotilla',
     platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
@@ -99,6 +98,8 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
         return { name, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: READ_WRITE };
       case 'binding':
         return { name, group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
+      case 'eviction':
+        return { name, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'finalize':
         return { name, group: r.group, version: r.version, kind: r.kind, verbs: ['update'] };
       case 'token':

@@ -1,6 +1,7 @@
 import { apiErrors, ApiError, apiVersionOf, KubeObject, ResourceInfo } from '@flotilla/api';
 import { StoreError, prefixEnd } from '@flotilla/store';
 import { listPrefix } from '../storage/key-layout';
+import { storedFormOf } from '../storage/stored-forms';
 import {
   CONTINUE_EXPIRED_MESSAGE,
   decodeContinue,
@@ -38,7 +39,7 @@ export class ObjectReader {
       const point = decodeContinue(q.continueToken);
       try {
         return this.page(
-          await this.store.list(prefix, {
+          await this.store.for(r).list(prefix, {
             revision: point.revision,
             serializable: true,
             startKey: prefix + point.startKey,
@@ -59,7 +60,7 @@ export class ObjectReader {
       await this.awaitRevision(Number(rv));
       try {
         return this.page(
-          await this.store.list(prefix, {
+          await this.store.for(r).list(prefix, {
             revision: Number(rv),
             serializable: true,
             limit: q.limit,
@@ -87,7 +88,9 @@ export class ObjectReader {
     if (rv !== undefined && rv !== '0') await this.awaitRevision(Number(rv));
     try {
       return this.page(
-        await this.store.list(prefix, { serializable: rv !== undefined, limit: q.limit, filter }),
+        await this.store
+          .for(r)
+          .list(prefix, { serializable: rv !== undefined, limit: q.limit, filter }),
         prefix,
       );
     } catch (err) {
@@ -136,7 +139,12 @@ export class ObjectReader {
     await this.awaitRevision(since);
     return (
       cache.watch({ ...req, sinceRevision: since }) ??
-      historyWatch(this.store.kv, { ...req, sinceRevision: since }, this.watcherQueue)
+      historyWatch(
+        this.store.kv,
+        { ...req, sinceRevision: since },
+        this.watcherQueue,
+        storedFormOf(r),
+      )
     );
   }
 

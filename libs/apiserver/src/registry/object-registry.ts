@@ -10,7 +10,9 @@ import {
   isPlainObject,
   JsonObject,
   jsonEqual,
+  findResource,
   KubeObject,
+  podQosClass,
   prepareForCreate,
   prepareForUpdate,
   recordUpdate,
@@ -36,7 +38,12 @@ import {
 } from '../admission/priority';
 import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
 import type { ServiceRanges } from '../admission/service-ranges';
-import { objectKey } from '../storage/key-layout';
+import { listPrefix, objectKey } from '../storage/key-layout';
+import { decideEviction, pdbResource, spendDisruption } from './eviction';
+import { admitLimitRanges, admitQuota, usageOf } from '../admission/quota';
+
+const RESOURCE_QUOTAS = findResource('', 'v1', 'resourcequotas');
+const LIMIT_RANGES = findResource('', 'v1', 'limitranges');
 import { NO_EXTRA, ObjectStore, TxnExtra, WriteResult } from '../storage/object-store';
 import type { WatchCaches } from '../watch/watch-caches';
 import { decideDelete, DeleteOptions, finishesDeletion } from './delete-decision';
@@ -107,7 +114,7 @@ export class ObjectRegistry {
   }
 
   async get(r: ResourceInfo, namespace: string | undefined, name: string): Promise<KubeObject> {
-    const obj = await this.d.store.get(this.key(r, namespace, name));
+    const obj = await this.d.store.for(r).get(this.key(r, namespace, name));
     if (!obj) throw apiErrors.notFound(r, name);
     return obj;
   }
@@ -148,6 +155,13 @@ export class ObjectRegistry {
       newUid: this.d.newUid,
       tolerationSeconds: this.d.tolerationSeconds,
     });
+    if (isPods(r) && this.mayHave(LIMIT_RANGES, obj.metadata.namespace!)) {
+      const ranges = await this.inNamespace(LIMIT_RANGES, obj.metadata.namespace!);
+      if (ranges.length > 0) {
+        admitLimitRanges(r, obj, ranges);
+        obj.status = { ...(obj.status as object), qosClass: podQosClass(obj.spec as JsonObject) };
+      }
+    }
     validateCreate(r, obj);
     if (isPriorityClasses(r)) await admitPriorityClass(obj, undefined, this.priorityClasses);
     obj = finish(undefined, obj);
@@ -160,6 +174,7 @@ export class ObjectRegistry {
         await this.namespace(obj.metadata.namespace!),
       );
     }
+    if (r.namespaced) await this.chargeQuota(r, obj, opts.dryRun);
     if (opts.dryRun) {
       const plan = isServices(r)
         ? planAddresses(r, obj, undefined, this.d.serviceRanges, this.d.random)
@@ -176,7 +191,7 @@ export class ObjectRegistry {
         toWrite = plan.service;
         extra = allocationTxn(plan.claim, [], `${obj.metadata.namespace}/${name}`);
       }
-      const res = await this.d.store.create(key, toWrite, extra);
+      const res = await this.d.store.for(r).create(key, toWrite, extra);
       if (res.ok) return { status: 201, body: res.object, warnings };
       if (res.present.has(key)) throw apiErrors.alreadyExists(r, name);
       this.explicitTaken(r, name, plan, res);
@@ -335,7 +350,7 @@ export class ObjectRegistry {
   ): Promise<Outcome> {
     const key = this.key(r, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.readCurrent(key, attempt);
+      const current = await this.readCurrent(r, key, attempt);
       if (!current) throw apiErrors.notFound(r, name);
       const modRevision = Number(current.metadata.resourceVersion);
       if (precondition !== undefined && precondition !== modRevision) {
@@ -366,10 +381,12 @@ export class ObjectRegistry {
       if (opts.dryRun) return { status: 200, body: next };
       let res: WriteResult;
       if (finishesDeletion(r, next)) {
-        res = await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+        res = await this.d.store
+          .for(r)
+          .delete(key, current, modRevision, this.releaseTxn(r, current));
         if (res.ok) return { status: 200, body: current };
       } else {
-        res = await this.d.store.update(key, next, modRevision, extra);
+        res = await this.d.store.for(r).update(key, next, modRevision, extra);
         if (res.ok) return { status: 200, body: res.object };
       }
       if (!res.present.has(key)) throw apiErrors.notFound(r, name);
@@ -502,6 +519,104 @@ export class ObjectRegistry {
     return { status: 201, body: statusSuccess() };
   }
 
+  // --- quota -------------------------------------------------------------------------------
+
+  private async inNamespace(r: ResourceInfo | undefined, namespace: string): Promise<KubeObject[]> {
+    if (!r) return [];
+    return (await this.d.store.list(listPrefix(r, namespace))).items;
+  }
+
+  /**
+   * Whether the namespace may have objects of `r` (quotas, limit ranges): asked of this master's
+   * watch cache once loaded, so the common case (none) costs no read of the store.
+   */
+  private mayHave(r: ResourceInfo | undefined, namespace: string): boolean {
+    if (!r) return false;
+    const cache = this.d.caches.for(r);
+    if (cache.revision === 0) {
+      void cache.start().catch(() => undefined);
+      return true;
+    }
+    return cache.snapshot(listPrefix(r, namespace), () => true).items.length > 0;
+  }
+
+  /** ResourceQuota admission: refuses what exceeds a quota, else records the new usage first. */
+  private async chargeQuota(r: ResourceInfo, obj: KubeObject, dryRun: boolean): Promise<void> {
+    const namespace = obj.metadata.namespace!;
+    if (!this.mayHave(RESOURCE_QUOTAS, namespace)) return;
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const quotas = await this.inNamespace(RESOURCE_QUOTAS, namespace);
+      if (quotas.length === 0) return;
+      let stored: KubeObject[] | undefined;
+      const usedNow = async (resource: string) => {
+        stored ??= await this.inNamespace(r, namespace);
+        return stored.reduce((sum, o) => sum + (usageOf(r, o)[resource] ?? 0), 0);
+      };
+      const { updates } = await admitQuota(r, obj, quotas, usedNow);
+      if (dryRun) return;
+      let raced = false;
+      for (const { quota, used } of updates) {
+        const next = { ...quota, status: { ...(quota.status as object), used } };
+        const key = this.key(RESOURCE_QUOTAS!, namespace, quota.metadata.name!);
+        const res = await this.d.store.update(key, next, Number(quota.metadata.resourceVersion));
+        if (!res.ok) {
+          raced = true;
+          break;
+        }
+      }
+      if (!raced) return;
+    }
+    throw apiErrors.conflict(
+      r,
+      obj.metadata.name ?? '',
+      'too many concurrent quota updates; please retry',
+    );
+  }
+
+  // --- eviction ----------------------------------------------------------------------------
+
+  /** POST pods/<name>/eviction: deletes the pod if its PodDisruptionBudget allows it now. */
+  async evict(
+    r: ResourceInfo,
+    namespace: string,
+    name: string,
+    body: unknown,
+    options: DeleteOptions,
+  ): Promise<Outcome> {
+    const evictionRef = { group: 'policy', kind: 'Eviction' };
+    if (!isPlainObject(body)) throw apiErrors.badRequest('the body must be a policy/v1 Eviction');
+    const meta = isPlainObject(body.metadata) ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== name) {
+      throw apiErrors.invalid(evictionRef, String(meta.name), [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(meta.name)}: name in URL does not match name in Eviction object`,
+          field: 'metadata.name',
+        },
+      ]);
+    }
+    const pdbs = pdbResource();
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const pod = await this.get(r, namespace, name);
+      const budgets = (await this.d.store.list(listPrefix(pdbs, namespace))).items;
+      const decision = decideEviction(pod, budgets);
+      if (decision.kind === 'refuse') throw decision.error;
+      if (decision.kind === 'spend' && !options.dryRun) {
+        const spent = spendDisruption(decision.budget, name, timestamp(this.d.clock()));
+        const key = this.key(pdbs, namespace, decision.budget.metadata.name!);
+        const res = await this.d.store.update(
+          key,
+          spent,
+          Number(decision.budget.metadata.resourceVersion),
+        );
+        if (!res.ok) continue; // the budget changed meanwhile: decide again
+      }
+      await this.delete(r, namespace, name, options);
+      return { status: 201, body: statusSuccess() };
+    }
+    throw apiErrors.conflict(r, name, 'too many concurrent evictions; please retry');
+  }
+
   // --- delete ------------------------------------------------------------------------------
 
   async delete(
@@ -515,7 +630,7 @@ export class ObjectRegistry {
     }
     const key = this.key(r, namespace, name);
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.readCurrent(key, attempt);
+      const current = await this.readCurrent(r, key, attempt);
       if (!current) throw apiErrors.notFound(r, name);
       const pre = opts.preconditions;
       const mismatch =
@@ -547,8 +662,10 @@ export class ObjectRegistry {
       const modRevision = Number(current.metadata.resourceVersion);
       const res =
         decision.kind === 'mark'
-          ? await this.d.store.update(key, decision.object, modRevision)
-          : await this.d.store.delete(key, current, modRevision, this.releaseTxn(r, current));
+          ? await this.d.store.for(r).update(key, decision.object, modRevision)
+          : await this.d.store
+              .for(r)
+              .delete(key, current, modRevision, this.releaseTxn(r, current));
       if (res.ok) return { status: 200, body: decision.kind === 'mark' ? res.object : current };
       if (!res.present.has(key)) throw apiErrors.notFound(r, name);
     }
@@ -580,12 +697,17 @@ export class ObjectRegistry {
    * ReadIndex round trip): the write's compare on the mod revision rejects a stale read, and the
    * retry reads linearizably. A miss is confirmed linearizably before it becomes a 404.
    */
-  private async readCurrent(key: string, attempt: number): Promise<KubeObject | undefined> {
+  private async readCurrent(
+    r: ResourceInfo,
+    key: string,
+    attempt: number,
+  ): Promise<KubeObject | undefined> {
+    const store = this.d.store.for(r);
     if (attempt === 0) {
-      const local = await this.d.store.get(key, { serializable: true });
+      const local = await store.get(key, { serializable: true });
       if (local) return local;
     }
-    return this.d.store.get(key);
+    return store.get(key);
   }
 
   /** The namespace from this master's cache, else from the store (it may be brand new). */

@@ -2,8 +2,8 @@ import type { ResourceInfo } from '@flotilla/api';
 
 /**
  * Where each resource lives in the store, after Kubernetes' own etcd layout: nodes under
- * "minions", services and endpoints under "services/specs" and "services/endpoints". A plural
- * served by two groups (events, events.k8s.io) gets the second group's name in its prefix.
+ * "minions", services and endpoints under "services/specs" and "services/endpoints".
+ * events.k8s.io Events are core Events stored once under "events" (see stored-forms.ts).
  */
 const CORE_OVERRIDES: Record<string, string> = {
   nodes: 'minions',
@@ -15,7 +15,7 @@ export const REGISTRY_ROOT = '/registry/';
 
 export function resourcePrefix(r: Pick<ResourceInfo, 'group' | 'plural'>): string {
   if (r.group === '') return `${REGISTRY_ROOT}${CORE_OVERRIDES[r.plural] ?? r.plural}/`;
-  if (r.group === 'events.k8s.io') return `${REGISTRY_ROOT}${r.group}/${r.plural}/`;
+  if (r.group === 'events.k8s.io' && r.plural === 'events') return `${REGISTRY_ROOT}events/`;
   return `${REGISTRY_ROOT}${r.plural}/`;
 }
 

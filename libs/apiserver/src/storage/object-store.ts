@@ -1,7 +1,8 @@
-import type { KubeObject } from '@flotilla/api';
+import type { KubeObject, ResourceInfo } from '@flotilla/api';
 import {
   Compare,
   CompareResult,
+  KeyValue,
   CompareTarget,
   RangeResponse,
   RequestOp,
@@ -10,6 +11,7 @@ import {
 } from '@flotilla/store';
 import type { KvBackend } from './kv-backend';
 import { decodeKv, encodeObject } from './object-codec';
+import { storedFormOf, type StoredForm } from './stored-forms';
 
 /** Extra compares and writes that must commit atomically with an object write (allocations). */
 export interface TxnExtra {
@@ -49,9 +51,40 @@ const MAX_LIST_BATCHES = 100_000;
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
-/** Objects as JSON under keys, with resourceVersion = the key's mod revision. */
+/**
+ * Objects as JSON under keys, with resourceVersion = the key's mod revision. A view made by
+ * `for(r)` converts between what `r` serves and the form it is stored in.
+ */
 export class ObjectStore {
-  constructor(readonly kv: KvBackend) {}
+  private readonly views = new Map<string, ObjectStore>();
+
+  constructor(
+    readonly kv: KvBackend,
+    private readonly form?: StoredForm,
+    private readonly base?: ObjectStore,
+  ) {}
+
+  /** This store as resource `r` reads and writes it. */
+  for(r: Pick<ResourceInfo, 'group' | 'plural'>): ObjectStore {
+    if (this.base) return this.base.for(r);
+    const form = storedFormOf(r);
+    if (!form) return this;
+    let view = this.views.get(form.name);
+    if (!view) {
+      view = new ObjectStore(this.kv, form, this);
+      this.views.set(form.name, view);
+    }
+    return view;
+  }
+
+  private decode(kv: KeyValue): KubeObject {
+    const stored = decodeKv(kv);
+    return this.form ? this.form.fromStored(stored) : stored;
+  }
+
+  private encode(obj: KubeObject): Buffer {
+    return encodeObject(this.form ? this.form.toStored(obj) : obj);
+  }
 
   async get(key: string, opts: ReadOptions = {}): Promise<KubeObject | undefined> {
     const r = await this.kv.range({
@@ -59,7 +92,7 @@ export class ObjectStore {
       revision: opts.revision,
       serializable: opts.serializable,
     });
-    return r.kvs.length > 0 ? decodeKv(r.kvs[0]) : undefined;
+    return r.kvs.length > 0 ? this.decode(r.kvs[0]) : undefined;
   }
 
   /**
@@ -92,7 +125,7 @@ export class ObjectStore {
       revision ??= r.header.revision;
       serializable = true; // later batches read the same revision
       for (let i = 0; i < r.kvs.length; i++) {
-        const obj = decodeKv(r.kvs[i]);
+        const obj = this.decode(r.kvs[i]);
         if (opts.filter && !opts.filter(obj)) continue;
         if (limit !== undefined && items.length === limit) {
           const nextKey = r.kvs[i].key.toString('utf8');
@@ -119,7 +152,7 @@ export class ObjectStore {
           createRevision: 0,
         },
       ],
-      [{ requestPut: { key: utf8(key), value: encodeObject(obj) } }],
+      [{ requestPut: { key: utf8(key), value: this.encode(obj) } }],
       obj,
       extra,
     );
@@ -135,7 +168,7 @@ export class ObjectStore {
     return this.write(
       key,
       [{ result: CompareResult.EQUAL, target: CompareTarget.MOD, key: utf8(key), modRevision }],
-      [{ requestPut: { key: utf8(key), value: encodeObject(obj) } }],
+      [{ requestPut: { key: utf8(key), value: this.encode(obj) } }],
       obj,
       extra,
     );
@@ -184,7 +217,7 @@ export class ObjectStore {
       const range = (resp as { responseRange?: RangeResponse }).responseRange;
       if (!range || range.kvs.length === 0) return;
       present.add(probes[i]);
-      if (i === 0) current = decodeKv(range.kvs[0]);
+      if (i === 0) current = this.decode(range.kvs[0]);
     });
     return { ok: false, current, present };
   }

@@ -2,6 +2,7 @@ import { apiErrors, KubeObject } from '@flotilla/api';
 import { EventType, MSG_COMPACTED, prefixEnd } from '@flotilla/store';
 import type { KvBackend } from '../storage/kv-backend';
 import { decodeKv } from '../storage/object-codec';
+import type { StoredForm } from '../storage/stored-forms';
 import { EventQueue } from './event-queue';
 import type { CacheWatchRequest } from './watch-cache';
 import { ApiWatch, ApiWatchEvent, throughSelector } from './watch-event';
@@ -15,7 +16,10 @@ export function historyWatch(
   kv: KvBackend,
   req: CacheWatchRequest & { sinceRevision: number },
   capacity: number,
+  form?: StoredForm,
 ): ApiWatch {
+  const decode = (kv: Parameters<typeof decodeKv>[0]) =>
+    form ? form.fromStored(decodeKv(kv)) : decodeKv(kv);
   const start = Buffer.from(req.keyPrefix);
   const store = kv.watch({
     key: start,
@@ -51,9 +55,9 @@ export function historyWatch(
           break;
         }
         for (const ev of resp.events) {
-          const prev = ev.prevKv ? decodeKv(ev.prevKv) : undefined;
+          const prev = ev.prevKv ? decode(ev.prevKv) : undefined;
           if (ev.type === EventType.PUT) {
-            const object = decodeKv(ev.kv);
+            const object = decode(ev.kv);
             const type = throughSelector('put', req.matches, object, prev);
             if (type) send(type, object, ev.kv.modRevision);
           } else if (prev) {

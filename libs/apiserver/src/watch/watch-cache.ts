@@ -1,7 +1,8 @@
 import type { KubeObject } from '@flotilla/api';
-import { EventType, WatchResponse, prefixEnd } from '@flotilla/store';
+import { EventType, KeyValue, WatchResponse, prefixEnd } from '@flotilla/store';
 import type { KvBackend, KvWatch } from '../storage/kv-backend';
 import { decodeKv } from '../storage/object-codec';
+import type { StoredForm } from '../storage/stored-forms';
 import { EventQueue } from './event-queue';
 import { ApiWatch, ApiWatchEvent, throughSelector } from './watch-event';
 
@@ -58,7 +59,14 @@ export class WatchCache {
     private readonly kv: KvBackend,
     readonly prefix: string,
     private readonly opts: WatchCacheOptions,
+    /** The resource's view of what is stored under `prefix`, when it is stored in another form. */
+    private readonly form?: StoredForm,
   ) {}
+
+  private decode(kv: KeyValue): KubeObject {
+    const stored = decodeKv(kv);
+    return this.form ? this.form.fromStored(stored) : stored;
+  }
 
   /** The revision the cache reflects: nothing under the prefix changed up to it unseen. */
   get revision(): number {
@@ -163,7 +171,7 @@ export class WatchCache {
     const start = Buffer.from(this.prefix);
     const r = await this.kv.range({ key: start, rangeEnd: prefixEnd(start), serializable: true });
     this.objects.clear();
-    for (const kv of r.kvs) this.objects.set(kv.key.toString('utf8'), decodeKv(kv));
+    for (const kv of r.kvs) this.objects.set(kv.key.toString('utf8'), this.decode(kv));
     this.rev = r.header.revision;
     this.changes++;
     this.floor = this.rev;
@@ -222,7 +230,7 @@ export class WatchCache {
       const prev = this.objects.get(key);
       let change: Change;
       if (ev.type === EventType.PUT) {
-        const object = decodeKv(ev.kv);
+        const object = this.decode(ev.kv);
         this.objects.set(key, object);
         change = { change: 'put', key, revision: ev.kv.modRevision, object, prev };
       } else {

@@ -1,6 +1,7 @@
 import type { ResourceInfo } from '@flotilla/api';
 import type { KvBackend } from '../storage/kv-backend';
 import { resourcePrefix } from '../storage/key-layout';
+import { storedFormOf } from '../storage/stored-forms';
 import { WatchCache, WatchCacheOptions } from './watch-cache';
 
 /** One watch cache per resource on this master, created on first use. */
@@ -15,10 +16,13 @@ export class WatchCaches {
 
   for(r: Pick<ResourceInfo, 'group' | 'plural'>): WatchCache {
     const prefix = resourcePrefix(r);
-    let cache = this.caches.get(prefix);
+    // A resource stored in another's form has a cache of its own over the same keys.
+    const form = storedFormOf(r);
+    const name = form ? `${prefix}@${form.name}` : prefix;
+    let cache = this.caches.get(name);
     if (!cache) {
-      cache = new WatchCache(this.kv, prefix, this.opts);
-      this.caches.set(prefix, cache);
+      cache = new WatchCache(this.kv, prefix, this.opts, form);
+      this.caches.set(name, cache);
     }
     return cache;
   }

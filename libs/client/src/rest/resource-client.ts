@@ -166,6 +166,19 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     });
   }
 
+  /**
+   * PUT of namespaces/<name>/finalize: replaces the namespace's spec.finalizers (how the namespace
+   * controller lets a namespace it has emptied go), with the resourceVersion as a precondition.
+   */
+  async finalize(obj: T, opts: WriteOptions = {}): Promise<T> {
+    this.requireSubresource('finalize');
+    return this.call<T>('PUT', this.path(nameOf(obj), 'finalize', obj), {
+      query: writeQuery(opts),
+      object: obj,
+      idempotent: false,
+    });
+  }
+
   async getStatus(name: string): Promise<T> {
     return this.call<T>('GET', this.path(name, 'status'), { idempotent: true });
   }
@@ -350,7 +363,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> implements Resour
     return ns;
   }
 
-  private requireSubresource(sub: 'scale' | 'binding'): void {
+  private requireSubresource(sub: 'scale' | 'binding' | 'finalize'): void {
     if (!this.info.subresources.includes(sub))
       throw new Error(`${this.info.plural} have no ${sub} subresource`);
   }

@@ -38,6 +38,11 @@ export class Expectations {
     this.byKey.set(key, { adds: 0, deletes: new Set(podKeys), since: this.clock.now() });
   }
 
+  /** Creations and deletions asked for in one go (the DaemonSet controller does both at once). */
+  expect(key: string, adds: number, deleteKeys: readonly string[]): void {
+    this.byKey.set(key, { adds, deletes: new Set(deleteKeys), since: this.clock.now() });
+  }
+
   creationObserved(key: string): void {
     const e = this.byKey.get(key);
     if (e) e.adds--;

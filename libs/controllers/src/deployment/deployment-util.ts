@@ -112,7 +112,7 @@ function safeEncode(s: string): string {
  * struct; this hashes canonical JSON, so the values differ from a real cluster's but behave alike.
  */
 export function computeHash(template: unknown, collisionCount?: number): string {
-  let h = fnv32a(Buffer.from(canonicalJson(template)));
+  let h = fnv32a(Buffer.from(canonicalJson(withoutNullTimestamp(template))));
   if (collisionCount !== undefined && collisionCount !== null) {
     const c = Buffer.alloc(4);
     c.writeUInt32LE(collisionCount >>> 0);
@@ -121,8 +121,20 @@ export function computeHash(template: unknown, collisionCount?: number): string 
   return safeEncode(String(h));
 }
 
+/**
+ * The template without `metadata.creationTimestamp: null`, which clients send (kubectl rollout
+ * undo patches the template with Go's printout of an empty timestamp) and which means no value,
+ * as it does to Kubernetes' typed structs.
+ */
+function withoutNullTimestamp(template: unknown): unknown {
+  const t = (template ?? {}) as { metadata?: Record<string, unknown> };
+  if (t.metadata?.creationTimestamp !== null) return template;
+  const { creationTimestamp: _null, ...metadata } = t.metadata;
+  return { ...t, metadata };
+}
+
 function withoutHash(template: unknown): unknown {
-  const t = cloneJson((template ?? {}) as Record<string, unknown>);
+  const t = cloneJson(withoutNullTimestamp(template) as Record<string, unknown>);
   const meta = (t.metadata ?? {}) as { labels?: Record<string, string> };
   if (meta.labels) {
     delete meta.labels[POD_TEMPLATE_HASH];

@@ -61,7 +61,7 @@ export class ControllerManager {
     const random = opts.random ?? Math.random;
     this.identity = `${opts.masterName}_${randomSuffix(random)}`;
     this.factories = opts.factories.filter((f) =>
-      isControllerEnabled(canonicalOf(f), opts.controllers),
+      isControllerEnabled(canonicalOf(f), opts.controllers, f.enabledByDefault),
     );
     this.enabled = this.factories.map(canonicalOf);
     this.flags = flagValues(opts.factories, opts.flags ?? new Map());

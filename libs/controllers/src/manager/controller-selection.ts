@@ -26,11 +26,14 @@ export function parseControllerList(
   });
 }
 
-/** kube-controller-manager's IsControllerEnabled, over canonical names. */
+/**
+ * kube-controller-manager's IsControllerEnabled, over canonical names. `onByDefault` says whether
+ * `*` includes it (default: unless kube-controller-manager leaves it off).
+ */
 export function isControllerEnabled(
   name: string,
   list: readonly string[],
-  known: readonly KnownController[] = KNOWN_CONTROLLERS,
+  onByDefault = !KNOWN_CONTROLLERS.find((k) => k.name === name)?.disabledByDefault,
 ): boolean {
   let star = false;
   for (const entry of list) {
@@ -38,6 +41,5 @@ export function isControllerEnabled(
     if (entry === `-${name}`) return false;
     if (entry === '*') star = true;
   }
-  if (!star) return false;
-  return !known.find((k) => k.name === name)?.disabledByDefault;
+  return star && onByDefault;
 }

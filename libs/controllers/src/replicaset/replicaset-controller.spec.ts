@@ -1,3 +1,4 @@
+import { FakeClock } from '@flotilla/client';
 // The ReplicaSet controller against a real API server in process, as scenarios: given these
 // objects, after it syncs, these pods and this status.
 import type { RestRequest, Transport } from '@flotilla/client';
@@ -51,21 +52,25 @@ describe('ReplicaSet controller', () => {
   });
 
   it('counts ready pods as available only after minReadySeconds', async () => {
-    h.run([new ReplicaSetController()]);
+    // The controller's clock moves only when told, so "not yet available" cannot lapse on a
+    // slow machine before it is checked.
+    const clock = new FakeClock(Date.now());
+    h.run([new ReplicaSetController()], { clock });
     const rs = replicaSet('slow', 2);
     await h.client
       .replicaSets('default')
-      .create({ ...rs, spec: { ...rs.spec!, minReadySeconds: 1 } });
+      .create({ ...rs, spec: { ...rs.spec!, minReadySeconds: 10 } });
     const created = await waitFor('2 pods', async () => {
       const list = await pods('slow');
       return list.length === 2 ? list : undefined;
     });
-    for (const p of created) await markReady(h.client, p);
+    for (const p of created) await markReady(h.client, p, new Date(clock.now()));
     await waitFor('ready 2', async () =>
       (await rsNamed('slow')).status?.readyReplicas === 2 ? true : undefined,
     );
     expect((await rsNamed('slow')).status?.availableReplicas).toBe(0);
-    await waitFor('available 2 after a second', async () =>
+    await clock.advance(11_000);
+    await waitFor('available 2 once minReadySeconds passed', async () =>
       (await rsNamed('slow')).status?.availableReplicas === 2 ? true : undefined,
     );
   });

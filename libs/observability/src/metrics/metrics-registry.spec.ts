@@ -1,3 +1,4 @@
+import { buildInfo } from '../build-info';
 import { createMetricsRegistry } from './metrics-registry';
 
 describe('createMetricsRegistry', () => {
@@ -9,7 +10,7 @@ describe('createMetricsRegistry', () => {
     });
     const text = await registry.metrics();
     expect(text).toContain(
-      'flotilla_build_info{version="1.2.3",node="m1",component="control-plane"} 1',
+      `flotilla_build_info{version="1.2.3",node="m1",component="control-plane",git_commit="${buildInfo().gitCommit}"} 1`,
     );
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');

@@ -1,4 +1,5 @@
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { buildInfo } from '../build-info';
 
 export interface MetricsIdentity {
   version: string;
@@ -13,12 +14,12 @@ export interface MetricsIdentity {
 export function createMetricsRegistry(identity: MetricsIdentity): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const buildInfo = new Gauge({
+  const info = new Gauge({
     name: 'flotilla_build_info',
-    help: 'A constant 1, labelled with the version, node and component of this process.',
-    labelNames: ['version', 'node', 'component'],
+    help: 'A constant 1, labelled with the version, node, component and git commit of this process.',
+    labelNames: ['version', 'node', 'component', 'git_commit'],
     registers: [registry],
   });
-  buildInfo.set({ ...identity }, 1);
+  info.set({ ...identity, git_commit: buildInfo().gitCommit }, 1);
   return registry;
 }

@@ -1,0 +1,99 @@
+import {
+  Controller,
+  DynamicModule,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  FLOTILLA_VERSION,
+  HEALTHY,
+  HealthRegistry,
+  JsonLogger,
+  unhealthy,
+} from '@flotilla/observability';
+import { NodeKubelet } from '@flotilla/kubelet';
+import type { MastersClient } from '../api/masters-client';
+import type { NodeAgentConfig } from '../config/node-agent-config';
+import { NODE_AGENT_CONFIG } from '../config/config.module';
+
+/**
+ * Starts the kubelet once every module is built (the Node is registered from here); leaves pods
+ * running when the agent stops.
+ */
+@Injectable()
+class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(NodeKubelet) private readonly node: NodeKubelet,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.node.start();
+    this.health.register({
+      name: 'kubelet-runtime',
+      endpoints: ['readyz'],
+      check: async () => {
+        const problem = await this.node.runtimeProblem();
+        return problem === undefined ? HEALTHY : unhealthy(problem);
+      },
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.node.stop();
+  }
+}
+
+/** The kubelet's read-only API, as on port 10250: the pods this node runs, with their status. */
+@Controller()
+class PodsController {
+  constructor(@Inject(NodeKubelet) private readonly node: NodeKubelet) {}
+
+  @Get('pods')
+  pods(): unknown {
+    return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.node.kubelet.pods() };
+  }
+}
+
+@Module({})
+export class KubeletModule {
+  /** client: the masters; without one the kubelet runs static pods only (--pod-manifest-path). */
+  static forRoot(client?: MastersClient): DynamicModule {
+    return {
+      module: KubeletModule,
+      controllers: [PodsController],
+      providers: [
+        {
+          provide: NodeKubelet,
+          inject: [NODE_AGENT_CONFIG, JsonLogger],
+          useFactory: (config: NodeAgentConfig, logger: JsonLogger) => {
+            const k = config.kubelet!;
+            return new NodeKubelet(
+              {
+                nodeName: config.name,
+                runtimeEndpoint: k.runtimeEndpoint,
+                rootDir: k.rootDir,
+                podLogDir: k.podLogDir,
+                manifestDir: k.manifestDir,
+                nodeIPs: k.nodeIPs,
+                cgroupRoot: k.cgroupRoot,
+                clusterDns: k.clusterDns,
+                clusterDomain: k.clusterDomain,
+                labels: k.nodeLabels,
+                taints: k.taints,
+                kubeletVersion: `v1.32.0-flotilla.${FLOTILLA_VERSION}`,
+              },
+              logger.child('kubelet'),
+              client ? (info, namespace) => client.resource(info, namespace) : undefined,
+            );
+          },
+        },
+        KubeletLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,10 @@
+// Worker suites: real containerd per worker in network namespaces, as root (npm run test:workers).
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: require('./jest.swc.js'),
+  moduleNameMapper: require('./jest.aliases.js'),
+  testMatch: ['<rootDir>/test/workers/**/*.root-spec.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/.deploy-cache/'],
+  testTimeout: 120000,
+};

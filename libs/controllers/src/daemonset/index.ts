@@ -1,0 +1,2 @@
+export * from './daemon-pods';
+export * from './daemonset-controller';

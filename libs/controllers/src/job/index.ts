@@ -1,0 +1,2 @@
+export * from './job-controller';
+export * from './job-pods';

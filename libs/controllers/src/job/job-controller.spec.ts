@@ -1,0 +1,180 @@
+// The Job controller against a real API server in process, with a stand-in kubelet that finishes
+// pods as the scenario says: completions with parallelism and a failure retried, an Indexed Job,
+// the back-off limit, and kubectl's `wait --for=condition=complete` condition.
+import type { KubeClient, Pod } from '@flotilla/client';
+import { startHarness, waitFor, type Harness } from '../../test/harness';
+import { JobController } from './job-controller';
+import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, type JobObject } from './job-pods';
+
+function jobBody(name: string, spec: Record<string, unknown> = {}): JobObject {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      template: {
+        spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox:1' }] },
+      },
+      ...spec,
+    },
+  };
+}
+
+/** What a kubelet reports when a pod's containers exit. */
+async function finish(
+  client: KubeClient,
+  pod: Pod,
+  phase: 'Succeeded' | 'Failed',
+  exitCode = phase === 'Succeeded' ? 0 : 1,
+) {
+  await client.pods('default').patchStatus(
+    pod.metadata.name!,
+    {
+      status: {
+        phase,
+        containerStatuses: [
+          {
+            name: 'c',
+            ready: false,
+            restartCount: 0,
+            image: 'busybox:1',
+            imageID: '',
+            state: {
+              terminated: {
+                exitCode,
+                finishedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+              },
+            },
+          },
+        ],
+      },
+    },
+    'merge',
+  );
+}
+
+describe('Job controller', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const jobs = () => h.client.forKind<JobObject>('batch/v1', 'Job', 'default');
+  const podsOf = async (job: string) =>
+    (await h.client.pods('default').list({ labelSelector: `batch.kubernetes.io/job-name=${job}` }))
+      .items;
+  const running = async (job: string) =>
+    (await podsOf(job)).filter(
+      (p) => !p.status?.phase || p.status.phase === 'Pending' || p.status.phase === 'Running',
+    );
+  const condition = (j: JobObject, type: string) =>
+    j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+
+  it('runs completions=5 two at a time, retries a failed pod, and completes', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(jobBody('work', { completions: 5, parallelism: 2 }));
+    let failedOne = false;
+    let maxActive = 0;
+    const done = await waitFor(
+      'the Job complete',
+      async () => {
+        const active = await running('work');
+        maxActive = Math.max(maxActive, active.length);
+        for (const p of active) {
+          expect(p.metadata.finalizers).toContain(JOB_TRACKING_FINALIZER);
+          await finish(h.client, p, failedOne ? 'Succeeded' : 'Failed');
+          failedOne = true;
+        }
+        const j = await jobs().get('work');
+        return condition(j, 'Complete') ? j : undefined;
+      },
+      30_000,
+      50,
+    );
+    expect(maxActive).toBeLessThanOrEqual(2);
+    expect(done.status).toMatchObject({ succeeded: 5, failed: 1, active: 0 });
+    expect(done.status?.completionTime).toBeDefined();
+    expect(condition(done, 'Complete')).toMatchObject({ reason: 'CompletionsReached' });
+    // Every pod was counted, then released.
+    await waitFor('finalizers released', async () =>
+      (await podsOf('work')).every(
+        (p) => !(p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER),
+      )
+        ? true
+        : undefined,
+    );
+  });
+
+  it('gives an Indexed Job one pod per index, with the index and a stable hostname', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(
+      jobBody('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }),
+    );
+    const pods = await waitFor('3 pods', async () => {
+      const list = await running('idx');
+      return list.length === 3 ? list : undefined;
+    });
+    const indexes = pods.map((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX]).sort();
+    expect(indexes).toEqual(['0', '1', '2']);
+    for (const p of pods) {
+      const i = p.metadata.annotations![JOB_COMPLETION_INDEX];
+      expect(p.spec?.hostname).toBe(`idx-${i}`);
+      expect(p.spec?.containers[0].env).toContainEqual(
+        expect.objectContaining({ name: 'JOB_COMPLETION_INDEX' }),
+      );
+      await finish(h.client, p, 'Succeeded');
+    }
+    const done = await waitFor('complete', async () => {
+      const j = await jobs().get('idx');
+      return condition(j, 'Complete') ? j : undefined;
+    });
+    expect(done.status?.completedIndexes).toBe('0-2');
+  });
+
+  it('fails the Job with BackoffLimitExceeded once failures pass backoffLimit', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(jobBody('flaky', { backoffLimit: 1 }));
+    const failed = await waitFor(
+      'the Job failed',
+      async () => {
+        for (const p of await running('flaky')) await finish(h.client, p, 'Failed');
+        const j = await jobs().get('flaky');
+        return condition(j, 'Failed') ? j : undefined;
+      },
+      30_000,
+      50,
+    );
+    expect(condition(failed, 'Failed')).toMatchObject({
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+    });
+    expect(failed.status?.failed).toBe(2);
+  });
+
+  it('creates no pods while suspended and starts when resumed', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(jobBody('later', { suspend: true }));
+    await waitFor('Suspended condition', async () => {
+      const j = await jobs().get('later');
+      return condition(j, 'Suspended') ? j : undefined;
+    });
+    expect(await podsOf('later')).toHaveLength(0);
+    await jobs().patch('later', { spec: { suspend: false } }, 'merge');
+    await waitFor('a pod', async () => ((await running('later')).length === 1 ? true : undefined));
+    // Suspending again deletes the running pod, which is not counted as a failure.
+    await jobs().patch('later', { spec: { suspend: true } }, 'merge');
+    const again = await waitFor('suspended, the pod released', async () => {
+      const j = await jobs().get('later');
+      const pods = await podsOf('later');
+      return condition(j, 'Suspended') &&
+        pods.every((p) => !(p.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER))
+        ? j
+        : undefined;
+    });
+    expect(again.status?.failed ?? 0).toBe(0);
+    expect(again.status?.active).toBe(0);
+  });
+});

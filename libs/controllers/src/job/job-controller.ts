@@ -1,0 +1,536 @@
+// The Job controller (kube's pkg/controller/job): runs a Job's pods to completion. Pods carry
+// the job-tracking finalizer until counted: a finished pod's uid goes into
+// status.uncountedTerminatedPods first, then its finalizer is removed, then it moves into the
+// succeeded or failed count, so a pod deleted in between is never lost or counted twice.
+// Parallelism, completions (NonIndexed and Indexed), backoffLimit with failures counted as
+// Kubernetes counts them (container restarts too under OnFailure), podFailurePolicy,
+// activeDeadlineSeconds, suspend, and ttlSecondsAfterFinished (kube's ttl-after-finished
+// controller, folded in here).
+import { cloneJson, isApiError, jsonEqual, type KubeObject } from '@flotilla/api';
+import {
+  finalStateOf,
+  objectKey,
+  splitKey,
+  type DeletedFinalStateUnknown,
+  type Pod,
+  type SharedInformer,
+  type WorkQueue,
+} from '@flotilla/client';
+import type { Controller, ControllerContext, ControllerFactory } from '../controller';
+import { claimObjects, controllerRefOf } from '../common/controller-ref';
+import { Expectations } from '../common/expectations';
+import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
+import { isPodReady } from '../common/pods';
+import { controllerQueue, runQueueLoop } from '../common/queue-controller';
+import { JOBS, PODS } from '../common/resources';
+import { selectorOf } from '../common/selectors';
+import { integerFlag, readIntegerFlag } from '../flags';
+import {
+  failureAction,
+  formatIndexes,
+  indexOf,
+  isFinished,
+  isIndexed,
+  JOB_TRACKING_FINALIZER,
+  parseIndexes,
+  podForJob,
+  setCondition,
+  type JobObject,
+  type JobStatus,
+} from './job-pods';
+
+export const JOB_CONTROLLER = 'job-controller';
+
+export const CONCURRENT_JOB_SYNCS = integerFlag(
+  'concurrent-job-syncs',
+  5,
+  'Jobs synced at once by the job controller',
+);
+
+export interface JobControllerOptions {
+  /** The first back-off after a failed pod (Kubernetes: 10 s, doubling up to 6 minutes). */
+  backoffBaseMs?: number;
+}
+
+const MAX_BACKOFF_MS = 6 * 60_000;
+
+export class JobController implements Controller {
+  readonly name = 'job';
+  private ctx!: ControllerContext;
+  private queue!: WorkQueue<string>;
+  private pods!: SharedInformer<Pod>;
+  private jobs!: SharedInformer<JobObject>;
+  private expectations!: Expectations;
+  private readonly backoffBaseMs: number;
+
+  constructor(opts: JobControllerOptions = {}) {
+    this.backoffBaseMs = opts.backoffBaseMs ?? 10_000;
+  }
+
+  async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
+    this.ctx = ctx;
+    this.expectations = new Expectations(ctx.clock);
+    this.queue = controllerQueue(ctx, 'job');
+    this.pods = ctx.informers.informerFor<Pod>(PODS, {
+      indexers: { [CONTROLLER_UID_INDEX]: byControllerUid },
+    });
+    this.jobs = ctx.informers.informerFor<JobObject>(JOBS);
+    const handlers = [
+      this.jobs.addEventHandler({
+        onAdd: (j) => this.queue.add(objectKey(j)),
+        onUpdate: (_o, j) => this.queue.add(objectKey(j)),
+        onDelete: (d) => {
+          const j = finalStateOf(d);
+          this.expectations.forget(objectKey(j));
+          this.queue.add(objectKey(j));
+        },
+      }),
+      this.pods.addEventHandler({
+        onAdd: (p) => this.podChanged(p, true),
+        onUpdate: (_o, p) => this.podChanged(p, false),
+        onDelete: (d) => this.podDeleted(d),
+      }),
+    ];
+    await runQueueLoop(ctx, signal, {
+      queue: this.queue,
+      informers: [this.pods, this.jobs] as unknown as SharedInformer<KubeObject>[],
+      handlers,
+      workers: readIntegerFlag(ctx.flags, CONCURRENT_JOB_SYNCS),
+      sync: (key) => this.sync(key),
+    });
+  }
+
+  private jobOf(pod: Pod): JobObject | undefined {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== 'Job') return undefined;
+    const job = this.jobs.lister.get(ref.name, pod.metadata.namespace);
+    return job && job.metadata.uid === ref.uid ? job : undefined;
+  }
+
+  private podChanged(pod: Pod, added: boolean): void {
+    const job = this.jobOf(pod);
+    if (!job) return;
+    if (added) this.expectations.creationObserved(objectKey(job));
+    this.queue.add(objectKey(job));
+  }
+
+  private podDeleted(d: Pod | DeletedFinalStateUnknown<Pod>): void {
+    const pod = finalStateOf(d);
+    const job = this.jobOf(pod);
+    if (!job) return;
+    this.expectations.deletionObserved(objectKey(job), objectKey(pod));
+    this.queue.add(objectKey(job));
+  }
+
+  private now(): string {
+    return new Date(this.ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  private async sync(key: string): Promise<void> {
+    const cached = this.jobs.lister.getByKey(key);
+    if (!cached) {
+      this.expectations.forget(key);
+      return;
+    }
+    const job = cloneJson(cached);
+    const { namespace } = splitKey(key);
+    const selector = selectorOf(job.spec as never);
+    if (!selector) return;
+    const client = this.ctx.client;
+    const candidates = [
+      ...this.pods.lister.byIndex(CONTROLLER_UID_INDEX, job.metadata.uid ?? ''),
+      ...this.pods.lister
+        .byIndex(CONTROLLER_UID_INDEX, '')
+        .filter((p) => p.metadata.namespace === namespace),
+    ];
+    const pods = await claimObjects<Pod>(candidates, {
+      owner: job,
+      ownerApiVersion: 'batch/v1',
+      ownerKind: 'Job',
+      selector,
+      ops: (ns) => client.pods(ns),
+      recheckOwner: () =>
+        client.forKind<JobObject>('batch/v1', 'Job', namespace).get(job.metadata.name!),
+    });
+    const finished = isFinished(job);
+    if (finished) {
+      await this.releaseFinalizers(pods.filter(hasTrackingFinalizer));
+      await this.expireFinished(key, job);
+      return;
+    }
+    await this.reconcile(key, job, pods);
+  }
+
+  private async reconcile(key: string, job: JobObject, pods: Pod[]): Promise<void> {
+    const spec = job.spec ?? {};
+    const status: JobStatus = cloneJson(job.status ?? {});
+    const now = this.now();
+    const nowMs = this.ctx.clock.now();
+    const uncounted = {
+      succeeded: [...(status.uncountedTerminatedPods?.succeeded ?? [])],
+      failed: [...(status.uncountedTerminatedPods?.failed ?? [])],
+    };
+    const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
+    const completed = parseIndexes(status.completedIndexes);
+    let failJob: { reason: string; message: string } | undefined;
+    let newFailures = 0;
+    let recorded = false;
+    let lastFailureMs = 0;
+
+    // 1. Finished pods still carrying the finalizer are recorded as uncounted.
+    for (const pod of pods) {
+      if (!hasTrackingFinalizer(pod)) continue;
+      const uid = pod.metadata.uid!;
+      if (known.has(uid)) continue;
+      const phase = pod.status?.phase;
+      const gone = Boolean(pod.metadata.deletionTimestamp) && phase !== 'Succeeded';
+      if (phase === 'Succeeded') {
+        uncounted.succeeded.push(uid);
+        const index = indexOf(pod);
+        if (index !== undefined) completed.add(index);
+      } else if (phase === 'Failed' || gone) {
+        // A pod deleted because the Job was suspended is not a failure (Kubernetes' rule).
+        const action =
+          phase === 'Failed'
+            ? failureAction(job, pod)
+            : job.spec?.suspend === true
+              ? 'Ignore'
+              : 'Count';
+        if (action === 'FailJob') {
+          failJob = {
+            reason: 'PodFailurePolicy',
+            message: `Container of pod ${pod.metadata.name} failed, matching the FailJob rule of the pod failure policy`,
+          };
+        }
+        if (action !== 'Ignore') {
+          uncounted.failed.push(uid);
+          newFailures++;
+        } else {
+          // Ignored failures are released without counting: recorded as neither.
+          known.add(uid);
+          await this.releaseFinalizers([pod]);
+          continue;
+        }
+      } else continue;
+      known.add(uid);
+      recorded = true;
+    }
+    for (const pod of pods) {
+      if (pod.status?.phase === 'Failed') {
+        const finishedAt = Date.parse(
+          pod.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ?? '',
+        );
+        lastFailureMs = Math.max(lastFailureMs, Number.isNaN(finishedAt) ? nowMs : finishedAt);
+      }
+    }
+    status.uncountedTerminatedPods = uncounted;
+    if (isIndexed(job)) status.completedIndexes = formatIndexes(completed);
+    if (recorded) {
+      job.status = await this.writeStatus(job, status);
+    }
+
+    // 2. Finalizers go once the uid is on record; 3. then the counts move.
+    const byUid = new Map(pods.map((p) => [p.metadata.uid!, p]));
+    await this.releaseFinalizers(
+      [...uncounted.succeeded, ...uncounted.failed]
+        .map((uid) => byUid.get(uid))
+        .filter((p): p is Pod => !!p && hasTrackingFinalizer(p)),
+    );
+    const stillTracked = (uid: string) => {
+      const p = byUid.get(uid);
+      return !!p && hasTrackingFinalizer(p);
+    };
+    const movedSucceeded = uncounted.succeeded.filter((u) => !stillTracked(u));
+    const movedFailed = uncounted.failed.filter((u) => !stillTracked(u));
+    status.succeeded = (status.succeeded ?? 0) + movedSucceeded.length;
+    status.failed = (status.failed ?? 0) + movedFailed.length;
+    uncounted.succeeded = uncounted.succeeded.filter(stillTracked);
+    uncounted.failed = uncounted.failed.filter(stillTracked);
+
+    const active = pods.filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    );
+    const succeededTotal = status.succeeded + uncounted.succeeded.length;
+    let failedTotal = status.failed + uncounted.failed.length;
+    if (spec.template?.spec?.restartPolicy === 'OnFailure') {
+      for (const p of active)
+        for (const c of p.status?.containerStatuses ?? []) failedTotal += c.restartCount ?? 0;
+    }
+
+    // 4. Suspension, deadline, back-off limit, completion.
+    const suspended = spec.suspend === true;
+    if (suspended) {
+      if (active.length > 0) await this.deletePods(active);
+      if (!(status.conditions ?? []).some((c) => c.type === 'Suspended' && c.status === 'True'))
+        setCondition(status, 'Suspended', 'True', 'JobSuspended', 'Job suspended', now);
+    } else {
+      if ((status.conditions ?? []).some((c) => c.type === 'Suspended' && c.status === 'True')) {
+        setCondition(status, 'Suspended', 'False', 'JobResumed', 'Job resumed', now);
+        status.startTime = now;
+      }
+      status.startTime ??= now;
+    }
+    const backoffLimit = spec.backoffLimit ?? 6;
+    const deadline = spec.activeDeadlineSeconds;
+    const startMs = status.startTime ? Date.parse(status.startTime) : nowMs;
+    if (!failJob && failedTotal > backoffLimit) {
+      failJob = {
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+      };
+    }
+    if (
+      !failJob &&
+      !suspended &&
+      typeof deadline === 'number' &&
+      startMs + deadline * 1000 <= nowMs
+    ) {
+      failJob = {
+        reason: 'DeadlineExceeded',
+        message: 'Job was active longer than specified deadline',
+      };
+    }
+    const completions = spec.completions;
+    let complete = false;
+    if (!failJob) {
+      if (isIndexed(job)) {
+        complete = typeof completions === 'number' && completed.size >= completions;
+      } else if (typeof completions === 'number') {
+        complete = succeededTotal >= completions;
+      } else {
+        complete = succeededTotal > 0 && active.length === 0;
+      }
+    }
+
+    if (failJob || complete) {
+      if (active.length > 0) await this.deletePods(active);
+      if (uncounted.succeeded.length === 0 && uncounted.failed.length === 0) {
+        if (failJob) setCondition(status, 'Failed', 'True', failJob.reason, failJob.message, now);
+        else {
+          setCondition(
+            status,
+            'Complete',
+            'True',
+            'CompletionsReached',
+            'Reached expected number of succeeded pods',
+            now,
+          );
+          status.completionTime = now;
+        }
+      }
+    } else if (!suspended && this.expectations.satisfied(key)) {
+      const delay = this.backoffDelay(
+        newFailures > 0 ? failedTotal : (status.failed ?? 0),
+        lastFailureMs,
+        nowMs,
+      );
+      if (delay > 0 && (status.failed ?? 0) + uncounted.failed.length > 0 && active.length === 0) {
+        this.queue.addAfter(key, delay);
+      } else {
+        await this.manageActive(key, job, active, completed, succeededTotal);
+      }
+    }
+    if (!failJob && !complete && !suspended && typeof deadline === 'number') {
+      this.queue.addAfter(key, Math.max(0, startMs + deadline * 1000 - nowMs) + 100);
+    }
+
+    status.active = failJob || complete || suspended ? 0 : active.length;
+    status.ready = active.filter(isPodReady).length;
+    status.terminating = pods.filter(
+      (p) =>
+        p.metadata.deletionTimestamp &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    ).length;
+    status.uncountedTerminatedPods = uncounted;
+    if (!jsonEqual(status, job.status ?? {})) await this.writeStatus(job, status);
+    if (uncounted.succeeded.length + uncounted.failed.length > 0) this.queue.addAfter(key, 200);
+  }
+
+  /** Kubernetes' back-off: base × 2^(failures-1) after the last failure, at most 6 minutes. */
+  private backoffDelay(failures: number, lastFailureMs: number, nowMs: number): number {
+    if (failures <= 0 || lastFailureMs === 0) return 0;
+    const wait = Math.min(this.backoffBaseMs * 2 ** (failures - 1), MAX_BACKOFF_MS);
+    return Math.max(0, lastFailureMs + wait - nowMs);
+  }
+
+  private async manageActive(
+    key: string,
+    job: JobObject,
+    active: Pod[],
+    completed: Set<number>,
+    succeeded: number,
+  ): Promise<void> {
+    const spec = job.spec ?? {};
+    const parallelism = spec.parallelism ?? 1;
+    const completions = spec.completions;
+    const pods = this.ctx.client.pods(job.metadata.namespace);
+    if (isIndexed(job)) {
+      const busy = new Set(active.map(indexOf).filter((i): i is number => i !== undefined));
+      const want: number[] = [];
+      for (let i = 0; i < (completions ?? 0) && busy.size + want.length < parallelism; i++) {
+        if (!completed.has(i) && !busy.has(i)) want.push(i);
+      }
+      await this.createPods(key, job, want);
+      return;
+    }
+    let wantActive: number;
+    if (typeof completions === 'number')
+      wantActive = Math.min(parallelism, completions - succeeded);
+    else wantActive = succeeded > 0 ? 0 : parallelism;
+    wantActive = Math.max(0, wantActive);
+    if (active.length < wantActive) {
+      await this.createPods(
+        key,
+        job,
+        new Array<undefined>(wantActive - active.length).fill(undefined),
+      );
+    } else if (active.length > wantActive) {
+      const extra = [...active]
+        .sort((a, b) =>
+          String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+        )
+        .slice(0, active.length - wantActive);
+      this.expectations.expectDeletions(
+        key,
+        extra.map((p) => objectKey(p)),
+      );
+      await Promise.all(
+        extra.map((p) =>
+          pods.delete(p.metadata.name!).catch((err: unknown) => {
+            this.expectations.deletionObserved(key, objectKey(p));
+            if (!(isApiError(err) && err.code === 404)) throw err;
+          }),
+        ),
+      );
+    }
+  }
+
+  private async createPods(
+    key: string,
+    job: JobObject,
+    indexes: (number | undefined)[],
+  ): Promise<void> {
+    if (indexes.length === 0) return;
+    const recorder = this.ctx.recorder(JOB_CONTROLLER);
+    const ref = { ...job, apiVersion: 'batch/v1', kind: 'Job' };
+    this.expectations.expectCreations(key, indexes.length);
+    const pods = this.ctx.client.pods(job.metadata.namespace);
+    const errors: unknown[] = [];
+    await Promise.all(
+      indexes.map(async (index) => {
+        try {
+          const created = await pods.create(podForJob(job, index));
+          recorder.eventf(
+            ref,
+            undefined,
+            'Normal',
+            'SuccessfulCreate',
+            'Create',
+            'Created pod: %s',
+            created.metadata.name,
+          );
+        } catch (err) {
+          this.expectations.creationObserved(key);
+          recorder.eventf(
+            ref,
+            undefined,
+            'Warning',
+            'FailedCreate',
+            'Create',
+            'Error creating: %s',
+            err instanceof Error ? err.message : String(err),
+          );
+          errors.push(err);
+        }
+      }),
+    );
+    if (errors.length > 0) throw errors[0];
+  }
+
+  private async deletePods(pods: Pod[]): Promise<void> {
+    await Promise.all(
+      pods.map((p) =>
+        this.ctx.client
+          .pods(p.metadata.namespace)
+          .delete(p.metadata.name!, { preconditions: { uid: p.metadata.uid } })
+          .catch((err: unknown) => {
+            if (!(isApiError(err) && (err.code === 404 || err.code === 409))) throw err;
+          }),
+      ),
+    );
+  }
+
+  private async releaseFinalizers(pods: Pod[]): Promise<void> {
+    await Promise.all(
+      pods.map(async (p) => {
+        const finalizers = (p.metadata.finalizers ?? []).filter(
+          (f) => f !== JOB_TRACKING_FINALIZER,
+        );
+        try {
+          await this.ctx.client.pods(p.metadata.namespace).patch(
+            p.metadata.name!,
+            [
+              { op: 'test', path: '/metadata/uid', value: p.metadata.uid },
+              { op: 'replace', path: '/metadata/finalizers', value: finalizers },
+            ],
+            'json',
+          );
+        } catch (err) {
+          if (!(isApiError(err) && (err.code === 404 || err.code === 422 || err.code === 409)))
+            throw err;
+        }
+      }),
+    );
+  }
+
+  /** ttlSecondsAfterFinished: a finished Job is deleted (with its pods) once it has expired. */
+  private async expireFinished(key: string, job: JobObject): Promise<void> {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (typeof ttl !== 'number' || job.metadata.deletionTimestamp) return;
+    const finishedAt = (job.status?.conditions ?? []).find(
+      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    )?.lastTransitionTime;
+    const at = (finishedAt ? Date.parse(finishedAt) : this.ctx.clock.now()) + ttl * 1000;
+    const wait = at - this.ctx.clock.now();
+    if (wait > 0) {
+      this.queue.addAfter(key, wait);
+      return;
+    }
+    await this.ctx.client
+      .forKind('batch/v1', 'Job', job.metadata.namespace)
+      .delete(job.metadata.name!, {
+        propagationPolicy: 'Background',
+        preconditions: { uid: job.metadata.uid },
+      })
+      .catch((err: unknown) => {
+        if (!(isApiError(err) && (err.code === 404 || err.code === 409))) throw err;
+      });
+  }
+
+  private async writeStatus(job: JobObject, status: JobStatus): Promise<JobStatus> {
+    const jobs = this.ctx.client.forKind<JobObject>('batch/v1', 'Job', job.metadata.namespace);
+    const written = await jobs.updateStatus({
+      ...job,
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      status,
+    });
+    job.metadata.resourceVersion = written.metadata.resourceVersion;
+    return written.status ?? {};
+  }
+}
+
+function hasTrackingFinalizer(pod: Pod): boolean {
+  return (pod.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER);
+}
+
+export const jobControllerFactory: ControllerFactory = {
+  name: 'job',
+  enabledByDefault: true,
+  flags: [CONCURRENT_JOB_SYNCS],
+  create: () => new JobController(),
+};

@@ -1,0 +1,2 @@
+export * from './stateful-pods';
+export * from './statefulset-controller';

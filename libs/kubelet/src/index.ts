@@ -1,0 +1,42 @@
+export * from './kubelet';
+export { RuntimeError } from './runtime/runtime';
+export type {
+  ContainerRuntime,
+  ContainerConfig,
+  ContainerSummary,
+  ContainerStats,
+  ContainerState as RuntimeContainerState,
+  ContainerStatus as RuntimeContainerStatus,
+  ExecResult,
+  ImageAuth,
+  ImageInfo,
+  RuntimeCondition,
+  RuntimeVersion,
+  SandboxConfig,
+  SandboxStatus,
+  SandboxSummary,
+  StreamRequest,
+} from './runtime/runtime';
+export * from './runtime/labels';
+export { CriRuntime } from './runtime/cri/cri-runtime';
+export type { CriRuntimeOptions } from './runtime/cri/cri-runtime';
+export { FakeRuntime, normaliseImageName } from './runtime/fake/fake-runtime';
+export type { FakeBehaviour, BehaviourFor } from './runtime/fake/fake-runtime';
+export * from './pod/types';
+export * from './pod/object-source';
+export * from './pod/events';
+export type { NodeLayout } from './pod/runtime-config';
+export type { NodeAllocatable, PodPlacement } from './pod/downward-api';
+export { computePodStatus } from './status/pod-status';
+export type { StatusInput, WaitingNote } from './status/pod-status';
+export { ManualClock, systemClock } from './util/clock';
+export type { Clock, Timer } from './util/clock';
+export type { Logger } from './util/logger';
+export * from './node/node-facts';
+export * from './node/node-kubelet';
+export * from './standalone/manifest-source';
+export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
+export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
+export { parseLabels, parseTaints } from './api/node-object';
+export type { NodeIdentity, Taint } from './api/node-object';
+export * from './images';

@@ -1,0 +1,444 @@
+// An in-memory container runtime: deterministic ids and pod IPs, time from an injected clock, and
+// scripted behaviour per container (exits, crashes, OOM kills, start errors, exec answers) and per
+// image (pull errors). Unit tests drive the pod workers over it; hollow nodes run on it.
+import type { Clock, Timer } from '../../util/clock';
+import type {
+  ContainerConfig,
+  ContainerRuntime,
+  ContainerStats,
+  ContainerStatus,
+  ContainerSummary,
+  ExecResult,
+  ImageInfo,
+  RuntimeCondition,
+  RuntimeVersion,
+  SandboxConfig,
+  SandboxStatus,
+  SandboxSummary,
+} from '../runtime';
+import { RuntimeError } from '../runtime';
+
+/** What a started container does. The default runs until it is stopped. */
+export interface FakeBehaviour {
+  /** Exits by itself this long after it starts. */
+  exitAfterMs?: number;
+  exitCode?: number;
+  /** Killed by the OOM killer (exit 137, reason OOMKilled) when it exits. */
+  oom?: boolean;
+  /** StartContainer fails with this message (the container ends as exit 128, StartError). */
+  startError?: string;
+  /** Ignores the stop signal: only the SIGKILL at the end of the timeout ends it. */
+  ignoresSigterm?: boolean;
+  /** Exit code after a stop signal it honours. */
+  stopExitCode?: number;
+  /** Answers ExecSync; exit 0 with no output by default. */
+  exec?: (cmd: string[]) => ExecResult;
+  /** Memory in use, for stats. */
+  memoryBytes?: number;
+}
+
+export type BehaviourFor = (config: ContainerConfig, sandbox: SandboxConfig) => FakeBehaviour;
+
+interface FakeSandbox {
+  id: string;
+  config: SandboxConfig;
+  state: 'ready' | 'notready';
+  createdAt: number;
+  ip: string;
+}
+
+interface FakeContainer {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  imageRef: string;
+  state: 'created' | 'running' | 'exited';
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  reason: string;
+  message: string;
+  behaviour: FakeBehaviour;
+  timer?: Timer;
+}
+
+export interface FakeRuntimeOptions {
+  clock: Clock;
+  /** Prefix of pod IPs handed out in order: 10.88.0.2, 10.88.0.3, ... */
+  podSubnet?: string;
+  behaviour?: BehaviourFor;
+}
+
+function digestOf(name: string): string {
+  let h = 0x811c9dc5;
+  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return `sha256:${h.toString(16).padStart(8, '0').repeat(8)}`;
+}
+
+/** docker.io/library/busybox:latest for "busybox", as containerd names images. */
+export function normaliseImageName(image: string): string {
+  let name = image;
+  const firstSlash = name.indexOf('/');
+  const first = firstSlash < 0 ? '' : name.slice(0, firstSlash);
+  if (firstSlash < 0 || !(first.includes('.') || first.includes(':') || first === 'localhost')) {
+    name = `docker.io/${firstSlash < 0 ? 'library/' : ''}${name}`;
+  }
+  const lastSlash = name.lastIndexOf('/');
+  if (!name.includes('@') && !name.slice(lastSlash).includes(':')) name += ':latest';
+  return name;
+}
+
+export class FakeRuntime implements ContainerRuntime {
+  private readonly clock: Clock;
+  private readonly subnet: string;
+  private behaviourFor: BehaviourFor;
+  private readonly sandboxes = new Map<string, FakeSandbox>();
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly images = new Map<string, ImageInfo>();
+  private readonly pullErrors = new Map<string, string>();
+  private nextId = 1;
+  private nextIp = 2;
+  private down: string | undefined;
+  /** Every call by name, in order, for tests that check what the kubelet asked for. */
+  readonly calls: string[] = [];
+  /** Stop calls waiting for the clock to reach their SIGKILL. */
+  waitingForClock = 0;
+
+  constructor(options: FakeRuntimeOptions) {
+    this.clock = options.clock;
+    this.subnet = options.podSubnet ?? '10.88.0';
+    this.behaviourFor = options.behaviour ?? (() => ({}));
+  }
+
+  // ---- test controls ----
+
+  setBehaviour(fn: BehaviourFor): void {
+    this.behaviourFor = fn;
+  }
+
+  /** Makes an image present, as if pulled earlier. */
+  addImage(image: string): void {
+    const name = normaliseImageName(image);
+    this.images.set(name, { id: digestOf(name), repoTags: [name], repoDigests: [], size: 1 << 20 });
+  }
+
+  /** Pulls of this image fail with message until cleared with undefined. */
+  failPulls(image: string, message: string | undefined): void {
+    const name = normaliseImageName(image);
+    if (message === undefined) this.pullErrors.delete(name);
+    else this.pullErrors.set(name, message);
+  }
+
+  /** Every call fails as UNAVAILABLE (the runtime is down) until cleared with undefined. */
+  setDown(message: string | undefined): void {
+    this.down = message;
+  }
+
+  /** Ends a running container now, as a crash or an OOM kill would. */
+  crash(id: string, exitCode: number, oom = false): void {
+    const c = this.containers.get(id);
+    if (c && c.state === 'running') this.exit(c, exitCode, oom ? 'OOMKilled' : undefined);
+  }
+
+  allContainers(): ContainerStatus[] {
+    return [...this.containers.values()].map((c) => this.statusOf(c));
+  }
+
+  allSandboxes(): SandboxStatus[] {
+    return [...this.sandboxes.values()].map((s) => this.sandboxStatusOf(s));
+  }
+
+  // ---- ContainerRuntime ----
+
+  private enter(call: string): void {
+    this.calls.push(call);
+    if (this.down !== undefined) throw new RuntimeError(`${call}: ${this.down}`, false, true);
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    this.enter('Version');
+    return { runtimeName: 'fake', runtimeVersion: '1.0.0', runtimeApiVersion: 'v1' };
+  }
+
+  async status(): Promise<RuntimeCondition[]> {
+    this.enter('Status');
+    return [
+      { type: 'RuntimeReady', status: true, reason: '', message: '' },
+      { type: 'NetworkReady', status: true, reason: '', message: '' },
+    ];
+  }
+
+  async pullImage(image: string): Promise<string> {
+    this.enter('PullImage');
+    const name = normaliseImageName(image);
+    const failure = this.pullErrors.get(name);
+    if (failure !== undefined) throw new RuntimeError(`PullImage: ${failure}`);
+    this.addImage(image);
+    return this.images.get(name)!.id;
+  }
+
+  async imageStatus(image: string): Promise<ImageInfo | undefined> {
+    this.enter('ImageStatus');
+    const name = normaliseImageName(image);
+    const info = this.images.get(name) ?? [...this.images.values()].find((i) => i.id === image);
+    return info ? { ...info } : undefined;
+  }
+
+  async listImages(): Promise<ImageInfo[]> {
+    this.enter('ListImages');
+    return [...this.images.values()].map((i) => ({ ...i }));
+  }
+
+  async removeImage(image: string): Promise<void> {
+    this.enter('RemoveImage');
+    this.images.delete(normaliseImageName(image));
+  }
+
+  async runSandbox(config: SandboxConfig): Promise<string> {
+    this.enter('RunPodSandbox');
+    const id = this.newId('sb');
+    const hostNetwork = config.linux.securityContext.namespaceOptions.network === 'node';
+    this.sandboxes.set(id, {
+      id,
+      config,
+      state: 'ready',
+      createdAt: this.clock.now(),
+      ip: hostNetwork ? '' : `${this.subnet}.${this.nextIp++}`,
+    });
+    return id;
+  }
+
+  async stopSandbox(id: string): Promise<void> {
+    this.enter('StopPodSandbox');
+    const sandbox = this.sandboxes.get(id);
+    if (!sandbox) return;
+    for (const c of this.containers.values()) {
+      if (c.sandboxId === id && c.state === 'running') this.exit(c, 137);
+    }
+    sandbox.state = 'notready';
+  }
+
+  async removeSandbox(id: string): Promise<void> {
+    this.enter('RemovePodSandbox');
+    for (const c of [...this.containers.values()]) {
+      if (c.sandboxId === id) {
+        c.timer?.cancel();
+        this.containers.delete(c.id);
+      }
+    }
+    this.sandboxes.delete(id);
+  }
+
+  async sandboxStatus(id: string): Promise<SandboxStatus | undefined> {
+    this.enter('PodSandboxStatus');
+    const s = this.sandboxes.get(id);
+    return s ? this.sandboxStatusOf(s) : undefined;
+  }
+
+  async listSandboxes(labels?: Record<string, string>): Promise<SandboxSummary[]> {
+    this.enter('ListPodSandbox');
+    return [...this.sandboxes.values()]
+      .filter((s) => matches(s.config.labels, labels))
+      .map((s) => {
+        const { ip: _ip, additionalIps: _more, ...summary } = this.sandboxStatusOf(s);
+        return summary;
+      });
+  }
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    this.enter('CreateContainer');
+    const sandbox = this.sandboxes.get(sandboxId);
+    if (!sandbox) throw new RuntimeError(`CreateContainer: sandbox ${sandboxId} not found`, true);
+    if (sandbox.state !== 'ready') {
+      throw new RuntimeError(`CreateContainer: sandbox ${sandboxId} is not ready`);
+    }
+    const image = await this.imageStatus(config.image);
+    if (!image) throw new RuntimeError(`CreateContainer: image ${config.image} not found`, true);
+    const id = this.newId('c');
+    this.containers.set(id, {
+      id,
+      sandboxId,
+      config,
+      imageRef: image.id,
+      state: 'created',
+      createdAt: this.clock.now(),
+      startedAt: 0,
+      finishedAt: 0,
+      exitCode: 0,
+      reason: '',
+      message: '',
+      behaviour: this.behaviourFor(config, sandbox.config),
+    });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.enter('StartContainer');
+    const c = this.mustGet(id);
+    if (c.state !== 'created') throw new RuntimeError(`StartContainer: ${id} is ${c.state}`);
+    const b = c.behaviour;
+    if (b.startError !== undefined) {
+      c.state = 'exited';
+      c.finishedAt = this.clock.now();
+      c.exitCode = 128;
+      c.reason = 'StartError';
+      c.message = b.startError;
+      throw new RuntimeError(`StartContainer: ${b.startError}`);
+    }
+    c.state = 'running';
+    c.startedAt = this.clock.now();
+    if (b.exitAfterMs !== undefined) {
+      c.timer = this.clock.after(b.exitAfterMs, () =>
+        this.exit(c, b.oom ? 137 : (b.exitCode ?? 0), b.oom ? 'OOMKilled' : undefined),
+      );
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    this.enter('StopContainer');
+    const c = this.containers.get(id);
+    if (!c || c.state !== 'running') return;
+    if (!c.behaviour.ignoresSigterm || timeoutSeconds <= 0) {
+      this.exit(c, timeoutSeconds <= 0 ? 137 : (c.behaviour.stopExitCode ?? 0));
+      return;
+    }
+    this.waitingForClock++;
+    await new Promise<void>((resolve) => {
+      this.clock.after(timeoutSeconds * 1000, () => {
+        this.waitingForClock--;
+        if (c.state === 'running') this.exit(c, 137);
+        resolve();
+      });
+    });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.enter('RemoveContainer');
+    const c = this.containers.get(id);
+    c?.timer?.cancel();
+    this.containers.delete(id);
+  }
+
+  async listContainers(
+    filter: { sandboxId?: string; labels?: Record<string, string> } = {},
+  ): Promise<ContainerSummary[]> {
+    this.enter('ListContainers');
+    return [...this.containers.values()]
+      .filter((c) => !filter.sandboxId || c.sandboxId === filter.sandboxId)
+      .filter((c) => matches(c.config.labels, filter.labels))
+      .map((c) => ({
+        id: c.id,
+        sandboxId: c.sandboxId,
+        metadata: { ...c.config.metadata },
+        image: c.config.image,
+        imageRef: c.imageRef,
+        state: c.state,
+        createdAt: c.createdAt,
+        labels: { ...c.config.labels },
+        annotations: { ...c.config.annotations },
+      }));
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus | undefined> {
+    this.enter('ContainerStatus');
+    const c = this.containers.get(id);
+    return c ? this.statusOf(c) : undefined;
+  }
+
+  async execSync(id: string, cmd: string[]): Promise<ExecResult> {
+    this.enter('ExecSync');
+    const c = this.mustGet(id);
+    if (c.state !== 'running') throw new RuntimeError(`ExecSync: container ${id} is not running`);
+    return (
+      c.behaviour.exec?.(cmd) ?? { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 }
+    );
+  }
+
+  async listContainerStats(): Promise<ContainerStats[]> {
+    this.enter('ListContainerStats');
+    return [...this.containers.values()]
+      .filter((c) => c.state === 'running')
+      .map((c) => ({
+        id: c.id,
+        name: c.config.metadata.name,
+        labels: { ...c.config.labels },
+        timestamp: this.clock.now(),
+        cpuUsageCoreNanoSeconds: 0,
+        memoryWorkingSetBytes: c.behaviour.memoryBytes ?? 0,
+      }));
+  }
+
+  async execUrl(): Promise<string> {
+    throw new RuntimeError('the fake runtime has no streaming server');
+  }
+
+  async attachUrl(): Promise<string> {
+    throw new RuntimeError('the fake runtime has no streaming server');
+  }
+
+  async portForwardUrl(): Promise<string> {
+    throw new RuntimeError('the fake runtime has no streaming server');
+  }
+
+  close(): void {
+    for (const c of this.containers.values()) c.timer?.cancel();
+  }
+
+  // ---- internals ----
+
+  private newId(prefix: string): string {
+    return `${prefix}${(this.nextId++).toString(16).padStart(6, '0')}`;
+  }
+
+  private mustGet(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new RuntimeError(`container ${id} not found`, true);
+    return c;
+  }
+
+  private exit(c: FakeContainer, exitCode: number, reason?: string): void {
+    c.timer?.cancel();
+    c.timer = undefined;
+    c.state = 'exited';
+    c.finishedAt = this.clock.now();
+    c.exitCode = exitCode;
+    c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+  }
+
+  private statusOf(c: FakeContainer): ContainerStatus {
+    return {
+      id: c.id,
+      metadata: { ...c.config.metadata },
+      state: c.state,
+      createdAt: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      exitCode: c.exitCode,
+      image: c.config.image,
+      imageRef: c.imageRef,
+      reason: c.reason,
+      message: c.message,
+      labels: { ...c.config.labels },
+      annotations: { ...c.config.annotations },
+      logPath: c.config.logPath,
+    };
+  }
+
+  private sandboxStatusOf(s: FakeSandbox): SandboxStatus {
+    return {
+      id: s.id,
+      metadata: { ...s.config.metadata },
+      state: s.state,
+      createdAt: s.createdAt,
+      labels: { ...s.config.labels },
+      annotations: { ...s.config.annotations },
+      ip: s.state === 'ready' ? s.ip : '',
+      additionalIps: [],
+    };
+  }
+}
+
+function matches(have: Record<string, string>, want: Record<string, string> | undefined): boolean {
+  return Object.entries(want ?? {}).every(([k, v]) => have[k] === v);
+}

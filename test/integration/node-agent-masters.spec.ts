@@ -1,0 +1,194 @@
+// A real node agent process against three real masters, through the kubeconfig `flotilla up`
+// writes: it registers its Node (labels, taints, runtime version), renews its Lease, runs a pod
+// bound to it and writes its status, deletes it gracefully, and carries on through the loss of
+// the master it talked to first. The runtime is the in-memory one (--runtime-endpoint fake://,
+// a hollow node); the root worker suite runs the same agent over containerd.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MasterCluster } from './support/master-cluster';
+import { freePortBlock } from './support/ports';
+import { TsProcess } from './support/ts-process';
+import { tryGetText, waitFor } from './support/wait';
+
+const AGENT = 'apps/node-agent/src/main.ts';
+
+describe('a node agent against real masters', () => {
+  let cluster: MasterCluster;
+  let agent: TsProcess;
+  let dataRoot: string;
+  let agentPort: number;
+
+  const kubectl = async (...args: string[]): Promise<string> => {
+    // Any live master: m1 is killed half-way.
+    for (const name of cluster.processes.keys()) {
+      const r = await cluster.kubectl(args, { context: `flotilla-${name}` });
+      if (r.code === 0) return r.stdout;
+      if (!/connection refused|EOF|timeout/i.test(r.stderr)) {
+        throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+      }
+    }
+    throw new Error(`kubectl ${args.join(' ')}: no master answers`);
+  };
+  const json = async (...args: string[]) => JSON.parse(await kubectl(...args, '-o', 'json'));
+  const tryJson = (...args: string[]) => json(...args).catch(() => undefined);
+
+  beforeAll(async () => {
+    cluster = await MasterCluster.start(3);
+    await cluster.waitForApi();
+    dataRoot = mkdtempSync(join(tmpdir(), 'flotilla-agent-'));
+    agentPort = await freePortBlock([0]);
+    agent = new TsProcess(AGENT, [
+      '--name',
+      'w1',
+      '--data-dir',
+      join(dataRoot, 'w1'),
+      '--api-port',
+      String(agentPort),
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '--runtime-endpoint',
+      'fake://',
+      '--node-ip',
+      '10.231.0.1',
+      '--node-labels',
+      'pool=hollow',
+      '--register-with-taints',
+      'flotilla.dev/hollow=true:NoSchedule',
+      // Networking is the node-network suites' business; a hollow node has none.
+      '--proxy-mode',
+      'none',
+      '--cni-conf-dir',
+      'off',
+      '--cluster-dns',
+      'off',
+      '--log-level',
+      'warn',
+    ]);
+  }, 120_000);
+
+  afterAll(async () => {
+    agent?.kill();
+    await cluster?.shutdown();
+    if (dataRoot) rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  it('registers its Node Ready with labels, taints, addresses and the runtime version', async () => {
+    const node = await waitFor(
+      'node w1 Ready',
+      async () => {
+        const n = await tryJson('get', 'node', 'w1');
+        const ready = n?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+        return ready?.status === 'True' ? n : undefined;
+      },
+      60_000,
+      250,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent stderr:\n${agent.stderr}\nstdout:\n${agent.stdout}`);
+    });
+    expect(node.metadata.labels).toMatchObject({
+      pool: 'hollow',
+      'kubernetes.io/hostname': 'w1',
+      'kubernetes.io/os': 'linux',
+    });
+    expect(node.spec.taints).toEqual([
+      { key: 'flotilla.dev/hollow', value: 'true', effect: 'NoSchedule' },
+    ]);
+    expect(node.status.addresses).toContainEqual({ type: 'InternalIP', address: '10.231.0.1' });
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^fake:\/\//);
+    expect(node.status.nodeInfo.kubeletVersion).toMatch(/^v1\.32\.0-flotilla/);
+    const lease = await json('get', 'lease', '-n', 'kube-node-lease', 'w1');
+    expect(lease.spec.holderIdentity).toBe('w1');
+    // The agent's own view: /readyz includes the runtime check, /pods the kubelet's pods.
+    expect((await tryGetText(`http://127.0.0.1:${agentPort}/readyz`))?.status).toBe(200);
+  });
+
+  it('runs a pod bound to it and writes its status', async () => {
+    await kubectl('run', 'web', '--image=flotilla/demo-web', '--overrides', podOverrides('w1'));
+    const pod = await waitFor(
+      'web Running and Ready',
+      async () => {
+        const p = await tryJson('get', 'pod', 'web');
+        const ready = p?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+        return p?.status?.phase === 'Running' && ready?.status === 'True' ? p : undefined;
+      },
+      30_000,
+      250,
+    );
+    expect(pod.status.hostIP).toBe('10.231.0.1');
+    expect(pod.status.podIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(pod.status.containerStatuses).toEqual([
+      expect.objectContaining({ name: 'web', ready: true, started: true, restartCount: 0 }),
+    ]);
+    const events = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=web');
+    expect(events).toMatch(/Started/);
+    const served = await tryGetText(`http://127.0.0.1:${agentPort}/pods`);
+    expect(JSON.parse(served!.body).items.map((p: Pod) => p.metadata.name)).toContain('web');
+  });
+
+  it('keeps its Lease and runs new pods after the master it used first is killed', async () => {
+    cluster.kill('m1');
+    const before = (await json('get', 'lease', '-n', 'kube-node-lease', 'w1')).spec.renewTime;
+    await waitFor(
+      'the Lease renewed through another master',
+      async () =>
+        (await tryJson('get', 'lease', '-n', 'kube-node-lease', 'w1'))?.spec.renewTime !== before
+          ? true
+          : undefined,
+      40_000,
+      500,
+    );
+    await kubectl('run', 'after', '--image=flotilla/demo-web', '--overrides', podOverrides('w1'));
+    await waitFor(
+      'after Running',
+      async () =>
+        (await tryJson('get', 'pod', 'after'))?.status?.phase === 'Running' ? true : undefined,
+      30_000,
+      250,
+    );
+  });
+
+  it('deletes a pod gracefully: the kubelet stops it, then the object goes', async () => {
+    await kubectl('delete', 'pod', 'web', '--wait=false');
+    await waitFor(
+      'web gone',
+      async () => {
+        const names = (await json('get', 'pods')).items.map((p: Pod) => p.metadata.name);
+        return names.includes('web') ? undefined : true;
+      },
+      30_000,
+      250,
+    );
+    const served = await tryGetText(`http://127.0.0.1:${agentPort}/pods`);
+    expect(JSON.parse(served!.body).items.map((p: Pod) => p.metadata.name)).toEqual(['after']);
+  });
+
+  it('refuses a kubeconfig it cannot read with one line and exit status 2', async () => {
+    const bad = new TsProcess(AGENT, [
+      '--name',
+      'w9',
+      '--data-dir',
+      join(dataRoot, 'w9'),
+      '--kubeconfig',
+      join(dataRoot, 'missing-kubeconfig'),
+      '--runtime-endpoint',
+      'fake://',
+    ]);
+    const { code } = await bad.exit(60_000);
+    expect(code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^flotilla node-agent: --kubeconfig: kubeconfig .*missing-kubeconfig: cannot read it/,
+      ),
+    ]);
+  });
+});
+
+interface Pod {
+  metadata: { name: string };
+}
+
+/** `kubectl run` with the pod bound to a node (no scheduler needed). */
+function podOverrides(nodeName: string): string {
+  return JSON.stringify({ apiVersion: 'v1', spec: { nodeName } });
+}
