@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
+import { certsCommand } from './commands/certs.command';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
@@ -18,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  certs: {
+    summary: "rotate the cluster's certificates, or issue one for a user",
+    run: certsCommand,
   },
   'hollow-nodes': {
     summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',

@@ -1,4 +1,20 @@
-import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChannelCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+
+/**
+ * TLS with the admin certificate when the cluster PKI of `flotilla up` is there (FLOTILLA_PKI_DIR,
+ * else ./data/pki), as the etcd port requires; plain h2c otherwise (an --insecure cluster).
+ */
+export function etcdCredentials(dir = process.env.FLOTILLA_PKI_DIR ?? join('data', 'pki')) {
+  const [ca, key, cert] = ['ca.crt', 'admin.key', 'admin.crt'].map((f) => join(dir, f));
+  if (![ca, key, cert].every((f) => existsSync(f))) return credentials.createInsecure();
+  return credentials.createSsl(
+    readFileSync(ca),
+    readFileSync(key),
+    readFileSync(cert),
+  ) as ChannelCredentials;
+}
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadEtcdServices } from '@flotilla/etcd-api';
 
@@ -55,7 +71,7 @@ export async function changeMembers(
   const Cluster = makeGenericClientConstructor(services.Cluster as ServiceDefinition, 'Cluster');
   let lastError: Error | undefined;
   for (const endpoint of endpoints) {
-    const cluster = new Cluster(endpoint, credentials.createInsecure()) as unknown as Record<
+    const cluster = new Cluster(endpoint, etcdCredentials()) as unknown as Record<
       string,
       unknown
     > & { close(): void };
@@ -101,14 +117,14 @@ export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promi
   const names = new Map<string, string>();
   const rows: MemberRow[] = [];
   for (const endpoint of endpoints) {
-    const cluster = new Cluster(endpoint, credentials.createInsecure()) as unknown as Record<
+    const cluster = new Cluster(endpoint, etcdCredentials()) as unknown as Record<
       string,
       unknown
     > & { close(): void };
-    const maintenance = new Maintenance(
-      endpoint,
-      credentials.createInsecure(),
-    ) as unknown as Record<string, unknown> & { close(): void };
+    const maintenance = new Maintenance(endpoint, etcdCredentials()) as unknown as Record<
+      string,
+      unknown
+    > & { close(): void };
     try {
       if (names.size === 0) {
         const list = await call(cluster, 'MemberList', {}, timeoutMs);
