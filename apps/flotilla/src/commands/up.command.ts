@@ -12,6 +12,7 @@ import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
 import { findBusyPort } from '../up/port-probe';
 import { renderKubeconfig } from '../up/kubeconfig';
 import { caData, ensurePki } from '../up/pki';
+import { clusterRecorder } from '../up/cluster-record';
 import {
   UpOptions,
   checkEntryExists,
@@ -58,7 +59,9 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => p.name),
     process.stdout.isTTY === true && !process.env.NO_COLOR,
   );
+  let recordChange = () => {};
   const report = (event: SupervisorEvent) => {
+    if (event.kind === 'started' || event.kind === 'exited') recordChange();
     if (event.kind === 'output') {
       const out = event.stream === 'stdout' ? process.stdout : process.stderr;
       out.write(`${prefix(event.name, event.line)}\n`);
@@ -71,6 +74,19 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => ({ name: p.name, process: p.process })),
     { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
   );
+  // DATA/cluster.json: how `flotilla status` and `flotilla chaos` find this cluster.
+  const record = clusterRecorder(
+    {
+      dataDir: options.dataDir,
+      kubeconfig,
+      listenHost: options.listenHost,
+      scheme: pki ? 'https' : 'http',
+      plans,
+      supervisorPid: process.pid,
+    },
+    () => supervisor.status(),
+  );
+  recordChange = () => record.update();
 
   let stopping = false;
   const finished = new Promise<void>((resolve) => {
@@ -104,6 +120,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     else if (!stopping) say('the Kubernetes API did not answer within 120 s');
   });
   await finished;
+  record.remove();
   say('all members stopped');
 }
 
