@@ -5,6 +5,7 @@ import type { CliContext } from './commands/cli-context';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
+import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
 
 interface Command {
@@ -18,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  status: {
+    summary: 'the local cluster: Raft roles, component Lease holders, nodes and their pods',
+    run: statusCommand,
   },
   'hollow-nodes': {
     summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
