@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
+import { chaosCommand } from './commands/chaos.command';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
@@ -23,6 +24,10 @@ const COMMANDS: Record<string, Command> = {
   status: {
     summary: 'the local cluster: Raft roles, component Lease holders, nodes and their pods',
     run: statusCommand,
+  },
+  chaos: {
+    summary: 'kill or pause a master of the local cluster and print the failover timeline',
+    run: chaosCommand,
   },
   'hollow-nodes': {
     summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
