@@ -4,11 +4,19 @@ import { ApiError } from '@flotilla/api';
 import type { KubeClient } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import { ClusterState, readClusterState } from '../cluster-state/cluster-state';
-import { COMPONENT_LEASES, ClusterSnapshot, takeSnapshot } from '../observe/cluster-snapshot';
+import {
+  COMPONENT_LEASES,
+  ClusterSnapshot,
+  apiSnapshot,
+  masterSnapshots,
+  takeSnapshot,
+} from '../observe/cluster-snapshot';
 import type { ChaosOptions } from './chaos-options';
 import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
 
-const LOOK_EVERY_MS = 200;
+const RAFT_LOOK_EVERY_MS = 50;
+const API_LOOK_EVERY_MS = 200;
+const CONTROL_EVERY_MS = 50;
 const WRITE_EVERY_MS = 150;
 const WRITES_IN_FLIGHT = 8;
 /** A kill is followed by a restart once failover is over, or after this long at most. */
@@ -74,60 +82,77 @@ export async function runChaos(
       const what = o.action.kind === 'partition' ? 'partitioned (SIGSTOP stand-in)' : 'paused';
       note('fault', `${what} ${target} (pid ${pid}, ${role}) with SIGSTOP`);
     }
-    tracker.targetDown();
-
-    const writes = startWriter(client, since, t0 + o.timeoutMs, (atMs) =>
+    const deadline = t0 + o.timeoutMs;
+    const writes = startWriter(client, since, deadline, (atMs) =>
       emit({
         atMs,
         kind: 'write',
         text: `first successful write after the fault (ConfigMap ${PROBE.namespace}/${PROBE.name})`,
       }),
     );
-    const deadline = t0 + o.timeoutMs;
+    let state = initial;
+    let finished = false;
+    // Each master asked on its own, and the API on its own: a paused master delays no news.
+    const watchers = [
+      ...initial.members.map(async ({ name }) => {
+        while (!finished && Date.now() < deadline) {
+          const [row] = await masterSnapshots(state, 400, [name]);
+          if (finished) return;
+          for (const e of tracker.observeMasters([row], since())) emit(e);
+          await sleep(RAFT_LOOK_EVERY_MS);
+        }
+      }),
+      (async () => {
+        while (!finished && Date.now() < deadline) {
+          const api = await apiSnapshot(client, false, Date.now).catch(() => undefined);
+          if (finished) return;
+          if (api) for (const e of tracker.observeApi(api, since(), t0)) emit(e);
+          await sleep(API_LOOK_EVERY_MS);
+        }
+      })(),
+    ];
+
     const resumeAt = 'seconds' in o.action ? t0 + o.action.seconds * 1000 : undefined;
     let back = false;
     let askedRestart = false;
-    let state = initial;
-    while (Date.now() < deadline) {
-      if (resumeAt !== undefined && paused && Date.now() >= resumeAt) {
-        resume();
-        note('action', `resumed ${target} with SIGCONT`);
-        back = true;
+    const missing = () => stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
+    try {
+      while (Date.now() < deadline) {
+        if (resumeAt !== undefined && paused && Date.now() >= resumeAt) {
+          resume();
+          note('action', `resumed ${target} with SIGCONT`);
+          back = true;
+          tracker.targetBack();
+        }
+        if (
+          kill &&
+          !askedRestart &&
+          o.restart &&
+          failoverDone(tracker, role, writes.firstAt, since())
+        ) {
+          askedRestart = true;
+          signalGroup(initial.supervisorPid, 'SIGHUP', false);
+          note(
+            'action',
+            `asked flotilla up (pid ${initial.supervisorPid}) to start ${target} again (SIGHUP)`,
+          );
+        }
+        state = readClusterState(dataDir);
+        const now = state.members.find((m) => m.name === target);
+        if (kill && !back && now?.pid && now.pid !== pid) {
+          back = true;
+          tracker.targetBack();
+          note('action', `${target} started again (pid ${now.pid})`);
+        }
+        if (missing().length === 0) return { recovered: true, events, missing: [] };
+        await sleep(CONTROL_EVERY_MS);
       }
-      if (
-        kill &&
-        !askedRestart &&
-        o.restart &&
-        failoverDone(tracker, role, writes.firstAt, since())
-      ) {
-        askedRestart = true;
-        signalGroup(initial.supervisorPid, 'SIGHUP', false);
-        note(
-          'action',
-          `asked flotilla up (pid ${initial.supervisorPid}) to start ${target} again (SIGHUP)`,
-        );
-      }
-      state = readClusterState(dataDir);
-      const now = state.members.find((m) => m.name === target);
-      if (kill && !back && now?.pid && now.pid !== pid) {
-        back = true;
-        note('action', `${target} started again (pid ${now.pid})`);
-      }
-      const snapshot = await look(state);
-      for (const e of tracker.observe(snapshot, since())) emit(e);
-      const missing = stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
-      if (missing.length === 0) {
-        writes.stop();
-        return { recovered: true, events, missing };
-      }
-      await sleep(LOOK_EVERY_MS);
+      return { recovered: false, events, missing: missing() };
+    } finally {
+      finished = true;
+      writes.stop();
+      await Promise.all(watchers);
     }
-    writes.stop();
-    return {
-      recovered: false,
-      events,
-      missing: stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart),
-    };
   } finally {
     resume();
     process.off('SIGINT', onInterrupt);

@@ -47,12 +47,24 @@ export class FailoverTracker {
     this.leasesAtFault = new Map(this.leaseHolders);
   }
 
-  /** The events one new snapshot shows, taken atMs after the fault. */
+  /** The events one whole snapshot shows, taken atMs after the fault. */
   observe(s: ClusterSnapshot, atMs: number): TimelineEvent[] {
+    return [...this.observeMasters(s.masters, atMs), ...this.observeApi(s, atMs)];
+  }
+
+  private readonly latest = new Map<string, MasterSnapshot>();
+
+  /**
+   * What the masters said (all, or only some: each is asked on its own, so a paused one does
+   * not delay news from the others), atMs after the fault.
+   */
+  observeMasters(masters: readonly MasterSnapshot[], atMs: number): TimelineEvent[] {
     const events: TimelineEvent[] = [];
     const at = (kind: TimelineKind, text: string) => events.push({ atMs, kind, text });
+    for (const m of masters) this.latest.set(m.name, m);
+    const s = { masters: [...this.latest.values()] };
 
-    for (const m of s.masters) {
+    for (const m of masters) {
       const was = this.answering.get(m.name) ?? true;
       const now = m.role !== 'down';
       if (was && !now) at('master-down', `${m.name} stopped answering`);
@@ -71,25 +83,6 @@ export class FailoverTracker {
       this.electedAfterFault ??= leader.name;
     }
 
-    for (const l of s.leases ?? []) {
-      const holder = l.expired ? undefined : l.holder;
-      const previous = this.leaseHolders.get(l.lease);
-      if (holder !== undefined && holder !== previous) {
-        const from = previous ? ` (was ${previous})` : '';
-        at('lease', `${l.lease} Lease: taken over by ${holder}${from}`);
-        this.leaseHolders.set(l.lease, holder);
-      }
-    }
-
-    for (const n of s.nodes ?? []) {
-      const previous = this.nodeReady.get(n.name);
-      if (previous !== n.ready) {
-        if (n.ready !== 'True') at('node', `node ${n.name} NotReady (Ready=${n.ready})`);
-        else if (previous !== undefined) at('node', `node ${n.name} Ready again`);
-        this.nodeReady.set(n.name, n.ready);
-      }
-    }
-
     const target = s.masters.find((m) => m.name === this.target);
     if (
       this.rejoinedAt === undefined &&
@@ -104,6 +97,46 @@ export class FailoverTracker {
       );
     }
     if (leader?.commit !== undefined) this.lastLeaderCommit = leader.commit;
+    return events;
+  }
+
+  /**
+   * What the Kubernetes API said, atMs after the fault. A takeover is dated by the Lease's own
+   * acquireTime (written by the new holder) when faultAtEpochMs is given, so a slow look at the
+   * API does not make it look slower than it was.
+   */
+  observeApi(
+    s: Pick<ClusterSnapshot, 'leases' | 'nodes'>,
+    atMs: number,
+    faultAtEpochMs?: number,
+  ): TimelineEvent[] {
+    const events: TimelineEvent[] = [];
+    const at = (kind: TimelineKind, text: string, when = atMs) =>
+      events.push({ atMs: when, kind, text });
+    for (const l of s.leases ?? []) {
+      const holder = l.expired ? undefined : l.holder;
+      const previous = this.leaseHolders.get(l.lease);
+      if (holder !== undefined && holder !== previous) {
+        const from = previous ? ` (was ${previous})` : '';
+        const acquired = l.acquired ? Date.parse(l.acquired) : NaN;
+        const when =
+          faultAtEpochMs !== undefined && Number.isFinite(acquired) && acquired >= faultAtEpochMs
+            ? Math.min(atMs, acquired - faultAtEpochMs)
+            : atMs;
+        at('lease', `${l.lease} Lease: taken over by ${holder}${from}`, when);
+        this.leaseHolders.set(l.lease, holder);
+      }
+    }
+
+    for (const n of s.nodes ?? []) {
+      const previous = this.nodeReady.get(n.name);
+      if (previous !== n.ready) {
+        if (n.ready !== 'True') at('node', `node ${n.name} NotReady (Ready=${n.ready})`);
+        else if (previous !== undefined) at('node', `node ${n.name} Ready again`);
+        this.nodeReady.set(n.name, n.ready);
+      }
+    }
+
     return events;
   }
 
@@ -132,15 +165,18 @@ export class FailoverTracker {
     return this.rejoinedAt !== undefined;
   }
 
-  private wentDown = false;
+  private back = false;
 
-  /** Marks the target as gone (killed or paused): rejoining means answering again after this. */
-  targetDown(): void {
-    this.wentDown = true;
+  /**
+   * Told when the target runs again (resumed, or a new process started): only answers after
+   * this count towards its rejoining, never a late answer from before the fault.
+   */
+  targetBack(): void {
+    this.back = true;
   }
 
   private hasLeftAndReturned(): boolean {
-    return this.wentDown && this.answering.get(this.target) === true;
+    return this.back && this.answering.get(this.target) === true;
   }
 
   /** Back in the cluster: answers, follows (or leads) a known leader, and has the leader's commit

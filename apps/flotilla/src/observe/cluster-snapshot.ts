@@ -73,10 +73,16 @@ export async function takeSnapshot(
   return { takenAt: new Date(now()).toISOString(), masters, ...api };
 }
 
-async function masterSnapshots(state: ClusterState, timeoutMs: number): Promise<MasterSnapshot[]> {
-  const endpoints = state.members.map((m) => hostPort(state.host, m.etcdPort));
+/** Each master's Raft state (or only the named ones'). */
+export async function masterSnapshots(
+  state: ClusterState,
+  timeoutMs: number,
+  only?: readonly string[],
+): Promise<MasterSnapshot[]> {
+  const members = state.members.filter((m) => !only || only.includes(m.name));
+  const endpoints = members.map((m) => hostPort(state.host, m.etcdPort));
   const rows = await memberStatus(endpoints, timeoutMs);
-  return state.members.map((m, i) => {
+  return members.map((m, i) => {
     const row = rows[i];
     const api = `${state.scheme}://${hostPort(state.host, m.apiPort)}`;
     if (row.error) return { name: m.name, pid: m.pid, role: 'down', api, error: row.error };
@@ -93,7 +99,8 @@ async function masterSnapshots(state: ClusterState, timeoutMs: number): Promise<
   });
 }
 
-async function apiSnapshot(
+/** The component Leases and the nodes (and, with countPods, pods per node) from the API. */
+export async function apiSnapshot(
   client: KubeClient,
   countPods: boolean,
   now: () => number,
