@@ -15,6 +15,9 @@ import type { ChaosOptions } from './chaos-options';
 import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
 
 const RAFT_LOOK_EVERY_MS = 50;
+/** A master silent this long counts as down: a master starting under tsx can starve the others
+ * of CPU for a few hundred ms, and that is not a fault. (A dead one refuses at once.) */
+const SILENT_AFTER_MS = 1000;
 const API_LOOK_EVERY_MS = 200;
 const CONTROL_EVERY_MS = 50;
 const WRITE_EVERY_MS = 150;
@@ -96,7 +99,7 @@ export async function runChaos(
     const watchers = [
       ...initial.members.map(async ({ name }) => {
         while (!finished && Date.now() < deadline) {
-          const [row] = await masterSnapshots(state, 400, [name]);
+          const [row] = await masterSnapshots(state, SILENT_AFTER_MS, [name]);
           if (finished) return;
           for (const e of tracker.observeMasters([row], since())) emit(e);
           await sleep(RAFT_LOOK_EVERY_MS);
