@@ -3,9 +3,11 @@ import { ConfigError, runMain } from '@flotilla/process';
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
 import { certsCommand } from './commands/certs.command';
+import { chaosCommand } from './commands/chaos.command';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { imagesCommand } from './commands/images.command';
 import { membersCommand } from './commands/members.command';
+import { statusCommand } from './commands/status.command';
 import { upCommand } from './commands/up.command';
 
 interface Command {
@@ -23,6 +25,14 @@ const COMMANDS: Record<string, Command> = {
   certs: {
     summary: "rotate the cluster's certificates, or issue one for a user",
     run: certsCommand,
+  },
+  status: {
+    summary: 'the local cluster: Raft roles, component Lease holders, nodes and their pods',
+    run: statusCommand,
+  },
+  chaos: {
+    summary: 'kill or pause a master of the local cluster and print the failover timeline',
+    run: chaosCommand,
   },
   'hollow-nodes': {
     summary: 'register N hollow nodes and play their kubelets (scale tests, no root)',
@@ -47,6 +57,16 @@ Options:
   -h, --help  show this help; "flotilla <command> --help" for a command's options
   --version   print the version
 `;
+
+// grpc-js names the etcd port's TLS server by the endpoint, often an IP (the certificates carry
+// IP SANs, which is what gets checked); Node then warns (DEP0123) on every connection.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((...args: unknown[]) => {
+  const [, second, third] = args;
+  const code =
+    typeof second === 'object' && second !== null ? (second as { code?: string }).code : third;
+  if (code !== 'DEP0123') emitWarning(...args);
+}) as typeof process.emitWarning;
 
 const [name, ...rest] = process.argv.slice(2);
 const command = name === undefined ? undefined : COMMANDS[name];

@@ -13,6 +13,7 @@ import { findBusyPort } from '../up/port-probe';
 import { KubeconfigTls, renderKubeconfig } from '../up/kubeconfig';
 import { clusterPkiPlan } from '../up/cluster-pki-plan';
 import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
+import { clusterRecorder } from '../up/cluster-record';
 import {
   UpOptions,
   checkEntryExists,
@@ -57,7 +58,9 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => p.name),
     process.stdout.isTTY === true && !process.env.NO_COLOR,
   );
+  let recordChange = () => {};
   const report = (event: SupervisorEvent) => {
+    if (event.kind === 'started' || event.kind === 'exited') recordChange();
     if (event.kind === 'output') {
       const out = event.stream === 'stdout' ? process.stdout : process.stderr;
       out.write(`${prefix(event.name, event.line)}\n`);
@@ -70,6 +73,19 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => ({ name: p.name, process: p.process })),
     { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
   );
+  // DATA/cluster.json: how `flotilla status` and `flotilla chaos` find this cluster.
+  const record = clusterRecorder(
+    {
+      dataDir: options.dataDir,
+      kubeconfig,
+      listenHost: options.listenHost,
+      scheme: pkiDir ? 'https' : 'http',
+      plans,
+      supervisorPid: process.pid,
+    },
+    () => supervisor.status(),
+  );
+  recordChange = () => record.update();
 
   let stopping = false;
   const finished = new Promise<void>((resolve) => {
@@ -103,6 +119,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     else if (!stopping) say('the Kubernetes API did not answer within 120 s');
   });
   await finished;
+  record.remove();
   say('all members stopped');
 }
 

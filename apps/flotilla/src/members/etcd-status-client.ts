@@ -23,6 +23,8 @@ export interface MemberRow {
   id: string;
   endpoint: string;
   isLeader: boolean;
+  /** The leader this member knows of (none during an election). */
+  leaderName?: string;
   term: string;
   commit: string;
   applied: string;
@@ -104,10 +106,16 @@ export async function changeMembers(
 }
 
 /**
- * Asks every endpoint for its Raft status over the etcd v3 API (Cluster.MemberList and
- * Maintenance.Status), the same calls `etcdctl endpoint status` makes.
+ * Asks every endpoint, all at once, for its Raft status over the etcd v3 API (Cluster.MemberList
+ * and Maintenance.Status), the same calls `etcdctl endpoint status` makes. A paused or dead
+ * member costs at most timeoutMs, never the others' answers.
  */
-export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promise<MemberRow[]> {
+/** `pkiDir`: where the admin certificate is (TLS), else ./data/pki or plain h2c (see etcdCredentials). */
+export async function memberStatus(
+  endpoints: string[],
+  timeoutMs = 2000,
+  pkiDir?: string,
+): Promise<MemberRow[]> {
   const services = loadEtcdServices();
   const Cluster = makeGenericClientConstructor(services.Cluster as ServiceDefinition, 'Cluster');
   const Maintenance = makeGenericClientConstructor(
@@ -115,36 +123,35 @@ export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promi
     'Maintenance',
   );
   const names = new Map<string, string>();
-  const rows: MemberRow[] = [];
-  for (const endpoint of endpoints) {
-    const cluster = new Cluster(endpoint, etcdCredentials()) as unknown as Record<
-      string,
-      unknown
-    > & { close(): void };
-    const maintenance = new Maintenance(endpoint, etcdCredentials()) as unknown as Record<
-      string,
-      unknown
-    > & { close(): void };
-    try {
-      if (names.size === 0) {
-        const list = await call(cluster, 'MemberList', {}, timeoutMs);
+  const answers = await Promise.all(
+    endpoints.map(async (endpoint) => {
+      const cluster = new Cluster(endpoint, etcdCredentials(pkiDir)) as unknown as Record<
+        string,
+        unknown
+      > & { close(): void };
+      const maintenance = new Maintenance(endpoint, etcdCredentials(pkiDir)) as unknown as Record<
+        string,
+        unknown
+      > & { close(): void };
+      try {
+        const [list, status] = await Promise.all([
+          call(cluster, 'MemberList', {}, timeoutMs),
+          call(maintenance, 'Status', {}, timeoutMs),
+        ]);
         for (const m of list.members as { ID: string; name: string }[])
           names.set(String(m.ID), m.name);
+        return { endpoint, status };
+      } catch (e) {
+        return { endpoint, error: (e as Error).message.split('\n')[0] };
+      } finally {
+        cluster.close();
+        maintenance.close();
       }
-      const s = await call(maintenance, 'Status', {}, timeoutMs);
-      const header = s.header as { member_id: string };
-      const id = String(header.member_id);
-      rows.push({
-        name: names.get(id) ?? '?',
-        id: BigInt(id).toString(16),
-        endpoint,
-        isLeader: String(s.leader) === id,
-        term: String(s.raftTerm),
-        commit: String(s.raftIndex),
-        applied: String(s.raftAppliedIndex),
-      });
-    } catch (e) {
-      rows.push({
+    }),
+  );
+  return answers.map(({ endpoint, status: s, error }): MemberRow => {
+    if (!s) {
+      return {
         name: '?',
         id: '-',
         endpoint,
@@ -152,12 +159,20 @@ export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promi
         term: '-',
         commit: '-',
         applied: '-',
-        error: (e as Error).message.split('\n')[0],
-      });
-    } finally {
-      cluster.close();
-      maintenance.close();
+        error,
+      };
     }
-  }
-  return rows;
+    const id = String((s.header as { member_id: string }).member_id);
+    const leader = String(s.leader);
+    return {
+      name: names.get(id) ?? '?',
+      id: BigInt(id).toString(16),
+      endpoint,
+      isLeader: leader === id,
+      leaderName: leader === '0' ? undefined : (names.get(leader) ?? BigInt(leader).toString(16)),
+      term: String(s.raftTerm),
+      commit: String(s.raftIndex),
+      applied: String(s.raftAppliedIndex),
+    };
+  });
 }

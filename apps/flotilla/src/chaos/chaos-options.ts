@@ -1,0 +1,121 @@
+import {
+  ConfigError,
+  formatUsage,
+  integerValue,
+  optionalValue,
+  readSettings,
+} from '@flotilla/process';
+import { DATA_DIR_OPTION } from '../observe/local-cluster';
+
+export type ChaosAction =
+  | { kind: 'kill-leader' }
+  | { kind: 'kill-master'; member: string }
+  | { kind: 'pause-leader'; seconds: number }
+  | { kind: 'partition'; member: string; seconds: number };
+
+export interface ChaosOptions {
+  action: ChaosAction;
+  dataDir: string | undefined;
+  /** Bound on the whole run, from the fault to the target's rejoining. */
+  timeoutMs: number;
+  /** After a kill: ask `flotilla up` to start the member again (SIGHUP) once failover is done. */
+  restart: boolean;
+}
+
+const OPTIONS = [
+  DATA_DIR_OPTION,
+  {
+    flag: 'timeout',
+    valueName: 'SECONDS',
+    description: 'give up (exit code 1) when the cluster has not recovered by then',
+    defaultText: '90',
+  },
+  {
+    flag: 'no-restart',
+    boolean: true,
+    description: 'after a kill, leave the member down (default: flotilla up starts it again)',
+  },
+  { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
+];
+
+export function chaosUsage(): string {
+  return `${formatUsage(
+    'flotilla chaos ACTION [options]',
+    `Injects one fault into the local cluster \`flotilla up\` runs and prints what follows, in ms
+after the fault: the Raft election (old and new leader), the scheduler and controller-manager
+Lease takeovers (which master), nodes going NotReady, the first successful write, and the
+target coming back and catching up.
+
+Actions:
+  kill-leader              SIGKILL the Raft leader; flotilla up then starts it again
+  kill-master NAME         SIGKILL that master; flotilla up then starts it again
+  pause-leader SECONDS     SIGSTOP the Raft leader, SIGCONT after SECONDS
+  partition NAME SECONDS   cut NAME off for SECONDS. On one machine's loopback the masters share
+                           an address, so this is SIGSTOP/SIGCONT: NAME neither sends nor
+                           receives, and serves no clients either (a real partition leaves it
+                           serving; the compose and e2e suites cut the network for that)`,
+    OPTIONS,
+  )}Exit codes: 0 recovered, 1 not recovered within --timeout, 2 usage error or no local cluster.
+`;
+}
+
+export type ParsedChaos = { help: true } | { help: false; options: ChaosOptions };
+
+export function parseChaosOptions(argv: readonly string[]): ParsedChaos {
+  const isPositional = argv.map((a, i) => !a.startsWith('-') && !takesValue(argv[i - 1]));
+  const positional = argv.filter((_, i) => isPositional[i]);
+  const flags = argv.filter((_, i) => !isPositional[i]);
+  const settings = readSettings(OPTIONS, flags, {});
+  if (settings.has('help')) return { help: true };
+  return {
+    help: false,
+    options: {
+      action: parseAction(positional),
+      dataDir: settings.get('data-dir')?.value,
+      timeoutMs:
+        (optionalValue(settings.get('timeout'), (s) => integerValue(s, 1, 3600)) ?? 90) * 1000,
+      restart: !settings.has('no-restart'),
+    },
+  };
+}
+
+function takesValue(previous: string | undefined): boolean {
+  return previous === '--data-dir' || previous === '--timeout';
+}
+
+function parseAction(words: readonly string[]): ChaosAction {
+  const [verb, ...rest] = words;
+  const arity = (n: number, usage: string) => {
+    if (rest.length !== n) throw new ConfigError(`usage: flotilla chaos ${verb} ${usage}`.trim());
+  };
+  switch (verb) {
+    case undefined:
+      throw new ConfigError(
+        'missing action: kill-leader, kill-master NAME, pause-leader SECONDS or partition NAME SECONDS',
+      );
+    case 'kill-leader':
+      arity(0, '');
+      return { kind: verb };
+    case 'kill-master':
+      arity(1, 'NAME');
+      return { kind: verb, member: rest[0] };
+    case 'pause-leader':
+      arity(1, 'SECONDS');
+      return { kind: verb, seconds: seconds(rest[0]) };
+    case 'partition':
+      arity(2, 'NAME SECONDS');
+      return { kind: verb, member: rest[0], seconds: seconds(rest[1]) };
+    default:
+      throw new ConfigError(`unknown action ${JSON.stringify(verb)} (see flotilla chaos --help)`);
+  }
+}
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0 || n > 600) {
+    throw new ConfigError(
+      `SECONDS: ${JSON.stringify(text)} is not a number of seconds from 0 to 600`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,301 @@
+// One fault against the local cluster, watched until it has healed: every look at the cluster
+// goes through the FailoverTracker, whose events are printed as they happen.
+import { ApiError } from '@flotilla/api';
+import type { KubeClient } from '@flotilla/client';
+import { ConfigError } from '@flotilla/process';
+import { ClusterState, readClusterState } from '../cluster-state/cluster-state';
+import {
+  COMPONENT_LEASES,
+  ClusterSnapshot,
+  apiSnapshot,
+  masterSnapshots,
+  takeSnapshot,
+} from '../observe/cluster-snapshot';
+import type { ChaosOptions } from './chaos-options';
+import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
+
+const RAFT_LOOK_EVERY_MS = 50;
+/** A master silent this long counts as down: a master starting under tsx can starve the others
+ * of CPU for a few hundred ms, and that is not a fault. (A dead one refuses at once.) */
+const SILENT_AFTER_MS = 1000;
+const API_LOOK_EVERY_MS = 200;
+const CONTROL_EVERY_MS = 50;
+const WRITE_EVERY_MS = 150;
+const WRITES_IN_FLIGHT = 8;
+/** A kill is followed by a restart once failover is over, or after this long at most. */
+const RESTART_AFTER_MS = 20_000;
+const PROBE = { namespace: 'default', name: 'flotilla-chaos' };
+
+export interface ChaosResult {
+  recovered: boolean;
+  events: TimelineEvent[];
+  /** Why it did not recover, when it did not. */
+  missing: string[];
+}
+
+export async function runChaos(
+  dataDir: string,
+  initial: ClusterState,
+  client: KubeClient,
+  o: ChaosOptions,
+  print: (line: string) => void,
+): Promise<ChaosResult> {
+  const look = (state: ClusterState) =>
+    takeSnapshot(state, client, { etcdTimeoutMs: 400, pods: false });
+  const before = await look(initial);
+  const target = pickTarget(initial, before, o);
+  const member = initial.members.find((m) => m.name === target)!;
+  if (member.pid === null) throw new ConfigError(`${target} is not running (${member.state})`);
+  print(describeBefore(before));
+  await ensureProbe(client);
+
+  const events: TimelineEvent[] = [];
+  const t0 = Date.now();
+  const since = () => Date.now() - t0;
+  const emit = (e: TimelineEvent) => {
+    events.push(e);
+    print(formatEvent(e));
+  };
+  const note = (kind: TimelineKind, text: string) => emit({ atMs: since(), kind, text });
+
+  const tracker = new FailoverTracker(before, target);
+  const kill = o.action.kind === 'kill-leader' || o.action.kind === 'kill-master';
+  const pid = member.pid;
+  const role = before.masters.find((m) => m.name === target)?.role ?? 'down';
+  // A paused member must never be left stopped, whatever happens to this command.
+  let paused = false;
+  const resume = () => {
+    if (paused) signalGroup(pid, 'SIGCONT');
+    paused = false;
+  };
+  const onInterrupt = () => {
+    resume();
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  process.once('SIGTERM', onInterrupt);
+
+  try {
+    if (kill) {
+      signalGroup(pid, 'SIGKILL');
+      note('fault', `killed ${target} (pid ${pid}, ${role}) with SIGKILL`);
+    } else {
+      signalGroup(pid, 'SIGSTOP');
+      paused = true;
+      const what = o.action.kind === 'partition' ? 'partitioned (SIGSTOP stand-in)' : 'paused';
+      note('fault', `${what} ${target} (pid ${pid}, ${role}) with SIGSTOP`);
+    }
+    const deadline = t0 + o.timeoutMs;
+    const writes = startWriter(client, since, deadline, (atMs) =>
+      emit({
+        atMs,
+        kind: 'write',
+        text: `first successful write after the fault (ConfigMap ${PROBE.namespace}/${PROBE.name})`,
+      }),
+    );
+    let state = initial;
+    let finished = false;
+    // Each master asked on its own, and the API on its own: a paused master delays no news.
+    const watchers = [
+      ...initial.members.map(async ({ name }) => {
+        while (!finished && Date.now() < deadline) {
+          const [row] = await masterSnapshots(state, SILENT_AFTER_MS, [name]);
+          if (finished) return;
+          for (const e of tracker.observeMasters([row], since())) emit(e);
+          await sleep(RAFT_LOOK_EVERY_MS);
+        }
+      }),
+      (async () => {
+        while (!finished && Date.now() < deadline) {
+          const api = await apiSnapshot(client, false, Date.now).catch(() => undefined);
+          if (finished) return;
+          if (api) for (const e of tracker.observeApi(api, since(), t0)) emit(e);
+          await sleep(API_LOOK_EVERY_MS);
+        }
+      })(),
+    ];
+
+    const resumeAt = 'seconds' in o.action ? t0 + o.action.seconds * 1000 : undefined;
+    let back = false;
+    let askedRestart = false;
+    const missing = () => stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
+    try {
+      while (Date.now() < deadline) {
+        if (resumeAt !== undefined && paused && Date.now() >= resumeAt) {
+          resume();
+          note('action', `resumed ${target} with SIGCONT`);
+          back = true;
+          tracker.targetBack();
+        }
+        if (
+          kill &&
+          !askedRestart &&
+          o.restart &&
+          failoverDone(tracker, role, writes.firstAt, since())
+        ) {
+          askedRestart = true;
+          signalGroup(initial.supervisorPid, 'SIGHUP', false);
+          note(
+            'action',
+            `asked flotilla up (pid ${initial.supervisorPid}) to start ${target} again (SIGHUP)`,
+          );
+        }
+        state = readClusterState(dataDir);
+        const now = state.members.find((m) => m.name === target);
+        if (kill && !back && now?.pid && now.pid !== pid) {
+          back = true;
+          tracker.targetBack();
+          note('action', `${target} started again (pid ${now.pid})`);
+        }
+        if (missing().length === 0) return { recovered: true, events, missing: [] };
+        await sleep(CONTROL_EVERY_MS);
+      }
+      return { recovered: false, events, missing: missing() };
+    } finally {
+      finished = true;
+      writes.stop();
+      await Promise.all(watchers);
+    }
+  } finally {
+    resume();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onInterrupt);
+  }
+}
+
+function pickTarget(state: ClusterState, before: ClusterSnapshot, o: ChaosOptions): string {
+  if ('member' in o.action) {
+    const name = o.action.member;
+    if (!state.members.some((m) => m.name === name)) {
+      throw new ConfigError(
+        `no master ${JSON.stringify(name)} (have ${state.members.map((m) => m.name).join(', ')})`,
+      );
+    }
+    return name;
+  }
+  const leader = before.masters.find((m) => m.role === 'leader');
+  if (!leader) throw new ConfigError('no Raft leader right now (an election is on?); try again');
+  return leader.name;
+}
+
+function describeBefore(s: ClusterSnapshot): string {
+  const leader = s.masters.find((m) => m.role === 'leader');
+  const parts = [
+    leader ? `Raft leader ${leader.name} (term ${leader.term})` : 'no Raft leader',
+    ...(s.leases ?? []).map((l) => `${l.lease} held by ${l.expired ? 'nobody' : l.holder}`),
+  ];
+  if (s.nodes) {
+    const ready = s.nodes.filter((n) => n.ready === 'True').length;
+    parts.push(`nodes ${ready} Ready / ${s.nodes.length}`);
+  }
+  return `before: ${parts.join('; ')}`;
+}
+
+/** Raft has a leader other than a killed one, the Leases left it, and a write went through. */
+function failoverDone(
+  t: FailoverTracker,
+  role: string,
+  firstWrite: number | undefined,
+  sinceMs: number,
+): boolean {
+  if (sinceMs >= RESTART_AFTER_MS) return true;
+  const raftDone = role !== 'leader' || (t.newLeader !== undefined && t.newLeader !== t.target);
+  return raftDone && t.leasesStillOnTarget().length === 0 && firstWrite !== undefined;
+}
+
+function stillMissing(
+  t: FailoverTracker,
+  role: string,
+  firstWrite: number | undefined,
+  back: boolean,
+  staysDown: boolean,
+): string[] {
+  const missing: string[] = [];
+  if (role === 'leader' && t.newLeader === undefined) missing.push('a new Raft leader');
+  if (staysDown) {
+    for (const lease of t.leasesStillOnTarget()) missing.push(`a new holder of ${lease}`);
+  } else {
+    for (const lease of COMPONENT_LEASES) {
+      if (t.holderOf(lease) === undefined) missing.push(`a holder of ${lease}`);
+    }
+  }
+  if (firstWrite === undefined) missing.push('a successful write');
+  if (!staysDown && !back) missing.push(`${t.target} back`);
+  if (!staysDown && !t.rejoined) missing.push(`${t.target} rejoined and caught up`);
+  return missing;
+}
+
+/**
+ * Writes to the probe ConfigMap every WRITE_EVERY_MS, a few at once, so one request stuck on a
+ * dead master does not hide the moment writes go through again.
+ */
+function startWriter(
+  client: KubeClient,
+  since: () => number,
+  deadline: number,
+  onFirst: (atMs: number) => void,
+): { readonly firstAt: number | undefined; stop(): void } {
+  let firstAt: number | undefined;
+  let stopped = false;
+  let inFlight = 0;
+  const configMaps = client.configMaps(PROBE.namespace);
+  const attempt = () => {
+    inFlight++;
+    configMaps
+      .patch(PROBE.name, { data: { at: new Date().toISOString() } }, 'merge')
+      .then(() => {
+        if (firstAt === undefined && !stopped) {
+          firstAt = since();
+          onFirst(firstAt);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => inFlight--);
+  };
+  const timer = setInterval(() => {
+    if (stopped || firstAt !== undefined || Date.now() > deadline) return clearInterval(timer);
+    if (inFlight < WRITES_IN_FLIGHT) attempt();
+  }, WRITE_EVERY_MS);
+  attempt();
+  return {
+    get firstAt() {
+      return firstAt;
+    },
+    stop() {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+async function ensureProbe(client: KubeClient): Promise<void> {
+  try {
+    await client.configMaps(PROBE.namespace).create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: PROBE.name, namespace: PROBE.namespace },
+      data: { purpose: 'flotilla chaos writes here to time the first write after a fault' },
+    });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 409)) {
+      throw new Error(`the cluster does not take writes before the fault: ${String(err)}`);
+    }
+  }
+}
+
+/** The member's whole process group (it leads one), else the process alone. */
+function signalGroup(pid: number, signal: NodeJS.Signals, group = true): void {
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Gone already: the timeline shows it.
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

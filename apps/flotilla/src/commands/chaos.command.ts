@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { chaosUsage, parseChaosOptions } from '../chaos/chaos-options';
+import { runChaos } from '../chaos/chaos-run';
+import { openLocalCluster } from '../observe/local-cluster';
+import type { CliContext } from './cli-context';
+
+export async function chaosCommand(argv: readonly string[], _context: CliContext): Promise<void> {
+  const parsed = parseChaosOptions(argv);
+  if (parsed.help) {
+    process.stdout.write(chaosUsage());
+    return;
+  }
+  const o = parsed.options;
+  const { state, client } = openLocalCluster(o.dataDir);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    const result = await runChaos(resolve(o.dataDir ?? 'data'), state, client, o, print);
+    const first = (kind: string, match = '') =>
+      result.events.find((e) => e.kind === kind && e.text.includes(match))?.atMs;
+    const figures = [
+      ['election', first('election')],
+      ['kube-scheduler', first('lease', 'kube-scheduler')],
+      ['kube-controller-manager', first('lease', 'kube-controller-manager')],
+      ['first write', first('write')],
+      ['rejoined', first('rejoined')],
+    ].filter(([, ms]) => ms !== undefined);
+    print(
+      `${result.recovered ? 'recovered' : 'NOT recovered'}: ${figures.map(([k, ms]) => `${k} ${ms} ms`).join(', ') || 'nothing observed'}`,
+    );
+    if (!result.recovered) {
+      throw new Error(
+        `gave up after ${o.timeoutMs / 1000} s still waiting for ${result.missing.join(', ')}`,
+      );
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import { KubeClient, connectFromKubeconfig } from '@flotilla/client';
+import { OptionSpec, ConfigError } from '@flotilla/process';
+import { ClusterState, readClusterState } from '../cluster-state/cluster-state';
+
+export const DATA_DIR_OPTION: OptionSpec = {
+  flag: 'data-dir',
+  valueName: 'DIR',
+  description: 'the data directory of the `flotilla up` to act on',
+  defaultText: 'data',
+};
+
+/** The cluster `flotilla up` runs from DIR, and a client for its API (short timeouts: probes). */
+export function openLocalCluster(dataDir: string | undefined): {
+  state: ClusterState;
+  client: KubeClient;
+} {
+  const state = readClusterState(resolve(dataDir ?? 'data'));
+  try {
+    const { client } = connectFromKubeconfig({
+      kubeconfig: state.kubeconfig,
+      component: 'flotilla',
+      rateLimit: false,
+      requestTimeoutMs: 3000,
+      connectTimeoutMs: 500,
+      rounds: 1,
+    });
+    return { state, client };
+  } catch (err) {
+    throw new ConfigError(`cannot use ${state.kubeconfig}: ${(err as Error).message}`);
+  }
+}

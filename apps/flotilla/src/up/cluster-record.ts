@@ -1,0 +1,69 @@
+import {
+  ClusterState,
+  removeClusterState,
+  writeClusterState,
+} from '../cluster-state/cluster-state';
+import type { MemberStatus } from '../supervisor/member-supervisor';
+import type { MemberPlan } from './member-plan';
+
+export interface ClusterRecordOptions {
+  dataDir: string;
+  kubeconfig: string;
+  listenHost: string;
+  scheme: 'http' | 'https';
+  plans: readonly MemberPlan[];
+  supervisorPid: number;
+  now?: () => Date;
+}
+
+/** Builds the record of the cluster from the plans and the supervisor's view of each member. */
+export function clusterState(
+  o: ClusterRecordOptions,
+  statuses: readonly MemberStatus[],
+  startedAt: Date,
+  updatedAt: Date,
+): ClusterState {
+  const host =
+    o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost === '::' ? '::1' : o.listenHost;
+  return {
+    version: 1,
+    supervisorPid: o.supervisorPid,
+    startedAt: startedAt.toISOString(),
+    updatedAt: updatedAt.toISOString(),
+    dataDir: o.dataDir,
+    kubeconfig: o.kubeconfig,
+    host,
+    scheme: o.scheme,
+    members: o.plans.map((p) => {
+      const s = statuses.find((x) => x.name === p.name);
+      return {
+        name: p.name,
+        pid: s?.pid ?? null,
+        state: s?.state ?? 'stopped',
+        apiPort: p.apiPort,
+        etcdPort: p.etcdPort,
+        peerPort: p.peerPort,
+        dataDir: p.dataDir,
+      };
+    }),
+  };
+}
+
+/** Keeps DATA/cluster.json in step with the members: call update() on every start and exit. */
+export function clusterRecorder(o: ClusterRecordOptions, statuses: () => MemberStatus[]) {
+  const now = o.now ?? (() => new Date());
+  const startedAt = now();
+  return {
+    update(): void {
+      try {
+        writeClusterState(clusterState(o, statuses(), startedAt, now()));
+      } catch (err) {
+        // The record serves other commands; the cluster itself runs on without it.
+        process.stderr.write(`flotilla: cannot write the cluster record: ${String(err)}\n`);
+      }
+    },
+    remove(): void {
+      removeClusterState(o.dataDir, o.supervisorPid);
+    },
+  };
+}
