@@ -19,8 +19,7 @@ export interface MemberPlan {
 export function planMembers(
   options: UpOptions,
   nodePath: string,
-  /** The cluster PKI directory every member reads its certificates from; --insecure without. */
-  pkiDir?: string,
+  tls?: { certFile: string; keyFile: string; tokenFile: string },
 ): MemberPlan[] {
   const layout = Array.from({ length: options.members }, (_, i) => ({
     name: `m${i + 1}`,
@@ -48,8 +47,10 @@ export function planMembers(
     if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);
     if (options.serviceNodePortRange)
       args.push('--service-node-port-range', options.serviceNodePortRange);
-    if (pkiDir) args.push('--pki-dir', pkiDir);
-    else args.push('--insecure');
+    if (tls) {
+      args.push('--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile);
+      args.push('--token-auth-file', tls.tokenFile);
+    }
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });
 }

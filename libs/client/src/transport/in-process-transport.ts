@@ -12,16 +12,6 @@ export interface InProcessRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body?: Buffer;
-  /** Who the calling component is: the server authorizes it as it would a certificate's user. */
-  user?: InProcessUser;
-}
-
-/** A component's identity in the master (system:kube-scheduler, ...), as the API server sees users. */
-export interface InProcessUser {
-  name: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
 }
 
 export interface InProcessWatchEvent {
@@ -61,11 +51,7 @@ export class InProcessTransport implements Transport {
   private readonly open = new Set<RestStream>();
   private closed = false;
 
-  /** `user`: the identity every request of this transport carries. */
-  constructor(
-    private readonly api: InProcessApi,
-    private readonly user?: InProcessUser,
-  ) {}
+  constructor(private readonly api: InProcessApi) {}
 
   describe(): string {
     return ENDPOINT;
@@ -100,7 +86,6 @@ export class InProcessTransport implements Transport {
       query: new URLSearchParams(req.query),
       headers: { ...req.headers },
       body: req.body ? Buffer.from(req.body) : undefined,
-      ...(this.user ? { user: this.user } : {}),
     });
   }
 

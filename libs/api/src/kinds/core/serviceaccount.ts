@@ -20,10 +20,7 @@ export const SERVICEACCOUNT_PROTOBUF: MessageTable = {
 };
 
 export const serviceAccountKind: KindModule = {
-  resource: resource('', 'ServiceAccount', 'serviceaccounts', {
-    shortNames: ['sa'],
-    subresources: ['token'],
-  }),
+  resource: resource('', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
   definitions: {
     [`${CORE}ServiceAccount`]: {
       description: 'An identity for processes in pods.',
