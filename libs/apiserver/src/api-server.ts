@@ -21,6 +21,7 @@ import {
   parseServiceCidr,
   ServiceRanges,
 } from './admission/service-ranges';
+import { CrdController } from './crd/crd-controller';
 import { ApiHandler } from './http/api-handler';
 import { WatchStreamSettings } from './http/node-sinks';
 import { ApiServerMetrics } from './metrics/apiserver-metrics';
@@ -66,6 +67,7 @@ export class ApiServer {
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
   private readonly kubernetesService: KubernetesServiceReconciler;
+  private readonly crds: CrdController;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
@@ -115,6 +117,19 @@ export class ApiServer {
       started: this.metrics ? (resource) => this.metrics!.watchStarted(resource) : undefined,
     };
     this.caches.startProgress(Math.max(100, Math.floor(bookmarkMs / 2)));
+    this.crds = new CrdController({
+      registry: this.registry,
+      store: this.store,
+      caches: this.caches,
+      clock: this.clock,
+      log: (msg, fields) => opts.log?.('warn', msg, fields),
+    });
+    this.crds.start();
+  }
+
+  /** Resolves once the CustomResourceDefinitions stored at start are served (if Established). */
+  customResourcesSynced(): Promise<void> {
+    return this.crds.whenSynced();
   }
 
   /**
@@ -151,6 +166,7 @@ export class ApiServer {
   }
 
   stop(): void {
+    this.crds.stop();
     this.caches.stop();
   }
 }

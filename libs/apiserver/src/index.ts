@@ -28,3 +28,4 @@ export * from './metrics/apiserver-metrics';
 export * from './http/raw-body';
 export * from './http/token-auth';
 export * from './storage/local-backend';
+export * from './crd/crd-controller';

@@ -47,6 +47,10 @@ export interface Definition {
   atomic?: boolean;
   /** For kinds whose status is 'any': the status lists that merge (conditions by type). */
   statusLists?: Record<string, ListMeta>;
+  /** x-kubernetes-preserve-unknown-fields: fields beyond `fields` are data, not mistakes. */
+  preserveUnknown?: boolean;
+  /** The schema /openapi/v3 publishes as it is (a CRD's own), instead of one built from `fields`. */
+  openapi?: Record<string, unknown>;
 }
 
 export interface CreateContext {

@@ -30,6 +30,7 @@ import { priorityClassKind } from './scheduling/priorityclass';
 import { jobKind } from './batch/job';
 import { cronJobKind } from './batch/cronjob';
 import { podDisruptionBudgetKind } from './policy/poddisruptionbudget';
+import { customResourceDefinitionKind } from './apiextensions/customresourcedefinition';
 
 /** Built-in kinds in discovery order (core first, then the named groups). */
 function builtinKinds(): KindModule[] {
@@ -59,6 +60,7 @@ function builtinKinds(): KindModule[] {
     leaseKind,
     eventsEventKind,
     priorityClassKind,
+    customResourceDefinitionKind,
   ];
 }
 

@@ -397,6 +397,7 @@ export class ApiHandler {
           kind: 'Scale',
           plural: 'scale',
           subresources: [],
+          custom: undefined,
         };
         return outcome(
           await this.d.registry.updateScale(

@@ -1,0 +1,110 @@
+// The kind modules an Established CustomResourceDefinition serves, one per served version: the
+// same module shape as a built-in kind, so the registry, strategy, watch cache, storage,
+// discovery, OpenAPI and tables serve custom resources exactly as they serve built-in ones.
+import { isPlainObject, jsonEqual, type JsonObject, type KubeObject } from '../object';
+import type { ResourceInfo, Subresource } from '../catalog';
+import type { KindModule } from '../kinds/kind-module';
+import { ALL_VERBS } from '../kinds/resource';
+import { storageVersionOf } from '../kinds/apiextensions/customresourcedefinition';
+import { printerFromColumns, type PrinterColumn } from './printer-columns';
+import { definitionsFromSchema } from './schema-definitions';
+import { applyDefaults, prune } from './schema-pruning';
+import type { JsonSchema } from './schema-types';
+import { validateValue } from './schema-validation';
+import { ApiError } from '../status';
+
+const obj = (v: unknown): JsonObject => (isPlainObject(v) ? v : {});
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+/** The names the CRD's status accepted (what is served), falling back to spec.names. */
+function servedNames(crd: KubeObject): JsonObject {
+  const accepted = obj(obj(crd.status).acceptedNames);
+  return accepted.plural ? accepted : obj(obj(crd.spec).names);
+}
+
+export function customKindModules(crd: KubeObject): KindModule[] {
+  const spec = obj(crd.spec);
+  const group = String(spec.group ?? '');
+  const names = servedNames(crd);
+  const kind = String(names.kind ?? '');
+  const storageVersion = storageVersionOf(crd) ?? '';
+  const out: KindModule[] = [];
+  for (const raw of Array.isArray(spec.versions) ? spec.versions : []) {
+    const v = obj(raw);
+    if (v.served !== true || typeof v.name !== 'string') continue;
+    const schema = obj(obj(v.schema).openAPIV3Schema) as JsonSchema;
+    const sub = obj(v.subresources);
+    const scale = isPlainObject(sub.scale) ? sub.scale : undefined;
+    const subresources: Subresource[] = [];
+    if (isPlainObject(sub.status)) subresources.push('status');
+    if (scale) subresources.push('scale');
+    const r: ResourceInfo = {
+      group,
+      version: v.name,
+      kind,
+      listKind: String(names.listKind ?? `${kind}List`),
+      plural: String(names.plural ?? ''),
+      singular: String(names.singular ?? kind.toLowerCase()),
+      shortNames: strings(names.shortNames),
+      namespaced: spec.scope === 'Namespaced',
+      verbs: ALL_VERBS,
+      categories: strings(names.categories),
+      subresources,
+      ...(scale
+        ? {
+            scale: {
+              specReplicasPath: String(scale.specReplicasPath),
+              statusReplicasPath: String(scale.statusReplicasPath),
+              labelSelectorPath: String(scale.labelSelectorPath ?? ''),
+            },
+          }
+        : {}),
+      custom: { storageVersion },
+    };
+    const hasStatus = subresources.includes('status');
+    const columns = (Array.isArray(v.additionalPrinterColumns) ? v.additionalPrinterColumns : [])
+      .filter(isPlainObject)
+      .map((c) => c as unknown as PrinterColumn);
+    out.push({
+      resource: r,
+      definitions: definitionsFromSchema(group, v.name, kind, schema),
+      tracksGeneration: true,
+      // Without a status subresource every change outside metadata is a new generation.
+      generationChanged: hasStatus
+        ? undefined
+        : (next, prev) => !jsonEqual(next.status, prev.status),
+      defaults: (o) => {
+        prune(schema, o);
+        applyDefaults(schema, o);
+      },
+      validate: (o) => validateCustomObject(schema, o),
+      ...(crd.metadata.deletionTimestamp
+        ? {
+            prepareForCreate: () => {
+              throw new ApiError(
+                405,
+                'MethodNotAllowed',
+                'create not allowed while custom resource definition is terminating',
+              );
+            },
+          }
+        : {}),
+      printer: printerFromColumns(columns),
+    });
+  }
+  return out;
+}
+
+/** The object's fields under the schema (metadata is checked by the generic strategy). */
+export function validateCustomObject(
+  schema: JsonSchema,
+  o: KubeObject,
+): ReturnType<typeof validateValue> {
+  const { metadata: _meta, apiVersion: _v, kind: _k, ...rest } = o;
+  const bare: JsonSchema = { ...schema, properties: { ...(schema.properties ?? {}) } };
+  delete bare.properties!.metadata;
+  delete bare.properties!.apiVersion;
+  delete bare.properties!.kind;
+  return validateValue(bare, rest, '');
+}

@@ -1,0 +1,337 @@
+// CustomResourceDefinitions end to end over one API server (in process): a CRD is checked, named
+// and Established by the CRD controller; its resource is then served like a built-in kind (schema
+// validation, defaulting, pruning, status and scale, tables, discovery, OpenAPI); deleting the CRD
+// deletes its objects and stops serving it.
+import type { KubeObject } from '@flotilla/api';
+import { startTestApi, type TestApi } from '@flotilla/testing';
+import { widgetCrd } from './testdata';
+
+const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers read field by field
+type Answer = { status: number; body: Record<string, any> };
+
+describe('custom resources', () => {
+  let api: TestApi;
+  beforeEach(async () => {
+    api = await startTestApi();
+  });
+  afterEach(() => api.stop());
+
+  const send = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> => {
+    const res = await api.client.send({
+      method: method as 'GET',
+      path: path.split('?')[0],
+      query: new URLSearchParams(path.split('?')[1] ?? ''),
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      idempotent: false,
+    });
+    const text = res.body.toString();
+    return { status: res.status, body: text ? JSON.parse(text) : {} };
+  };
+
+  /** Polls (bounded) until `ok` holds for the answer of GET `path`. */
+  const until = async (path: string, ok: (a: Answer) => boolean): Promise<Answer> => {
+    let last: Answer | undefined;
+    for (let i = 0; i < 200; i++) {
+      last = await send('GET', path);
+      if (ok(last)) return last;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`gave up waiting on ${path}: ${JSON.stringify(last)}`);
+  };
+  const condition = (a: Answer, type: string) =>
+    (a.body.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+  const established = async (name = 'widgets.example.com') =>
+    until(`${CRDS}/${name}`, (a) => condition(a, 'Established')?.status === 'True');
+
+  const widget = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name },
+    spec,
+  });
+
+  it('names and establishes a CRD, then serves its resource with the schema applied', async () => {
+    const created = await send('POST', CRDS, widgetCrd());
+    expect(created.status).toBe(201);
+    expect(created.body.metadata.finalizers).toEqual([
+      'customresourcecleanup.apiextensions.k8s.io',
+    ]);
+    expect(created.body.status.storedVersions).toEqual(['v1']);
+    const crd = await established();
+    expect(condition(crd, 'NamesAccepted')).toMatchObject({
+      status: 'True',
+      reason: 'NoConflicts',
+    });
+    expect(crd.body.status.acceptedNames).toMatchObject({
+      plural: 'widgets',
+      kind: 'Widget',
+      listKind: 'WidgetList',
+    });
+
+    const w = await send('POST', WIDGETS, {
+      ...widget('w1', { color: 'red', colour: 'typo', ports: [{ name: 'http' }] }),
+    });
+    expect(w.status).toBe(201);
+    expect(w.body.spec).toEqual({
+      color: 'red',
+      replicas: 1,
+      ports: [{ name: 'http', protocol: 'TCP' }],
+    });
+    expect(w.body.metadata.generation).toBe(1);
+
+    const bad = await send('POST', WIDGETS, widget('w2', { color: 'pink', replicas: -1 }));
+    expect(bad.status).toBe(422);
+    expect(bad.body.reason).toBe('Invalid');
+    expect(bad.body.details.causes.map((c: { field: string }) => c.field)).toEqual([
+      'spec.color',
+      'spec.replicas',
+    ]);
+    expect(bad.body.message).toContain('Widget.example.com "w2" is invalid');
+
+    const strict = await send(
+      'POST',
+      `${WIDGETS}?fieldValidation=Strict`,
+      widget('w3', { color: 'red', colour: 'x' }),
+    );
+    expect(strict.status).toBe(400);
+    expect(strict.body.message).toContain('unknown field "spec.colour"');
+
+    // Read through another served version: the same object, under that version's apiVersion.
+    const beta = await send('GET', '/apis/example.com/v1beta1/namespaces/default/widgets/w1');
+    expect(beta.status).toBe(200);
+    expect(beta.body.apiVersion).toBe('example.com/v1beta1');
+    const list = await send('GET', WIDGETS);
+    expect(list.body.kind).toBe('WidgetList');
+    expect(list.body.items.map((i: KubeObject) => i.metadata.name)).toEqual(['w1']);
+  });
+
+  it('serves status and scale, bumps generation on spec changes only, refuses strategic merge', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    const w = (await send('POST', WIDGETS, widget('w', { color: 'red', replicas: 2 }))).body;
+
+    const status = await send('PUT', `${WIDGETS}/w/status`, {
+      ...w,
+      spec: { color: 'blue', replicas: 9 },
+      status: { replicas: 2, selector: 'app=w', phase: 'Ready' },
+    });
+    expect(status.status).toBe(200);
+    expect(status.body.spec).toEqual({ color: 'red', replicas: 2 });
+    expect(status.body.status.phase).toBe('Ready');
+    expect(status.body.metadata.generation).toBe(1);
+
+    const merge = await send(
+      'PATCH',
+      `${WIDGETS}/w`,
+      { spec: { color: 'green' }, status: { phase: 'x' } },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(merge.status).toBe(200);
+    expect(merge.body.spec.color).toBe('green');
+    expect(merge.body.status.phase).toBe('Ready');
+    expect(merge.body.metadata.generation).toBe(2);
+
+    const json = await send(
+      'PATCH',
+      `${WIDGETS}/w`,
+      [{ op: 'replace', path: '/spec/replicas', value: 4 }],
+      {
+        'content-type': 'application/json-patch+json',
+      },
+    );
+    expect(json.body.spec.replicas).toBe(4);
+
+    const smp = await send(
+      'PATCH',
+      `${WIDGETS}/w`,
+      { spec: { color: 'red' } },
+      {
+        'content-type': 'application/strategic-merge-patch+json',
+      },
+    );
+    expect(smp.status).toBe(415);
+
+    const scale = await send('GET', `${WIDGETS}/w/scale`);
+    expect(scale.body).toMatchObject({
+      kind: 'Scale',
+      spec: { replicas: 4 },
+      status: { replicas: 2, selector: 'app=w' },
+    });
+    const scaled = await send(
+      'PATCH',
+      `${WIDGETS}/w/scale`,
+      { spec: { replicas: 7 } },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(scaled.status).toBe(200);
+    expect((await send('GET', `${WIDGETS}/w`)).body.spec.replicas).toBe(7);
+    const tooMany = await send(
+      'PATCH',
+      `${WIDGETS}/w/scale`,
+      { spec: { replicas: 70 } },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(tooMany.status).toBe(422);
+  });
+
+  it('prints the additional printer columns and lists the resource in discovery and OpenAPI', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    await send('POST', WIDGETS, widget('w', { color: 'blue', replicas: 3 }));
+    const table = await send('GET', WIDGETS, undefined, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+    });
+    expect(table.body.columnDefinitions.map((c: { name: string }) => c.name)).toEqual([
+      'Name',
+      'Color',
+      'Replicas',
+      'Age',
+    ]);
+    expect(table.body.rows[0].cells.slice(0, 3)).toEqual(['w', 'blue', 3]);
+
+    const legacy = await send('GET', '/apis/example.com/v1');
+    const widgets = legacy.body.resources.find((r: { name: string }) => r.name === 'widgets');
+    expect(widgets).toMatchObject({
+      kind: 'Widget',
+      namespaced: true,
+      shortNames: ['wd'],
+      categories: ['all'],
+    });
+    expect(legacy.body.resources.map((r: { name: string }) => r.name).sort()).toEqual([
+      'widgets',
+      'widgets/scale',
+      'widgets/status',
+    ]);
+    const groups = await send('GET', '/apis');
+    expect(groups.body.groups.map((g: { name: string }) => g.name)).toContain('example.com');
+
+    const doc = await send('GET', '/openapi/v3/apis/example.com/v1');
+    const schema = doc.body.components.schemas['com.example.v1.Widget'];
+    expect(schema.properties.spec.properties.color.enum).toEqual(['red', 'green', 'blue']);
+    expect(schema['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'example.com', kind: 'Widget', version: 'v1' },
+    ]);
+  });
+
+  it('rejects invalid CRDs with Kubernetes messages', async () => {
+    const bad = widgetCrd();
+    bad.metadata.name = 'gadgets.example.com';
+    const versions = (bad.spec as { versions: Record<string, unknown>[] }).versions;
+    versions[1].storage = true;
+    versions[0].schema = {
+      openAPIV3Schema: {
+        type: 'object',
+        properties: { spec: { properties: { a: { type: 'string' } } } },
+      },
+    };
+    const answer = await send('POST', CRDS, bad);
+    expect(answer.status).toBe(422);
+    expect(
+      answer.body.details.causes.map(
+        (c: { field: string; message: string }) => `${c.field}: ${c.message}`,
+      ),
+    ).toEqual([
+      'metadata.name: Invalid value: "gadgets.example.com": must be spec.names.plural+"."+spec.group',
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields',
+      'spec.versions: Invalid value: ["v1","v1beta1"]: must have exactly one version marked as storage version',
+    ]);
+
+    const dotless = widgetCrd({ group: 'apps' });
+    const noDot = await send('POST', CRDS, dotless);
+    expect(noDot.status).toBe(422);
+    expect(noDot.body.message).toContain(
+      'spec.group: Invalid value: "apps": should be a domain with at least one dot',
+    );
+
+    const webhook = widgetCrd({ group: 'hooks.example.com' });
+    (webhook.spec as Record<string, unknown>).conversion = { strategy: 'Webhook' };
+    const hook = await send('POST', CRDS, webhook);
+    expect(hook.status).toBe(422);
+    expect(hook.body.message).toContain(
+      'spec.conversion.strategy: Forbidden: webhook conversion is not supported',
+    );
+  });
+
+  it('reports name conflicts on the second CRD and does not serve it', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    // Same group, another plural, the same kind (and so the same singular): SingularConflict.
+    await send('POST', CRDS, widgetCrd({ plural: 'widgetz' }));
+    const second = await until(
+      `${CRDS}/widgetz.example.com`,
+      (a) => condition(a, 'NamesAccepted') !== undefined,
+    );
+    expect(condition(second, 'NamesAccepted')).toMatchObject({
+      status: 'False',
+      reason: 'SingularConflict',
+      message: '"widget" is already in use',
+    });
+    expect(condition(second, 'Established')).toMatchObject({
+      status: 'False',
+      reason: 'NotAccepted',
+    });
+    expect((await send('GET', '/apis/example.com/v1/namespaces/default/widgetz')).status).toBe(404);
+
+    // A built-in's names in its own group (with the approval annotation a k8s.io group needs).
+    const clash = widgetCrd({
+      group: 'discovery.k8s.io',
+      plural: 'endpointslices',
+      kind: 'EndpointSlice',
+    });
+    clash.metadata.annotations = { 'api-approved.kubernetes.io': 'unapproved, testing only' };
+    expect((await send('POST', CRDS, clash)).status).toBe(201);
+    const clashed = await until(
+      `${CRDS}/endpointslices.discovery.k8s.io`,
+      (a) => condition(a, 'NamesAccepted') !== undefined,
+    );
+    expect(condition(clashed, 'NamesAccepted')).toMatchObject({
+      status: 'False',
+      reason: 'PluralConflict',
+    });
+  });
+
+  it('deletes the objects with the CRD and stops serving the resource', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    for (const n of ['a', 'b', 'c']) await send('POST', WIDGETS, widget(n, { color: 'red' }));
+    const deleted = await send('DELETE', `${CRDS}/widgets.example.com`);
+    expect(deleted.status).toBe(200);
+    await until(`${CRDS}/widgets.example.com`, (a) => a.status === 404);
+    await until(WIDGETS, (a) => a.status === 404);
+    const groups = await send('GET', '/apis');
+    expect(groups.body.groups.map((g: { name: string }) => g.name)).not.toContain('example.com');
+    // A new CRD of the same name starts empty.
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    expect((await until(WIDGETS, (a) => a.status === 200)).body.items).toEqual([]);
+  });
+
+  it('serves Established CRDs on a second server over the same store', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    const second = api.addServer();
+    await second.customResourcesSynced();
+    const res = await second.handler.handle({
+      method: 'GET',
+      path: WIDGETS,
+      query: new URLSearchParams(),
+      headers: { accept: 'application/json' },
+    } as never);
+    expect(res.kind === 'json' && res.status).toBe(200);
+  });
+});
