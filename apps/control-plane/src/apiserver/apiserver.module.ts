@@ -13,7 +13,7 @@ import { lookup } from 'node:dns/promises';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
-import { JsonLogger } from '@flotilla/observability';
+import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import {
   ApiServer,
   MasterAddress,
@@ -60,6 +60,7 @@ class ApiServerLifecycle
     @Inject(JsonLogger) private readonly logger: JsonLogger,
     @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
     @Inject(CONTROL_PLANE_CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -71,6 +72,14 @@ class ApiServerLifecycle
       this.server.watchSettings,
       auth ? (req) => auth.authenticate(req.headers) !== undefined : undefined,
     );
+    // Ready once the stored CustomResourceDefinitions are served (kube's crd-informer-synced).
+    let crdsSynced = false;
+    void this.server.customResourcesSynced().then(() => (crdsSynced = true));
+    this.health.register({
+      name: 'crd-informer-synced',
+      endpoints: ['readyz'],
+      check: () => (crdsSynced ? HEALTHY : unhealthy('custom resource definitions not synced yet')),
+    });
     // Warm the namespace cache: namespace lifecycle admission reads it on every create.
     void this.server.caches
       .for({ group: '', plural: 'namespaces' })
