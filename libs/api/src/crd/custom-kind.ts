@@ -11,7 +11,8 @@ import { definitionsFromSchema } from './schema-definitions';
 import { applyDefaults, prune } from './schema-pruning';
 import type { JsonSchema } from './schema-types';
 import { validateValue } from './schema-validation';
-import { ApiError } from '../status';
+import { ApiError, type StatusCause } from '../status';
+import { celRuleErrors } from './cel-rules';
 
 const obj = (v: unknown): JsonObject => (isPlainObject(v) ? v : {});
 const strings = (v: unknown): string[] =>
@@ -79,6 +80,7 @@ export function customKindModules(crd: KubeObject): KindModule[] {
         applyDefaults(schema, o);
       },
       validate: (o) => validateCustomObject(schema, o),
+      validateUpdate: (next, prev) => transitionRuleErrors(schema, next, prev),
       ...(crd.metadata.deletionTimestamp
         ? {
             prepareForCreate: () => {
@@ -96,15 +98,33 @@ export function customKindModules(crd: KubeObject): KindModule[] {
   return out;
 }
 
-/** The object's fields under the schema (metadata is checked by the generic strategy). */
-export function validateCustomObject(
-  schema: JsonSchema,
-  o: KubeObject,
-): ReturnType<typeof validateValue> {
+/** The schema without the fields the generic strategy checks (metadata, apiVersion, kind). */
+function bodyOf(schema: JsonSchema, o: KubeObject): { bare: JsonSchema; rest: JsonObject } {
   const { metadata: _meta, apiVersion: _v, kind: _k, ...rest } = o;
   const bare: JsonSchema = { ...schema, properties: { ...(schema.properties ?? {}) } };
   delete bare.properties!.metadata;
   delete bare.properties!.apiVersion;
   delete bare.properties!.kind;
-  return validateValue(bare, rest, '');
+  return { bare, rest };
+}
+
+/**
+ * The object's fields under the schema, then its CEL rules (only on a valid object, as the rules
+ * assume the types the schema promises). Transition rules wait for validateUpdate.
+ */
+export function validateCustomObject(schema: JsonSchema, o: KubeObject): StatusCause[] {
+  const { bare, rest } = bodyOf(schema, o);
+  const causes = validateValue(bare, rest, '');
+  return causes.length > 0 ? causes : celRuleErrors(bare, rest, '', 'plain');
+}
+
+/** Rules that compare with oldSelf, on an update. */
+function transitionRuleErrors(
+  schema: JsonSchema,
+  next: KubeObject,
+  prev: KubeObject,
+): StatusCause[] {
+  const { bare, rest } = bodyOf(schema, next);
+  if (validateValue(bare, rest, '').length > 0) return [];
+  return celRuleErrors(bare, rest, '', 'transition', bodyOf(schema, prev).rest);
 }

@@ -6,6 +6,7 @@ import { isPlainObject, type JsonObject, type KubeObject } from '../object';
 import type { StatusCause } from '../status';
 import { parseColumnPath } from './printer-columns';
 import { validateStructural } from './structural';
+import { celCompileErrors } from './cel-rules';
 
 const SCOPES = ['Cluster', 'Namespaced'];
 const COLUMN_TYPES = ['integer', 'number', 'string', 'boolean', 'date'];
@@ -159,6 +160,7 @@ function validateVersions(spec: JsonObject, out: StatusCause[]): string[] {
       out.push(fieldErrors.required(`${path}.schema.openAPIV3Schema`, 'schemas are required'));
     } else {
       out.push(...validateStructural(schema, `${path}.schema.openAPIV3Schema`));
+      out.push(...celCompileErrors(schema, `${path}.schema.openAPIV3Schema`));
     }
     validateSubresources(obj(v.subresources), `${path}.subresources`, out);
     list(v.additionalPrinterColumns).forEach((c, j) =>

@@ -97,6 +97,16 @@ describe('custom resources', () => {
     ]);
     expect(bad.body.message).toContain('Widget.example.com "w2" is invalid');
 
+    const cel = await send('POST', WIDGETS, widget('w4', { color: 'green', replicas: 6 }));
+    expect(cel.status).toBe(422);
+    expect(cel.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec',
+        message: 'Invalid value: "object": green widgets come in fives at most',
+      },
+    ]);
+
     const strict = await send(
       'POST',
       `${WIDGETS}?fieldValidation=Strict`,
@@ -171,13 +181,13 @@ describe('custom resources', () => {
     const scaled = await send(
       'PATCH',
       `${WIDGETS}/w/scale`,
-      { spec: { replicas: 7 } },
+      { spec: { replicas: 5 } },
       {
         'content-type': 'application/merge-patch+json',
       },
     );
     expect(scaled.status).toBe(200);
-    expect((await send('GET', `${WIDGETS}/w`)).body.spec.replicas).toBe(7);
+    expect((await send('GET', `${WIDGETS}/w`)).body.spec.replicas).toBe(5);
     const tooMany = await send(
       'PATCH',
       `${WIDGETS}/w/scale`,

@@ -62,6 +62,12 @@ export const WIDGET_SCHEMA = {
       type: 'object',
       description: 'What the widget should be.',
       required: ['color'],
+      'x-kubernetes-validations': [
+        {
+          rule: "self.color != 'green' || self.replicas <= 5",
+          message: 'green widgets come in fives at most',
+        },
+      ],
       properties: {
         color: { type: 'string', enum: ['red', 'green', 'blue'], description: 'Its color.' },
         replicas: { type: 'integer', minimum: 0, maximum: 10, default: 1 },
