@@ -3,6 +3,7 @@
 // on every master and after all masters restart, Kubernetes' 422 causes for an invalid CRD and
 // an object failing its schema, and the resource gone with its objects once the CRD is deleted.
 import { MasterCluster } from './support/master-cluster';
+import { TsProcess } from './support/ts-process';
 import { waitFor } from './support/wait';
 
 const CRD = `apiVersion: apiextensions.k8s.io/v1
@@ -222,6 +223,63 @@ describe('custom resources with the real kubectl', () => {
       'spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields',
     );
   }, 60_000);
+
+  it('runs the example WebApp operator; a killed master changes nothing; owned objects go with the WebApp', async () => {
+    const operator = new TsProcess('examples/webapp-operator/main.ts', [], {
+      env: { KUBECONFIG: cluster.kubeconfig },
+    });
+    try {
+      await waitFor(
+        'the operator reconciling',
+        () => (operator.stdout.includes('reconciling WebApps') ? true : undefined),
+        60_000,
+      );
+      const app = `apiVersion: example.flotilla.io/v1
+kind: WebApp
+metadata: {name: shop}
+spec: {image: "nginx:1.27", replicas: 2}
+`;
+      expect((await kubectl(['apply', '-f', '-'], app)).stdout.trim()).toBe(
+        'webapp.example.flotilla.io/shop created',
+      );
+      const deployed = async () => {
+        const d = await kubectl(['get', 'deployment', 'shop', '-o', 'jsonpath={.spec.replicas}']);
+        const s = await kubectl(['get', 'service', 'shop', '-o', 'jsonpath={.spec.ports[0].port}']);
+        return d.code === 0 && s.code === 0 ? `${d.stdout} ${s.stdout}` : undefined;
+      };
+      expect(await waitFor('the Deployment and Service', deployed, 30_000, 250)).toBe('2 8080');
+      // A master other than m1 (kubectl's) is killed: the operator and the resource carry on.
+      cluster.kill('m2');
+      await kubectl(['patch', 'webapp', 'shop', '--type=merge', '-p', '{"spec":{"replicas":3}}']);
+      expect(
+        await waitFor(
+          '3 replicas',
+          async () => ((await deployed())?.startsWith('3 ') ? true : undefined),
+          30_000,
+          250,
+        ),
+      ).toBe(true);
+      const table = await kubectl(['get', 'wa']);
+      expect(table.stdout).toMatch(/^NAME\s+IMAGE\s+READY\s+URL\n/);
+      expect(table.stdout).toContain('http://shop.default.svc:8080');
+      cluster.startMember('m2');
+      await cluster.waitReady('m2');
+      // The garbage collector in the masters deletes what the WebApp owned.
+      await kubectl(['delete', 'webapp', 'shop']);
+      await waitFor(
+        'the owned Deployment and Service gone',
+        async () => {
+          const d = await kubectl(['get', 'deployment', 'shop']);
+          const s = await kubectl(['get', 'service', 'shop']);
+          return d.code !== 0 && s.code !== 0 ? true : undefined;
+        },
+        30_000,
+        250,
+      );
+    } finally {
+      operator.kill();
+    }
+  }, 180_000);
 
   it('keeps serving the resource and its objects after every master restarts', async () => {
     for (const name of [...cluster.names]) await cluster.stop(name);
