@@ -28,3 +28,4 @@ export * from './event-conversion';
 export * from './kinds/scheduling/priorityclass';
 export * from './kinds';
 export * from './crd';
+export * from './kinds/rbac/policy';
