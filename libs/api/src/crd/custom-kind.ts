@@ -79,6 +79,10 @@ export function customKindModules(crd: KubeObject): KindModule[] {
         prune(schema, o);
         applyDefaults(schema, o);
       },
+      prepareForStatusUpdate: (o) => {
+        prune(schema, o);
+        applyDefaults(schema, o);
+      },
       validate: (o) => validateCustomObject(schema, o),
       validateUpdate: (next, prev) => transitionRuleErrors(schema, next, prev),
       ...(crd.metadata.deletionTimestamp
@@ -95,7 +99,23 @@ export function customKindModules(crd: KubeObject): KindModule[] {
       printer: printerFromColumns(columns),
     });
   }
-  return out;
+  // Discovery prefers the first: Kubernetes orders versions GA, beta, alpha, newest first.
+  return out.sort((a, b) => compareKubeVersions(a.resource.version, b.resource.version));
+}
+
+const KUBE_VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
+
+/** Kubernetes' version priority: v2 before v1 before v1beta2 before v1beta1 before v1alpha1, then the rest by name. */
+export function compareKubeVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number, string] => {
+    const m = KUBE_VERSION.exec(v);
+    if (!m) return [3, 0, 0, v];
+    const stage = m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2;
+    return [stage, -Number(m[1]), -Number(m[3] ?? 0), v];
+  };
+  const [x, y] = [rank(a), rank(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  return x[3] < y[3] ? -1 : x[3] > y[3] ? 1 : 0;
 }
 
 /** The schema without the fields the generic strategy checks (metadata, apiVersion, kind). */

@@ -2,7 +2,7 @@
 // and Established by the CRD controller; its resource is then served like a built-in kind (schema
 // validation, defaulting, pruning, status and scale, tables, discovery, OpenAPI); deleting the CRD
 // deletes its objects and stops serving it.
-import type { KubeObject } from '@flotilla/api';
+import { resource, type KubeObject } from '@flotilla/api';
 import { startTestApi, type TestApi } from '@flotilla/testing';
 import { widgetCrd } from './testdata';
 
@@ -236,6 +236,120 @@ describe('custom resources', () => {
     expect(schema['x-kubernetes-group-version-kind']).toEqual([
       { group: 'example.com', kind: 'Widget', version: 'v1' },
     ]);
+  });
+
+  it('prunes status writes, lists and deletes collections, watches with bookmarks', async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    const w = (await send('POST', WIDGETS, widget('w', { color: 'red' }))).body;
+    const status = await send('PUT', `${WIDGETS}/w/status`, {
+      ...w,
+      status: { replicas: 1, bogus: true },
+    });
+    expect(status.body.status).toEqual({ replicas: 1 });
+
+    // A watch through libs/client, with bookmarks, sees the custom objects change.
+    const info = resource('example.com', 'Widget', 'widgets', { version: 'v1' });
+    const events: { type: string; object: KubeObject }[] = [];
+    const handle = await api.client
+      .resource(info, 'default')
+      .watch(
+        { resourceVersion: status.body.metadata.resourceVersion, allowWatchBookmarks: true },
+        (e) => events.push(e),
+      );
+    await send('POST', WIDGETS, widget('x', { color: 'blue' }));
+    await send('DELETE', `${WIDGETS}/x`);
+    for (let i = 0; i < 200 && !events.some((e) => e.type === 'DELETED'); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    handle.stop();
+    expect(
+      events.filter((e) => e.type !== 'BOOKMARK').map((e) => `${e.type} ${e.object.metadata.name}`),
+    ).toEqual(['ADDED x', 'DELETED x']);
+
+    await send('POST', WIDGETS, widget('y', { color: 'blue' }));
+    const gone = await send('DELETE', `${WIDGETS}?labelSelector=`);
+    expect(gone.status).toBe(200);
+    expect((await send('GET', WIDGETS)).body.items).toEqual([]);
+  });
+
+  it('serves cluster-scoped custom resources and prefers the GA version in discovery', async () => {
+    const crd = widgetCrd({ group: 'cluster.example.com', plural: 'gizmos', kind: 'Gizmo' });
+    const spec = crd.spec as { scope: string; versions: Record<string, unknown>[] };
+    spec.scope = 'Cluster';
+    spec.versions.reverse(); // v1beta1 listed first
+    expect((await send('POST', CRDS, crd)).status).toBe(201);
+    await established('gizmos.cluster.example.com');
+    const made = await send('POST', '/apis/cluster.example.com/v1/gizmos', {
+      apiVersion: 'cluster.example.com/v1',
+      kind: 'Gizmo',
+      metadata: { name: 'g', namespace: 'ignored' },
+      spec: { color: 'red' },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.metadata.namespace).toBeUndefined();
+    expect(
+      (await send('GET', '/apis/cluster.example.com/v1/namespaces/default/gizmos')).status,
+    ).toBe(404);
+    const groups = await send('GET', '/apis');
+    const group = groups.body.groups.find(
+      (g: { name: string }) => g.name === 'cluster.example.com',
+    );
+    expect(group.preferredVersion.version).toBe('v1');
+    expect(group.versions.map((v: { version: string }) => v.version)).toEqual(['v1', 'v1beta1']);
+  });
+
+  it('records stored versions, keeps them in the spec, refuses creates while terminating', async () => {
+    await send('POST', CRDS, widgetCrd());
+    const crd = (await established()).body;
+    // Storage moves to v1beta1: both versions have been stored.
+    const versions = crd.spec.versions as { name: string; storage: boolean }[];
+    versions[0].storage = false;
+    versions[1].storage = true;
+    const moved = await send('PUT', `${CRDS}/widgets.example.com`, crd);
+    expect(moved.status).toBe(200);
+    expect(moved.body.status.storedVersions).toEqual(['v1', 'v1beta1']);
+    // Dropping a stored version from the spec is refused.
+    const dropped = {
+      ...moved.body,
+      spec: { ...moved.body.spec, versions: [moved.body.spec.versions[1]] },
+    };
+    const refused = await send('PUT', `${CRDS}/widgets.example.com`, dropped);
+    expect(refused.status).toBe(422);
+    expect(refused.body.message).toContain(
+      'status.storedVersions[0]: Invalid value: "v1": must appear in spec.versions',
+    );
+
+    // An object with a finalizer of its own holds the CRD in Terminating; creates are refused.
+    await send('POST', WIDGETS, {
+      ...widget('held', { color: 'red' }),
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+    });
+    await send('DELETE', `${CRDS}/widgets.example.com`);
+    const terminating = await until(
+      `${CRDS}/widgets.example.com`,
+      (a) => condition(a, 'Terminating')?.status === 'True',
+    );
+    expect(condition(terminating, 'Terminating')).toMatchObject({
+      reason: 'InstanceDeletionInProgress',
+    });
+    // Each master refuses creates once it has seen the deletion (dry runs: nothing is made).
+    let refusedCreate: Answer | undefined;
+    for (let i = 0; i < 200; i++) {
+      refusedCreate = await send('POST', `${WIDGETS}?dryRun=All`, widget('late', { color: 'red' }));
+      if (refusedCreate.status === 405) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    refusedCreate = refusedCreate!;
+    expect(refusedCreate.status).toBe(405);
+    expect(refusedCreate.body.message).toBe(
+      'create not allowed while custom resource definition is terminating',
+    );
+    const held = (await send('GET', `${WIDGETS}/held`)).body;
+    await send('PUT', `${WIDGETS}/held`, {
+      ...held,
+      metadata: { ...held.metadata, finalizers: [] },
+    });
+    await until(`${CRDS}/widgets.example.com`, (a) => a.status === 404);
   });
 
   it('rejects invalid CRDs with Kubernetes messages', async () => {
