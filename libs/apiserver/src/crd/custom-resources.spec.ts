@@ -352,6 +352,26 @@ describe('custom resources', () => {
     await until(`${CRDS}/widgets.example.com`, (a) => a.status === 404);
   });
 
+  it("merges server-side apply by the schema's list-map keys", async () => {
+    await send('POST', CRDS, widgetCrd());
+    await established();
+    const apply = (manager: string, spec: Record<string, unknown>) =>
+      send('PATCH', `${WIDGETS}/w?fieldManager=${manager}`, widget('w', spec), {
+        'content-type': 'application/apply-patch+yaml',
+      });
+    expect((await apply('a', { color: 'red', ports: [{ name: 'http', number: 80 }] })).status).toBe(
+      201,
+    );
+    const both = await apply('b', { color: 'red', ports: [{ name: 'metrics', number: 9090 }] });
+    expect(both.status).toBe(200);
+    expect(both.body.spec.ports).toEqual([
+      { name: 'http', number: 80, protocol: 'TCP' },
+      { name: 'metrics', number: 9090, protocol: 'TCP' },
+    ]);
+    const conflict = await apply('b', { color: 'blue' });
+    expect(conflict.status).toBe(409);
+  });
+
   it('rejects invalid CRDs with Kubernetes messages', async () => {
     const bad = widgetCrd();
     bad.metadata.name = 'gadgets.example.com';
