@@ -11,6 +11,7 @@ import {
   isEstablished,
   type KindModule,
   type KubeObject,
+  type ResourceInfo,
   registerKind,
   sameStatus,
   servedResources,
@@ -42,6 +43,8 @@ export class CrdController {
   private readonly crds = new Map<string, KubeObject>();
   /** The kinds each CRD has registered, by CRD name: group/version/kind. */
   private readonly served = new Map<string, { group: string; version: string; kind: string }[]>();
+  /** One resource of each CRD served (its storage prefix), for dropping its caches. */
+  private readonly servedResources = new Map<string, ResourceInfo>();
   private readonly queue = new Set<string>();
   private readonly failures = new Map<string, number>();
   private running = false;
@@ -152,7 +155,11 @@ export class CrdController {
   private async sync(name: string): Promise<void> {
     const crd = this.crds.get(name);
     if (!crd) {
+      const gone = this.servedResources.get(name);
       this.serve(name, []);
+      // Watches of a deleted CRD's resource end, as in Kubernetes.
+      if (gone) this.d.caches.drop(gone);
+      this.servedResources.delete(name);
       return;
     }
     const builtins = servedResources().filter((r) => !r.custom);
@@ -188,6 +195,7 @@ export class CrdController {
       if (!kept) unregisterKind(old.group, old.version, old.kind);
     }
     for (const m of modules) registerKind(m);
+    if (modules[0]) this.servedResources.set(name, modules[0].resource);
     if (next.length > 0) this.served.set(name, next);
     else this.served.delete(name);
   }

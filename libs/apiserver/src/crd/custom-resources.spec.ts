@@ -453,9 +453,20 @@ describe('custom resources', () => {
     await send('POST', CRDS, widgetCrd());
     await established();
     for (const n of ['a', 'b', 'c']) await send('POST', WIDGETS, widget(n, { color: 'red' }));
+    const seen: string[] = [];
+    const watch = await api.client
+      .resource(resource('example.com', 'Widget', 'widgets', { version: 'v1' }), 'default')
+      .watch({}, (e) => seen.push(`${e.type} ${e.object.metadata.name}`));
     const deleted = await send('DELETE', `${CRDS}/widgets.example.com`);
     expect(deleted.status).toBe(200);
     await until(`${CRDS}/widgets.example.com`, (a) => a.status === 404);
+    // The open watch saw the objects go, then ended with the resource.
+    await watch.done;
+    expect(seen.filter((e) => e.startsWith('DELETED')).sort()).toEqual([
+      'DELETED a',
+      'DELETED b',
+      'DELETED c',
+    ]);
     await until(WIDGETS, (a) => a.status === 404);
     const groups = await send('GET', '/apis');
     expect(groups.body.groups.map((g: { name: string }) => g.name)).not.toContain('example.com');
