@@ -48,6 +48,7 @@ export class CrdController {
   private readonly queue = new Set<string>();
   private readonly failures = new Map<string, number>();
   private running = false;
+  private draining: Promise<void> | undefined;
   private stopped = false;
   private watch: ApiWatch | undefined;
   private timers = new Set<NodeJS.Timeout>();
@@ -100,9 +101,10 @@ export class CrdController {
       const initial = cache.snapshot(listPrefix(CRDS), () => true).items;
       this.crds.clear();
       for (const crd of initial) this.crds.set(crd.metadata.name!, crd);
-      for (const name of this.crds.keys()) this.enqueue(name);
-      void this.drain().then(() => this.markSynced());
-      if (initial.length === 0) this.markSynced();
+      attempt = 0;
+      // Served ones that vanished while no watch ran are synced too (and stop being served).
+      for (const name of new Set([...this.crds.keys(), ...this.served.keys()])) this.enqueue(name);
+      void this.idle().then(() => this.markSynced());
       for await (const e of w) {
         if (e.type === 'BOOKMARK' || e.type === 'ERROR') continue;
         const crd = e.object as KubeObject;
@@ -125,12 +127,16 @@ export class CrdController {
 
   private enqueue(name: string): void {
     this.queue.add(name);
-    void this.drain();
+    if (!this.running) this.draining = this.drain();
+  }
+
+  /** Resolves when the queue is empty (retries scheduled for later do not count). */
+  private async idle(): Promise<void> {
+    while (this.running && this.draining) await this.draining;
   }
 
   /** One sync at a time, in arrival order. */
   private async drain(): Promise<void> {
-    if (this.running) return;
     this.running = true;
     try {
       while (this.queue.size > 0 && !this.stopped) {
