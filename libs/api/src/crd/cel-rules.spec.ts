@@ -47,8 +47,7 @@ const obj = (spec: Record<string, unknown>): KubeObject => ({
   metadata: { name: 'w' },
   spec,
 });
-const messages = (causes: StatusCause[]) =>
-  causes.map((c) => `${c.field}: ${c.message}`);
+const messages = (causes: StatusCause[]) => causes.map((c) => `${c.field}: ${c.message}`);
 
 describe('CEL validation rules', () => {
   it('passes a valid object', () => {

@@ -55,23 +55,20 @@ function heldBy(other: KubeObject, self: KubeObject): Names | undefined {
   return older(other, self) ? namesOf(obj(other.spec).names) : undefined;
 }
 
+/** Resource names (plural, singular, short names) share one namespace per group, kinds another. */
 function conflict(wanted: Names, held: Names[]): { reason: string; message: string } | undefined {
-  const used = (pick: (n: Names) => string[]) => new Set(held.flatMap(pick));
-  const plurals = used((n) => [n.plural]);
-  if (plurals.has(wanted.plural))
-    return { reason: 'PluralConflict', message: `"${wanted.plural}" is already in use` };
-  const singulars = used((n) => [n.singular]);
-  if (singulars.has(wanted.singular))
-    return { reason: 'SingularConflict', message: `"${wanted.singular}" is already in use` };
-  const shortNames = used((n) => n.shortNames);
-  const clash = wanted.shortNames.find((s) => shortNames.has(s));
-  if (clash) return { reason: 'ShortNamesConflict', message: `"${clash}" is already in use` };
-  const kinds = used((n) => [n.kind]);
-  if (kinds.has(wanted.kind))
-    return { reason: 'KindConflict', message: `"${wanted.kind}" is already in use` };
-  const listKinds = used((n) => [n.listKind]);
-  if (listKinds.has(wanted.listKind))
-    return { reason: 'ListKindConflict', message: `"${wanted.listKind}" is already in use` };
+  const resources = new Set(held.flatMap((n) => [n.plural, n.singular, ...n.shortNames]));
+  const kinds = new Set(held.flatMap((n) => [n.kind, n.listKind]));
+  const inUse = (reason: string, name: string) => ({
+    reason,
+    message: `"${name}" is already in use`,
+  });
+  if (resources.has(wanted.plural)) return inUse('PluralConflict', wanted.plural);
+  if (resources.has(wanted.singular)) return inUse('SingularConflict', wanted.singular);
+  const clash = wanted.shortNames.find((s) => resources.has(s));
+  if (clash) return inUse('ShortNamesConflict', clash);
+  if (kinds.has(wanted.kind)) return inUse('KindConflict', wanted.kind);
+  if (kinds.has(wanted.listKind)) return inUse('ListKindConflict', wanted.listKind);
   return undefined;
 }
 
