@@ -28,7 +28,7 @@ import {
   parseNodePortRange,
   parseServiceCidr,
 } from '@flotilla/api';
-import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
+import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/controllers';
 import { parseSchedulerConfiguration, type SchedulerConfiguration } from '@flotilla/scheduler';
 import {
   CONTROLLER_FACTORIES,
@@ -235,14 +235,14 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     env: 'FLOTILLA_MASTER_LEASE_TTL',
     valueName: 'SECONDS',
     description:
-      'a master that stops renewing its lease leaves the kubernetes endpoints after this long',
+      'a master that stops renewing its Lease (kube-system/kube-apiserver-NAME) leaves the kubernetes endpoints after this long',
     defaultText: String(MASTER_LEASE_TTL_SECONDS),
   },
   {
     flag: 'master-lease-refresh',
     env: 'FLOTILLA_MASTER_LEASE_REFRESH',
     valueName: 'MS',
-    description: 'how often a master renews its lease and rewrites the kubernetes endpoints',
+    description: 'how often a master renews its Lease and rewrites the kubernetes endpoints',
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
   ...controllerManagerOptions(CONTROLLER_FACTORIES),
