@@ -79,7 +79,7 @@ export interface ControlPlaneConfig {
   serviceCidr?: string;
   /** NodePort range, `min-max` (default 30000-32767). */
   serviceNodePortRange?: string;
-  /** TTL (s) of this master's key under /registry/masterleases/ (default 15). */
+  /** How long (s) this master's kube-apiserver Lease outlives its last renewal (default 15). */
   masterLeaseTtlSeconds?: number;
   /** How often this master renews that key and rewrites the kubernetes endpoints (default 10 s). */
   masterLeaseRefreshMs?: number;
