@@ -10,14 +10,13 @@ import { cloneJson, isApiError, jsonEqual, type KubeObject } from '@flotilla/api
 import {
   finalStateOf,
   objectKey,
-  splitKey,
-  type DeletedFinalStateUnknown,
   type Pod,
   type SharedInformer,
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { claimObjects, controllerRefOf } from '../common/controller-ref';
+import { claimOwned } from '../common/controller-ref';
+import { ownedObjectHandlers } from '../common/owner-routing';
 import { Expectations } from '../common/expectations';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { isPodReady } from '../common/pods';
@@ -85,11 +84,15 @@ export class JobController implements Controller {
           this.queue.add(objectKey(j));
         },
       }),
-      this.pods.addEventHandler({
-        onAdd: (p) => this.podChanged(p, true),
-        onUpdate: (_o, p) => this.podChanged(p, false),
-        onDelete: (d) => this.podDeleted(d),
-      }),
+      this.pods.addEventHandler(
+        ownedObjectHandlers<JobObject, Pod>({
+          ownerKind: 'Job',
+          owners: this.jobs.lister,
+          enqueue: (j) => this.queue.add(objectKey(j)),
+          selectorOf: (j) => selectorOf(j.spec as never),
+          expectations: this.expectations,
+        }),
+      ),
     ];
     await runQueueLoop(ctx, signal, {
       queue: this.queue,
@@ -98,28 +101,6 @@ export class JobController implements Controller {
       workers: readIntegerFlag(ctx.flags, CONCURRENT_JOB_SYNCS),
       sync: (key) => this.sync(key),
     });
-  }
-
-  private jobOf(pod: Pod): JobObject | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const job = this.jobs.lister.get(ref.name, pod.metadata.namespace);
-    return job && job.metadata.uid === ref.uid ? job : undefined;
-  }
-
-  private podChanged(pod: Pod, added: boolean): void {
-    const job = this.jobOf(pod);
-    if (!job) return;
-    if (added) this.expectations.creationObserved(objectKey(job));
-    this.queue.add(objectKey(job));
-  }
-
-  private podDeleted(d: Pod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = finalStateOf(d);
-    const job = this.jobOf(pod);
-    if (!job) return;
-    this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-    this.queue.add(objectKey(job));
   }
 
   private now(): string {
@@ -133,24 +114,14 @@ export class JobController implements Controller {
       return;
     }
     const job = cloneJson(cached);
-    const { namespace } = splitKey(key);
     const selector = selectorOf(job.spec as never);
     if (!selector) return;
-    const client = this.ctx.client;
-    const candidates = [
-      ...this.pods.lister.byIndex(CONTROLLER_UID_INDEX, job.metadata.uid ?? ''),
-      ...this.pods.lister
-        .byIndex(CONTROLLER_UID_INDEX, '')
-        .filter((p) => p.metadata.namespace === namespace),
-    ];
-    const pods = await claimObjects<Pod>(candidates, {
+    const pods = await claimOwned<Pod>(this.ctx.client, this.pods.lister, {
       owner: job,
       ownerApiVersion: 'batch/v1',
       ownerKind: 'Job',
       selector,
-      ops: (ns) => client.pods(ns),
-      recheckOwner: () =>
-        client.forKind<JobObject>('batch/v1', 'Job', namespace).get(job.metadata.name!),
+      ops: (ns) => this.ctx.client.pods(ns),
     });
     const finished = isFinished(job);
     if (finished) {
