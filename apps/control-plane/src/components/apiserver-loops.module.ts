@@ -11,10 +11,16 @@ import { lookup } from 'node:dns/promises';
 import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
-import { firstServiceIp } from '@flotilla/api';
-import type { ApiServer } from '@flotilla/apiserver';
+import { findResource, firstServiceIp, type KubeObject } from '@flotilla/api';
+import {
+  APISERVER_USER,
+  defaultClusterRoleBindings,
+  defaultClusterRoles,
+  type ApiServer,
+} from '@flotilla/apiserver';
 import {
   ApiServerLoops,
+  SystemObjectsController,
   MASTER_LEASE_REFRESH_MS,
   MASTER_LEASE_TTL_SECONDS,
   type ControllerLog,
@@ -58,7 +64,9 @@ class ApiServerLoopsLifecycle implements OnApplicationBootstrap, BeforeApplicati
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const lifecycle = this;
     this.loops = new ApiServerLoops({
-      transport: inProcessTransport(this.server),
+      transport: inProcessTransport(this.server, APISERVER_USER),
+      systemObjects: () =>
+        this.config.security?.mode === 'secure' ? rbacBootstrapControllers() : [],
       settings: {
         masterName: this.config.name,
         self: () => this.masterAddress(),
@@ -149,4 +157,18 @@ export class ApiServerLoopsModule {
   static forRoot(): DynamicModule {
     return { module: ApiServerLoopsModule, providers: [ApiServerLoopsLifecycle] };
   }
+}
+
+/** The default ClusterRoles and ClusterRoleBindings, made again whenever one is missing. */
+function rbacBootstrapControllers(): SystemObjectsController[] {
+  const keep = (name: string, plural: string, objects: KubeObject[]) => {
+    const resource = findResource('rbac.authorization.k8s.io', 'v1', plural);
+    if (!resource) throw new Error(`the catalog has no rbac.authorization.k8s.io ${plural}`);
+    const bodies = new Map(objects.map((o) => [o.metadata.name!, () => structuredClone(o)]));
+    return new SystemObjectsController(name, resource, bodies);
+  };
+  return [
+    keep('rbac-bootstrap-roles', 'clusterroles', defaultClusterRoles()),
+    keep('rbac-bootstrap-bindings', 'clusterrolebindings', defaultClusterRoleBindings()),
+  ];
 }

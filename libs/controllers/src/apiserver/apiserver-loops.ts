@@ -26,6 +26,11 @@ export interface ApiServerLoopsOptions {
   metrics: Registry;
   clock?: Clock;
   random?: () => number;
+  /**
+   * More objects the API server keeps in existence (the RBAC bootstrap policy when RBAC is on:
+   * it is defined beside the authorizer, which this library does not import).
+   */
+  systemObjects?: () => Controller[];
 }
 
 export class ApiServerLoops {
@@ -46,6 +51,7 @@ export class ApiServerLoops {
       systemPriorityClassesController(),
       new ApiServerLeaseController(this.opts.settings, this.identity),
       new KubernetesServiceController(this.opts.settings),
+      ...(this.opts.systemObjects?.() ?? []),
     ];
   }
 

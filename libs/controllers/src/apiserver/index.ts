@@ -13,4 +13,4 @@ export {
 } from './apiserver-leases';
 export type { MasterAddress } from './kubernetes-service';
 export type { KubernetesServiceOutcome } from './kubernetes-service-controller';
-export { SYSTEM_NAMESPACES } from './system-objects-controller';
+export { SYSTEM_NAMESPACES, SystemObjectsController } from './system-objects-controller';
