@@ -3,7 +3,8 @@
 // Spawned by bench/client/informers.ts; talks JSON lines on stdout, waits for lines on stdin.
 //
 //   npx tsx bench/client/informer-child.ts <ours|ours-stripped|ours-protobuf|client-node> <kubeconfig> <context> <namespace>
-// ours-stripped: the factory drops managedFields before caching (client-go's TransformStripManagedFields).
+// ours-stripped: the factory drops managedFields before caching (client-go's TransformStripManagedFields);
+// ours-lean: that, and objects cached unfrozen (as client-go and client-node cache them).
 import { createInterface } from 'node:readline';
 import {
   connectFromKubeconfig,
@@ -28,7 +29,7 @@ const onUpdate = () => {
   lastUpdateAt = performance.now();
 };
 
-function ours(protobuf: boolean, stripped = false): Informer {
+function ours(protobuf: boolean, stripped = false, frozen = true): Informer {
   const { client } = connectFromKubeconfig({
     kubeconfig,
     context,
@@ -39,6 +40,7 @@ function ours(protobuf: boolean, stripped = false): Informer {
   const factory = new SharedInformerFactory({
     listerWatcher: (info, ns) => client.resource(info, ns),
     ...(stripped ? { transform: stripManagedFields } : {}),
+    freeze: frozen,
   });
   const pods = factory.informerFor<Pod>(client.pods().info, { namespace });
   pods.addEventHandler({ onUpdate });
@@ -83,7 +85,11 @@ async function main(): Promise<void> {
   const informer =
     lib === 'client-node'
       ? await clientNode()
-      : ours(lib === 'ours-protobuf', lib === 'ours-stripped');
+      : ours(
+          lib === 'ours-protobuf',
+          lib === 'ours-stripped' || lib === 'ours-lean',
+          lib !== 'ours-lean',
+        );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await informer.start();

@@ -31,6 +31,8 @@ export interface SharedInformerFactoryOptions {
    * e.g. stripManagedFields: shared informers serve every controller, so it is the factory's.
    */
   transform?: ObjectTransform;
+  /** False: objects are cached unfrozen (see ReflectorOptions.freeze). Default true. */
+  freeze?: boolean;
 }
 
 export class SharedInformerFactory {
@@ -67,6 +69,7 @@ export class SharedInformerFactory {
           random: this.opts.random,
           pageSize: this.opts.pageSize,
           transform: this.opts.transform,
+          freeze: this.opts.freeze,
           onError: (err, phase) => this.opts.onError?.(err, name, phase),
           onHandlerError: (err) => this.opts.onHandlerError?.(err, name),
         },

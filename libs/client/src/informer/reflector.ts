@@ -32,6 +32,13 @@ export interface ReflectorOptions {
   onError?: (err: unknown, phase: ReflectorPhase) => void;
   /** Applied to every listed or watched object before it is frozen and cached. */
   transform?: ObjectTransform;
+  /**
+   * False: cache objects as decoded, unfrozen (as client-go's informers do). Freezing catches a
+   * handler that changes a shared object, but it roughly doubles the per-event cost of an
+   * informer whose cache is large (frozen objects that survive to the old generation are costly
+   * for the GC). Default true.
+   */
+  freeze?: boolean;
 }
 
 /** A watch that ends this soon with nothing delivered is treated as a failure (back off). */
@@ -241,10 +248,11 @@ export class Reflector<T extends KubeObject = KubeObject> {
     return undefined;
   }
 
-  /** Transformed (if asked), then frozen: what the cache and every handler share. */
+  /** Transformed (if asked), then frozen (unless told not to): what the cache and every handler share. */
   private prepare(obj: T): T {
     const transform = this.opts.transform as ObjectTransform<T> | undefined;
-    return deepFreeze(transform ? transform(obj) : obj);
+    const out = transform ? transform(obj) : obj;
+    return this.opts.freeze === false ? out : deepFreeze(out);
   }
 
   private pause(ms: number): Promise<void> {

@@ -128,6 +128,19 @@ describe('SharedInformer', () => {
     informer.stop();
   });
 
+  it('caches objects unfrozen when told not to freeze them', async () => {
+    const ops = cluster.resource('configmaps', 'default');
+    await ops.create(cm('a'));
+    const informer = informerOn('configmaps', { freeze: false });
+    informer.start();
+    await informer.waitForSync();
+    await ops.create(cm('b'));
+    await settle();
+    expect(Object.isFrozen(informer.lister.get('a', 'default'))).toBe(false);
+    expect(Object.isFrozen(informer.lister.get('b', 'default'))).toBe(false);
+    informer.stop();
+  });
+
   it('resumes dropped watches from the last version seen: no event missed, none twice, no relist', async () => {
     const ops = cluster.resource('configmaps', 'default');
     const informer = informerOn('configmaps');
