@@ -33,5 +33,7 @@ export const clusterRoleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'ClusterRole', 'clusterroles', { namespaced: false }),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateRules(o, true),
 };

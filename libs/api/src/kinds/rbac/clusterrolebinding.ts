@@ -38,6 +38,8 @@ export const clusterRoleBindingKind: KindModule = {
   }),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, false),
   validateUpdate: validateBindingUpdate,
 };

@@ -40,5 +40,7 @@ export const roleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'Role', 'roles'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateRules(o, false),
 };

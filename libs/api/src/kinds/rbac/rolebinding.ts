@@ -32,6 +32,8 @@ export const roleBindingKind: KindModule = {
   resource: resource(RBAC_GROUP, 'RoleBinding', 'rolebindings'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, true),
   validateUpdate: validateBindingUpdate,
 };
