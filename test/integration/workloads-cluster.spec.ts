@@ -53,7 +53,8 @@ describe('workload controllers on three masters with hollow nodes, through kubec
   const live = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp);
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3);
+    // As `flotilla up` runs: TLS, RBAC, the controller manager under its own identity.
+    cluster = await MasterCluster.start(3, [], undefined, [], { secure: true });
     await cluster.waitForApi();
     client = connectFromKubeconfig({
       kubeconfig: cluster.kubeconfig,
