@@ -376,16 +376,31 @@ spec:
     });
     await kubectl(['uncordon', 'wl-0', 'wl-2']);
 
-    const drained = await run([
+    // Replacements stay Pending until released: while the first evicted pod's replacement is
+    // not Ready, the budget refuses the second eviction (429) and kubectl retries it.
+    player.hold = (p) => p.metadata.labels?.app === 'guard';
+    const draining = run([
       'drain',
       'wl-1',
       '--ignore-daemonsets',
       '--delete-emptydir-data',
       '--timeout=120s',
     ]);
+    await waitFor(
+      'a replacement held Pending and one guard pod left on wl-1',
+      async () => {
+        const pods = live(await podsOf('app=guard'));
+        const pending = pods.filter((p) => p.status?.phase !== 'Running');
+        const onNode = pods.filter((p) => p.spec?.nodeName === 'wl-1');
+        return pending.length === 1 && onNode.length === 1 ? true : undefined;
+      },
+      60_000,
+      200,
+    );
+    player.release();
+    const drained = await draining;
     expect(drained.code).toBe(0);
     expect(drained.stdout).toContain('node/wl-1 drained');
-    // kubectl evicts both at once: one goes, the other is refused (429) and retried.
     expect(drained.stderr).toContain(
       "Cannot evict pod as it would violate the pod's disruption budget",
     );
