@@ -2,7 +2,17 @@
 // discovery; each kind's ResourceInfo is declared in its module under kinds/.
 import { kindModules, LIVE_RESOURCES } from './kinds/registry';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction';
+export type Subresource =
+  | 'status'
+  | 'scale'
+  | 'binding'
+  | 'finalize'
+  | 'eviction'
+  /** Served by the pod's kubelet, through the API server. */
+  | 'log'
+  | 'exec'
+  | 'attach'
+  | 'portforward';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */

@@ -22,6 +22,12 @@ import {
   ServiceRanges,
 } from './admission/service-ranges';
 import { ApiHandler } from './http/api-handler';
+import { KubeletDialer, type KubeletDialerOptions } from './proxy/kubelet-proxy';
+import {
+  kubeletRequestFor,
+  type KubeletRequest,
+  type PodStreamSubresource,
+} from './proxy/pod-kubelet';
 import { WatchStreamSettings } from './http/node-sinks';
 import { ApiServerMetrics } from './metrics/apiserver-metrics';
 import { ObjectReader } from './registry/object-reader';
@@ -52,6 +58,8 @@ export interface ApiServerOptions {
    * --default-unreachable-toleration-seconds; 300 each).
    */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /** How the API server connects to kubelets (pods/log, exec, attach, portforward). */
+  kubelets?: KubeletDialerOptions;
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -62,6 +70,8 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics | undefined;
   readonly watchSettings: WatchStreamSettings;
   readonly serviceRanges: ServiceRanges;
+  /** Connections to kubelets: pods/log, exec, attach and portforward go through it. */
+  readonly kubelets: KubeletDialer;
   private readonly clock: () => Date;
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
@@ -99,6 +109,7 @@ export class ApiServer {
       new MasterLeaseKeeper(kv, opts.masterLeaseTtlSeconds ?? MASTER_LEASE_TTL_SECONDS),
     );
     const reader = new ObjectReader(this.store, this.caches);
+    this.kubelets = new KubeletDialer(opts.kubelets);
     this.metrics = opts.metrics
       ? new ApiServerMetrics(opts.metrics, () => this.caches.watcherCount)
       : undefined;
@@ -108,6 +119,7 @@ export class ApiServer {
       clock: this.clock,
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
       log: (msg, fields) => opts.log?.('error', msg, fields),
+      kubelet: (ns, name, sub, query) => this.kubeletRequest(ns, name, sub, query),
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {
@@ -115,6 +127,22 @@ export class ApiServer {
       started: this.metrics ? (resource) => this.metrics!.watchStarted(resource) : undefined,
     };
     this.caches.startProgress(Math.max(100, Math.floor(bookmarkMs / 2)));
+  }
+
+  /** Where pods/<sub> of a pod is served: its node's kubelet, with the kubelet's path. */
+  kubeletRequest(
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    query: URLSearchParams,
+  ): Promise<KubeletRequest> {
+    return kubeletRequestFor(
+      (r, ns, n) => this.registry.get(r, ns, n),
+      namespace,
+      name,
+      sub,
+      query,
+    );
   }
 
   /**

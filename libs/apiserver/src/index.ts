@@ -28,3 +28,5 @@ export * from './metrics/apiserver-metrics';
 export * from './http/raw-body';
 export * from './http/token-auth';
 export * from './storage/local-backend';
+export * from './proxy/pod-kubelet';
+export * from './proxy/kubelet-proxy';

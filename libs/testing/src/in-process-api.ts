@@ -6,7 +6,7 @@ import { InProcessApi, InProcessTransport } from '@flotilla/client';
 
 export function inProcessApi(server: ApiServer): InProcessApi {
   return {
-    handle: (req) => server.handler.handle(req),
+    handle: (req) => server.handler.handleInProcess(req),
     bookmarkMs: server.watchSettings.bookmarkMs,
   };
 }

@@ -18,6 +18,7 @@ import {
   ApiServer,
   MasterAddress,
   TokenAuthenticator,
+  attachPodStreams,
   attachWebSocketWatch,
   backendOf,
   MASTER_LEASE_REFRESH_MS,
@@ -46,6 +47,7 @@ class ApiServerLifecycle
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private detachWs: (() => void) | undefined;
+  private detachStreams: (() => void) | undefined;
   private bootstrapped = false;
   private stopped = false;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -71,6 +73,12 @@ class ApiServerLifecycle
       this.server.watchSettings,
       auth ? (req) => auth.authenticate(req.headers) !== undefined : undefined,
     );
+    this.detachStreams = attachPodStreams(http, {
+      resolve: (ns, name, sub, query) => this.server.kubeletRequest(ns, name, sub, query),
+      dialer: this.server.kubelets,
+      authenticate: auth ? (req) => auth.authenticate(req.headers) !== undefined : undefined,
+      log: (msg, fields) => this.logger.debug(msg, fields),
+    });
     // Warm the namespace cache: namespace lifecycle admission reads it on every create.
     void this.server.caches
       .for({ group: '', plural: 'namespaces' })
@@ -196,6 +204,7 @@ class ApiServerLifecycle
     this.stopped = true;
     clearTimeout(this.reconcileTimer);
     this.detachWs?.();
+    this.detachStreams?.();
     this.server.stop();
   }
 }

@@ -7,7 +7,7 @@ import { InProcessTransport } from '@flotilla/client';
 
 export function inProcessTransport(server: ApiServer): InProcessTransport {
   return new InProcessTransport({
-    handle: (req) => server.handler.handle(req),
+    handle: (req) => server.handler.handleInProcess(req),
     bookmarkMs: server.watchSettings.bookmarkMs,
   });
 }
