@@ -53,7 +53,7 @@ async function runningPod(name: string): Promise<Pod> {
 
 beforeAll(async () => {
   lab = await createLab(2);
-  masters = await MasterCluster.start(3, [], undefined, [], lab.hostAddress);
+  masters = await MasterCluster.start(3, [], undefined, [], { host: lab.hostAddress });
   await masters.waitForApi();
   // Before the agents: their kubelets learn the cluster DNS address from it.
   await kubectl(

@@ -8,6 +8,7 @@ export type Subresource =
   | 'binding'
   | 'finalize'
   | 'eviction'
+  | 'token'
   /** Served by the pod's kubelet, through the API server. */
   | 'log'
   | 'exec'

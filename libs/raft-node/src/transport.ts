@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { Message, NodeId } from '@flotilla/raft';
@@ -71,6 +72,21 @@ export interface TransportOptions {
   onPeerMeta?: (from: NodeId, meta: unknown) => void;
   /** The connection to a member closed (not by this side stopping or removing it). */
   onPeerDown?: (id: NodeId) => void;
+  /**
+   * The dialing side drops a connection on which nothing (not even a pong) arrived for this
+   * long, and dials again. Default 1500 ms; 0 turns the check off.
+   */
+  silentPeerMs?: number;
+  /**
+   * Mutual TLS: dial wss:// with this client pair (read at each dial, so rotated files are
+   * used), trusting only `ca`, and require the dialed member's certificate to name it.
+   */
+  tls?: () => { key: Buffer; cert: Buffer; ca: Buffer };
+  /**
+   * The member names an inbound connection's verified certificate carries (CN and DNS SANs);
+   * a hello from any other member is refused. Absent: no certificate check (the token only).
+   */
+  peerNames?: (ws: WebSocket) => string[] | undefined;
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -100,6 +116,8 @@ interface Peer {
   dialing: boolean;
   backoffMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** When the current connection last brought anything (frame, ping or pong). */
+  heardAt: number;
 }
 
 export interface TransportStats {
@@ -125,9 +143,13 @@ export class PeerTransport {
   private stopped = false;
   readonly stats: TransportStats = { sent: 0, dropped: 0, received: 0, sendFailures: 0 };
   private readonly maxBuffered: number;
+  private readonly silentPeerMs: number;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private lastLivenessCheck = 0;
 
   constructor(private readonly opts: TransportOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.silentPeerMs = opts.silentPeerMs ?? 1500;
     for (const [id, url] of opts.peers) {
       if (id === opts.id) continue;
       this.peers.set(id, {
@@ -137,12 +159,59 @@ export class PeerTransport {
         dialing: false,
         backoffMs: opts.reconnectMinMs ?? 50,
         timer: undefined,
+        heardAt: 0,
       });
     }
   }
 
   start(): void {
     for (const peer of this.peers.values()) if (this.dials(peer.id)) this.dial(peer);
+    this.startLivenessChecks();
+  }
+
+  /**
+   * A partition that drops packets (rather than refusing them) leaves both ends of a connection
+   * open: TCP keeps retransmitting with a backoff that reaches seconds, so after the network
+   * heals a member could wait ~3 s for the next retransmission before it hears its peers again.
+   * The dialing side pings every quarter of silentPeerMs; when a connection stays silent it
+   * dials a second one beside it, again at each check while the silence lasts. After a
+   * partition the new connection gets through as soon as the network lets it and replaces the
+   * stuck one; a peer that was only paused answers on the old one at once when it resumes.
+   */
+  private startLivenessChecks(): void {
+    if (this.silentPeerMs <= 0 || this.livenessTimer) return;
+    const every = Math.max(10, Math.floor(this.silentPeerMs / 4));
+    this.lastLivenessCheck = Date.now();
+    this.livenessTimer = setInterval(() => this.checkLiveness(every), every);
+    this.livenessTimer.unref();
+  }
+
+  private checkLiveness(every: number): void {
+    const now = Date.now();
+    // A check far behind its schedule means this process was stalled (SIGSTOP, a long pause):
+    // its peers' frames still sit unread in the socket buffers, so give them a fresh period.
+    const stalled = now - this.lastLivenessCheck > 3 * every;
+    this.lastLivenessCheck = now;
+    for (const peer of this.peers.values()) {
+      const ws = peer.socket;
+      // Only the dialing side judges: it is the one that can dial, and the accepting side
+      // swaps to the new connection when its hello arrives.
+      if (!ws || ws.readyState !== WebSocket.OPEN || !this.dials(peer.id)) continue;
+      if (stalled) {
+        peer.heardAt = now;
+      } else if (now - peer.heardAt > this.silentPeerMs && !peer.dialing) {
+        this.opts.log?.('warn', 'peer connection silent; dialing a new one beside it', {
+          peer: peer.id,
+          silentMs: now - peer.heardAt,
+        });
+        this.dial(peer, true);
+      }
+      try {
+        ws.ping();
+      } catch {
+        // The socket is closing; its close event does the rest.
+      }
+    }
   }
 
   addPeer(id: NodeId, url: string): void {
@@ -154,6 +223,7 @@ export class PeerTransport {
       dialing: false,
       backoffMs: this.opts.reconnectMinMs ?? 50,
       timer: undefined,
+      heardAt: 0,
     };
     this.peers.set(id, peer);
     if (this.dials(id) && !this.stopped) this.dial(peer);
@@ -175,13 +245,27 @@ export class PeerTransport {
     return this.opts.id < other;
   }
 
-  private dial(peer: Peer): void {
-    if (this.stopped || peer.dialing || peer.socket) return;
+  /** `beside`: a connection exists but went silent; the new one replaces it once welcomed. */
+  private dial(peer: Peer, beside = false): void {
+    if (this.stopped || peer.dialing || (peer.socket && !beside)) return;
     peer.dialing = true;
-    const ws = new WebSocket(peer.url, {
+    const tls = this.opts.tls?.();
+    const ws = new WebSocket(tls ? peer.url.replace(/^ws:/, 'wss:') : peer.url, {
       perMessageDeflate: false,
       handshakeTimeout: 2000,
       generateMask: noMask,
+      ...(tls
+        ? {
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.ca,
+            // Every member may share an address (loopback): the certificate must name the member.
+            checkServerIdentity: ((_host: string, cert: PeerCertificate) =>
+              certificateNames(cert).includes(peer.id)
+                ? undefined
+                : new Error(`the certificate does not name member ${peer.id}`)) as never,
+          }
+        : {}),
     });
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
@@ -273,6 +357,10 @@ export class PeerTransport {
         ws.close(CLOSE_WRONG_MEMBER, `${hello.from} is not a known member`);
         return;
       }
+      if (this.opts.peerNames && !(this.opts.peerNames(ws) ?? []).includes(hello.from)) {
+        ws.close(CLOSE_WRONG_MEMBER, `the certificate does not name member ${hello.from}`);
+        return;
+      }
       introduced = true;
       if (peer.socket && peer.socket !== ws)
         peer.socket.close(CLOSE_DUPLICATE, 'replaced by a newer connection');
@@ -285,9 +373,20 @@ export class PeerTransport {
   }
 
   private attach(peer: Peer, ws: WebSocket): void {
+    const replaced = peer.socket;
     peer.socket = ws;
+    if (replaced && replaced !== ws) replaced.terminate();
     peer.backoffMs = this.opts.reconnectMinMs ?? 50;
-    ws.on('message', (raw: Buffer) => this.onFrame(peer, raw));
+    peer.heardAt = Date.now();
+    const heard = () => {
+      if (peer.socket === ws) peer.heardAt = Date.now();
+    };
+    ws.on('ping', heard);
+    ws.on('pong', heard);
+    ws.on('message', (raw: Buffer) => {
+      heard();
+      this.onFrame(peer, raw);
+    });
     this.opts.log?.('info', 'peer connected', { peer: peer.id });
   }
 
@@ -400,6 +499,8 @@ export class PeerTransport {
 
   stop(): void {
     this.stopped = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.livenessTimer = undefined;
     for (const peer of this.peers.values()) {
       if (peer.timer) clearTimeout(peer.timer);
       peer.socket?.close(1001, 'stopping');
@@ -411,4 +512,14 @@ export class PeerTransport {
     }
     this.pendingRpcs.clear();
   }
+}
+
+/** The names a certificate gives its holder: its CN and its DNS subject alternative names. */
+export function certificateNames(cert: PeerCertificate): string[] {
+  const cn = (cert.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
+  const names = Array.isArray(cn) ? cn : cn ? [cn] : [];
+  for (const part of (cert.subjectaltname ?? '').split(', ')) {
+    if (part.startsWith('DNS:')) names.push(part.slice(4));
+  }
+  return names;
 }

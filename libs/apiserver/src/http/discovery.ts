@@ -118,6 +118,14 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
           kind: 'PodPortForwardOptions',
           verbs: STREAM_VERBS,
         };
+      case 'token':
+        return {
+          name,
+          group: 'authentication.k8s.io',
+          version: 'v1',
+          kind: 'TokenRequest',
+          verbs: ['create'],
+        };
     }
   });
 }

@@ -13,6 +13,8 @@ import {
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { UserInfo } from '../auth/user-info';
+import type { ApiRequest } from '../http/api-handler';
 import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
 
 export interface KubeletDialerOptions {
@@ -219,8 +221,12 @@ export interface PodStreamDeps {
     query: URLSearchParams,
   ) => Promise<KubeletRequest>;
   dialer: KubeletDialer;
-  /** When given, an upgrade it refuses gets 401 before anything is proxied. */
-  authenticate?: (req: IncomingMessage) => boolean;
+  /**
+   * When given: who the upgrade request is from; undefined refuses it with 401 before anything
+   * is proxied. Then `authorize` decides (403), as for any request on the path.
+   */
+  authenticate?: (req: IncomingMessage) => Promise<UserInfo | undefined>;
+  authorize?: (req: ApiRequest) => Promise<void>;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -234,11 +240,18 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
     const target = podStreamPath(url.pathname);
     if (!target) return;
     socket.on('error', () => undefined);
-    if (deps.authenticate && !deps.authenticate(req)) {
-      refuseUpgrade(socket, new ApiError(401, 'Unauthorized', 'Unauthorized'));
-      return;
-    }
     void (async () => {
+      const user = deps.authenticate ? await deps.authenticate(req) : undefined;
+      if (deps.authenticate && user === undefined) {
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      await deps.authorize?.({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        user,
+      });
       const kubelet = await deps.resolve(
         target.namespace,
         target.name,
