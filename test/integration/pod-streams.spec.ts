@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +25,16 @@ let streaming: Server;
 let streamed: IncomingMessage | undefined;
 const streamSockets = new Set<Socket>();
 
+const read = (file: string) => readFileSync(join(dir, file));
+let w2Port = 0;
+
 const kubectl = (args: string[]) =>
   runTool('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
 
-async function startKubelet(name: string, tls?: { cert: Buffer; key: Buffer }): Promise<FakeNode> {
+async function startKubelet(
+  name: string,
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer },
+): Promise<FakeNode> {
   const node = new FakeNode();
   node.runtime.setBehaviour(() => ({ logLines: ['one', 'two', 'three'] }));
   const port = (streaming.address() as AddressInfo).port;
@@ -45,6 +52,7 @@ async function startKubelet(name: string, tls?: { cert: Buffer; key: Buffer }): 
     logPollMs: 5,
   });
   const kubeletPort = await server.start();
+  if (tls) w2Port = kubeletPort;
   nodes.push({ node, server });
   await api.client.resource(findResource('', 'v1', 'nodes')!).create({
     apiVersion: 'v1',
@@ -86,7 +94,49 @@ beforeAll(async () => {
     socket.on('data', (d) => socket.write(`echo:${d}`));
   });
   await new Promise<void>((r) => streaming.listen(0, '127.0.0.1', r));
-  api = await startTestApi();
+  // A cluster CA, w2's serving pair, and the API server's client pair (group system:masters).
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  ]);
+  const signed = (name: string, subject: string) => {
+    ssl(['req', ...ec, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+    ssl([
+      ...['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key'],
+      ...['-CAcreateserial', '-days', '1', '-out', `${name}.crt`],
+    ]);
+  };
+  signed('apiserver', '/O=system:masters/CN=system:apiserver');
+  signed('node', '/O=system:nodes/CN=system:node:w1');
+  ssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=w2',
+    '-keyout',
+    'k.pem',
+    '-out',
+    'c.pem',
+  ]);
+  // The API server reaches kubelets with its client pair (w2 asks for one).
+  api = await startTestApi({
+    kubelets: { tls: { cert: read('apiserver.crt'), key: read('apiserver.key') } },
+  });
+  const w1 = await startKubelet('w1');
   http = await HttpTestServer.start(api.server);
   kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -100,19 +150,11 @@ beforeAll(async () => {
       'current-context: t',
     ].join('\n'),
   );
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-days', '1', '-subj', '/CN=w2', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      ...['-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')],
-    ],
-    { stdio: 'ignore' },
-  );
-  const w1 = await startKubelet('w1');
+  w2Port = 0;
   const w2 = await startKubelet('w2', {
-    cert: readFileSync(join(dir, 'c.pem')),
-    key: readFileSync(join(dir, 'k.pem')),
+    cert: read('c.pem'),
+    key: read('k.pem'),
+    clientCa: read('ca.crt'),
   });
   await runPod(w1, 'web', 'w1');
   await runPod(w2, 'secure', 'w2');
@@ -130,6 +172,35 @@ afterAll(async () => {
   await http?.close();
   await api?.stop();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the kubelet API behind its client CA', () => {
+  function get(path: string, client?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      httpsRequest(
+        {
+          host: '127.0.0.1',
+          port: w2Port,
+          path,
+          rejectUnauthorized: false,
+          ...(client ? { cert: read(`${client}.crt`), key: read(`${client}.key`) } : {}),
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  }
+
+  it('lets only the API server identity in; /healthz stays open', async () => {
+    expect(await get('/healthz')).toBe(200);
+    expect(await get('/pods')).toBe(401);
+    expect(await get('/pods', 'node')).toBe(403);
+    expect(await get('/pods', 'apiserver')).toBe(200);
+  });
 });
 
 describe('kubectl logs through the API server', () => {

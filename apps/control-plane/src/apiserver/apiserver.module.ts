@@ -253,6 +253,28 @@ export class ApiServerModule {
                     readFileSync(secure.serviceAccountKeyFile!),
                   )
                 : undefined,
+              kubelets: secure
+                ? {
+                    tls: {
+                      cert: secure.kubeletClientCertFile
+                        ? readSetting('--kubelet-client-certificate', () =>
+                            readFileSync(secure.kubeletClientCertFile!),
+                          )
+                        : undefined,
+                      key: secure.kubeletClientKeyFile
+                        ? readSetting('--kubelet-client-key', () =>
+                            readFileSync(secure.kubeletClientKeyFile!),
+                          )
+                        : undefined,
+                      ca: secure.kubeletCaFile
+                        ? readSetting('--kubelet-certificate-authority', () =>
+                            readFileSync(secure.kubeletCaFile!),
+                          )
+                        : undefined,
+                      verify: secure.kubeletCaFile !== undefined,
+                    },
+                  }
+                : undefined,
               serviceCidr: config.serviceCidr,
               serviceNodePortRange: config.serviceNodePortRange,
               masterLeaseTtlSeconds: config.masterLeaseTtlSeconds,

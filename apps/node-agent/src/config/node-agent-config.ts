@@ -57,7 +57,13 @@ export interface KubeletSettings {
   /** Learn the cluster DNS address from the kube-dns Service (no --cluster-dns, DNS not off). */
   clusterDnsFromService: boolean;
   /** The kubelet server; undefined with --kubelet-port off. */
-  server?: { host: string; port: number; tlsCertFile?: string; tlsKeyFile?: string };
+  server?: {
+    host: string;
+    port: number;
+    tlsCertFile?: string;
+    tlsKeyFile?: string;
+    clientCaFile?: string;
+  };
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -178,6 +184,13 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'FILE',
     description: 'the key of --tls-cert-file',
   },
+  {
+    flag: 'client-ca-file',
+    env: 'FLOTILLA_CLIENT_CA_FILE',
+    valueName: 'FILE',
+    description:
+      'with --tls-cert-file: the kubelet server takes only client certificates from this CA in group system:masters (the API server)',
+  },
   ...COMMON_SERVER_OPTIONS,
   ...NETWORK_OPTIONS,
 ];
@@ -242,6 +255,10 @@ function kubeletServer(
       '--tls-cert-file and --tls-private-key-file go together; give both or neither',
     );
   }
+  const clientCa = settings.get('client-ca-file');
+  if (clientCa && !cert) {
+    throw new ConfigError('--client-ca-file needs --tls-cert-file: client certificates need HTTPS');
+  }
   if (portSetting?.value === 'off') return {};
   const port = portSetting ? (portSetting.value === '0' ? 0 : portValue(portSetting)) : 10250;
   return {
@@ -251,6 +268,7 @@ function kubeletServer(
       ...(cert && key
         ? { tlsCertFile: resolve(cwd, cert.value), tlsKeyFile: resolve(cwd, key.value) }
         : {}),
+      ...(clientCa ? { clientCaFile: resolve(cwd, clientCa.value) } : {}),
     },
   };
 }

@@ -64,6 +64,8 @@ export interface KubeletServerConfig {
   /** The node's serving certificate and key (PEM files): HTTPS. Without: plain HTTP. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** With HTTPS: only clients with a certificate from this CA in system:masters (the API server). */
+  clientCaFile?: string;
 }
 
 const FILE_SOURCE = 'file';
@@ -236,12 +238,16 @@ export class NodeKubelet {
 
 async function readServingPair(
   c: KubeletServerConfig,
-): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+): Promise<{ cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined> {
   if (!c.tlsCertFile && !c.tlsKeyFile) return undefined;
   if (!c.tlsCertFile || !c.tlsKeyFile) {
     throw new Error('the kubelet server needs both a certificate and a key file for HTTPS');
   }
-  return { cert: await readFile(c.tlsCertFile), key: await readFile(c.tlsKeyFile) };
+  return {
+    cert: await readFile(c.tlsCertFile),
+    key: await readFile(c.tlsKeyFile),
+    ...(c.clientCaFile ? { clientCa: await readFile(c.clientCaFile) } : {}),
+  };
 }
 
 export function defaultKubeletDirs(dataDir: string): { rootDir: string; podLogDir: string } {

@@ -11,6 +11,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { podLogDirectory } from '../pod/runtime-config';
@@ -27,8 +28,12 @@ export interface KubeletServerOptions {
   host: string;
   /** 0: any free port (see port after start). */
   port: number;
-  /** The node's serving certificate and key (PEM): HTTPS; absent: plain HTTP. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The node's serving certificate and key (PEM): HTTPS; absent: plain HTTP. With clientCa,
+   * every request but /healthz needs a client certificate from that CA in the group
+   * system:masters (the API server's kubelet-client identity): 401 without one, 403 otherwise.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
   /** The pods the node runs, with their latest status. */
   pods: () => Pod[];
   runtime: ContainerRuntime;
@@ -38,6 +43,9 @@ export interface KubeletServerOptions {
   logPollMs?: number;
   now?: () => number;
 }
+
+/** The group of the API server's client certificate toward kubelets (libs/pki). */
+const API_SERVER_GROUP = 'system:masters';
 
 /** An error with the HTTP code and Kubernetes reason it answers with. */
 class ServeError extends Error {
@@ -97,8 +105,18 @@ export class KubeletServer {
 
   async start(): Promise<number> {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res);
-    const server = this.o.tls
-      ? createHttpsServer({ cert: this.o.tls.cert, key: this.o.tls.key }, handler)
+    const tls = this.o.tls;
+    const server = tls
+      ? createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.clientCa
+              ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+          handler,
+        )
       : createHttpServer(handler);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => undefined);
@@ -134,6 +152,7 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     try {
+      if (url.pathname !== '/healthz') this.checkClient(req);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         if (['exec', 'attach', 'portForward'].includes(parts[0])) {
           throw badRequest(`${parts[0]} needs an upgrade to SPDY/3.1 or WebSocket`);
@@ -161,6 +180,28 @@ export class KubeletServer {
         return;
       }
       res.writeHead(s.code, { 'content-type': 'application/json' }).end(JSON.stringify(s.body));
+    }
+  }
+
+  /** With a client CA: only the API server (a system:masters certificate from it) gets in. */
+  private checkClient(req: IncomingMessage): void {
+    if (!this.o.tls?.clientCa) return;
+    const socket = req.socket as TLSSocket;
+    if (!socket.authorized) {
+      throw new ServeError(
+        401,
+        'Unauthorized',
+        'a client certificate from the cluster CA is required',
+      );
+    }
+    const subject = socket.getPeerCertificate().subject ?? {};
+    const groups = ([] as string[]).concat((subject.O as string | string[] | undefined) ?? []);
+    if (!groups.includes(API_SERVER_GROUP)) {
+      throw new ServeError(
+        403,
+        'Forbidden',
+        `${String(subject.CN ?? 'this user')} may not use the kubelet API; only the API server may`,
+      );
     }
   }
 
@@ -241,7 +282,11 @@ export class KubeletServer {
 
   private async logSource(pod: Pod, instance: ContainerSummary): Promise<LogSource> {
     const runtime = this.o.runtime;
-    const running = async () => (await runtime.containerStatus(instance.id))?.state === 'running';
+    // A created instance is about to start: a follower waits for its lines too.
+    const running = async () => {
+      const state = (await runtime.containerStatus(instance.id))?.state;
+      return state === 'running' || state === 'created';
+    };
     if (runtime.containerLog) {
       const read = runtime.containerLog.bind(runtime);
       return { read: async (offset) => (await read(instance.id)).subarray(offset), running };
@@ -256,6 +301,7 @@ export class KubeletServer {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
+    this.checkClient(req);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = url.searchParams;
     const runtime = this.o.runtime;

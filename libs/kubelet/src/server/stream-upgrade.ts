@@ -46,7 +46,13 @@ export function webSocketRefusal(
 export function refuseUpgrade(socket: Duplex, code: number, body: unknown): void {
   const text = JSON.stringify(body);
   const reason =
-    { 400: 'Bad Request', 404: 'Not Found', 500: 'Internal Server Error' }[code] ?? 'Error';
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      500: 'Internal Server Error',
+    }[code] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
