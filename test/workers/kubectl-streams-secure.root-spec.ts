@@ -115,6 +115,7 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
       'secret handshake\n',
     );
     const logs = await masters!.kubectl(['logs', 'web']);
+    expect(logs.stderr).toBe('');
     expect(logs.code).toBe(0);
   });
 

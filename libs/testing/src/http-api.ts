@@ -138,7 +138,6 @@ export class HttpTestServer {
         this.api.kubelets,
         response.request.endpoint,
         response.request.path,
-        req,
         res,
       ).catch((err: ApiError) => {
         res.writeHead(err.code, { 'content-type': 'application/json' });

@@ -65,7 +65,7 @@ export class ApiController {
     reply.hijack();
     if (response.kind === 'kubelet') {
       const { endpoint, path } = response.request;
-      await proxyKubeletGet(this.server.kubelets, endpoint, path, req.raw, reply.raw).catch(
+      await proxyKubeletGet(this.server.kubelets, endpoint, path, reply.raw).catch(
         (err: unknown) => {
           const status = (err instanceof ApiError ? err : apiErrors.internal(String(err))).status;
           reply.raw.writeHead(status.code as number, { 'content-type': 'application/json' });

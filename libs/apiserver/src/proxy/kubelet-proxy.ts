@@ -120,7 +120,6 @@ export async function proxyKubeletGet(
   dialer: KubeletDialer,
   endpoint: KubeletEndpoint,
   path: string,
-  clientReq: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const socket = await dialer.connect(endpoint);
@@ -153,7 +152,8 @@ export async function proxyKubeletGet(
       }
       resolve();
     });
-    clientReq.on('close', () => {
+    // The response's close: it ended, or the client went away (a follower stops here).
+    res.on('close', () => {
       socket.destroy();
       resolve();
     });
@@ -235,11 +235,15 @@ export interface PodStreamDeps {
  * goes to the pod's kubelet as it came (the kubelet and the runtime answer the protocol).
  */
 export function attachPodStreams(server: Server, deps: PodStreamDeps): () => void {
+  // Upgraded connections are no longer the HTTP server's: closed here when detached.
+  const open = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = podStreamPath(url.pathname);
     if (!target) return;
     socket.on('error', () => undefined);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
     void (async () => {
       const user = deps.authenticate ? await deps.authenticate(req) : undefined;
       if (deps.authenticate && user === undefined) {
@@ -269,5 +273,8 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
     });
   };
   server.on('upgrade', onUpgrade);
-  return () => server.off('upgrade', onUpgrade);
+  return () => {
+    server.off('upgrade', onUpgrade);
+    for (const socket of open) socket.destroy();
+  };
 }

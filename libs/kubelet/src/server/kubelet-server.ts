@@ -260,7 +260,7 @@ export class KubeletServer {
     }
     const source = await this.logSource(pod, instance);
     let gone = false;
-    req.on('close', () => (gone = true));
+    res.on('close', () => (gone = true));
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.flushHeaders();
     await streamLog(
