@@ -1,5 +1,6 @@
 import { formatRecords, parseCriLog, parseLogTime } from './cri-log-format';
 import { parseLogOptions, streamLog, type LogSource } from './container-logs';
+import { webSocketRefusal } from './stream-upgrade';
 
 const LOG = [
   '2030-01-01T00:00:01.000000001Z stdout F first line',
@@ -103,5 +104,29 @@ describe('log options and streaming', () => {
       { pollMs: 0, sleep: async () => undefined },
     );
     expect(out.join('')).toBe('first l');
+  });
+});
+
+describe('which WebSocket upgrades go on to the runtime', () => {
+  const ws = (protocols: string) =>
+    ({
+      headers: { upgrade: 'websocket', 'sec-websocket-protocol': protocols },
+    }) as unknown as import('node:http').IncomingMessage;
+
+  it('passes the v1-v4 channel protocols and SPDY, refuses v5 and SPDY tunnelling', () => {
+    expect(
+      webSocketRefusal(ws('v4.channel.k8s.io, channel.k8s.io'), 'remotecommand'),
+    ).toBeUndefined();
+    expect(webSocketRefusal(ws('v5.channel.k8s.io'), 'remotecommand')).toMatch(
+      /v5\.channel\.k8s\.io/,
+    );
+    expect(webSocketRefusal(ws('v4.channel.k8s.io'), 'portforward')).toBeUndefined();
+    expect(webSocketRefusal(ws('SPDY/3.1+portforward.k8s.io'), 'portforward')).toMatch(
+      /does not speak SPDY\/3\.1\+portforward\.k8s\.io/,
+    );
+    const spdy = {
+      headers: { upgrade: 'SPDY/3.1' },
+    } as unknown as import('node:http').IncomingMessage;
+    expect(webSocketRefusal(spdy, 'portforward')).toBeUndefined();
   });
 });

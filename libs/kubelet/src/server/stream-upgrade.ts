@@ -14,7 +14,7 @@ const RUNTIME_WEBSOCKET_PROTOCOLS: Record<'remotecommand' | 'portforward', reado
     'channel.k8s.io',
     'base64.channel.k8s.io',
   ],
-  portforward: ['portforward.k8s.io', 'base64.portforward.k8s.io'],
+  portforward: ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'],
 };
 
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
