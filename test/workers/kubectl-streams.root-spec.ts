@@ -4,6 +4,7 @@
 // Pods resolve through the kube-dns Service's ClusterIP (dnsPolicy ClusterFirst) or their own
 // dnsConfig (None). Runs as root (npm run test:workers).
 import { spawn } from 'node:child_process';
+import { WebSocket } from 'ws';
 import { MasterCluster } from '../integration/support/master-cluster';
 import type { WorkerLab } from '../../libs/kubelet/src/host/lab';
 import type { Pod } from '../../libs/kubelet/src/pod/types';
@@ -155,6 +156,29 @@ describe('kubectl exec, logs and port-forward on real workers', () => {
     ]);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toContain('oops');
+  });
+
+  it('an exec over WebSocket (v4.channel.k8s.io) goes through to containerd as it is', async () => {
+    const api = `ws://${masters!.host}:${masters!.ports.get('m1')!.api}`;
+    const ws = new WebSocket(
+      `${api}/api/v1/namespaces/default/pods/web/exec?command=echo&command=over%20websocket&stdout=true`,
+      ['v4.channel.k8s.io'],
+    );
+    const frames: Buffer[] = [];
+    ws.on('message', (data: Buffer) => frames.push(Buffer.from(data)));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('close', () => resolve());
+      ws.on('error', reject);
+    });
+    expect(ws.protocol).toBe('v4.channel.k8s.io');
+    // Channel 1 is stdout, channel 3 the final status.
+    const stdout = frames
+      .filter((f) => f[0] === 1)
+      .map((f) => f.subarray(1).toString())
+      .join('');
+    expect(stdout).toBe('over websocket\n');
+    const status = frames.find((f) => f[0] === 3 && f.length > 1);
+    expect(JSON.parse(status!.subarray(1).toString())).toMatchObject({ status: 'Success' });
   });
 
   it('kubectl port-forward reaches the pod port from this machine', async () => {
