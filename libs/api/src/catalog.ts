@@ -2,7 +2,18 @@
 // discovery; each kind's ResourceInfo is declared in its module under kinds/.
 import { kindModules, LIVE_RESOURCES } from './kinds/registry';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction' | 'token';
+export type Subresource =
+  | 'status'
+  | 'scale'
+  | 'binding'
+  | 'finalize'
+  | 'eviction'
+  | 'token'
+  /** Served by the pod's kubelet, through the API server. */
+  | 'log'
+  | 'exec'
+  | 'attach'
+  | 'portforward';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */

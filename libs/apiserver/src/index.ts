@@ -25,6 +25,8 @@ export * from './http/raw-body';
 export * from './http/token-auth';
 export * from './storage/local-backend';
 export * from './crd/crd-controller';
+export * from './proxy/pod-kubelet';
+export * from './proxy/kubelet-proxy';
 export * from './auth/user-info';
 export * from './auth/authorizer';
 export * from './auth/client-certificate';
