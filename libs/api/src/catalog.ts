@@ -19,6 +19,11 @@ export interface ResourceInfo {
   subresources: Subresource[];
   /** Scale subresource paths, for deployments/replicasets. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
+  /**
+   * Set on resources a CustomResourceDefinition serves: every version is stored once, under
+   * /registry/<group>/<plural>/, in the CRD's storage version.
+   */
+  custom?: { storageVersion: string };
 }
 
 /** Every served resource, read from the registry of kind modules (it changes as CRDs come and go). */

@@ -14,6 +14,7 @@ import {
   parseServiceCidr,
   ServiceRanges,
 } from './admission/service-ranges';
+import { CrdController } from './crd/crd-controller';
 import { ALWAYS_ALLOW, Authorizer, AuthorizerChain } from './auth/authorizer';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy';
 import { RbacAuthorizer } from './auth/rbac-authorizer';
@@ -78,6 +79,7 @@ export class ApiServer {
   private readonly clock: () => Date;
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
+  private readonly crds: CrdController;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
@@ -150,6 +152,19 @@ export class ApiServer {
       started: this.metrics ? (resource) => this.metrics!.watchStarted(resource) : undefined,
     };
     this.caches.startProgress(Math.max(100, Math.floor(bookmarkMs / 2)));
+    this.crds = new CrdController({
+      registry: this.registry,
+      store: this.store,
+      caches: this.caches,
+      clock: this.clock,
+      log: (msg, fields) => opts.log?.('warn', msg, fields),
+    });
+    this.crds.start();
+  }
+
+  /** Resolves once the CustomResourceDefinitions stored at start are served (if Established). */
+  customResourcesSynced(): Promise<void> {
+    return this.crds.whenSynced();
   }
 
   /**
@@ -179,6 +194,7 @@ export class ApiServer {
   }
 
   stop(): void {
+    this.crds.stop();
     this.caches.stop();
   }
 }

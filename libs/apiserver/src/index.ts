@@ -24,6 +24,7 @@ export * from './metrics/apiserver-metrics';
 export * from './http/raw-body';
 export * from './http/token-auth';
 export * from './storage/local-backend';
+export * from './crd/crd-controller';
 export * from './auth/user-info';
 export * from './auth/authorizer';
 export * from './auth/client-certificate';

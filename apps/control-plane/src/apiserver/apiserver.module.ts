@@ -10,7 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
-import { JsonLogger } from '@flotilla/observability';
+import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { readFileSync } from 'node:fs';
 import {
   ApiServer,
@@ -39,6 +39,7 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(API_SERVER) private readonly server: ApiServer,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(CONTROL_PLANE_CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -50,6 +51,14 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       this.server.watchSettings,
       secure ? (req) => authenticateUpgrade(this.server, req) : undefined,
     );
+    // Ready once the stored CustomResourceDefinitions are served (kube's crd-informer-synced).
+    let crdsSynced = false;
+    void this.server.customResourcesSynced().then(() => (crdsSynced = true));
+    this.health.register({
+      name: 'crd-informer-synced',
+      endpoints: ['readyz'],
+      check: () => (crdsSynced ? HEALTHY : unhealthy('custom resource definitions not synced yet')),
+    });
     // Namespace lifecycle and pod priority admission read these caches on every create.
     this.server.warmCaches();
   }

@@ -441,6 +441,7 @@ export class ApiHandler {
           kind: 'Scale',
           plural: 'scale',
           subresources: [],
+          custom: undefined,
         };
         return outcome(
           await this.d.registry.updateScale(
