@@ -108,13 +108,22 @@ export class KubernetesServiceController implements Controller {
       leases: this.leases.lister.list(),
     };
     const self = await this.settings.self();
-    const outcome = await writeKubernetesService(ctx.client, view, {
-      self,
-      selfListed: true,
-      clusterIP: this.settings.clusterIP,
-      apiPort: this.settings.apiPort,
-      nowMs: now,
-    });
+    let outcome: KubernetesServiceOutcome;
+    try {
+      outcome = await writeKubernetesService(ctx.client, view, {
+        self,
+        selfListed: true,
+        clusterIP: this.settings.clusterIP,
+        apiPort: this.settings.apiPort,
+        nowMs: now,
+      });
+    } catch (err) {
+      // Another master wrote first (masters race at every start): expected, so not worth a
+      // warning; try again once the cache has its write.
+      if (!(isApiError(err) && (err.code === 409 || err.code === 404))) throw err;
+      this.queue.addRateLimited(NAME);
+      return;
+    }
     logOutcome(ctx.log, outcome);
     const expiry = nextExpiry(view.leases, now);
     const wait = Math.min(this.settings.refreshMs, expiry === undefined ? Infinity : expiry - now);
