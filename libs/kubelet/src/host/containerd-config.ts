@@ -39,8 +39,8 @@ export function renderContainerdConfig(input: ContainerdConfigInput): string {
       `      endpoint = [${endpoints.map(q).join(', ')}]`,
     ].join('\n');
   const mirrors = [
-    // The local registry first; Docker Hub after it where the machine has internet.
-    mirror('docker.io', [local, 'https://registry-1.docker.io']),
+    // Only the local registry: the workers pull nothing from outside.
+    mirror('docker.io', [local]),
     mirror(input.registry, [local]),
     ...(input.extraMirrors ?? []).map((h) => mirror(h, [local, `https://${h}`])),
   ];

@@ -19,7 +19,7 @@ describe('worker host configuration', () => {
       '      bin_dir = "/usr/lib/cni"',
       '      conf_dir = "/var/lib/flotilla/w1/containerd/net.d"',
       '    [plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]',
-      '      endpoint = ["http://10.231.0.254:5000", "https://registry-1.docker.io"]',
+      '      endpoint = ["http://10.231.0.254:5000"]',
       '    [plugins."io.containerd.grpc.v1.cri".registry.mirrors."10.231.0.254:5000"]',
     ]) {
       expect(text.split('\n')).toContain(line);
