@@ -24,6 +24,8 @@ import {
 import { ALWAYS_ALLOW, Authorizer, AuthorizerChain } from './auth/authorizer';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy';
 import { RbacAuthorizer } from './auth/rbac-authorizer';
+import { NodeAuthorizer } from './auth/node-authorizer';
+import { admitNodeRestriction } from './admission/node-restriction';
 import { ObjectLookup, RequestAuthenticator } from './auth/request-authenticator';
 import { Reviews } from './auth/reviews';
 import { ServiceAccountJwt } from './auth/service-account-jwt';
@@ -103,7 +105,10 @@ export class ApiServer {
       watcherQueue: 10_000,
       log: (msg, fields) => opts.log?.('warn', msg, fields),
     });
+    this.rbac = opts.authorization === 'RBAC';
+    const admit = this.rbac ? admitNodeRestriction : undefined;
     this.registry = new ObjectRegistry({
+      admit,
       store: this.store,
       caches: this.caches,
       clock: this.clock,
@@ -133,11 +138,15 @@ export class ApiServer {
       tokens: opts.tokenAuth,
       serviceAccounts: jwt ? { jwt, lookup, nowSeconds } : undefined,
     });
-    this.rbac = opts.authorization === 'RBAC';
     if (this.rbac) {
+      // kube-apiserver's --authorization-mode=Node,RBAC.
+      const node = new NodeAuthorizer(this.caches);
       const rbac = new RbacAuthorizer(this.caches);
-      const chain = new AuthorizerChain([rbac]);
-      this.authorizer = { authorize: (a) => chain.authorize(a), ready: () => rbac.ready() };
+      const chain = new AuthorizerChain([node, rbac]);
+      this.authorizer = {
+        authorize: (a) => chain.authorize(a),
+        ready: () => Promise.all([node.ready(), rbac.ready()]).then(() => undefined),
+      };
     } else {
       this.authorizer = ALWAYS_ALLOW;
     }
@@ -159,6 +168,7 @@ export class ApiServer {
       log: (msg, fields) => opts.log?.('error', msg, fields),
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
+      admit,
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {

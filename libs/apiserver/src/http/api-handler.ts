@@ -59,6 +59,7 @@ import { ResourcePath, parseApiPath, verbOf } from './request-info';
 import { forbidden, requestAttributes } from '../auth/authorizer';
 import type { Authorizer } from '../auth/authorizer';
 import type { Reviews } from '../auth/reviews';
+import type { AdmissionAttributes } from '../admission/node-restriction';
 import { ANONYMOUS, INSECURE_USER, UserInfo } from '../auth/user-info';
 
 /** Kubernetes' request body limit. */
@@ -107,6 +108,8 @@ export interface ApiHandlerDeps {
   authorizer?: Authorizer & { ready?(): Promise<void> };
   /** Access and token reviews, TokenRequest. */
   reviews?: Reviews;
+  /** Admission that depends on who asks, for requests the registry does not write (TokenRequest). */
+  admit?: (a: AdmissionAttributes) => void;
 }
 
 const header = (req: ApiRequest, name: string): string => {
@@ -337,7 +340,25 @@ export class ApiHandler {
     if (sub === 'token') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       if (!this.d.reviews) throw apiErrors.badRequest('this server issues no tokens');
-      const answer = await this.d.reviews.tokenRequest(namespace!, name, this.body(req));
+      const user = req.user;
+      const admit = this.d.admit;
+      const answer = await this.d.reviews.tokenRequest(
+        namespace!,
+        name,
+        this.body(req),
+        user && admit
+          ? (pod) =>
+              admit({
+                user,
+                operation: 'CREATE',
+                resource: { group: '', plural: 'serviceaccounts' },
+                subresource: 'token',
+                namespace,
+                name,
+                object: pod,
+              })
+          : undefined,
+      );
       return json(answer.status, answer.body);
     }
     if (sub === 'eviction') {
@@ -658,7 +679,7 @@ function writeOptions(req: ApiRequest, kind: WriteOptionsKind, apply = false): W
       },
     ]);
   }
-  return { dryRun, fieldValidation: fv as FieldValidation, fieldManager };
+  return { dryRun, fieldValidation: fv as FieldValidation, fieldManager, user: req.user };
 }
 
 const PROPAGATION_POLICIES = ['Foreground', 'Background', 'Orphan'];
@@ -726,6 +747,7 @@ function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {
         }
       : undefined,
     dryRun,
+    user: req.user,
   };
 }
 
