@@ -38,7 +38,13 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
   /** One HTTPS request to m1's API port as whoever the certificate or token says. */
   function call(
     path: string,
-    o: { pair?: CertificatePair; token?: string; method?: string; body?: unknown } = {},
+    o: {
+      pair?: CertificatePair;
+      token?: string;
+      method?: string;
+      body?: unknown;
+      contentType?: string;
+    } = {},
   ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const data = o.body === undefined ? undefined : JSON.stringify(o.body);
@@ -54,7 +60,7 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
           agent: false,
           headers: {
             ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-            ...(data ? { 'content-type': 'application/json' } : {}),
+            ...(data ? { 'content-type': o.contentType ?? 'application/json' } : {}),
           },
         },
         (res) => {
@@ -214,6 +220,78 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
     expect(JSON.parse(denied.body).message).toBe(
       'forbidden: User "bob" cannot get path "/metrics"',
     );
+  });
+
+  it("holds a node's certificate to its own pods' Secrets and its own Node (Node authorizer)", async () => {
+    const kubeconfig = await cluster.nodeKubeconfig('w1');
+    const w1: CertificatePair = {
+      certPem: readFileSync(pki.nodeCert('w1'), 'utf8'),
+      keyPem: readFileSync(pki.nodeKey('w1'), 'utf8'),
+    };
+    const node = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    });
+    expect(
+      (await call('/api/v1/nodes', { pair: w1, method: 'POST', body: node('w1') })).status,
+    ).toBe(201);
+    expect(
+      (await call('/api/v1/nodes', { pair: admin(), method: 'POST', body: node('w2') })).status,
+    ).toBe(201);
+    const secret = await call('/api/v1/namespaces/default/secrets', {
+      pair: admin(),
+      method: 'POST',
+      body: { metadata: { name: 'db' }, stringData: { password: 'hunter2' } },
+    });
+    expect(secret.status).toBe(201);
+
+    // kubectl with the node's kubeconfig, as its kubelet would read it: not yet.
+    const asNode = (args: string[]) => cluster.kubectl(args, { kubeconfig });
+    const before = await asNode(['get', 'secret', 'db', '-o', 'name']);
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toContain(
+      `secrets "db" is forbidden: User "system:node:w1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'w1' and this object`,
+    );
+    const tainted = await call('/api/v1/nodes/w2', {
+      pair: w1,
+      method: 'PATCH',
+      body: { spec: { taints: [{ key: 'evil', effect: 'NoExecute' }] } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(tainted.status).toBe(403);
+    expect(JSON.parse(tainted.body).message).toBe(
+      'nodes "w2" is forbidden: node "w1" is not allowed to modify node "w2"',
+    );
+
+    // A pod on w1 uses the Secret: now the node may read it, and only it.
+    const pod = await call('/api/v1/namespaces/default/pods', {
+      pair: admin(),
+      method: 'POST',
+      body: {
+        metadata: { name: 'db-client' },
+        spec: {
+          nodeName: 'w1',
+          containers: [
+            {
+              name: 'c',
+              image: 'x',
+              env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+            },
+          ],
+        },
+      },
+    });
+    expect(pod.status).toBe(201);
+    await waitFor('the pod to reach the node graph', async () =>
+      (await call('/api/v1/namespaces/default/secrets/db', { pair: w1 })).status === 200
+        ? true
+        : undefined,
+    );
+    const after = await asNode(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']);
+    expect(after.stderr).toBe('');
+    expect(Buffer.from(after.stdout, 'base64').toString()).toBe('hunter2');
+    expect((await asNode(['get', 'secrets'])).stderr).toContain('forbidden');
   });
 
   it('works with kubectl through the admin kubeconfig', async () => {

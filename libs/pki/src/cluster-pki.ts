@@ -160,6 +160,30 @@ export async function issueUserCertificate(
   });
 }
 
+/**
+ * A kubelet's client certificate (CN=system:node:<name>, O=system:nodes: what the Node
+ * authorizer knows it by), written to node-<name>.crt and .key; returns the two paths.
+ */
+export async function issueNodeCertificate(
+  dir: string,
+  node: string,
+): Promise<{ cert: string; key: string }> {
+  const paths = pkiPaths(dir);
+  const cert = paths.nodeCert(node);
+  const key = paths.nodeKey(node);
+  writePair(cert, key, await issueCertificate(readCa(dir), nodeRequest(node)));
+  return { cert, key };
+}
+
+function nodeRequest(node: string): CertificateRequest {
+  return {
+    commonName: `system:node:${node}`,
+    organizations: ['system:nodes'],
+    hosts: [node],
+    usage: 'peer',
+  };
+}
+
 export function readCa(dir: string): CertificatePair {
   const paths = pkiPaths(dir);
   return {
@@ -210,12 +234,7 @@ async function issueLeaves(
     ...(plan.nodes ?? []).map((n) => ({
       cert: paths.nodeCert(n),
       key: paths.nodeKey(n),
-      req: {
-        commonName: `system:node:${n}`,
-        organizations: ['system:nodes'],
-        hosts: [n],
-        usage: 'peer' as const,
-      },
+      req: nodeRequest(n),
     })),
   ];
   const written: string[] = [];
