@@ -37,6 +37,8 @@ import { ApiServerMetrics } from './metrics/apiserver-metrics';
 import { ObjectReader } from './registry/object-reader';
 import { ObjectRegistry } from './registry/object-registry';
 import type { KvBackend } from './storage/kv-backend';
+import type { EncryptionRule } from './storage/encryption/encryption-config';
+import { encryptingBackend, StorageEncryption } from './storage/encryption/encrypting-backend';
 import { ObjectStore } from './storage/object-store';
 import { WatchCaches } from './watch/watch-caches';
 
@@ -71,6 +73,8 @@ export interface ApiServerOptions {
   tokenAuth?: TokenAuthenticator;
   /** PEM EC P-256 private key: signs and verifies service-account tokens. */
   serviceAccountKey?: string | Buffer;
+  /** Encryption at rest (--encryption-provider-config), parsed. */
+  encryption?: EncryptionRule[];
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -91,7 +95,10 @@ export class ApiServer {
   private readonly registry: ObjectRegistry;
   private readonly kubernetesService: KubernetesServiceReconciler;
 
-  constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
+  constructor(store: KvBackend, opts: ApiServerOptions = {}) {
+    const kv = opts.encryption
+      ? encryptingBackend(store, new StorageEncryption(opts.encryption))
+      : store;
     this.clock = opts.clock ?? (() => new Date());
     this.newUid = opts.newUid ?? randomUUID;
     const random = opts.random ?? ((n: number) => randomInt(n));

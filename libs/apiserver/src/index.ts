@@ -35,3 +35,6 @@ export * from './auth/request-authenticator';
 export * from './auth/service-account-jwt';
 export * from './auth/bootstrap-policy';
 export * from './auth/http-gate';
+export * from './storage/encryption/encryption-config';
+export * from './storage/encryption/encrypting-backend';
+export * from './storage/encryption/providers';

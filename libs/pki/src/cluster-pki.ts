@@ -1,7 +1,7 @@
 // The files of a cluster's PKI directory (./data/pki for `flotilla up`, a volume for compose):
 // one CA, a serving and a peer pair per master, client pairs for the admin, each control-plane
 // component and each node, and the key that signs service-account tokens.
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -57,6 +57,7 @@ export const pkiPaths = (dir: string) => ({
   clientKey: (file: string) => join(dir, `${file}.key`),
   nodeCert: (node: string) => join(dir, `node-${node}.crt`),
   nodeKey: (node: string) => join(dir, `node-${node}.key`),
+  encryptionConfig: join(dir, 'encryption-config.yaml'),
 });
 
 /** The SANs every master's serving certificate carries besides its own hosts. */
@@ -87,6 +88,9 @@ export async function ensureClusterPki(dir: string, plan: ClusterPkiPlan): Promi
     writePair(paths.caCert, paths.caKey, await createCa({ commonName: 'flotilla-ca' }));
   }
   if (!existsSync(paths.serviceAccountKey)) writeServiceAccountKey(dir);
+  if (!existsSync(paths.encryptionConfig)) {
+    writeAtomic(paths.encryptionConfig, encryptionConfigText(randomBytes(32)), 0o600);
+  }
   await issueLeaves(dir, plan, (cert) => !existsSync(cert));
 }
 
@@ -244,6 +248,29 @@ async function issueLeaves(
     written.push(job.cert);
   }
   return written;
+}
+
+/**
+ * Secrets encrypted at rest with AES-GCM under a fresh 256-bit key; identity after it so Secrets
+ * stored before encryption was on still read. To rotate: put a new key first, restart the
+ * masters one by one, write every Secret again (kubectl get secrets -A -o json | kubectl
+ * replace -f -), then drop the old key.
+ */
+export function encryptionConfigText(key: Buffer, keyName = 'key1'): string {
+  return [
+    'apiVersion: apiserver.config.k8s.io/v1',
+    'kind: EncryptionConfiguration',
+    'resources:',
+    '  - resources:',
+    '      - secrets',
+    '    providers:',
+    '      - aesgcm:',
+    '          keys:',
+    `            - name: ${keyName}`,
+    `              secret: ${key.toString('base64')}`,
+    '      - identity: {}',
+    '',
+  ].join('\n');
 }
 
 /** The service-account signing key: ES256, private (sa.key) and public (sa.pub). */

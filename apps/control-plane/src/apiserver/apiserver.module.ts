@@ -21,6 +21,7 @@ import {
   TokenAuthenticator,
   attachWebSocketWatch,
   backendOf,
+  parseEncryptionConfiguration,
   MASTER_LEASE_REFRESH_MS,
 } from '@flotilla/apiserver';
 import type { RaftNode } from '@flotilla/raft-node';
@@ -241,6 +242,13 @@ export class ApiServerModule {
               serviceAccountKey: secure?.serviceAccountKeyFile
                 ? readSetting('--service-account-key-file', () =>
                     readFileSync(secure.serviceAccountKeyFile!),
+                  )
+                : undefined,
+              encryption: secure?.encryptionConfigFile
+                ? readSetting('--encryption-provider-config', () =>
+                    parseEncryptionConfiguration(
+                      readFileSync(secure.encryptionConfigFile!, 'utf8'),
+                    ),
                   )
                 : undefined,
               serviceCidr: config.serviceCidr,

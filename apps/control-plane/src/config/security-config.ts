@@ -110,6 +110,7 @@ export const SECURITY_OPTIONS: readonly OptionSpec[] = [
     env: 'FLOTILLA_ENCRYPTION_PROVIDER_CONFIG',
     valueName: 'FILE',
     description: 'EncryptionConfiguration (aesgcm, aescbc, identity) for Secrets at rest',
+    defaultText: 'DIR/encryption-config.yaml with --pki-dir, if there',
   },
   {
     flag: 'audit-log-path',
@@ -185,7 +186,10 @@ export function parseSecurityConfig(
     peerCaFile: path('peer-trusted-ca-file') ?? clientCaFile!,
     ...optional('tokenAuthFile', path('token-auth-file') ?? existing(tokensDefault)),
     ...optional('serviceAccountKeyFile', path('service-account-key-file') ?? existing(saDefault)),
-    ...optional('encryptionConfigFile', path('encryption-provider-config')),
+    ...optional(
+      'encryptionConfigFile',
+      path('encryption-provider-config') ?? existing(fromDir('encryption-config.yaml')),
+    ),
     ...optional('auditLogPath', path('audit-log-path')),
     ...optional('auditPolicyFile', path('audit-policy-file')),
   };
