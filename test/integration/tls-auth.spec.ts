@@ -2,7 +2,8 @@
 // on the API, etcd and peer ports from one cluster PKI, x509 and token authentication, RBAC.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import {
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
+import { DEFAULT_AUDIT_POLICY } from '../../apps/flotilla/src/up/default-audit-policy';
 import { MasterCluster } from './support/master-cluster';
 import { tryGetText, waitFor } from './support/wait';
 
@@ -34,6 +36,7 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
   let pki: ReturnType<typeof pkiPaths>;
   let ca: Buffer;
   let api: number;
+  let auditPolicy: string;
 
   /** One HTTPS request to m1's API port as whoever the certificate or token says. */
   function call(
@@ -80,7 +83,13 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
   });
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3, [], undefined, [], { secure: true });
+    // The audit policy flotilla up writes; each member logs to its own DATA/audit.log.
+    const policyDir = mkdtempSync(join(tmpdir(), 'flotilla-audit-policy-'));
+    auditPolicy = join(policyDir, 'audit-policy.yaml');
+    writeFileSync(auditPolicy, DEFAULT_AUDIT_POLICY);
+    cluster = await MasterCluster.start(3, ['--audit-policy-file', auditPolicy], undefined, [], {
+      secure: true,
+    });
     pki = pkiPaths(cluster.pkiDir!);
     ca = readFileSync(pki.caCert);
     api = cluster.ports.get('m1')!.api;
@@ -412,6 +421,54 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
         .some((f) => readFileSync(f).includes(Buffer.from(control)))
         ? true
         : undefined,
+    );
+  });
+
+  it('writes who did what to the audit log of the member that served it (Metadata: no bodies)', async () => {
+    expect(
+      (await cluster.kubectl(['create', 'configmap', 'audited', '--from-literal=k=secret-ish']))
+        .code,
+    ).toBe(0);
+    const jane = await issueUserCertificate(cluster.pkiDir!, 'audit-jane', []);
+    expect((await call('/api/v1/namespaces/default/secrets', { pair: jane })).status).toBe(403);
+    const log = join(cluster.root, 'm1', 'audit.log');
+    type Event = Record<string, unknown> & {
+      verb: string;
+      user: { username: string };
+      objectRef?: { resource: string; name?: string };
+      responseStatus: { code: number };
+    };
+    const events = () =>
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Event);
+    const created = await waitFor('the create in the audit log', async () =>
+      events().find((e) => e.verb === 'create' && e.objectRef?.name === 'audited'),
+    );
+    expect(created).toMatchObject({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      stage: 'ResponseComplete',
+      user: { username: 'flotilla-admin', groups: ['system:masters', 'system:authenticated'] },
+      objectRef: {
+        resource: 'configmaps',
+        namespace: 'default',
+        name: 'audited',
+        apiVersion: 'v1',
+      },
+      responseStatus: { code: 201 },
+    });
+    expect(String(created.userAgent)).toMatch(/^kubectl/);
+    expect(JSON.stringify(events())).not.toContain('secret-ish');
+    const denied = await waitFor('the denial in the audit log', async () =>
+      events().find((e) => e.user.username === 'audit-jane' && e.responseStatus.code === 403),
+    );
+    expect(denied.annotations).toMatchObject({ 'authorization.k8s.io/decision': 'forbid' });
+    // The default policy leaves out Lease renewals.
+    expect(events().some((e) => e.objectRef?.resource === 'leases' && e.verb === 'update')).toBe(
+      false,
     );
   });
 

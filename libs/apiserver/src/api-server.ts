@@ -37,6 +37,8 @@ import { ApiServerMetrics } from './metrics/apiserver-metrics';
 import { ObjectReader } from './registry/object-reader';
 import { ObjectRegistry } from './registry/object-registry';
 import type { KvBackend } from './storage/kv-backend';
+import type { AuditPolicy } from './audit/audit-policy';
+import { Auditor, AuditSink } from './audit/auditor';
 import type { EncryptionRule } from './storage/encryption/encryption-config';
 import { encryptingBackend, StorageEncryption } from './storage/encryption/encrypting-backend';
 import { ObjectStore } from './storage/object-store';
@@ -73,6 +75,8 @@ export interface ApiServerOptions {
   tokenAuth?: TokenAuthenticator;
   /** PEM EC P-256 private key: signs and verifies service-account tokens. */
   serviceAccountKey?: string | Buffer;
+  /** The audit log: which requests at which level (--audit-policy-file), and where they go. */
+  audit?: { policy: AuditPolicy; sink: AuditSink };
   /** Encryption at rest (--encryption-provider-config), parsed. */
   encryption?: EncryptionRule[];
 }
@@ -176,6 +180,7 @@ export class ApiServer {
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
       admit,
+      audit: opts.audit ? new Auditor(opts.audit.policy, opts.audit.sink) : undefined,
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {

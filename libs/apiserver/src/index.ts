@@ -38,3 +38,6 @@ export * from './auth/http-gate';
 export * from './storage/encryption/encryption-config';
 export * from './storage/encryption/encrypting-backend';
 export * from './storage/encryption/providers';
+export * from './audit/audit-policy';
+export * from './audit/auditor';
+export * from './audit/audit-log';

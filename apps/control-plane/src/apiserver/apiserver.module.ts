@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ApiServer,
   MasterAddress,
@@ -22,6 +23,10 @@ import {
   attachWebSocketWatch,
   backendOf,
   parseEncryptionConfiguration,
+  parseAuditPolicy,
+  AuditPolicy,
+  AuditLogFile,
+  METADATA_POLICY,
   MASTER_LEASE_REFRESH_MS,
 } from '@flotilla/apiserver';
 import type { RaftNode } from '@flotilla/raft-node';
@@ -32,6 +37,7 @@ import { API_SERVER } from './apiserver.tokens';
 import { authenticateUpgrade } from './auth-gate';
 import { settingError } from '@flotilla/process';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
+import type { SecurityConfig } from '../config/security-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 
 /** How long a stopping master tries to take itself out of the endpoints (no quorum: it can't). */
@@ -202,6 +208,33 @@ class ApiServerLifecycle
   }
 }
 
+/** The audit log, when a policy or a path is given: a policy alone logs to DATA/audit.log. */
+function auditSettings(
+  secure: Extract<SecurityConfig, { mode: 'secure' }>,
+  dataDir: string,
+  log: ReturnType<JsonLogger['child']>,
+): { policy: AuditPolicy; sink: AuditLogFile } | undefined {
+  if (!secure.auditPolicyFile && !secure.auditLogPath) return undefined;
+  const policy = secure.auditPolicyFile
+    ? readSetting('--audit-policy-file', () =>
+        parseAuditPolicy(readFileSync(secure.auditPolicyFile!, 'utf8')),
+      )
+    : METADATA_POLICY;
+  let lastError = '';
+  const sink = new AuditLogFile({
+    path: secure.auditLogPath ?? join(dataDir, 'audit.log'),
+    maxBytes: secure.auditLogMaxSizeMb * 1024 * 1024,
+    maxBackups: secure.auditLogMaxBackups,
+    onError: (err) => {
+      // Once per distinct problem: a full disk would otherwise log on every request.
+      if (String(err) === lastError) return;
+      lastError = String(err);
+      log.error('cannot write the audit log', { error: lastError });
+    },
+  });
+  return { policy, sink };
+}
+
 /** A file a flag names, read at start: a clear one-line error when it cannot be. */
 function readSetting<T>(flag: string, read: () => T): T {
   try {
@@ -251,6 +284,7 @@ export class ApiServerModule {
                     ),
                   )
                 : undefined,
+              audit: secure ? auditSettings(secure, config.dataDir, log) : undefined,
               serviceCidr: config.serviceCidr,
               serviceNodePortRange: config.serviceNodePortRange,
               masterLeaseTtlSeconds: config.masterLeaseTtlSeconds,

@@ -29,6 +29,10 @@ export type SecurityConfig =
       /** Audit log (JSON lines) and its policy. */
       auditLogPath?: string;
       auditPolicyFile?: string;
+      /** Rotate the audit log past this many megabytes (0: never). */
+      auditLogMaxSizeMb: number;
+      /** Rotated audit logs kept (0: all). */
+      auditLogMaxBackups: number;
     };
 
 export const SECURITY_OPTIONS: readonly OptionSpec[] = [
@@ -116,13 +120,28 @@ export const SECURITY_OPTIONS: readonly OptionSpec[] = [
     flag: 'audit-log-path',
     env: 'FLOTILLA_AUDIT_LOG_PATH',
     valueName: 'FILE',
-    description: 'append audit events (JSON lines) here',
+    description: 'append audit events (audit.k8s.io/v1 Event, JSON lines) here',
+    defaultText: 'DATA/audit.log when --audit-policy-file is given',
+  },
+  {
+    flag: 'audit-log-maxsize',
+    env: 'FLOTILLA_AUDIT_LOG_MAXSIZE',
+    valueName: 'MB',
+    description: 'rotate the audit log past this size (0: never)',
+    defaultText: '100',
+  },
+  {
+    flag: 'audit-log-maxbackup',
+    env: 'FLOTILLA_AUDIT_LOG_MAXBACKUP',
+    valueName: 'N',
+    description: 'rotated audit logs to keep (0: all)',
+    defaultText: '10',
   },
   {
     flag: 'audit-policy-file',
     env: 'FLOTILLA_AUDIT_POLICY_FILE',
     valueName: 'FILE',
-    description: 'audit Policy (levels None, Metadata, Request)',
+    description: 'audit Policy (audit.k8s.io/v1; levels None, Metadata, Request, RequestResponse)',
     defaultText: 'Metadata for every request',
   },
 ];
@@ -192,7 +211,16 @@ export function parseSecurityConfig(
     ),
     ...optional('auditLogPath', path('audit-log-path')),
     ...optional('auditPolicyFile', path('audit-policy-file')),
+    auditLogMaxSizeMb: count(get('audit-log-maxsize'), 100),
+    auditLogMaxBackups: count(get('audit-log-maxbackup'), 10),
   };
+}
+
+function count(s: Setting | undefined, fallback: number): number {
+  if (!s) return fallback;
+  if (!/^[0-9]+$/.test(s.value))
+    throw settingError(s.source, `must be a whole number, not ${JSON.stringify(s.value)}`);
+  return Number(s.value);
 }
 
 function existing(file: string | undefined): string | undefined {
