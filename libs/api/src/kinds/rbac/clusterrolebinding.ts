@@ -33,6 +33,8 @@ const declared = declareKind({
 });
 
 export const clusterRoleBindingKind: KindModule = {
+  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
+  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'ClusterRoleBinding', 'clusterrolebindings', {
     namespaced: false,
   }),

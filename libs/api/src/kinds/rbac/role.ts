@@ -37,6 +37,8 @@ const declared = declareKind({
 });
 
 export const roleKind: KindModule = {
+  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
+  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'Role', 'roles'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,

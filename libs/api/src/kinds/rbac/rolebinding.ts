@@ -29,6 +29,8 @@ const declared = declareKind({
 });
 
 export const roleBindingKind: KindModule = {
+  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
+  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'RoleBinding', 'rolebindings'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
