@@ -301,6 +301,13 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
     expect(after.stderr).toBe('');
     expect(Buffer.from(after.stdout, 'base64').toString()).toBe('hunter2');
     expect((await asNode(['get', 'secrets'])).stderr).toContain('forbidden');
+    // kube-proxy's own identity reads what the node's may not (--proxy-kubeconfig).
+    expect((await asNode(['get', 'endpointslices', '-A'])).stderr).toContain('forbidden');
+    const proxy = await cluster.kubectl(['get', 'endpointslices', '-A', '-o', 'name'], {
+      kubeconfig: cluster.proxyKubeconfig(),
+    });
+    expect(proxy.code).toBe(0);
+    expect(proxy.stdout).toContain('endpointslice.discovery.k8s.io/kubernetes');
   });
 
   it('works with kubectl through the admin kubeconfig', async () => {

@@ -37,6 +37,8 @@ export const COMPONENT_IDENTITIES: readonly { file: string; user: string; groups
   { file: 'kube-controller-manager', user: 'system:kube-controller-manager', groups: [] },
   // The API server's own client certificate towards kubelets.
   { file: 'apiserver-kubelet-client', user: 'system:apiserver', groups: [MASTERS_GROUP] },
+  // Every node's kube-proxy (bound to system:node-proxier), as kubeadm's shared one.
+  { file: 'kube-proxy', user: 'system:kube-proxy', groups: [] },
   // What Prometheus scrapes /metrics with.
   { file: 'prometheus', user: 'system:prometheus', groups: ['system:monitoring'] },
 ];

@@ -264,6 +264,25 @@ export class MasterCluster {
     return path;
   }
 
+  /**
+   * kube-proxy's kubeconfig (system:kube-proxy, the cluster's kube-proxy certificate), for a
+   * node agent's --proxy-kubeconfig beside its nodeKubeconfig.
+   */
+  proxyKubeconfig(): string {
+    if (!this.pkiDir) throw new Error('component identities need the secure mode');
+    const p = pkiPaths(this.pkiDir);
+    const path = join(this.root, 'kube-proxy.kubeconfig');
+    writeFileSync(
+      path,
+      kubeconfigWithCertificate(readFileSync(this.kubeconfig, 'utf8'), {
+        clientCertData: readFileSync(p.clientCert('kube-proxy')).toString('base64'),
+        clientKeyData: readFileSync(p.clientKey('kube-proxy')).toString('base64'),
+      }),
+      { mode: 0o600 },
+    );
+    return path;
+  }
+
   /** Runs the real kubectl against one master (default m1) through that kubeconfig. */
   kubectl(
     args: string[],

@@ -24,7 +24,8 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
   node     a kubelet's identity for each node NAME (CN=system:node:NAME, O=system:nodes), in
            DIR/pki/node-NAME.crt and .key, and DIR/nodes/NAME.kubeconfig: the admin kubeconfig's
            masters with that certificate. The Node authorizer lets it read only what the pods
-           bound to NAME use and write only NAME's Node, Lease and pod status
+           bound to NAME use and write only NAME's Node, Lease and pod status; and
+           DIR/nodes/kube-proxy.kubeconfig (system:kube-proxy) for the agents' --proxy-kubeconfig
 `;
 
 export async function certsCommand(argv: readonly string[], _context: CliContext): Promise<void> {
@@ -118,4 +119,22 @@ async function nodeCertificates(dataDir: string, names: string[]): Promise<void>
     );
     process.stdout.write(`flotilla: node ${name}: ${written.cert}, ${kubeconfig}\n`);
   }
+  // kube-proxy runs as system:kube-proxy (the node's identity may not read Services and
+  // EndpointSlices): one kubeconfig every node's agent takes with --proxy-kubeconfig.
+  const paths = pkiPaths(dir);
+  const proxyCert = paths.clientCert('kube-proxy');
+  const proxyKey = paths.clientKey('kube-proxy');
+  if (!existsSync(proxyCert)) {
+    writePair(proxyCert, proxyKey, await issueUserCertificate(dir, 'system:kube-proxy', []));
+  }
+  const proxyKubeconfig = join(nodes, 'kube-proxy.kubeconfig');
+  writeFileSync(
+    proxyKubeconfig,
+    kubeconfigWithCertificate(readFileSync(adminKubeconfig, 'utf8'), {
+      clientCertData: readFileSync(proxyCert).toString('base64'),
+      clientKeyData: readFileSync(proxyKey).toString('base64'),
+    }),
+    { mode: 0o600 },
+  );
+  process.stdout.write(`flotilla: kube-proxy: ${proxyKubeconfig} (--proxy-kubeconfig)\n`);
 }
