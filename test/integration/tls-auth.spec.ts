@@ -473,6 +473,17 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
       events().find((e) => e.user.username === 'audit-jane' && e.responseStatus.code === 403),
     );
     expect(denied.annotations).toMatchObject({ 'authorization.k8s.io/decision': 'forbid' });
+    // Turned away at the door: no credentials, 401, no user.
+    expect((await call('/api/v1/namespaces/audit-probe/pods')).status).toBe(401);
+    const anonymous = await waitFor('the 401 in the audit log', async () =>
+      events().find((e) => e.requestURI === '/api/v1/namespaces/audit-probe/pods'),
+    );
+    expect(anonymous).toMatchObject({
+      verb: 'list',
+      user: { username: '', groups: [] },
+      sourceIPs: ['127.0.0.1'],
+      responseStatus: { code: 401, reason: 'Unauthorized' },
+    });
     // The default policy leaves out Lease renewals.
     expect(events().some((e) => e.objectRef?.resource === 'leases' && e.verb === 'update')).toBe(
       false,

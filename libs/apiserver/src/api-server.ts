@@ -82,6 +82,8 @@ export class ApiServer {
   readonly serviceRanges: ServiceRanges;
   /** Who a request is from; the HTTP layer asks it (the in-process transport names its user). */
   readonly authenticator: RequestAuthenticator;
+  /** The audit log's writer, for requests the HTTP edge turns away before the handler. */
+  readonly auditor: Auditor | undefined;
   /** What every request goes through; ALWAYS_ALLOW in the insecure mode. */
   readonly authorizer: Authorizer & { ready?(): Promise<void> };
   private readonly rbac: boolean;
@@ -145,6 +147,7 @@ export class ApiServer {
     } else {
       this.authorizer = ALWAYS_ALLOW;
     }
+    this.auditor = opts.audit ? new Auditor(opts.audit.policy, opts.audit.sink) : undefined;
     const reviews = new Reviews({
       authorizer: this.authorizer,
       authenticator: this.authenticator,
@@ -164,7 +167,7 @@ export class ApiServer {
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
       admit,
-      audit: opts.audit ? new Auditor(opts.audit.policy, opts.audit.sink) : undefined,
+      audit: this.auditor,
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {
