@@ -14,7 +14,10 @@ export const DNS1035_LABEL_MESSAGE =
 export const CONFIG_KEY_MESSAGE =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
-/** `path-segment`: any name that is one URL path segment (RBAC's roles and bindings, "system:node"). */
+/**
+ * 'path-segment': any name that can stand as one URL path segment (RBAC roles and bindings are
+ * named `system:...`), as Kubernetes' ValidatePathSegmentName.
+ */
 export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment';
 
 function tooLong(max: number): string {
@@ -38,7 +41,6 @@ export function nameProblems(name: string, rule: NameRule): string[] {
       if (!DNS1035_LABEL.test(name)) out.push(DNS1035_LABEL_MESSAGE);
       break;
     case 'path-segment':
-      // Kubernetes' ValidatePathSegmentName, with its wording.
       if (name === '.' || name === '..') out.push(`may not be '${name}'`);
       for (const c of ['/', '%']) if (name.includes(c)) out.push(`may not contain '${c}'`);
       break;

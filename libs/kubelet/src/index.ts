@@ -40,3 +40,6 @@ export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
 export { parseLabels, parseTaints } from './api/node-object';
 export type { NodeIdentity, Taint } from './api/node-object';
 export * from './images';
+export { KubeletServer } from './server/kubelet-server';
+export type { KubeletServerOptions } from './server/kubelet-server';
+export { CLUSTER_DNS_SERVICE } from './api/kubelet-api';

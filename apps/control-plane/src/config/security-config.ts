@@ -33,6 +33,11 @@ export type SecurityConfig =
       auditLogMaxSizeMb: number;
       /** Rotated audit logs kept (0: all). */
       auditLogMaxBackups: number;
+      /** The API server's client pair toward kubelets (pods/log, exec, port-forward). */
+      kubeletClientCertFile?: string;
+      kubeletClientKeyFile?: string;
+      /** CA that kubelets' serving certificates must chain to; absent: not verified. */
+      kubeletCaFile?: string;
     };
 
 export const SECURITY_OPTIONS: readonly OptionSpec[] = [
@@ -144,6 +149,26 @@ export const SECURITY_OPTIONS: readonly OptionSpec[] = [
     description: 'audit Policy (audit.k8s.io/v1; levels None, Metadata, Request, RequestResponse)',
     defaultText: 'Metadata for every request',
   },
+  {
+    flag: 'kubelet-client-certificate',
+    env: 'FLOTILLA_KUBELET_CLIENT_CERTIFICATE',
+    valueName: 'FILE',
+    description: 'client certificate the API server shows kubelets (logs, exec, port-forward)',
+    defaultText: 'DIR/apiserver-kubelet-client.crt with --pki-dir',
+  },
+  {
+    flag: 'kubelet-client-key',
+    env: 'FLOTILLA_KUBELET_CLIENT_KEY',
+    valueName: 'FILE',
+    description: 'PEM private key of --kubelet-client-certificate',
+    defaultText: 'DIR/apiserver-kubelet-client.key with --pki-dir',
+  },
+  {
+    flag: 'kubelet-certificate-authority',
+    env: 'FLOTILLA_KUBELET_CERTIFICATE_AUTHORITY',
+    valueName: 'FILE',
+    description: "CA of the kubelets' serving certificates (unset: not verified, as Kubernetes)",
+  },
 ];
 
 /** Flags that only make sense in the secure mode. */
@@ -213,6 +238,15 @@ export function parseSecurityConfig(
     ...optional('auditPolicyFile', path('audit-policy-file')),
     auditLogMaxSizeMb: count(get('audit-log-maxsize'), 100),
     auditLogMaxBackups: count(get('audit-log-maxbackup'), 10),
+    ...optional(
+      'kubeletClientCertFile',
+      path('kubelet-client-certificate') ?? existing(fromDir('apiserver-kubelet-client.crt')),
+    ),
+    ...optional(
+      'kubeletClientKeyFile',
+      path('kubelet-client-key') ?? existing(fromDir('apiserver-kubelet-client.key')),
+    ),
+    ...optional('kubeletCaFile', path('kubelet-certificate-authority')),
   };
 }
 

@@ -83,6 +83,8 @@ export class KubeletModule {
                 cgroupRoot: k.cgroupRoot,
                 clusterDns: k.clusterDns,
                 clusterDomain: k.clusterDomain,
+                clusterDnsFromService: k.clusterDnsFromService,
+                ...(k.server ? { server: k.server } : {}),
                 labels: k.nodeLabels,
                 taints: k.taints,
                 kubeletVersion: `v1.32.0-flotilla.${FLOTILLA_VERSION}`,

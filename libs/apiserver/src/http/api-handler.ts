@@ -38,6 +38,11 @@ import {
 } from '../registry/object-registry';
 import { parseJsonBody } from '../registry/request-checks';
 import type { ApiWatch } from '../watch/watch-event';
+import {
+  POD_STREAM_SUBRESOURCES,
+  type KubeletRequest,
+  type PodStreamSubresource,
+} from '../proxy/pod-kubelet';
 import { aggregatedDiscovery, negotiateDiscovery } from './aggregated-discovery';
 import {
   acceptsOnlyProtobuf,
@@ -98,7 +103,9 @@ export type ApiResponse =
       body: Uint8Array;
       headers?: Record<string, string>;
     }
-  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean };
+  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean }
+  /** pods/log: the HTTP layer proxies this GET to the pod's kubelet (proxyKubeletGet). */
+  | { kind: 'kubelet'; request: KubeletRequest };
 
 export interface ApiHandlerDeps {
   registry: ObjectRegistry;
@@ -107,6 +114,13 @@ export interface ApiHandlerDeps {
   /** Recorded per request: verb, resource, code, seconds. */
   observe?: (verb: string, resource: string, code: number, seconds: number) => void;
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** Where pods/log, exec, attach and portforward of a pod are served (its kubelet). */
+  kubelet?: (
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    query: URLSearchParams,
+  ) => Promise<KubeletRequest>;
   /** Decides every request; absent: every request is allowed (the insecure mode). */
   authorizer?: Authorizer & { ready?(): Promise<void> };
   /** Access and token reviews, TokenRequest. */
@@ -125,6 +139,17 @@ const header = (req: ApiRequest, name: string): string => {
 /** The Kubernetes REST API, discovery and OpenAPI, independent of the HTTP framework. */
 export class ApiHandler {
   constructor(private readonly d: ApiHandlerDeps) {}
+
+  /** For callers without sockets (in-process clients): pods/log, which streams from a kubelet, is refused. */
+  async handleInProcess(req: ApiRequest): Promise<Exclude<ApiResponse, { kind: 'kubelet' }>> {
+    const response = await this.handle(req);
+    if (response.kind !== 'kubelet') return response;
+    return {
+      kind: 'json',
+      status: 400,
+      body: apiErrors.badRequest('pods/log is served over HTTP only').status,
+    };
+  }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const started = process.hrtime.bigint();
@@ -148,7 +173,7 @@ export class ApiHandler {
         verb = verbOf(req.method, parsed.info, isWatch(req.query));
       }
       attributes = requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query));
-      decision = await this.authorize(attributes);
+      decision = await this.authorizeAttributes(attributes);
       response = choice ? await this.route(req, choice) : notAcceptable();
     } catch (err) {
       response = errorResponse(err, this.d.log);
@@ -159,14 +184,24 @@ export class ApiHandler {
     this.d.observe?.(
       verb.toUpperCase(),
       resource,
-      response.kind === 'watch' ? 200 : response.status,
+      response.kind === 'watch' || response.kind === 'kubelet' ? 200 : response.status,
       seconds,
     );
     return response;
   }
 
+  /**
+   * Throws Kubernetes' 403 unless the authorizer allows the request (also for requests served
+   * outside handle(): pods/exec, attach and portforward upgrades).
+   */
+  async authorize(req: ApiRequest): Promise<void> {
+    await this.authorizeAttributes(
+      requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query)),
+    );
+  }
+
   /** Throws Kubernetes' 403 unless the authorizer allows the request; its word otherwise. */
-  private async authorize(a: Attributes): Promise<Decision | undefined> {
+  private async authorizeAttributes(a: Attributes): Promise<Decision | undefined> {
     const z = this.d.authorizer;
     if (!z) return undefined;
     await z.ready?.();
@@ -185,7 +220,8 @@ export class ApiHandler {
   ): void {
     const query = req.query.toString();
     const json = response.kind === 'json' ? response : undefined;
-    const code = response.kind === 'watch' ? 200 : response.status;
+    // Streams (watches, logs from a kubelet) are logged as they start.
+    const code = response.kind === 'watch' || response.kind === 'kubelet' ? 200 : response.status;
     const body = json?.body as Record<string, unknown> | undefined;
     const failure =
       code >= 400 && body?.kind === 'Status'
@@ -223,7 +259,10 @@ export class ApiHandler {
       responseObject: () => json?.body,
       received,
       completed: this.d.clock(),
-      stage: response.kind === 'watch' ? 'ResponseStarted' : 'ResponseComplete',
+      stage:
+        response.kind === 'watch' || response.kind === 'kubelet'
+          ? 'ResponseStarted'
+          : 'ResponseComplete',
       auditID: header(req, 'audit-id') || undefined,
     });
   }
@@ -396,6 +435,9 @@ export class ApiHandler {
     if (p.name === undefined || !(r.subresources as string[]).includes(sub)) return notFoundPath();
     const name = p.name;
     const subRef = { group: r.group, plural: `${r.plural}/${sub}` };
+    if (POD_STREAM_SUBRESOURCES.includes(sub)) {
+      return this.podStream(req, subRef, namespace!, name, sub as PodStreamSubresource, verb);
+    }
     if (sub === 'binding') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
@@ -525,6 +567,7 @@ export class ApiHandler {
           kind: 'Scale',
           plural: 'scale',
           subresources: [],
+          custom: undefined,
         };
         return outcome(
           await this.d.registry.updateScale(
@@ -539,6 +582,26 @@ export class ApiHandler {
       default:
         throw apiErrors.methodNotSupported(subRef, verb);
     }
+  }
+
+  /** pods/log is proxied here; exec, attach and portforward only as upgrades (attachPodStreams). */
+  private async podStream(
+    req: ApiRequest,
+    subRef: { group: string; plural: string },
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    verb: string,
+  ): Promise<ApiResponse> {
+    if (sub === 'log') {
+      if (verb !== 'get') throw apiErrors.methodNotSupported(subRef, verb);
+    } else {
+      if (verb !== 'get' && verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      throw apiErrors.badRequest('Upgrade request required');
+    }
+    if (!this.d.kubelet)
+      throw apiErrors.serviceUnavailable('this API server does not reach kubelets');
+    return { kind: 'kubelet', request: await this.d.kubelet(namespace, name, sub, req.query) };
   }
 
   private async watch(

@@ -33,13 +33,13 @@ const declared = declareKind({
 });
 
 export const clusterRoleBindingKind: KindModule = {
-  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
-  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'ClusterRoleBinding', 'clusterrolebindings', {
     namespaced: false,
   }),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, false),
   validateUpdate: validateBindingUpdate,
 };

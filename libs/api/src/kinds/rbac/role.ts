@@ -37,10 +37,10 @@ const declared = declareKind({
 });
 
 export const roleKind: KindModule = {
-  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
-  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'Role', 'roles'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateRules(o, false),
 };

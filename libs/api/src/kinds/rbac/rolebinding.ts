@@ -29,11 +29,11 @@ const declared = declareKind({
 });
 
 export const roleBindingKind: KindModule = {
-  // RBAC names are path segments (system:node, system:kube-scheduler), as in Kubernetes.
-  nameRule: 'path-segment',
   resource: resource(RBAC_GROUP, 'RoleBinding', 'rolebindings'),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, true),
   validateUpdate: validateBindingUpdate,
 };
