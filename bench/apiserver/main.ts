@@ -4,8 +4,13 @@
  * watchers receiving each change. Prints p50/p99 latency and throughput. Every phase is bounded
  * in operations and in seconds.
  *
+ * The request phases run on an insecure cluster (plain HTTP, everything allowed) and on a secure
+ * one (HTTPS, the admin's client certificate, authentication and Node,RBAC authorization,
+ * Secrets encrypted at rest, as `flotilla up` runs by default), and a table puts the two side by
+ * side with the cost of security; the pod list and watch phases run on the first mode only.
+ *
  *   npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S] [--watchers N] [--changes N]
- *     [--concurrency 1,16,64] [--ops create,get,update,list] [--cpu-prof DIR]
+ *     [--concurrency 1,16,64] [--ops create,get,update,list] [--modes insecure,secure] [--cpu-prof DIR]
  *
  * --cpu-prof writes each master's V8 CPU profile into DIR when the cluster stops (read them with
  * `npx tsx bench/kv/cpu-profile-top.ts FILE`); --pods 0 and --watchers 0 skip those phases.
@@ -13,11 +18,12 @@
 import { resolve } from 'node:path';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
 import { ensureBuilt } from '../kv/prerequisites';
-import { ConfigMap, connect, KubeClient, Pod } from '@flotilla/client';
+import { ConfigMap, connect, connectFromKubeconfig, KubeClient, Pod } from '@flotilla/client';
 import { row, summarize, Summary } from './stats';
 
 const USAGE = `Usage: npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S]
-  [--watchers N] [--changes N] [--concurrency 1,16,64] [--ops create,get,update,list] [--cpu-prof DIR]
+  [--watchers N] [--changes N] [--concurrency 1,16,64] [--ops create,get,update,list]
+  [--modes insecure,secure] [--cpu-prof DIR]
   --pods 0 and --watchers 0 skip those phases; --cpu-prof writes each master's CPU profile into DIR`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -42,6 +48,14 @@ const CHANGES = arg('changes', 100);
 const CONCURRENCY = textArg('concurrency', '1,16,64').split(',').map(Number);
 const OPS = new Set(textArg('ops', 'create,get,update,list').split(','));
 const CPU_PROF_DIR = textArg('cpu-prof', '');
+type Mode = 'insecure' | 'secure';
+const MODES = textArg('modes', 'insecure,secure').split(',') as Mode[];
+for (const m of MODES) {
+  if (m !== 'insecure' && m !== 'secure') {
+    console.error(`unknown mode ${JSON.stringify(m)}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const MAX_OPS_PER_PHASE = 20_000;
 /** Bound on filling the namespace with PODS pods. */
 const FILL_SECONDS = arg('fill-seconds', 120);
@@ -89,162 +103,301 @@ async function closedLoop(
   return summarize(ms, errors, (performance.now() - started) / 1000);
 }
 
-async function main(): Promise<void> {
-  // The masters run as users run them: the built bundle (`flotilla up`, the images).
-  ensureBuilt(resolve(__dirname, '../..'));
-  process.stdout.write('starting three masters (dist/)...\n');
+interface Target {
+  mode: Mode;
+  cluster: MasterCluster;
+  clients: KubeClient[];
+  on: (i: number) => KubeClient;
+}
+
+/** Three masters of one mode and one pinned client per master. */
+async function startTarget(mode: Mode): Promise<Target> {
+  process.stdout.write(`starting three ${mode} masters (dist/)...\n`);
   const cluster = await MasterCluster.start(
     3,
     [],
     'dist/apps/control-plane/main.js',
-    CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR)}`] : [],
+    CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR, mode)}`] : [],
+    { secure: mode === 'secure' },
   );
   // One client per master, pinned to it (the load is spread by hand), no rate limit, a pool
-  // large enough for the highest concurrency.
-  const clients: KubeClient[] = cluster.names.map(
-    (n) =>
-      connect([`http://127.0.0.1:${cluster.ports.get(n)!.api}`], {
-        component: 'bench-apiserver',
-        rateLimit: false,
-        maxSockets: 256,
-        maxFreeSockets: 256,
-      }).client,
+  // large enough for the highest concurrency; in the secure mode as the admin (a client
+  // certificate over HTTPS), through the kubeconfig flotilla up would write.
+  const pool = {
+    component: 'bench-apiserver',
+    rateLimit: false as const,
+    maxSockets: 256,
+    maxFreeSockets: 256,
+  };
+  const clients: KubeClient[] = cluster.names.map((n) =>
+    mode === 'secure'
+      ? connectFromKubeconfig({
+          ...pool,
+          kubeconfig: cluster.kubeconfig,
+          context: `flotilla-${n}`,
+          failover: 'none',
+        }).client
+      : connect([`http://127.0.0.1:${cluster.ports.get(n)!.api}`], pool).client,
   );
-  const on = (i: number) => clients[i % clients.length];
+  for (let i = 0; i < 100; i++) {
+    if (await ok(clients[0].namespaces().get('default'))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { mode, cluster, clients, on: (i) => clients[i % clients.length] };
+}
+
+async function stopTarget(t: Target): Promise<void> {
+  for (const c of t.clients) c.close();
+  // A profile is written when a master exits on its own (SIGTERM), not when it is killed.
+  if (CPU_PROF_DIR) for (const name of t.cluster.names) await t.cluster.stop(name);
+  await t.cluster.shutdown();
+}
+
+/** Rounds per request phase and mode, alternating A B A B so drift hits both modes alike. */
+const ROUNDS = 2;
+
+async function main(): Promise<void> {
+  // The masters run as users run them: the built bundle (`flotilla up`, the images).
+  ensureBuilt(resolve(__dirname, '../..'));
+  const targets: Target[] = [];
+  const lines: string[] = [];
+  const byMode = new Map<Mode, Map<string, Summary>>(MODES.map((m) => [m, new Map()]));
+  const report = (mode: Mode, name: string, s: Summary) => {
+    const line = row(`${mode.padEnd(8)} ${name}`, s);
+    lines.push(line);
+    byMode.get(mode)!.set(name, s);
+    process.stdout.write(`${line}\n`);
+  };
   try {
-    for (let i = 0; i < 100; i++) {
-      if (await ok(clients[0].namespaces().get('default'))) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const lines: string[] = [];
-    const report = (name: string, s: Summary) => {
-      const line = row(name, s);
-      lines.push(line);
-      process.stdout.write(`${line}\n`);
-    };
-
-    for (const c of CONCURRENCY) {
-      const ns = `bench-c${c}`;
-      await clients[0].namespaces().create({ metadata: { name: ns } });
-      const rvs = new Map<number, string>();
-      const created = await closedLoop(c, MAX_OPS_PER_PHASE, async (i) => {
-        const made = await on(i)
-          .configMaps(ns)
-          .create({ metadata: { name: `cm-${i}` }, data: { v: '0' } })
-          .catch(() => undefined);
-        if (made) rvs.set(i, made.metadata.resourceVersion!);
-        return made !== undefined;
-      });
-      report(`create   c=${c}`, created);
-      const n = rvs.size;
-      if (OPS.has('get'))
-        report(
-          `get      c=${c}`,
-          await closedLoop(c, MAX_OPS_PER_PHASE, (i) =>
-            ok(
-              on(i)
-                .configMaps(ns)
-                .get(`cm-${i % n}`),
-            ),
-          ),
-        );
-      if (OPS.has('update'))
-        report(
-          `update   c=${c}`,
-          await closedLoop(c, n, (i) =>
-            ok(
-              on(i)
-                .configMaps(ns)
-                .update({
-                  metadata: { name: `cm-${i}`, resourceVersion: rvs.get(i) },
-                  data: { v: '1' },
-                } as ConfigMap),
-            ),
-          ),
-        );
-      if (OPS.has('list'))
-        report(
-          `list 100 c=${c}`,
-          await closedLoop(c, 2000, (i) => ok(on(i).configMaps(ns).list({ limit: 100 }))),
-        );
-    }
-
-    if (PODS > 0) {
-      // 10 000 pods, then lists of all of them: linearizable from the store, and resourceVersion=0 from the watch cache.
-      await clients[0].namespaces().create({ metadata: { name: 'bench-pods' } });
-      const fill = Date.now();
-      report(
-        `create ${PODS} pods c=64`,
-        await closedLoop(
-          64,
-          PODS,
-          (i) =>
-            ok(
-              on(i)
-                .pods('bench-pods')
-                .create(pod(`p-${i}`)),
-            ),
-          FILL_SECONDS,
+    for (const mode of MODES) targets.push(await startTarget(mode));
+    // Warm-up: connections (TLS handshakes), JIT, caches, on every target alike.
+    for (const t of targets) {
+      await t.clients[0].namespaces().create({ metadata: { name: 'bench-warmup' } });
+      await closedLoop(16, 1000, (i) =>
+        ok(
+          t
+            .on(i)
+            .configMaps('bench-warmup')
+            .create({ metadata: { name: `w-${i}` } }),
         ),
       );
-      const made = (await clients[0].pods('bench-pods').list({ resourceVersion: '0' })).items
-        .length;
-      process.stdout.write(
-        `created ${made} pods in ${((Date.now() - fill) / 1000).toFixed(1)} s\n`,
-      );
-      report(
-        `list ${made} pods (latest)`,
-        await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list())),
-      );
-      report(
-        `list ${made} pods (rv=0, cache)`,
-        await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list({ resourceVersion: '0' }))),
-      );
     }
-    if (WATCHERS > 0) {
-      // 1000 watchers on one namespace, spread over the masters; each change stamped with its send time.
-      await clients[0].namespaces().create({ metadata: { name: 'bench-watch' } });
-      const hot = (i: number) => on(i).configMaps('bench-watch');
-      const created = await hot(0).create({ metadata: { name: 'hot' }, data: { t: '0' } });
-      let rv = created.metadata.resourceVersion!;
-      const delivery: number[] = [];
-      let received = 0;
-      const closers: (() => void)[] = [];
-      for (let w = 0; w < WATCHERS; w++) {
-        const watch = await hot(w).watch({ resourceVersion: rv, timeoutSeconds: 120 }, (e) => {
-          const t = e.object.data?.t;
-          if (!t || t === '0') return;
-          delivery.push(performance.now() + performance.timeOrigin - Number(t));
-          received++;
-        });
-        closers.push(() => watch.stop());
-      }
-      process.stdout.write(`${WATCHERS} watchers open\n`);
-      const started = performance.now();
-      for (let i = 0; i < CHANGES; i++) {
-        const t = (performance.timeOrigin + performance.now()).toFixed(3);
-        const updated = await hot(i)
-          .update({ metadata: { name: 'hot', resourceVersion: rv }, data: { t } } as ConfigMap)
-          .catch(() => undefined);
-        if (updated) rv = updated.metadata.resourceVersion!;
-        await new Promise((res) => setTimeout(res, 20));
-      }
-      const expected = WATCHERS * CHANGES;
-      for (let i = 0; i < 200 && received < expected; i++)
-        await new Promise((r) => setTimeout(r, 50));
-      for (const close of closers) close();
-      report(
-        `watch delivery (${WATCHERS} watchers)`,
-        summarize(delivery, expected - received, (performance.now() - started) / 1000),
-      );
-      process.stdout.write(`delivered ${received} of ${expected} events\n`);
-    }
+    for (const c of CONCURRENCY) await requestPhases(targets, c, report);
+    const first = targets[0];
+    await bulkPhases(first, (name, s) => report(first.mode, name, s));
     process.stdout.write(`\nsummary\n${lines.join('\n')}\n`);
+    if (byMode.has('insecure') && byMode.has('secure'))
+      process.stdout.write(`\n${sideBySide(byMode)}\n`);
   } finally {
-    for (const c of clients) c.close();
-    // A profile is written when a master exits on its own (SIGTERM), not when it is killed.
-    if (CPU_PROF_DIR) for (const name of cluster.names) await cluster.stop(name);
-    await cluster.shutdown();
+    for (const t of targets) await stopTarget(t);
+  }
+}
+
+/** Throughput and p99 of each request phase in both modes, and what security costs. */
+function sideBySide(byMode: Map<Mode, Map<string, Summary>>): string {
+  const plain = byMode.get('insecure')!;
+  const secure = byMode.get('secure')!;
+  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  const out = [
+    `${'phase'.padEnd(22)} ${'insecure /s'.padStart(12)} ${'secure /s'.padStart(10)} ${'cost'.padStart(7)}   ${'p99 insecure'.padStart(12)} ${'p99 secure'.padStart(10)}`,
+  ];
+  for (const [name, a] of plain) {
+    const b = secure.get(name);
+    if (!b) continue;
+    const cost = a.perSecond > 0 ? (1 - b.perSecond / a.perSecond) * 100 : Number.NaN;
+    out.push(
+      `${name.padEnd(22)} ${f(a.perSecond).padStart(12)} ${f(b.perSecond).padStart(10)} ${`${f(cost, 1)}%`.padStart(7)}   ${`${f(a.p99, 1)} ms`.padStart(12)} ${`${f(b.p99, 1)} ms`.padStart(10)}`,
+    );
+  }
+  return (
+    'insecure (plain HTTP, everything allowed) vs secure (HTTPS, x509 client certificate, ' +
+    `Node,RBAC, Secrets encrypted at rest); cost = throughput lost\n${out.join('\n')}`
+  );
+}
+
+/** create, get, update and list at concurrency c, each in ROUNDS slices per target, alternating. */
+async function requestPhases(
+  targets: Target[],
+  c: number,
+  report: (mode: Mode, name: string, s: Summary) => void,
+): Promise<void> {
+  const ns = `bench-c${c}`;
+  const rvs = new Map<Target, Map<number, string>>();
+  for (const t of targets) {
+    await t.clients[0].namespaces().create({ metadata: { name: ns } });
+    rvs.set(t, new Map());
+  }
+  const slice = PHASE_SECONDS / ROUNDS;
+  const alternate = async (
+    name: string,
+    count: (t: Target) => number,
+    op: (t: Target, i: number) => Promise<boolean>,
+  ) => {
+    const parts = new Map<Target, Summary[]>(targets.map((t) => [t, []]));
+    const offsets = new Map<Target, number>(targets.map((t) => [t, 0]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const t of targets) {
+        const base = offsets.get(t)!;
+        const left = count(t) - base;
+        if (left <= 0) continue;
+        let used = 0;
+        const s = await closedLoop(
+          c,
+          left,
+          (i) => {
+            used = Math.max(used, i + 1);
+            return op(t, base + i);
+          },
+          slice,
+        );
+        offsets.set(t, base + used);
+        parts.get(t)!.push(s);
+      }
+    }
+    for (const t of targets) report(t.mode, name, merge(parts.get(t)!));
+  };
+  await alternate(
+    `create   c=${c}`,
+    () => MAX_OPS_PER_PHASE,
+    async (t, i) => {
+      const made = await t
+        .on(i)
+        .configMaps(ns)
+        .create({ metadata: { name: `cm-${i}` }, data: { v: '0' } })
+        .catch(() => undefined);
+      if (made) rvs.get(t)!.set(i, made.metadata.resourceVersion!);
+      return made !== undefined;
+    },
+  );
+  const names = new Map<Target, number[]>(targets.map((t) => [t, [...rvs.get(t)!.keys()]]));
+  if (OPS.has('get'))
+    await alternate(
+      `get      c=${c}`,
+      () => MAX_OPS_PER_PHASE,
+      (t, i) => {
+        const made = names.get(t)!;
+        return ok(
+          t
+            .on(i)
+            .configMaps(ns)
+            .get(`cm-${made[i % made.length]}`),
+        );
+      },
+    );
+  if (OPS.has('update'))
+    await alternate(
+      `update   c=${c}`,
+      (t) => names.get(t)!.length,
+      (t, i) => {
+        const n = names.get(t)![i];
+        return ok(
+          t
+            .on(i)
+            .configMaps(ns)
+            .update({
+              metadata: { name: `cm-${n}`, resourceVersion: rvs.get(t)!.get(n) },
+              data: { v: '1' },
+            } as ConfigMap),
+        );
+      },
+    );
+  if (OPS.has('list'))
+    await alternate(
+      `list 100 c=${c}`,
+      () => 2000,
+      (t, i) => ok(t.on(i).configMaps(ns).list({ limit: 100 })),
+    );
+}
+
+/** Summaries of slices of one phase as one: ops and seconds add up; latencies weighted by ops. */
+function merge(parts: Summary[]): Summary {
+  const ops = parts.reduce((n, p) => n + p.ops, 0);
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const weighted = (k: 'p50' | 'p99') =>
+    ops > 0 ? parts.reduce((n, p) => n + (Number.isFinite(p[k]) ? p[k] * p.ops : 0), 0) / ops : NaN;
+  return {
+    ops,
+    errors: parts.reduce((n, p) => n + p.errors, 0),
+    seconds,
+    perSecond: seconds > 0 ? ops / seconds : 0,
+    p50: weighted('p50'),
+    // Of the slices' p99s, the worst: a tail is not averaged away.
+    p99: Math.max(...parts.map((p) => (Number.isFinite(p.p99) ? p.p99 : 0))) || weighted('p99'),
+  };
+}
+
+/** The pod list and watch fan-out phases, on one target. */
+async function bulkPhases(
+  target: Target,
+  report: (name: string, s: Summary) => void,
+): Promise<void> {
+  const { clients, on } = target;
+  if (PODS > 0) {
+    // 10 000 pods, then lists of all of them: linearizable from the store, and resourceVersion=0 from the watch cache.
+    await clients[0].namespaces().create({ metadata: { name: 'bench-pods' } });
+    const fill = Date.now();
+    report(
+      `create ${PODS} pods c=64`,
+      await closedLoop(
+        64,
+        PODS,
+        (i) =>
+          ok(
+            on(i)
+              .pods('bench-pods')
+              .create(pod(`p-${i}`)),
+          ),
+        FILL_SECONDS,
+      ),
+    );
+    const made = (await clients[0].pods('bench-pods').list({ resourceVersion: '0' })).items.length;
+    process.stdout.write(`created ${made} pods in ${((Date.now() - fill) / 1000).toFixed(1)} s\n`);
+    report(
+      `list ${made} pods (latest)`,
+      await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list())),
+    );
+    report(
+      `list ${made} pods (rv=0, cache)`,
+      await closedLoop(1, 10, (i) => ok(on(i).pods('bench-pods').list({ resourceVersion: '0' }))),
+    );
+  }
+  if (WATCHERS > 0) {
+    // 1000 watchers on one namespace, spread over the masters; each change stamped with its send time.
+    await clients[0].namespaces().create({ metadata: { name: 'bench-watch' } });
+    const hot = (i: number) => on(i).configMaps('bench-watch');
+    const created = await hot(0).create({ metadata: { name: 'hot' }, data: { t: '0' } });
+    let rv = created.metadata.resourceVersion!;
+    const delivery: number[] = [];
+    let received = 0;
+    const closers: (() => void)[] = [];
+    for (let w = 0; w < WATCHERS; w++) {
+      const watch = await hot(w).watch({ resourceVersion: rv, timeoutSeconds: 120 }, (e) => {
+        const t = e.object.data?.t;
+        if (!t || t === '0') return;
+        delivery.push(performance.now() + performance.timeOrigin - Number(t));
+        received++;
+      });
+      closers.push(() => watch.stop());
+    }
+    process.stdout.write(`${WATCHERS} watchers open\n`);
+    const started = performance.now();
+    for (let i = 0; i < CHANGES; i++) {
+      const t = (performance.timeOrigin + performance.now()).toFixed(3);
+      const updated = await hot(i)
+        .update({ metadata: { name: 'hot', resourceVersion: rv }, data: { t } } as ConfigMap)
+        .catch(() => undefined);
+      if (updated) rv = updated.metadata.resourceVersion!;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const expected = WATCHERS * CHANGES;
+    for (let i = 0; i < 200 && received < expected; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    for (const close of closers) close();
+    report(
+      `watch delivery (${WATCHERS} watchers)`,
+      summarize(delivery, expected - received, (performance.now() - started) / 1000),
+    );
+    process.stdout.write(`delivered ${received} of ${expected} events\n`);
   }
 }
 

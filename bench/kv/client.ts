@@ -16,13 +16,34 @@ import {
   wire,
 } from './etcd-wire';
 
+/** PEM CA and client pair of the endpoints that serve TLS (the -tls systems). */
+export interface ClientTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+const tlsByEndpoint = new Map<string, ClientTls>();
+
+/**
+ * Connections to `endpoint` use TLS with this client certificate from now on: every place
+ * that connects (pools, failover, watch fan-out) then pays the same handshake and record cost.
+ */
+export function useTls(endpoint: string, tls: ClientTls): void {
+  tlsByEndpoint.set(endpoint, tls);
+}
+
 export class KvClient {
   private readonly client: Client;
 
   constructor(readonly endpoint: string) {
+    const tls = tlsByEndpoint.get(endpoint);
+    const creds = tls
+      ? credentials.createSsl(tls.ca, tls.key, tls.cert)
+      : credentials.createInsecure();
     // A private subchannel pool gives every KvClient its own TCP connection, so "N connections"
     // means N sockets and not N handles on one shared socket.
-    this.client = new Client(endpoint, credentials.createInsecure(), {
+    this.client = new Client(endpoint, creds, {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.initial_reconnect_backoff_ms': 100,

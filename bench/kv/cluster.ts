@@ -4,7 +4,9 @@ import { KvClient } from './client';
 import { int64ToNumber, int64ToString } from './etcd-wire';
 import { MemberProcess, MemberSpec } from './member-process';
 
-export type SystemName = 'flotilla' | 'etcd';
+/** Each system plain, or with TLS on every port and client certificates (the `-tls` ones). */
+export type SystemName = 'flotilla' | 'etcd' | 'flotilla-tls' | 'etcd-tls';
+export const SYSTEMS: readonly SystemName[] = ['flotilla', 'flotilla-tls', 'etcd', 'etcd-tls'];
 
 const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 200;

@@ -1,5 +1,10 @@
-// Command lines for a three-member Flotilla cluster on loopback, from the built dist/.
+// Command lines for a three-member Flotilla cluster on loopback, from the built dist/: plain
+// (--insecure), or with TLS as flotilla up runs it (a cluster PKI, client certificates on the
+// etcd port, mutual TLS between peers).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
+import { useTls } from './client';
 import { MASTER_NODE_FLAGS } from '@flotilla/process';
 import { freePorts } from './ports';
 import { MemberSpec } from './member-process';
@@ -9,9 +14,25 @@ export async function flotillaMembers(
   repoRoot: string,
   dataRoot: string,
   cpuProfDir: string | undefined,
+  tls = false,
 ): Promise<MemberSpec[]> {
   const names = ['m1', 'm2', 'm3'];
   const ports = await freePorts(names.length * 3);
+  const tag = tls ? 'flotilla-tls' : 'flotilla';
+  const pkiDir = join(dataRoot, `${tag}-pki`);
+  if (tls) {
+    await ensureClusterPki(pkiDir, {
+      masters: names.map((name) => ({ name, hosts: ['127.0.0.1'] })),
+      serviceIp: '10.96.0.1',
+    });
+    const p = pkiPaths(pkiDir);
+    const client = {
+      ca: readFileSync(p.caCert),
+      cert: readFileSync(p.adminCert),
+      key: readFileSync(p.adminKey),
+    };
+    for (let i = 0; i < names.length; i++) useTls(`127.0.0.1:${ports[i * 3 + 1]}`, client);
+  }
   const peerPort = (i: number): number => ports[i * 3 + 2];
   const peers = names.map((n, i) => `${n}=127.0.0.1:${peerPort(i)}`).join(',');
   const main = join(repoRoot, 'dist/apps/control-plane/main.js');
@@ -25,8 +46,8 @@ export async function flotillaMembers(
         ...MASTER_NODE_FLAGS,
         ...nodeFlags,
         main,
-        ...['--name', name, '--data-dir', join(dataRoot, `flotilla-${name}`)],
-        '--insecure',
+        ...['--name', name, '--data-dir', join(dataRoot, `${tag}-${name}`)],
+        ...(tls ? ['--pki-dir', pkiDir] : ['--insecure']),
         ...['--api-port', String(ports[i * 3]), '--etcd-port', String(ports[i * 3 + 1])],
         ...['--peer-port', String(peerPort(i)), '--peers', peers],
         ...['--cluster-token', `bench-${process.pid}`],
@@ -34,7 +55,7 @@ export async function flotillaMembers(
         ...['--election-timeout', String(TIMING.electionMs)],
         ...['--log-level', 'warn'],
       ],
-      logFile: join(dataRoot, `flotilla-${name}.log`),
+      logFile: join(dataRoot, `${tag}-${name}.log`),
       ipc: true,
     };
   });

@@ -23,8 +23,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
   const deadline = Date.now() + options.profile.totalLimitMs;
-  const etcdVersion = options.systems.includes('etcd') ? ensureEtcd() : 'not run';
-  if (options.systems.includes('flotilla')) ensureBuilt(REPO_ROOT);
+  const etcdVersion = options.systems.some((s) => s.startsWith('etcd')) ? ensureEtcd() : 'not run';
+  if (options.systems.some((s) => s.startsWith('flotilla'))) ensureBuilt(REPO_ROOT);
 
   const dataRoot = join(REPO_ROOT, 'data/bench', `run-${process.pid}-${startedAt.getTime()}`);
   mkdirSync(dataRoot, { recursive: true });
@@ -59,10 +59,10 @@ async function main(): Promise<void> {
   );
   try {
     for (const system of options.systems) {
-      const specs =
-        system === 'flotilla'
-          ? await flotillaMembers(REPO_ROOT, dataRoot, options.cpuProf ? profDir : undefined)
-          : await etcdMembers(dataRoot);
+      const tls = system.endsWith('-tls');
+      const specs = system.startsWith('flotilla')
+        ? await flotillaMembers(REPO_ROOT, dataRoot, options.cpuProf ? profDir : undefined, tls)
+        : await etcdMembers(dataRoot, tls);
       const cluster = new BenchCluster(system, specs);
       clusters.push(cluster);
       const t0 = Date.now();

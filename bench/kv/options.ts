@@ -1,5 +1,5 @@
 // Command-line options of the harness.
-import { SystemName } from './cluster';
+import { SYSTEMS, SystemName } from './cluster';
 import { FULL, Profile, QUICK } from './profile';
 
 export interface Options {
@@ -11,11 +11,13 @@ export interface Options {
   systems: SystemName[];
 }
 
-export const USAGE = `Usage: npx tsx bench/kv/main.ts [--full] [--cpu-prof] [--only TEXT[,TEXT...]] [--systems flotilla,etcd]
+export const USAGE = `Usage: npx tsx bench/kv/main.ts [--full] [--cpu-prof] [--only TEXT[,TEXT...]] [--systems flotilla,etcd,...] [--tls]
   --full       the long profile (~10-15 min) instead of the quick one (~3 min)
   --cpu-prof   run Flotilla members under node --cpu-prof (profiles in bench/results/prof)
   --only       only workloads whose name contains TEXT, e.g. --only "put 256B c=64,failover"
-  --systems    which targets to start and measure (default both)`;
+  --systems    which targets to start and measure, of flotilla, flotilla-tls, etcd, etcd-tls
+               (default flotilla,etcd)
+  --tls        all four: each system plain and with TLS and client certificates, side by side`;
 
 export function parseOptions(argv: string[]): Options {
   const options: Options = {
@@ -34,6 +36,7 @@ export function parseOptions(argv: string[]): Options {
     if (arg === '--full') options.profile = FULL;
     else if (arg === '--quick') options.profile = QUICK;
     else if (arg === '--cpu-prof') options.cpuProf = true;
+    else if (arg === '--tls') options.systems = [...SYSTEMS];
     else if (arg === '--only')
       options.only = value()
         .split(',')
@@ -44,7 +47,7 @@ export function parseOptions(argv: string[]): Options {
         .split(',')
         .map((s) => s.trim());
       for (const s of systems) {
-        if (s !== 'flotilla' && s !== 'etcd') throw new Error(`unknown system "${s}"\n${USAGE}`);
+        if (!SYSTEMS.includes(s as SystemName)) throw new Error(`unknown system "${s}"\n${USAGE}`);
       }
       options.systems = systems as SystemName[];
     } else if (arg === '-h' || arg === '--help') {

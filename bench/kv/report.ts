@@ -1,5 +1,5 @@
 // The result rows, their Flotilla/etcd ratios, and the printed tables. Pure formatting.
-import { SystemName } from './cluster';
+import { SYSTEMS, SystemName } from './cluster';
 import { Summary, round } from './stats';
 
 export interface SystemResult {
@@ -26,7 +26,12 @@ export interface WorkloadRow {
   /** What ops/s and latency mean for this row when it is not one request. */
   unit?: string;
   results: Partial<Record<SystemName, SystemResult>>;
+  /** Flotilla / etcd, both plain. */
   ratio?: Ratio;
+  /** Flotilla / etcd, both with TLS. */
+  tlsRatio?: Ratio;
+  /** With TLS / without, per system: what TLS costs each. */
+  tlsCost?: Partial<Record<'flotilla' | 'etcd', Ratio>>;
   skipped?: string;
   extra?: Partial<Record<SystemName, unknown>>;
 }
@@ -35,9 +40,25 @@ function maxRss(r: SystemResult): number {
   return Math.max(0, ...Object.values(r.rssMiB));
 }
 
-export function ratioOf(row: WorkloadRow): Ratio | undefined {
-  const f = row.results.flotilla;
-  const e = row.results.etcd;
+/** Fills the row's ratios from whichever systems it has results for. */
+export function addRatios(row: WorkloadRow): void {
+  row.ratio = ratioOf(row);
+  row.tlsRatio = ratioOf(row, 'flotilla-tls', 'etcd-tls');
+  const cost: WorkloadRow['tlsCost'] = {};
+  for (const s of ['flotilla', 'etcd'] as const) {
+    const r = ratioOf(row, `${s}-tls`, s);
+    if (r) cost[s] = r;
+  }
+  if (Object.keys(cost).length > 0) row.tlsCost = cost;
+}
+
+export function ratioOf(
+  row: WorkloadRow,
+  a: SystemName = 'flotilla',
+  b: SystemName = 'etcd',
+): Ratio | undefined {
+  const f = row.results[a];
+  const e = row.results[b];
   if (f === undefined || e === undefined) return undefined;
   // A latency at or below zero (a watch event that beat the write's ack) has no meaningful
   // ratio: the table shows '-' and both figures.
@@ -62,7 +83,7 @@ const HEAD = [
   'CPU ms/op',
   'peak RSS MiB per member',
 ];
-const WIDTH = [10, 10, 9, 9, 9, 7, 9, 0];
+const WIDTH = [14, 10, 9, 9, 9, 7, 9, 0];
 
 function line(cells: string[]): string {
   return (
@@ -86,7 +107,7 @@ export function formatRow(row: WorkloadRow): string {
     return out.join('\n');
   }
   out.push(line(HEAD));
-  for (const system of ['flotilla', 'etcd'] as SystemName[]) {
+  for (const system of SYSTEMS) {
     const r = row.results[system];
     if (r === undefined) continue;
     const s = r.summary;
@@ -107,21 +128,31 @@ export function formatRow(row: WorkloadRow): string {
       ]),
     );
   }
-  const q = row.ratio;
-  if (q !== undefined) {
-    const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
+  const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : '-');
+  const ratioLine = (label: string, q: Ratio | undefined, note = '') => {
+    if (q === undefined) return;
     out.push(
       line([
-        'F/etcd',
+        label,
         x(q.opsPerSec),
         x(q.p50Ms),
         x(q.p99Ms),
         x(q.p999Ms),
         '',
         x(q.cpuMsPerOp),
-        `max ${x(q.maxRssMiB)}`,
+        `max ${x(q.maxRssMiB)}${note}`,
       ]),
     );
+  };
+  ratioLine('F/etcd', row.ratio);
+  ratioLine('F/etcd TLS', row.tlsRatio);
+  for (const s of ['flotilla', 'etcd'] as const) {
+    const q = row.tlsCost?.[s];
+    const lost =
+      q && Number.isFinite(q.opsPerSec)
+        ? `; TLS costs ${((1 - q.opsPerSec) * 100).toFixed(1)}% of ops/s`
+        : '';
+    ratioLine(`${s === 'flotilla' ? 'F' : 'etcd'} TLS/plain`, q, lost);
   }
   return out.join('\n');
 }

@@ -13,7 +13,7 @@ import {
 } from './kv-workloads';
 import { podKey } from './keys';
 import { Options, selected } from './options';
-import { WorkloadRow, formatRow, ratioOf } from './report';
+import { WorkloadRow, addRatios, formatRow } from './report';
 import { UsageSampler } from './usage-sampler';
 import { Samples, round } from './stats';
 import { runWatchFanout } from './watch-fanout';
@@ -36,7 +36,7 @@ export async function runSuite(
   const pools = new Map<SystemName, ClientPool>();
   const timeLeft = (): number => deadline - Date.now();
   const emit = (row: WorkloadRow): void => {
-    row.ratio = ratioOf(row);
+    addRatios(row);
     rows.push(row);
     console.log(`\n${formatRow(row)}`);
   };

@@ -2,7 +2,8 @@
 // on the API, etcd and peer ports from one cluster PKI, x509 and token authentication, RBAC.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import {
 import { Packr } from 'msgpackr';
 import { WebSocket } from 'ws';
 import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
+import { DEFAULT_AUDIT_POLICY } from '../../apps/flotilla/src/up/default-audit-policy';
 import { MasterCluster } from './support/master-cluster';
 import { tryGetText, waitFor } from './support/wait';
 
@@ -34,11 +36,18 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
   let pki: ReturnType<typeof pkiPaths>;
   let ca: Buffer;
   let api: number;
+  let auditPolicy: string;
 
   /** One HTTPS request to m1's API port as whoever the certificate or token says. */
   function call(
     path: string,
-    o: { pair?: CertificatePair; token?: string; method?: string; body?: unknown } = {},
+    o: {
+      pair?: CertificatePair;
+      token?: string;
+      method?: string;
+      body?: unknown;
+      contentType?: string;
+    } = {},
   ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const data = o.body === undefined ? undefined : JSON.stringify(o.body);
@@ -54,7 +63,7 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
           agent: false,
           headers: {
             ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-            ...(data ? { 'content-type': 'application/json' } : {}),
+            ...(data ? { 'content-type': o.contentType ?? 'application/json' } : {}),
           },
         },
         (res) => {
@@ -74,7 +83,13 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
   });
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3, [], undefined, [], { secure: true });
+    // The audit policy flotilla up writes; each member logs to its own DATA/audit.log.
+    const policyDir = mkdtempSync(join(tmpdir(), 'flotilla-audit-policy-'));
+    auditPolicy = join(policyDir, 'audit-policy.yaml');
+    writeFileSync(auditPolicy, DEFAULT_AUDIT_POLICY);
+    cluster = await MasterCluster.start(3, ['--audit-policy-file', auditPolicy], undefined, [], {
+      secure: true,
+    });
     pki = pkiPaths(cluster.pkiDir!);
     ca = readFileSync(pki.caCert);
     api = cluster.ports.get('m1')!.api;
@@ -216,6 +231,85 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
     );
   });
 
+  it("holds a node's certificate to its own pods' Secrets and its own Node (Node authorizer)", async () => {
+    const kubeconfig = await cluster.nodeKubeconfig('w1');
+    const w1: CertificatePair = {
+      certPem: readFileSync(pki.nodeCert('w1'), 'utf8'),
+      keyPem: readFileSync(pki.nodeKey('w1'), 'utf8'),
+    };
+    const node = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    });
+    expect(
+      (await call('/api/v1/nodes', { pair: w1, method: 'POST', body: node('w1') })).status,
+    ).toBe(201);
+    expect(
+      (await call('/api/v1/nodes', { pair: admin(), method: 'POST', body: node('w2') })).status,
+    ).toBe(201);
+    const secret = await call('/api/v1/namespaces/default/secrets', {
+      pair: admin(),
+      method: 'POST',
+      body: { metadata: { name: 'db' }, stringData: { password: 'hunter2' } },
+    });
+    expect(secret.status).toBe(201);
+
+    // kubectl with the node's kubeconfig, as its kubelet would read it: not yet.
+    const asNode = (args: string[]) => cluster.kubectl(args, { kubeconfig });
+    const before = await asNode(['get', 'secret', 'db', '-o', 'name']);
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toContain(
+      `secrets "db" is forbidden: User "system:node:w1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'w1' and this object`,
+    );
+    const tainted = await call('/api/v1/nodes/w2', {
+      pair: w1,
+      method: 'PATCH',
+      body: { spec: { taints: [{ key: 'evil', effect: 'NoExecute' }] } },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(tainted.status).toBe(403);
+    expect(JSON.parse(tainted.body).message).toBe(
+      'nodes "w2" is forbidden: node "w1" is not allowed to modify node "w2"',
+    );
+
+    // A pod on w1 uses the Secret: now the node may read it, and only it.
+    const pod = await call('/api/v1/namespaces/default/pods', {
+      pair: admin(),
+      method: 'POST',
+      body: {
+        metadata: { name: 'db-client' },
+        spec: {
+          nodeName: 'w1',
+          containers: [
+            {
+              name: 'c',
+              image: 'x',
+              env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+            },
+          ],
+        },
+      },
+    });
+    expect(pod.status).toBe(201);
+    await waitFor('the pod to reach the node graph', async () =>
+      (await call('/api/v1/namespaces/default/secrets/db', { pair: w1 })).status === 200
+        ? true
+        : undefined,
+    );
+    const after = await asNode(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']);
+    expect(after.stderr).toBe('');
+    expect(Buffer.from(after.stdout, 'base64').toString()).toBe('hunter2');
+    expect((await asNode(['get', 'secrets'])).stderr).toContain('forbidden');
+    // kube-proxy's own identity reads what the node's may not (--proxy-kubeconfig).
+    expect((await asNode(['get', 'endpointslices', '-A'])).stderr).toContain('forbidden');
+    const proxy = await cluster.kubectl(['get', 'endpointslices', '-A', '-o', 'name'], {
+      kubeconfig: cluster.proxyKubeconfig(),
+    });
+    expect(proxy.code).toBe(0);
+    expect(proxy.stdout).toContain('endpointslice.discovery.k8s.io/kubernetes');
+  });
+
   it('works with kubectl through the admin kubeconfig', async () => {
     const r = await cluster.kubectl(['get', 'clusterroles', 'view', '-o', 'name']);
     expect(r.stdout.trim()).toBe('clusterrole.rbac.authorization.k8s.io/view');
@@ -277,6 +371,122 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
     ).toBe('refused');
     expect((await cluster.etcdctl(['get', '/tls/key', '--print-value-only'])).stdout.trim()).toBe(
       'v1',
+    );
+  });
+
+  it('keeps Secrets encrypted at rest: the store, a snapshot and the data directories hold no plaintext', async () => {
+    const marker = `plaintext-${Date.now().toString(36)}-marker`;
+    const created = await cluster.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'at-rest',
+      `--from-literal=password=${marker}`,
+    ]);
+    expect(created.code).toBe(0);
+    const read = await cluster.kubectl([
+      'get',
+      'secret',
+      'at-rest',
+      '-o',
+      'jsonpath={.data.password}',
+    ]);
+    expect(Buffer.from(read.stdout, 'base64').toString()).toBe(marker);
+
+    // What etcd clients see: Kubernetes' envelope, not the Secret.
+    const raw = await cluster.etcdctl([
+      'get',
+      '/registry/secrets/default/at-rest',
+      '--print-value-only',
+    ]);
+    expect(raw.stdout.startsWith('k8s:enc:aesgcm:v1:key1:')).toBe(true);
+    expect(raw.stdout).not.toContain(marker);
+    const snapshot = join(cluster.root, 'at-rest.db');
+    expect(
+      (await cluster.etcdctl(['snapshot', 'save', snapshot], cluster.endpoint('m1'))).code,
+    ).toBe(0);
+    const needle = Buffer.from(marker);
+    const encoded = Buffer.from(Buffer.from(marker).toString('base64'));
+    const leaks = (file: string) => {
+      const bytes = readFileSync(file);
+      return bytes.includes(needle) || bytes.includes(encoded);
+    };
+    expect(leaks(snapshot)).toBe(false);
+    // Every file of every member's data directory (store, Raft log, snapshots).
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+      );
+    const all = cluster.names.flatMap((name) => files(join(cluster.root, name)));
+    expect(all.filter(leaks)).toEqual([]);
+    // The scan would see it: a ConfigMap's value (not encrypted) is there in the clear.
+    const control = `control-${marker}`;
+    await cluster.kubectl(['create', 'configmap', 'at-rest', `--from-literal=v=${control}`]);
+    await waitFor('the ConfigMap on disk', async () =>
+      cluster.names
+        .flatMap((name) => files(join(cluster.root, name)))
+        .some((f) => readFileSync(f).includes(Buffer.from(control)))
+        ? true
+        : undefined,
+    );
+  });
+
+  it('writes who did what to the audit log of the member that served it (Metadata: no bodies)', async () => {
+    expect(
+      (await cluster.kubectl(['create', 'configmap', 'audited', '--from-literal=k=secret-ish']))
+        .code,
+    ).toBe(0);
+    const jane = await issueUserCertificate(cluster.pkiDir!, 'audit-jane', []);
+    expect((await call('/api/v1/namespaces/default/secrets', { pair: jane })).status).toBe(403);
+    const log = join(cluster.root, 'm1', 'audit.log');
+    type Event = Record<string, unknown> & {
+      verb: string;
+      user: { username: string };
+      objectRef?: { resource: string; name?: string };
+      responseStatus: { code: number };
+    };
+    const events = () =>
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Event);
+    const created = await waitFor('the create in the audit log', async () =>
+      events().find((e) => e.verb === 'create' && e.objectRef?.name === 'audited'),
+    );
+    expect(created).toMatchObject({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      stage: 'ResponseComplete',
+      user: { username: 'flotilla-admin', groups: ['system:masters', 'system:authenticated'] },
+      objectRef: {
+        resource: 'configmaps',
+        namespace: 'default',
+        name: 'audited',
+        apiVersion: 'v1',
+      },
+      responseStatus: { code: 201 },
+    });
+    expect(String(created.userAgent)).toMatch(/^kubectl/);
+    expect(JSON.stringify(events())).not.toContain('secret-ish');
+    const denied = await waitFor('the denial in the audit log', async () =>
+      events().find((e) => e.user.username === 'audit-jane' && e.responseStatus.code === 403),
+    );
+    expect(denied.annotations).toMatchObject({ 'authorization.k8s.io/decision': 'forbid' });
+    // Turned away at the door: no credentials, 401, no user.
+    expect((await call('/api/v1/namespaces/audit-probe/pods')).status).toBe(401);
+    const anonymous = await waitFor('the 401 in the audit log', async () =>
+      events().find((e) => e.requestURI === '/api/v1/namespaces/audit-probe/pods'),
+    );
+    expect(anonymous).toMatchObject({
+      verb: 'list',
+      user: { username: '', groups: [] },
+      sourceIPs: ['127.0.0.1'],
+      responseStatus: { code: 401, reason: 'Unauthorized' },
+    });
+    // The default policy leaves out Lease renewals.
+    expect(events().some((e) => e.objectRef?.resource === 'leases' && e.verb === 'update')).toBe(
+      false,
     );
   });
 

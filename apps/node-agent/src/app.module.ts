@@ -13,24 +13,31 @@ export interface NodeAgentParts {
   health: HealthRegistry;
   /** Reaches the masters (a KubeClient over --servers or --kubeconfig; a fake one in tests). */
   client?: MastersClient;
+  /** kube-proxy's own (--proxy-kubeconfig); `client` when absent. */
+  proxyClient?: MastersClient;
 }
 
 const MASTERS_CLIENT = Symbol('MastersClient');
+const PROXY_CLIENT = Symbol('ProxyClient');
 
 /** The root module's hooks run after every imported module's: the client closes last. */
 @Injectable()
 class MastersClientLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(MASTERS_CLIENT) private readonly client: MastersClient | undefined) {}
+  constructor(
+    @Inject(MASTERS_CLIENT) private readonly client: MastersClient | undefined,
+    @Inject(PROXY_CLIENT) private readonly proxyClient: MastersClient | undefined,
+  ) {}
 
   onApplicationShutdown(): void {
     this.client?.close?.();
+    this.proxyClient?.close?.();
   }
 }
 
 /** What a worker is made of. */
 @Module({})
 export class AppModule {
-  static forRoot({ config, logger, health, client }: NodeAgentParts): DynamicModule {
+  static forRoot({ config, logger, health, client, proxyClient }: NodeAgentParts): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -42,11 +49,15 @@ export class AppModule {
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
         // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
-        NetworkModule.forRoot(config, client),
+        NetworkModule.forRoot(config, proxyClient ?? client),
         // the Node, its Lease and its pods through the container runtime (--runtime-endpoint)
         ...(config.kubelet ? [KubeletModule.forRoot(client)] : []),
       ],
-      providers: [{ provide: MASTERS_CLIENT, useValue: client }, MastersClientLifecycle],
+      providers: [
+        { provide: MASTERS_CLIENT, useValue: client },
+        { provide: PROXY_CLIENT, useValue: proxyClient },
+        MastersClientLifecycle,
+      ],
     };
   }
 }

@@ -2,16 +2,17 @@ import { formatHostPort } from '@flotilla/process';
 import { StartOptions, StartedProcess, startNestProcess } from '@flotilla/process/nest';
 import { AppModule } from './app.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
-import { connectToMasters, type MastersClient } from './api/masters-client';
+import { connectProxyToMasters, connectToMasters, type MastersClient } from './api/masters-client';
 
 export async function startNodeAgent(
   config: NodeAgentConfig,
   options: StartOptions = {},
   client: MastersClient | undefined = connectToMasters(config),
+  proxyClient: MastersClient | undefined = connectProxyToMasters(config),
 ): Promise<StartedProcess> {
   const started = await startNestProcess(
     { node: config.name, component: 'node-agent', ...config },
-    (logger, health) => AppModule.forRoot({ config, logger, health, client }),
+    (logger, health) => AppModule.forRoot({ config, logger, health, client, proxyClient }),
     options,
   );
   started.logger.info('node agent started', {

@@ -80,10 +80,15 @@ export function podQosClass(spec: JsonObject): 'Guaranteed' | 'Burstable' | 'Bes
 }
 
 /** Admission defaults for a new pod (not for templates): tolerations, priority, service account. */
-export function admitPod(spec: JsonObject, tolerations?: DefaultTolerationSeconds): void {
+export function admitPod(
+  spec: JsonObject,
+  tolerations?: DefaultTolerationSeconds,
+  serviceAccount = true,
+): void {
   addDefaultTolerations(spec, tolerations);
   if (spec.priority === undefined) spec.priority = 0;
   if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = 'PreemptLowerPriority';
+  if (!serviceAccount) return;
   if (!spec.serviceAccountName) spec.serviceAccountName = 'default';
   if (!spec.serviceAccount) spec.serviceAccount = spec.serviceAccountName;
 }

@@ -72,6 +72,27 @@ describe('prepareForCreate', () => {
     expect(o.metadata.generation).toBeUndefined();
   });
 
+  it("merges a Secret's stringData into data (base64), over the same keys", () => {
+    const secrets = findResource('', 'v1', 'secrets')!;
+    const o = prepareForCreate(
+      secrets,
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { a: Buffer.from('old').toString('base64'), b: 'Yg==' },
+        stringData: { a: 'new', c: 'ç' },
+      } as KubeObject,
+      ctx('default'),
+    );
+    expect(o.stringData).toBeUndefined();
+    expect(o.data).toEqual({
+      a: Buffer.from('new').toString('base64'),
+      b: 'Yg==',
+      c: Buffer.from('ç').toString('base64'),
+    });
+  });
+
   it('generates a name from generateName', () => {
     const o = prepareForCreate(pods, pod({ metadata: { generateName: 'web-' } }), ctx('default'));
     expect(o.metadata.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

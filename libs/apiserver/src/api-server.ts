@@ -18,6 +18,8 @@ import { CrdController } from './crd/crd-controller';
 import { ALWAYS_ALLOW, Authorizer, AuthorizerChain } from './auth/authorizer';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy';
 import { RbacAuthorizer } from './auth/rbac-authorizer';
+import { NodeAuthorizer } from './auth/node-authorizer';
+import { admitNodeRestriction } from './admission/node-restriction';
 import { ObjectLookup, RequestAuthenticator } from './auth/request-authenticator';
 import { Reviews } from './auth/reviews';
 import { ServiceAccountJwt } from './auth/service-account-jwt';
@@ -35,6 +37,10 @@ import { ApiServerMetrics } from './metrics/apiserver-metrics';
 import { ObjectReader } from './registry/object-reader';
 import { ObjectRegistry } from './registry/object-registry';
 import type { KvBackend } from './storage/kv-backend';
+import type { AuditPolicy } from './audit/audit-policy';
+import { Auditor, AuditSink } from './audit/auditor';
+import type { EncryptionRule } from './storage/encryption/encryption-config';
+import { encryptingBackend, StorageEncryption } from './storage/encryption/encrypting-backend';
 import { ObjectStore } from './storage/object-store';
 import { WatchCaches } from './watch/watch-caches';
 
@@ -69,6 +75,10 @@ export interface ApiServerOptions {
   tokenAuth?: TokenAuthenticator;
   /** PEM EC P-256 private key: signs and verifies service-account tokens. */
   serviceAccountKey?: string | Buffer;
+  /** The audit log: which requests at which level (--audit-policy-file), and where they go. */
+  audit?: { policy: AuditPolicy; sink: AuditSink };
+  /** Encryption at rest (--encryption-provider-config), parsed. */
+  encryption?: EncryptionRule[];
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -83,6 +93,8 @@ export class ApiServer {
   readonly kubelets: KubeletDialer;
   /** Who a request is from; the HTTP layer asks it (the in-process transport names its user). */
   readonly authenticator: RequestAuthenticator;
+  /** The audit log's writer, for requests the HTTP edge turns away before the handler. */
+  readonly auditor: Auditor | undefined;
   /** What every request goes through; ALWAYS_ALLOW in the insecure mode. */
   readonly authorizer: Authorizer & { ready?(): Promise<void> };
   private readonly rbac: boolean;
@@ -91,7 +103,10 @@ export class ApiServer {
   private readonly registry: ObjectRegistry;
   private readonly crds: CrdController;
 
-  constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
+  constructor(store: KvBackend, opts: ApiServerOptions = {}) {
+    const kv = opts.encryption
+      ? encryptingBackend(store, new StorageEncryption(opts.encryption))
+      : store;
     this.clock = opts.clock ?? (() => new Date());
     this.newUid = opts.newUid ?? randomUUID;
     const random = opts.random ?? ((n: number) => randomInt(n));
@@ -105,7 +120,10 @@ export class ApiServer {
       watcherQueue: 10_000,
       log: (msg, fields) => opts.log?.('warn', msg, fields),
     });
+    this.rbac = opts.authorization === 'RBAC';
+    const admit = this.rbac ? admitNodeRestriction : undefined;
     this.registry = new ObjectRegistry({
+      admit,
       store: this.store,
       caches: this.caches,
       clock: this.clock,
@@ -130,14 +148,19 @@ export class ApiServer {
       tokens: opts.tokenAuth,
       serviceAccounts: jwt ? { jwt, lookup, nowSeconds } : undefined,
     });
-    this.rbac = opts.authorization === 'RBAC';
     if (this.rbac) {
+      // kube-apiserver's --authorization-mode=Node,RBAC.
+      const node = new NodeAuthorizer(this.caches);
       const rbac = new RbacAuthorizer(this.caches);
-      const chain = new AuthorizerChain([rbac]);
-      this.authorizer = { authorize: (a) => chain.authorize(a), ready: () => rbac.ready() };
+      const chain = new AuthorizerChain([node, rbac]);
+      this.authorizer = {
+        authorize: (a) => chain.authorize(a),
+        ready: () => Promise.all([node.ready(), rbac.ready()]).then(() => undefined),
+      };
     } else {
       this.authorizer = ALWAYS_ALLOW;
     }
+    this.auditor = opts.audit ? new Auditor(opts.audit.policy, opts.audit.sink) : undefined;
     const reviews = new Reviews({
       authorizer: this.authorizer,
       authenticator: this.authenticator,
@@ -157,6 +180,8 @@ export class ApiServer {
       kubelet: (ns, name, sub, query) => this.kubeletRequest(ns, name, sub, query),
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
+      admit,
+      audit: this.auditor,
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {

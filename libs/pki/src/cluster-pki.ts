@@ -1,7 +1,7 @@
 // The files of a cluster's PKI directory (./data/pki for `flotilla up`, a volume for compose):
 // one CA, a serving and a peer pair per master, client pairs for the admin, each control-plane
 // component and each node, and the key that signs service-account tokens.
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -37,6 +37,8 @@ export const COMPONENT_IDENTITIES: readonly { file: string; user: string; groups
   { file: 'kube-controller-manager', user: 'system:kube-controller-manager', groups: [] },
   // The API server's own client certificate towards kubelets.
   { file: 'apiserver-kubelet-client', user: 'system:apiserver', groups: [MASTERS_GROUP] },
+  // Every node's kube-proxy (bound to system:node-proxier), as kubeadm's shared one.
+  { file: 'kube-proxy', user: 'system:kube-proxy', groups: [] },
   // What Prometheus scrapes /metrics with.
   { file: 'prometheus', user: 'system:prometheus', groups: ['system:monitoring'] },
 ];
@@ -57,6 +59,7 @@ export const pkiPaths = (dir: string) => ({
   clientKey: (file: string) => join(dir, `${file}.key`),
   nodeCert: (node: string) => join(dir, `node-${node}.crt`),
   nodeKey: (node: string) => join(dir, `node-${node}.key`),
+  encryptionConfig: join(dir, 'encryption-config.yaml'),
 });
 
 /** The SANs every master's serving certificate carries besides its own hosts. */
@@ -87,6 +90,9 @@ export async function ensureClusterPki(dir: string, plan: ClusterPkiPlan): Promi
     writePair(paths.caCert, paths.caKey, await createCa({ commonName: 'flotilla-ca' }));
   }
   if (!existsSync(paths.serviceAccountKey)) writeServiceAccountKey(dir);
+  if (!existsSync(paths.encryptionConfig)) {
+    writeAtomic(paths.encryptionConfig, encryptionConfigText(randomBytes(32)), 0o600);
+  }
   await issueLeaves(dir, plan, (cert) => !existsSync(cert));
 }
 
@@ -160,6 +166,30 @@ export async function issueUserCertificate(
   });
 }
 
+/**
+ * A kubelet's client certificate (CN=system:node:<name>, O=system:nodes: what the Node
+ * authorizer knows it by), written to node-<name>.crt and .key; returns the two paths.
+ */
+export async function issueNodeCertificate(
+  dir: string,
+  node: string,
+): Promise<{ cert: string; key: string }> {
+  const paths = pkiPaths(dir);
+  const cert = paths.nodeCert(node);
+  const key = paths.nodeKey(node);
+  writePair(cert, key, await issueCertificate(readCa(dir), nodeRequest(node)));
+  return { cert, key };
+}
+
+function nodeRequest(node: string): CertificateRequest {
+  return {
+    commonName: `system:node:${node}`,
+    organizations: ['system:nodes'],
+    hosts: [node],
+    usage: 'peer',
+  };
+}
+
 export function readCa(dir: string): CertificatePair {
   const paths = pkiPaths(dir);
   return {
@@ -210,12 +240,7 @@ async function issueLeaves(
     ...(plan.nodes ?? []).map((n) => ({
       cert: paths.nodeCert(n),
       key: paths.nodeKey(n),
-      req: {
-        commonName: `system:node:${n}`,
-        organizations: ['system:nodes'],
-        hosts: [n],
-        usage: 'peer' as const,
-      },
+      req: nodeRequest(n),
     })),
   ];
   const written: string[] = [];
@@ -225,6 +250,29 @@ async function issueLeaves(
     written.push(job.cert);
   }
   return written;
+}
+
+/**
+ * Secrets encrypted at rest with AES-GCM under a fresh 256-bit key; identity after it so Secrets
+ * stored before encryption was on still read. To rotate: put a new key first, restart the
+ * masters one by one, write every Secret again (kubectl get secrets -A -o json | kubectl
+ * replace -f -), then drop the old key.
+ */
+export function encryptionConfigText(key: Buffer, keyName = 'key1'): string {
+  return [
+    'apiVersion: apiserver.config.k8s.io/v1',
+    'kind: EncryptionConfiguration',
+    'resources:',
+    '  - resources:',
+    '      - secrets',
+    '    providers:',
+    '      - aesgcm:',
+    '          keys:',
+    `            - name: ${keyName}`,
+    `              secret: ${key.toString('base64')}`,
+    '      - identity: {}',
+    '',
+  ].join('\n');
 }
 
 /** The service-account signing key: ES256, private (sa.key) and public (sa.pub). */

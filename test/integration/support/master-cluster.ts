@@ -3,9 +3,12 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, connectFromKubeconfig } from '@flotilla/client';
-import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
+import { ensureClusterPki, issueNodeCertificate, pkiPaths } from '@flotilla/pki';
 import { MASTER_NODE_FLAGS } from '@flotilla/process';
-import { renderKubeconfig } from '../../../apps/flotilla/src/up/kubeconfig';
+import {
+  kubeconfigWithCertificate,
+  renderKubeconfig,
+} from '../../../apps/flotilla/src/up/kubeconfig';
 import { freePortBlock } from './ports';
 import { ToolResult, runTool } from './run-tool';
 import { TsProcess } from './ts-process';
@@ -240,10 +243,53 @@ export class MasterCluster {
     return path;
   }
 
+  /**
+   * A kubelet's kubeconfig for node `name` (secure mode): the masters as in `kubeconfig`, as
+   * system:node:<name> with its own certificate, as `flotilla certs node` writes it. For lab
+   * workers and tests of the Node authorizer.
+   */
+  async nodeKubeconfig(name: string): Promise<string> {
+    if (!this.pkiDir) throw new Error('node identities need the secure mode');
+    const { cert, key } = await issueNodeCertificate(this.pkiDir, name);
+    const path = join(this.root, `node-${name}.kubeconfig`);
+    const b64 = (file: string) => readFileSync(file).toString('base64');
+    writeFileSync(
+      path,
+      kubeconfigWithCertificate(readFileSync(this.kubeconfig, 'utf8'), {
+        clientCertData: b64(cert),
+        clientKeyData: b64(key),
+      }),
+      { mode: 0o600 },
+    );
+    return path;
+  }
+
+  /**
+   * kube-proxy's kubeconfig (system:kube-proxy, the cluster's kube-proxy certificate), for a
+   * node agent's --proxy-kubeconfig beside its nodeKubeconfig.
+   */
+  proxyKubeconfig(): string {
+    if (!this.pkiDir) throw new Error('component identities need the secure mode');
+    const p = pkiPaths(this.pkiDir);
+    const path = join(this.root, 'kube-proxy.kubeconfig');
+    writeFileSync(
+      path,
+      kubeconfigWithCertificate(readFileSync(this.kubeconfig, 'utf8'), {
+        clientCertData: readFileSync(p.clientCert('kube-proxy')).toString('base64'),
+        clientKeyData: readFileSync(p.clientKey('kube-proxy')).toString('base64'),
+      }),
+      { mode: 0o600 },
+    );
+    return path;
+  }
+
   /** Runs the real kubectl against one master (default m1) through that kubeconfig. */
-  kubectl(args: string[], opts: { context?: string; input?: string } = {}): Promise<ToolResult> {
+  kubectl(
+    args: string[],
+    opts: { context?: string; input?: string; kubeconfig?: string } = {},
+  ): Promise<ToolResult> {
     return runTool('kubectl', [`--context=${opts.context ?? 'flotilla-m1'}`, ...args], {
-      env: { ...process.env, KUBECONFIG: this.kubeconfig },
+      env: { ...process.env, KUBECONFIG: opts.kubeconfig ?? this.kubeconfig },
       input: opts.input,
     });
   }

@@ -46,6 +46,7 @@ export class ApiController {
       bodyTooLarge: raw?.tooLarge,
       // Set by the auth gate in the secure mode; never taken from the request itself.
       user: requestUser(req.raw),
+      sourceIp: req.ip,
     };
     const response = await this.server.handler.handle(apiReq);
     if (response.kind === 'json') {

@@ -12,12 +12,18 @@ import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ApiServer,
   TokenAuthenticator,
   attachPodStreams,
   attachWebSocketWatch,
   backendOf,
+  parseEncryptionConfiguration,
+  parseAuditPolicy,
+  AuditPolicy,
+  AuditLogFile,
+  METADATA_POLICY,
 } from '@flotilla/apiserver';
 import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { REPLICATED_STORE } from '../replication/replication.tokens';
@@ -26,6 +32,7 @@ import { API_SERVER } from './apiserver.tokens';
 import { authenticateUpgrade } from './auth-gate';
 import { settingError } from '@flotilla/process';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
+import type { SecurityConfig } from '../config/security-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 
 /**
@@ -79,6 +86,33 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   }
 }
 
+/** The audit log, when a policy or a path is given: a policy alone logs to DATA/audit.log. */
+function auditSettings(
+  secure: Extract<SecurityConfig, { mode: 'secure' }>,
+  dataDir: string,
+  log: ReturnType<JsonLogger['child']>,
+): { policy: AuditPolicy; sink: AuditLogFile } | undefined {
+  if (!secure.auditPolicyFile && !secure.auditLogPath) return undefined;
+  const policy = secure.auditPolicyFile
+    ? readSetting('--audit-policy-file', () =>
+        parseAuditPolicy(readFileSync(secure.auditPolicyFile!, 'utf8')),
+      )
+    : METADATA_POLICY;
+  let lastError = '';
+  const sink = new AuditLogFile({
+    path: secure.auditLogPath ?? join(dataDir, 'audit.log'),
+    maxBytes: secure.auditLogMaxSizeMb * 1024 * 1024,
+    maxBackups: secure.auditLogMaxBackups,
+    onError: (err) => {
+      // Once per distinct problem: a full disk would otherwise log on every request.
+      if (String(err) === lastError) return;
+      lastError = String(err);
+      log.error('cannot write the audit log', { error: lastError });
+    },
+  });
+  return { policy, sink };
+}
+
 /** A file a flag names, read at start: a clear one-line error when it cannot be. */
 function readSetting<T>(flag: string, read: () => T): T {
   try {
@@ -121,6 +155,14 @@ export class ApiServerModule {
                     readFileSync(secure.serviceAccountKeyFile!),
                   )
                 : undefined,
+              encryption: secure?.encryptionConfigFile
+                ? readSetting('--encryption-provider-config', () =>
+                    parseEncryptionConfiguration(
+                      readFileSync(secure.encryptionConfigFile!, 'utf8'),
+                    ),
+                  )
+                : undefined,
+              audit: secure ? auditSettings(secure, config.dataDir, log) : undefined,
               kubelets: secure
                 ? {
                     tls: {

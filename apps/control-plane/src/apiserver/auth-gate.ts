@@ -5,6 +5,7 @@ import {
   authenticateHttp,
   authorizePath,
   GateOutcome,
+  requestAttributes,
   UserInfo,
 } from '@flotilla/apiserver';
 
@@ -28,17 +29,61 @@ export function installAuthGate(app: NestFastifyApplication, server: ApiServer):
   fastify.addHook('onRequest', async (req, reply) => {
     const path = new URL(req.raw.url ?? '/', 'http://localhost').pathname;
     let outcome: GateOutcome = await authenticateHttp(server.authenticator, req.raw, path);
+    const user = outcome.ok ? outcome.user : undefined;
     if (outcome.ok && !REST.test(path)) {
       await server.authorizer.ready?.();
       outcome = authorizePath(server.authorizer, outcome.user, req.method, path);
     }
     if (!outcome.ok) {
+      auditRejected(server, req.raw, req.ip, path, outcome, user);
       return reply
         .code(outcome.status)
         .header('content-type', 'application/json')
         .send(JSON.stringify(outcome.body));
     }
     identities.set(req.raw, outcome.user);
+  });
+}
+
+/**
+ * A request turned away at the edge (401 without valid credentials, 403 on a non-REST path) is
+ * in the audit log too: who tried what, as kube-apiserver logs failed authentication.
+ */
+function auditRejected(
+  server: ApiServer,
+  req: IncomingMessage,
+  sourceIp: string,
+  path: string,
+  outcome: Extract<GateOutcome, { ok: false }>,
+  authenticated: UserInfo | undefined,
+): void {
+  if (!server.auditor) return;
+  const now = new Date();
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Without valid credentials there is no user: Kubernetes logs an empty one.
+  const user = authenticated ?? { name: '', groups: [] };
+  const agent = req.headers['user-agent'];
+  server.auditor.record({
+    attributes: requestAttributes(
+      user,
+      req.method ?? 'GET',
+      path,
+      url.searchParams.get('watch') === 'true',
+    ),
+    requestURI: `${url.pathname}${url.search}`,
+    sourceIPs: [sourceIp],
+    userAgent: typeof agent === 'string' ? agent : undefined,
+    code: outcome.status,
+    failure: {
+      status: outcome.body.status,
+      reason: outcome.body.reason,
+      message: outcome.body.message,
+    },
+    decision:
+      outcome.status === 403 ? { allowed: false, reason: String(outcome.body.message) } : undefined,
+    received: now,
+    completed: now,
+    stage: 'ResponseComplete',
   });
 }
 

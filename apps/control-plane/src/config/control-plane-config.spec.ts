@@ -410,6 +410,8 @@ describe('control-plane configuration', () => {
       const c = parse(['--name', 'm2', '--pki-dir', 'pki']);
       expect(c.security).toEqual({
         mode: 'secure',
+        auditLogMaxSizeMb: 100,
+        auditLogMaxBackups: 10,
         tlsCertFile: '/srv/flotilla/pki/server-m2.crt',
         tlsKeyFile: '/srv/flotilla/pki/server-m2.key',
         clientCaFile: '/srv/flotilla/pki/ca.crt',

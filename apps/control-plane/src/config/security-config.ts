@@ -29,6 +29,10 @@ export type SecurityConfig =
       /** Audit log (JSON lines) and its policy. */
       auditLogPath?: string;
       auditPolicyFile?: string;
+      /** Rotate the audit log past this many megabytes (0: never). */
+      auditLogMaxSizeMb: number;
+      /** Rotated audit logs kept (0: all). */
+      auditLogMaxBackups: number;
       /** The API server's client pair toward kubelets (pods/log, exec, port-forward). */
       kubeletClientCertFile?: string;
       kubeletClientKeyFile?: string;
@@ -115,18 +119,34 @@ export const SECURITY_OPTIONS: readonly OptionSpec[] = [
     env: 'FLOTILLA_ENCRYPTION_PROVIDER_CONFIG',
     valueName: 'FILE',
     description: 'EncryptionConfiguration (aesgcm, aescbc, identity) for Secrets at rest',
+    defaultText: 'DIR/encryption-config.yaml with --pki-dir, if there',
   },
   {
     flag: 'audit-log-path',
     env: 'FLOTILLA_AUDIT_LOG_PATH',
     valueName: 'FILE',
-    description: 'append audit events (JSON lines) here',
+    description: 'append audit events (audit.k8s.io/v1 Event, JSON lines) here',
+    defaultText: 'DATA/audit.log when --audit-policy-file is given',
+  },
+  {
+    flag: 'audit-log-maxsize',
+    env: 'FLOTILLA_AUDIT_LOG_MAXSIZE',
+    valueName: 'MB',
+    description: 'rotate the audit log past this size (0: never)',
+    defaultText: '100',
+  },
+  {
+    flag: 'audit-log-maxbackup',
+    env: 'FLOTILLA_AUDIT_LOG_MAXBACKUP',
+    valueName: 'N',
+    description: 'rotated audit logs to keep (0: all)',
+    defaultText: '10',
   },
   {
     flag: 'audit-policy-file',
     env: 'FLOTILLA_AUDIT_POLICY_FILE',
     valueName: 'FILE',
-    description: 'audit Policy (levels None, Metadata, Request)',
+    description: 'audit Policy (audit.k8s.io/v1; levels None, Metadata, Request, RequestResponse)',
     defaultText: 'Metadata for every request',
   },
   {
@@ -210,9 +230,14 @@ export function parseSecurityConfig(
     peerCaFile: path('peer-trusted-ca-file') ?? clientCaFile!,
     ...optional('tokenAuthFile', path('token-auth-file') ?? existing(tokensDefault)),
     ...optional('serviceAccountKeyFile', path('service-account-key-file') ?? existing(saDefault)),
-    ...optional('encryptionConfigFile', path('encryption-provider-config')),
+    ...optional(
+      'encryptionConfigFile',
+      path('encryption-provider-config') ?? existing(fromDir('encryption-config.yaml')),
+    ),
     ...optional('auditLogPath', path('audit-log-path')),
     ...optional('auditPolicyFile', path('audit-policy-file')),
+    auditLogMaxSizeMb: count(get('audit-log-maxsize'), 100),
+    auditLogMaxBackups: count(get('audit-log-maxbackup'), 10),
     ...optional(
       'kubeletClientCertFile',
       path('kubelet-client-certificate') ?? existing(fromDir('apiserver-kubelet-client.crt')),
@@ -223,6 +248,13 @@ export function parseSecurityConfig(
     ),
     ...optional('kubeletCaFile', path('kubelet-certificate-authority')),
   };
+}
+
+function count(s: Setting | undefined, fallback: number): number {
+  if (!s) return fallback;
+  if (!/^[0-9]+$/.test(s.value))
+    throw settingError(s.source, `must be a whole number, not ${JSON.stringify(s.value)}`);
+  return Number(s.value);
 }
 
 function existing(file: string | undefined): string | undefined {

@@ -1,11 +1,19 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '@flotilla/process';
-import { issueUserCertificate, pkiPaths, rotateClusterPki, writePair } from '@flotilla/pki';
+import {
+  issueNodeCertificate,
+  issueUserCertificate,
+  pkiPaths,
+  rotateClusterPki,
+  writePair,
+} from '@flotilla/pki';
+import { kubeconfigWithCertificate } from '../up/kubeconfig';
 import type { CliContext } from './cli-context';
 
 const USAGE = `Usage: flotilla certs rotate [--data-dir DIR]
        flotilla certs user NAME [--group GROUP]... [--data-dir DIR]
+       flotilla certs node NAME... [--data-dir DIR]
 
 The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotilla up).
   rotate   issue every certificate again from the same CA (new keys); running members reload
@@ -13,6 +21,11 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
   user     a client certificate for user NAME in the given groups (CN=NAME, O=GROUP), written
            to DIR/pki/users/NAME.crt and .key; grant it rights with RBAC, e.g.
            kubectl create rolebinding NAME-view --clusterrole=view --user=NAME -n default
+  node     a kubelet's identity for each node NAME (CN=system:node:NAME, O=system:nodes), in
+           DIR/pki/node-NAME.crt and .key, and DIR/nodes/NAME.kubeconfig: the admin kubeconfig's
+           masters with that certificate. The Node authorizer lets it read only what the pods
+           bound to NAME use and write only NAME's Node, Lease and pod status; and
+           DIR/nodes/kube-proxy.kubeconfig (system:kube-proxy) for the agents' --proxy-kubeconfig
 `;
 
 export async function certsCommand(argv: readonly string[], _context: CliContext): Promise<void> {
@@ -37,6 +50,7 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
   }
   const dir = join(resolve(dataDir), 'pki');
   const [verb, name, ...extra] = positional;
+  if (verb === 'node') return nodeCertificates(resolve(dataDir), positional.slice(1));
   if (extra.length > 0) throw new ConfigError(`unexpected ${extra.join(' ')}`);
   try {
     if (verb === 'rotate') {
@@ -67,6 +81,60 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
   throw new ConfigError(
     verb
       ? `unknown certs command ${JSON.stringify(verb)}`
-      : 'missing certs command (rotate | user)',
+      : 'missing certs command (rotate | user | node)',
   );
+}
+
+/** `certs node NAME...`: each node's certificate and kubeconfig. */
+async function nodeCertificates(dataDir: string, names: string[]): Promise<void> {
+  if (names.length === 0) throw new ConfigError('certs node: missing NAME');
+  for (const name of names) {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
+      throw new ConfigError(`certs node: ${JSON.stringify(name)} is not a valid node name`);
+    }
+  }
+  const dir = join(dataDir, 'pki');
+  const adminKubeconfig = join(dataDir, 'kubeconfig');
+  if (!existsSync(adminKubeconfig)) {
+    throw new ConfigError(`${adminKubeconfig} does not exist; run flotilla up first`);
+  }
+  const nodes = join(dataDir, 'nodes');
+  mkdirSync(nodes, { recursive: true, mode: 0o700 });
+  for (const name of names) {
+    let written: { cert: string; key: string };
+    try {
+      written = await issueNodeCertificate(dir, name);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+    const b64 = (file: string) => readFileSync(file).toString('base64');
+    const kubeconfig = join(nodes, `${name}.kubeconfig`);
+    writeFileSync(
+      kubeconfig,
+      kubeconfigWithCertificate(readFileSync(adminKubeconfig, 'utf8'), {
+        clientCertData: b64(written.cert),
+        clientKeyData: b64(written.key),
+      }),
+      { mode: 0o600 },
+    );
+    process.stdout.write(`flotilla: node ${name}: ${written.cert}, ${kubeconfig}\n`);
+  }
+  // kube-proxy runs as system:kube-proxy (the node's identity may not read Services and
+  // EndpointSlices): one kubeconfig every node's agent takes with --proxy-kubeconfig.
+  const paths = pkiPaths(dir);
+  const proxyCert = paths.clientCert('kube-proxy');
+  const proxyKey = paths.clientKey('kube-proxy');
+  if (!existsSync(proxyCert)) {
+    writePair(proxyCert, proxyKey, await issueUserCertificate(dir, 'system:kube-proxy', []));
+  }
+  const proxyKubeconfig = join(nodes, 'kube-proxy.kubeconfig');
+  writeFileSync(
+    proxyKubeconfig,
+    kubeconfigWithCertificate(readFileSync(adminKubeconfig, 'utf8'), {
+      clientCertData: readFileSync(proxyCert).toString('base64'),
+      clientKeyData: readFileSync(proxyKey).toString('base64'),
+    }),
+    { mode: 0o600 },
+  );
+  process.stdout.write(`flotilla: kube-proxy: ${proxyKubeconfig} (--proxy-kubeconfig)\n`);
 }

@@ -14,6 +14,7 @@ import { KubeconfigTls, renderKubeconfig } from '../up/kubeconfig';
 import { clusterPkiPlan } from '../up/cluster-pki-plan';
 import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
 import { clusterRecorder } from '../up/cluster-record';
+import { ensureAuditPolicy } from '../up/default-audit-policy';
 import {
   UpOptions,
   checkEntryExists,
@@ -37,7 +38,11 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   const pkiDir = options.insecure ? undefined : join(options.dataDir, 'pki');
   const plans = planMembers(options, process.execPath, pkiDir);
   await checkPortsFree(options, plans);
-  if (pkiDir) await ensureClusterPki(pkiDir, clusterPkiPlan(options));
+  if (pkiDir) {
+    await ensureClusterPki(pkiDir, clusterPkiPlan(options));
+    mkdirSync(options.dataDir, { recursive: true });
+    ensureAuditPolicy(options.dataDir);
+  }
 
   const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
   process.stdout.write(`${planTable(plans, options.listenHost, pkiDir ? 'https' : 'http')}\n`);

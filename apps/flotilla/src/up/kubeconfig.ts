@@ -1,3 +1,4 @@
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { formatHostPort } from '@flotilla/process';
 
 export interface KubeconfigMember {
@@ -60,4 +61,26 @@ function userLines(tls: KubeconfigTls): string {
   if (tls.clientKeyData) lines.push(`    client-key-data: ${tls.clientKeyData}`);
   if (tls.token) lines.push(`    token: ${tls.token}`);
   return lines.join('\n');
+}
+
+/**
+ * The same kubeconfig (clusters, contexts) with every user's credentials replaced by a client
+ * certificate: how a node gets its own kubeconfig from the admin one.
+ */
+export function kubeconfigWithCertificate(
+  kubeconfig: string,
+  credentials: { clientCertData: string; clientKeyData: string },
+): string {
+  const doc = parseYaml(kubeconfig) as { users?: { name: string; user: unknown }[] };
+  if (!Array.isArray(doc?.users) || doc.users.length === 0) {
+    throw new Error('the kubeconfig names no users');
+  }
+  doc.users = doc.users.map((u) => ({
+    name: u.name,
+    user: {
+      'client-certificate-data': credentials.clientCertData,
+      'client-key-data': credentials.clientKeyData,
+    },
+  }));
+  return stringifyYaml(doc);
 }

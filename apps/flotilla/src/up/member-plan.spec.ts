@@ -42,6 +42,8 @@ describe('flotilla up member plan', () => {
         'flotilla',
         '--pki-dir',
         '/w/data/pki',
+        '--audit-policy-file',
+        '/w/data/audit-policy.yaml',
       ],
     });
     // Without a PKI directory (flotilla up --insecure): the members' insecure mode.

@@ -1,3 +1,4 @@
+import { AUDIT_POLICY_FILE } from './default-audit-policy';
 import { join } from 'node:path';
 import { ConfigError, MASTER_NODE_FLAGS, formatHostPort } from '@flotilla/process';
 import type { ProcessSpec } from '../supervisor/spawner';
@@ -48,7 +49,14 @@ export function planMembers(
     if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);
     if (options.serviceNodePortRange)
       args.push('--service-node-port-range', options.serviceNodePortRange);
-    if (pkiDir) args.push('--pki-dir', pkiDir);
+    // Secure members keep an audit log in their data directory (DATA/mN/audit.log).
+    if (pkiDir)
+      args.push(
+        '--pki-dir',
+        pkiDir,
+        '--audit-policy-file',
+        join(options.dataDir, AUDIT_POLICY_FILE),
+      );
     else args.push('--insecure');
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });

@@ -19,14 +19,23 @@ export interface MastersClient {
 /** A client for the configured masters; undefined when none are configured. */
 export function connectToMasters(config: NodeAgentConfig): MastersClient | undefined {
   const options = { component: 'node-agent' };
-  if (config.kubeconfig) {
-    try {
-      return connectFromKubeconfig({ ...options, kubeconfig: config.kubeconfig }).client;
-    } catch (err) {
-      if (err instanceof KubeconfigError) throw new ConfigError(`--kubeconfig: ${err.message}`);
-      throw err;
-    }
-  }
+  if (config.kubeconfig) return fromKubeconfig(config.kubeconfig, '--kubeconfig', options);
   if (config.servers.length > 0) return connect(config.servers, options).client;
   return undefined;
+}
+
+/** kube-proxy's own client (--proxy-kubeconfig), when it has one. */
+export function connectProxyToMasters(config: NodeAgentConfig): MastersClient | undefined {
+  return config.proxyKubeconfig
+    ? fromKubeconfig(config.proxyKubeconfig, '--proxy-kubeconfig', { component: 'kube-proxy' })
+    : undefined;
+}
+
+function fromKubeconfig(file: string, flag: string, options: { component: string }): MastersClient {
+  try {
+    return connectFromKubeconfig({ ...options, kubeconfig: file }).client;
+  } catch (err) {
+    if (err instanceof KubeconfigError) throw new ConfigError(`${flag}: ${err.message}`);
+    throw err;
+  }
 }

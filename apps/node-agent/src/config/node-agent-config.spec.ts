@@ -229,13 +229,21 @@ describe('node-agent configuration', () => {
   it('reads --kubeconfig relative to the working directory, and fake:// as a hollow node', () => {
     expect(
       parseNodeAgentConfig(
-        ['--kubeconfig', 'data/kubeconfig', '--runtime-endpoint', 'fake://'],
+        [
+          '--kubeconfig',
+          'data/kubeconfig',
+          '--proxy-kubeconfig',
+          'data/nodes/kube-proxy.kubeconfig',
+          '--runtime-endpoint',
+          'fake://',
+        ],
         {},
         context,
       ),
     ).toMatchObject({
       config: {
         kubeconfig: '/srv/data/kubeconfig',
+        proxyKubeconfig: '/srv/data/nodes/kube-proxy.kubeconfig',
         servers: [],
         kubelet: { runtimeEndpoint: 'fake://' },
       },

@@ -31,6 +31,8 @@ export interface NodeAgentConfig {
   servers: string[];
   /** A kubeconfig naming the masters with their TLS settings and credentials. */
   kubeconfig?: string;
+  /** kube-proxy's own (system:kube-proxy); the node's identity may not read what it needs. */
+  proxyKubeconfig?: string;
   logLevel: LogLevel;
   /** kube-proxy, pod network and cluster DNS; absent: the agent does no networking (tests that
    *  boot it in-process for other reasons). */
@@ -109,6 +111,14 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'FILE',
     description:
       "how to reach the masters (servers, TLS, credentials); every master of the context's cluster is a failover endpoint",
+  },
+  {
+    flag: 'proxy-kubeconfig',
+    env: 'FLOTILLA_PROXY_KUBECONFIG',
+    valueName: 'FILE',
+    description:
+      "kube-proxy's own kubeconfig (system:kube-proxy: reads Services, EndpointSlices and Nodes, which a node's identity may not)",
+    defaultText: '--kubeconfig',
   },
   {
     flag: 'runtime-endpoint',
@@ -300,6 +310,7 @@ export function parseNodeAgentConfig(
   if (kubeconfig && servers.length > 0) {
     throw new ConfigError('--servers and --kubeconfig both say where the masters are; give one');
   }
+  const proxyKubeconfig = settings.get('proxy-kubeconfig');
   return {
     help: false,
     config: {
@@ -309,6 +320,7 @@ export function parseNodeAgentConfig(
       apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10248,
       servers,
       ...(kubeconfig ? { kubeconfig: resolve(context.cwd, kubeconfig.value) } : {}),
+      ...(proxyKubeconfig ? { proxyKubeconfig: resolve(context.cwd, proxyKubeconfig.value) } : {}),
       logLevel: logLevelValue(settings.get('log-level')),
       network,
       ...(kubelet ? { kubelet } : {}),

@@ -5,6 +5,7 @@
 import { KubeObject, PolicyRule, RBAC_GROUP, ResourceInfo } from '@flotilla/api';
 import { objectKey } from '../storage/key-layout';
 import type { ObjectStore } from '../storage/object-store';
+import { NODE_RULES } from './node-rules';
 
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
@@ -123,6 +124,9 @@ const ROLES: RoleSpec[] = [
       rule(['create', 'get', 'update', 'patch'], ['coordination.k8s.io'], ['leases']),
     ],
   },
+  // What the Node authorizer grants every kubelet; kept as a role, bound to no one (as in
+  // Kubernetes, where the system:node binding has no subjects since the Node authorizer).
+  { name: 'system:node', rules: [...NODE_RULES] },
   {
     name: 'system:node-proxier',
     rules: [
@@ -174,6 +178,7 @@ const BINDINGS: BindingSpec[] = [
     role: 'system:kube-scheduler',
     subjects: [user('system:kube-scheduler')],
   },
+  { name: 'system:node', role: 'system:node', subjects: [] },
   {
     name: 'system:node-proxier',
     role: 'system:node-proxier',

@@ -113,6 +113,23 @@ describe('RBAC on the API', () => {
     expect(secrets.status).toBe(403);
   });
 
+  it('names roles and bindings as URL path segments (system:x allowed, a slash not)', async () => {
+    const root = { name: 'root', groups: ['system:masters'] };
+    const role = (name: string) => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [],
+    });
+    const path = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+    expect((await call(api, root, 'POST', path, role('system:custom-reader'))).status).toBe(201);
+    const bad = await call(api, root, 'POST', path, role('a%b'));
+    expect(bad.status).toBe(422);
+    expect(body(bad).message).toBe(
+      `ClusterRole.rbac.authorization.k8s.io "a%b" is invalid: metadata.name: Invalid value: "a%b": may not contain '%'`,
+    );
+  });
+
   it('gathers aggregated roles: edit may write what view may only read', async () => {
     const bob: UserInfo = { name: 'bob', groups: ['devs'] };
     await call(

@@ -2,7 +2,7 @@
 // SelfSubjectAccessReview (kubectl auth can-i), SubjectAccessReview, LocalSubjectAccessReview,
 // SelfSubjectReview (kubectl auth whoami), TokenReview; and TokenRequest
 // (serviceaccounts/<name>/token), which issues a service-account token.
-import { apiErrors, isPlainObject, JsonObject } from '@flotilla/api';
+import { apiErrors, isPlainObject, JsonObject, KubeObject } from '@flotilla/api';
 import type { Attributes, Authorizer } from './authorizer';
 import type { RequestAuthenticator } from './request-authenticator';
 import { DEFAULT_AUDIENCE, ServiceAccountJwt } from './service-account-jwt';
@@ -60,7 +60,13 @@ export class Reviews {
   }
 
   /** POST serviceaccounts/<name>/token: a token for that account, bound to a pod if asked. */
-  async tokenRequest(namespace: string, name: string, body: unknown): Promise<ReviewAnswer> {
+  /** `admit` sees the pod the token is bound to (NodeRestriction), before anything is issued. */
+  async tokenRequest(
+    namespace: string,
+    name: string,
+    body: unknown,
+    admit?: (boundPod: KubeObject | undefined) => void,
+  ): Promise<ReviewAnswer> {
     const jwt = this.d.jwt;
     if (!jwt) {
       throw apiErrors.badRequest(
@@ -89,6 +95,7 @@ export class Reviews {
     }
     const expirationSeconds = Math.min(requested, 48 * 3600);
     let pod: { name: string; uid: string } | undefined;
+    let boundPod: KubeObject | undefined;
     const ref = spec.boundObjectRef;
     if (isPlainObject(ref)) {
       if (ref.kind !== 'Pod') {
@@ -104,7 +111,9 @@ export class Reviews {
         );
       }
       pod = { name: found.metadata.name!, uid: found.metadata.uid! };
+      boundPod = found;
     }
+    admit?.(boundPod);
     const now = this.d.nowSeconds();
     const token = jwt.issue({
       namespace,

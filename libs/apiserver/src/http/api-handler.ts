@@ -62,8 +62,10 @@ import {
 import { stringify as toYaml } from 'yaml';
 import { ResourcePath, parseApiPath, verbOf } from './request-info';
 import { forbidden, requestAttributes } from '../auth/authorizer';
-import type { Authorizer } from '../auth/authorizer';
+import type { Attributes, Authorizer, Decision } from '../auth/authorizer';
+import type { Auditor } from '../audit/auditor';
 import type { Reviews } from '../auth/reviews';
+import type { AdmissionAttributes } from '../admission/node-restriction';
 import { ANONYMOUS, INSECURE_USER, UserInfo } from '../auth/user-info';
 
 /** Kubernetes' request body limit. */
@@ -78,6 +80,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body?: Buffer;
+  /** The client's address, for the audit log. */
+  sourceIp?: string;
   /** Set when the body went over MAX_BODY_BYTES (then `body` is absent). */
   bodyTooLarge?: boolean;
   /**
@@ -121,6 +125,10 @@ export interface ApiHandlerDeps {
   authorizer?: Authorizer & { ready?(): Promise<void> };
   /** Access and token reviews, TokenRequest. */
   reviews?: Reviews;
+  /** Records each request in the audit log; absent: no auditing. */
+  audit?: Auditor;
+  /** Admission that depends on who asks, for requests the registry does not write (TokenRequest). */
+  admit?: (a: AdmissionAttributes) => void;
 }
 
 const header = (req: ApiRequest, name: string): string => {
@@ -145,6 +153,9 @@ export class ApiHandler {
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const started = process.hrtime.bigint();
+    const received = this.d.audit ? this.d.clock() : undefined;
+    let attributes: Attributes | undefined;
+    let decision: Decision | undefined;
     let verb = req.method.toLowerCase();
     let resource = '';
     let response: ApiResponse;
@@ -161,11 +172,13 @@ export class ApiHandler {
           : parsed.info.resource;
         verb = verbOf(req.method, parsed.info, isWatch(req.query));
       }
-      await this.authorize(req);
+      attributes = requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query));
+      decision = await this.authorizeAttributes(attributes);
       response = choice ? await this.route(req, choice) : notAcceptable();
     } catch (err) {
       response = errorResponse(err, this.d.log);
     }
+    if (received && attributes) this.audit(req, attributes, decision, response, received);
     if (response.kind === 'json' && choice) response = encodeAnswer(req, response, choice);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.d.observe?.(
@@ -182,12 +195,76 @@ export class ApiHandler {
    * outside handle(): pods/exec, attach and portforward upgrades).
    */
   async authorize(req: ApiRequest): Promise<void> {
+    await this.authorizeAttributes(
+      requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query)),
+    );
+  }
+
+  /** Throws Kubernetes' 403 unless the authorizer allows the request; its word otherwise. */
+  private async authorizeAttributes(a: Attributes): Promise<Decision | undefined> {
     const z = this.d.authorizer;
-    if (!z) return;
+    if (!z) return undefined;
     await z.ready?.();
-    const a = requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query));
     const d = z.authorize(a);
     if (d.decision !== 'allow') throw forbidden(a, d.reason);
+    return d;
+  }
+
+  /** One audit event for the request, at the level the policy gives it. */
+  private audit(
+    req: ApiRequest,
+    attributes: Attributes,
+    decision: Decision | undefined,
+    response: ApiResponse,
+    received: Date,
+  ): void {
+    const query = req.query.toString();
+    const json = response.kind === 'json' ? response : undefined;
+    // Streams (watches, logs from a kubelet) are logged as they start.
+    const code = response.kind === 'watch' || response.kind === 'kubelet' ? 200 : response.status;
+    const body = json?.body as Record<string, unknown> | undefined;
+    const failure =
+      code >= 400 && body?.kind === 'Status'
+        ? { status: body.status, message: body.message, reason: body.reason }
+        : undefined;
+    const denied = failure?.reason === 'Forbidden' && decision === undefined && this.d.authorizer;
+    // A create names its object in the body: the audit's objectRef takes the name from there.
+    const meta = body?.metadata as Record<string, unknown> | undefined;
+    const named =
+      attributes.kind === 'resource' && attributes.name === '' && attributes.verb === 'create'
+        ? typeof meta?.name === 'string' && body?.kind !== 'Status'
+          ? { ...attributes, name: meta.name }
+          : attributes
+        : attributes;
+    this.d.audit!.record({
+      attributes: named,
+      requestURI: query ? `${req.path}?${query}` : req.path,
+      sourceIPs: req.sourceIp ? [req.sourceIp] : [],
+      userAgent: header(req, 'user-agent') || undefined,
+      code,
+      failure,
+      decision: decision
+        ? { allowed: true, reason: decision.reason }
+        : denied
+          ? { allowed: false, reason: String(failure?.message ?? '') }
+          : undefined,
+      requestObject: () => {
+        if (!req.body || req.body.length === 0) return undefined;
+        try {
+          return JSON.parse(req.body.toString('utf8')) as unknown;
+        } catch {
+          return undefined;
+        }
+      },
+      responseObject: () => json?.body,
+      received,
+      completed: this.d.clock(),
+      stage:
+        response.kind === 'watch' || response.kind === 'kubelet'
+          ? 'ResponseStarted'
+          : 'ResponseComplete',
+      auditID: header(req, 'audit-id') || undefined,
+    });
   }
 
   private userOf(req: ApiRequest): UserInfo {
@@ -368,7 +445,25 @@ export class ApiHandler {
     if (sub === 'token') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       if (!this.d.reviews) throw apiErrors.badRequest('this server issues no tokens');
-      const answer = await this.d.reviews.tokenRequest(namespace!, name, this.body(req));
+      const user = req.user;
+      const admit = this.d.admit;
+      const answer = await this.d.reviews.tokenRequest(
+        namespace!,
+        name,
+        this.body(req),
+        user && admit
+          ? (pod) =>
+              admit({
+                user,
+                operation: 'CREATE',
+                resource: { group: '', plural: 'serviceaccounts' },
+                subresource: 'token',
+                namespace,
+                name,
+                object: pod,
+              })
+          : undefined,
+      );
       return json(answer.status, answer.body);
     }
     if (sub === 'eviction') {
@@ -710,7 +805,7 @@ function writeOptions(req: ApiRequest, kind: WriteOptionsKind, apply = false): W
       },
     ]);
   }
-  return { dryRun, fieldValidation: fv as FieldValidation, fieldManager };
+  return { dryRun, fieldValidation: fv as FieldValidation, fieldManager, user: req.user };
 }
 
 const PROPAGATION_POLICIES = ['Foreground', 'Background', 'Orphan'];
@@ -778,6 +873,7 @@ function deleteOptions(req: ApiRequest, body: unknown): DeleteOptions {
         }
       : undefined,
     dryRun,
+    user: req.user,
   };
 }
 

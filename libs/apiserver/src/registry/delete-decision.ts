@@ -1,3 +1,4 @@
+import type { UserInfo } from '../auth/user-info';
 import { isPlainObject, KubeObject } from '@flotilla/api';
 import { timestamp } from './request-checks';
 
@@ -6,6 +7,8 @@ export interface DeleteOptions {
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+  /** Who asked, for admission that depends on it (NodeRestriction). */
+  user?: UserInfo;
 }
 
 /** What a DELETE does to an object: remove it now, or mark it and keep it (graceful). */

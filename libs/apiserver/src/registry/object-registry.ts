@@ -36,7 +36,9 @@ import {
   isPriorityClasses,
   PriorityClassReader,
 } from '../admission/priority';
+import type { AdmissionAttributes } from '../admission/node-restriction';
 import { alreadyAllocated, heldKeys, planAddresses } from '../admission/service-addresses';
+import type { UserInfo } from '../auth/user-info';
 import type { ServiceRanges } from '../admission/service-ranges';
 import { listPrefix, objectKey } from '../storage/key-layout';
 import { decideEviction, pdbResource, spendDisruption } from './eviction';
@@ -57,6 +59,8 @@ export interface WriteOptions {
   fieldValidation: FieldValidation;
   /** Who makes the change, for metadata.managedFields; the API server itself when absent. */
   fieldManager?: string;
+  /** Who asked, for admission that depends on it (NodeRestriction); absent: the server itself. */
+  user?: UserInfo;
 }
 
 export interface ApplyOptions extends WriteOptions {
@@ -89,6 +93,8 @@ export interface RegistryDeps {
   serviceRanges: ServiceRanges;
   /** The DefaultTolerationSeconds admission's settings (300 s each when absent). */
   tolerationSeconds?: DefaultTolerationSeconds;
+  /** Admission that depends on who asks (NodeRestriction); throws the 403. */
+  admit?: (a: AdmissionAttributes) => void;
 }
 
 /** Optimistic-concurrency retries of one request before giving up with 409. */
@@ -163,6 +169,13 @@ export class ObjectRegistry {
       }
     }
     validateCreate(r, obj);
+    this.admitAs(opts.user, {
+      operation: 'CREATE',
+      resource: r,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name ?? '',
+      object: obj,
+    });
     if (isPriorityClasses(r)) await admitPriorityClass(obj, undefined, this.priorityClasses);
     obj = finish(undefined, obj);
     const name = obj.metadata.name!;
@@ -363,6 +376,15 @@ export class ObjectRegistry {
         next = prepareForUpdate(r, next, current, subresource);
         admitPodUpdate(r, next, subresource, this.d.tolerationSeconds ?? DEFAULT_TOLERATIONS);
         validateUpdate(r, next, current);
+        this.admitAs(opts.user, {
+          operation: 'UPDATE',
+          resource: r,
+          subresource,
+          namespace,
+          name,
+          object: next,
+          oldObject: current,
+        });
         if (isPriorityClasses(r)) await admitPriorityClass(next, current, this.priorityClasses);
       }
       next = finish(current, next);
@@ -598,6 +620,14 @@ export class ObjectRegistry {
     const pdbs = pdbResource();
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const pod = await this.get(r, namespace, name);
+      this.admitAs(options.user, {
+        operation: 'CREATE',
+        resource: r,
+        subresource: 'eviction',
+        namespace,
+        name,
+        oldObject: pod,
+      });
       const budgets = (await this.d.store.list(listPrefix(pdbs, namespace))).items;
       const decision = decideEviction(pod, budgets);
       if (decision.kind === 'refuse') throw decision.error;
@@ -655,6 +685,13 @@ export class ObjectRegistry {
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
         );
       }
+      this.admitAs(opts.user, {
+        operation: 'DELETE',
+        resource: r,
+        namespace,
+        name,
+        oldObject: current,
+      });
       const decision = decideDelete(r, current, opts, this.d.clock());
       if (decision.kind === 'unchanged') return { status: 200, body: current };
       if (opts.dryRun)
@@ -691,6 +728,11 @@ export class ObjectRegistry {
   }
 
   // --- helpers -----------------------------------------------------------------------------
+
+  /** Admission by who asks; writes the server makes on its own (no user) pass. */
+  private admitAs(user: UserInfo | undefined, a: Omit<AdmissionAttributes, 'user'>): void {
+    if (user && this.d.admit) this.d.admit({ ...a, user });
+  }
 
   /**
    * The object a write starts from. The first attempt reads this master's applied state (no

@@ -48,6 +48,7 @@ const CUSTOM_FORMS = new Map<string, StoredForm>();
 export function storedFormOf(
   r: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'custom' | 'version'>>,
 ): StoredForm | undefined {
-  if (r.custom && r.version) return customForm(r.group, r.plural, r.version, r.custom.storageVersion);
+  if (r.custom && r.version)
+    return customForm(r.group, r.plural, r.version, r.custom.storageVersion);
   return r.group === 'events.k8s.io' && r.plural === 'events' ? EVENTS_V1 : undefined;
 }

@@ -120,11 +120,17 @@ export class WatchCache {
     });
   }
 
-  /** The objects under `keyPrefix` that match, in key order, and the revision they are at. */
   /** The cached object at `key`, if any. */
   get(key: string): KubeObject | undefined {
     return this.objects.get(key);
   }
+
+  /** Every cached object by key, unordered (for derived views that walk them all). */
+  entries(): IterableIterator<[string, KubeObject]> {
+    return this.objects.entries();
+  }
+
+  /** The objects under `keyPrefix` that match, in key order, and the revision they are at. */
 
   snapshot(
     keyPrefix: string,

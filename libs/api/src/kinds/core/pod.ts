@@ -298,7 +298,9 @@ export const podKind: KindModule = {
   defaults: (o) => defaultPodSpec(childObject(o, 'spec'), true),
   prepareForCreate(o, ctx) {
     const s = childObject(o, 'spec');
-    admitPod(s, ctx.tolerationSeconds);
+    // The ServiceAccount admission leaves mirror pods alone (a kubelet's static pods use none).
+    const mirror = 'kubernetes.io/config.mirror' in (o.metadata.annotations ?? {});
+    admitPod(s, ctx.tolerationSeconds, !mirror);
     o.status = { phase: 'Pending', qosClass: podQosClass(s) };
   },
   validate: (o) => validatePodSpec(o.spec, 'spec'),

@@ -25,6 +25,17 @@ function checkSecretData(o: KubeObject): void {
   }
 }
 
+/** stringData is write-only: its entries land in data (base64), over any of the same key. */
+function mergeStringData(o: KubeObject): void {
+  if (!isPlainObject(o.stringData)) return;
+  const data: Record<string, unknown> = isPlainObject(o.data) ? { ...o.data } : {};
+  for (const [key, value] of Object.entries(o.stringData)) {
+    if (typeof value === 'string') data[key] = Buffer.from(value, 'utf8').toString('base64');
+  }
+  o.data = data;
+  delete o.stringData;
+}
+
 /** Protobuf field tables (generated.proto numbers, types.go pointers and omitempty). */
 export const SECRET_PROTOBUF: MessageTable = {
   package: 'k8s.io.api.core.v1',
@@ -57,6 +68,8 @@ export const secretKind: KindModule = {
   selectableFields: ['type'],
   defaults: (o) => setDefault(o, 'type', 'Opaque'),
   decodable: checkSecretData,
+  prepareForCreate: (o) => mergeStringData(o),
+  prepareForUpdate: (o) => mergeStringData(o),
   validate: (o) => validateDataKeys(o, ['data', 'stringData']),
   validateUpdate: (next, prev) => validateImmutableData(next, prev, ['data']),
   printer: {

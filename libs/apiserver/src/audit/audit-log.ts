@@ -1,0 +1,94 @@
+// The audit log file (--audit-log-path): one audit.k8s.io/v1 Event per line, appended in order
+// by one writer. Past --audit-log-maxsize megabytes the file is renamed with the time beside it
+// (audit-2026-12-07T14-35-38.123.log, as kube-apiserver's rotation names backups) and a new one
+// begun; beyond --audit-log-maxbackup backups the oldest go. A write error is reported, never
+// thrown into a request.
+import { promises as fs } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+
+export interface AuditLogOptions {
+  path: string;
+  /** Rotate past this many bytes; 0: never. */
+  maxBytes: number;
+  /** Backups kept; 0: all. */
+  maxBackups: number;
+  clock?: () => Date;
+  onError?: (err: unknown) => void;
+}
+
+export class AuditLogFile {
+  private pending: string[] = [];
+  private writing: Promise<void> | undefined;
+  private size = -1;
+  private readonly clock: () => Date;
+
+  constructor(private readonly o: AuditLogOptions) {
+    this.clock = o.clock ?? (() => new Date());
+  }
+
+  /** Queues one event; lines go out in order, batched. */
+  write(event: object): void {
+    this.pending.push(`${JSON.stringify(event)}\n`);
+    this.start();
+  }
+
+  private start(): void {
+    this.writing ??= this.drain().finally(() => {
+      this.writing = undefined;
+      if (this.pending.length > 0) this.start();
+    });
+  }
+
+  /** Resolves once everything queued so far is in the file. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = Buffer.from(this.pending.join(''));
+      this.pending = [];
+      try {
+        if (this.size < 0) {
+          await fs.mkdir(dirname(this.o.path), { recursive: true });
+          this.size = await fs.stat(this.o.path).then(
+            (s) => s.size,
+            () => 0,
+          );
+        }
+        if (this.o.maxBytes > 0 && this.size > 0 && this.size + batch.length > this.o.maxBytes) {
+          await this.rotate();
+        }
+        await fs.appendFile(this.o.path, batch, { mode: 0o600 });
+        this.size += batch.length;
+      } catch (err) {
+        this.o.onError?.(err);
+      }
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    const ext = extname(this.o.path);
+    const stem = basename(this.o.path, ext);
+    const dir = dirname(this.o.path);
+    const stamp = this.clock().toISOString().replace(/:/g, '-').replace(/Z$/, '');
+    let backup = join(dir, `${stem}-${stamp}${ext}`);
+    for (let n = 1; await exists(backup); n++) backup = join(dir, `${stem}-${stamp}.${n}${ext}`);
+    await fs.rename(this.o.path, backup);
+    this.size = 0;
+    if (this.o.maxBackups <= 0) return;
+    const backups = (await fs.readdir(dir))
+      .filter((f) => f.startsWith(`${stem}-`) && f.endsWith(ext) && f !== basename(this.o.path))
+      .sort();
+    for (const old of backups.slice(0, Math.max(0, backups.length - this.o.maxBackups))) {
+      await fs.rm(join(dir, old), { force: true });
+    }
+  }
+}
+
+function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+}

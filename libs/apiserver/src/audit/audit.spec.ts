@@ -1,0 +1,262 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestApi, TestApi } from '@flotilla/testing';
+import type { Attributes } from '../auth/authorizer';
+import type { ApiRequest } from '../http/api-handler';
+import type { UserInfo } from '../auth/user-info';
+import { AuditLogFile } from './audit-log';
+import { auditLevelOf, AuditPolicyError, parseAuditPolicy } from './audit-policy';
+
+const POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: None
+    users: [system:kube-proxy]
+  - level: None
+    nonResourceURLs: [/healthz*]
+  - level: Metadata
+    resources:
+      - group: ""
+        resources: [secrets]
+  - level: RequestResponse
+    verbs: [get]
+    resources:
+      - group: ""
+        resources: [configmaps]
+  - level: Request
+    namespaces: [default]
+  - level: Metadata
+`;
+
+const root: UserInfo = { name: 'root', groups: ['system:masters', 'system:authenticated'] };
+const jane: UserInfo = { name: 'jane', groups: ['system:authenticated'] };
+
+function resource(over: Partial<Attributes & { kind: 'resource' }>): Attributes {
+  return {
+    kind: 'resource',
+    user: jane,
+    verb: 'get',
+    apiGroup: '',
+    apiVersion: 'v1',
+    resource: 'pods',
+    subresource: '',
+    namespace: 'default',
+    name: 'p',
+    ...over,
+  } as Attributes;
+}
+
+describe('audit policy', () => {
+  const policy = parseAuditPolicy(POLICY);
+  const level = (a: Attributes) => auditLevelOf(policy, a).level;
+
+  it('gives each request the level of the first rule that matches', () => {
+    expect(level(resource({ resource: 'secrets' }))).toBe('Metadata');
+    expect(level(resource({ resource: 'configmaps' }))).toBe('RequestResponse');
+    expect(level(resource({ resource: 'configmaps', verb: 'update' }))).toBe('Request');
+    expect(level(resource({ namespace: 'kube-system' }))).toBe('Metadata');
+    expect(level(resource({ user: { name: 'system:kube-proxy', groups: [] } }))).toBe('None');
+    expect(level({ kind: 'nonResource', user: jane, verb: 'get', path: '/healthz/etcd' })).toBe(
+      'None',
+    );
+    expect(level({ kind: 'nonResource', user: jane, verb: 'get', path: '/metrics' })).toBe(
+      'Metadata',
+    );
+    expect(auditLevelOf(policy, resource({})).omitStages).toEqual(['RequestReceived']);
+  });
+
+  it('matches subresources as "pods/*" and "*/status", names, and groups', () => {
+    const p = parseAuditPolicy(`apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: Request
+    userGroups: [system:nodes]
+    resources:
+      - group: ""
+        resources: ["*/status"]
+  - level: RequestResponse
+    resources:
+      - group: apps
+        resources: ["deployments/*"]
+        resourceNames: [web]
+`);
+    const node = { name: 'system:node:n1', groups: ['system:nodes'] };
+    expect(auditLevelOf(p, resource({ user: node, subresource: 'status' })).level).toBe('Request');
+    expect(auditLevelOf(p, resource({ user: node })).level).toBe('None');
+    const deploy = { apiGroup: 'apps', resource: 'deployments', name: 'web' };
+    expect(auditLevelOf(p, resource({ ...deploy, subresource: 'scale' })).level).toBe(
+      'RequestResponse',
+    );
+    expect(auditLevelOf(p, resource({ ...deploy, name: 'db', subresource: 'scale' })).level).toBe(
+      'None',
+    );
+  });
+
+  it('explains what is wrong with a policy', () => {
+    const error = (text: string) => {
+      try {
+        parseAuditPolicy(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(AuditPolicyError);
+        return (e as Error).message;
+      }
+      throw new Error('expected an error');
+    };
+    const head = 'apiVersion: audit.k8s.io/v1\nkind: Policy\n';
+    expect(error(`${head}rules:\n  - level: Everything\n`)).toBe(
+      'rules[0].level: must be one of None, Metadata, Request, RequestResponse',
+    );
+    expect(error(`${head}rules: []\n`)).toBe('rules: must list at least one rule');
+    expect(error(`${head}omitStages: [Later]\nrules:\n  - level: None\n`)).toBe(
+      'omitStages: unknown stage "Later" (RequestReceived, ResponseStarted, ResponseComplete, Panic)',
+    );
+    expect(error('apiVersion: audit.k8s.io/v1beta1\nkind: Policy\n')).toBe(
+      'apiVersion: must be audit.k8s.io/v1, not "audit.k8s.io/v1beta1"',
+    );
+  });
+});
+
+describe('audit events from the API', () => {
+  let api: TestApi;
+  const events: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    api = await startTestApi({
+      authorization: 'RBAC',
+      audit: { policy: parseAuditPolicy(POLICY), sink: { write: (e) => events.push(e as never) } },
+    });
+  });
+  afterAll(() => api.stop());
+
+  async function call(user: UserInfo, method: string, path: string, body?: unknown) {
+    const url = new URL(path, 'http://x');
+    const req: ApiRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: {
+        'user-agent': 'kubectl/v1.32.0 (linux/amd64)',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+      user,
+      sourceIp: '10.0.0.7',
+    };
+    events.length = 0;
+    const res = await api.server.handler.handle(req);
+    return { res, events: [...events] };
+  }
+
+  it('logs who did what at Metadata, without the body', async () => {
+    const {
+      events: [e],
+    } = await call(root, 'POST', '/api/v1/namespaces/default/secrets', {
+      metadata: { name: 's' },
+      stringData: { password: 'hunter2' },
+    });
+    expect(e).toMatchObject({
+      kind: 'Event',
+      apiVersion: 'audit.k8s.io/v1',
+      level: 'Metadata',
+      stage: 'ResponseComplete',
+      requestURI: '/api/v1/namespaces/default/secrets',
+      verb: 'create',
+      user: { username: 'root', groups: ['system:masters', 'system:authenticated'] },
+      sourceIPs: ['10.0.0.7'],
+      userAgent: 'kubectl/v1.32.0 (linux/amd64)',
+      objectRef: { resource: 'secrets', namespace: 'default', name: 's', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code: 201 },
+      annotations: { 'authorization.k8s.io/decision': 'allow' },
+    });
+    expect(e.auditID).toMatch(/^[0-9a-f-]{36}$/);
+    expect(String(e.requestReceivedTimestamp)).toMatch(/^\d{4}-\d\d-\d\dT[\d:]+\.\d{6}Z$/);
+    expect(JSON.stringify(e)).not.toContain('hunter2');
+  });
+
+  it('adds the request at Request, and the response at RequestResponse', async () => {
+    const created = await call(root, 'POST', '/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'c' },
+      data: { k: 'v' },
+    });
+    expect(created.events[0]).toMatchObject({
+      level: 'Request',
+      requestObject: { metadata: { name: 'c' }, data: { k: 'v' } },
+    });
+    expect(created.events[0].responseObject).toBeUndefined();
+    const got = await call(root, 'GET', '/api/v1/namespaces/default/configmaps/c?pretty=true');
+    expect(got.events[0]).toMatchObject({
+      level: 'RequestResponse',
+      requestURI: '/api/v1/namespaces/default/configmaps/c?pretty=true',
+      objectRef: { resource: 'configmaps', namespace: 'default', name: 'c', apiVersion: 'v1' },
+      responseObject: { kind: 'ConfigMap', data: { k: 'v' } },
+    });
+  });
+
+  it('logs a denial with the authorizer’s word and the Status', async () => {
+    const {
+      events: [e],
+    } = await call(jane, 'DELETE', '/api/v1/namespaces/kube-system/pods/x');
+    expect(e).toMatchObject({
+      level: 'Metadata',
+      verb: 'delete',
+      user: { username: 'jane' },
+      responseStatus: {
+        code: 403,
+        status: 'Failure',
+        reason: 'Forbidden',
+        message:
+          'pods "x" is forbidden: User "jane" cannot delete resource "pods" in API group "" in the namespace "kube-system"',
+      },
+      annotations: { 'authorization.k8s.io/decision': 'forbid' },
+    });
+  });
+
+  it('logs a watch when its response starts, and nothing for what the policy drops', async () => {
+    const { res, events: started } = await call(
+      root,
+      'GET',
+      '/api/v1/namespaces/kube-system/pods?watch=true',
+    );
+    if (res.kind === 'watch') res.watch.stop();
+    expect(started[0]).toMatchObject({ stage: 'ResponseStarted', verb: 'watch' });
+    const proxy = { name: 'system:kube-proxy', groups: ['system:authenticated'] };
+    expect((await call(proxy, 'GET', '/api/v1/services')).events).toEqual([]);
+  });
+});
+
+describe('the audit log file', () => {
+  it('appends one JSON line per event and rotates by size, keeping the newest backups', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-audit-'));
+    try {
+      let t = Date.UTC(2026, 11, 7, 14, 0, 0);
+      const log = new AuditLogFile({
+        path: join(dir, 'audit.log'),
+        maxBytes: 1000,
+        maxBackups: 2,
+        clock: () => new Date((t += 1000)),
+      });
+      for (let i = 0; i < 60; i++) {
+        log.write({ kind: 'Event', n: i, pad: 'x'.repeat(80) });
+        if (i % 7 === 0) await log.flush();
+      }
+      await log.flush();
+      const files = readdirSync(dir).sort();
+      expect(files).toHaveLength(3);
+      expect(files[files.length - 1]).toBe('audit.log');
+      expect(files[0]).toMatch(/^audit-2026-12-07T14-\d\d-\d\d\.\d{3}\.log$/);
+      const numbers = files.flatMap((f) =>
+        readFileSync(join(dir, f), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { n: number }).n),
+      );
+      // The newest events, in order, the last one included; every file within the bound.
+      expect(numbers[numbers.length - 1]).toBe(59);
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+      for (const f of files) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
