@@ -2,6 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
 import { ensureSystemPriorityClasses } from './admission/priority';
+import { ensureClusterDnsService } from './admission/cluster-dns-service';
 import {
   checkTolerationSeconds,
   DEFAULT_TOLERATIONS,
@@ -118,13 +119,14 @@ export class ApiServer {
   }
 
   /**
-   * Creates the bootstrap namespaces and the system PriorityClasses if missing (call once a
-   * leader is known); returns the namespaces it created.
+   * Creates the bootstrap namespaces, the system PriorityClasses and the kube-dns Service if
+   * missing (call once a leader is known); returns the namespaces it created.
    */
   async bootstrap(): Promise<string[]> {
     const created = await ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
     await ensureSystemPriorityClasses(this.store, this.clock, this.newUid);
     this.registry.priorityClasses.warm();
+    await ensureClusterDnsService(this.store, this.registry, this.serviceRanges.cidr);
     return created;
   }
 

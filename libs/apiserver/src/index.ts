@@ -18,6 +18,7 @@ export * from './admission/service-addresses';
 export * from './admission/namespace-lifecycle';
 export * from './admission/default-toleration-seconds';
 export * from './admission/kubernetes-service';
+export * from './admission/cluster-dns-service';
 export * from './admission/kubernetes-service-reconciler';
 export * from './admission/master-lease';
 export * from './admission/master-lease-keeper';

@@ -38,5 +38,5 @@ export * from './standalone/manifest-source';
 export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
 export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
 export { parseLabels, parseTaints } from './api/node-object';
-export type { NodeIdentity, Taint } from './api/node-object';
+export type { NodeIdentity, PodNetworkState, Taint } from './api/node-object';
 export * from './images';

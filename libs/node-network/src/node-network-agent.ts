@@ -47,6 +47,8 @@ export interface NodeNetworkSettings {
   podNetwork: boolean;
   cniConfDir: string;
   cniIpamDir: string;
+  /** The CNI network's name; default flotilla. */
+  cniNetworkName?: string;
   /** Serve cluster DNS at the kube-dns ClusterIP (or at clusterDNS when given). */
   dns: boolean;
   clusterDomain: string;
@@ -63,6 +65,8 @@ export interface NodeNetworkDeps {
   logger: JsonLogger;
   registry: Registry;
   onNetworkReadyChange?: (ready: boolean, message: string) => void;
+  /** Cluster DNS now answers at ip (the kubelet puts it in pods' resolv.conf). */
+  onClusterDnsChange?: (ip: string) => void;
 }
 
 export class NodeNetworkAgent {
@@ -99,6 +103,7 @@ export class NodeNetworkAgent {
           clusterCIDRs: s.clusterCIDRs,
           cniConfDir: s.cniConfDir,
           ipamDataDir: s.cniIpamDir,
+          networkName: s.cniNetworkName,
           runner: deps.runner,
           logger: deps.logger.child('pod-network'),
           onReadyChange: deps.onNetworkReadyChange,
@@ -246,6 +251,7 @@ export class NodeNetworkAgent {
         });
         await server.listen(ip, 53);
         this.dnsServer = server;
+        this.deps.onClusterDnsChange?.(ip);
         logger.info('cluster DNS serving', {
           address: ip,
           upstreams: upstreams.join(','),

@@ -22,7 +22,7 @@ import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { apiEvents } from './api-events';
 import { ApiObjectSource } from './api-objects';
-import type { NodeIdentity } from './node-object';
+import type { NodeIdentity, PodNetworkState } from './node-object';
 import { NODE_LEASE_NAMESPACE, NodeReporter } from './node-reporter';
 import { PodStatusWriter } from './status-writer';
 
@@ -34,6 +34,8 @@ export interface KubeletApiOptions {
   identity: NodeIdentity;
   facts: () => NodeFacts;
   runtimeStatus: () => Promise<RuntimeCondition[]>;
+  /** The node agent's pod network, when it runs one (joins NetworkUnavailable). */
+  podNetwork?: () => PodNetworkState;
   clock: Clock;
   logger: Logger;
   statusPeriodMs?: number;
@@ -102,6 +104,7 @@ export class KubeletApi {
       identity: opts.identity,
       facts: opts.facts,
       runtimeStatus: opts.runtimeStatus,
+      podNetwork: opts.podNetwork,
       clock: opts.clock,
       logger: opts.logger,
       statusPeriodMs: opts.statusPeriodMs,
@@ -139,6 +142,11 @@ export class KubeletApi {
 
   get node() {
     return this.reporter.node;
+  }
+
+  /** Something the Node's status shows changed: write it now rather than at the next round. */
+  nodeStatusChanged(): void {
+    this.reporter.nudge();
   }
 
   /** Writes what is queued (tests, shutdown). */

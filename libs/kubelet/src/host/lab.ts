@@ -7,8 +7,10 @@
 // namespace's address on the fabric, which every worker reaches), then
 // startAgent(name, { kubeconfig }) with a kubeconfig naming them at that address. Each agent
 // registers its Node and runs the pods bound to it; static pods (manifestDir) work either way.
-// The lab owns the pod network: each worker's CNI configuration for its podCidr and the routes
-// between workers (the agents run with --cni-conf-dir off).
+// With masters, the agents own the pod network as on any cluster: node IPAM in the masters gives
+// each Node its spec.podCIDR, and each agent writes its CNI configuration (into its containerd's
+// conf dir) and host-gw routes to the other nodes from the Node objects. Without masters (static
+// pods only) the lab plays that part: a range per worker, its CNI configuration and the routes.
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
@@ -49,6 +51,8 @@ export interface LabOptions {
   agentCwd?: string;
   /** Extra node-agent flags, for every agent. */
   agentArgs?: string[];
+  /** The masters' --cluster-cidr (node IPAM cuts each Node's podCIDR from it); 10.244.0.0/16. */
+  clusterCidr?: string;
 }
 
 export interface AgentOptions {
@@ -63,8 +67,10 @@ export interface AgentOptions {
 }
 
 const AGENT_PORT = 10250;
-/** Every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
+/** Without masters, every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
 const LAB_CLUSTER_CIDR = '10.240.0.0/16';
+/** The masters' default --cluster-cidr. */
+const MASTERS_CLUSTER_CIDR = '10.244.0.0/16';
 const CLIENT_INDEX = 200;
 
 export class WorkerLab {
@@ -73,6 +79,7 @@ export class WorkerLab {
   readonly hosts: WorkerHost[] = [];
   readonly agents = new Map<string, AgentProcess>();
   private readonly crIs = new Map<string, CriRuntime>();
+  private staticNetwork: Promise<void> | undefined;
   readonly clientNetns: string;
 
   private constructor(readonly options: LabOptions) {
@@ -134,21 +141,31 @@ export class WorkerLab {
     await publishWorkerImages({ cacheDir: this.options.imageCacheDir, registry: this.registry });
     const specs = Array.from({ length: this.options.workers }, (_, i) => this.spec(i + 1));
     for (const s of specs) this.hosts.push(await WorkerHost.create(s));
-    await routeWorkers(
-      this.fabric,
-      this.hosts.map((h) => h.net),
-    );
     await ensureWorkerNet(this.fabric, this.clientNet());
-    for (const h of this.hosts) {
-      await run('ip', [
-        '-n',
-        this.clientNetns,
-        'route',
-        'replace',
-        h.spec.podCidr,
-        'via',
-        h.address,
-      ]);
+  }
+
+  /** Without masters: the lab's ranges, CNI configurations and routes (once, for every worker). */
+  private staticPodNetwork(): Promise<void> {
+    this.staticNetwork ??= (async () => {
+      for (const h of this.hosts) await h.writeStaticCni();
+      await routeWorkers(
+        this.fabric,
+        this.hosts.map((h) => h.net),
+      );
+      await this.routeClientTo(
+        this.hosts.map((h) => ({ podCidr: h.spec.podCidr, via: h.address })),
+      );
+    })();
+    return this.staticNetwork;
+  }
+
+  /**
+   * Routes from the client namespace to pod ranges (each via its worker's address), so tests
+   * reach pod IPs from outside the workers; with masters, from the Nodes' spec.podCIDR.
+   */
+  async routeClientTo(ranges: { podCidr: string; via: string }[]): Promise<void> {
+    for (const r of ranges) {
+      await run('ip', ['-n', this.clientNetns, 'route', 'replace', r.podCidr, 'via', r.via]);
     }
   }
 
@@ -174,6 +191,7 @@ export class WorkerLab {
   async startAgent(name: string, options: AgentOptions = {}): Promise<AgentProcess> {
     const h = this.host(name);
     await fs.mkdir(this.manifestDir(name), { recursive: true });
+    if (!options.kubeconfig) await this.staticPodNetwork();
     const launch: AgentLaunch = {
       command: this.options.agentCommand,
       cwd: this.options.agentCwd,
@@ -199,13 +217,28 @@ export class WorkerLab {
         h.address,
         '--cgroup-root',
         h.cgroupRoot,
-        '--cni-conf-dir',
-        'off',
-        '--cluster-cidr',
-        LAB_CLUSTER_CIDR,
         ...(options.kubeconfig
-          ? ['--kubeconfig', options.kubeconfig]
-          : ['--proxy-mode', 'none', '--cluster-dns', 'off']),
+          ? [
+              '--kubeconfig',
+              options.kubeconfig,
+              '--cni-conf-dir',
+              h.cniConfDir,
+              // libcni's cache is machine-wide: the network name tells the workers' apart.
+              '--cni-network-name',
+              h.cniNetworkName,
+              '--cluster-cidr',
+              this.options.clusterCidr ?? MASTERS_CLUSTER_CIDR,
+            ]
+          : [
+              '--cni-conf-dir',
+              'off',
+              '--cluster-cidr',
+              LAB_CLUSTER_CIDR,
+              '--proxy-mode',
+              'none',
+              '--cluster-dns',
+              'off',
+            ]),
         ...(this.options.agentArgs ?? []),
         ...(options.args ?? []),
       ],

@@ -18,6 +18,7 @@ export interface WorkerHostSpec {
   name: string;
   index: number;
   netns: string;
+  /** The pod range when the lab owns the pod network (no masters); with masters, node IPAM's. */
   podCidr: string;
   /** Under which <name>/ holds containerd's and the kubelet's files. */
   baseDir: string;
@@ -97,16 +98,9 @@ export class WorkerHost {
     });
     const cdir = WorkerHost.containerdDir(spec);
     const paths = containerdPaths(cdir);
+    // Empty until someone owns the pod network: the node agent (from its Node's podCIDR) or
+    // writeStaticCni(); containerd picks the configuration up when it appears.
     await fs.mkdir(paths.cniConfDir, { recursive: true });
-    const networkName = cniNetworkOf(spec);
-    await fs.writeFile(
-      join(paths.cniConfDir, '10-flotilla.conflist'),
-      renderCniConflist({
-        networkName,
-        podCidr: spec.podCidr,
-        ipamDataDir: join(cdir, 'cni-ipam'),
-      }),
-    );
     const handle = await startContainerd(spec.netns, {
       dir: cdir,
       registry: spec.registry,
@@ -116,6 +110,27 @@ export class WorkerHost {
     await fs.mkdir(host.kubeletDir, { recursive: true });
     await fs.mkdir(host.podLogDir, { recursive: true });
     return host;
+  }
+
+  /** containerd's CNI configuration directory (the node agent's --cni-conf-dir). */
+  get cniConfDir(): string {
+    return containerdPaths(WorkerHost.containerdDir(this.spec)).cniConfDir;
+  }
+
+  /**
+   * A pod network without masters (static pods only): the CNI configuration for the range the
+   * lab gave this worker, spec.podCidr.
+   */
+  async writeStaticCni(): Promise<void> {
+    const cdir = WorkerHost.containerdDir(this.spec);
+    await fs.writeFile(
+      join(this.cniConfDir, '10-flotilla.conflist'),
+      renderCniConflist({
+        networkName: this.cniNetworkName,
+        podCidr: this.spec.podCidr,
+        ipamDataDir: join(cdir, 'cni-ipam'),
+      }),
+    );
   }
 
   /** Tears the worker down completely. Safe to call for a worker that is half there or gone. */

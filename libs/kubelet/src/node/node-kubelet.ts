@@ -6,7 +6,7 @@
 // pods, with the ConfigMaps and Secrets they use when there is no API).
 import { join } from 'node:path';
 import { KubeletApi, type ResourceFor } from '../api/kubelet-api';
-import type { NodeIdentity } from '../api/node-object';
+import type { NodeIdentity, PodNetworkState } from '../api/node-object';
 import { Kubelet } from '../kubelet';
 import { cgroupfsCleaner } from '../host/cgroups';
 import { MemoryObjectSource } from '../pod/object-source';
@@ -16,6 +16,7 @@ import { CriRuntime } from '../runtime/cri/cri-runtime';
 import { FakeRuntime } from '../runtime/fake/fake-runtime';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { ProbeRunner } from '../probes/probe-runner';
+import type { NodeLayout } from '../pod/runtime-config';
 import { MemoryMounter } from '../volumes/mounter';
 import { ManifestWatcher } from '../standalone/manifest-source';
 import type { Logger } from '../util/logger';
@@ -44,6 +45,8 @@ export interface NodeKubeletConfig {
   /** --node-labels and --register-with-taints, for the Node object. */
   labels?: Record<string, string>;
   taints?: NodeIdentity['taints'];
+  /** The node agent's pod network, when it runs one: NetworkUnavailable waits for it. */
+  podNetwork?: () => PodNetworkState;
 }
 
 const FILE_SOURCE = 'file';
@@ -55,6 +58,8 @@ export class NodeKubelet {
   api?: KubeletApi;
   private runtime!: ContainerRuntime;
   private watcher?: ManifestWatcher;
+  private layout?: NodeLayout;
+  private learnedClusterDns?: string[];
 
   /** resources: how to reach the API (a libs/client REST client); without it, static pods only. */
   constructor(
@@ -86,6 +91,7 @@ export class NodeKubelet {
         identity: { name: c.nodeName, labels: c.labels ?? {}, taints: c.taints ?? [] },
         facts: () => this.facts,
         runtimeStatus: () => this.runtime.status(),
+        podNetwork: c.podNetwork,
         clock: systemClock,
         logger: this.logger,
       });
@@ -95,18 +101,19 @@ export class NodeKubelet {
     const sources = [...(this.api ? ['api'] : []), ...(c.manifestDir ? [FILE_SOURCE] : [])];
     const events: EventRecorder[] = [logEvents(this.logger), this.events];
     if (this.api) events.push(this.api.events);
+    this.layout = {
+      cgroupRoot: c.cgroupRoot,
+      podLogRoot: c.podLogDir,
+      clusterDns: this.learnedClusterDns ?? c.clusterDns,
+      clusterDomain: c.clusterDomain,
+      memoryCapacityBytes: this.facts.allocatableNumbers.memoryBytes,
+    };
     this.kubelet = new Kubelet({
       nodeName: c.nodeName,
       runtime: this.runtime,
       objects: this.api ? this.api.objects : fileObjects,
       hostIPs: nodeIPs,
-      layout: {
-        cgroupRoot: c.cgroupRoot,
-        podLogRoot: c.podLogDir,
-        clusterDns: c.clusterDns,
-        clusterDomain: c.clusterDomain,
-        memoryCapacityBytes: this.facts.allocatableNumbers.memoryBytes,
-      },
+      layout: this.layout,
       node: this.facts.allocatableNumbers,
       rootDir: c.rootDir,
       logger: this.logger,
@@ -148,6 +155,21 @@ export class NodeKubelet {
     } else if (!this.api) {
       this.kubelet.setPods([], FILE_SOURCE);
     }
+  }
+
+  /**
+   * The cluster DNS address, learned at run time (the kube-dns Service's ClusterIP) when no
+   * --cluster-dns was given: pods started from now on get it in their resolv.conf.
+   */
+  setClusterDns(servers: string[]): void {
+    this.learnedClusterDns = [...servers];
+    // The pod workers read the layout when they create a sandbox.
+    if (this.layout) this.layout.clusterDns = this.learnedClusterDns;
+  }
+
+  /** The pod network's readiness changed: the Node's status says so now. */
+  podNetworkChanged(): void {
+    this.api?.nodeStatusChanged();
   }
 
   /** Why the runtime is not ready (RuntimeReady, NetworkReady), or undefined when it is. */
