@@ -53,6 +53,8 @@ export interface LabOptions {
   agentArgs?: string[];
   /** The masters' --cluster-cidr (node IPAM cuts each Node's podCIDR from it); 10.244.0.0/16. */
   clusterCidr?: string;
+  /** The masters' --service-cidr (the workers route it onto the fabric); 10.96.0.0/12. */
+  serviceCidr?: string;
 }
 
 export interface AgentOptions {
@@ -127,6 +129,7 @@ export class WorkerLab {
       fabric: this.fabric,
       registry: this.registry,
       sandboxImage: SANDBOX_IMAGE,
+      serviceCidr: this.options.serviceCidr ?? '10.96.0.0/12',
     };
   }
 

@@ -26,6 +26,13 @@ export interface WorkerHostSpec {
   /** host:port of the registry, reachable from the fabric. */
   registry: string;
   sandboxImage: string;
+  /**
+   * The Services' ClusterIP range, routed onto the fabric link: a node reaches ClusterIPs itself
+   * (kube-proxy rewrites them in its output hook, after the route lookup, which needs a route), as
+   * a real node does through its default route. On-link rather than a default route through the
+   * machine, so a packet no Service rewrites goes nowhere.
+   */
+  serviceCidr?: string;
 }
 
 /** Machine-wide names derive from the namespace name, which is unique on the machine. */
@@ -96,6 +103,9 @@ export class WorkerHost {
       index: spec.index,
       podCidr: spec.podCidr,
     });
+    if (spec.serviceCidr) {
+      await run('ip', ['-n', spec.netns, 'route', 'replace', spec.serviceCidr, 'dev', 'eth0']);
+    }
     const cdir = WorkerHost.containerdDir(spec);
     const paths = containerdPaths(cdir);
     // Empty until someone owns the pod network: the node agent (from its Node's podCIDR) or
