@@ -23,6 +23,8 @@ const LIBRARY_ARROWS = {
   'etcd-api': ['store'],
   apiserver: ['api', 'store', 'observability'],
   client: ['api'],
+  // Certificates and keys (X.509 through @peculiar/x509 on WebCrypto): no other library.
+  pki: [],
   // Test wiring: an API server with clients over it (only tests and benchmarks import it).
   testing: ['api', 'apiserver', 'client'],
 };

@@ -26,6 +26,7 @@ export async function flotillaMembers(
         ...nodeFlags,
         main,
         ...['--name', name, '--data-dir', join(dataRoot, `flotilla-${name}`)],
+        '--insecure',
         ...['--api-port', String(ports[i * 3]), '--etcd-port', String(ports[i * 3 + 1])],
         ...['--peer-port', String(peerPort(i)), '--peers', peers],
         ...['--cluster-token', `bench-${process.pid}`],

@@ -20,7 +20,11 @@ describe('control-plane image', () => {
     await requireLocalImage(IMAGE);
     // Only the name is given: listen host and data dir must come from the image's defaults.
     container = await new GenericContainer(IMAGE)
-      .withEnvironment({ FLOTILLA_NAME: 'm1' })
+      .withEnvironment({
+        FLOTILLA_NAME: 'm1',
+        FLOTILLA_INSECURE: 'true',
+        FLOTILLA_INSECURE_BIND_ANY: 'true',
+      })
       .withExposedPorts(API_PORT)
       .withLogConsumer((stream) =>
         stream.on('data', (chunk: Buffer | string) => (output += chunk.toString())),

@@ -312,7 +312,12 @@ spec:
       'flotilla control-plane: --service-node-port-range: "32767-30000" starts above its end',
     ],
   ])('a master given %j exits 2 with one line', async (args, line) => {
-    const p = new TsProcess('apps/control-plane/src/main.ts', ['--name', 'm9', ...args]);
+    const p = new TsProcess('apps/control-plane/src/main.ts', [
+      '--name',
+      'm9',
+      '--insecure',
+      ...args,
+    ]);
     const { code } = await p.exit(30_000);
     expect(code).toBe(2);
     expect(p.stderr.split('\n').filter((l) => l !== '')).toEqual([line]);

@@ -36,6 +36,18 @@ describe('control-plane and node-agent as processes', () => {
 
   it.each([
     [['--name', 'm1', '--bogus'], 'flotilla control-plane: unknown flag --bogus (see --help)'],
+    [
+      ['--name', 'm1'],
+      'flotilla control-plane: TLS is on by default and needs --tls-cert-file, ' +
+        '--tls-private-key-file, --client-ca-file, --peer-cert-file, --peer-key-file: give ' +
+        '--pki-dir DIR (flotilla up writes one under data/pki), or --insecure for plain HTTP on loopback',
+    ],
+    [
+      ['--name', 'm1', '--insecure', '--listen-host', '0.0.0.0'],
+      'flotilla control-plane: --insecure: plain HTTP without authentication listens on loopback ' +
+        'only, not 0.0.0.0: give --pki-dir (or the TLS files), or --insecure-bind-any on a ' +
+        'private test network',
+    ],
     [['--name'], 'flotilla control-plane: --name: missing value'],
     [
       ['--name', 'm1', '--api-port', 'abc'],
@@ -46,7 +58,7 @@ describe('control-plane and node-agent as processes', () => {
       'flotilla control-plane: --peers: does not include this member "m4" (has m1)',
     ],
     [
-      ['--name', 'm1', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2380'],
+      ['--name', 'm1', '--insecure', '--peers', 'm1=10.0.0.1:2380,m2=10.0.0.2:2380'],
       'flotilla control-plane: the default --cluster-token "flotilla" is public and the peer port ' +
         'is not on loopback (m1 at 10.0.0.1, m2 at 10.0.0.2): give every member the same secret ' +
         '--cluster-token (FLOTILLA_CLUSTER_TOKEN), or pass --insecure-default-token to accept the risk',
@@ -57,7 +69,7 @@ describe('control-plane and node-agent as processes', () => {
 
   it('rejects a data directory it cannot create', async () => {
     const dir = join(root, 'a-file', 'm1');
-    expect(await failsWith(CONTROL_PLANE, ['--name', 'm1', '--data-dir', dir])).toBe(
+    expect(await failsWith(CONTROL_PLANE, ['--name', 'm1', '--insecure', '--data-dir', dir])).toBe(
       `flotilla control-plane: --data-dir: cannot create ${JSON.stringify(dir)}: not a directory`,
     );
   });
@@ -74,7 +86,7 @@ describe('control-plane and node-agent as processes', () => {
           etcd: which === 'etcd' ? busy : await freePort(),
           peer: which === 'peer' ? busy : await freePort(),
         };
-        const args = ['--name', 'm1', '--data-dir', join(root, `busy-${which}`)];
+        const args = ['--name', 'm1', '--insecure', '--data-dir', join(root, `busy-${which}`)];
         for (const [k, v] of Object.entries(ports)) args.push(`--${k}-port`, String(v));
         expect(await failsWith(CONTROL_PLANE, args)).toBe(
           `flotilla control-plane: --${which}-port: 127.0.0.1:${busy} is already in use`,
@@ -94,6 +106,7 @@ describe('control-plane and node-agent as processes', () => {
       const args = [
         '--name',
         'm1',
+        '--insecure',
         '--api-port',
         String(port),
         '--etcd-port',
@@ -127,6 +140,7 @@ describe('control-plane and node-agent as processes', () => {
         FLOTILLA_PEER_PORT: String(await freePort()),
         FLOTILLA_DATA_DIR: join(root, 'm7'),
         FLOTILLA_LISTEN_HOST: '127.0.0.1',
+        FLOTILLA_INSECURE: 'true',
       },
     });
     running.push(envProc);

@@ -32,6 +32,7 @@ describe('flotilla up (from sources, through tsx)', () => {
       'apps/flotilla/src/main.ts',
       [
         'up',
+        '--insecure',
         '--data-dir',
         dataDir,
         '--base-api-port',

@@ -1,200 +1,336 @@
+// The secure mode end to end, on three real masters as `flotilla up` runs them by default: TLS
+// on the API, etcd and peer ports from one cluster PKI, x509 and token authentication, RBAC.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { ApiError } from '@flotilla/api';
-import { connect, connectFromKubeconfig, UnreachableError } from '@flotilla/client';
+import {
+  CertificatePair,
+  issueCertificate,
+  issueUserCertificate,
+  pkiPaths,
+  readCa,
+  rotateClusterPki,
+  selfSignedCertificate,
+} from '@flotilla/pki';
+import { Packr } from 'msgpackr';
+import { WebSocket } from 'ws';
 import { renderKubeconfig } from '../../apps/flotilla/src/up/kubeconfig';
-import { caData, ensurePki } from '../../apps/flotilla/src/up/pki';
-import { freePortBlock } from './support/ports';
-import { TsProcess } from './support/ts-process';
+import { MasterCluster } from './support/master-cluster';
 import { tryGetText, waitFor } from './support/wait';
 
 const run = promisify(execFile);
 
-function httpsGet(
-  port: number,
-  path: string,
-  ca: Buffer,
-  token?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        ca,
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+interface Answer {
+  status: number;
+  body: string;
 }
 
-/** The API port over HTTPS with bearer-token authentication, as `flotilla up --tls` runs it. */
-describe('HTTPS and token authentication on the API port', () => {
-  let root: string;
-  let master: TsProcess;
+describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
+  let cluster: MasterCluster;
+  let pki: ReturnType<typeof pkiPaths>;
+  let ca: Buffer;
   let api: number;
-  let pki: ReturnType<typeof ensurePki>;
+
+  /** One HTTPS request to m1's API port as whoever the certificate or token says. */
+  function call(
+    path: string,
+    o: { pair?: CertificatePair; token?: string; method?: string; body?: unknown } = {},
+  ): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const data = o.body === undefined ? undefined : JSON.stringify(o.body);
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: api,
+          path,
+          method: o.method ?? 'GET',
+          ca,
+          cert: o.pair?.certPem,
+          key: o.pair?.keyPem,
+          agent: false,
+          headers: {
+            ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+            ...(data ? { 'content-type': 'application/json' } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  const admin = (): CertificatePair => ({
+    certPem: readFileSync(pki.adminCert, 'utf8'),
+    keyPem: readFileSync(pki.adminKey, 'utf8'),
+  });
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'flotilla-tls-'));
-    pki = ensurePki(root, ['127.0.0.1']);
-    const base = await freePortBlock([0, 1, 2]);
-    api = base;
-    master = new TsProcess('apps/control-plane/src/main.ts', [
-      '--name',
-      'm1',
-      '--data-dir',
-      join(root, 'm1'),
-      '--api-port',
-      String(base),
-      '--etcd-port',
-      String(base + 1),
-      '--peer-port',
-      String(base + 2),
-      '--tls-cert-file',
-      pki.certFile,
-      '--tls-private-key-file',
-      pki.keyFile,
-      '--token-auth-file',
-      pki.tokenFile,
-      '--log-level',
-      'warn',
-    ]);
-    const ca = readFileSync(pki.caCertFile);
-    await waitFor(
-      'https readyz',
-      async () =>
-        (await httpsGet(api, '/readyz', ca).catch(() => undefined))?.status === 200
-          ? true
-          : undefined,
-      60_000,
-      200,
-    );
-  }, 90_000);
+    cluster = await MasterCluster.start(3, [], undefined, [], { secure: true });
+    pki = pkiPaths(cluster.pkiDir!);
+    ca = readFileSync(pki.caCert);
+    api = cluster.ports.get('m1')!.api;
+    await cluster.waitForApi();
+  }, 120_000);
 
-  afterAll(() => {
-    master?.kill();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => cluster?.shutdown());
 
-  it('serves health openly and the Kubernetes API only to a known token', async () => {
-    const ca = readFileSync(pki.caCertFile);
-    expect((await httpsGet(api, '/livez', ca)).body).toBe('ok');
-    const anonymous = await httpsGet(api, '/api/v1/namespaces', ca);
-    expect(anonymous.status).toBe(401);
-    expect(JSON.parse(anonymous.body)).toMatchObject({
-      kind: 'Status',
-      reason: 'Unauthorized',
-      code: 401,
-    });
-    expect((await httpsGet(api, '/api/v1/namespaces', ca, 'wrong')).status).toBe(401);
-    const admin = await httpsGet(api, '/api/v1/namespaces', ca, pki.adminToken);
-    expect(admin.status).toBe(200);
-    // Plain HTTP on the same port is not served.
+  it('serves the API over HTTPS only: plain HTTP gets nothing', async () => {
     expect((await tryGetText(`http://127.0.0.1:${api}/healthz`))?.status).not.toBe(200);
+    expect((await call('/livez')).body).toBe('ok');
   });
 
-  it('@flotilla/client works through that kubeconfig over HTTPS (CA, token), and gets 401 without the token', async () => {
-    const kubeconfig = join(root, 'kubeconfig-client');
-    const render = (token: string) =>
-      renderKubeconfig([{ name: 'm1', apiPort: api }], '127.0.0.1', {
-        caData: caData(pki),
-        token,
+  it('answers anonymous requests only on the public paths, 401 with a Status elsewhere', async () => {
+    expect((await call('/readyz')).status).toBe(200);
+    expect((await call('/version')).status).toBe(200);
+    for (const path of ['/api/v1/namespaces', '/api', '/metrics']) {
+      const r = await call(path);
+      expect(r.status).toBe(401);
+      expect(JSON.parse(r.body)).toEqual({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'Unauthorized',
+        reason: 'Unauthorized',
+        code: 401,
       });
-    writeFileSync(kubeconfig, render(pki.adminToken));
-    const { client, transport } = connectFromKubeconfig({ kubeconfig, rateLimit: false });
-    try {
-      expect(transport.describe()).toBe(`https://127.0.0.1:${api}`);
-      const names = (await client.namespaces().list()).items.map((n) => n.metadata.name);
-      expect(names).toContain('default');
-      const made = await client.configMaps('default').create({ metadata: { name: 'over-tls' } });
-      expect(made.metadata.uid).toBeTruthy();
-    } finally {
-      client.close();
-    }
-    writeFileSync(kubeconfig, render('not-a-token'));
-    const denied = connectFromKubeconfig({ kubeconfig, rateLimit: false }).client;
-    try {
-      const err = (await denied
-        .namespaces()
-        .list()
-        .catch((e: unknown) => e)) as ApiError;
-      expect([err.code, err.reason]).toEqual([401, 'Unauthorized']);
-    } finally {
-      denied.close();
-    }
-    // A client that does not trust the CA fails the handshake: nothing sent, the endpoint named.
-    const untrusting = connect([`https://127.0.0.1:${api}`], {
-      rateLimit: false,
-      rounds: 1,
-    }).client;
-    try {
-      const err = (await untrusting
-        .namespaces()
-        .get('default')
-        .catch((e: unknown) => e)) as Error;
-      expect(err).toBeInstanceOf(UnreachableError);
-      expect(err.message).toContain(`https://127.0.0.1:${api}`);
-      expect(err.message).toMatch(/certificate/);
-    } finally {
-      untrusting.close();
     }
   });
 
-  it('kubectl works through the kubeconfig flotilla up writes (CA and token), and not without the token', async () => {
-    const kubeconfig = join(root, 'kubeconfig');
+  it('authenticates the admin certificate, and refuses strangers, expired and not-yet-valid ones', async () => {
+    expect((await call('/api/v1/namespaces', { pair: admin() })).status).toBe(200);
+    const stranger = await selfSignedCertificate({
+      commonName: 'flotilla-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
+    expect((await call('/api/v1/namespaces', { pair: stranger })).status).toBe(401);
+    const caPair = readCa(cluster.pkiDir!);
+    const day = 86_400_000;
+    const expired = await issueCertificate(caPair, {
+      commonName: 'flotilla-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+      notBefore: new Date(Date.now() - 10 * day),
+      validDays: 2,
+    });
+    expect((await call('/api/v1/namespaces', { pair: expired })).status).toBe(401);
+    const early = await issueCertificate(caPair, {
+      commonName: 'flotilla-admin',
+      organizations: ['system:masters'],
+      usage: 'client',
+      notBefore: new Date(Date.now() + 10 * day),
+    });
+    expect((await call('/api/v1/namespaces', { pair: early })).status).toBe(401);
+    expect((await call('/api/v1/namespaces', { token: 'a.b.c' })).status).toBe(401);
+    // Still serving.
+    expect((await call('/api/v1/namespaces', { pair: admin() })).status).toBe(200);
+  });
+
+  it('lets a user bound to view list but not create (403 as Kubernetes words it)', async () => {
+    const jane = await issueUserCertificate(cluster.pkiDir!, 'jane', ['dev']);
+    const denied = await call('/api/v1/namespaces/default/pods', { pair: jane });
+    expect(denied.status).toBe(403);
+    expect(JSON.parse(denied.body).message).toBe(
+      'pods is forbidden: User "jane" cannot list resource "pods" in API group "" in the namespace "default"',
+    );
+    const bound = await call('/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', {
+      pair: admin(),
+      method: 'POST',
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'dev-view' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'Group', name: 'dev', apiGroup: 'rbac.authorization.k8s.io' }],
+      },
+    });
+    expect(bound.status).toBe(201);
+    await waitFor('the binding to take effect', async () =>
+      (await call('/api/v1/namespaces/default/pods', { pair: jane })).status === 200
+        ? true
+        : undefined,
+    );
+    const create = await call('/api/v1/namespaces/default/configmaps', {
+      pair: jane,
+      method: 'POST',
+      body: { metadata: { name: 'nope' } },
+    });
+    expect(create.status).toBe(403);
+    expect(JSON.parse(create.body).message).toBe(
+      'configmaps is forbidden: User "jane" cannot create resource "configmaps" in API group "" in the namespace "default"',
+    );
+
+    // kubectl through a kubeconfig with jane's certificate: can-i and whoami from RBAC.
+    const dir = join(cluster.root, 'jane');
+    mkdirSync(dir, { recursive: true });
+    const kubeconfig = join(dir, 'kubeconfig');
+    const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
     writeFileSync(
       kubeconfig,
       renderKubeconfig([{ name: 'm1', apiPort: api }], '127.0.0.1', {
-        caData: caData(pki),
-        token: pki.adminToken,
+        caData: b64(ca),
+        clientCertData: b64(jane.certPem),
+        clientKeyData: b64(jane.keyPem),
       }),
     );
     const env = { ...process.env, KUBECONFIG: kubeconfig };
-    await waitFor(
-      'namespaces',
-      async () => {
-        const r = await run('kubectl', ['get', 'ns', '-o', 'name'], { env }).catch(() => undefined);
-        return r?.stdout.includes('namespace/default') ? true : undefined;
-      },
-      30_000,
-      500,
+    const kubectl = (...args: string[]) =>
+      run('kubectl', args, { env }).then(
+        (r) => r.stdout.trim(),
+        (e: { stdout: string; stderr: string }) => `${e.stdout}${e.stderr}`.trim(),
+      );
+    expect(await kubectl('auth', 'can-i', 'list', 'pods')).toBe('yes');
+    expect(await kubectl('auth', 'can-i', 'create', 'pods')).toBe('no');
+    expect(await kubectl('auth', 'can-i', 'list', 'pods', '-n', 'kube-system')).toBe('no');
+    expect(await kubectl('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).toBe(
+      'jane',
     );
-    writeFileSync(
-      kubeconfig,
-      renderKubeconfig([{ name: 'm1', apiPort: api }], '127.0.0.1', {
-        caData: caData(pki),
-        token: 'not-a-token',
-      }),
+    expect(await kubectl('create', 'configmap', 'x')).toContain(
+      'configmaps is forbidden: User "jane" cannot create resource "configmaps"',
     );
-    const denied = await run('kubectl', ['get', 'ns'], { env }).catch((e: { stderr: string }) => e);
-    expect((denied as { stderr: string }).stderr).toMatch(/Unauthorized|must be logged in/);
   });
 
-  it('refuses half a TLS configuration with one line', async () => {
-    const p = new TsProcess('apps/control-plane/src/main.ts', [
-      '--name',
-      'm1',
-      '--tls-cert-file',
-      pki.certFile,
-    ]);
-    const { code } = await p.exit(30_000);
-    expect(code).toBe(2);
-    expect(p.stderr.trim()).toBe(
-      'flotilla control-plane: --tls-cert-file: needs both --tls-cert-file and --tls-private-key-file',
+  it('serves /metrics only to those RBAC lets read it', async () => {
+    const prometheus: CertificatePair = {
+      certPem: readFileSync(pki.clientCert('prometheus'), 'utf8'),
+      keyPem: readFileSync(pki.clientKey('prometheus'), 'utf8'),
+    };
+    const metrics = await call('/metrics', { pair: prometheus });
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toContain('apiserver_request_total');
+    const bob = await issueUserCertificate(cluster.pkiDir!, 'bob', []);
+    const denied = await call('/metrics', { pair: bob });
+    expect(denied.status).toBe(403);
+    expect(JSON.parse(denied.body).message).toBe(
+      'forbidden: User "bob" cannot get path "/metrics"',
     );
+  });
+
+  it('works with kubectl through the admin kubeconfig', async () => {
+    const r = await cluster.kubectl(['get', 'clusterroles', 'view', '-o', 'name']);
+    expect(r.stdout.trim()).toBe('clusterrole.rbac.authorization.k8s.io/view');
+  });
+
+  it('rotates the certificates: the servers reload them and clients keep working', async () => {
+    const fingerprint = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: api, ca, servername: 'localhost' }, () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.end();
+        });
+        s.on('error', reject);
+      });
+    const before = await fingerprint();
+    await rotateClusterPki(cluster.pkiDir!);
+    const after = new X509Certificate(readFileSync(pki.serverCert('m1'))).fingerprint256;
+    expect(after).not.toBe(before);
+    await waitFor('m1 to serve the new certificate', async () =>
+      (await fingerprint()) === after ? true : undefined,
+    );
+    expect((await call('/api/v1/namespaces', { pair: admin() })).status).toBe(200);
+    expect((await cluster.kubectl(['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe(
+      'namespace/default',
+    );
+  });
+
+  it('serves etcdctl over TLS with client certificates, and nobody without one', async () => {
+    const put = await cluster.etcdctl(['put', '/tls/key', 'v1']);
+    expect(put.stdout.trim()).toBe('OK');
+    const get = await cluster.etcdctl(['get', '/tls/key', '--print-value-only']);
+    expect(get.stdout.trim()).toBe('v1');
+    const etcd = cluster.ports.get('m1')!.etcd;
+    const bare = (args: string[]) =>
+      run('etcdctl', ['--command-timeout=3s', '--dial-timeout=2s', ...args, 'get', '/tls/key'], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      }).then(
+        () => 'served',
+        () => 'refused',
+      );
+    // No client certificate; plain gRPC on the TLS port.
+    expect(await bare([`--endpoints=https://127.0.0.1:${etcd}`, `--cacert=${pki.caCert}`])).toBe(
+      'refused',
+    );
+    expect(await bare([`--endpoints=127.0.0.1:${etcd}`])).toBe('refused');
+    // A certificate from another CA.
+    const dir = join(cluster.root, 'stranger');
+    mkdirSync(dir, { recursive: true });
+    const stranger = await selfSignedCertificate({ commonName: 'root', usage: 'client' });
+    writeFileSync(join(dir, 's.crt'), stranger.certPem);
+    writeFileSync(join(dir, 's.key'), stranger.keyPem);
+    expect(
+      await bare([
+        `--endpoints=https://127.0.0.1:${etcd}`,
+        `--cacert=${pki.caCert}`,
+        `--cert=${join(dir, 's.crt')}`,
+        `--key=${join(dir, 's.key')}`,
+      ]),
+    ).toBe('refused');
+    expect((await cluster.etcdctl(['get', '/tls/key', '--print-value-only'])).stdout.trim()).toBe(
+      'v1',
+    );
+  });
+
+  it('takes on the peer port only certificates from the CA that name the member saying hello', async () => {
+    const peer = cluster.ports.get('m1')!.peer;
+    const handshake = (pair?: CertificatePair) =>
+      new Promise<string>((resolve) => {
+        const s = tlsConnect({
+          host: '127.0.0.1',
+          port: peer,
+          ca,
+          servername: 'm1',
+          cert: pair?.certPem,
+          key: pair?.keyPem,
+        });
+        s.on('secureConnect', () => {
+          // TLS 1.3: a refused client certificate shows as the server closing right after.
+          s.write('GET /raft HTTP/1.1\r\nHost: m1\r\n\r\n');
+        });
+        s.on('data', () => resolve('served'));
+        s.on('error', () => resolve('refused'));
+        s.on('close', () => resolve('refused'));
+      });
+    expect(await handshake()).toBe('refused');
+    expect(await handshake(await selfSignedCertificate({ commonName: 'm2', usage: 'peer' }))).toBe(
+      'refused',
+    );
+    // From the CA, but naming someone else than the member it claims to be.
+    const admin = {
+      certPem: readFileSync(pki.adminCert, 'utf8'),
+      keyPem: readFileSync(pki.adminKey, 'utf8'),
+    };
+    const closed = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${peer}/raft`, {
+        ca,
+        cert: admin.certPem,
+        key: admin.keyPem,
+        checkServerIdentity: (() => undefined) as never,
+      });
+      ws.on('open', () =>
+        ws.send(
+          new Packr({ useRecords: false }).pack({
+            kind: 'hello',
+            cluster: 'flotilla',
+            from: 'm2',
+            to: 'm1',
+          }),
+        ),
+      );
+      ws.on('close', (code) => resolve(code));
+      ws.on('error', reject);
+    });
+    expect(closed).toBe(4002);
+    // The members themselves still talk: a write commits on a majority.
+    expect((await cluster.etcdctl(['put', '/tls/after', 'ok'])).stdout.trim()).toBe('OK');
   });
 });

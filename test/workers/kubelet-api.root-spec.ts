@@ -23,7 +23,7 @@ let podCidrs: Record<string, string> = {};
 
 beforeAll(async () => {
   lab = await createLab(2);
-  masters = await MasterCluster.start(3, [], undefined, [], lab.hostAddress);
+  masters = await MasterCluster.start(3, [], undefined, [], { host: lab.hostAddress });
   await masters.waitForApi();
   const kubeconfig = masters.kubeconfig;
   await Promise.all(['w1', 'w2'].map((w) => lab!.startAgent(w, { kubeconfig })));

@@ -2,6 +2,7 @@ import { ConfigError, runMain } from '@flotilla/process';
 // The file, not the package index: the CLI should not load prom-client just to print a version.
 import { FLOTILLA_VERSION } from '@flotilla/observability';
 import type { CliContext } from './commands/cli-context';
+import { certsCommand } from './commands/certs.command';
 import { chaosCommand } from './commands/chaos.command';
 import { hollowNodesCommand } from './commands/hollow-nodes.command';
 import { imagesCommand } from './commands/images.command';
@@ -20,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
   members: {
     summary: 'list the members with the leader, term, commit and applied index',
     run: membersCommand,
+  },
+  certs: {
+    summary: "rotate the cluster's certificates, or issue one for a user",
+    run: certsCommand,
   },
   status: {
     summary: 'the local cluster: Raft roles, component Lease holders, nodes and their pods',
@@ -52,6 +57,16 @@ Options:
   -h, --help  show this help; "flotilla <command> --help" for a command's options
   --version   print the version
 `;
+
+// grpc-js names the etcd port's TLS server by the endpoint, often an IP (the certificates carry
+// IP SANs, which is what gets checked); Node then warns (DEP0123) on every connection.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((...args: unknown[]) => {
+  const [, second, third] = args;
+  const code =
+    typeof second === 'object' && second !== null ? (second as { code?: string }).code : third;
+  if (code !== 'DEP0123') emitWarning(...args);
+}) as typeof process.emitWarning;
 
 const [name, ...rest] = process.argv.slice(2);
 const command = name === undefined ? undefined : COMMANDS[name];

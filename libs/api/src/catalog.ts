@@ -2,7 +2,7 @@
 // discovery; each kind's ResourceInfo is declared in its module under kinds/.
 import { kindModules, LIVE_RESOURCES } from './kinds/registry';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction';
+export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction' | 'token';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */

@@ -27,3 +27,4 @@ export * from './service-ranges';
 export * from './event-conversion';
 export * from './kinds/scheduling/priorityclass';
 export * from './kinds';
+export * from './kinds/rbac/policy';

@@ -22,7 +22,15 @@ import {
   parseServiceCidr,
   ServiceRanges,
 } from './admission/service-ranges';
+import { ALWAYS_ALLOW, Authorizer, AuthorizerChain } from './auth/authorizer';
+import { ensureBootstrapPolicy } from './auth/bootstrap-policy';
+import { RbacAuthorizer } from './auth/rbac-authorizer';
+import { ObjectLookup, RequestAuthenticator } from './auth/request-authenticator';
+import { Reviews } from './auth/reviews';
+import { ServiceAccountJwt } from './auth/service-account-jwt';
 import { ApiHandler } from './http/api-handler';
+import type { TokenAuthenticator } from './http/token-auth';
+import { objectKey } from './storage/key-layout';
 import { WatchStreamSettings } from './http/node-sinks';
 import { ApiServerMetrics } from './metrics/apiserver-metrics';
 import { ObjectReader } from './registry/object-reader';
@@ -53,6 +61,15 @@ export interface ApiServerOptions {
    * --default-unreachable-toleration-seconds; 300 each).
    */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /**
+   * 'RBAC': every request is authorized (system:masters, then RBAC) and the default roles are
+   * created at bootstrap. 'AlwaysAllow' (the default: tests, --insecure): every request passes.
+   */
+  authorization?: 'AlwaysAllow' | 'RBAC';
+  /** Static bearer tokens (--token-auth-file). */
+  tokenAuth?: TokenAuthenticator;
+  /** PEM EC P-256 private key: signs and verifies service-account tokens. */
+  serviceAccountKey?: string | Buffer;
 }
 
 /** The API server's parts over one store, ready to be served by any HTTP framework. */
@@ -63,6 +80,11 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics | undefined;
   readonly watchSettings: WatchStreamSettings;
   readonly serviceRanges: ServiceRanges;
+  /** Who a request is from; the HTTP layer asks it (the in-process transport names its user). */
+  readonly authenticator: RequestAuthenticator;
+  /** What every request goes through; ALWAYS_ALLOW in the insecure mode. */
+  readonly authorizer: Authorizer & { ready?(): Promise<void> };
+  private readonly rbac: boolean;
   private readonly clock: () => Date;
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
@@ -100,6 +122,33 @@ export class ApiServer {
       new MasterLeaseKeeper(kv, opts.masterLeaseTtlSeconds ?? MASTER_LEASE_TTL_SECONDS),
     );
     const reader = new ObjectReader(this.store, this.caches);
+    const lookup: ObjectLookup = (plural, namespace, name) =>
+      this.store.get(objectKey({ group: '', plural, namespaced: true }, namespace, name), {
+        serializable: true,
+      });
+    const jwt = opts.serviceAccountKey
+      ? ServiceAccountJwt.fromPem(opts.serviceAccountKey)
+      : undefined;
+    const nowSeconds = () => Math.floor(this.clock().getTime() / 1000);
+    this.authenticator = new RequestAuthenticator({
+      tokens: opts.tokenAuth,
+      serviceAccounts: jwt ? { jwt, lookup, nowSeconds } : undefined,
+    });
+    this.rbac = opts.authorization === 'RBAC';
+    if (this.rbac) {
+      const rbac = new RbacAuthorizer(this.caches);
+      const chain = new AuthorizerChain([rbac]);
+      this.authorizer = { authorize: (a) => chain.authorize(a), ready: () => rbac.ready() };
+    } else {
+      this.authorizer = ALWAYS_ALLOW;
+    }
+    const reviews = new Reviews({
+      authorizer: this.authorizer,
+      authenticator: this.authenticator,
+      jwt,
+      lookup,
+      nowSeconds,
+    });
     this.metrics = opts.metrics
       ? new ApiServerMetrics(opts.metrics, () => this.caches.watcherCount)
       : undefined;
@@ -109,6 +158,8 @@ export class ApiServer {
       clock: this.clock,
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
       log: (msg, fields) => opts.log?.('error', msg, fields),
+      authorizer: this.rbac ? this.authorizer : undefined,
+      reviews,
     });
     const bookmarkMs = opts.bookmarkMs ?? 5000;
     this.watchSettings = {
@@ -125,6 +176,7 @@ export class ApiServer {
   async bootstrap(): Promise<string[]> {
     const created = await ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
     await ensureSystemPriorityClasses(this.store, this.clock, this.newUid);
+    if (this.rbac) await ensureBootstrapPolicy(this.store, this.clock, this.newUid);
     this.registry.priorityClasses.warm();
     await ensureClusterDnsService(this.store, this.registry, this.serviceRanges.cidr);
     return created;

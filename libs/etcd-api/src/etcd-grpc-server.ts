@@ -1,11 +1,11 @@
-// The etcd v3 gRPC API of a Flotilla master (insecure h2c), serving KV, Watch, Lease, Cluster
+// The etcd v3 gRPC API of a Flotilla master (h2c, or gRPC over TLS with client certificates), serving KV, Watch, Lease, Cluster
 // and Maintenance over an EtcdBackend. Services and methods it does not offer answer UNIMPLEMENTED.
 import { tmpdir } from 'node:os';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend';
 import { ClusterService } from './cluster-service';
 import type { GrpcCallObserver } from './grpc/grpc-call';
-import { GrpcServer } from './grpc/grpc-server';
+import { GrpcServer, GrpcTlsOptions } from './grpc/grpc-server';
 import { KvService } from './kv-service';
 import { LeaseService } from './lease-service';
 import { MaintenanceService } from './maintenance-service';
@@ -32,6 +32,8 @@ export interface EtcdGrpcServerOptions {
   logger?: EtcdApiLogger;
   /** Told of every call (the control plane counts them as grpc_server_* metrics). */
   observer?: GrpcCallObserver;
+  /** gRPC over TLS, client certificates from `ca` required; plain h2c without. */
+  tls?: GrpcTlsOptions;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -43,8 +45,9 @@ export class EtcdGrpcServer {
   private progressTimer: NodeJS.Timeout | undefined;
   private boundPort = 0;
   private readonly log: EtcdApiLogger;
-  private readonly opts: Required<Omit<EtcdGrpcServerOptions, 'logger' | 'observer'>>;
+  private readonly opts: Required<Omit<EtcdGrpcServerOptions, 'logger' | 'observer' | 'tls'>>;
   private readonly observer: GrpcCallObserver | undefined;
+  private readonly tls: GrpcTlsOptions | undefined;
 
   constructor(
     private readonly backend: EtcdBackend,
@@ -52,6 +55,7 @@ export class EtcdGrpcServer {
   ) {
     this.log = options.logger ?? silentLogger;
     this.observer = options.observer;
+    this.tls = options.tls;
     this.opts = {
       maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
       maxTxnOps: options.maxTxnOps ?? 128,
@@ -73,6 +77,7 @@ export class EtcdGrpcServer {
     const server = new GrpcServer({
       maxReceiveMessageBytes: this.opts.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       observer: this.observer,
+      tls: this.tls,
       onHandlerError: (path, err) =>
         this.log.error('etcd-api: handler threw', { method: path, error: err as Error }),
     });
@@ -86,6 +91,11 @@ export class EtcdGrpcServer {
     this.progressTimer.unref();
     this.log.info('etcd-api: serving the etcd v3 API', { address: `${host}:${this.boundPort}` });
     return this.boundPort;
+  }
+
+  /** Rotation: new connections are served with these (same shape as at start). */
+  reloadTls(tls: GrpcTlsOptions): void {
+    this.server?.setSecureContext({ key: tls.key, cert: tls.cert, ca: tls.ca });
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@
 export * from './backend';
 export { EtcdGrpcServer, DEFAULT_MAX_REQUEST_BYTES } from './etcd-grpc-server';
 export type { EtcdGrpcServerOptions } from './etcd-grpc-server';
+export type { GrpcTlsOptions } from './grpc/grpc-server';
 export { RpcError, toRpcError } from './rpc-errors';
 export type { EtcdApiLogger } from './rpc-handlers';
 export { loadEtcdServices } from './proto/load-etcd-services';

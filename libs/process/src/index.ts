@@ -8,3 +8,4 @@ export * from './listen-error';
 export * from './run-main';
 export * from './common-options';
 export * from './master-node-flags';
+export * from './file-reload';

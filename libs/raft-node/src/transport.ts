@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { Message, NodeId } from '@flotilla/raft';
@@ -71,6 +72,16 @@ export interface TransportOptions {
   onPeerMeta?: (from: NodeId, meta: unknown) => void;
   /** The connection to a member closed (not by this side stopping or removing it). */
   onPeerDown?: (id: NodeId) => void;
+  /**
+   * Mutual TLS: dial wss:// with this client pair (read at each dial, so rotated files are
+   * used), trusting only `ca`, and require the dialed member's certificate to name it.
+   */
+  tls?: () => { key: Buffer; cert: Buffer; ca: Buffer };
+  /**
+   * The member names an inbound connection's verified certificate carries (CN and DNS SANs);
+   * a hello from any other member is refused. Absent: no certificate check (the token only).
+   */
+  peerNames?: (ws: WebSocket) => string[] | undefined;
   log?: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -178,10 +189,23 @@ export class PeerTransport {
   private dial(peer: Peer): void {
     if (this.stopped || peer.dialing || peer.socket) return;
     peer.dialing = true;
-    const ws = new WebSocket(peer.url, {
+    const tls = this.opts.tls?.();
+    const ws = new WebSocket(tls ? peer.url.replace(/^ws:/, 'wss:') : peer.url, {
       perMessageDeflate: false,
       handshakeTimeout: 2000,
       generateMask: noMask,
+      ...(tls
+        ? {
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.ca,
+            // Every member may share an address (loopback): the certificate must name the member.
+            checkServerIdentity: ((_host: string, cert: PeerCertificate) =>
+              certificateNames(cert).includes(peer.id)
+                ? undefined
+                : new Error(`the certificate does not name member ${peer.id}`)) as never,
+          }
+        : {}),
     });
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
@@ -271,6 +295,10 @@ export class PeerTransport {
       const peer = this.peers.get(hello.from);
       if (!peer) {
         ws.close(CLOSE_WRONG_MEMBER, `${hello.from} is not a known member`);
+        return;
+      }
+      if (this.opts.peerNames && !(this.opts.peerNames(ws) ?? []).includes(hello.from)) {
+        ws.close(CLOSE_WRONG_MEMBER, `the certificate does not name member ${hello.from}`);
         return;
       }
       introduced = true;
@@ -411,4 +439,14 @@ export class PeerTransport {
     }
     this.pendingRpcs.clear();
   }
+}
+
+/** The names a certificate gives its holder: its CN and its DNS subject alternative names. */
+export function certificateNames(cert: PeerCertificate): string[] {
+  const cn = (cert.subject as unknown as Record<string, string | string[] | undefined>)?.CN;
+  const names = Array.isArray(cn) ? cn : cn ? [cn] : [];
+  for (const part of (cert.subjectaltname ?? '').split(', ')) {
+    if (part.startsWith('DNS:')) names.push(part.slice(4));
+  }
+  return names;
 }

@@ -2,7 +2,7 @@
 // in a library for tests that may depend on both, because @flotilla/client must not import
 // @flotilla/apiserver; the handler already has the transport's shape, so this only names it.
 import type { ApiServer } from '@flotilla/apiserver';
-import { InProcessApi, InProcessTransport } from '@flotilla/client';
+import { InProcessApi, InProcessTransport, InProcessUser } from '@flotilla/client';
 
 export function inProcessApi(server: ApiServer): InProcessApi {
   return {
@@ -11,6 +11,7 @@ export function inProcessApi(server: ApiServer): InProcessApi {
   };
 }
 
-export function inProcessTransport(server: ApiServer): InProcessTransport {
-  return new InProcessTransport(inProcessApi(server));
+/** `user`: who the requests are from (the server authorizes them when it runs RBAC). */
+export function inProcessTransport(server: ApiServer, user?: InProcessUser): InProcessTransport {
+  return new InProcessTransport(inProcessApi(server), user);
 }

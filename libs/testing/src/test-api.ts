@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiServer, ApiServerOptions, LocalBackend } from '@flotilla/apiserver';
-import { KubeClient, KubeClientOptions } from '@flotilla/client';
+import { InProcessUser, KubeClient, KubeClientOptions } from '@flotilla/client';
 import { inProcessTransport } from './in-process-api';
 
 export interface TestApi {
@@ -12,8 +12,11 @@ export interface TestApi {
   backend: LocalBackend;
   /** A client over the in-process transport (no rate limit). */
   client: KubeClient;
-  /** Another client (another component), e.g. with its own User-Agent. */
-  newClient(options?: Omit<KubeClientOptions, 'transport'>): KubeClient;
+  /**
+   * Another client (another component), e.g. with its own User-Agent; `user` is who its
+   * requests are from (with authorization 'RBAC'; the default client is in system:masters).
+   */
+  newClient(options?: Omit<KubeClientOptions, 'transport'>, user?: InProcessUser): KubeClient;
   /**
    * Another API server over the same store: a second master of the same cluster (its own watch
    * cache and handler), stopped by stop().
@@ -29,6 +32,12 @@ export interface TestApiOptions extends ApiServerOptions {
   client?: Omit<KubeClientOptions, 'transport'>;
 }
 
+/** Who the test's clients are unless told: an admin, whatever the authorization mode. */
+export const TEST_ADMIN: InProcessUser = {
+  name: 'test-admin',
+  groups: ['system:masters', 'system:authenticated'],
+};
+
 /**
  * Starts the API server with its bootstrap namespaces (default, kube-system, kube-public,
  * kube-node-lease). Call stop() in afterAll/afterEach.
@@ -40,12 +49,12 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const server = new ApiServer(backend, { watchWindow: 1000, bookmarkMs: 1000, ...serverOptions });
   await server.bootstrap();
   const clients: KubeClient[] = [];
-  const newClient = (o: Omit<KubeClientOptions, 'transport'> = {}) => {
+  const newClient = (o: Omit<KubeClientOptions, 'transport'> = {}, user = TEST_ADMIN) => {
     const c = new KubeClient({
       component: 'test',
       rateLimit: false,
       ...o,
-      transport: inProcessTransport(server),
+      transport: inProcessTransport(server, user),
     });
     clients.push(c);
     return c;

@@ -230,6 +230,9 @@ export class MasterContainers {
         FLOTILLA_NAME: name,
         FLOTILLA_PEERS: PEERS,
         FLOTILLA_CLUSTER_TOKEN: this.prefix,
+        // Plain, as before: on the suite's own Docker network.
+        FLOTILLA_INSECURE: 'true',
+        FLOTILLA_INSECURE_BIND_ANY: 'true',
       })
       .withBindMounts([{ source: this.volumeOf(name), target: '/var/lib/flotilla' }])
       .withExposedPorts(API_PORT, ETCD_PORT)

@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@flotilla/client';
+import { connect, connectFromKubeconfig } from '@flotilla/client';
+import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
 import { MASTER_NODE_FLAGS } from '@flotilla/process';
 import { renderKubeconfig } from '../../../apps/flotilla/src/up/kubeconfig';
 import { freePortBlock } from './ports';
@@ -15,6 +17,20 @@ export interface MasterPorts {
   peer: number;
 }
 
+/** Flags that put a master in the secure mode. */
+const SECURE_FLAGS = ['--pki-dir', '--tls-cert-file'];
+
+export interface MasterClusterOptions {
+  /**
+   * TLS on every port and RBAC, as `flotilla up` runs by default: a cluster PKI under
+   * ROOT/pki, and the harness's kubectl, etcdctl and clients use its admin certificate.
+   * Without it the members run --insecure (plain, everything allowed), as before.
+   */
+  secure?: boolean;
+  /** The address the masters listen on (loopback by default); see start(). */
+  host?: string;
+}
+
 /**
  * Three (or N) real control-plane processes on loopback, started from the sources, with their
  * own data directories: what `flotilla up` runs, under a test's control (kill -9, restart,
@@ -26,15 +42,21 @@ export class MasterCluster {
   readonly processes = new Map<string, TsProcess>();
   readonly root = mkdtempSync(join(tmpdir(), 'flotilla-masters-'));
 
+  /** The cluster PKI directory in the secure mode. */
+  readonly pkiDir: string | undefined;
+
   private constructor(
     size: number,
     base: number,
     private readonly extraArgs: string[],
     private readonly entry: string,
     private readonly nodeFlags: string[],
+    secure: boolean,
     /** The address every port binds (and that peers, clients and the kubeconfig use). */
     readonly host: string,
   ) {
+    this.pkiDir = secure ? join(this.root, 'pki') : undefined;
+    if (this.pkiDir) this.extraArgs = ['--pki-dir', this.pkiDir, ...extraArgs];
     this.names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
     this.names.forEach((name, i) =>
       this.ports.set(name, { api: base + i * 3, etcd: base + i * 3 + 1, peer: base + i * 3 + 2 }),
@@ -52,10 +74,25 @@ export class MasterCluster {
     extraArgs: string[] = [],
     entry = 'apps/control-plane/src/main.ts',
     nodeFlags: string[] = [],
-    host = '127.0.0.1',
+    options: MasterClusterOptions = {},
   ): Promise<MasterCluster> {
     const base = await freePortBlock(Array.from({ length: size * 3 }, (_, i) => i));
-    const cluster = new MasterCluster(size, base, extraArgs, entry, nodeFlags, host);
+    const host = options.host ?? '127.0.0.1';
+    const cluster = new MasterCluster(
+      size,
+      base,
+      extraArgs,
+      entry,
+      nodeFlags,
+      options.secure === true,
+      host,
+    );
+    if (cluster.pkiDir) {
+      await ensureClusterPki(cluster.pkiDir, {
+        masters: cluster.names.map((name) => ({ name, hosts: [host] })),
+        serviceIp: '10.96.0.1',
+      });
+    }
     for (const name of cluster.names) cluster.startMember(name);
     for (const name of cluster.names) await cluster.waitReady(name);
     return cluster;
@@ -72,10 +109,18 @@ export class MasterCluster {
 
   startMember(name: string, moreArgs: string[] = []): TsProcess {
     const peers = this.names.map((n) => `${n}=${this.host}:${this.ports.get(n)!.peer}`).join(',');
+    const secure = [...this.extraArgs, ...moreArgs].some((a) => SECURE_FLAGS.includes(a));
+    // Off loopback the insecure mode must be told it is on a private network.
     const offLoopback =
       this.host === '127.0.0.1'
         ? []
-        : ['--listen-host', this.host, '--cluster-token', `test-${this.root.slice(-6)}`];
+        : [
+            '--listen-host',
+            this.host,
+            '--cluster-token',
+            `test-${this.root.slice(-6)}`,
+            ...(secure ? [] : ['--insecure-bind-any']),
+          ];
     const p = this.ports.get(name)!;
     const proc = new TsProcess(
       this.entry,
@@ -92,6 +137,8 @@ export class MasterCluster {
         String(p.peer),
         '--peers',
         peers,
+        // Today's harness runs the insecure mode unless a test hands it certificates.
+        ...(secure ? [] : ['--insecure']),
         ...offLoopback,
         ...withoutOverridden(
           ['--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'warn'],
@@ -110,10 +157,31 @@ export class MasterCluster {
     const api = this.ports.get(name)!.api;
     await waitFor(
       `${name} ready`,
-      async () =>
-        (await tryGetText(`http://${this.host}:${api}/readyz`))?.status === 200 ? true : undefined,
+      async () => ((await this.readyz(api)) === 200 ? true : undefined),
       timeoutMs,
     );
+  }
+
+  /** /readyz's status code (anonymous: allowed in both modes), or undefined if not answering. */
+  private async readyz(api: number): Promise<number | undefined> {
+    if (!this.pkiDir) return (await tryGetText(`http://${this.host}:${api}/readyz`))?.status;
+    const ca = readFileSync(pkiPaths(this.pkiDir).caCert);
+    return new Promise((resolve) => {
+      const req = request({ host: this.host, port: api, path: '/readyz', ca }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.setTimeout(5000, () => req.destroy());
+      req.on('error', () => resolve(undefined));
+      req.end();
+    });
+  }
+
+  /** etcdctl's TLS flags in the secure mode (the admin certificate), none otherwise. */
+  private etcdctlTls(): string[] {
+    if (!this.pkiDir) return [];
+    const p = pkiPaths(this.pkiDir);
+    return [`--cacert=${p.caCert}`, `--cert=${p.adminCert}`, `--key=${p.adminKey}`];
   }
 
   kill(name: string): void {
@@ -134,7 +202,8 @@ export class MasterCluster {
   }
 
   endpoint(name: string): string {
-    return `${this.host}:${this.ports.get(name)!.etcd}`;
+    const address = `${this.host}:${this.ports.get(name)!.etcd}`;
+    return this.pkiDir ? `https://${address}` : address;
   }
 
   endpoints(names = [...this.processes.keys()]): string {
@@ -143,10 +212,15 @@ export class MasterCluster {
 
   /** Runs Debian's etcdctl (v3 API) against the given endpoints. */
   etcdctl(args: string[], endpoints = this.endpoints(), input?: string): Promise<ToolResult> {
-    return runTool('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      input,
-    });
+    const tls = this.etcdctlTls();
+    return runTool(
+      'etcdctl',
+      [`--endpoints=${endpoints}`, '--command-timeout=10s', ...tls, ...args],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        input,
+      },
+    );
   }
 
   /** A kubeconfig with one context per master (flotilla-m1, ...), as `flotilla up` writes. */
@@ -154,7 +228,14 @@ export class MasterCluster {
     const path = join(this.root, 'kubeconfig');
     if (!existsSync(path)) {
       const masters = this.names.map((name) => ({ name, apiPort: this.ports.get(name)!.api }));
-      writeFileSync(path, renderKubeconfig(masters, this.host));
+      const p = this.pkiDir ? pkiPaths(this.pkiDir) : undefined;
+      const b64 = (file: string) => readFileSync(file).toString('base64');
+      const tls = p && {
+        caData: b64(p.caCert),
+        clientCertData: b64(p.adminCert),
+        clientKeyData: b64(p.adminKey),
+      };
+      writeFileSync(path, renderKubeconfig(masters, this.host, tls));
     }
     return path;
   }
@@ -169,10 +250,17 @@ export class MasterCluster {
 
   /** Waits until a master serves the Kubernetes API (its bootstrap namespaces exist). */
   async waitForApi(name = this.names[0]): Promise<void> {
-    const { client } = connect([`http://${this.host}:${this.ports.get(name)!.api}`], {
-      rateLimit: false,
-      rounds: 1,
-    });
+    const { client } = this.pkiDir
+      ? connectFromKubeconfig({
+          kubeconfig: this.kubeconfig,
+          context: `flotilla-${name}`,
+          rateLimit: false,
+          rounds: 1,
+        })
+      : connect([`http://${this.host}:${this.ports.get(name)!.api}`], {
+          rateLimit: false,
+          rounds: 1,
+        });
     try {
       await waitFor(`${name} serving the API`, () =>
         client

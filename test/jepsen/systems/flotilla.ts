@@ -36,6 +36,8 @@ export class FlotillaCluster extends JepsenCluster {
       // prettier-ignore
       const args = [
         '--name', name,
+        // Plain, as before: the members sit on a network namespace fabric the run made.
+        '--insecure', '--insecure-bind-any',
         '--data-dir', join(root, name),
         '--listen-host', address,
         '--api-port', String(API_PORT),

@@ -6,12 +6,11 @@ import {
   MAX_BODY_BYTES,
   RawBody,
   readLimitedBody,
-  TokenAuthenticator,
-  unauthorizedStatus,
   writeWatchResponse,
 } from '@flotilla/apiserver';
 import { BODY_METHODS } from './api-body-parser';
-import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';
+import { API_SERVER } from './apiserver.tokens';
+import { requestUser } from './auth-gate';
 
 const BODY_METHOD_SET: ReadonlySet<string> = new Set(BODY_METHODS);
 
@@ -27,20 +26,10 @@ function hasBody(req: FastifyRequest): boolean {
 /** Every Kubernetes API path goes to the framework-free handler of @flotilla/apiserver. */
 @Controller()
 export class ApiController {
-  constructor(
-    @Inject(API_SERVER) private readonly server: ApiServer,
-    @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
-  ) {}
+  constructor(@Inject(API_SERVER) private readonly server: ApiServer) {}
 
   @All(['api', 'api/*', 'apis', 'apis/*', 'version', 'openapi/*'])
   async serve(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    if (this.auth && !this.auth.authenticate(req.headers)) {
-      void reply
-        .code(401)
-        .header('content-type', 'application/json')
-        .send(JSON.stringify(unauthorizedStatus()));
-      return;
-    }
     const url = new URL(req.raw.url ?? '/', 'http://localhost');
     // Fastify leaves bodies unread (see installApiBodyParser).
     const raw: RawBody | undefined = hasBody(req)
@@ -53,6 +42,8 @@ export class ApiController {
       headers: req.headers,
       body: raw?.body,
       bodyTooLarge: raw?.tooLarge,
+      // Set by the auth gate in the secure mode; never taken from the request itself.
+      user: requestUser(req.raw),
     };
     const response = await this.server.handler.handle(apiReq);
     if (response.kind === 'json') {

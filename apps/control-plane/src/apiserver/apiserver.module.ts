@@ -14,6 +14,7 @@ import type { Server } from 'node:http';
 import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
 import { JsonLogger } from '@flotilla/observability';
+import { readFileSync } from 'node:fs';
 import {
   ApiServer,
   MasterAddress,
@@ -26,7 +27,8 @@ import type { RaftNode } from '@flotilla/raft-node';
 import type { ReplicatedStore } from '@flotilla/replicated-store';
 import { RAFT_NODE, REPLICATED_STORE } from '../replication/replication.tokens';
 import { ApiController } from './api.controller';
-import { API_AUTHENTICATOR, API_SERVER } from './apiserver.tokens';
+import { API_SERVER } from './apiserver.tokens';
+import { authenticateUpgrade } from './auth-gate';
 import { settingError } from '@flotilla/process';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { CONTROL_PLANE_CONFIG } from '../config/config.module';
@@ -58,18 +60,17 @@ class ApiServerLifecycle
     @Inject(RAFT_NODE) private readonly node: RaftNode,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(JsonLogger) private readonly logger: JsonLogger,
-    @Inject(API_AUTHENTICATOR) private readonly auth: TokenAuthenticator | null,
     @Inject(CONTROL_PLANE_CONFIG) private readonly config: ControlPlaneConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     const http = this.adapterHost.httpAdapter.getHttpServer() as Server;
-    const auth = this.auth;
+    const secure = this.config.security?.mode === 'secure';
     this.detachWs = attachWebSocketWatch(
       http,
       this.server.handler,
       this.server.watchSettings,
-      auth ? (req) => auth.authenticate(req.headers) !== undefined : undefined,
+      secure ? (req) => authenticateUpgrade(this.server, req) : undefined,
     );
     // Warm the namespace cache: namespace lifecycle admission reads it on every create.
     void this.server.caches
@@ -200,6 +201,15 @@ class ApiServerLifecycle
   }
 }
 
+/** A file a flag names, read at start: a clear one-line error when it cannot be. */
+function readSetting<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw settingError(flag, (e as Error).message);
+  }
+}
+
 /** The Kubernetes REST API on the API port, over the replicated store (global: components use it in process). */
 @Global()
 @Module({})
@@ -219,7 +229,20 @@ export class ApiServerModule {
             config: ControlPlaneConfig,
           ) => {
             const log = logger.child('apiserver');
+            const security = config.security;
+            const secure = security?.mode === 'secure' ? security : undefined;
             return new ApiServer(backendOf(store), {
+              authorization: secure ? 'RBAC' : 'AlwaysAllow',
+              tokenAuth: secure?.tokenAuthFile
+                ? readSetting('--token-auth-file', () =>
+                    TokenAuthenticator.fromFile(secure.tokenAuthFile!),
+                  )
+                : undefined,
+              serviceAccountKey: secure?.serviceAccountKeyFile
+                ? readSetting('--service-account-key-file', () =>
+                    readFileSync(secure.serviceAccountKeyFile!),
+                  )
+                : undefined,
               serviceCidr: config.serviceCidr,
               serviceNodePortRange: config.serviceNodePortRange,
               masterLeaseTtlSeconds: config.masterLeaseTtlSeconds,
@@ -228,21 +251,9 @@ export class ApiServerModule {
             });
           },
         },
-        {
-          provide: API_AUTHENTICATOR,
-          inject: [CONTROL_PLANE_CONFIG],
-          useFactory: (config: ControlPlaneConfig) => {
-            if (!config.tokenAuthFile) return null;
-            try {
-              return TokenAuthenticator.fromFile(config.tokenAuthFile);
-            } catch (e) {
-              throw settingError('--token-auth-file', (e as Error).message);
-            }
-          },
-        },
         ApiServerLifecycle,
       ],
-      exports: [API_SERVER, API_AUTHENTICATOR],
+      exports: [API_SERVER],
     };
   }
 }

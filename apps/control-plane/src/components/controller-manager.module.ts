@@ -7,7 +7,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import type { ApiServer } from '@flotilla/apiserver';
+import { type ApiServer, CONTROLLER_MANAGER_USER } from '@flotilla/apiserver';
 import { CONTROLLER_FACTORIES, ControllerManager } from '@flotilla/controllers';
 import { JsonLogger } from '@flotilla/observability';
 import { API_SERVER } from '../apiserver/apiserver.tokens';
@@ -55,7 +55,7 @@ export class ControllerManagerModule {
             const settings = config.controllerManager;
             if (!settings?.enabled) return null;
             return new ControllerManager({
-              transport: inProcessTransport(server),
+              transport: inProcessTransport(server, CONTROLLER_MANAGER_USER),
               masterName: config.name,
               factories: CONTROLLER_FACTORIES,
               controllers: settings.controllers,

@@ -10,15 +10,24 @@ import {
 
 const context = { cwd: '/srv/flotilla', hostname: 'box1' };
 
+/** Most cases here are about other flags: they run in the insecure mode unless they say. */
+function withMode(argv: string[], env: Record<string, string>): string[] {
+  const said =
+    argv.some((a) => ['--insecure', '--pki-dir', '--tls-cert-file'].includes(a)) ||
+    env.FLOTILLA_INSECURE !== undefined ||
+    env.FLOTILLA_PKI_DIR !== undefined;
+  return said ? argv : [...argv, '--insecure', '--insecure-bind-any'];
+}
+
 function parse(argv: string[], env: Record<string, string> = {}): ControlPlaneConfig {
-  const parsed = parseControlPlaneConfig(argv, env, context);
+  const parsed = parseControlPlaneConfig(withMode(argv, env), env, context);
   if (parsed.help) throw new Error('unexpected help');
   return parsed.config;
 }
 
 function errorOf(argv: string[], env: Record<string, string> = {}): string {
   try {
-    parseControlPlaneConfig(argv, env, context);
+    parseControlPlaneConfig(withMode(argv, env), env, context);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;
@@ -38,6 +47,7 @@ describe('control-plane configuration', () => {
       peerPort: 2380,
       peers: [{ name: 'm1', host: '127.0.0.1', port: 2380 }],
       clusterToken: 'flotilla',
+      security: { mode: 'insecure' },
       logLevel: 'info',
       tickMs: 100,
       electionTicks: 10,
@@ -392,6 +402,58 @@ describe('control-plane configuration', () => {
       ],
     ])('%j %j -> %s', (argv, env, message) => {
       expect(errorOf(argv as string[], env as Record<string, string>)).toBe(message);
+    });
+  });
+
+  describe('security', () => {
+    it('is TLS from a PKI directory: serving, client CA, peer pair, and what exists besides', () => {
+      const c = parse(['--name', 'm2', '--pki-dir', 'pki']);
+      expect(c.security).toEqual({
+        mode: 'secure',
+        tlsCertFile: '/srv/flotilla/pki/server-m2.crt',
+        tlsKeyFile: '/srv/flotilla/pki/server-m2.key',
+        clientCaFile: '/srv/flotilla/pki/ca.crt',
+        peerCertFile: '/srv/flotilla/pki/peer-m2.crt',
+        peerKeyFile: '/srv/flotilla/pki/peer-m2.key',
+        peerCaFile: '/srv/flotilla/pki/ca.crt',
+      });
+      expect(c.tlsClientCaFile).toBe('/srv/flotilla/pki/ca.crt');
+    });
+
+    it('takes single files over the directory, and needs them all without one', () => {
+      const c = parse(['--name', 'm1', '--pki-dir', '/p', '--tls-cert-file', '/x/api.crt']);
+      expect(c.security).toMatchObject({
+        tlsCertFile: '/x/api.crt',
+        tlsKeyFile: '/p/server-m1.key',
+      });
+      expect(errorOf(['--name', 'm1', '--tls-cert-file', 'a.crt', '--client-ca-file', 'ca'])).toBe(
+        'TLS is on by default and needs --tls-private-key-file, --peer-cert-file, --peer-key-file: ' +
+          'give --pki-dir DIR (flotilla up writes one under data/pki), or --insecure for plain HTTP on loopback',
+      );
+    });
+
+    it('keeps --insecure to itself and to loopback', () => {
+      expect(errorOf(['--name', 'm1', '--insecure', '--pki-dir', 'p'])).toBe(
+        '--pki-dir: cannot be combined with --insecure',
+      );
+      expect(errorOf(['--name', 'm1', '--insecure', '--listen-host', '10.1.2.3'])).toMatch(
+        /^--insecure: plain HTTP without authentication listens on loopback only, not 10.1.2.3/,
+      );
+      expect(parse(['--name', 'm1'], { FLOTILLA_INSECURE: '1' }).security).toEqual({
+        mode: 'insecure',
+      });
+    });
+
+    it('does not ask for a cluster token when the peers use mutual TLS', () => {
+      const c = parse([
+        '--name',
+        'm1',
+        '--pki-dir',
+        'p',
+        '--peers',
+        'm1=10.0.0.1:2380,m2=10.0.0.2:2380',
+      ]);
+      expect(c.clusterToken).toBe('flotilla');
     });
   });
 });

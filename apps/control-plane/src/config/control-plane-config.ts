@@ -41,6 +41,7 @@ import {
   DEFAULT_CLUSTER_TOKEN,
   INSECURE_DEFAULT_TOKEN_FLAG,
 } from './peer-authentication';
+import { parseSecurityConfig, SecurityConfig, SECURITY_OPTIONS } from './security-config';
 
 export interface PeerAddress {
   name: string;
@@ -70,11 +71,16 @@ export interface ControlPlaneConfig {
   snapshotEvery: number;
   /** 'new' bootstraps the --peers as the first members; 'existing' joins a running cluster. */
   initialClusterState: 'new' | 'existing';
-  /** PEM certificate and key for HTTPS on the API port; plain HTTP when absent. */
+  /**
+   * TLS, authentication and authorization on the three ports, or --insecure. The command line
+   * always sets it; a config built in code without it (test harnesses) is the insecure mode.
+   */
+  security?: SecurityConfig;
+  /** The serving pair of the API port (the secure mode's), for the HTTPS listener. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** Static bearer tokens (Kubernetes' --token-auth-file format); no authentication without. */
-  tokenAuthFile?: string;
+  /** The CA the API port asks client certificates of. */
+  tlsClientCaFile?: string;
   /** ClusterIP range, normalised (default 10.96.0.0/12); its first address is the kubernetes Service's. */
   serviceCidr?: string;
   /** NodePort range, `min-max` (default 30000-32767). */
@@ -196,27 +202,6 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     defaultText: 'new',
   },
   {
-    flag: 'tls-cert-file',
-    env: 'FLOTILLA_TLS_CERT_FILE',
-    valueName: 'FILE',
-    description: 'PEM certificate: serve the API port over HTTPS (with --tls-private-key-file)',
-    defaultText: 'plain HTTP',
-  },
-  {
-    flag: 'tls-private-key-file',
-    env: 'FLOTILLA_TLS_PRIVATE_KEY_FILE',
-    valueName: 'FILE',
-    description: 'PEM private key of --tls-cert-file',
-  },
-  {
-    flag: 'token-auth-file',
-    env: 'FLOTILLA_TOKEN_AUTH_FILE',
-    valueName: 'FILE',
-    description:
-      'bearer tokens (token,user,uid[,"groups"] per line) required on the Kubernetes API',
-    defaultText: 'no authentication',
-  },
-  {
     flag: 'service-cidr',
     env: 'FLOTILLA_SERVICE_CIDR',
     valueName: 'CIDR',
@@ -245,6 +230,7 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     description: 'how often a master renews its lease and rewrites the kubernetes endpoints',
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
+  ...SECURITY_OPTIONS,
   ...controllerManagerOptions(CONTROLLER_FACTORIES),
   {
     flag: 'disable-scheduler',
@@ -319,15 +305,6 @@ export function parseControlPlaneConfig(
       `${electionMs} must be at least twice the heartbeat interval (${tickMs})`,
     );
   }
-  const tlsCert = get('tls-cert-file');
-  const tlsKey = get('tls-private-key-file');
-  if (Boolean(tlsCert) !== Boolean(tlsKey)) {
-    throw settingError(
-      (tlsCert ?? tlsKey)!.source,
-      'needs both --tls-cert-file and --tls-private-key-file',
-    );
-  }
-  const tokenAuth = get('token-auth-file');
   const initialClusterState =
     optionalValue(get('initial-cluster-state'), (v) =>
       oneOfValue(v, ['new', 'existing'] as const),
@@ -364,13 +341,16 @@ export function parseControlPlaneConfig(
     : undefined;
 
   const peers = explicitPeers ?? [{ name, host: advertiseHost, port: peerPort }];
-  checkPeerAuthentication({
-    name,
-    clusterToken,
-    listenHost,
-    peers,
-    insecureDefaultToken: settings.has(INSECURE_DEFAULT_TOKEN_FLAG),
-  });
+  const security = parseSecurityConfig(get, { cwd: context.cwd, name, listenHost });
+  // With mutual TLS the peer certificates prove membership; the token matters without them.
+  if (security.mode === 'insecure')
+    checkPeerAuthentication({
+      name,
+      clusterToken,
+      listenHost,
+      peers,
+      insecureDefaultToken: settings.has(INSECURE_DEFAULT_TOKEN_FLAG),
+    });
 
   return {
     help: false,
@@ -393,14 +373,15 @@ export function parseControlPlaneConfig(
       serviceNodePortRange,
       masterLeaseTtlSeconds,
       masterLeaseRefreshMs,
+      security,
       controllerManager,
       ...(settings.has('disable-scheduler') ? { disableScheduler: true } : {}),
       ...(schedulerConfig ? { schedulerConfig } : {}),
-      ...(tokenAuth ? { tokenAuthFile: resolve(context.cwd, tokenAuth.value) } : {}),
-      ...(tlsCert && tlsKey
+      ...(security.mode === 'secure'
         ? {
-            tlsCertFile: resolve(context.cwd, tlsCert.value),
-            tlsKeyFile: resolve(context.cwd, tlsKey.value),
+            tlsCertFile: security.tlsCertFile,
+            tlsKeyFile: security.tlsKeyFile,
+            tlsClientCaFile: security.clientCaFile,
           }
         : {}),
     },

@@ -9,6 +9,13 @@ import type { ConfState } from '@flotilla/raft';
 import type { ControlPlaneConfig } from '../config/control-plane-config';
 import { MemberDirectory } from './member-directory';
 import { refuseUntilServed } from './peer-ws-adapter';
+import {
+  createPeerHttpsServer,
+  peerNamesOf,
+  peerTlsFiles,
+  readPeerTls,
+  recordPeerNames,
+} from './peer-tls';
 import { RaftMetrics } from './raft.metrics';
 import { ReadBarrier } from './read-barrier';
 
@@ -32,19 +39,34 @@ const READ_BARRIER_TIMEOUT_MS = 7000;
 
 /** Binds the peer port first, so a busy port fails start-up with one clear line. */
 export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebSocketServer> {
-  const server = new WebSocketServer({
-    host: config.listenHost,
-    port: config.peerPort,
-    perMessageDeflate: false,
-    maxPayload: 64 * 1024 * 1024,
-  });
+  const tls = peerTlsFiles(config);
+  const https = tls ? createPeerHttpsServer(tls) : undefined;
+  const server = https
+    ? new WebSocketServer({ server: https, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
+    : new WebSocketServer({
+        host: config.listenHost,
+        port: config.peerPort,
+        perMessageDeflate: false,
+        maxPayload: 64 * 1024 * 1024,
+      });
+  if (https) {
+    recordPeerNames(server);
+    server.once('close', () => https.close());
+  }
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
+      if (https) {
+        https.once('listening', resolve);
+        https.once('error', reject);
+        https.listen(config.peerPort, config.listenHost);
+      } else {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      }
     });
   } catch (err) {
     server.close();
+    https?.close();
     throw (
       explainListenError(err, {
         host: config.listenHost,
@@ -97,9 +119,11 @@ export async function openReplication(
   );
   // The transport answers the leader's lease calls; the keeper needs the transport to make them.
   const late: { leases?: LeaseKeeper } = {};
+  const peerTls = peerTlsFiles(config);
   const transport = new PeerTransport({
     id: config.name,
     clusterToken: config.clusterToken,
+    ...(peerTls ? { tls: () => readPeerTls(peerTls), peerNames: peerNamesOf } : {}),
     // A peer that went away (killed, restarted) is dialed again within half a second: a refused
     // connection costs nothing, and the member that comes back waits on this dial for its leader.
     reconnectMaxMs: PEER_REDIAL_MAX_MS,

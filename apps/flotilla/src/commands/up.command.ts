@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, settingError } from '@flotilla/process';
@@ -10,8 +10,9 @@ import { parseConsoleCommand } from '../up/console-commands';
 import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/console-output';
 import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
 import { findBusyPort } from '../up/port-probe';
-import { renderKubeconfig } from '../up/kubeconfig';
-import { caData, ensurePki } from '../up/pki';
+import { KubeconfigTls, renderKubeconfig } from '../up/kubeconfig';
+import { clusterPkiPlan } from '../up/cluster-pki-plan';
+import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
 import { clusterRecorder } from '../up/cluster-record';
 import {
   UpOptions,
@@ -33,22 +34,20 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   }
   const options = parsed.options;
   checkEntryExists(options.controlPlaneEntry, existsSync);
-  const pki = options.tls ? ensurePki(options.dataDir, [options.listenHost]) : undefined;
-  const plans = planMembers(options, process.execPath, pki);
+  const pkiDir = options.insecure ? undefined : join(options.dataDir, 'pki');
+  const plans = planMembers(options, process.execPath, pkiDir);
   await checkPortsFree(options, plans);
+  if (pkiDir) await ensureClusterPki(pkiDir, clusterPkiPlan(options));
 
   const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
-  process.stdout.write(`${planTable(plans, options.listenHost, pki ? 'https' : 'http')}\n`);
+  process.stdout.write(`${planTable(plans, options.listenHost, pkiDir ? 'https' : 'http')}\n`);
+  if (pkiDir) say(`certificates: ${pkiDir} (flotilla certs --help)`);
   say('type "help" for commands; Ctrl-C stops every member');
   const kubeconfig = join(options.dataDir, 'kubeconfig');
   mkdirSync(options.dataDir, { recursive: true });
   writeFileSync(
     kubeconfig,
-    renderKubeconfig(
-      plans,
-      options.listenHost,
-      pki && { caData: caData(pki), token: pki.adminToken },
-    ),
+    renderKubeconfig(plans, options.listenHost, pkiDir ? adminCredentials(pkiDir) : undefined),
     {
       mode: 0o600,
     },
@@ -80,7 +79,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       dataDir: options.dataDir,
       kubeconfig,
       listenHost: options.listenHost,
-      scheme: pki ? 'https' : 'http',
+      scheme: pkiDir ? 'https' : 'http',
       plans,
       supervisorPid: process.pid,
     },
@@ -176,4 +175,15 @@ async function checkPortsFree(options: UpOptions, plans: MemberPlan[]): Promise<
     throw settingError('--listen-host', `${options.listenHost} is not an address of this machine`);
   }
   throw new ConfigError(`cannot listen on ${options.listenHost}:${port} (${who}): ${busy.code}`);
+}
+
+/** The admin client pair and the CA, inlined into the kubeconfig. */
+function adminCredentials(pkiDir: string): KubeconfigTls {
+  const p = pkiPaths(pkiDir);
+  const b64 = (file: string) => readFileSync(file).toString('base64');
+  return {
+    caData: b64(p.caCert),
+    clientCertData: b64(p.adminCert),
+    clientKeyData: b64(p.adminKey),
+  };
 }

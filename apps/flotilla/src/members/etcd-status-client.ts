@@ -1,4 +1,20 @@
-import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChannelCredentials, credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+
+/**
+ * TLS with the admin certificate when the cluster PKI of `flotilla up` is there (FLOTILLA_PKI_DIR,
+ * else ./data/pki), as the etcd port requires; plain h2c otherwise (an --insecure cluster).
+ */
+export function etcdCredentials(dir = process.env.FLOTILLA_PKI_DIR ?? join('data', 'pki')) {
+  const [ca, key, cert] = ['ca.crt', 'admin.key', 'admin.crt'].map((f) => join(dir, f));
+  if (![ca, key, cert].every((f) => existsSync(f))) return credentials.createInsecure();
+  return credentials.createSsl(
+    readFileSync(ca),
+    readFileSync(key),
+    readFileSync(cert),
+  ) as ChannelCredentials;
+}
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadEtcdServices } from '@flotilla/etcd-api';
 
@@ -57,7 +73,7 @@ export async function changeMembers(
   const Cluster = makeGenericClientConstructor(services.Cluster as ServiceDefinition, 'Cluster');
   let lastError: Error | undefined;
   for (const endpoint of endpoints) {
-    const cluster = new Cluster(endpoint, credentials.createInsecure()) as unknown as Record<
+    const cluster = new Cluster(endpoint, etcdCredentials()) as unknown as Record<
       string,
       unknown
     > & { close(): void };
@@ -94,7 +110,12 @@ export async function changeMembers(
  * and Maintenance.Status), the same calls `etcdctl endpoint status` makes. A paused or dead
  * member costs at most timeoutMs, never the others' answers.
  */
-export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promise<MemberRow[]> {
+/** `pkiDir`: where the admin certificate is (TLS), else ./data/pki or plain h2c (see etcdCredentials). */
+export async function memberStatus(
+  endpoints: string[],
+  timeoutMs = 2000,
+  pkiDir?: string,
+): Promise<MemberRow[]> {
   const services = loadEtcdServices();
   const Cluster = makeGenericClientConstructor(services.Cluster as ServiceDefinition, 'Cluster');
   const Maintenance = makeGenericClientConstructor(
@@ -104,14 +125,14 @@ export async function memberStatus(endpoints: string[], timeoutMs = 2000): Promi
   const names = new Map<string, string>();
   const answers = await Promise.all(
     endpoints.map(async (endpoint) => {
-      const cluster = new Cluster(endpoint, credentials.createInsecure()) as unknown as Record<
+      const cluster = new Cluster(endpoint, etcdCredentials(pkiDir)) as unknown as Record<
         string,
         unknown
       > & { close(): void };
-      const maintenance = new Maintenance(
-        endpoint,
-        credentials.createInsecure(),
-      ) as unknown as Record<string, unknown> & { close(): void };
+      const maintenance = new Maintenance(endpoint, etcdCredentials(pkiDir)) as unknown as Record<
+        string,
+        unknown
+      > & { close(): void };
       try {
         const [list, status] = await Promise.all([
           call(cluster, 'MemberList', {}, timeoutMs),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 // One look at the local cluster: each master's Raft state over its etcd API (as `flotilla
 // members` asks it), and through the Kubernetes API the component Leases, the nodes and the pods.
 import type { KubeClient, Lease, Node, Pod } from '@flotilla/client';
@@ -81,7 +82,8 @@ export async function masterSnapshots(
 ): Promise<MasterSnapshot[]> {
   const members = state.members.filter((m) => !only || only.includes(m.name));
   const endpoints = members.map((m) => hostPort(state.host, m.etcdPort));
-  const rows = await memberStatus(endpoints, timeoutMs);
+  // The admin certificate of a secure cluster; an --insecure one has none (plain h2c then).
+  const rows = await memberStatus(endpoints, timeoutMs, join(state.dataDir, 'pki'));
   return members.map((m, i) => {
     const row = rows[i];
     const api = `${state.scheme}://${hostPort(state.host, m.apiPort)}`;

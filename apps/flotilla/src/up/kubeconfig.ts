@@ -5,15 +5,23 @@ export interface KubeconfigMember {
   apiPort: number;
 }
 
+/** HTTPS: the CA of the serving certificates, and the user's credentials (all base64 PEM). */
+export interface KubeconfigTls {
+  caData: string;
+  token?: string;
+  clientCertData?: string;
+  clientKeyData?: string;
+}
+
 /**
  * A kubeconfig with one cluster and one context per master (flotilla-m1..), current context the
- * first. Plain HTTP on loopback: the API port has no TLS yet, so no credentials either.
+ * first. With `tls`: HTTPS, trusting the cluster CA, as the admin (a client certificate or a
+ * token); without: plain HTTP on loopback (--insecure) and no credentials.
  */
 export function renderKubeconfig(
   members: KubeconfigMember[],
   host: string,
-  /** With HTTPS: the CA that signed the API certificate (base64 PEM) and the admin token. */
-  tls?: { caData: string; token: string },
+  tls?: KubeconfigTls,
 ): string {
   const caData = tls?.caData;
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
@@ -40,8 +48,16 @@ export function renderKubeconfig(
     `current-context: flotilla-${members[0].name}`,
     'users:',
     '- name: flotilla',
-    tls ? `  user:\n    token: ${tls.token}` : '  user: {}',
+    tls ? `  user:\n${userLines(tls)}` : '  user: {}',
     'preferences: {}',
   );
   return `${lines.join('\n')}\n`;
+}
+
+function userLines(tls: KubeconfigTls): string {
+  const lines: string[] = [];
+  if (tls.clientCertData) lines.push(`    client-certificate-data: ${tls.clientCertData}`);
+  if (tls.clientKeyData) lines.push(`    client-key-data: ${tls.clientKeyData}`);
+  if (tls.token) lines.push(`    token: ${tls.token}`);
+  return lines.join('\n');
 }

@@ -13,7 +13,7 @@ function options(argv: string[]) {
 
 describe('flotilla up member plan', () => {
   it('lays out three members on the documented default ports', () => {
-    const plans = planMembers(options([]), '/usr/bin/node');
+    const plans = planMembers(options([]), '/usr/bin/node', '/w/data/pki');
     expect(plans.map((p) => [p.name, p.apiPort, p.etcdPort, p.peerPort, p.dataDir])).toEqual([
       ['m1', 6443, 2379, 2380, '/w/data/m1'],
       ['m2', 6444, 2479, 2480, '/w/data/m2'],
@@ -40,8 +40,14 @@ describe('flotilla up member plan', () => {
         'm1=127.0.0.1:2380,m2=127.0.0.1:2480,m3=127.0.0.1:2580',
         '--cluster-token',
         'flotilla',
+        '--pki-dir',
+        '/w/data/pki',
       ],
     });
+    // Without a PKI directory (flotilla up --insecure): the members' insecure mode.
+    expect(planMembers(options(['--insecure']), 'node')[0].process.args.slice(-1)).toEqual([
+      '--insecure',
+    ]);
   });
 
   it('gives members listening beyond loopback a random shared token instead of the public default', () => {

@@ -19,7 +19,8 @@ export interface MemberPlan {
 export function planMembers(
   options: UpOptions,
   nodePath: string,
-  tls?: { certFile: string; keyFile: string; tokenFile: string },
+  /** The cluster PKI directory every member reads its certificates from; --insecure without. */
+  pkiDir?: string,
 ): MemberPlan[] {
   const layout = Array.from({ length: options.members }, (_, i) => ({
     name: `m${i + 1}`,
@@ -47,10 +48,8 @@ export function planMembers(
     if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);
     if (options.serviceNodePortRange)
       args.push('--service-node-port-range', options.serviceNodePortRange);
-    if (tls) {
-      args.push('--tls-cert-file', tls.certFile, '--tls-private-key-file', tls.keyFile);
-      args.push('--token-auth-file', tls.tokenFile);
-    }
+    if (pkiDir) args.push('--pki-dir', pkiDir);
+    else args.push('--insecure');
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });
 }

@@ -30,8 +30,11 @@ export interface UpOptions {
   clusterToken: string;
   stopTimeoutMs: number;
   controlPlaneEntry: string;
-  /** Serve the API ports over HTTPS with a CA made under DATA/pki. */
-  tls: boolean;
+  /**
+   * Plain HTTP, no authentication, every request allowed (the members' --insecure). Otherwise
+   * TLS on every port with a cluster PKI made under DATA/pki, and RBAC.
+   */
+  insecure: boolean;
   /** Passed to every member when given (validated here so a typo fails once, not N times). */
   serviceCidr?: string;
   serviceNodePortRange?: string;
@@ -105,10 +108,10 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     defaultText: DEFAULT_NODE_PORT_RANGE,
   },
   {
-    flag: 'tls',
+    flag: 'insecure',
     boolean: true,
     description:
-      'serve the API ports over HTTPS (a private CA under DATA/pki; the kubeconfig trusts it)',
+      'plain HTTP and gRPC without authentication (loopback only); the default is TLS on every port with certificates under DATA/pki, and RBAC',
   },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
@@ -155,7 +158,7 @@ export function parseUpOptions(
     stopTimeoutMs:
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
-    tls: settings.has('tls'),
+    insecure: settings.has('insecure'),
   };
   const cidr = optionalValue(settings.get('service-cidr'), (s) =>
     parsedValue(s, (t) => parseServiceCidr(t).text),

@@ -30,6 +30,15 @@ import { priorityClassKind } from './scheduling/priorityclass';
 import { jobKind } from './batch/job';
 import { cronJobKind } from './batch/cronjob';
 import { podDisruptionBudgetKind } from './policy/poddisruptionbudget';
+import { clusterRoleBindingKind } from './rbac/clusterrolebinding';
+import { clusterRoleKind } from './rbac/clusterrole';
+import { roleBindingKind } from './rbac/rolebinding';
+import { roleKind } from './rbac/role';
+import { selfSubjectReviewKind } from './authentication/selfsubjectreview';
+import { tokenReviewKind } from './authentication/tokenreview';
+import { localSubjectAccessReviewKind } from './authorization/localsubjectaccessreview';
+import { selfSubjectAccessReviewKind } from './authorization/selfsubjectaccessreview';
+import { subjectAccessReviewKind } from './authorization/subjectaccessreview';
 
 /** Built-in kinds in discovery order (core first, then the named groups). */
 function builtinKinds(): KindModule[] {
@@ -59,6 +68,15 @@ function builtinKinds(): KindModule[] {
     leaseKind,
     eventsEventKind,
     priorityClassKind,
+    clusterRoleBindingKind,
+    clusterRoleKind,
+    roleBindingKind,
+    roleKind,
+    selfSubjectReviewKind,
+    tokenReviewKind,
+    localSubjectAccessReviewKind,
+    selfSubjectAccessReviewKind,
+    subjectAccessReviewKind,
   ];
 }
 

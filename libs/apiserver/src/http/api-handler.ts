@@ -56,6 +56,10 @@ import {
 } from './media-types';
 import { stringify as toYaml } from 'yaml';
 import { ResourcePath, parseApiPath, verbOf } from './request-info';
+import { forbidden, requestAttributes } from '../auth/authorizer';
+import type { Authorizer } from '../auth/authorizer';
+import type { Reviews } from '../auth/reviews';
+import { ANONYMOUS, INSECURE_USER, UserInfo } from '../auth/user-info';
 
 /** Kubernetes' request body limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -71,6 +75,12 @@ export interface ApiRequest {
   body?: Buffer;
   /** Set when the body went over MAX_BODY_BYTES (then `body` is absent). */
   bodyTooLarge?: boolean;
+  /**
+   * Who sent it, as the HTTP layer authenticated it or the in-process transport names its
+   * component; never read from the request itself. Absent: anonymous (or, without an
+   * authorizer, the insecure mode's all-powerful user).
+   */
+  user?: UserInfo;
 }
 
 export type ApiResponse =
@@ -93,6 +103,10 @@ export interface ApiHandlerDeps {
   /** Recorded per request: verb, resource, code, seconds. */
   observe?: (verb: string, resource: string, code: number, seconds: number) => void;
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** Decides every request; absent: every request is allowed (the insecure mode). */
+  authorizer?: Authorizer & { ready?(): Promise<void> };
+  /** Access and token reviews, TokenRequest. */
+  reviews?: Reviews;
 }
 
 const header = (req: ApiRequest, name: string): string => {
@@ -122,6 +136,7 @@ export class ApiHandler {
           : parsed.info.resource;
         verb = verbOf(req.method, parsed.info, isWatch(req.query));
       }
+      await this.authorize(req);
       response = choice ? await this.route(req, choice) : notAcceptable();
     } catch (err) {
       response = errorResponse(err, this.d.log);
@@ -135,6 +150,20 @@ export class ApiHandler {
       seconds,
     );
     return response;
+  }
+
+  /** Throws Kubernetes' 403 unless the authorizer allows the request. */
+  private async authorize(req: ApiRequest): Promise<void> {
+    const z = this.d.authorizer;
+    if (!z) return;
+    await z.ready?.();
+    const a = requestAttributes(this.userOf(req), req.method, req.path, isWatch(req.query));
+    const d = z.authorize(a);
+    if (d.decision !== 'allow') throw forbidden(a, d.reason);
+  }
+
+  private userOf(req: ApiRequest): UserInfo {
+    return req.user ?? (this.d.authorizer ? ANONYMOUS : INSECURE_USER);
   }
 
   private async route(req: ApiRequest, choice: OutputChoice): Promise<ApiResponse> {
@@ -199,6 +228,15 @@ export class ApiHandler {
       return protobufNotAcceptable();
     if (p.subresource !== undefined) return this.subresource(req, r, p, namespace, verb);
     if (!r.verbs.includes(verb)) throw apiErrors.methodNotSupported(r, verb);
+    if (r.kind.endsWith('Review') && this.d.reviews) {
+      const answer = await this.d.reviews.answer(
+        r.kind,
+        this.userOf(req),
+        namespace,
+        this.body(req),
+      );
+      return json(answer.status, answer.body);
+    }
     const table = wantsTable(req);
     switch (verb) {
       case 'get': {
@@ -295,6 +333,12 @@ export class ApiHandler {
     if (sub === 'binding') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
+    }
+    if (sub === 'token') {
+      if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      if (!this.d.reviews) throw apiErrors.badRequest('this server issues no tokens');
+      const answer = await this.d.reviews.tokenRequest(namespace!, name, this.body(req));
+      return json(answer.status, answer.body);
     }
     if (sub === 'eviction') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);

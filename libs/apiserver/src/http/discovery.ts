@@ -102,6 +102,14 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
         return { name, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'finalize':
         return { name, group: r.group, version: r.version, kind: r.kind, verbs: ['update'] };
+      case 'token':
+        return {
+          name,
+          group: 'authentication.k8s.io',
+          version: 'v1',
+          kind: 'TokenRequest',
+          verbs: ['create'],
+        };
     }
   });
 }

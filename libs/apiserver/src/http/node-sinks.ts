@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { UserInfo } from '../auth/user-info';
 import type { ApiHandler, ApiRequest, ApiResponse } from './api-handler';
 import { EventSink, streamWatch } from './watch-stream';
 
@@ -84,8 +85,11 @@ export function attachWebSocketWatch(
   server: Server,
   handler: ApiHandler,
   settings: WatchStreamSettings,
-  /** When given, a watch whose upgrade request it refuses gets 401 before any WebSocket. */
-  authenticate?: (req: IncomingMessage) => boolean,
+  /**
+   * When given: who the upgrade request is from; undefined refuses it with a 401 before any
+   * WebSocket. The handler then authorizes the watch as that user.
+   */
+  authenticate?: (req: IncomingMessage) => Promise<UserInfo | undefined>,
 ): () => void {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -94,15 +98,32 @@ export function attachWebSocketWatch(
       if (server.listenerCount('upgrade') === 1) socket.destroy();
       return;
     }
-    if (authenticate && !authenticate(req)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-      return;
-    }
+    void (authenticate ? authenticate(req) : Promise.resolve(null)).then((user) => {
+      if (user === undefined) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      upgrade(req, socket, head, url, user ?? undefined);
+    });
+  };
+  const upgrade = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    url: URL,
+    user: UserInfo | undefined,
+  ) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => undefined);
       const query = new URLSearchParams(url.search);
       if (!query.has('watch')) query.set('watch', 'true');
-      const apiReq: ApiRequest = { method: 'GET', path: url.pathname, query, headers: req.headers };
+      const apiReq: ApiRequest = {
+        method: 'GET',
+        path: url.pathname,
+        query,
+        headers: req.headers,
+        user,
+      };
       void handler.handle(apiReq).then(
         async (response) => {
           if (response.kind === 'json') {

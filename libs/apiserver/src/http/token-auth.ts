@@ -41,6 +41,11 @@ export class TokenAuthenticator {
     return TokenAuthenticator.parse(readFileSync(path, 'utf8'), path);
   }
 
+  /** The user of a token in the file, if it is one. */
+  lookup(token: string): AuthenticatedUser | undefined {
+    return this.users.get(token);
+  }
+
   authenticate(headers: IncomingHttpHeaders): AuthenticatedUser | undefined {
     const auth = headers.authorization;
     if (typeof auth === 'string') {
@@ -59,15 +64,4 @@ export class TokenAuthenticator {
   }
 }
 
-/** The metav1.Status Kubernetes answers an unauthenticated request with. */
-export function unauthorizedStatus(): Record<string, unknown> {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: 'Unauthorized',
-    reason: 'Unauthorized',
-    code: 401,
-  };
-}
+export { unauthorizedStatus } from '../auth/http-gate';

@@ -48,6 +48,7 @@ export class WatchCache {
   /** Every change with a revision above this one is in the window. */
   private floor = 0;
   private rev = 0;
+  private changes = 0;
   private readonly watchers = new Set<CacheWatcher>();
   private storeWatch: KvWatch | undefined;
   private started: Promise<void> | undefined;
@@ -70,6 +71,11 @@ export class WatchCache {
   /** The revision the cache reflects: nothing under the prefix changed up to it unseen. */
   get revision(): number {
     return this.rev;
+  }
+
+  /** Moves on with every change applied and every relist: derived views rebuild when it does. */
+  get changeCount(): number {
+    return this.changes;
   }
 
   get watcherCount(): number {
@@ -167,6 +173,7 @@ export class WatchCache {
     this.objects.clear();
     for (const kv of r.kvs) this.objects.set(kv.key.toString('utf8'), this.decode(kv));
     this.rev = r.header.revision;
+    this.changes++;
     this.floor = this.rev;
     this.window = [];
     this.windowHead = 0;
@@ -236,6 +243,7 @@ export class WatchCache {
         change = { change: 'delete', key, revision: ev.kv.modRevision, object, prev };
       }
       this.remember(change);
+      this.changes++;
       for (const w of this.watchers) w.offer(change);
     }
     this.rev = Math.max(this.rev, resp.header.revision);

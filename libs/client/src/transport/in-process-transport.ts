@@ -12,6 +12,16 @@ export interface InProcessRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body?: Buffer;
+  /** Who the calling component is: the server authorizes it as it would a certificate's user. */
+  user?: InProcessUser;
+}
+
+/** A component's identity in the master (system:kube-scheduler, ...), as the API server sees users. */
+export interface InProcessUser {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 export interface InProcessWatchEvent {
@@ -51,7 +61,11 @@ export class InProcessTransport implements Transport {
   private readonly open = new Set<RestStream>();
   private closed = false;
 
-  constructor(private readonly api: InProcessApi) {}
+  /** `user`: the identity every request of this transport carries. */
+  constructor(
+    private readonly api: InProcessApi,
+    private readonly user?: InProcessUser,
+  ) {}
 
   describe(): string {
     return ENDPOINT;
@@ -86,6 +100,7 @@ export class InProcessTransport implements Transport {
       query: new URLSearchParams(req.query),
       headers: { ...req.headers },
       body: req.body ? Buffer.from(req.body) : undefined,
+      ...(this.user ? { user: this.user } : {}),
     });
   }
 

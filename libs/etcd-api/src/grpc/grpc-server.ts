@@ -3,6 +3,11 @@
 // one write (grpc-js on node:http2 sends the trailers in a later turn, a second segment and a
 // second wake-up of the client for every request).
 import { Server, Socket, createServer } from 'node:net';
+import {
+  createServer as createTlsServer,
+  SecureContextOptions,
+  Server as TlsServer,
+} from 'node:tls';
 import { status as Code } from '@grpc/grpc-js';
 import { BufferPool } from './buffer-pool';
 import { DeadlineWheel } from './deadline-wheel';
@@ -52,6 +57,15 @@ export interface GrpcServerOptions {
   onHandlerError?: (path: string, err: unknown) => void;
   /** Overrides of the HTTP/2 limits below (tests use small ones and a still clock). */
   connection?: Partial<H2ConnectionOptions>;
+  /** gRPC over TLS (ALPN h2); with `ca`, a client certificate from that CA is required. */
+  tls?: GrpcTlsOptions;
+}
+
+export interface GrpcTlsOptions {
+  key: Buffer;
+  cert: Buffer;
+  /** Client certificates must chain to this CA (etcd's --client-cert-auth). */
+  ca?: Buffer;
 }
 
 /**
@@ -117,7 +131,22 @@ export class GrpcServer {
 
   /** Listens on host:port (0: any free port) and resolves with the port bound. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer((socket) => this.serveConnection(socket));
+    const tls = this.opts.tls;
+    const server: Server = tls
+      ? createTlsServer(
+          {
+            key: tls.key,
+            cert: tls.cert,
+            ca: tls.ca,
+            requestCert: tls.ca !== undefined,
+            rejectUnauthorized: tls.ca !== undefined,
+            ALPNProtocols: ['h2'],
+          },
+          (socket) => this.serveConnection(socket),
+        )
+      : createServer((socket) => this.serveConnection(socket));
+    // A client that fails the handshake (no certificate, another CA) is dropped; nothing to do.
+    server.on('tlsClientError', () => undefined);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -127,6 +156,11 @@ export class GrpcServer {
         resolve(typeof address === 'object' && address !== null ? address.port : port);
       });
     });
+  }
+
+  /** New connections get these certificates (rotation); open ones keep theirs. */
+  setSecureContext(options: SecureContextOptions): void {
+    (this.server as TlsServer | undefined)?.setSecureContext?.(options);
   }
 
   /** Stops accepting; calls in flight finish (GOAWAY), then `done` runs. */

@@ -14,7 +14,14 @@ export interface ServeOptions extends ListenTarget {
    */
   ownProcess: boolean;
   /** Serve HTTPS with this key and certificate (PEM); plain HTTP without. */
-  https?: { key: Buffer; cert: Buffer };
+  https?: {
+    key: Buffer;
+    cert: Buffer;
+    /** Client certificates are asked for and verified against this CA. */
+    ca?: Buffer;
+    requestCert?: boolean;
+    rejectUnauthorized?: boolean;
+  };
   /** Runs after the module is built and before the app listens (adapters, extra servers). */
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
   /** Largest request head accepted (Node's default is 16 KiB; over it the answer is 431). */

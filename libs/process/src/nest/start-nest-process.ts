@@ -17,6 +17,8 @@ export interface ProcessIdentity {
   /** PEM files for HTTPS on the API port (both or neither). */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** With it, clients are asked for a certificate, verified against this CA (not required). */
+  tlsClientCaFile?: string;
 }
 
 export interface StartOptions {
@@ -64,7 +66,7 @@ export async function startNestProcess(
   return { ...running, logger };
 }
 
-function readTlsFiles(identity: ProcessIdentity): { key: Buffer; cert: Buffer } | undefined {
+function readTlsFiles(identity: ProcessIdentity): ServeOptions['https'] {
   if (!identity.tlsCertFile || !identity.tlsKeyFile) return undefined;
   const read = (file: string, flag: string) => {
     try {
@@ -86,5 +88,9 @@ function readTlsFiles(identity: ProcessIdentity): { key: Buffer; cert: Buffer } 
       `does not match --tls-cert-file or is not PEM (${(e as Error).message})`,
     );
   }
-  return { key, cert };
+  if (!identity.tlsClientCaFile) return { key, cert };
+  const ca = read(identity.tlsClientCaFile, '--client-ca-file');
+  // Asked, not required: tokens and the anonymous health checks come without a certificate;
+  // the API server reads whether the one presented verified.
+  return { key, cert, ca, requestCert: true, rejectUnauthorized: false };
 }

@@ -20,7 +20,10 @@ export const SERVICEACCOUNT_PROTOBUF: MessageTable = {
 };
 
 export const serviceAccountKind: KindModule = {
-  resource: resource('', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
+  resource: resource('', 'ServiceAccount', 'serviceaccounts', {
+    shortNames: ['sa'],
+    subresources: ['token'],
+  }),
   definitions: {
     [`${CORE}ServiceAccount`]: {
       description: 'An identity for processes in pods.',
