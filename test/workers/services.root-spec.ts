@@ -22,7 +22,7 @@ const CONNECTIONS = 40;
 
 beforeAll(async () => {
   lab = await createLab(2);
-  masters = await MasterCluster.start(3, [], undefined, [], lab.hostAddress);
+  masters = await MasterCluster.start(3, [], undefined, [], { host: lab.hostAddress });
   await masters.waitForApi();
   const kubeconfig = masters.kubeconfig;
   await Promise.all(['w1', 'w2'].map((w) => lab!.startAgent(w, { kubeconfig })));
