@@ -40,3 +40,6 @@ export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
 export { parseLabels, parseTaints } from './api/node-object';
 export type { NodeIdentity, PodNetworkState, Taint } from './api/node-object';
 export * from './images';
+// Worker hosts on one machine (network namespaces, containerd): tests and `flotilla up`.
+export { WorkerLab } from './host/lab';
+export type { AgentOptions, LabOptions } from './host/lab';

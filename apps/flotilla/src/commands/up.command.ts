@@ -14,6 +14,9 @@ import { KubeconfigTls, renderKubeconfig } from '../up/kubeconfig';
 import { clusterPkiPlan } from '../up/cluster-pki-plan';
 import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
 import { clusterRecorder } from '../up/cluster-record';
+import { ClusterNodes } from '../up/cluster-nodes';
+import { dropServerCertsNotNaming } from '../up/pki-hosts';
+import { defaultAgentCommand, isRoot } from '../up/worker-plan';
 import {
   UpOptions,
   checkEntryExists,
@@ -27,6 +30,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   const parsed = parseUpOptions(argv, {
     cwd: process.cwd(),
     defaultEntry: defaultControlPlaneEntry(context.cliFile, context.cliDir),
+    isRoot: isRoot(),
   });
   if (parsed.help) {
     process.stdout.write(upUsage());
@@ -36,10 +40,37 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   checkEntryExists(options.controlPlaneEntry, existsSync);
   const pkiDir = options.insecure ? undefined : join(options.dataDir, 'pki');
   const plans = planMembers(options, process.execPath, pkiDir);
-  await checkPortsFree(options, plans);
-  if (pkiDir) await ensureClusterPki(pkiDir, clusterPkiPlan(options));
-
   const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
+  for (const note of options.notes) say(note);
+  let recordChange = () => {};
+  const nodes = new ClusterNodes({
+    workers: options.workers,
+    hollowNodes: options.hollowNodes,
+    dataDir: options.dataDir,
+    agentCommand: defaultAgentCommand(process.execPath, context.cliFile, context.cliDir),
+    serviceCidr: options.serviceCidr,
+    say,
+    changed: () => recordChange(),
+  });
+  // The workers' fabric first: the masters listen on it.
+  try {
+    await nodes.prepare();
+    await checkPortsFree(options, plans);
+  } catch (err) {
+    await nodes.stop();
+    throw err;
+  }
+  if (pkiDir) {
+    // A directory made for another listen host (no workers before) gets serving certificates
+    // that name this one, from the same CA.
+    dropServerCertsNotNaming(
+      pkiDir,
+      options.listenHost,
+      plans.map((p) => p.name),
+    );
+    await ensureClusterPki(pkiDir, clusterPkiPlan(options));
+  }
+
   process.stdout.write(`${planTable(plans, options.listenHost, pkiDir ? 'https' : 'http')}\n`);
   if (pkiDir) say(`certificates: ${pkiDir} (flotilla certs --help)`);
   say('type "help" for commands; Ctrl-C stops every member');
@@ -58,7 +89,6 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => p.name),
     process.stdout.isTTY === true && !process.env.NO_COLOR,
   );
-  let recordChange = () => {};
   const report = (event: SupervisorEvent) => {
     if (event.kind === 'started' || event.kind === 'exited') recordChange();
     if (event.kind === 'output') {
@@ -84,6 +114,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       supervisorPid: process.pid,
     },
     () => supervisor.status(),
+    () => nodes.records(),
   );
   recordChange = () => record.update();
 
@@ -96,8 +127,12 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
         return;
       }
       stopping = true;
-      say(`${signal}: stopping every member`);
-      void supervisor.stopAll().then(resolve);
+      say(`${signal}: stopping the nodes, then every member`);
+      void nodes
+        .stop()
+        .catch((err: Error) => say(`stopping the nodes: ${err.message}`))
+        .then(() => supervisor.stopAll())
+        .then(resolve);
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
@@ -115,8 +150,10 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     intervalMs: 250,
     stopped: () => stopping,
   }).then((names) => {
-    if (names) say(`Kubernetes API ready: namespaces ${names.join(', ')}`);
-    else if (!stopping) say('the Kubernetes API did not answer within 120 s');
+    if (names) {
+      say(`Kubernetes API ready: namespaces ${names.join(', ')}`);
+      if (!stopping) void nodes.start(kubeconfig);
+    } else if (!stopping) say('the Kubernetes API did not answer within 120 s');
   });
   await finished;
   record.remove();

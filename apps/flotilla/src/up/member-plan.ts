@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, MASTER_NODE_FLAGS, formatHostPort } from '@flotilla/process';
+import { ConfigError, MASTER_NODE_FLAGS, formatHostPort, isLoopbackHost } from '@flotilla/process';
 import type { ProcessSpec } from '../supervisor/spawner';
 import type { UpOptions } from './up-options';
 
@@ -50,6 +50,8 @@ export function planMembers(
       args.push('--service-node-port-range', options.serviceNodePortRange);
     if (pkiDir) args.push('--pki-dir', pkiDir);
     else args.push('--insecure');
+    // Plain HTTP off loopback: on the workers' fabric, which only this machine reaches.
+    if (!pkiDir && !isLoopbackHost(options.listenHost)) args.push('--insecure-bind-any');
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });
 }

@@ -53,6 +53,8 @@ export interface LabOptions {
   agentArgs?: string[];
   /** The masters' --cluster-cidr (node IPAM cuts each Node's podCIDR from it); 10.244.0.0/16. */
   clusterCidr?: string;
+  /** Keep each agent's output in <dir>/<worker>.log too (outside `dir`: it outlives the lab). */
+  agentLogDir?: string;
   /** The masters' --service-cidr (the workers route it onto the fabric); 10.96.0.0/12. */
   serviceCidr?: string;
 }
@@ -199,6 +201,9 @@ export class WorkerLab {
       command: this.options.agentCommand,
       cwd: this.options.agentCwd,
       netns: h.spec.netns,
+      ...(this.options.agentLogDir
+        ? { logFile: join(this.options.agentLogDir, `${name}.log`) }
+        : {}),
       args: [
         '--name',
         name,
