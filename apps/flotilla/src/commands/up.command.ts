@@ -140,6 +140,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       if (stopping) return;
       const started = supervisor.startStopped();
       say(started.length > 0 ? `SIGHUP: starting ${started.join(', ')}` : 'SIGHUP: all running');
+      void nodes.restartStopped();
     });
     readConsole(supervisor, plans, say, () => stopping);
   });

@@ -24,6 +24,7 @@ export class ClusterNodes {
   private fleet: HollowFleet | undefined;
   private fleetClient: KubeClient | undefined;
   private starting: Promise<void> = Promise.resolve();
+  private kubeconfig: string | undefined;
 
   constructor(private readonly o: ClusterNodesOptions) {}
 
@@ -51,6 +52,7 @@ export class ClusterNodes {
 
   /** Once the API answers: the node agents, and the hollow nodes. */
   start(kubeconfig: string): Promise<void> {
+    this.kubeconfig = kubeconfig;
     this.starting = this.startNodes(kubeconfig);
     return this.starting;
   }
@@ -96,6 +98,21 @@ export class ClusterNodes {
     } catch (err) {
       this.o.say(`hollow nodes failed to start: ${(err as Error).message}`);
     }
+  }
+
+  /** SIGHUP: workers whose node agent is gone (stopped, killed) start again. */
+  async restartStopped(): Promise<void> {
+    if (!this.workers || !this.kubeconfig) return;
+    await this.starting.catch(() => undefined);
+    const done = await this.workers.restartStopped(this.kubeconfig);
+    for (const d of done) {
+      this.o.say(
+        d.error
+          ? `worker ${d.name} did not start again: ${d.error}`
+          : `worker ${d.name} started again`,
+      );
+    }
+    if (done.length > 0) this.o.changed();
   }
 
   records(): { workers?: WorkerRecord[]; hollowNodes?: number } {

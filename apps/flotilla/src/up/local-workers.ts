@@ -68,6 +68,19 @@ export class LocalWorkers {
     return failed;
   }
 
+  /** Starts again every worker whose node agent is gone; returns their names. */
+  async restartStopped(kubeconfig: string): Promise<{ name: string; error?: string }[]> {
+    const gone = this.names.filter((n) => this.lab.agentGone(n));
+    return Promise.all(
+      gone.map((name) =>
+        this.lab.reviveWorker(name, { kubeconfig }).then(
+          () => ({ name }),
+          (err: Error) => ({ name, error: err.message.split('\n')[0] }),
+        ),
+      ),
+    );
+  }
+
   records(): WorkerRecord[] {
     return this.lab.hosts.map((h) => ({
       name: h.spec.name,

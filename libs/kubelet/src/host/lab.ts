@@ -269,6 +269,26 @@ export class WorkerLab {
     throw new Error(`node agent ${name} not ready within 60 s:\n${agent.output}`);
   }
 
+  /** Whether worker name's node agent has exited (or never started). */
+  agentGone(name: string): boolean {
+    const child = this.agents.get(name)?.child;
+    return !child || child.exitCode !== null || child.signalCode !== null;
+  }
+
+  /**
+   * Starts a worker again after its node agent stopped or the whole worker was killed: its
+   * containerd (adopted when it still runs, else started on its old state) and its node agent.
+   */
+  async reviveWorker(name: string, options: AgentOptions = {}): Promise<AgentProcess> {
+    const i = this.hosts.findIndex((h) => h.spec.name === name);
+    if (i < 0) throw new Error(`no worker ${name}`);
+    await this.stopAgent(name, 'SIGKILL');
+    this.crIs.get(name)?.close();
+    this.crIs.delete(name);
+    this.hosts[i] = await WorkerHost.create(this.hosts[i].spec);
+    return this.startAgent(name, options);
+  }
+
   async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.agents.get(name)?.stop(signal);
     this.agents.delete(name);
