@@ -6,12 +6,13 @@
 // leaving no process, network namespace, mount, cgroup or CNI state behind. Uses the fixed
 // names of `flotilla up`: it cannot run beside a user's own `flotilla up` with workers.
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WorkerLab } from '../../libs/kubelet/src/host/lab';
 import { labOptions } from '../../apps/flotilla/src/up/local-workers';
+import { processesOfWorker } from '../../apps/flotilla/src/chaos/worker-chaos-run';
 import { runTool, type ToolResult } from '../integration/support/run-tool';
 import { REPO_ROOT, eventually } from './support/lab';
 
@@ -139,6 +140,10 @@ describe('flotilla up with real workers', () => {
       JSON.stringify({ spec: { template: { spec: { tolerations: tolerate } } } }),
     ]);
     await kubectl(['rollout', 'status', 'deploy/web', '--timeout=150s'], 160_000);
+    const containersOfW1 = processesOfWorker('flotilla-w1').filter((pid) =>
+      readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('/flotilla-w1/pod'),
+    );
+    expect(containersOfW1.length).toBeGreaterThan(0);
     const r = await cli(
       ['chaos', 'kill-worker', 'w1', '--data-dir', dataDir, '--timeout', '240'],
       300_000,
@@ -160,6 +165,8 @@ describe('flotilla up with real workers', () => {
     expect(evicted).toBeLessThanOrEqual(readyOnW2);
     expect(readyOnW2).toBeLessThanOrEqual(back);
     expect(r.stdout).toMatch(/^recovered: node NotReady \d+ ms, first eviction \d+ ms/m);
+    // The host died with its pods: none of its containers' processes lived on.
+    expect(containersOfW1.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
     // Every web pod runs Ready again, and the Service still answers.
     await kubectl(['rollout', 'status', 'deploy/web', '--timeout=60s'], 70_000);
     const ip = await kubectl(['get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}']);

@@ -4,7 +4,7 @@
 // running unseen). Then the timeline: the node NotReady and tainted, its pods evicted after their
 // toleration, replacements scheduled and Ready on the other nodes; and, once flotilla up has
 // started the worker again (SIGHUP), the node Ready again.
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { KubeClient, Node, Pod } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import type { ClusterState, WorkerRecord } from '../cluster-state/cluster-state';
@@ -47,7 +47,7 @@ export async function runWorkerChaos(
   const note = (kind: TimelineKind, text: string) => emit({ atMs: since(), kind, text });
 
   if (kill) {
-    const pids = processesInNetns(worker.netns);
+    const pids = processesOfWorker(worker.netns);
     for (const pid of pids) signal(pid, 'SIGKILL');
     note(
       'fault',
@@ -158,15 +158,23 @@ function describeBefore(
   return `before: node ${w.name} ${node?.ready === 'True' ? 'Ready' : `NotReady (${node?.ready ?? 'not registered'})`}, ${stranded} pod(s) made by controllers on it${wait}`;
 }
 
-/** Every process whose network namespace is the worker's: the worker "host" itself. */
-export function processesInNetns(netns: string): number[] {
-  const target = statSync(`/var/run/netns/${netns}`).ino;
+/**
+ * Every process of the worker "host": those in its network namespace (node agent, containerd,
+ * shims) and those in its cgroup tree (the containers, which have network namespaces of their
+ * own; the lab names each worker's cgroup root after its namespace).
+ */
+export function processesOfWorker(netns: string): number[] {
+  const target = `net:[${statSync(`/var/run/netns/${netns}`).ino}]`;
+  const cgroupRoot = `/${netns}/`;
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const link = readlinkSync(`/proc/${entry}/ns/net`);
-      if (link === `net:[${target}]`) pids.push(Number(entry));
+      const inNetns = readlinkSync(`/proc/${entry}/ns/net`) === target;
+      const inCgroups = readFileSync(`/proc/${entry}/cgroup`, 'utf8')
+        .split('\n')
+        .some((line) => line.split(':')[2]?.startsWith(cgroupRoot));
+      if (inNetns || inCgroups) pids.push(Number(entry));
     } catch {
       // gone meanwhile, or not ours to read
     }
