@@ -139,7 +139,11 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     process.on('SIGHUP', () => {
       if (stopping) return;
       const started = supervisor.startStopped();
-      say(started.length > 0 ? `SIGHUP: starting ${started.join(', ')}` : 'SIGHUP: all running');
+      say(
+        started.length > 0
+          ? `SIGHUP: starting ${started.join(', ')}`
+          : 'SIGHUP: every master runs; starting any worker that does not',
+      );
       void nodes.restartStopped();
     });
     readConsole(supervisor, plans, say, () => stopping);

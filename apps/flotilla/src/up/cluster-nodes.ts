@@ -68,7 +68,7 @@ export class ClusterNodes {
           const ok = workers.names.filter((n) => !failed.some((f) => f.name === n));
           if (ok.length > 0)
             this.o.say(
-              `workers ${ok.join(', ')}: node agents running (logs: ${this.o.dataDir}/logs/); try: sudo ip netns exec flotilla-w1 curl -s http://<ClusterIP>`,
+              `workers ${ok.join(', ')}: node agents running (logs: ${this.o.dataDir}/logs/); from inside one: ip netns exec flotilla-w1 curl -s http://<ClusterIP>`,
             );
         }),
       );
