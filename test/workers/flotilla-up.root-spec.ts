@@ -2,7 +2,8 @@
 // real workers w1, w2 in network namespaces flotilla-w1/-w2. The README's commands right after
 // start (create deployment, expose, rollout status) and the Service answering from inside a
 // worker; `flotilla status` listing the workers; `flotilla chaos kill-worker w1` printing the
-// node going NotReady, its pods evicted and Ready again on w2, and w1 back after SIGHUP; Ctrl-C
+// node going NotReady, its pods evicted and Ready again on w2, and w1 back after SIGHUP; the same
+// with stop-worker w2 (only its node agent stopped); Ctrl-C
 // leaving no process, network namespace, mount, cgroup or CNI state behind. Uses the fixed
 // names of `flotilla up`: it cannot run beside a user's own `flotilla up` with workers.
 import { ChildProcess, spawn } from 'node:child_process';
@@ -181,6 +182,22 @@ describe('flotilla up with real workers', () => {
       `http://${ip}/`,
     ]);
     expect(get.stdout).toMatch(/^web-/);
+  }, 320_000);
+
+  it('chaos stop-worker w2: its pods run on unreported, replacements on w1, w2 back', async () => {
+    const before = (await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'wide'])).split('\n');
+    expect(before.filter((l) => /\sw2\s/.test(l)).length).toBeGreaterThan(0);
+    const r = await cli(
+      ['chaos', 'stop-worker', 'w2', '--data-dir', dataDir, '--timeout', '240'],
+      300_000,
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/ms {2}stopped w2's node agent \(pid \d+, SIGTERM\)/);
+    expect(r.stdout).toMatch(/ms {2}node w2 NotReady/);
+    expect(r.stdout).toMatch(/ms {2}pod default\/web-\S+ evicted from w2 \(Terminating\)/);
+    expect(r.stdout).toMatch(/ms {2}pod default\/web-\S+ Running and Ready on w1/);
+    expect(r.stdout).toMatch(/ms {2}node w2 Ready again/);
+    await kubectl(['rollout', 'status', 'deploy/web', '--timeout=60s'], 70_000);
   }, 320_000);
 
   it('Ctrl-C leaves no process, network namespace, mount, cgroup or CNI state behind', async () => {

@@ -38,13 +38,16 @@ export class ClusterNodes {
     const started = Date.now();
     // Loaded only here: the worker runtime (CRI, images, namespaces) is heavy for a CLI.
     const { LocalWorkers } = await import('./local-workers');
-    this.workers = await LocalWorkers.create({
-      count: this.o.workers,
-      dataDir: this.o.dataDir,
-      agentCommand: this.o.agentCommand.command,
-      agentCwd: this.o.agentCommand.cwd,
-      serviceCidr: this.o.serviceCidr,
-    });
+    this.workers = await LocalWorkers.create(
+      {
+        count: this.o.workers,
+        dataDir: this.o.dataDir,
+        agentCommand: this.o.agentCommand.command,
+        agentCwd: this.o.agentCommand.cwd,
+        serviceCidr: this.o.serviceCidr,
+      },
+      this.o.say,
+    );
     this.o.say(
       `workers' hosts ready in ${((Date.now() - started) / 1000).toFixed(1)} s; registry ${this.workers.lab.registry}`,
     );

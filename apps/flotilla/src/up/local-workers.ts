@@ -42,8 +42,13 @@ export class LocalWorkers {
    * Clears what a crashed run left (same names), then builds the fabric, the registry with its
    * images and each worker's containerd. The node agents start later, once the masters listen.
    */
-  static async create(o: LocalWorkersOptions): Promise<LocalWorkers> {
+  static async create(
+    o: LocalWorkersOptions,
+    say: (line: string) => void = () => undefined,
+  ): Promise<LocalWorkers> {
     const options = labOptions(o);
+    const missing = await WorkerLab.missingPackages();
+    if (missing.length > 0) say(`installing Debian packages: ${missing.join(' ')} (apt-get)`);
     if (existsSync(options.dir) || existsSync(`/var/run/netns/${WORKER_LAB_ID}-fab`)) {
       await WorkerLab.leftBehind({ ...options, workers: Math.max(o.count, 9) }).destroy();
     }

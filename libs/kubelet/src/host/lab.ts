@@ -31,7 +31,7 @@ import {
   netnsPath,
   routeWorkers,
 } from './netns';
-import { IMAGE_PACKAGES, WORKER_PACKAGES, ensurePackages } from './packages';
+import { IMAGE_PACKAGES, WORKER_PACKAGES, ensurePackages, missingPackages } from './packages';
 import { listProcesses } from './processes';
 import { run } from './run';
 import { WorkerHost, WorkerHostSpec } from './worker-host';
@@ -76,6 +76,8 @@ const LAB_CLUSTER_CIDR = '10.240.0.0/16';
 /** The masters' default --cluster-cidr. */
 const MASTERS_CLUSTER_CIDR = '10.244.0.0/16';
 const CLIENT_INDEX = 200;
+/** curl: tests and users reach pods and Services from the namespaces with it. */
+const LAB_PACKAGES = [...WORKER_PACKAGES, ...IMAGE_PACKAGES, 'curl'];
 
 export class WorkerLab {
   readonly fabric: FabricSpec;
@@ -99,8 +101,7 @@ export class WorkerLab {
   static async create(options: LabOptions): Promise<WorkerLab> {
     if (process.getuid?.() !== 0)
       throw new Error('worker labs need root (network namespaces, containerd)');
-    // curl: tests reach pods from the client namespace with it.
-    await ensurePackages([...WORKER_PACKAGES, ...IMAGE_PACKAGES, 'curl']);
+    await ensurePackages(LAB_PACKAGES);
     const lab = new WorkerLab(options);
     try {
       await lab.build();
@@ -109,6 +110,11 @@ export class WorkerLab {
       throw err;
     }
     return lab;
+  }
+
+  /** The Debian packages create() would install (it installs what is missing). */
+  static missingPackages(): Promise<string[]> {
+    return missingPackages(LAB_PACKAGES);
   }
 
   /** A handle on a lab left behind (a crashed run) by its options, for destroy() and leftovers(). */
