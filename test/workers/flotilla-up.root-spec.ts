@@ -191,7 +191,16 @@ describe('flotilla up with real workers', () => {
       ['chaos', 'stop-worker', 'w2', '--data-dir', dataDir, '--timeout', '240'],
       300_000,
     );
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    if (r.code !== 0) {
+      const log = await runTool('tail', ['-n', '20', join(dataDir, 'logs', 'w2.log')]);
+      throw new Error(
+        `chaos stop-worker w2 exited ${r.code}: ${r.stderr}\n${r.stdout}\n--- flotilla up ---\n${output
+          .filter((l) => l.startsWith('flotilla:'))
+          .slice(-15)
+          .join('\n')}\n--- w2.log ---\n${log.stdout}`,
+      );
+    }
+    expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/ms {2}stopped w2's node agent \(pid \d+, SIGTERM\)/);
     expect(r.stdout).toMatch(/ms {2}node w2 NotReady/);
     expect(r.stdout).toMatch(/ms {2}pod default\/web-\S+ evicted from w2 \(Terminating\)/);
