@@ -9,7 +9,7 @@ const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignor
 const TTL_SECONDS = 4;
 const REFRESH_MS = 500;
 
-describe('masters leave the kubernetes Service endpoints (master leases)', () => {
+describe('the kubernetes Service endpoints follow the masters’ kube-apiserver Leases', () => {
   let cluster: MasterCluster;
   let m1: KubeClient;
 
@@ -66,32 +66,60 @@ describe('masters leave the kubernetes Service endpoints (master leases)', () =>
       100,
     );
 
-  it('lists the three masters', async () => {
+  /** The masters' kube-apiserver Leases in kube-system, by name. */
+  const leaseNames = async () =>
+    (
+      await m1
+        .leases('kube-system')
+        .list({ labelSelector: 'apiserver.kubernetes.io/identity=kube-apiserver' })
+    ).items
+      .map((l) => l.metadata.name)
+      .sort();
+
+  it('lists the three masters, each holding a kube-apiserver Lease', async () => {
     await waitListed(['m1', 'm2', 'm3'], 30_000);
-    const leases = await cluster.etcdctl([
+    expect(await leaseNames()).toEqual(cluster.names.map((n) => `kube-apiserver-${n}`).sort());
+    const lease = await m1.leases('kube-system').get('kube-apiserver-m2');
+    expect(lease.spec?.leaseDurationSeconds).toBe(TTL_SECONDS);
+    expect(lease.spec?.holderIdentity).toMatch(/^m2_/);
+    expect(lease.metadata.annotations?.['flotilla.io/apiserver-address']).toBe(
+      `127.0.0.1:${cluster.ports.get('m2')!.api}`,
+    );
+    // Nothing is kept beside the API any more: no keys under /registry/masterleases/.
+    const keys = await cluster.etcdctl([
       'get',
       '--prefix',
       '--keys-only',
       '/registry/masterleases/',
     ]);
-    expect(leases.code).toBe(0);
-    expect(
-      leases.stdout
-        .split('\n')
-        .filter((l) => l !== '')
-        .sort(),
-    ).toEqual(
-      cluster.names
-        .map((n) => `/registry/masterleases/127.0.0.1:${cluster.ports.get(n)!.api}`)
-        .sort(),
-    );
+    expect(keys.code).toBe(0);
+    expect(keys.stdout.trim()).toBe('');
   });
+
+  it('makes a deleted kubernetes Service again, on the same ClusterIP', async () => {
+    const before = await m1.services('default').get('kubernetes');
+    await m1.services('default').delete('kubernetes');
+    const back = await waitFor(
+      'the kubernetes Service back',
+      async () => {
+        const s = await m1
+          .services('default')
+          .get('kubernetes')
+          .catch(() => undefined);
+        return s && s.metadata.uid !== before.metadata.uid ? s : undefined;
+      },
+      15_000,
+      100,
+    );
+    expect(back.spec?.clusterIP).toBe(before.spec?.clusterIP);
+  }, 30_000);
 
   it('a master stopped gracefully leaves at once, not after the lease TTL', async () => {
     await cluster.stop('m3');
     const stoppedAt = Date.now();
     await waitListed(['m1', 'm2'], 2_000);
     expect(Date.now() - stoppedAt).toBeLessThan(TTL_SECONDS * 1000);
+    expect(await leaseNames()).toEqual(['kube-apiserver-m1', 'kube-apiserver-m2']);
     if (hasKubectl) {
       const r = await cluster.kubectl(['get', 'endpoints', 'kubernetes', '-n', 'default']);
       expect(r.code).toBe(0);
@@ -116,5 +144,13 @@ describe('masters leave the kubernetes Service endpoints (master leases)', () =>
     // And it stays out: the survivors keep rewriting the endpoints from the live leases.
     await new Promise((resolve) => setTimeout(resolve, 3 * REFRESH_MS));
     expect(await listed()).toEqual(expected('m1', 'm2'));
+    // Its Lease, left behind, is deleted by a survivor once expired.
+    await waitFor(
+      "the killed master's Lease deleted",
+      async () =>
+        (await leaseNames()).join() === 'kube-apiserver-m1,kube-apiserver-m2' ? true : undefined,
+      10_000,
+      100,
+    );
   }, 60_000);
 });

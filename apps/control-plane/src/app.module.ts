@@ -3,6 +3,7 @@ import { FLOTILLA_VERSION, HealthRegistry, JsonLogger } from '@flotilla/observab
 import { ObservabilityModule } from '@flotilla/observability/nest';
 import { ConfigModule } from './config/config.module';
 import { ApiServerModule } from './apiserver/apiserver.module';
+import { ApiServerLoopsModule } from './components/apiserver-loops.module';
 import { ControllerManagerModule } from './components/controller-manager.module';
 import { EtcdModule } from './etcd/etcd.module';
 import { ReplicationModule } from './replication/replication.module';
@@ -33,6 +34,7 @@ export class AppModule {
         ReplicationModule.forRoot(), // MVCC store + Raft over the durable log + peers over WebSocket
         EtcdModule.forRoot(), // etcd v3 gRPC API on the etcd port
         api, // Kubernetes REST API, watch and discovery on the API port
+        ApiServerLoopsModule.forRoot(), // system namespaces, master Leases, the kubernetes Service
         ControllerManagerModule.forRoot(), // kube-controller-manager, acting while it holds its Lease
         SchedulerModule.forRoot(api), // kube-scheduler while this master holds its Lease
       ],

@@ -14,7 +14,11 @@ export const DNS1035_LABEL_MESSAGE =
 export const CONFIG_KEY_MESSAGE =
   "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
-export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label';
+/**
+ * 'path-segment': any name that can stand as one URL path segment (RBAC roles and bindings are
+ * named `system:...`), as Kubernetes' ValidatePathSegmentName.
+ */
+export type NameRule = 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment';
 
 function tooLong(max: number): string {
   return `must be no more than ${max} characters`;
@@ -35,6 +39,10 @@ export function nameProblems(name: string, rule: NameRule): string[] {
     case 'dns1035-label':
       if (name.length > 63) out.push(tooLong(63));
       if (!DNS1035_LABEL.test(name)) out.push(DNS1035_LABEL_MESSAGE);
+      break;
+    case 'path-segment':
+      if (name === '.' || name === '..') out.push(`may not be '${name}'`);
+      for (const c of ['/', '%']) if (name.includes(c)) out.push(`may not contain '${c}'`);
       break;
   }
   return out;

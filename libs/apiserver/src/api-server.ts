@@ -2,19 +2,11 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
 import { ensureSystemPriorityClasses } from './admission/priority';
-import { ensureClusterDnsService } from './admission/cluster-dns-service';
 import {
   checkTolerationSeconds,
   DEFAULT_TOLERATIONS,
   type DefaultTolerationSeconds,
 } from './admission/default-toleration-seconds';
-import type { MasterAddress } from './admission/kubernetes-service';
-import {
-  KubernetesServiceOutcome,
-  KubernetesServiceReconciler,
-} from './admission/kubernetes-service-reconciler';
-import { MASTER_LEASE_TTL_SECONDS } from './admission/master-lease';
-import { MasterLeaseKeeper } from './admission/master-lease-keeper';
 import {
   DEFAULT_NODE_PORT_RANGE,
   DEFAULT_SERVICE_CIDR,
@@ -53,8 +45,6 @@ export interface ApiServerOptions {
   /** How often watches that asked for bookmarks get one. */
   bookmarkMs?: number;
   log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
-  /** TTL (s) of this master's key under /registry/masterleases/; shorter in tests. */
-  masterLeaseTtlSeconds?: number;
   /**
    * The DefaultTolerationSeconds admission: how long pods tolerate not-ready and unreachable
    * nodes unless they say (kube-apiserver's --default-not-ready-toleration-seconds and
@@ -88,7 +78,6 @@ export class ApiServer {
   private readonly clock: () => Date;
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
-  private readonly kubernetesService: KubernetesServiceReconciler;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
@@ -115,12 +104,6 @@ export class ApiServer {
         opts.defaultTolerationSeconds ?? DEFAULT_TOLERATIONS,
       ),
     });
-    this.kubernetesService = new KubernetesServiceReconciler(
-      this.store,
-      this.registry,
-      this.serviceRanges,
-      new MasterLeaseKeeper(kv, opts.masterLeaseTtlSeconds ?? MASTER_LEASE_TTL_SECONDS),
-    );
     const reader = new ObjectReader(this.store, this.caches);
     const lookup: ObjectLookup = (plural, namespace, name) =>
       this.store.get(objectKey({ group: '', plural, namespaced: true }, namespace, name), {
@@ -170,38 +153,29 @@ export class ApiServer {
   }
 
   /**
-   * Creates the bootstrap namespaces, the system PriorityClasses and the kube-dns Service if
-   * missing (call once a leader is known); returns the namespaces it created.
+   * Loads the watch caches that admission reads on every write (namespaces for namespace
+   * lifecycle, PriorityClasses for pod priority); call once the store serves reads.
+   */
+  warmCaches(): void {
+    void this.caches
+      .for({ group: '', plural: 'namespaces' })
+      .start()
+      .catch(() => undefined);
+    this.registry.priorityClasses.warm();
+  }
+
+  /**
+   * Writes the bootstrap namespaces and the system PriorityClasses straight into the store if
+   * missing, and warms the caches; returns the namespaces it created. For tests and tools that
+   * embed an API server: a master creates them through the API with the system-objects
+   * controllers of @flotilla/controllers (apiserver/), as kube-apiserver's own loops do.
    */
   async bootstrap(): Promise<string[]> {
     const created = await ensureBootstrapNamespaces(this.store, this.clock, this.newUid);
     await ensureSystemPriorityClasses(this.store, this.clock, this.newUid);
     if (this.rbac) await ensureBootstrapPolicy(this.store, this.clock, this.newUid);
-    this.registry.priorityClasses.warm();
-    await ensureClusterDnsService(this.store, this.registry, this.serviceRanges.cidr);
+    this.warmCaches();
     return created;
-  }
-
-  /**
-   * Creates Service default/kubernetes if missing (ClusterIP: the range's first address, port 443
-   * to `apiPort`), renews this master's lease, and sets the Service's Endpoints and
-   * EndpointSlices to the masters whose lease is live. Every master calls it after bootstrap()
-   * and then well within the lease TTL; masters may run it at the same time, but one master
-   * runs one call at a time.
-   */
-  reconcileKubernetesService(
-    self: MasterAddress | undefined,
-    apiPort: number,
-  ): Promise<KubernetesServiceOutcome> {
-    return this.kubernetesService.reconcile(self, apiPort);
-  }
-
-  /** On graceful shutdown: ends this master's lease and takes it out of the endpoints now. */
-  leaveKubernetesService(
-    self: MasterAddress | undefined,
-    apiPort: number,
-  ): Promise<KubernetesServiceOutcome> {
-    return this.kubernetesService.leave(self, apiPort);
   }
 
   stop(): void {

@@ -25,3 +25,4 @@ export * from './endpointslice/reconcile';
 export * from './endpoints/endpoints-controller';
 export * from './namespace/namespace-controller';
 export * from './podgc/podgc-controller';
+export * from './apiserver';

@@ -73,6 +73,11 @@ export interface TransportOptions {
   /** The connection to a member closed (not by this side stopping or removing it). */
   onPeerDown?: (id: NodeId) => void;
   /**
+   * The dialing side drops a connection on which nothing (not even a pong) arrived for this
+   * long, and dials again. Default 1500 ms; 0 turns the check off.
+   */
+  silentPeerMs?: number;
+  /**
    * Mutual TLS: dial wss:// with this client pair (read at each dial, so rotated files are
    * used), trusting only `ca`, and require the dialed member's certificate to name it.
    */
@@ -111,6 +116,8 @@ interface Peer {
   dialing: boolean;
   backoffMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** When the current connection last brought anything (frame, ping or pong). */
+  heardAt: number;
 }
 
 export interface TransportStats {
@@ -136,9 +143,13 @@ export class PeerTransport {
   private stopped = false;
   readonly stats: TransportStats = { sent: 0, dropped: 0, received: 0, sendFailures: 0 };
   private readonly maxBuffered: number;
+  private readonly silentPeerMs: number;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private lastLivenessCheck = 0;
 
   constructor(private readonly opts: TransportOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.silentPeerMs = opts.silentPeerMs ?? 1500;
     for (const [id, url] of opts.peers) {
       if (id === opts.id) continue;
       this.peers.set(id, {
@@ -148,12 +159,59 @@ export class PeerTransport {
         dialing: false,
         backoffMs: opts.reconnectMinMs ?? 50,
         timer: undefined,
+        heardAt: 0,
       });
     }
   }
 
   start(): void {
     for (const peer of this.peers.values()) if (this.dials(peer.id)) this.dial(peer);
+    this.startLivenessChecks();
+  }
+
+  /**
+   * A partition that drops packets (rather than refusing them) leaves both ends of a connection
+   * open: TCP keeps retransmitting with a backoff that reaches seconds, so after the network
+   * heals a member could wait ~3 s for the next retransmission before it hears its peers again.
+   * The dialing side pings every quarter of silentPeerMs; when a connection stays silent it
+   * dials a second one beside it, again at each check while the silence lasts. After a
+   * partition the new connection gets through as soon as the network lets it and replaces the
+   * stuck one; a peer that was only paused answers on the old one at once when it resumes.
+   */
+  private startLivenessChecks(): void {
+    if (this.silentPeerMs <= 0 || this.livenessTimer) return;
+    const every = Math.max(10, Math.floor(this.silentPeerMs / 4));
+    this.lastLivenessCheck = Date.now();
+    this.livenessTimer = setInterval(() => this.checkLiveness(every), every);
+    this.livenessTimer.unref();
+  }
+
+  private checkLiveness(every: number): void {
+    const now = Date.now();
+    // A check far behind its schedule means this process was stalled (SIGSTOP, a long pause):
+    // its peers' frames still sit unread in the socket buffers, so give them a fresh period.
+    const stalled = now - this.lastLivenessCheck > 3 * every;
+    this.lastLivenessCheck = now;
+    for (const peer of this.peers.values()) {
+      const ws = peer.socket;
+      // Only the dialing side judges: it is the one that can dial, and the accepting side
+      // swaps to the new connection when its hello arrives.
+      if (!ws || ws.readyState !== WebSocket.OPEN || !this.dials(peer.id)) continue;
+      if (stalled) {
+        peer.heardAt = now;
+      } else if (now - peer.heardAt > this.silentPeerMs && !peer.dialing) {
+        this.opts.log?.('warn', 'peer connection silent; dialing a new one beside it', {
+          peer: peer.id,
+          silentMs: now - peer.heardAt,
+        });
+        this.dial(peer, true);
+      }
+      try {
+        ws.ping();
+      } catch {
+        // The socket is closing; its close event does the rest.
+      }
+    }
   }
 
   addPeer(id: NodeId, url: string): void {
@@ -165,6 +223,7 @@ export class PeerTransport {
       dialing: false,
       backoffMs: this.opts.reconnectMinMs ?? 50,
       timer: undefined,
+      heardAt: 0,
     };
     this.peers.set(id, peer);
     if (this.dials(id) && !this.stopped) this.dial(peer);
@@ -186,8 +245,9 @@ export class PeerTransport {
     return this.opts.id < other;
   }
 
-  private dial(peer: Peer): void {
-    if (this.stopped || peer.dialing || peer.socket) return;
+  /** `beside`: a connection exists but went silent; the new one replaces it once welcomed. */
+  private dial(peer: Peer, beside = false): void {
+    if (this.stopped || peer.dialing || (peer.socket && !beside)) return;
     peer.dialing = true;
     const tls = this.opts.tls?.();
     const ws = new WebSocket(tls ? peer.url.replace(/^ws:/, 'wss:') : peer.url, {
@@ -313,9 +373,20 @@ export class PeerTransport {
   }
 
   private attach(peer: Peer, ws: WebSocket): void {
+    const replaced = peer.socket;
     peer.socket = ws;
+    if (replaced && replaced !== ws) replaced.terminate();
     peer.backoffMs = this.opts.reconnectMinMs ?? 50;
-    ws.on('message', (raw: Buffer) => this.onFrame(peer, raw));
+    peer.heardAt = Date.now();
+    const heard = () => {
+      if (peer.socket === ws) peer.heardAt = Date.now();
+    };
+    ws.on('ping', heard);
+    ws.on('pong', heard);
+    ws.on('message', (raw: Buffer) => {
+      heard();
+      this.onFrame(peer, raw);
+    });
     this.opts.log?.('info', 'peer connected', { peer: peer.id });
   }
 
@@ -428,6 +499,8 @@ export class PeerTransport {
 
   stop(): void {
     this.stopped = true;
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.livenessTimer = undefined;
     for (const peer of this.peers.values()) {
       if (peer.timer) clearTimeout(peer.timer);
       peer.socket?.close(1001, 'stopping');

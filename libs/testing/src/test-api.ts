@@ -30,6 +30,11 @@ export interface TestApi {
 export interface TestApiOptions extends ApiServerOptions {
   /** Client options for `client`. */
   client?: Omit<KubeClientOptions, 'transport'>;
+  /**
+   * False: start with an empty store (no namespaces, no system PriorityClasses), as a master
+   * does before its own loops have run.
+   */
+  bootstrap?: boolean;
 }
 
 /** Who the test's clients are unless told: an admin, whatever the authorization mode. */
@@ -43,11 +48,12 @@ export const TEST_ADMIN: InProcessUser = {
  * kube-node-lease). Call stop() in afterAll/afterEach.
  */
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
-  const { client: clientOptions, ...serverOptions } = options;
+  const { client: clientOptions, bootstrap = true, ...serverOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-test-api-'));
   const backend = await LocalBackend.open(dir);
   const server = new ApiServer(backend, { watchWindow: 1000, bookmarkMs: 1000, ...serverOptions });
-  await server.bootstrap();
+  if (bootstrap) await server.bootstrap();
+  else server.warmCaches();
   const clients: KubeClient[] = [];
   const newClient = (o: Omit<KubeClientOptions, 'transport'> = {}, user = TEST_ADMIN) => {
     const c = new KubeClient({

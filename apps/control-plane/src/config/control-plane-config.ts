@@ -28,7 +28,7 @@ import {
   parseNodePortRange,
   parseServiceCidr,
 } from '@flotilla/api';
-import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/apiserver';
+import { MASTER_LEASE_REFRESH_MS, MASTER_LEASE_TTL_SECONDS } from '@flotilla/controllers';
 import { parseSchedulerConfiguration, type SchedulerConfiguration } from '@flotilla/scheduler';
 import {
   CONTROLLER_FACTORIES,
@@ -85,7 +85,7 @@ export interface ControlPlaneConfig {
   serviceCidr?: string;
   /** NodePort range, `min-max` (default 30000-32767). */
   serviceNodePortRange?: string;
-  /** TTL (s) of this master's key under /registry/masterleases/ (default 15). */
+  /** How long (s) this master's kube-apiserver Lease outlives its last renewal (default 15). */
   masterLeaseTtlSeconds?: number;
   /** How often this master renews that key and rewrites the kubernetes endpoints (default 10 s). */
   masterLeaseRefreshMs?: number;
@@ -220,14 +220,14 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     env: 'FLOTILLA_MASTER_LEASE_TTL',
     valueName: 'SECONDS',
     description:
-      'a master that stops renewing its lease leaves the kubernetes endpoints after this long',
+      'a master that stops renewing its Lease (kube-system/kube-apiserver-NAME) leaves the kubernetes endpoints after this long',
     defaultText: String(MASTER_LEASE_TTL_SECONDS),
   },
   {
     flag: 'master-lease-refresh',
     env: 'FLOTILLA_MASTER_LEASE_REFRESH',
     valueName: 'MS',
-    description: 'how often a master renews its lease and rewrites the kubernetes endpoints',
+    description: 'how often a master renews its Lease and rewrites the kubernetes endpoints',
     defaultText: String(MASTER_LEASE_REFRESH_MS),
   },
   ...SECURITY_OPTIONS,

@@ -54,6 +54,7 @@ const SCALAR_TYPES: Record<string, string> = {
   Quantity: 'quantity',
   IntOrString: 'int-or-string',
   FieldsV1: 'any',
+  RawExtension: 'any',
 };
 
 interface ParsedLine {

@@ -191,6 +191,7 @@ const SPECIAL_SCHEMAS: Record<SpecialType, MessageSchema> = {
     [3, 'strVal', 'string'],
   ]),
   FieldsV1: special('k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1', [[1, 'Raw', 'bytes']]),
+  RawExtension: special('k8s.io.apimachinery.pkg.runtime.RawExtension', [[1, 'raw', 'bytes']]),
 };
 
 function special(name: string, fields: [number, string, ScalarType][]): MessageSchema {
@@ -243,7 +244,8 @@ function specialJson(type: SpecialType, bytes: Uint8Array): { json: unknown; zer
       const n = (get(2) as number | undefined) ?? 0;
       return { json: n, zero: n === 0 };
     }
-    case 'FieldsV1': {
+    case 'FieldsV1':
+    case 'RawExtension': {
       const raw = get(1) as Uint8Array | undefined;
       if (!raw || raw.length === 0) return { json: null, zero: true };
       const tooDeep = jsonNestingProblem(raw);
@@ -565,6 +567,7 @@ function specialBytes(type: SpecialType, v: unknown, at: string): Uint8Array | u
       return w.finish();
     }
     case 'FieldsV1':
+    case 'RawExtension':
       if (v === null || v === undefined) return undefined;
       w.tag(1, WireType.Bytes).string(JSON.stringify(v));
       return w.finish();

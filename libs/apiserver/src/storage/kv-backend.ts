@@ -27,8 +27,8 @@ export interface KvBackend {
   /** Asks the store to send a progress notification to idle watchers that want one. */
   progress(): void;
   /**
-   * Store leases, for keys that must vanish when their writer stops renewing them (a master's
-   * entry under /registry/masterleases/); a txn put attaches a key to one. TTLs in seconds.
+   * Store leases, for keys that must vanish when their writer stops renewing them; a txn put
+   * attaches a key to one. TTLs in seconds.
    */
   leaseGrant(ttlSeconds: number): Promise<number>;
   /** Restarts the lease's TTL; throws StoreError 'lease-not-found' once it has lapsed. */

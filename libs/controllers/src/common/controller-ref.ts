@@ -11,11 +11,16 @@ import {
   type LabelSelector,
   type OwnerReference,
 } from '@flotilla/api';
-import type { ResourceOps } from '@flotilla/client';
+import type { IndexFunc, KubeClient, ResourceOps } from '@flotilla/client';
 
 export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
   return obj.metadata.ownerReferences?.find((r) => r.controller === true);
 }
+
+export const CONTROLLER_UID_INDEX = 'controller-uid';
+
+/** Objects by the uid of their controller; objects without one under "" (orphans). */
+export const byControllerUid: IndexFunc = (obj) => [controllerRefOf(obj)?.uid ?? ''];
 
 /** The owner reference a controller puts on what it creates or adopts. */
 export function ownerRefTo(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
@@ -120,4 +125,33 @@ async function release<T extends KubeObject>(obj: T, o: ClaimOptions<T>): Promis
     if (isApiError(err) && (err.code === 404 || err.code === 422)) return;
     throw err;
   }
+}
+
+/** An informer's lister indexed by CONTROLLER_UID_INDEX (common/indexes). */
+export interface ControllerUidLister<T> {
+  byIndex(indexName: string, value: string): T[];
+}
+
+/**
+ * The objects `owner` controls, claimed from an informer's cache: those it already controls and
+ * the orphans of its namespace are the candidates; the owner is re-read with `client` before any
+ * adoption (kube's RecheckDeletionTimestamp).
+ */
+export function claimOwned<T extends KubeObject>(
+  client: KubeClient,
+  lister: ControllerUidLister<T>,
+  o: Omit<ClaimOptions<T>, 'recheckOwner'> & {
+    /** Objects left out altogether: neither claimed, adopted nor released (inactive pods). */
+    consider?: (obj: T) => boolean;
+  },
+): Promise<T[]> {
+  const { namespace, name, uid } = o.owner.metadata;
+  const candidates = [
+    ...lister.byIndex(CONTROLLER_UID_INDEX, uid ?? ''),
+    ...lister.byIndex(CONTROLLER_UID_INDEX, '').filter((c) => c.metadata.namespace === namespace),
+  ].filter((c) => !o.consider || o.consider(c));
+  return claimObjects(candidates, {
+    ...o,
+    recheckOwner: () => client.forKind(o.ownerApiVersion, o.ownerKind, namespace).get(name!),
+  });
 }

@@ -25,3 +25,7 @@ export const SERVICES = resource('', 'services');
 export const CONFIGMAPS = resource('', 'configmaps');
 export const SECRETS = resource('', 'secrets');
 export const PVS = resource('', 'persistentvolumes');
+export const ENDPOINTS = resource('', 'endpoints');
+export const ENDPOINT_SLICES = resource('discovery.k8s.io', 'endpointslices');
+export const LEASES = resource('coordination.k8s.io', 'leases');
+export const PRIORITY_CLASSES = resource('scheduling.k8s.io', 'priorityclasses');

@@ -1,7 +1,7 @@
 // Pure parts of the DaemonSet controller: which nodes should run a daemon pod (node selector,
 // required node affinity, taints with the tolerations DaemonSet pods get), the template hash that
 // names a revision, and the pod for a node.
-import { cloneJson, matchesLabels, labelSelectorFromObject, type KubeObject } from '@flotilla/api';
+import { cloneJson, labelSelectorFromObject, type KubeObject } from '@flotilla/api';
 import type { coreV1, Node, Pod } from '@flotilla/client';
 import { createHash } from 'node:crypto';
 import { ownerRefTo } from '../common/controller-ref';
@@ -173,14 +173,6 @@ export function nodeOfPod(pod: Pod): string | undefined {
       if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1)
         return f.values[0];
   return undefined;
-}
-
-export function selectorMatches(ds: DaemonSetObject, pod: Pod): boolean {
-  try {
-    return matchesLabels(labelSelectorFromObject(ds.spec?.selector ?? null), pod.metadata.labels);
-  } catch {
-    return false;
-  }
 }
 
 /** An int-or-percent against a total, rounded up for percentages (maxUnavailable, maxSurge). */

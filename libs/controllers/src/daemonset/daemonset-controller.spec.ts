@@ -141,4 +141,25 @@ describe('DaemonSet controller', () => {
       await stopKubelet();
     }
   });
+  it('adopts a matching orphan pod on its node instead of creating another', async () => {
+    await h.client.nodes().create(node('n1'));
+    await h.client.pods('default').create({
+      metadata: { name: 'left-behind', labels: { app: 'agent' } },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'agent:1' }] },
+    });
+    h.run([new DaemonSetController()]);
+    // OnDelete: the adopted pod (of no known revision) is not replaced by a rolling update.
+    const ds = await sets().create({
+      ...daemonSet('agent'),
+      spec: { ...daemonSet('agent').spec, updateStrategy: { type: 'OnDelete' } },
+    });
+    await waitFor('the orphan adopted', async () => {
+      const p = await h.client.pods('default').get('left-behind');
+      return p.metadata.ownerReferences?.[0]?.uid === ds.metadata.uid ? true : undefined;
+    });
+    await waitFor('status observed', async () =>
+      (await sets().get('agent')).status?.desiredNumberScheduled === 1 ? true : undefined,
+    );
+    expect((await livePods('agent')).map((p) => p.metadata.name)).toEqual(['left-behind']);
+  });
 });

@@ -13,7 +13,9 @@ import {
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { claimOwned, ownerRefTo } from '../common/controller-ref';
+import { ownedObjectHandlers } from '../common/owner-routing';
+import { selectorOf } from '../common/selectors';
 import { Expectations } from '../common/expectations';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { isPodAvailable, isPodReady, msUntilAvailable } from '../common/pods';
@@ -25,7 +27,6 @@ import {
   podForNode,
   REVISION_HASH_LABEL,
   daemonScaledValue,
-  selectorMatches,
   shouldRun,
   templateHash,
   type DaemonSetObject,
@@ -66,27 +67,21 @@ export class DaemonSetController implements Controller {
     const all = () => {
       for (const ds of this.sets.lister.list()) this.queue.add(objectKey(ds));
     };
-    const podEvent = (pod: Pod, change: 'add' | 'update' | 'delete') => {
-      const ref = controllerRefOf(pod);
-      if (ref?.kind !== 'DaemonSet') return;
-      const ds = this.sets.lister.get(ref.name, pod.metadata.namespace);
-      if (!ds || ds.metadata.uid !== ref.uid) return;
-      const key = objectKey(ds);
-      if (change === 'add') this.expectations.creationObserved(key);
-      if (change === 'delete') this.expectations.deletionObserved(key, objectKey(pod));
-      this.queue.add(key);
-    };
     const handlers = [
       this.sets.addEventHandler({
         onAdd: (ds) => this.queue.add(objectKey(ds)),
         onUpdate: (_o, ds) => this.queue.add(objectKey(ds)),
         onDelete: (d) => this.expectations.forget(objectKey(finalStateOf(d))),
       }),
-      this.pods.addEventHandler({
-        onAdd: (p) => podEvent(p, 'add'),
-        onUpdate: (_o, p) => podEvent(p, 'update'),
-        onDelete: (d) => podEvent(finalStateOf(d), 'delete'),
-      }),
+      this.pods.addEventHandler(
+        ownedObjectHandlers<DaemonSetObject, Pod>({
+          ownerKind: 'DaemonSet',
+          owners: this.sets.lister,
+          enqueue: (ds) => this.queue.add(objectKey(ds)),
+          selectorOf: (ds) => selectorOf(ds.spec),
+          expectations: this.expectations,
+        }),
+      ),
       this.nodes.addEventHandler({
         onAdd: all,
         onUpdate: (o, n) => {
@@ -119,9 +114,8 @@ export class DaemonSetController implements Controller {
     if (ds.metadata.deletionTimestamp) return;
     const hash = templateHash(ds);
     await this.ensureRevision(ds, hash);
-    const pods = this.pods.lister
-      .byIndex(CONTROLLER_UID_INDEX, ds.metadata.uid ?? '')
-      .filter((p) => selectorMatches(ds, p));
+    const pods = await this.claimPods(ds);
+    if (!pods) return;
     const byNode = new Map<string, Pod[]>();
     for (const p of pods) {
       const node = nodeOfPod(p);
@@ -173,6 +167,19 @@ export class DaemonSetController implements Controller {
       const waits = pods.map((p) => msUntilAvailable(p, minReady, now)).filter((ms) => ms > 0);
       if (waits.length) this.queue.addAfter(key, Math.min(...waits) + 100);
     }
+  }
+
+  /** The pods this DaemonSet controls, after adopting matching orphans and releasing the rest. */
+  private async claimPods(ds: DaemonSetObject): Promise<Pod[] | undefined> {
+    const selector = selectorOf(ds.spec);
+    if (!selector) return undefined;
+    return claimOwned<Pod>(this.ctx.client, this.pods.lister, {
+      owner: ds,
+      ownerApiVersion: 'apps/v1',
+      ownerKind: 'DaemonSet',
+      selector,
+      ops: (ns) => this.ctx.client.pods(ns),
+    });
   }
 
   /** Old pods to replace now: as many as maxUnavailable allows (or surge new ones first). */

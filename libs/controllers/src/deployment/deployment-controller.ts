@@ -7,11 +7,10 @@
 // Deployments only scale; old ReplicaSets beyond revisionHistoryLimit are deleted; a rollback
 // (`kubectl rollout undo` writes an old template back) makes that old ReplicaSet the new one,
 // with the next revision.
-import { cloneJson, isApiError, matchesLabels, type KubeObject } from '@flotilla/api';
+import { cloneJson, isApiError, type KubeObject } from '@flotilla/api';
 import {
   finalStateOf,
   objectKey,
-  splitKey,
   type Deployment,
   type DeletedFinalStateUnknown,
   type Pod,
@@ -20,7 +19,8 @@ import {
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { claimObjects, controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { claimOwned, controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { ownedObjectHandlers, resolveController } from '../common/owner-routing';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { controllerQueue, runQueueLoop } from '../common/queue-controller';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../common/resources';
@@ -69,11 +69,14 @@ export class DeploymentController implements Controller {
         onUpdate: (_o, d) => this.enqueue(d),
         onDelete: (d) => this.enqueue(finalStateOf(d)),
       }),
-      this.sets.addEventHandler({
-        onAdd: (rs) => this.replicaSetAdded(rs),
-        onUpdate: (o, rs) => this.replicaSetUpdated(o, rs),
-        onDelete: (d) => this.replicaSetDeleted(d),
-      }),
+      this.sets.addEventHandler(
+        ownedObjectHandlers<Deployment, ReplicaSet>({
+          ownerKind: 'Deployment',
+          owners: this.deployments.lister,
+          enqueue: (d) => this.enqueue(d),
+          selectorOf: (d) => selectorOf(d.spec),
+        }),
+      ),
       this.pods.addEventHandler({ onDelete: (d) => this.podDeleted(d) }),
     ];
     await runQueueLoop(ctx, signal, {
@@ -95,63 +98,12 @@ export class DeploymentController implements Controller {
     this.queue.add(objectKey(d));
   }
 
-  private resolve(namespace: string | undefined, ref: ReturnType<typeof controllerRefOf>) {
-    if (!ref || ref.kind !== 'Deployment') return undefined;
-    const d = this.deployments.lister.get(ref.name, namespace);
-    return d && d.metadata.uid === ref.uid ? d : undefined;
-  }
-
-  private deploymentsMatching(rs: ReplicaSet): Deployment[] {
-    return this.deployments.lister.listInNamespace(rs.metadata.namespace ?? '').filter((d) => {
-      const sel = selectorOf(d.spec);
-      return sel !== undefined && matchesLabels(sel, rs.metadata.labels);
-    });
-  }
-
-  private replicaSetAdded(rs: ReplicaSet): void {
-    if (rs.metadata.deletionTimestamp) return this.replicaSetDeleted(rs);
-    const ref = controllerRefOf(rs);
-    if (ref) {
-      const d = this.resolve(rs.metadata.namespace, ref);
-      if (d) this.enqueue(d);
-      return;
-    }
-    for (const d of this.deploymentsMatching(rs)) this.enqueue(d);
-  }
-
-  private replicaSetUpdated(old: ReplicaSet, cur: ReplicaSet): void {
-    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-    const curRef = controllerRefOf(cur);
-    const oldRef = controllerRefOf(old);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
-    if (refChanged && oldRef) {
-      const d = this.resolve(old.metadata.namespace, oldRef);
-      if (d) this.enqueue(d);
-    }
-    if (curRef) {
-      const d = this.resolve(cur.metadata.namespace, curRef);
-      if (d) this.enqueue(d);
-      return;
-    }
-    const labelsChanged =
-      JSON.stringify(old.metadata.labels) !== JSON.stringify(cur.metadata.labels);
-    if (labelsChanged || refChanged) for (const d of this.deploymentsMatching(cur)) this.enqueue(d);
-  }
-
-  private replicaSetDeleted(deleted: ReplicaSet | DeletedFinalStateUnknown<ReplicaSet>): void {
-    const rs = finalStateOf(deleted);
-    const d = this.resolve(rs.metadata.namespace, controllerRefOf(rs));
-    if (d) this.enqueue(d);
-  }
-
   /** A Recreate rollout waits for the old pods to be gone: the last one's deletion wakes it. */
   private podDeleted(deleted: Pod | DeletedFinalStateUnknown<Pod>): void {
     const pod = finalStateOf(deleted);
-    const rsRef = controllerRefOf(pod);
-    if (!rsRef || rsRef.kind !== 'ReplicaSet') return;
-    const rs = this.sets.lister.get(rsRef.name, pod.metadata.namespace);
-    if (!rs || rs.metadata.uid !== rsRef.uid) return;
-    const d = this.resolve(rs.metadata.namespace, controllerRefOf(rs));
+    const rs = resolveController(pod, 'ReplicaSet', this.sets.lister);
+    if (!rs) return;
+    const d = resolveController(rs, 'Deployment', this.deployments.lister);
     if (!d || u.isRollingUpdate(d)) return;
     const sets = this.sets.lister.byIndex(CONTROLLER_UID_INDEX, d.metadata.uid ?? '');
     const left = sets.reduce((n, s) => n + this.podsOf(s).length, 0);
@@ -190,22 +142,13 @@ export class DeploymentController implements Controller {
         });
       return;
     }
-    const { namespace } = splitKey(key);
-    const candidates = [
-      ...this.sets.lister.byIndex(CONTROLLER_UID_INDEX, d.metadata.uid ?? ''),
-      ...this.sets.lister
-        .byIndex(CONTROLLER_UID_INDEX, '')
-        .filter((rs) => rs.metadata.namespace === namespace),
-    ];
-    const client = this.ctx.client;
     const sets = (
-      await claimObjects<ReplicaSet>(candidates, {
+      await claimOwned<ReplicaSet>(this.ctx.client, this.sets.lister, {
         owner: d,
         ownerApiVersion: 'apps/v1',
         ownerKind: 'Deployment',
         selector,
-        ops: (ns) => client.replicaSets(ns),
-        recheckOwner: () => client.deployments(namespace).get(d.metadata.name!),
+        ops: (ns) => this.ctx.client.replicaSets(ns),
       })
     ).map((rs) => cloneJson(rs));
 

@@ -4,7 +4,12 @@
 import type { KubeClient, Pod } from '@flotilla/client';
 import { startHarness, waitFor, type Harness } from '../../test/harness';
 import { JobController } from './job-controller';
-import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, type JobObject } from './job-pods';
+import {
+  INDEX_FAILURE_COUNT,
+  JOB_COMPLETION_INDEX,
+  JOB_TRACKING_FINALIZER,
+  type JobObject,
+} from './job-pods';
 
 function jobBody(name: string, spec: Record<string, unknown> = {}): JobObject {
   return {
@@ -176,5 +181,170 @@ describe('Job controller', () => {
     });
     expect(again.status?.failed ?? 0).toBe(0);
     expect(again.status?.active).toBe(0);
+  });
+  it('fails the Job at once on a FailJob rule, whatever backoffLimit says', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(
+      jobBody('policy', {
+        backoffLimit: 6,
+        podFailurePolicy: {
+          rules: [
+            { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+            {
+              action: 'FailJob',
+              onExitCodes: { containerName: 'c', operator: 'In', values: [42] },
+            },
+          ],
+        },
+      }),
+    );
+    const [pod] = await waitFor('a pod', async () => {
+      const list = await running('policy');
+      return list.length === 1 ? list : undefined;
+    });
+    await finish(h.client, pod, 'Failed', 42);
+    const failed = await waitFor('the Job failed', async () => {
+      const j = await jobs().get('policy');
+      return condition(j, 'Failed') ? j : undefined;
+    });
+    expect(condition(failed, 'Failed')).toMatchObject({
+      reason: 'PodFailurePolicy',
+      message: `Container c for pod default/${pod.metadata.name} failed with exit code 42 matching FailJob rule at index 1`,
+    });
+    expect(failed.status?.failed).toBe(1);
+  });
+  it('gives each index its own back-off limit and fails the Job over the indexes that ran out', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(
+      jobBody('per-index', {
+        completions: 3,
+        parallelism: 3,
+        completionMode: 'Indexed',
+        backoffLimitPerIndex: 1,
+      }),
+    );
+    // Index 1 always fails; the others succeed.
+    const failedJob = await waitFor(
+      'the Job failed',
+      async () => {
+        for (const p of await running('per-index')) {
+          const failing = p.metadata.annotations?.[JOB_COMPLETION_INDEX] === '1';
+          await finish(h.client, p, failing ? 'Failed' : 'Succeeded');
+        }
+        const j = await jobs().get('per-index');
+        return condition(j, 'Failed') ? j : undefined;
+      },
+      30_000,
+      50,
+    );
+    expect(condition(failedJob, 'Failed')).toMatchObject({
+      reason: 'FailedIndexes',
+      message: 'Job has failed indexes',
+    });
+    expect(condition(failedJob, 'FailureTarget')).toMatchObject({ reason: 'FailedIndexes' });
+    expect(failedJob.status).toMatchObject({
+      failedIndexes: '1',
+      completedIndexes: '0,2',
+      failed: 2,
+      succeeded: 2,
+    });
+    // Index 1 ran twice (the limit is one retry), the second pod knowing of the first failure.
+    const index1 = (await podsOf('per-index')).filter(
+      (p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === '1',
+    );
+    expect(index1.map((p) => p.metadata.annotations?.[INDEX_FAILURE_COUNT]).sort()).toEqual([
+      '0',
+      '1',
+    ]);
+  });
+
+  it('gives an index up at once on a FailIndex rule; past maxFailedIndexes the Job fails', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(
+      jobBody('fail-index', {
+        completions: 4,
+        parallelism: 1,
+        completionMode: 'Indexed',
+        backoffLimitPerIndex: 3,
+        maxFailedIndexes: 0,
+        podFailurePolicy: {
+          rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [3] } }],
+        },
+      }),
+    );
+    const [pod] = await waitFor('a pod', async () => {
+      const list = await running('fail-index');
+      return list.length === 1 ? list : undefined;
+    });
+    await finish(h.client, pod, 'Failed', 3);
+    const failedJob = await waitFor('the Job failed', async () => {
+      const j = await jobs().get('fail-index');
+      return condition(j, 'Failed') ? j : undefined;
+    });
+    expect(condition(failedJob, 'Failed')).toMatchObject({
+      reason: 'MaxFailedIndexesExceeded',
+      message: 'Job has exceeded the specified maximal number of failed indexes',
+    });
+    expect(failedJob.status).toMatchObject({ failedIndexes: '0', failed: 1 });
+  });
+
+  it('completes on its successPolicy and stops the pods still running', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(
+      jobBody('leader', {
+        completions: 3,
+        parallelism: 3,
+        completionMode: 'Indexed',
+        successPolicy: { rules: [{ succeededIndexes: '0' }] },
+      }),
+    );
+    const pods = await waitFor('3 pods', async () => {
+      const list = await running('leader');
+      return list.length === 3 ? list : undefined;
+    });
+    const leader = pods.find((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === '0')!;
+    await finish(h.client, leader, 'Succeeded');
+    const done = await waitFor('complete', async () => {
+      const j = await jobs().get('leader');
+      return condition(j, 'Complete') ? j : undefined;
+    });
+    expect(condition(done, 'SuccessCriteriaMet')).toMatchObject({
+      reason: 'SuccessPolicy',
+      message: 'Matched rules at index 0',
+    });
+    expect(condition(done, 'Complete')).toMatchObject({ reason: 'SuccessPolicy' });
+    expect(done.status).toMatchObject({ completedIndexes: '0', succeeded: 1, active: 0 });
+    await waitFor('the other pods deleted', async () =>
+      (await running('leader')).every((p) => p.metadata.deletionTimestamp) ? true : undefined,
+    );
+  });
+
+  it('fails a Job active past activeDeadlineSeconds; deletes a finished one after its TTL', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(jobBody('slow', { activeDeadlineSeconds: 1 }));
+    const slow = await waitFor('DeadlineExceeded', async () => {
+      const j = await jobs().get('slow');
+      return condition(j, 'Failed') ? j : undefined;
+    });
+    expect(condition(slow, 'Failed')).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
+    expect((await running('slow')).filter((p) => !p.metadata.deletionTimestamp)).toEqual([]);
+
+    await jobs().create(jobBody('brief', { ttlSecondsAfterFinished: 0 }));
+    const [pod] = await waitFor('a pod', async () => {
+      const list = await running('brief');
+      return list.length === 1 ? list : undefined;
+    });
+    await finish(h.client, pod, 'Succeeded');
+    await waitFor('the Job deleted after completing', async () =>
+      jobs()
+        .get('brief')
+        .then(
+          () => undefined,
+          (err: { code?: number }) => (err.code === 404 ? true : undefined),
+        ),
+    );
   });
 });

@@ -10,14 +10,13 @@ import { cloneJson, isApiError, jsonEqual, type KubeObject } from '@flotilla/api
 import {
   finalStateOf,
   objectKey,
-  splitKey,
-  type DeletedFinalStateUnknown,
   type Pod,
   type SharedInformer,
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { claimObjects, controllerRefOf } from '../common/controller-ref';
+import { claimOwned } from '../common/controller-ref';
+import { ownedObjectHandlers } from '../common/owner-routing';
 import { Expectations } from '../common/expectations';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { isPodReady } from '../common/pods';
@@ -26,7 +25,10 @@ import { JOBS, PODS } from '../common/resources';
 import { selectorOf } from '../common/selectors';
 import { integerFlag, readIntegerFlag } from '../flags';
 import {
-  failureAction,
+  failureVerdict,
+  indexFailuresAfter,
+  successRuleMet,
+  type FailureVerdict,
   formatIndexes,
   indexOf,
   isFinished,
@@ -85,11 +87,15 @@ export class JobController implements Controller {
           this.queue.add(objectKey(j));
         },
       }),
-      this.pods.addEventHandler({
-        onAdd: (p) => this.podChanged(p, true),
-        onUpdate: (_o, p) => this.podChanged(p, false),
-        onDelete: (d) => this.podDeleted(d),
-      }),
+      this.pods.addEventHandler(
+        ownedObjectHandlers<JobObject, Pod>({
+          ownerKind: 'Job',
+          owners: this.jobs.lister,
+          enqueue: (j) => this.queue.add(objectKey(j)),
+          selectorOf: (j) => selectorOf(j.spec as never),
+          expectations: this.expectations,
+        }),
+      ),
     ];
     await runQueueLoop(ctx, signal, {
       queue: this.queue,
@@ -98,28 +104,6 @@ export class JobController implements Controller {
       workers: readIntegerFlag(ctx.flags, CONCURRENT_JOB_SYNCS),
       sync: (key) => this.sync(key),
     });
-  }
-
-  private jobOf(pod: Pod): JobObject | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const job = this.jobs.lister.get(ref.name, pod.metadata.namespace);
-    return job && job.metadata.uid === ref.uid ? job : undefined;
-  }
-
-  private podChanged(pod: Pod, added: boolean): void {
-    const job = this.jobOf(pod);
-    if (!job) return;
-    if (added) this.expectations.creationObserved(objectKey(job));
-    this.queue.add(objectKey(job));
-  }
-
-  private podDeleted(d: Pod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = finalStateOf(d);
-    const job = this.jobOf(pod);
-    if (!job) return;
-    this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-    this.queue.add(objectKey(job));
   }
 
   private now(): string {
@@ -133,24 +117,14 @@ export class JobController implements Controller {
       return;
     }
     const job = cloneJson(cached);
-    const { namespace } = splitKey(key);
     const selector = selectorOf(job.spec as never);
     if (!selector) return;
-    const client = this.ctx.client;
-    const candidates = [
-      ...this.pods.lister.byIndex(CONTROLLER_UID_INDEX, job.metadata.uid ?? ''),
-      ...this.pods.lister
-        .byIndex(CONTROLLER_UID_INDEX, '')
-        .filter((p) => p.metadata.namespace === namespace),
-    ];
-    const pods = await claimObjects<Pod>(candidates, {
+    const pods = await claimOwned<Pod>(this.ctx.client, this.pods.lister, {
       owner: job,
       ownerApiVersion: 'batch/v1',
       ownerKind: 'Job',
       selector,
-      ops: (ns) => client.pods(ns),
-      recheckOwner: () =>
-        client.forKind<JobObject>('batch/v1', 'Job', namespace).get(job.metadata.name!),
+      ops: (ns) => this.ctx.client.pods(ns),
     });
     const finished = isFinished(job);
     if (finished) {
@@ -172,7 +146,11 @@ export class JobController implements Controller {
     };
     const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
     const completed = parseIndexes(status.completedIndexes);
-    let failJob: { reason: string; message: string } | undefined;
+    const perIndexLimit = isIndexed(job) ? spec.backoffLimitPerIndex : undefined;
+    const failedIndexes = parseIndexes(status.failedIndexes);
+    // A verdict reached on an earlier sync (its pods were still being counted) stands.
+    let failJob = verdictOf(status, 'FailureTarget');
+    let succeedJob = verdictOf(status, 'SuccessCriteriaMet');
     let newFailures = 0;
     let recorded = false;
     let lastFailureMs = 0;
@@ -184,33 +162,30 @@ export class JobController implements Controller {
       if (known.has(uid)) continue;
       const phase = pod.status?.phase;
       const gone = Boolean(pod.metadata.deletionTimestamp) && phase !== 'Succeeded';
+      const index = indexOf(pod);
       if (phase === 'Succeeded') {
         uncounted.succeeded.push(uid);
-        const index = indexOf(pod);
         if (index !== undefined) completed.add(index);
       } else if (phase === 'Failed' || gone) {
         // A pod deleted because the Job was suspended is not a failure (Kubernetes' rule).
-        const action =
+        const verdict: FailureVerdict =
           phase === 'Failed'
-            ? failureAction(job, pod)
-            : job.spec?.suspend === true
-              ? 'Ignore'
-              : 'Count';
-        if (action === 'FailJob') {
-          failJob = {
-            reason: 'PodFailurePolicy',
-            message: `Container of pod ${pod.metadata.name} failed, matching the FailJob rule of the pod failure policy`,
-          };
-        }
-        if (action !== 'Ignore') {
-          uncounted.failed.push(uid);
-          newFailures++;
-        } else {
+            ? failureVerdict(job, pod)
+            : { action: job.spec?.suspend === true ? 'Ignore' : 'Count' };
+        if (verdict.action === 'Ignore') {
           // Ignored failures are released without counting: recorded as neither.
           known.add(uid);
           await this.releaseFinalizers([pod]);
           continue;
         }
+        if (verdict.action === 'FailJob')
+          failJob ??= { reason: 'PodFailurePolicy', message: verdict.message ?? '' };
+        if (typeof perIndexLimit === 'number' && index !== undefined) {
+          if (verdict.action === 'FailIndex' || failuresOfIndex(pods, index) > perIndexLimit)
+            failedIndexes.add(index);
+        }
+        uncounted.failed.push(uid);
+        newFailures++;
       } else continue;
       known.add(uid);
       recorded = true;
@@ -225,11 +200,82 @@ export class JobController implements Controller {
     }
     status.uncountedTerminatedPods = uncounted;
     if (isIndexed(job)) status.completedIndexes = formatIndexes(completed);
-    if (recorded) {
-      job.status = await this.writeStatus(job, status);
+    if (typeof perIndexLimit === 'number') status.failedIndexes = formatIndexes(failedIndexes);
+
+    const active = pods.filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        p.status?.phase !== 'Succeeded' &&
+        p.status?.phase !== 'Failed',
+    );
+    const backoffLimit = spec.backoffLimit ?? 6;
+    const deadline = spec.activeDeadlineSeconds;
+    const suspended = spec.suspend === true;
+    const completions = spec.completions;
+    const startMs = status.startTime ? Date.parse(status.startTime) : nowMs;
+    let failedTotal = (status.failed ?? 0) + uncounted.failed.length;
+    if (spec.template?.spec?.restartPolicy === 'OnFailure') {
+      for (const p of active)
+        for (const c of p.status?.containerStatuses ?? []) failedTotal += c.restartCount ?? 0;
     }
 
-    // 2. Finalizers go once the uid is on record; 3. then the counts move.
+    // 2. The verdict, from what is recorded so far.
+    if (!failJob && !succeedJob) {
+      if (
+        typeof perIndexLimit === 'number' &&
+        typeof spec.maxFailedIndexes === 'number' &&
+        failedIndexes.size > spec.maxFailedIndexes
+      ) {
+        failJob = {
+          reason: 'MaxFailedIndexesExceeded',
+          message: 'Job has exceeded the specified maximal number of failed indexes',
+        };
+      } else if (perIndexLimit === undefined && failedTotal > backoffLimit) {
+        failJob = {
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+        };
+      } else if (!suspended && typeof deadline === 'number' && startMs + deadline * 1000 <= nowMs) {
+        failJob = {
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+        };
+      }
+    }
+    if (!failJob && !succeedJob && isIndexed(job)) {
+      const rule = successRuleMet(job, completed);
+      if (rule !== undefined)
+        succeedJob = { reason: 'SuccessPolicy', message: `Matched rules at index ${rule}` };
+    }
+    // Every index either done or given up: failed, when any was given up.
+    if (
+      !failJob &&
+      !succeedJob &&
+      failedIndexes.size > 0 &&
+      typeof completions === 'number' &&
+      completed.size + failedIndexes.size >= completions
+    ) {
+      failJob = { reason: 'FailedIndexes', message: 'Job has failed indexes' };
+    }
+    if (failJob && !verdictOf(status, 'FailureTarget')) {
+      setCondition(status, 'FailureTarget', 'True', failJob.reason, failJob.message, now);
+      recorded = true;
+    }
+    if (succeedJob && !verdictOf(status, 'SuccessCriteriaMet')) {
+      setCondition(
+        status,
+        'SuccessCriteriaMet',
+        'True',
+        succeedJob.reason,
+        succeedJob.message,
+        now,
+      );
+      recorded = true;
+    }
+    // The finished pods and any verdict are on record before finalizers go: a verdict is never lost.
+    if (recorded) job.status = await this.writeStatus(job, status);
+
+    // 3. Finalizers go once the uid is on record; then the counts move.
     const byUid = new Map(pods.map((p) => [p.metadata.uid!, p]));
     await this.releaseFinalizers(
       [...uncounted.succeeded, ...uncounted.failed]
@@ -246,22 +292,9 @@ export class JobController implements Controller {
     status.failed = (status.failed ?? 0) + movedFailed.length;
     uncounted.succeeded = uncounted.succeeded.filter(stillTracked);
     uncounted.failed = uncounted.failed.filter(stillTracked);
-
-    const active = pods.filter(
-      (p) =>
-        !p.metadata.deletionTimestamp &&
-        p.status?.phase !== 'Succeeded' &&
-        p.status?.phase !== 'Failed',
-    );
     const succeededTotal = status.succeeded + uncounted.succeeded.length;
-    let failedTotal = status.failed + uncounted.failed.length;
-    if (spec.template?.spec?.restartPolicy === 'OnFailure') {
-      for (const p of active)
-        for (const c of p.status?.containerStatuses ?? []) failedTotal += c.restartCount ?? 0;
-    }
 
-    // 4. Suspension, deadline, back-off limit, completion.
-    const suspended = spec.suspend === true;
+    // 4. Suspension, completion, and the pods to run.
     if (suspended) {
       if (active.length > 0) await this.deletePods(active);
       if (!(status.conditions ?? []).some((c) => c.type === 'Suspended' && c.status === 'True'))
@@ -273,29 +306,8 @@ export class JobController implements Controller {
       }
       status.startTime ??= now;
     }
-    const backoffLimit = spec.backoffLimit ?? 6;
-    const deadline = spec.activeDeadlineSeconds;
-    const startMs = status.startTime ? Date.parse(status.startTime) : nowMs;
-    if (!failJob && failedTotal > backoffLimit) {
-      failJob = {
-        reason: 'BackoffLimitExceeded',
-        message: 'Job has reached the specified backoff limit',
-      };
-    }
-    if (
-      !failJob &&
-      !suspended &&
-      typeof deadline === 'number' &&
-      startMs + deadline * 1000 <= nowMs
-    ) {
-      failJob = {
-        reason: 'DeadlineExceeded',
-        message: 'Job was active longer than specified deadline',
-      };
-    }
-    const completions = spec.completions;
-    let complete = false;
-    if (!failJob) {
+    let complete = Boolean(succeedJob);
+    if (!failJob && !complete) {
       if (isIndexed(job)) {
         complete = typeof completions === 'number' && completed.size >= completions;
       } else if (typeof completions === 'number') {
@@ -305,19 +317,29 @@ export class JobController implements Controller {
       }
     }
 
-    if (failJob || complete) {
+    // As Kubernetes since 1.31: SuccessCriteriaMet (or FailureTarget) first, and Complete (or
+    // Failed) once every pod is counted.
+    if (complete && !failJob) {
+      succeedJob ??= {
+        reason: 'CompletionsReached',
+        message: 'Reached expected number of succeeded pods',
+      };
+      if (!verdictOf(status, 'SuccessCriteriaMet'))
+        setCondition(
+          status,
+          'SuccessCriteriaMet',
+          'True',
+          succeedJob.reason,
+          succeedJob.message,
+          now,
+        );
+    }
+    if (failJob || (complete && succeedJob)) {
       if (active.length > 0) await this.deletePods(active);
       if (uncounted.succeeded.length === 0 && uncounted.failed.length === 0) {
         if (failJob) setCondition(status, 'Failed', 'True', failJob.reason, failJob.message, now);
-        else {
-          setCondition(
-            status,
-            'Complete',
-            'True',
-            'CompletionsReached',
-            'Reached expected number of succeeded pods',
-            now,
-          );
+        else if (succeedJob) {
+          setCondition(status, 'Complete', 'True', succeedJob.reason, succeedJob.message, now);
           status.completionTime = now;
         }
       }
@@ -330,7 +352,7 @@ export class JobController implements Controller {
       if (delay > 0 && (status.failed ?? 0) + uncounted.failed.length > 0 && active.length === 0) {
         this.queue.addAfter(key, delay);
       } else {
-        await this.manageActive(key, job, active, completed, succeededTotal);
+        await this.manageActive(key, job, pods, active, completed, failedIndexes, succeededTotal);
       }
     }
     if (!failJob && !complete && !suspended && typeof deadline === 'number') {
@@ -360,21 +382,39 @@ export class JobController implements Controller {
   private async manageActive(
     key: string,
     job: JobObject,
+    pods: Pod[],
     active: Pod[],
     completed: Set<number>,
+    failedIndexes: Set<number>,
     succeeded: number,
   ): Promise<void> {
     const spec = job.spec ?? {};
     const parallelism = spec.parallelism ?? 1;
     const completions = spec.completions;
-    const pods = this.ctx.client.pods(job.metadata.namespace);
+    const client = this.ctx.client.pods(job.metadata.namespace);
     if (isIndexed(job)) {
+      // Two pods of one index (a create that timed out but happened), or an index out of range:
+      // the extras go, the oldest stays, as Kubernetes removes duplicated indexes.
+      const extras = duplicateOrStrayIndexPods(active, completions ?? 0);
+      if (extras.length > 0) {
+        this.expectations.expectDeletions(
+          key,
+          extras.map((p) => objectKey(p)),
+        );
+        await this.deletePods(extras);
+        return;
+      }
       const busy = new Set(active.map(indexOf).filter((i): i is number => i !== undefined));
       const want: number[] = [];
       for (let i = 0; i < (completions ?? 0) && busy.size + want.length < parallelism; i++) {
-        if (!completed.has(i) && !busy.has(i)) want.push(i);
+        if (!completed.has(i) && !busy.has(i) && !failedIndexes.has(i)) want.push(i);
       }
-      await this.createPods(key, job, want);
+      await this.createPods(
+        key,
+        job,
+        want,
+        want.map((i) => failuresOfIndex(pods, i)),
+      );
       return;
     }
     let wantActive: number;
@@ -400,7 +440,7 @@ export class JobController implements Controller {
       );
       await Promise.all(
         extra.map((p) =>
-          pods.delete(p.metadata.name!).catch((err: unknown) => {
+          client.delete(p.metadata.name!).catch((err: unknown) => {
             this.expectations.deletionObserved(key, objectKey(p));
             if (!(isApiError(err) && err.code === 404)) throw err;
           }),
@@ -413,6 +453,8 @@ export class JobController implements Controller {
     key: string,
     job: JobObject,
     indexes: (number | undefined)[],
+    /** Per index: the failures it had so far (backoffLimitPerIndex). */
+    indexFailures: number[] = [],
   ): Promise<void> {
     if (indexes.length === 0) return;
     const recorder = this.ctx.recorder(JOB_CONTROLLER);
@@ -421,9 +463,9 @@ export class JobController implements Controller {
     const pods = this.ctx.client.pods(job.metadata.namespace);
     const errors: unknown[] = [];
     await Promise.all(
-      indexes.map(async (index) => {
+      indexes.map(async (index, i) => {
         try {
-          const created = await pods.create(podForJob(job, index));
+          const created = await pods.create(podForJob(job, index, indexFailures[i] ?? 0));
           recorder.eventf(
             ref,
             undefined,
@@ -522,6 +564,43 @@ export class JobController implements Controller {
     job.metadata.resourceVersion = written.metadata.resourceVersion;
     return written.status ?? {};
   }
+}
+
+function duplicateOrStrayIndexPods(active: Pod[], completions: number): Pod[] {
+  const byAge = [...active].sort((a, b) =>
+    String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
+  );
+  const seen = new Set<number>();
+  const extras: Pod[] = [];
+  for (const p of byAge) {
+    const i = indexOf(p);
+    if (i === undefined || i >= completions || seen.has(i)) extras.push(p);
+    else seen.add(i);
+  }
+  return extras;
+}
+
+/** The failures an index has had: the most any of its pods knows of (a deleted pod counts). */
+function failuresOfIndex(pods: Pod[], index: number): number {
+  let most = 0;
+  for (const p of pods) {
+    if (indexOf(p) !== index) continue;
+    const deletedUnfinished =
+      p.metadata.deletionTimestamp &&
+      p.status?.phase !== 'Failed' &&
+      p.status?.phase !== 'Succeeded';
+    most = Math.max(most, indexFailuresAfter(p) + (deletedUnfinished ? 1 : 0));
+  }
+  return most;
+}
+
+/** A verdict recorded as a condition (FailureTarget, SuccessCriteriaMet) on an earlier sync. */
+function verdictOf(
+  status: JobStatus,
+  type: string,
+): { reason: string; message: string } | undefined {
+  const c = (status.conditions ?? []).find((x) => x.type === type && x.status === 'True');
+  return c ? { reason: c.reason ?? '', message: c.message ?? '' } : undefined;
 }
 
 function hasTrackingFinalizer(pod: Pod): boolean {

@@ -6,6 +6,8 @@ import { ownerRefTo } from '../common/controller-ref';
 
 export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+/** On pods of an index under backoffLimitPerIndex: the failures of that index before this pod. */
+export const INDEX_FAILURE_COUNT = 'batch.kubernetes.io/job-index-failure-count';
 
 export type JobObject = KubeObject & {
   spec?: Record<string, unknown> & {
@@ -17,6 +19,9 @@ export type JobObject = KubeObject & {
     completionMode?: string;
     suspend?: boolean;
     podFailurePolicy?: { rules?: FailureRule[] };
+    backoffLimitPerIndex?: number;
+    maxFailedIndexes?: number;
+    successPolicy?: { rules?: SuccessRule[] };
     template?: { metadata?: KubeObject['metadata']; spec?: Record<string, unknown> };
   };
   status?: JobStatus;
@@ -32,6 +37,7 @@ export interface JobStatus {
   failed?: number;
   terminating?: number;
   completedIndexes?: string;
+  failedIndexes?: string;
   uncountedTerminatedPods?: { succeeded?: string[]; failed?: string[] };
 }
 
@@ -48,6 +54,11 @@ interface FailureRule {
   action: 'FailJob' | 'FailIndex' | 'Ignore' | 'Count';
   onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
   onPodConditions?: { type: string; status?: string }[];
+}
+
+interface SuccessRule {
+  succeededIndexes?: string;
+  succeededCount?: number;
 }
 
 export function isFinished(job: JobObject): 'Complete' | 'Failed' | undefined {
@@ -92,7 +103,7 @@ export function parseIndexes(text: string | undefined): Set<number> {
 }
 
 /** A pod for the Job (with the given completion index when Indexed), tracked by the finalizer. */
-export function podForJob(job: JobObject, index: number | undefined): Pod {
+export function podForJob(job: JobObject, index: number | undefined, indexFailures = 0): Pod {
   const template = job.spec?.template ?? {};
   const meta = template.metadata ?? {};
   const name = job.metadata.name!;
@@ -113,6 +124,8 @@ export function podForJob(job: JobObject, index: number | undefined): Pod {
   if (index !== undefined) {
     pod.metadata.annotations![JOB_COMPLETION_INDEX] = String(index);
     pod.metadata.labels![JOB_COMPLETION_INDEX] = String(index);
+    if (typeof job.spec?.backoffLimitPerIndex === 'number')
+      pod.metadata.annotations![INDEX_FAILURE_COUNT] = String(indexFailures);
     // Pods of an Indexed Job are addressable by a stable hostname, as Kubernetes names them.
     spec.hostname ??= `${name}-${index}`;
     const env = {
@@ -131,27 +144,67 @@ export function podForJob(job: JobObject, index: number | undefined): Pod {
   return pod;
 }
 
-/** The pod failure policy's action for a failed pod (Count when no rule matches). */
-export function failureAction(job: JobObject, pod: Pod): FailureRule['action'] {
-  for (const rule of job.spec?.podFailurePolicy?.rules ?? []) {
+/** The failures of a pod's index before it (its annotation), plus one when it failed itself. */
+export function indexFailuresAfter(pod: Pod): number {
+  const text = pod.metadata.annotations?.[INDEX_FAILURE_COUNT] ?? '0';
+  const before = /^\d+$/.test(text) ? Number(text) : 0;
+  return before + (pod.status?.phase === 'Failed' ? 1 : 0);
+}
+
+export interface FailureVerdict {
+  action: FailureRule['action'];
+  /** For FailJob and FailIndex: the condition message Kubernetes writes. */
+  message?: string;
+}
+
+/** The pod failure policy's verdict on a failed pod (Count when no rule matches). */
+export function failureVerdict(job: JobObject, pod: Pod): FailureVerdict {
+  const podName = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const rules = job.spec?.podFailurePolicy?.rules ?? [];
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i];
     if (rule.onExitCodes) {
       const { containerName, operator, values } = rule.onExitCodes;
-      const codes = (pod.status?.containerStatuses ?? [])
-        .filter((s) => !containerName || s.name === containerName)
-        .map((s) => s.state?.terminated?.exitCode)
-        .filter((c): c is number => typeof c === 'number' && c !== 0);
-      const hit = codes.some((c) => (operator === 'In' ? values.includes(c) : !values.includes(c)));
-      if (hit) return rule.action;
+      for (const s of pod.status?.containerStatuses ?? []) {
+        if (containerName && s.name !== containerName) continue;
+        const code = s.state?.terminated?.exitCode;
+        if (typeof code !== 'number' || code === 0) continue;
+        if (operator === 'In' ? values.includes(code) : !values.includes(code))
+          return {
+            action: rule.action,
+            message: `Container ${s.name} for pod ${podName} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
+      }
     }
     if (rule.onPodConditions) {
       const conditions = pod.status?.conditions ?? [];
-      const hit = rule.onPodConditions.some((p) =>
+      const hit = rule.onPodConditions.find((p) =>
         conditions.some((c) => c.type === p.type && c.status === (p.status ?? 'True')),
       );
-      if (hit) return rule.action;
+      if (hit)
+        return {
+          action: rule.action,
+          message: `Pod ${podName} has condition ${hit.type} matching ${rule.action} rule at index ${i}`,
+        };
     }
   }
-  return 'Count';
+  return { action: 'Count' };
+}
+
+/** The index of the first successPolicy rule the completed indexes satisfy. */
+export function successRuleMet(job: JobObject, completed: Set<number>): number | undefined {
+  const rules = job.spec?.successPolicy?.rules ?? [];
+  for (let i = 0; i < rules.length; i++) {
+    const { succeededIndexes, succeededCount } = rules[i];
+    const wanted = succeededIndexes !== undefined ? parseIndexes(succeededIndexes) : undefined;
+    const done = wanted ? [...wanted].filter((x) => completed.has(x)).length : completed.size;
+    if (typeof succeededCount === 'number') {
+      if (done >= succeededCount) return i;
+    } else if (wanted && done === wanted.size) {
+      return i;
+    }
+  }
+  return undefined;
 }
 
 export function setCondition(

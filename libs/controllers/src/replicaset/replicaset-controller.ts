@@ -3,19 +3,18 @@
 // or deleted before it counts again; creations go out in slow-start batches, at most 500 per
 // sync; surplus pods go in the deletion ranking's order; pods that match its selector without a
 // controller are adopted, and pods it controls that stop matching are released.
-import { cloneJson, isApiError, matchesLabels, type KubeObject } from '@flotilla/api';
+import { cloneJson, isApiError, type KubeObject } from '@flotilla/api';
 import {
   finalStateOf,
   objectKey,
-  splitKey,
-  type DeletedFinalStateUnknown,
   type Pod,
   type ReplicaSet,
   type SharedInformer,
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { claimObjects, controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { claimOwned, controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { ownedObjectHandlers } from '../common/owner-routing';
 import { Expectations } from '../common/expectations';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { isPodActive, isPodReady } from '../common/pods';
@@ -72,11 +71,21 @@ export class ReplicaSetController implements Controller {
           this.enqueue(rs);
         },
       }),
-      this.pods.addEventHandler({
-        onAdd: (pod) => this.podAdded(pod),
-        onUpdate: (old, cur) => this.podUpdated(old, cur),
-        onDelete: (d) => this.podDeleted(d),
-      }),
+      this.pods.addEventHandler(
+        ownedObjectHandlers<ReplicaSet, Pod>({
+          ownerKind: 'ReplicaSet',
+          owners: this.sets.lister,
+          enqueue: (rs) => this.enqueue(rs),
+          selectorOf: (rs) => selectorOf(rs.spec),
+          expectations: this.expectations,
+          onOwnedUpdate: (old, cur, rs) => {
+            // Available minReadySeconds after Ready: look again then.
+            const minReady = rs.spec?.minReadySeconds ?? 0;
+            if (!isPodReady(old) && isPodReady(cur) && minReady > 0)
+              this.queue.addAfter(objectKey(rs), minReady * 1000 + 1000);
+          },
+        }),
+      ),
     ];
     await runQueueLoop(ctx, signal, {
       queue: this.queue,
@@ -93,72 +102,6 @@ export class ReplicaSetController implements Controller {
     this.queue.add(objectKey(rs));
   }
 
-  private resolve(
-    namespace: string | undefined,
-    ref = undefined as ReturnType<typeof controllerRefOf>,
-  ) {
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.sets.lister.get(ref.name, namespace);
-    return rs && rs.metadata.uid === ref.uid ? rs : undefined;
-  }
-
-  /** The ReplicaSets whose selector matches an orphan pod (adoption candidates). */
-  private setsMatching(pod: Pod): ReplicaSet[] {
-    return this.sets.lister.listInNamespace(pod.metadata.namespace ?? '').filter((rs) => {
-      const sel = selectorOf(rs.spec);
-      return sel !== undefined && matchesLabels(sel, pod.metadata.labels);
-    });
-  }
-
-  private podAdded(pod: Pod): void {
-    if (pod.metadata.deletionTimestamp) return this.podDeleted(pod);
-    const ref = controllerRefOf(pod);
-    if (ref) {
-      const rs = this.resolve(pod.metadata.namespace, ref);
-      if (!rs) return;
-      this.expectations.creationObserved(objectKey(rs));
-      this.enqueue(rs);
-      return;
-    }
-    for (const rs of this.setsMatching(pod)) this.enqueue(rs);
-  }
-
-  private podUpdated(old: Pod, cur: Pod): void {
-    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
-    const labelsChanged =
-      JSON.stringify(old.metadata.labels) !== JSON.stringify(cur.metadata.labels);
-    if (cur.metadata.deletionTimestamp) {
-      this.podDeleted(cur);
-      if (labelsChanged) this.podDeleted(old);
-      return;
-    }
-    const curRef = controllerRefOf(cur);
-    const oldRef = controllerRefOf(old);
-    const refChanged = JSON.stringify(curRef) !== JSON.stringify(oldRef);
-    if (refChanged && oldRef) {
-      const rs = this.resolve(old.metadata.namespace, oldRef);
-      if (rs) this.enqueue(rs);
-    }
-    if (curRef) {
-      const rs = this.resolve(cur.metadata.namespace, curRef);
-      if (!rs) return;
-      this.enqueue(rs);
-      const minReady = rs.spec?.minReadySeconds ?? 0;
-      if (!isPodReady(old) && isPodReady(cur) && minReady > 0)
-        this.queue.addAfter(objectKey(rs), minReady * 1000 + 1000);
-      return;
-    }
-    if (labelsChanged || refChanged) for (const rs of this.setsMatching(cur)) this.enqueue(rs);
-  }
-
-  private podDeleted(d: Pod | DeletedFinalStateUnknown<Pod>): void {
-    const pod = finalStateOf(d);
-    const rs = this.resolve(pod.metadata.namespace, controllerRefOf(pod));
-    if (!rs) return;
-    this.expectations.deletionObserved(objectKey(rs), objectKey(pod));
-    this.enqueue(rs);
-  }
-
   // ---- sync ----------------------------------------------------------------------------------
 
   private async sync(key: string): Promise<void> {
@@ -173,21 +116,13 @@ export class ReplicaSetController implements Controller {
       this.ctx.log.warn('invalid selector; not syncing', { replicaset: key });
       return;
     }
-    const { namespace } = splitKey(key);
-    const candidates = [
-      ...this.pods.lister.byIndex(CONTROLLER_UID_INDEX, rs.metadata.uid ?? ''),
-      ...this.pods.lister
-        .byIndex(CONTROLLER_UID_INDEX, '')
-        .filter((p) => p.metadata.namespace === namespace),
-    ].filter(isPodActive);
-    const client = this.ctx.client;
-    const pods = await claimObjects<Pod>(candidates, {
+    const pods = await claimOwned<Pod>(this.ctx.client, this.pods.lister, {
       owner: rs,
       ownerApiVersion: 'apps/v1',
       ownerKind: 'ReplicaSet',
       selector,
-      ops: (ns) => client.pods(ns),
-      recheckOwner: () => client.replicaSets(namespace).get(rs.metadata.name!),
+      ops: (ns) => this.ctx.client.pods(ns),
+      consider: isPodActive,
     });
     let manageError: { reason: 'FailedCreate' | 'FailedDelete'; message: string } | undefined;
     let thrown: unknown;

@@ -143,6 +143,46 @@ describe('StatefulSet controller', () => {
     }
   });
 
+  it('adopts an orphan member pod, leaves a non-member alone, releases a pod that stops matching', async () => {
+    // db-0 left behind by a StatefulSet deleted with --cascade=orphan; stray matches but is no member.
+    const orphan = await h.client.pods('default').create({
+      metadata: { name: 'db-0', labels: { app: 'db' } },
+      spec: { containers: [{ name: 'c', image: 'db:1' }] },
+    });
+    await h.client.pods('default').create({
+      metadata: { name: 'stray', labels: { app: 'db' } },
+      spec: { containers: [{ name: 'c', image: 'db:1' }] },
+    });
+    await markReady(h.client, orphan);
+    h.run([new StatefulSetController()]);
+    // OnDelete: the adopted pod (of no known revision) is not replaced by a rolling update.
+    const sts = await sets().create(statefulSet('db', 1, { updateStrategy: { type: 'OnDelete' } }));
+    const adopted = await waitFor('db-0 adopted', async () => {
+      const p = await h.client.pods('default').get('db-0');
+      return p.metadata.ownerReferences?.length ? p : undefined;
+    });
+    expect(adopted.metadata.uid).toBe(orphan.metadata.uid); // kept, not recreated
+    expect(adopted.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        name: 'db',
+        uid: sts.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect((await h.client.pods('default').get('stray')).metadata.ownerReferences).toBeUndefined();
+
+    await h.client
+      .pods('default')
+      .patch('db-0', { metadata: { labels: { app: 'other' } } }, 'merge');
+    await waitFor('db-0 released', async () => {
+      const p = await h.client.pods('default').get('db-0');
+      return p.metadata.ownerReferences?.length ? undefined : true;
+    });
+  });
+
   it('answers a StatefulSet without serviceName with a 422 on spec.serviceName', async () => {
     const bad = statefulSet('nosvc', 1) as KubeObject & { spec: Record<string, unknown> };
     delete bad.spec.serviceName;

@@ -9,19 +9,14 @@ import {
   cloneJson,
   isApiError,
   jsonEqual,
-  matchesLabels,
-  labelSelectorFromObject,
   type KubeObject,
+  type LabelSelector,
 } from '@flotilla/api';
-import {
-  finalStateOf,
-  objectKey,
-  type Pod,
-  type SharedInformer,
-  type WorkQueue,
-} from '@flotilla/client';
+import { objectKey, type Pod, type SharedInformer, type WorkQueue } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { controllerRefOf, ownerRefTo } from '../common/controller-ref';
+import { claimOwned, ownerRefTo } from '../common/controller-ref';
+import { ownedObjectHandlers } from '../common/owner-routing';
+import { selectorOf } from '../common/selectors';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
 import { isPodAvailable, isPodReady } from '../common/pods';
 import { controllerQueue, runQueueLoop } from '../common/queue-controller';
@@ -68,21 +63,19 @@ export class StatefulSetController implements Controller {
     this.revisions = ctx.informers.informerFor<Revision>(CONTROLLER_REVISIONS, {
       indexers: { [CONTROLLER_UID_INDEX]: byControllerUid },
     });
-    const podEvent = (pod: Pod) => {
-      const ref = controllerRefOf(pod);
-      if (ref?.kind !== 'StatefulSet') return;
-      this.queue.add(`${pod.metadata.namespace}/${ref.name}`);
-    };
     const handlers = [
       this.sets.addEventHandler({
         onAdd: (s) => this.queue.add(objectKey(s)),
         onUpdate: (_o, s) => this.queue.add(objectKey(s)),
       }),
-      this.pods.addEventHandler({
-        onAdd: podEvent,
-        onUpdate: (_o, p) => podEvent(p),
-        onDelete: (d) => podEvent(finalStateOf(d)),
-      }),
+      this.pods.addEventHandler(
+        ownedObjectHandlers<StatefulSetObject, Pod>({
+          ownerKind: 'StatefulSet',
+          owners: this.sets.lister,
+          enqueue: (s) => this.queue.add(objectKey(s)),
+          selectorOf: (s) => selectorOf(s.spec),
+        }),
+      ),
     ];
     await runQueueLoop(ctx, signal, {
       queue: this.queue,
@@ -108,15 +101,9 @@ export class StatefulSetController implements Controller {
         : (revisions.find((r) => r.metadata.name === currentRevision)?.data?.spec?.template ??
           template);
 
-    let selector;
-    try {
-      selector = labelSelectorFromObject((spec.selector ?? null) as never);
-    } catch {
-      return;
-    }
-    const pods = this.pods.lister
-      .byIndex(CONTROLLER_UID_INDEX, sts.metadata.uid ?? '')
-      .filter((p) => matchesLabels(selector, p.metadata.labels));
+    const selector = selectorOf(spec);
+    if (!selector) return;
+    const pods = await this.claimPods(sts, selector);
     const byOrdinal = new Map<number, Pod>();
     for (const p of pods) {
       const o = ordinalOf(sts, p);
@@ -210,6 +197,21 @@ export class StatefulSetController implements Controller {
       if (stale.length > 0) await this.deletePod(stale[0][1]);
     }
     await this.updateStatus(sts, pods, start, end, currentRevision, updateRevision);
+  }
+
+  /**
+   * The pods this StatefulSet controls, after adopting orphans that match its selector and are
+   * named as its members (<set>-<ordinal>), and releasing those that stopped matching.
+   */
+  private async claimPods(sts: StatefulSetObject, selector: LabelSelector): Promise<Pod[]> {
+    return claimOwned<Pod>(this.ctx.client, this.pods.lister, {
+      owner: sts,
+      ownerApiVersion: 'apps/v1',
+      ownerKind: 'StatefulSet',
+      selector,
+      ops: (ns) => this.ctx.client.pods(ns),
+      filter: (p) => ordinalOf(sts, p) !== undefined,
+    });
   }
 
   private async deletePod(pod: Pod): Promise<void> {

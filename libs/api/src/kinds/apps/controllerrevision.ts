@@ -3,10 +3,32 @@ import { fieldErrors } from '../../field-errors';
 import type { KubeObject } from '../../object';
 import { jsonEqual } from '../../object';
 import type { StatusCause } from '../../status';
+import { declareKind } from '../declare';
 import type { KindModule } from '../kind-module';
-import { APPS, kindFields } from '../meta';
+import { APPS } from '../meta';
 import { AGE, col, created, NAME } from '../printing';
 import { resource } from '../resource';
+
+// Field tables: k8s.io/api apps/v1 generated.proto. `data` is a runtime.RawExtension: any JSON,
+// carried as its bytes in protobuf.
+const declared = declareKind({
+  group: 'apps',
+  version: 'v1',
+  kind: 'ControllerRevision',
+  package: 'k8s.io.api.apps.v1',
+  prefix: APPS,
+  descriptions: {
+    ControllerRevision:
+      'ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state.',
+  },
+  messages: {
+    ControllerRevision: ['1 metadata ObjectMeta', '2 data RawExtension', '3 revision! int64'],
+    ControllerRevisionList: ['1 metadata ListMeta', '2 items! []ControllerRevision'],
+  },
+});
+
+// As Kubernetes' OpenAPI has it (the top-level message's `!` fields are not marked required).
+declared.definitions[`${APPS}ControllerRevision`].required = ['revision'];
 
 function controllerText(o: KubeObject): string {
   const ref = o.metadata.ownerReferences?.find((r) => r.controller === true);
@@ -26,15 +48,8 @@ function validateRevision(o: KubeObject): StatusCause[] {
 
 export const controllerRevisionKind: KindModule = {
   resource: resource('apps', 'ControllerRevision', 'controllerrevisions'),
-  definitions: {
-    [`${APPS}ControllerRevision`]: {
-      description:
-        'ControllerRevision implements an immutable snapshot of state data. Clients are responsible for serializing and deserializing the objects that contain their internal state.',
-      fields: kindFields({ data: 'any', revision: 'integer' }),
-      required: ['revision'],
-      gvk: { group: 'apps', version: 'v1', kind: 'ControllerRevision' },
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   validate: validateRevision,
   validateUpdate: (next, prev) =>
     jsonEqual(next.data, prev.data)

@@ -17,7 +17,6 @@ const POD_MANAGEMENT = ['OrderedReady', 'Parallel'];
 const STRATEGY_TYPES = ['OnDelete', 'RollingUpdate'];
 const RETENTION = ['Delete', 'Retain'];
 
-// Schema only: kubectl has no generator for StatefulSets, so nothing sends them as protobuf.
 const declared = declareKind({
   group: 'apps',
   version: 'v1',
@@ -69,6 +68,7 @@ const declared = declareKind({
       '10 conditions []StatefulSetCondition merge=type map=type',
       '11 availableReplicas! int32',
     ],
+    StatefulSetList: ['1 metadata ListMeta', '2 items! []StatefulSet'],
     StatefulSetCondition: [
       '1 type! string',
       '2 status! string',
@@ -182,6 +182,7 @@ export const statefulSetKind: KindModule = {
     scale: REPLICA_SCALE,
   }),
   definitions: declared.definitions,
+  protobuf: declared.protobuf,
   tracksGeneration: true,
   defaults: defaultStatefulSet,
   prepareForCreate(o) {

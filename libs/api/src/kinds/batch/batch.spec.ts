@@ -113,6 +113,74 @@ describe('batch/v1 Job', () => {
     );
   });
 
+  it('answers per-index limits, FailIndex and successPolicy out of place with causes', () => {
+    const nonIndexed = prepareForCreate(
+      jobs,
+      job({
+        backoffLimitPerIndex: 1,
+        maxFailedIndexes: 1,
+        successPolicy: { rules: [{ succeededCount: 1 }] },
+      }),
+      ctx,
+    );
+    const got = causes(() => validateCreate(jobs, nonIndexed));
+    for (const field of [
+      'spec.backoffLimitPerIndex',
+      'spec.maxFailedIndexes',
+      'spec.successPolicy',
+    ])
+      expect(got).toContainEqual(
+        expect.objectContaining({
+          field,
+          message: expect.stringMatching(/^Invalid value: .*: requires indexed completion mode$/),
+        }),
+      );
+    const failIndex = prepareForCreate(
+      jobs,
+      job({
+        completionMode: 'Indexed',
+        completions: 3,
+        podFailurePolicy: {
+          rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [1] } }],
+        },
+      }),
+      ctx,
+    );
+    expect(causes(() => validateCreate(jobs, failIndex))).toContainEqual(
+      expect.objectContaining({
+        field: 'spec.podFailurePolicy.rules[0].action',
+        message: 'Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set',
+      }),
+    );
+    const rules = prepareForCreate(
+      jobs,
+      job({
+        completionMode: 'Indexed',
+        completions: 3,
+        successPolicy: { rules: [{}, { succeededIndexes: '0-5' }, { succeededCount: 4 }] },
+      }),
+      ctx,
+    );
+    expect(causes(() => validateCreate(jobs, rules))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: 'spec.successPolicy.rules[0]',
+          message:
+            'Required value: at least one of succeededCount or succeededIndexes must be specified',
+        }),
+        expect.objectContaining({
+          field: 'spec.successPolicy.rules[1].succeededIndexes',
+          message: 'Invalid value: "0-5": error parsing succeededIndexes: too large index: 5',
+        }),
+        expect.objectContaining({
+          field: 'spec.successPolicy.rules[2].succeededCount',
+          message:
+            'Invalid value: 4: must be less than or equal to 3 (the number of specified completions)',
+        }),
+      ]),
+    );
+  });
+
   it('keeps completions and the template fixed on update', () => {
     const made = prepareForCreate(jobs, job({ completions: 3 }), ctx);
     const next = prepareForUpdate(

@@ -179,10 +179,21 @@ export function validateJobSpec(
           `must be less than or equal to ${MAX_INDEXED_PARALLELISM} when completion mode is Indexed`,
         ),
       );
-  } else if (s.backoffLimitPerIndex != null) {
-    out.push(
-      fieldErrors.forbidden(`${at}.backoffLimitPerIndex`, 'requires indexed completion mode'),
-    );
+  } else {
+    for (const k of ['backoffLimitPerIndex', 'maxFailedIndexes'])
+      if (s[k] != null)
+        out.push(fieldErrors.invalid(`${at}.${k}`, s[k], 'requires indexed completion mode'));
+  }
+  if (s.successPolicy != null) {
+    if (mode !== 'Indexed')
+      out.push(
+        fieldErrors.invalid(
+          `${at}.successPolicy`,
+          s.successPolicy,
+          'requires indexed completion mode',
+        ),
+      );
+    else out.push(...validateSuccessPolicy(s, `${at}.successPolicy`));
   }
   if (
     s.podReplacementPolicy != null &&
@@ -246,7 +257,15 @@ export function validateJobSpec(
       );
     list(policy.rules).forEach((rule, i) => {
       const rf = `${at}.podFailurePolicy.rules[${i}]`;
-      if (!FAILURE_ACTIONS.includes(String(rule.action)))
+      if (rule.action === 'FailIndex' && s.backoffLimitPerIndex == null)
+        out.push(
+          fieldErrors.invalid(
+            `${rf}.action`,
+            rule.action,
+            'requires the backoffLimitPerIndex to be set',
+          ),
+        );
+      else if (!FAILURE_ACTIONS.includes(String(rule.action)))
         out.push(fieldErrors.notSupported(`${rf}.action`, rule.action ?? '', FAILURE_ACTIONS));
       const hasCodes = rule.onExitCodes != null;
       const hasConditions = Array.isArray(rule.onPodConditions) && rule.onPodConditions.length > 0;
@@ -276,6 +295,68 @@ export function validateJobSpec(
       }
     });
   }
+  return out;
+}
+
+/** "1,3-5": what succeededIndexes and completedIndexes look like, within [0, completions). */
+function indexesError(text: string, completions: number): string | undefined {
+  let last = -1;
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return `cannot convert string to integer for index: ${JSON.stringify(part)}`;
+    const first = Number(m[1]);
+    const end = m[2] === undefined ? first : Number(m[2]);
+    if (end < first) return `non-increasing order, previous: ${first}, current: ${end}`;
+    if (first <= last) return `non-increasing order, previous: ${last}, current: ${first}`;
+    if (end >= completions) return `too large index: ${end}`;
+    last = end;
+  }
+  return undefined;
+}
+
+function validateSuccessPolicy(s: JsonObject, at: string): StatusCause[] {
+  const out: StatusCause[] = [];
+  const rules = list(getPath(s, 'successPolicy.rules'));
+  if (rules.length === 0)
+    out.push(
+      fieldErrors.required(
+        `${at}.rules`,
+        'at least one rules must be specified when the successPolicy is specified',
+      ),
+    );
+  const completions = typeof s.completions === 'number' ? s.completions : 0;
+  rules.forEach((rule, i) => {
+    const rf = `${at}.rules[${i}]`;
+    if (rule.succeededCount == null && rule.succeededIndexes == null)
+      out.push(
+        fieldErrors.required(
+          rf,
+          'at least one of succeededCount or succeededIndexes must be specified',
+        ),
+      );
+    if (typeof rule.succeededIndexes === 'string') {
+      const err = indexesError(rule.succeededIndexes, completions);
+      if (err)
+        out.push(
+          fieldErrors.invalid(
+            `${rf}.succeededIndexes`,
+            rule.succeededIndexes,
+            `error parsing succeededIndexes: ${err}`,
+          ),
+        );
+    }
+    if (typeof rule.succeededCount === 'number') {
+      nonNegative(rule.succeededCount, `${rf}.succeededCount`, out);
+      if (rule.succeededCount > completions)
+        out.push(
+          fieldErrors.invalid(
+            `${rf}.succeededCount`,
+            rule.succeededCount,
+            `must be less than or equal to ${completions} (the number of specified completions)`,
+          ),
+        );
+    }
+  });
   return out;
 }
 

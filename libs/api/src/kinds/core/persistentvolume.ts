@@ -6,7 +6,8 @@ import { getPath, isPlainObject } from '../../object';
 import type { StatusCause } from '../../status';
 import type { KindModule } from '../kind-module';
 import { spec } from '../kind-module';
-import { CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { AGE, col, created, NAME, str } from '../printing';
 import { resource } from '../resource';
 import { ACCESS_MODES, accessModesText } from './persistentvolumeclaim';
@@ -36,6 +37,162 @@ const SOURCES = [
   'flocker',
 ];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty. The
+// pod volume sources a PV shares (hostPath, nfs, fc, ...) are in the shared core/v1 table.
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'PersistentVolume',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    PersistentVolume:
+      'PersistentVolume (PV) is a storage resource provisioned by an administrator.',
+    PersistentVolumeSpec: 'PersistentVolumeSpec is the specification of a persistent volume.',
+    PersistentVolumeStatus: 'PersistentVolumeStatus is the current status of a persistent volume.',
+  },
+  messages: {
+    PersistentVolume: [
+      '1 metadata ObjectMeta',
+      '2 spec PersistentVolumeSpec',
+      '3 status PersistentVolumeStatus',
+    ],
+    PersistentVolumeSpec: [
+      '1 capacity map[string]Quantity',
+      '2 inline PersistentVolumeSource',
+      '3 accessModes []string atomic',
+      '4 claimRef *ObjectReference',
+      '5 persistentVolumeReclaimPolicy string',
+      '6 storageClassName string',
+      '7 mountOptions []string atomic',
+      '8 volumeMode *string',
+      '9 nodeAffinity *VolumeNodeAffinity',
+      '10 volumeAttributesClassName *string',
+    ],
+    PersistentVolumeSource: [
+      '1 gcePersistentDisk *GCEPersistentDiskVolumeSource',
+      '2 awsElasticBlockStore *AWSElasticBlockStoreVolumeSource',
+      '3 hostPath *HostPathVolumeSource',
+      '4 glusterfs *GlusterfsPersistentVolumeSource',
+      '5 nfs *NFSVolumeSource',
+      '6 rbd *RBDPersistentVolumeSource',
+      '7 iscsi *ISCSIPersistentVolumeSource',
+      '8 cinder *CinderPersistentVolumeSource',
+      '9 cephfs *CephFSPersistentVolumeSource',
+      '10 fc *FCVolumeSource',
+      '11 flocker *FlockerVolumeSource',
+      '12 flexVolume *FlexPersistentVolumeSource',
+      '13 azureFile *AzureFilePersistentVolumeSource',
+      '14 vsphereVolume *VsphereVirtualDiskVolumeSource',
+      '15 quobyte *QuobyteVolumeSource',
+      '16 azureDisk *AzureDiskVolumeSource',
+      '17 photonPersistentDisk *PhotonPersistentDiskVolumeSource',
+      '18 portworxVolume *PortworxVolumeSource',
+      '19 scaleIO *ScaleIOPersistentVolumeSource',
+      '20 local *LocalVolumeSource',
+      '21 storageos *StorageOSPersistentVolumeSource',
+      '22 csi *CSIPersistentVolumeSource',
+    ],
+    VolumeNodeAffinity: ['1 required *NodeSelector'],
+    GlusterfsPersistentVolumeSource: [
+      '1 endpoints! string',
+      '2 path! string',
+      '3 readOnly bool',
+      '4 endpointsNamespace *string',
+    ],
+    RBDPersistentVolumeSource: [
+      '1 monitors! []string atomic',
+      '2 image! string',
+      '3 fsType string',
+      '4 pool string',
+      '5 user string',
+      '6 keyring string',
+      '7 secretRef *SecretReference',
+      '8 readOnly bool',
+    ],
+    ISCSIPersistentVolumeSource: [
+      '1 targetPortal! string',
+      '2 iqn! string',
+      '3 lun! int32',
+      '4 iscsiInterface string',
+      '5 fsType string',
+      '6 readOnly bool',
+      '7 portals []string atomic',
+      '8 chapAuthDiscovery bool',
+      '11 chapAuthSession bool',
+      '10 secretRef *SecretReference',
+      '12 initiatorName *string',
+    ],
+    CinderPersistentVolumeSource: [
+      '1 volumeID! string',
+      '2 fsType string',
+      '3 readOnly bool',
+      '4 secretRef *SecretReference',
+    ],
+    CephFSPersistentVolumeSource: [
+      '1 monitors! []string atomic',
+      '2 path string',
+      '3 user string',
+      '4 secretFile string',
+      '5 secretRef *SecretReference',
+      '6 readOnly bool',
+    ],
+    FlexPersistentVolumeSource: [
+      '1 driver! string',
+      '2 fsType string',
+      '3 secretRef *SecretReference',
+      '4 readOnly bool',
+      '5 options map[string]string',
+    ],
+    AzureFilePersistentVolumeSource: [
+      '1 secretName! string',
+      '2 shareName! string',
+      '3 readOnly bool',
+      '4 secretNamespace! *string',
+    ],
+    ScaleIOPersistentVolumeSource: [
+      '1 gateway! string',
+      '2 system! string',
+      '3 secretRef! *SecretReference',
+      '4 sslEnabled bool',
+      '5 protectionDomain string',
+      '6 storagePool string',
+      '7 storageMode string',
+      '8 volumeName string',
+      '9 fsType string',
+      '10 readOnly bool',
+    ],
+    LocalVolumeSource: ['1 path! string', '2 fsType *string'],
+    StorageOSPersistentVolumeSource: [
+      '1 volumeName string',
+      '2 volumeNamespace string',
+      '3 fsType string',
+      '4 readOnly bool',
+      '5 secretRef *ObjectReference',
+    ],
+    CSIPersistentVolumeSource: [
+      '1 driver! string',
+      '2 volumeHandle! string',
+      '3 readOnly bool',
+      '4 fsType string',
+      '5 volumeAttributes map[string]string',
+      '6 controllerPublishSecretRef *SecretReference',
+      '7 nodeStageSecretRef *SecretReference',
+      '8 nodePublishSecretRef *SecretReference',
+      '9 controllerExpandSecretRef *SecretReference',
+      '10 nodeExpandSecretRef *SecretReference',
+    ],
+    SecretReference: ['1 name string', '2 namespace string'],
+    PersistentVolumeStatus: [
+      '1 phase string',
+      '2 message string',
+      '3 reason string',
+      '4 lastPhaseTransitionTime *Time',
+    ],
+    PersistentVolumeList: ['1 metadata ListMeta', '2 items! []PersistentVolume'],
+  },
+});
 
 function validatePv(o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -74,29 +231,8 @@ export const persistentVolumeKind: KindModule = {
     namespaced: false,
     subresources: ['status'],
   }),
-  definitions: {
-    [`${CORE}PersistentVolume`]: {
-      description: 'PersistentVolume (PV) is a storage resource provisioned by an administrator.',
-      fields: kindFields({ spec: `#${CORE}PersistentVolumeSpec`, status: 'any' }),
-      gvk: { group: '', version: 'v1', kind: 'PersistentVolume' },
-    },
-    [`${CORE}PersistentVolumeSpec`]: {
-      description: 'PersistentVolumeSpec is the specification of a persistent volume.',
-      fields: {
-        capacity: 'map:quantity',
-        accessModes: '[]string',
-        claimRef: 'any',
-        persistentVolumeReclaimPolicy: 'string',
-        storageClassName: 'string',
-        mountOptions: '[]string',
-        volumeMode: 'string',
-        nodeAffinity: 'any',
-        volumeAttributesClassName: 'string',
-        ...Object.fromEntries(SOURCES.map((k) => [k, 'any'])),
-      },
-      listTypes: { accessModes: { type: 'atomic' } },
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   defaults(o) {
     const s = childObject(o, 'spec');
     setDefault(s, 'persistentVolumeReclaimPolicy', 'Retain');

@@ -6,7 +6,8 @@ import { cloneJson, getPath, isPlainObject, jsonEqual } from '../../object';
 import type { StatusCause } from '../../status';
 import type { Definition, KindModule } from '../kind-module';
 import { spec } from '../kind-module';
-import { BY_TYPE, CORE, META, kindFields } from '../meta';
+import { CORE, META } from '../meta';
+import { declareKind } from '../declare';
 import { AGE, col, created, NAME, str } from '../printing';
 import { resource } from '../resource';
 
@@ -25,13 +26,52 @@ export function accessModesText(modes: unknown): string {
   return modes.map((m) => SHORT_MODES[String(m)] ?? String(m)).join(',');
 }
 
-export const PVC_DEFINITIONS: Record<string, Definition> = {
-  [`${CORE}PersistentVolumeClaim`]: {
-    description: "PersistentVolumeClaim is a user's request for and claim to a persistent volume.",
-    fields: kindFields({ spec: `#${CORE}PersistentVolumeClaimSpec`, status: 'any' }),
-    gvk: { group: '', version: 'v1', kind: 'PersistentVolumeClaim' },
-    statusLists: { conditions: BY_TYPE },
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty.
+// PersistentVolumeClaimSpec's protobuf is in the shared core/v1 table (pods' ephemeral volumes use it).
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'PersistentVolumeClaim',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  refs: { PersistentVolumeClaimSpec: `${CORE}PersistentVolumeClaimSpec` },
+  descriptions: {
+    PersistentVolumeClaim:
+      "PersistentVolumeClaim is a user's request for and claim to a persistent volume.",
+    PersistentVolumeClaimStatus:
+      'PersistentVolumeClaimStatus is the current status of a persistent volume claim.',
   },
+  messages: {
+    PersistentVolumeClaim: [
+      '1 metadata ObjectMeta',
+      '2 spec PersistentVolumeClaimSpec',
+      '3 status PersistentVolumeClaimStatus',
+    ],
+    PersistentVolumeClaimStatus: [
+      '1 phase string',
+      '2 accessModes []string atomic',
+      '3 capacity map[string]Quantity',
+      '4 conditions []PersistentVolumeClaimCondition merge=type map=type',
+      '5 allocatedResources map[string]Quantity',
+      '7 allocatedResourceStatuses map[string]string',
+      '8 currentVolumeAttributesClassName *string',
+      '9 modifyVolumeStatus *ModifyVolumeStatus',
+    ],
+    PersistentVolumeClaimCondition: [
+      '1 type! string',
+      '2 status! string',
+      '3 lastProbeTime Time',
+      '4 lastTransitionTime Time',
+      '5 reason string',
+      '6 message string',
+    ],
+    ModifyVolumeStatus: ['1 targetVolumeAttributesClassName string', '2 status! string'],
+    PersistentVolumeClaimList: ['1 metadata ListMeta', '2 items! []PersistentVolumeClaim'],
+  },
+});
+
+export const PVC_DEFINITIONS: Record<string, Definition> = {
+  ...declared.definitions,
   [`${CORE}PersistentVolumeClaimSpec`]: {
     description: 'PersistentVolumeClaimSpec describes the common attributes of storage devices.',
     fields: {
@@ -100,6 +140,7 @@ export const persistentVolumeClaimKind: KindModule = {
     subresources: ['status'],
   }),
   definitions: PVC_DEFINITIONS,
+  protobuf: declared.protobuf,
   defaults: (o) => defaultClaimSpec(childObject(o, 'spec')),
   prepareForCreate(o) {
     o.status = { phase: 'Pending' };

@@ -31,6 +31,8 @@ const declared = declareKind({
 
 export const clusterRoleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'ClusterRole', 'clusterroles', { namespaced: false }),
+  // Kubernetes' RBAC names are path segments: the default roles are named system:...
+  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
   validate: (o) => validateRules(o, true),

@@ -36,6 +36,8 @@ export const clusterRoleBindingKind: KindModule = {
   resource: resource(RBAC_GROUP, 'ClusterRoleBinding', 'clusterrolebindings', {
     namespaced: false,
   }),
+  // Kubernetes' RBAC names are path segments: the default roles are named system:...
+  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
   validate: (o) => validateBinding(o, false),

@@ -38,6 +38,8 @@ const declared = declareKind({
 
 export const roleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'Role', 'roles'),
+  // Kubernetes' RBAC names are path segments: the default roles are named system:...
+  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
   validate: (o) => validateRules(o, false),

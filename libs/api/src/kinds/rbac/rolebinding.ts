@@ -30,6 +30,8 @@ const declared = declareKind({
 
 export const roleBindingKind: KindModule = {
   resource: resource(RBAC_GROUP, 'RoleBinding', 'rolebindings'),
+  // Kubernetes' RBAC names are path segments: the default roles are named system:...
+  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
   validate: (o) => validateBinding(o, true),

@@ -5,9 +5,9 @@ import { isPlainObject, jsonEqual, KubeObject } from '@flotilla/api';
 // its Endpoints and EndpointSlices list every master. Kubernetes' apiserver keeps them the same
 // way (pkg/controlplane: the kubernetes service controller and the endpoints reconciler).
 //
-// The endpoints list exactly the masters that are alive: those whose key under
-// /registry/masterleases/ is kept alive on a store lease (master-lease.ts), and the master doing
-// the writing. A master that stops or dies leaves them when its lease is revoked or lapses.
+// The endpoints list exactly the masters that are alive: those whose kube-apiserver Lease in
+// kube-system is renewed (apiserver-leases.ts), and the master doing the writing. A master that
+// stops deletes its Lease and leaves at once; one that dies leaves when its Lease expires.
 // Entries carry the master's name as their hostname. These are plain functions: what to write,
 // given what is stored and which masters are alive.
 
