@@ -3,8 +3,10 @@ module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: require('./jest.swc.js'),
+  // Transformed although under node_modules: ESM-only packages (see jest.swc.js).
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   moduleNameMapper: require('./jest.aliases.js'),
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,test,examples}/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/e2e/'],
   // Staged copies of package.json and node_modules for the images (deploy/build-images.sh).
   modulePathIgnorePatterns: ['<rootDir>/.deploy-cache/'],

@@ -3,6 +3,8 @@ module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: require('./jest.swc.js'),
+  // Transformed although under node_modules: ESM-only packages (see jest.swc.js).
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
   moduleNameMapper: require('./jest.aliases.js'),
   testMatch: ['<rootDir>/test/workers/**/*.root-spec.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.deploy-cache/'],

@@ -2,9 +2,16 @@
 // are its own: @flotilla/client's SharedInformer (JSON or protobuf) or @kubernetes/client-node's makeInformer.
 // Spawned by bench/client/informers.ts; talks JSON lines on stdout, waits for lines on stdin.
 //
-//   npx tsx bench/client/informer-child.ts <ours|ours-protobuf|client-node> <kubeconfig> <context> <namespace>
+//   npx tsx bench/client/informer-child.ts <ours|ours-stripped|ours-protobuf|client-node> <kubeconfig> <context> <namespace>
+// ours-stripped: the factory drops managedFields before caching (client-go's TransformStripManagedFields);
+// ours-lean: that, and objects cached unfrozen (as client-go and client-node cache them).
 import { createInterface } from 'node:readline';
-import { connectFromKubeconfig, SharedInformerFactory, type Pod } from '@flotilla/client';
+import {
+  connectFromKubeconfig,
+  SharedInformerFactory,
+  stripManagedFields,
+  type Pod,
+} from '@flotilla/client';
 
 const [lib, kubeconfig, context, namespace] = process.argv.slice(2);
 
@@ -16,11 +23,13 @@ interface Informer {
 }
 
 let updates = 0;
+let lastUpdateAt = 0;
 const onUpdate = () => {
   updates++;
+  lastUpdateAt = performance.now();
 };
 
-function ours(protobuf: boolean): Informer {
+function ours(protobuf: boolean, stripped = false, frozen = true): Informer {
   const { client } = connectFromKubeconfig({
     kubeconfig,
     context,
@@ -30,6 +39,8 @@ function ours(protobuf: boolean): Informer {
   });
   const factory = new SharedInformerFactory({
     listerWatcher: (info, ns) => client.resource(info, ns),
+    ...(stripped ? { transform: stripManagedFields } : {}),
+    freeze: frozen,
   });
   const pods = factory.informerFor<Pod>(client.pods().info, { namespace });
   pods.addEventHandler({ onUpdate });
@@ -71,7 +82,14 @@ const heapMiB = () => {
 
 async function main(): Promise<void> {
   const heap0 = heapMiB();
-  const informer = lib === 'client-node' ? await clientNode() : ours(lib === 'ours-protobuf');
+  const informer =
+    lib === 'client-node'
+      ? await clientNode()
+      : ours(
+          lib === 'ours-protobuf',
+          lib === 'ours-stripped' || lib === 'ours-lean',
+          lib !== 'ours-lean',
+        );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await informer.start();
@@ -90,8 +108,10 @@ async function main(): Promise<void> {
   let from = process.cpuUsage();
   let loopFrom = performance.eventLoopUtilization();
   let fromUpdates = 0;
+  let markedAt = performance.now();
   for await (const line of lines) {
     if (line === 'mark') {
+      markedAt = performance.now();
       from = process.cpuUsage();
       loopFrom = performance.eventLoopUtilization();
       fromUpdates = updates;
@@ -110,6 +130,8 @@ async function main(): Promise<void> {
         updates: updates - fromUpdates,
         cpuMs: (used.user + used.system) / 1000,
         loopMs: loop.active,
+        // From the mark (the writer starts right after it) to the last update handled.
+        wallMs: lastUpdateAt - markedAt,
       });
     } else if (line === 'stop') break;
   }

@@ -24,7 +24,7 @@ const PODS = arg('pods', 10_000);
 const UPDATES = arg('updates', 5000);
 const ROUNDS = arg('rounds', 2);
 const NS = 'bench-informers';
-const LIBS = ['ours', 'ours-protobuf', 'client-node'] as const;
+const LIBS = ['ours', 'ours-lean', 'ours-protobuf', 'client-node'] as const;
 type Lib = (typeof LIBS)[number];
 
 interface Child {

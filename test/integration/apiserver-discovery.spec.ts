@@ -124,6 +124,10 @@ describe('discovery and the kubernetes Service on three real masters', () => {
         'status',
         'binding',
         'eviction',
+        'log',
+        'exec',
+        'attach',
+        'portforward',
       ]);
     });
 

@@ -545,18 +545,18 @@ describe('protobuf request bodies on three real masters', () => {
       });
 
       // Kinds without a schema, and watches: 406, decided before anything is done.
-      const leases = '/apis/coordination.k8s.io/v1/namespaces/default/leases';
-      const lease = await raw(
+      const nodes = '/api/v1/nodes';
+      const node = await raw(
         bases[0],
         'POST',
-        leases,
+        nodes,
         { 'content-type': 'application/json', accept: PB },
-        Buffer.from(JSON.stringify({ metadata: { name: 'l' }, spec: {} })),
+        Buffer.from(JSON.stringify({ metadata: { name: 'pb-node' } })),
       );
-      expect(lease.status).toBe(406);
-      expect(decodeKubernetesProtobuf(lease.bytes)).toMatchObject({ reason: 'NotAcceptable' });
+      expect(node.status).toBe(406);
+      expect(decodeKubernetesProtobuf(node.bytes)).toMatchObject({ reason: 'NotAcceptable' });
       expect(
-        (await raw(bases[0], 'GET', `${leases}/l`, { accept: 'application/json' })).status,
+        (await raw(bases[0], 'GET', `${nodes}/pb-node`, { accept: 'application/json' })).status,
       ).toBe(404);
       const watch = await raw(bases[0], 'GET', `${cms}?watch=true&timeoutSeconds=1`, {
         accept: PB,

@@ -86,7 +86,7 @@ describe('health and metrics endpoints, booted in-process', () => {
   it('lists the checks of /readyz?verbose', async () => {
     expect(await getText(masterUrl('/readyz?verbose'))).toMatchObject({
       status: 200,
-      body: '[+]leader-known ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\nreadyz check passed\n',
+      body: '[+]leader-known ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\n[+]crd-informer-synced ok\nreadyz check passed\n',
     });
   });
 
@@ -101,7 +101,7 @@ describe('health and metrics endpoints, booted in-process', () => {
   it('fails /readyz and /healthz with 500 while a check fails, and ?exclude skips it', async () => {
     leaderKnown = false;
     const failed =
-      '[-]leader-known failed: no leader elected yet\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\n';
+      '[-]leader-known failed: no leader elected yet\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\n[+]crd-informer-synced ok\n';
     expect(await getText(masterUrl('/readyz'))).toMatchObject({
       status: 500,
       body: `${failed}readyz check failed\n`,
@@ -109,7 +109,7 @@ describe('health and metrics endpoints, booted in-process', () => {
     expect((await getText(masterUrl('/healthz'))).status).toBe(500);
     expect(await getText(masterUrl('/readyz?verbose&exclude=leader-known'))).toMatchObject({
       status: 200,
-      body: '[+]leader-known excluded: ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\nreadyz check passed\n',
+      body: '[+]leader-known excluded: ok\n[+]ping ok\n[+]raft-loop ok\n[+]raft-leader ok\n[+]raft-caught-up ok\n[+]linearizable-read ok\n[+]crd-informer-synced ok\nreadyz check passed\n',
     });
     expect(await getText(masterUrl('/readyz/leader-known'))).toMatchObject({ status: 500 });
     expect(await getText(masterUrl('/readyz/ping'))).toMatchObject({ status: 200, body: 'ok' });

@@ -53,7 +53,8 @@ describe('workload controllers on three masters with hollow nodes, through kubec
   const live = (pods: Pod[]) => pods.filter((p) => !p.metadata.deletionTimestamp);
 
   beforeAll(async () => {
-    cluster = await MasterCluster.start(3);
+    // As `flotilla up` runs: TLS, RBAC, the controller manager under its own identity.
+    cluster = await MasterCluster.start(3, [], undefined, [], { secure: true });
     await cluster.waitForApi();
     client = connectFromKubeconfig({
       kubeconfig: cluster.kubeconfig,
@@ -159,7 +160,7 @@ ${spec}
     expect(jobs).toMatch(/policy\s+Failed\s+0\/1/);
   }, 240_000);
 
-  it('fires a CronJob on its schedule, one run at a time under Forbid', async () => {
+  it('fires a CronJob on its schedule; under Forbid its runs never overlap', async () => {
     await kubectl(
       ['create', '-f', '-'],
       `apiVersion: batch/v1
@@ -177,6 +178,8 @@ spec:
           containers: [{name: c, image: busybox:1}]
 `,
     );
+    // Jobs are named after their scheduled minute, as Kubernetes names them: at most one run a
+    // minute, whatever the schedule, so the second run comes in the next minute.
     const cj = await waitFor(
       'two successful runs of often',
       async () => {
@@ -186,14 +189,29 @@ spec:
         ).items.filter((j) => j.metadata.ownerReferences?.[0]?.name === 'often');
         return o.status?.lastSuccessfulTime && jobs.length >= 2 ? o : undefined;
       },
-      90_000,
+      150_000,
       1000,
     );
     expect(cj.status?.lastSuccessfulTime).toBeDefined();
+    // Forbid: each run started after the one before it had completed.
+    const runs = (
+      await getJson<{
+        items: {
+          metadata: { ownerReferences?: { name: string }[] };
+          status: { startTime?: string; completionTime?: string };
+        }[];
+      }>('jobs')
+    ).items
+      .filter((j) => j.metadata.ownerReferences?.[0]?.name === 'often' && j.status.startTime)
+      .sort((a, b) => a.status.startTime!.localeCompare(b.status.startTime!));
+    for (let i = 1; i < runs.length; i++) {
+      const before = runs[i - 1].status.completionTime;
+      if (before) expect(runs[i].status.startTime! >= before).toBe(true);
+    }
     await kubectl(['patch', 'cronjob', 'often', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
     const table = await kubectl(['get', 'cronjob', 'often']);
     expect(table).toMatch(/often\s+@every 5s\s+<none>\s+True\s+\d+\s+\d+s/);
-  }, 120_000);
+  }, 200_000);
 
   it('rolls a DaemonSet out over every node, updates it, and undoes the update', async () => {
     await kubectl(
@@ -358,16 +376,31 @@ spec:
     });
     await kubectl(['uncordon', 'wl-0', 'wl-2']);
 
-    const drained = await run([
+    // Replacements stay Pending until released: while the first evicted pod's replacement is
+    // not Ready, the budget refuses the second eviction (429) and kubectl retries it.
+    player.hold = (p) => p.metadata.labels?.app === 'guard';
+    const draining = run([
       'drain',
       'wl-1',
       '--ignore-daemonsets',
       '--delete-emptydir-data',
       '--timeout=120s',
     ]);
+    await waitFor(
+      'a replacement held Pending and one guard pod left on wl-1',
+      async () => {
+        const pods = live(await podsOf('app=guard'));
+        const pending = pods.filter((p) => p.status?.phase !== 'Running');
+        const onNode = pods.filter((p) => p.spec?.nodeName === 'wl-1');
+        return pending.length === 1 && onNode.length === 1 ? true : undefined;
+      },
+      60_000,
+      200,
+    );
+    player.release();
+    const drained = await draining;
     expect(drained.code).toBe(0);
     expect(drained.stdout).toContain('node/wl-1 drained');
-    // kubectl evicts both at once: one goes, the other is refused (429) and retried.
     expect(drained.stderr).toContain(
       "Cannot evict pod as it would violate the pod's disruption budget",
     );

@@ -21,7 +21,15 @@ describe('catalog', () => {
     });
     expect(pods.namespaced).toBe(true);
     expect(pods.categories).toEqual(['all']);
-    expect(pods.subresources).toEqual(['status', 'binding', 'eviction']);
+    expect(pods.subresources).toEqual([
+      'status',
+      'binding',
+      'eviction',
+      'log',
+      'exec',
+      'attach',
+      'portforward',
+    ]);
     expect(findResource('', 'v1', 'nodes')).toMatchObject({
       shortNames: ['no'],
       namespaced: false,

@@ -2,7 +2,18 @@
 // discovery; each kind's ResourceInfo is declared in its module under kinds/.
 import { kindModules, LIVE_RESOURCES } from './kinds/registry';
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'finalize' | 'eviction' | 'token';
+export type Subresource =
+  | 'status'
+  | 'scale'
+  | 'binding'
+  | 'finalize'
+  | 'eviction'
+  | 'token'
+  /** Served by the pod's kubelet, through the API server. */
+  | 'log'
+  | 'exec'
+  | 'attach'
+  | 'portforward';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */
@@ -19,6 +30,11 @@ export interface ResourceInfo {
   subresources: Subresource[];
   /** Scale subresource paths, for deployments/replicasets. */
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
+  /**
+   * Set on resources a CustomResourceDefinition serves: every version is stored once, under
+   * /registry/<group>/<plural>/, in the CRD's storage version.
+   */
+  custom?: { storageVersion: string };
 }
 
 /** Every served resource, read from the registry of kind modules (it changes as CRDs come and go). */

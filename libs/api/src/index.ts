@@ -27,4 +27,5 @@ export * from './service-ranges';
 export * from './event-conversion';
 export * from './kinds/scheduling/priorityclass';
 export * from './kinds';
+export * from './crd';
 export * from './kinds/rbac/policy';

@@ -125,12 +125,17 @@ function typeSchema(type: string, owner: string, field: string): Schema {
 
 function definitionSchema(name: string): Schema {
   const def = definitionNamed(name)!;
+  if (def.openapi) return withGvk({ ...def.openapi }, def);
   const properties: Record<string, Schema> = {};
   for (const [field, type] of Object.entries(def.fields))
     properties[field] = typeSchema(type, name, field);
   const schema: Schema = { description: def.description, type: 'object', properties };
   if (def.required?.length) schema.required = def.required;
   if (isAtomicStruct(name)) schema['x-kubernetes-map-type'] = 'atomic';
+  return withGvk(schema, def);
+}
+
+function withGvk(schema: Schema, def: { gvk?: { group: string; version: string; kind: string } }) {
   if (def.gvk)
     schema['x-kubernetes-group-version-kind'] = [
       { group: def.gvk.group, kind: def.gvk.kind, version: def.gvk.version },

@@ -60,6 +60,12 @@ export function applyPatch(
       result = applyMergePatch(original, patch);
       break;
     case STRATEGIC_MERGE_PATCH:
+      // Custom resources have no Go types to carry merge keys: Kubernetes refuses the patch type.
+      if (r.custom) {
+        throw apiErrors.unsupportedMediaType(
+          `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.filter((t) => t !== STRATEGIC_MERGE_PATCH).join(', ')}`,
+        );
+      }
       try {
         result = applyStrategicMerge(original, patch, rootNode(r.group, r.version, r.kind));
       } catch (err) {

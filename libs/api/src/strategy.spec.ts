@@ -611,3 +611,36 @@ describe('node pod ranges', () => {
     expect(plain.spec).toEqual({ finalizers: ['kubernetes'] });
   });
 });
+
+describe('RBAC object names', () => {
+  const clusterRoles = findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
+  const roleBindings = findResource('rbac.authorization.k8s.io', 'v1', 'rolebindings')!;
+  const role = (name: string): KubeObject => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: [],
+  });
+
+  it('may be any path segment, as the bootstrap policy names them (system:kube-scheduler)', () => {
+    expect(() => validateCreate(clusterRoles, role('system:kube-scheduler'))).not.toThrow();
+    expect(() => validateCreate(clusterRoles, role('Mixed_Case'))).not.toThrow();
+  });
+
+  it("may not be '.' or '..', nor hold '/' or '%'", () => {
+    for (const [name, problem] of [
+      ['..', "may not be '..'"],
+      ['a/b', "may not contain '/'"],
+      ['a%b', "may not contain '%'"],
+    ]) {
+      expect(() => validateCreate(clusterRoles, role(name))).toThrow(problem);
+    }
+    const binding: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'a/b', namespace: 'default' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+    };
+    expect(() => validateCreate(roleBindings, binding)).toThrow("may not contain '/'");
+  });
+});

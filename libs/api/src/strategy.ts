@@ -144,6 +144,7 @@ function prepareStatusUpdate(r: ResourceInfo, next: KubeObject, prev: KubeObject
   m.annotations = cloneJson(n.annotations);
   if (m.labels === undefined) delete m.labels;
   if (m.annotations === undefined) delete m.annotations;
+  moduleOf(r).prepareForStatusUpdate?.(o);
   return o;
 }
 

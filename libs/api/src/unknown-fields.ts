@@ -36,7 +36,9 @@ function walkDefinition(
   for (const [key, v] of Object.entries(value)) {
     const child = path ? `${path}.${key}` : key;
     const type = lookup(def.fields, key);
-    if (type === undefined) out.push(child);
+    if (type === undefined) {
+      if (!def.preserveUnknown) out.push(child);
+    }
     else walkType(type, v, child, out, depth);
   }
 }

@@ -14,6 +14,7 @@ import {
   parseServiceCidr,
   ServiceRanges,
 } from './admission/service-ranges';
+import { CrdController } from './crd/crd-controller';
 import { ALWAYS_ALLOW, Authorizer, AuthorizerChain } from './auth/authorizer';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy';
 import { RbacAuthorizer } from './auth/rbac-authorizer';
@@ -21,6 +22,12 @@ import { ObjectLookup, RequestAuthenticator } from './auth/request-authenticator
 import { Reviews } from './auth/reviews';
 import { ServiceAccountJwt } from './auth/service-account-jwt';
 import { ApiHandler } from './http/api-handler';
+import { KubeletDialer, type KubeletDialerOptions } from './proxy/kubelet-proxy';
+import {
+  kubeletRequestFor,
+  type KubeletRequest,
+  type PodStreamSubresource,
+} from './proxy/pod-kubelet';
 import type { TokenAuthenticator } from './http/token-auth';
 import { objectKey } from './storage/key-layout';
 import { WatchStreamSettings } from './http/node-sinks';
@@ -51,6 +58,8 @@ export interface ApiServerOptions {
    * --default-unreachable-toleration-seconds; 300 each).
    */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /** How the API server connects to kubelets (pods/log, exec, attach, portforward). */
+  kubelets?: KubeletDialerOptions;
   /**
    * 'RBAC': every request is authorized (system:masters, then RBAC) and the default roles are
    * created at bootstrap. 'AlwaysAllow' (the default: tests, --insecure): every request passes.
@@ -70,6 +79,8 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics | undefined;
   readonly watchSettings: WatchStreamSettings;
   readonly serviceRanges: ServiceRanges;
+  /** Connections to kubelets: pods/log, exec, attach and portforward go through it. */
+  readonly kubelets: KubeletDialer;
   /** Who a request is from; the HTTP layer asks it (the in-process transport names its user). */
   readonly authenticator: RequestAuthenticator;
   /** What every request goes through; ALWAYS_ALLOW in the insecure mode. */
@@ -78,6 +89,7 @@ export class ApiServer {
   private readonly clock: () => Date;
   private readonly newUid: () => string;
   private readonly registry: ObjectRegistry;
+  private readonly crds: CrdController;
 
   constructor(kv: KvBackend, opts: ApiServerOptions = {}) {
     this.clock = opts.clock ?? (() => new Date());
@@ -105,6 +117,7 @@ export class ApiServer {
       ),
     });
     const reader = new ObjectReader(this.store, this.caches);
+    this.kubelets = new KubeletDialer(opts.kubelets);
     const lookup: ObjectLookup = (plural, namespace, name) =>
       this.store.get(objectKey({ group: '', plural, namespaced: true }, namespace, name), {
         serializable: true,
@@ -141,6 +154,7 @@ export class ApiServer {
       clock: this.clock,
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
       log: (msg, fields) => opts.log?.('error', msg, fields),
+      kubelet: (ns, name, sub, query) => this.kubeletRequest(ns, name, sub, query),
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
     });
@@ -150,6 +164,35 @@ export class ApiServer {
       started: this.metrics ? (resource) => this.metrics!.watchStarted(resource) : undefined,
     };
     this.caches.startProgress(Math.max(100, Math.floor(bookmarkMs / 2)));
+    this.crds = new CrdController({
+      registry: this.registry,
+      store: this.store,
+      caches: this.caches,
+      clock: this.clock,
+      log: (msg, fields) => opts.log?.('warn', msg, fields),
+    });
+    this.crds.start();
+  }
+
+  /** Resolves once the CustomResourceDefinitions stored at start are served (if Established). */
+  customResourcesSynced(): Promise<void> {
+    return this.crds.whenSynced();
+  }
+
+  /** Where pods/<sub> of a pod is served: its node's kubelet, with the kubelet's path. */
+  kubeletRequest(
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    query: URLSearchParams,
+  ): Promise<KubeletRequest> {
+    return kubeletRequestFor(
+      (r, ns, n) => this.registry.get(r, ns, n),
+      namespace,
+      name,
+      sub,
+      query,
+    );
   }
 
   /**
@@ -179,6 +222,7 @@ export class ApiServer {
   }
 
   stop(): void {
+    this.crds.stop();
     this.caches.stop();
   }
 }

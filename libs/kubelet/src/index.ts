@@ -43,3 +43,6 @@ export * from './images';
 // Worker hosts on one machine (network namespaces, containerd): tests and `flotilla up`.
 export { WorkerLab } from './host/lab';
 export type { AgentOptions, LabOptions } from './host/lab';
+export { KubeletServer } from './server/kubelet-server';
+export type { KubeletServerOptions } from './server/kubelet-server';
+export { CLUSTER_DNS_SERVICE } from './api/kubelet-api';

@@ -65,8 +65,6 @@ export interface NodeNetworkDeps {
   logger: JsonLogger;
   registry: Registry;
   onNetworkReadyChange?: (ready: boolean, message: string) => void;
-  /** Cluster DNS now answers at ip (the kubelet puts it in pods' resolv.conf). */
-  onClusterDnsChange?: (ip: string) => void;
 }
 
 export class NodeNetworkAgent {
@@ -251,7 +249,6 @@ export class NodeNetworkAgent {
         });
         await server.listen(ip, 53);
         this.dnsServer = server;
-        this.deps.onClusterDnsChange?.(ip);
         logger.info('cluster DNS serving', {
           address: ip,
           upstreams: upstreams.join(','),

@@ -7,10 +7,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import {
   ApiRequest,
   ApiServer,
+  attachPodStreams,
   MAX_BODY_BYTES,
+  proxyKubeletGet,
   readLimitedBody,
   writeWatchResponse,
 } from '@flotilla/apiserver';
+import type { ApiError } from '@flotilla/api';
 
 export class HttpTestServer {
   private paused = false;
@@ -22,6 +25,11 @@ export class HttpTestServer {
     private readonly http: Server,
     readonly url: string,
   ) {
+    // pods/exec, attach and portforward upgrades go to the pod's kubelet, as on a master.
+    attachPodStreams(http, {
+      resolve: (ns, name, sub, query) => api.kubeletRequest(ns, name, sub, query),
+      dialer: api.kubelets,
+    });
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
@@ -123,6 +131,18 @@ export class HttpTestServer {
         ...(response.headers ?? {}),
       });
       res.end(Buffer.from(response.body));
+      return;
+    }
+    if (response.kind === 'kubelet') {
+      await proxyKubeletGet(
+        this.api.kubelets,
+        response.request.endpoint,
+        response.request.path,
+        res,
+      ).catch((err: ApiError) => {
+        res.writeHead(err.code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(err.status));
+      });
       return;
     }
     const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';

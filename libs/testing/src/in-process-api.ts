@@ -6,7 +6,7 @@ import { InProcessApi, InProcessTransport, InProcessUser } from '@flotilla/clien
 
 export function inProcessApi(server: ApiServer): InProcessApi {
   return {
-    handle: (req) => server.handler.handle(req),
+    handle: (req) => server.handler.handleInProcess(req),
     bookmarkMs: server.watchSettings.bookmarkMs,
   };
 }

@@ -4,10 +4,12 @@ import {
   ApiRequest,
   ApiServer,
   MAX_BODY_BYTES,
+  proxyKubeletGet,
   RawBody,
   readLimitedBody,
   writeWatchResponse,
 } from '@flotilla/apiserver';
+import { ApiError, apiErrors } from '@flotilla/api';
 import { BODY_METHODS } from './api-body-parser';
 import { API_SERVER } from './apiserver.tokens';
 import { requestUser } from './auth-gate';
@@ -61,6 +63,17 @@ export class ApiController {
       return;
     }
     reply.hijack();
+    if (response.kind === 'kubelet') {
+      const { endpoint, path } = response.request;
+      await proxyKubeletGet(this.server.kubelets, endpoint, path, reply.raw).catch(
+        (err: unknown) => {
+          const status = (err instanceof ApiError ? err : apiErrors.internal(String(err))).status;
+          reply.raw.writeHead(status.code as number, { 'content-type': 'application/json' });
+          reply.raw.end(JSON.stringify(status));
+        },
+      );
+      return;
+    }
     const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';
     await writeWatchResponse(req.raw, reply.raw, response, resource, this.server.watchSettings);
   }

@@ -10,11 +10,12 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
-import { JsonLogger } from '@flotilla/observability';
+import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { readFileSync } from 'node:fs';
 import {
   ApiServer,
   TokenAuthenticator,
+  attachPodStreams,
   attachWebSocketWatch,
   backendOf,
 } from '@flotilla/apiserver';
@@ -34,11 +35,13 @@ import { CONTROL_PLANE_CONFIG } from '../config/config.module';
 @Injectable()
 class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private detachWs: (() => void) | undefined;
+  private detachStreams: (() => void) | undefined;
 
   constructor(
     @Inject(API_SERVER) private readonly server: ApiServer,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(CONTROL_PLANE_CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(HealthRegistry) private readonly health: HealthRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -50,12 +53,28 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       this.server.watchSettings,
       secure ? (req) => authenticateUpgrade(this.server, req) : undefined,
     );
+    // Ready once the stored CustomResourceDefinitions are served (kube's crd-informer-synced).
+    let crdsSynced = false;
+    void this.server.customResourcesSynced().then(() => (crdsSynced = true));
+    this.health.register({
+      name: 'crd-informer-synced',
+      endpoints: ['readyz'],
+      check: () => (crdsSynced ? HEALTHY : unhealthy('custom resource definitions not synced yet')),
+    });
+    // pods/exec, attach and portforward: authenticated, authorized, then proxied to the kubelet.
+    this.detachStreams = attachPodStreams(http, {
+      resolve: (ns, name, sub, query) => this.server.kubeletRequest(ns, name, sub, query),
+      dialer: this.server.kubelets,
+      authenticate: secure ? (req) => authenticateUpgrade(this.server, req) : undefined,
+      authorize: (req) => this.server.handler.authorize(req),
+    });
     // Namespace lifecycle and pod priority admission read these caches on every create.
     this.server.warmCaches();
   }
 
   onApplicationShutdown(): void {
     this.detachWs?.();
+    this.detachStreams?.();
     this.server.stop();
   }
 }
@@ -101,6 +120,28 @@ export class ApiServerModule {
                 ? readSetting('--service-account-key-file', () =>
                     readFileSync(secure.serviceAccountKeyFile!),
                   )
+                : undefined,
+              kubelets: secure
+                ? {
+                    tls: {
+                      cert: secure.kubeletClientCertFile
+                        ? readSetting('--kubelet-client-certificate', () =>
+                            readFileSync(secure.kubeletClientCertFile!),
+                          )
+                        : undefined,
+                      key: secure.kubeletClientKeyFile
+                        ? readSetting('--kubelet-client-key', () =>
+                            readFileSync(secure.kubeletClientKeyFile!),
+                          )
+                        : undefined,
+                      ca: secure.kubeletCaFile
+                        ? readSetting('--kubelet-certificate-authority', () =>
+                            readFileSync(secure.kubeletCaFile!),
+                          )
+                        : undefined,
+                      verify: secure.kubeletCaFile !== undefined,
+                    },
+                  }
                 : undefined,
               serviceCidr: config.serviceCidr,
               serviceNodePortRange: config.serviceNodePortRange,

@@ -12,7 +12,7 @@ import { InProcessTransport } from '@flotilla/client';
 export function inProcessTransport(server: ApiServer, user: UserInfo): InProcessTransport {
   return new InProcessTransport(
     {
-      handle: (req) => server.handler.handle(req),
+      handle: (req) => server.handler.handleInProcess(req),
       bookmarkMs: server.watchSettings.bookmarkMs,
     },
     user,

@@ -29,6 +29,11 @@ export type SecurityConfig =
       /** Audit log (JSON lines) and its policy. */
       auditLogPath?: string;
       auditPolicyFile?: string;
+      /** The API server's client pair toward kubelets (pods/log, exec, port-forward). */
+      kubeletClientCertFile?: string;
+      kubeletClientKeyFile?: string;
+      /** CA that kubelets' serving certificates must chain to; absent: not verified. */
+      kubeletCaFile?: string;
     };
 
 export const SECURITY_OPTIONS: readonly OptionSpec[] = [
@@ -124,6 +129,26 @@ export const SECURITY_OPTIONS: readonly OptionSpec[] = [
     description: 'audit Policy (levels None, Metadata, Request)',
     defaultText: 'Metadata for every request',
   },
+  {
+    flag: 'kubelet-client-certificate',
+    env: 'FLOTILLA_KUBELET_CLIENT_CERTIFICATE',
+    valueName: 'FILE',
+    description: 'client certificate the API server shows kubelets (logs, exec, port-forward)',
+    defaultText: 'DIR/apiserver-kubelet-client.crt with --pki-dir',
+  },
+  {
+    flag: 'kubelet-client-key',
+    env: 'FLOTILLA_KUBELET_CLIENT_KEY',
+    valueName: 'FILE',
+    description: 'PEM private key of --kubelet-client-certificate',
+    defaultText: 'DIR/apiserver-kubelet-client.key with --pki-dir',
+  },
+  {
+    flag: 'kubelet-certificate-authority',
+    env: 'FLOTILLA_KUBELET_CERTIFICATE_AUTHORITY',
+    valueName: 'FILE',
+    description: "CA of the kubelets' serving certificates (unset: not verified, as Kubernetes)",
+  },
 ];
 
 /** Flags that only make sense in the secure mode. */
@@ -188,6 +213,15 @@ export function parseSecurityConfig(
     ...optional('encryptionConfigFile', path('encryption-provider-config')),
     ...optional('auditLogPath', path('audit-log-path')),
     ...optional('auditPolicyFile', path('audit-policy-file')),
+    ...optional(
+      'kubeletClientCertFile',
+      path('kubelet-client-certificate') ?? existing(fromDir('apiserver-kubelet-client.crt')),
+    ),
+    ...optional(
+      'kubeletClientKeyFile',
+      path('kubelet-client-key') ?? existing(fromDir('apiserver-kubelet-client.key')),
+    ),
+    ...optional('kubeletCaFile', path('kubelet-certificate-authority')),
   };
 }
 

@@ -4,14 +4,14 @@ import { parseNodeAgentConfig } from './node-agent-config';
 const context = { cwd: '/srv', hostname: 'Worker-1' };
 
 describe('node-agent configuration', () => {
-  it('defaults the name to the lowercased host name and the port to 10250', () => {
+  it('defaults the name to the lowercased host name and the health port to 10248', () => {
     expect(parseNodeAgentConfig([], {}, context)).toEqual({
       help: false,
       config: {
         name: 'worker-1',
         dataDir: '/srv/data/nodes/worker-1',
         listenHost: '127.0.0.1',
-        apiPort: 10250,
+        apiPort: 10248,
         servers: [],
         logLevel: 'info',
         network: expect.any(Object),
@@ -150,7 +150,9 @@ describe('node-agent configuration', () => {
           nodeIPs: ['10.231.0.1'],
           cgroupRoot: '/flotilla-w1',
           clusterDns: ['10.96.0.10'],
+          clusterDnsFromService: false,
           clusterDomain: 'cluster.local',
+          server: { host: '0.0.0.0', port: 10250 },
           nodeLabels: { pool: 'a', zone: 'z1' },
           taints: [
             { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' },
@@ -161,7 +163,45 @@ describe('node-agent configuration', () => {
     });
   });
 
+  it('serves the kubelet server over HTTPS with a serving pair, on a chosen address and port', () => {
+    const parsed = parseNodeAgentConfig(
+      [
+        ...['--runtime-endpoint', '/s', '--kubelet-address', '10.0.0.5', '--kubelet-port', '0'],
+        ...['--tls-cert-file', 'pki/kubelet.crt', '--tls-private-key-file', 'pki/kubelet.key'],
+      ],
+      {},
+      context,
+    );
+    expect(parsed).toMatchObject({
+      config: {
+        kubelet: {
+          clusterDnsFromService: true,
+          server: {
+            host: '10.0.0.5',
+            port: 0,
+            tlsCertFile: '/srv/pki/kubelet.crt',
+            tlsKeyFile: '/srv/pki/kubelet.key',
+          },
+        },
+      },
+    });
+    const off = parseNodeAgentConfig(
+      ['--runtime-endpoint', '/s', '--kubelet-port', 'off'],
+      {},
+      context,
+    );
+    expect(off.help === false && off.config.kubelet?.server).toBeUndefined();
+  });
+
   it.each([
+    [
+      ['--runtime-endpoint', '/s', '--tls-cert-file', 'a.crt'],
+      '--tls-cert-file and --tls-private-key-file go together; give both or neither',
+    ],
+    [
+      ['--runtime-endpoint', '/s', '--kubelet-port', '70000'],
+      '--kubelet-port: "70000" is not a port number (1-65535)',
+    ],
     [
       ['--runtime-endpoint', 'tcp://x:1'],
       '--runtime-endpoint: "tcp://x:1" is not a unix socket (unix:///path or /path) nor fake://',

@@ -54,6 +54,16 @@ export interface KubeletSettings {
   clusterDomain: string;
   nodeLabels: Record<string, string>;
   taints: Taint[];
+  /** Learn the cluster DNS address from the kube-dns Service (no --cluster-dns, DNS not off). */
+  clusterDnsFromService: boolean;
+  /** The kubelet server; undefined with --kubelet-port off. */
+  server?: {
+    host: string;
+    port: number;
+    tlsCertFile?: string;
+    tlsKeyFile?: string;
+    clientCaFile?: string;
+  };
 }
 
 export const NODE_AGENT_PROGRAM = 'flotilla node-agent';
@@ -77,8 +87,8 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     flag: 'api-port',
     env: 'FLOTILLA_API_PORT',
     valueName: 'PORT',
-    description: 'health and metrics',
-    defaultText: '10250',
+    description: 'health and metrics (/healthz, /readyz, /metrics)',
+    defaultText: '10248',
   },
   {
     flag: 'listen-host',
@@ -146,6 +156,41 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     valueName: 'K[=V]:EFFECT,...',
     description: 'taints the Node is registered with',
   },
+  {
+    flag: 'kubelet-address',
+    env: 'FLOTILLA_KUBELET_ADDRESS',
+    valueName: 'HOST',
+    description:
+      'address of the kubelet server (logs, exec, attach, port-forward for the API server)',
+    defaultText: '0.0.0.0',
+  },
+  {
+    flag: 'kubelet-port',
+    env: 'FLOTILLA_KUBELET_PORT',
+    valueName: 'PORT',
+    description:
+      'port of the kubelet server, reported in the Node status; 0: any free port; "off": not served',
+    defaultText: '10250',
+  },
+  {
+    flag: 'tls-cert-file',
+    env: 'FLOTILLA_TLS_CERT_FILE',
+    valueName: 'FILE',
+    description: 'the node’s serving certificate (PEM): the kubelet server speaks HTTPS',
+  },
+  {
+    flag: 'tls-private-key-file',
+    env: 'FLOTILLA_TLS_PRIVATE_KEY_FILE',
+    valueName: 'FILE',
+    description: 'the key of --tls-cert-file',
+  },
+  {
+    flag: 'client-ca-file',
+    env: 'FLOTILLA_CLIENT_CA_FILE',
+    valueName: 'FILE',
+    description:
+      'with --tls-cert-file: the kubelet server takes only client certificates from this CA in group system:masters (the API server)',
+  },
   ...COMMON_SERVER_OPTIONS,
   ...NETWORK_OPTIONS,
 ];
@@ -188,11 +233,43 @@ function kubeletSettings(
     nodeIPs: network.nodeIPs,
     cgroupRoot: cgroupRoot.replace(/\/+$/, ''),
     clusterDns: network.clusterDNS ? [network.clusterDNS] : [],
+    clusterDnsFromService: network.dns && !network.clusterDNS,
+    ...kubeletServer(settings, cwd),
     clusterDomain: network.clusterDomain,
     nodeLabels:
       optionalValue(settings.get('node-labels'), (x) => parsedValue(x, parseLabels)) ?? {},
     taints:
       optionalValue(settings.get('register-with-taints'), (x) => parsedValue(x, parseTaints)) ?? [],
+  };
+}
+
+function kubeletServer(
+  settings: ReadonlyMap<string, Setting>,
+  cwd: string,
+): { server?: KubeletSettings['server'] } {
+  const portSetting = settings.get('kubelet-port');
+  const cert = settings.get('tls-cert-file');
+  const key = settings.get('tls-private-key-file');
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(
+      '--tls-cert-file and --tls-private-key-file go together; give both or neither',
+    );
+  }
+  const clientCa = settings.get('client-ca-file');
+  if (clientCa && !cert) {
+    throw new ConfigError('--client-ca-file needs --tls-cert-file: client certificates need HTTPS');
+  }
+  if (portSetting?.value === 'off') return {};
+  const port = portSetting ? (portSetting.value === '0' ? 0 : portValue(portSetting)) : 10250;
+  return {
+    server: {
+      host: optionalValue(settings.get('kubelet-address'), hostValue) ?? '0.0.0.0',
+      port,
+      ...(cert && key
+        ? { tlsCertFile: resolve(cwd, cert.value), tlsKeyFile: resolve(cwd, key.value) }
+        : {}),
+      ...(clientCa ? { clientCaFile: resolve(cwd, clientCa.value) } : {}),
+    },
   };
 }
 
@@ -229,7 +306,7 @@ export function parseNodeAgentConfig(
       name,
       dataDir,
       listenHost,
-      apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10250,
+      apiPort: optionalValue(settings.get('api-port'), portValue) ?? 10248,
       servers,
       ...(kubeconfig ? { kubeconfig: resolve(context.cwd, kubeconfig.value) } : {}),
       logLevel: logLevelValue(settings.get('log-level')),

@@ -36,17 +36,8 @@ class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    // Without --cluster-dns, pods get the address the node's cluster DNS serves at.
-    const followDns = this.node.config.clusterDns.length === 0;
-    const learn = () => {
-      const dns = this.network.clusterDns;
-      if (followDns && dns) this.node.setClusterDns([dns]);
-    };
-    learn();
-    this.network.onChange(() => {
-      learn();
-      this.node.podNetworkChanged();
-    });
+    // The Node's NetworkUnavailable follows the pod network: written as soon as it changes.
+    this.network.onChange(() => this.node.podNetworkChanged());
     await this.node.start();
     this.health.register({
       name: 'kubelet-runtime',
@@ -98,6 +89,8 @@ export class KubeletModule {
                 cgroupRoot: k.cgroupRoot,
                 clusterDns: k.clusterDns,
                 clusterDomain: k.clusterDomain,
+                clusterDnsFromService: k.clusterDnsFromService,
+                ...(k.server ? { server: k.server } : {}),
                 labels: k.nodeLabels,
                 taints: k.taints,
                 ...(network.managesPodNetwork ? { podNetwork: () => network.podNetwork } : {}),

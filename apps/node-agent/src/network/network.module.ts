@@ -89,7 +89,6 @@ export class NetworkModule {
                 logger.info('pod network', { ready, message });
                 state.setPodNetwork(ready, message);
               },
-              onClusterDnsChange: (ip) => state.setClusterDns(ip),
             }),
         },
         {

@@ -1,6 +1,5 @@
 // What the node's networking tells the kubelet: whether the pod network is in place (the Node's
-// NetworkUnavailable condition waits for it) and at which address cluster DNS answers (the
-// nameserver of every pod's resolv.conf when no --cluster-dns was given).
+// NetworkUnavailable condition waits for it).
 import type { PodNetworkState } from '@flotilla/kubelet';
 
 type Listener = () => void;
@@ -10,7 +9,6 @@ export class NodeNetworkState {
     ready: false,
     message: 'waiting for the node and its pod CIDR',
   };
-  private dns: string | undefined;
   private readonly listeners: Listener[] = [];
 
   /** managesPodNetwork: false when the agent writes no CNI configuration (--cni-conf-dir off). */
@@ -20,10 +18,6 @@ export class NodeNetworkState {
     return this.pod;
   }
 
-  get clusterDns(): string | undefined {
-    return this.dns;
-  }
-
   onChange(listener: Listener): void {
     this.listeners.push(listener);
   }
@@ -31,12 +25,6 @@ export class NodeNetworkState {
   setPodNetwork(ready: boolean, message: string): void {
     if (ready === this.pod.ready && message === this.pod.message) return;
     this.pod = { ready, message };
-    this.changed();
-  }
-
-  setClusterDns(ip: string): void {
-    if (ip === this.dns) return;
-    this.dns = ip;
     this.changed();
   }
 

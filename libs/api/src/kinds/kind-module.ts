@@ -47,6 +47,10 @@ export interface Definition {
   atomic?: boolean;
   /** For kinds whose status is 'any': the status lists that merge (conditions by type). */
   statusLists?: Record<string, ListMeta>;
+  /** x-kubernetes-preserve-unknown-fields: fields beyond `fields` are data, not mistakes. */
+  preserveUnknown?: boolean;
+  /** The schema /openapi/v3 publishes as it is (a CRD's own), instead of one built from `fields`. */
+  openapi?: Record<string, unknown>;
 }
 
 export interface CreateContext {
@@ -99,6 +103,8 @@ export interface KindModule {
   decodable?(o: KubeObject): void;
   /** What the server sets on create after defaults (initial status, system fields). */
   prepareForCreate?(o: KubeObject, ctx: CreateContext): void;
+  /** What a status update does to the object it is about to store (a CRD's pruning and defaults). */
+  prepareForStatusUpdate?(o: KubeObject): void;
   /** What an update carries over from the stored object after defaults. */
   prepareForUpdate?(next: KubeObject, prev: KubeObject): void;
   /** Causes for the kind's own fields (metadata is checked separately). */

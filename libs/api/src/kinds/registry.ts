@@ -30,6 +30,7 @@ import { priorityClassKind } from './scheduling/priorityclass';
 import { jobKind } from './batch/job';
 import { cronJobKind } from './batch/cronjob';
 import { podDisruptionBudgetKind } from './policy/poddisruptionbudget';
+import { customResourceDefinitionKind } from './apiextensions/customresourcedefinition';
 import { clusterRoleBindingKind } from './rbac/clusterrolebinding';
 import { clusterRoleKind } from './rbac/clusterrole';
 import { roleBindingKind } from './rbac/rolebinding';
@@ -68,6 +69,7 @@ function builtinKinds(): KindModule[] {
     leaseKind,
     eventsEventKind,
     priorityClassKind,
+    customResourceDefinitionKind,
     clusterRoleBindingKind,
     clusterRoleKind,
     roleBindingKind,

@@ -1,4 +1,4 @@
-// StatefulSets, ControllerRevisions, PersistentVolumeClaims and PersistentVolumes as protobuf:
+// StatefulSets, ControllerRevisions, PersistentVolumeClaims, PersistentVolumes and Leases as protobuf:
 // every field travels and comes back as JSON, with the field numbers of k8s.io/api's
 // generated.proto (checked on the wire for the ones a mistake would silently swap).
 import { findResource } from '../catalog';
@@ -37,6 +37,7 @@ describe('storage and history kinds as protobuf', () => {
         'apps/v1/ControllerRevision',
         'v1/PersistentVolumeClaim',
         'v1/PersistentVolume',
+        'coordination.k8s.io/v1/Lease',
       ]),
     );
   });
@@ -186,5 +187,27 @@ describe('storage and history kinds as protobuf', () => {
       type: 'DirectoryOrCreate',
     };
     expect(roundTrip(hostPath)).toEqual(hostPath);
+  });
+  it('carries a Lease, its times with microseconds (metav1.MicroTime)', () => {
+    const lease: KubeObject = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'kube-controller-manager', namespace: 'kube-system' },
+      spec: {
+        holderIdentity: 'm1_0b8e',
+        leaseDurationSeconds: 15,
+        acquireTime: '2025-01-01T00:00:00.000000Z',
+        renewTime: '2025-01-01T00:00:07.123456Z',
+        leaseTransitions: 0,
+      },
+    };
+    expect(roundTrip(lease)).toEqual(lease);
+    // renewTime is field 4: seconds 1735689607, nanos 123456000.
+    const spec = fields(fields(encodeMessage('Lease', lease as never)).get(2)![0] as Uint8Array);
+    const renew = fields(spec.get(4)![0] as Uint8Array);
+    expect(renew.get(1)).toEqual([1735689607]);
+    expect(renew.get(2)).toEqual([123456000]);
+    // A pointer zero is still sent: leaseTransitions 0 is field 5.
+    expect(spec.get(5)).toEqual([0]);
   });
 });

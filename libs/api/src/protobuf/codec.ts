@@ -184,6 +184,10 @@ const SPECIAL_SCHEMAS: Record<SpecialType, MessageSchema> = {
     [1, 'seconds', 'int64'],
     [2, 'nanos', 'int32'],
   ]),
+  MicroTime: special('k8s.io.apimachinery.pkg.apis.meta.v1.MicroTime', [
+    [1, 'seconds', 'int64'],
+    [2, 'nanos', 'int32'],
+  ]),
   Quantity: special('k8s.io.apimachinery.pkg.api.resource.Quantity', [[1, 'string', 'string']]),
   IntOrString: special('k8s.io.apimachinery.pkg.util.intstr.IntOrString', [
     [1, 'type', 'int64'],
@@ -230,6 +234,23 @@ function specialJson(type: SpecialType, bytes: Uint8Array): { json: unknown; zer
         throw malformed(`${schema.name}: ${seconds} seconds is outside the years 0-9999`);
       // metav1.Time is written at second precision in JSON, as Go does.
       return { json: date.toISOString().replace(/\.\d{3}Z$/, 'Z'), zero: false };
+    }
+    case 'MicroTime': {
+      // As Time, written with microseconds in JSON (Go's RFC3339Micro).
+      if (bytes.length === 0) return { json: null, zero: true };
+      const seconds = (get(1) as number | undefined) ?? 0;
+      const nanos = (get(2) as number | undefined) ?? 0;
+      const date = new Date(seconds * 1000);
+      const year = date.getUTCFullYear();
+      if (!Number.isFinite(date.getTime()) || year < 0 || year > 9999)
+        throw malformed(`${schema.name}: ${seconds} seconds is outside the years 0-9999`);
+      if (nanos < 0 || nanos > 999_999_999)
+        throw malformed(`${schema.name}: ${nanos} nanoseconds is out of range`);
+      const micros = String(Math.floor(nanos / 1000)).padStart(6, '0');
+      return {
+        json: date.toISOString().replace(/\.\d{3}Z$/, `.${micros}Z`),
+        zero: false,
+      };
     }
     case 'Quantity': {
       // The zero Quantity is written "0" by Go.
@@ -534,7 +555,8 @@ function isSpecialZero(type: SpecialType, v: unknown): boolean {
 function specialBytes(type: SpecialType, v: unknown, at: string): Uint8Array | undefined {
   const w = new ProtoWriter();
   switch (type) {
-    case 'Time': {
+    case 'Time':
+    case 'MicroTime': {
       if (v === null || v === undefined) return undefined;
       const ms = typeof v === 'string' ? Date.parse(v) : NaN;
       if (!Number.isFinite(ms)) throw cannot(at, 'expected an RFC 3339 time');

@@ -4,7 +4,7 @@
 // has). `!` marks a field Go marshals without omitempty: its zero value is written too. The JSON name
 // `inline` marks an embedded struct whose fields sit in the parent's JSON (Volume's VolumeSource).
 // Types: string | bytes | int32 | int64 | bool | double, the special types Time | Quantity |
-// IntOrString | FieldsV1 | RawExtension, or a message name; `*T` is a Go pointer (present even when zero), `[]T`
+// MicroTime | IntOrString | FieldsV1 | RawExtension, or a message name; `*T` is a Go pointer (present even when zero), `[]T`
 // repeated, `map[string]T` a map.
 import { META_V1 } from './tables/meta-v1';
 import { CORE_V1 } from './tables/core-v1';
@@ -17,10 +17,11 @@ export interface MessageTable {
 
 export type ScalarType = 'string' | 'bytes' | 'int32' | 'int64' | 'bool' | 'double';
 /**
- * metav1.Time, resource.Quantity, intstr.IntOrString, metav1.FieldsV1 and runtime.RawExtension
+ * metav1.Time and MicroTime, resource.Quantity, intstr.IntOrString, metav1.FieldsV1 and runtime.RawExtension
  * (both: JSON carried as bytes): JSON of their own.
  */
-export type SpecialType = 'Time' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'RawExtension';
+export type SpecialType =
+  'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'RawExtension';
 
 export type ValueType =
   | { kind: 'scalar'; type: ScalarType }
@@ -52,7 +53,14 @@ export interface MessageSchema {
 }
 
 const SCALARS = new Set<string>(['string', 'bytes', 'int32', 'int64', 'bool', 'double']);
-const SPECIALS = new Set<string>(['Time', 'Quantity', 'IntOrString', 'FieldsV1', 'RawExtension']);
+const SPECIALS = new Set<string>([
+  'Time',
+  'MicroTime',
+  'Quantity',
+  'IntOrString',
+  'FieldsV1',
+  'RawExtension',
+]);
 
 function valueType(name: string): ValueType {
   if (SCALARS.has(name)) return { kind: 'scalar', type: name as ScalarType };

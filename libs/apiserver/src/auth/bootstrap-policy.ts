@@ -91,13 +91,15 @@ const ROLES: RoleSpec[] = [
       rule([...READ, ...WRITE], ['discovery.k8s.io'], ['endpointslices']),
       rule([...READ, ...WRITE], ['coordination.k8s.io'], ['leases']),
       rule(['create'], [''], ['serviceaccounts/token']),
+      // kubectl exec, attach and port-forward (upgrades: create for SPDY, get for WebSocket).
+      rule([...READ, ...WRITE], [''], ['pods/exec', 'pods/attach', 'pods/portforward']),
     ],
   },
   {
     name: 'system:aggregate-to-view',
     labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' },
     rules: [
-      rule(READ, [''], [...WORKLOADS, 'pods/status', 'services/status', 'namespaces']),
+      rule(READ, [''], [...WORKLOADS, 'pods/status', 'pods/log', 'services/status', 'namespaces']),
       rule(READ, ['apps'], [...APPS, 'deployments/status', 'replicasets/status']),
       rule(READ, ['discovery.k8s.io'], ['endpointslices']),
       rule(READ, ['events.k8s.io'], ['events']),

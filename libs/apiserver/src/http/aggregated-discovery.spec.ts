@@ -121,6 +121,26 @@ describe('aggregated discovery documents', () => {
           responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
           verbs: ['create'],
         },
+        {
+          subresource: 'log',
+          responseKind: { group: '', version: 'v1', kind: 'Pod' },
+          verbs: ['get'],
+        },
+        {
+          subresource: 'exec',
+          responseKind: { group: '', version: 'v1', kind: 'PodExecOptions' },
+          verbs: ['create', 'get'],
+        },
+        {
+          subresource: 'attach',
+          responseKind: { group: '', version: 'v1', kind: 'PodAttachOptions' },
+          verbs: ['create', 'get'],
+        },
+        {
+          subresource: 'portforward',
+          responseKind: { group: '', version: 'v1', kind: 'PodPortForwardOptions' },
+          verbs: ['create', 'get'],
+        },
       ],
     });
     expect(find(named, 'apps', 'deployments').subresources).toContainEqual({

@@ -38,6 +38,11 @@ import {
 } from '../registry/object-registry';
 import { parseJsonBody } from '../registry/request-checks';
 import type { ApiWatch } from '../watch/watch-event';
+import {
+  POD_STREAM_SUBRESOURCES,
+  type KubeletRequest,
+  type PodStreamSubresource,
+} from '../proxy/pod-kubelet';
 import { aggregatedDiscovery, negotiateDiscovery } from './aggregated-discovery';
 import {
   acceptsOnlyProtobuf,
@@ -94,7 +99,9 @@ export type ApiResponse =
       body: Uint8Array;
       headers?: Record<string, string>;
     }
-  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean };
+  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean }
+  /** pods/log: the HTTP layer proxies this GET to the pod's kubelet (proxyKubeletGet). */
+  | { kind: 'kubelet'; request: KubeletRequest };
 
 export interface ApiHandlerDeps {
   registry: ObjectRegistry;
@@ -103,6 +110,13 @@ export interface ApiHandlerDeps {
   /** Recorded per request: verb, resource, code, seconds. */
   observe?: (verb: string, resource: string, code: number, seconds: number) => void;
   log?: (msg: string, fields: Record<string, unknown>) => void;
+  /** Where pods/log, exec, attach and portforward of a pod are served (its kubelet). */
+  kubelet?: (
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    query: URLSearchParams,
+  ) => Promise<KubeletRequest>;
   /** Decides every request; absent: every request is allowed (the insecure mode). */
   authorizer?: Authorizer & { ready?(): Promise<void> };
   /** Access and token reviews, TokenRequest. */
@@ -117,6 +131,17 @@ const header = (req: ApiRequest, name: string): string => {
 /** The Kubernetes REST API, discovery and OpenAPI, independent of the HTTP framework. */
 export class ApiHandler {
   constructor(private readonly d: ApiHandlerDeps) {}
+
+  /** For callers without sockets (in-process clients): pods/log, which streams from a kubelet, is refused. */
+  async handleInProcess(req: ApiRequest): Promise<Exclude<ApiResponse, { kind: 'kubelet' }>> {
+    const response = await this.handle(req);
+    if (response.kind !== 'kubelet') return response;
+    return {
+      kind: 'json',
+      status: 400,
+      body: apiErrors.badRequest('pods/log is served over HTTP only').status,
+    };
+  }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
     const started = process.hrtime.bigint();
@@ -146,14 +171,17 @@ export class ApiHandler {
     this.d.observe?.(
       verb.toUpperCase(),
       resource,
-      response.kind === 'watch' ? 200 : response.status,
+      response.kind === 'watch' || response.kind === 'kubelet' ? 200 : response.status,
       seconds,
     );
     return response;
   }
 
-  /** Throws Kubernetes' 403 unless the authorizer allows the request. */
-  private async authorize(req: ApiRequest): Promise<void> {
+  /**
+   * Throws Kubernetes' 403 unless the authorizer allows the request (also for requests served
+   * outside handle(): pods/exec, attach and portforward upgrades).
+   */
+  async authorize(req: ApiRequest): Promise<void> {
     const z = this.d.authorizer;
     if (!z) return;
     await z.ready?.();
@@ -330,6 +358,9 @@ export class ApiHandler {
     if (p.name === undefined || !(r.subresources as string[]).includes(sub)) return notFoundPath();
     const name = p.name;
     const subRef = { group: r.group, plural: `${r.plural}/${sub}` };
+    if (POD_STREAM_SUBRESOURCES.includes(sub)) {
+      return this.podStream(req, subRef, namespace!, name, sub as PodStreamSubresource, verb);
+    }
     if (sub === 'binding') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
@@ -441,6 +472,7 @@ export class ApiHandler {
           kind: 'Scale',
           plural: 'scale',
           subresources: [],
+          custom: undefined,
         };
         return outcome(
           await this.d.registry.updateScale(
@@ -455,6 +487,26 @@ export class ApiHandler {
       default:
         throw apiErrors.methodNotSupported(subRef, verb);
     }
+  }
+
+  /** pods/log is proxied here; exec, attach and portforward only as upgrades (attachPodStreams). */
+  private async podStream(
+    req: ApiRequest,
+    subRef: { group: string; plural: string },
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    verb: string,
+  ): Promise<ApiResponse> {
+    if (sub === 'log') {
+      if (verb !== 'get') throw apiErrors.methodNotSupported(subRef, verb);
+    } else {
+      if (verb !== 'get' && verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
+      throw apiErrors.badRequest('Upgrade request required');
+    }
+    if (!this.d.kubelet)
+      throw apiErrors.serviceUnavailable('this API server does not reach kubelets');
+    return { kind: 'kubelet', request: await this.d.kubelet(namespace, name, sub, req.query) };
   }
 
   private async watch(

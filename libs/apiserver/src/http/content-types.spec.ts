@@ -59,19 +59,13 @@ describe('content types', () => {
     expect(malformed.code).toBe(400);
     expect(malformed.status).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
     expect(malformed.message).toContain('the protobuf body of the request is malformed');
-    const typeMeta = new ProtoWriter()
-      .tag(1, 2)
-      .string('coordination.k8s.io/v1')
-      .tag(2, 2)
-      .string('Lease');
+    const typeMeta = new ProtoWriter().tag(1, 2).string('v1').tag(2, 2).string('Node');
     const unknown = new ProtoWriter().tag(1, 2).bytes(typeMeta.finish());
     const job = Buffer.concat([Buffer.from('k8s\0'), unknown.finish()]);
     const err = apiErrorOf(() => decodeProtobufBody(job));
     expect(err.code).toBe(415);
     expect(err.status).toMatchObject({ reason: 'UnsupportedMediaType' });
-    expect(err.message).toContain(
-      'protobuf is not supported for coordination.k8s.io/v1, Kind=Lease',
-    );
+    expect(err.message).toContain('protobuf is not supported for v1, Kind=Node');
     expect(err.message).toContain('send it as JSON');
   });
 

@@ -87,6 +87,8 @@ export interface SubresourceInfo {
 }
 
 const READ_WRITE = ['get', 'patch', 'update'];
+/** Streams upgrade on GET (WebSocket) or POST (SPDY). */
+const STREAM_VERBS = ['create', 'get'];
 
 /** Each subresource of a resource: status answers the object itself, scale an autoscaling/v1 Scale, binding a Binding. */
 export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
@@ -102,6 +104,20 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
         return { name, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
       case 'finalize':
         return { name, group: r.group, version: r.version, kind: r.kind, verbs: ['update'] };
+      case 'log':
+        return { name, group: '', version: 'v1', kind: 'Pod', verbs: ['get'] };
+      case 'exec':
+        return { name, group: '', version: 'v1', kind: 'PodExecOptions', verbs: STREAM_VERBS };
+      case 'attach':
+        return { name, group: '', version: 'v1', kind: 'PodAttachOptions', verbs: STREAM_VERBS };
+      case 'portforward':
+        return {
+          name,
+          group: '',
+          version: 'v1',
+          kind: 'PodPortForwardOptions',
+          verbs: STREAM_VERBS,
+        };
       case 'token':
         return {
           name,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
+import { podStreamPath } from '../proxy/kubelet-proxy';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiHandler, ApiRequest, ApiResponse } from './api-handler';
 import { EventSink, streamWatch } from './watch-stream';
@@ -94,6 +95,8 @@ export function attachWebSocketWatch(
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // pods/exec, attach and portforward upgrades are attachPodStreams'.
+    if (podStreamPath(url.pathname)) return;
     if (!/^\/apis?(\/|$)/.test(url.pathname)) {
       if (server.listenerCount('upgrade') === 1) socket.destroy();
       return;
@@ -132,6 +135,10 @@ export function attachWebSocketWatch(
           }
           if (response.kind === 'bytes') {
             ws.send(response.body, () => ws.close(1000));
+            return;
+          }
+          if (response.kind === 'kubelet') {
+            ws.close(1003, 'pods/log is not served over WebSocket here');
             return;
           }
           const resource = url.pathname.split('/').filter(Boolean).slice(-1)[0] ?? '';

@@ -69,6 +69,7 @@ describe('query parameters, content types and Accept, as Kubernetes reads them',
       out.watch.stop();
       return { status: -1, body: { watch: true, bookmarks: out.bookmarks } };
     }
+    if (out.kind === 'kubelet') throw new Error('unexpected kubelet answer');
     if (out.kind === 'bytes') {
       const text = Buffer.from(out.body).toString('utf8');
       return { status: out.status, body: undefined, text, type: out.contentType };

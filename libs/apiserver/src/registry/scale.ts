@@ -16,7 +16,9 @@ export function toScale(r: ResourceInfo, obj: KubeObject): KubeObject {
   const paths = r.scale!;
   const replicas = getPath(obj, paths.specReplicasPath.slice(1));
   const statusReplicas = getPath(obj, paths.statusReplicasPath.slice(1));
-  const selector = getPath(obj, paths.labelSelectorPath.slice(1));
+  const selector = paths.labelSelectorPath
+    ? getPath(obj, paths.labelSelectorPath.slice(1))
+    : undefined;
   const m = obj.metadata;
   return {
     kind: 'Scale',
@@ -33,7 +35,10 @@ export function toScale(r: ResourceInfo, obj: KubeObject): KubeObject {
       replicas: typeof statusReplicas === 'number' ? statusReplicas : 0,
       ...(isPlainObject(selector)
         ? { selector: labelSelectorToString(labelSelectorFromObject(selector)) }
-        : {}),
+        : // A custom resource keeps its selector serialized, at labelSelectorPath, as a string.
+          typeof selector === 'string' && selector
+          ? { selector }
+          : {}),
     },
   };
 }

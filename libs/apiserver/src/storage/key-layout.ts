@@ -13,20 +13,27 @@ const CORE_OVERRIDES: Record<string, string> = {
 
 export const REGISTRY_ROOT = '/registry/';
 
-export function resourcePrefix(r: Pick<ResourceInfo, 'group' | 'plural'>): string {
+export function resourcePrefix(
+  r: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'custom'>>,
+): string {
+  // Custom resources live under their group, as in Kubernetes: a CRD's plural may equal a built-in's.
+  if (r.custom) return `${REGISTRY_ROOT}${r.group}/${r.plural}/`;
   if (r.group === '') return `${REGISTRY_ROOT}${CORE_OVERRIDES[r.plural] ?? r.plural}/`;
   if (r.group === 'events.k8s.io' && r.plural === 'events') return `${REGISTRY_ROOT}events/`;
   return `${REGISTRY_ROOT}${r.plural}/`;
 }
 
 /** The prefix to list: one namespace, or all of them (and cluster-scoped resources). */
-export function listPrefix(r: Pick<ResourceInfo, 'group' | 'plural'>, namespace?: string): string {
+export function listPrefix(
+  r: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'custom'>>,
+  namespace?: string,
+): string {
   const base = resourcePrefix(r);
   return namespace ? `${base}${namespace}/` : base;
 }
 
 export function objectKey(
-  r: Pick<ResourceInfo, 'group' | 'plural' | 'namespaced'>,
+  r: Pick<ResourceInfo, 'group' | 'plural' | 'namespaced'> & Partial<Pick<ResourceInfo, 'custom'>>,
   namespace: string | undefined,
   name: string,
 ): string {

@@ -23,7 +23,31 @@ const EVENTS_V1: StoredForm = {
   toStored: coreEventFromEventsV1,
 };
 
+/**
+ * A custom resource's versions share one stored object (conversion "None"): each version serves
+ * it under its own apiVersion, and writes store it under the CRD's storage version.
+ */
+function customForm(group: string, plural: string, version: string, storage: string): StoredForm {
+  const name = `${group}/${plural}@${version}>${storage}`;
+  let form = CUSTOM_FORMS.get(name);
+  if (!form) {
+    const served = `${group}/${version}`;
+    const stored = `${group}/${storage}`;
+    form = {
+      name,
+      fromStored: (o) => (o.apiVersion === served ? o : { ...o, apiVersion: served }),
+      toStored: (o) => (o.apiVersion === stored ? o : { ...o, apiVersion: stored }),
+    };
+    CUSTOM_FORMS.set(name, form);
+  }
+  return form;
+}
+const CUSTOM_FORMS = new Map<string, StoredForm>();
+
 /** How `r` converts to its stored form, or undefined when it is stored as it is served. */
-export function storedFormOf(r: Pick<ResourceInfo, 'group' | 'plural'>): StoredForm | undefined {
+export function storedFormOf(
+  r: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'custom' | 'version'>>,
+): StoredForm | undefined {
+  if (r.custom && r.version) return customForm(r.group, r.plural, r.version, r.custom.storageVersion);
   return r.group === 'events.k8s.io' && r.plural === 'events' ? EVENTS_V1 : undefined;
 }

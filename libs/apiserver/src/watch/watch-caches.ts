@@ -27,6 +27,19 @@ export class WatchCaches {
     return cache;
   }
 
+  /**
+   * Stops the caches over a resource's keys (every form), ending their watches: a resource that
+   * stopped being served (its CRD deleted). A later request builds a fresh cache.
+   */
+  drop(r: Pick<ResourceInfo, 'group' | 'plural'> & Partial<Pick<ResourceInfo, 'custom'>>): void {
+    const prefix = resourcePrefix(r);
+    for (const [name, cache] of this.caches) {
+      if (name !== prefix && !name.startsWith(`${prefix}@`)) continue;
+      cache.stop();
+      this.caches.delete(name);
+    }
+  }
+
   /** Idle caches learn the store's revision through progress notifications (for bookmarks). */
   startProgress(intervalMs: number): void {
     this.ticker ??= setInterval(() => this.kv.progress(), intervalMs);

@@ -6,6 +6,7 @@ import type { ListerWatcher } from '../contract';
 import type { Indexers } from './indexer';
 import type { ReflectorPhase } from './reflector';
 import { SharedInformer } from './shared-informer';
+import type { ObjectTransform } from './transform';
 
 export interface InformerRequest<T extends KubeObject = KubeObject> {
   /** One namespace, or all (the default, and the only choice for cluster-scoped resources). */
@@ -25,6 +26,13 @@ export interface SharedInformerFactoryOptions {
   pageSize?: number;
   onError?: (err: unknown, resource: string, phase: ReflectorPhase) => void;
   onHandlerError?: (err: unknown, resource: string) => void;
+  /**
+   * Applied to every object of every informer before it is cached (client-go's WithTransform),
+   * e.g. stripManagedFields: shared informers serve every controller, so it is the factory's.
+   */
+  transform?: ObjectTransform;
+  /** False: objects are cached unfrozen (see ReflectorOptions.freeze). Default true. */
+  freeze?: boolean;
 }
 
 export class SharedInformerFactory {
@@ -60,6 +68,8 @@ export class SharedInformerFactory {
           clock: this.opts.clock,
           random: this.opts.random,
           pageSize: this.opts.pageSize,
+          transform: this.opts.transform,
+          freeze: this.opts.freeze,
           onError: (err, phase) => this.opts.onError?.(err, name, phase),
           onHandlerError: (err) => this.opts.onHandlerError?.(err, name),
         },

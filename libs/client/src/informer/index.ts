@@ -6,3 +6,4 @@ export * from './keys';
 export * from './lister';
 export * from './reflector';
 export * from './shared-informer';
+export * from './transform';

@@ -80,19 +80,35 @@ export class Indexer<T extends KubeObject = KubeObject> {
   put(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.items.get(key);
+    if (this.indexers.size === 1) {
+      // The common case (the namespace index only), without the bookkeeping below.
+      const [name, fn] = this.indexers.entries().next().value!;
+      const now = fn(obj);
+      const before = old ? fn(old) : undefined;
+      this.items.set(key, obj);
+      this.refile(this.indices.get(name)!, key, now, before);
+      return old;
+    }
     const filed: [Map<string, Set<string>>, string[], string[] | undefined][] = [];
     for (const [name, fn] of this.indexers) {
       filed.push([this.indices.get(name)!, fn(obj), old ? fn(old) : undefined]);
     }
     this.items.set(key, obj);
-    for (const [index, now, before] of filed) {
-      if (before) {
-        if (sameValues(before, now)) continue; // most updates leave an object where it was filed
-        for (const v of before) unfile(index, v, key);
-      }
-      for (const v of now) fileUnder(index, v, key);
-    }
+    for (const [index, now, before] of filed) this.refile(index, key, now, before);
     return old;
+  }
+
+  private refile(
+    index: Map<string, Set<string>>,
+    key: string,
+    now: string[],
+    before: string[] | undefined,
+  ): void {
+    if (before) {
+      if (sameValues(before, now)) return; // most updates leave an object where it was filed
+      for (const v of before) unfile(index, v, key);
+    }
+    for (const v of now) fileUnder(index, v, key);
   }
 
   /** Removes the object under `key`; returns it. */

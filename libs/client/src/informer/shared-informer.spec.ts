@@ -4,6 +4,7 @@ import { DeletedFinalStateUnknown, finalStateOf } from './deleted-final-state';
 import { SharedInformerFactory } from './factory';
 import { NAMESPACE_INDEX, NODE_NAME_INDEX, podsByNodeName } from './indexer';
 import { SharedInformer, type ResourceEventHandler } from './shared-informer';
+import { stripManagedFields } from './transform';
 
 const cm = (
   name: string,
@@ -101,6 +102,42 @@ describe('SharedInformer', () => {
     ]);
     expect(informer.lister.list()).toEqual([]);
     expect(informer.lastResourceVersion).toBe(gone!.metadata.resourceVersion);
+    informer.stop();
+  });
+
+  it('transforms listed and watched objects before caching them, then freezes them', async () => {
+    const ops = cluster.resource('configmaps', 'default');
+    const managed = (name: string): KubeObject => ({
+      ...cm(name),
+      metadata: { name, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
+    });
+    await ops.create(managed('listed'));
+    const informer = informerOn('configmaps', { transform: stripManagedFields });
+    const seen: KubeObject[] = [];
+    informer.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_o, n) => seen.push(n) });
+    informer.start();
+    await informer.waitForSync();
+    await ops.create(managed('watched'));
+    await settle();
+    expect(seen.map((o) => o.metadata.name)).toEqual(['listed', 'watched']);
+    for (const o of seen) {
+      expect(o.metadata.managedFields).toBeUndefined();
+      expect(Object.isFrozen(o.metadata)).toBe(true);
+    }
+    expect(informer.lister.get('watched', 'default')?.metadata.managedFields).toBeUndefined();
+    informer.stop();
+  });
+
+  it('caches objects unfrozen when told not to freeze them', async () => {
+    const ops = cluster.resource('configmaps', 'default');
+    await ops.create(cm('a'));
+    const informer = informerOn('configmaps', { freeze: false });
+    informer.start();
+    await informer.waitForSync();
+    await ops.create(cm('b'));
+    await settle();
+    expect(Object.isFrozen(informer.lister.get('a', 'default'))).toBe(false);
+    expect(Object.isFrozen(informer.lister.get('b', 'default'))).toBe(false);
     informer.stop();
   });
 

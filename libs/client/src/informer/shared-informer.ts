@@ -49,6 +49,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   readonly lister: Lister<T>;
   private readonly reflector: Reflector<T>;
   private readonly listeners = new Set<Listener<T>>();
+  /** The listeners as an array, remade when one is added or removed: read on every event. */
+  private handlers: ResourceEventHandler<T>[] = [];
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private started = false;
@@ -88,11 +90,13 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       listener.synced = true;
     }
     this.listeners.add(listener);
+    this.handlers = [...this.listeners].map((l) => l.handler);
     if (opts.resyncMs && opts.resyncMs > 0) this.scheduleResync(listener, opts.resyncMs);
     return {
       hasSynced: () => listener.synced,
       remove: () => {
         this.listeners.delete(listener);
+        this.handlers = [...this.listeners].map((l) => l.handler);
         if (listener.resyncTimer !== undefined) this.clock.clearTimeout(listener.resyncTimer);
       },
     };
@@ -173,19 +177,43 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     }
   }
 
+  // Per watch event: no closure, no copy of the listener list (a handler that adds or removes
+  // handlers replaces the array, so this loop runs over the one it started with).
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+    const handlers = this.handlers;
     if (type === 'DELETED') {
       const old = this.indexer.remove(objectKey(obj));
-      if (old) this.notify((h) => h.onDelete?.(obj));
+      if (!old) return;
+      for (let i = 0; i < handlers.length; i++) {
+        try {
+          handlers[i].onDelete?.(obj);
+        } catch (err) {
+          this.handlerFailed(err);
+        }
+      }
       return;
     }
     const old = this.indexer.put(obj);
-    if (old) this.notify((h) => h.onUpdate?.(old, obj));
-    else this.notify((h) => h.onAdd?.(obj, false));
+    for (let i = 0; i < handlers.length; i++) {
+      try {
+        if (old) handlers[i].onUpdate?.(old, obj);
+        else handlers[i].onAdd?.(obj, false);
+      } catch (err) {
+        this.handlerFailed(err);
+      }
+    }
   }
 
   private notify(fn: (h: ResourceEventHandler<T>) => void): void {
-    for (const l of [...this.listeners]) this.call(() => fn(l.handler));
+    for (const h of this.handlers) this.call(() => fn(h));
+  }
+
+  private handlerFailed(err: unknown): void {
+    try {
+      this.opts.onHandlerError?.(err);
+    } catch {
+      // nothing more to do
+    }
   }
 
   private call(fn: () => void): void {

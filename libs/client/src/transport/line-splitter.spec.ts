@@ -13,4 +13,12 @@ describe('LineSplitter', () => {
     expect(lines).toEqual(['{"a":"é"}', '{"b":2}', '{"c":3}']);
     expect(s.rest()).toBe('');
   });
+
+  it('skips keep-alive newlines and a stray carriage return; keeps what follows the last newline', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    s.push(Buffer.from('\n\r\n{"a":1}\r\n \n{"b"'));
+    expect(lines).toEqual(['{"a":1}\r']);
+    expect(s.rest()).toBe('{"b"');
+  });
 });

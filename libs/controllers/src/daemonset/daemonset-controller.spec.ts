@@ -162,4 +162,31 @@ describe('DaemonSet controller', () => {
     );
     expect((await livePods('agent')).map((p) => p.metadata.name)).toEqual(['left-behind']);
   });
+  it('adopts the history an earlier DaemonSet of its selector left behind', async () => {
+    // What `kubectl delete ds agent --cascade=orphan` leaves: a revision with nobody's reference.
+    const revisions = h.client.forKind<KubeObject & { revision?: number }>(
+      'apps/v1',
+      'ControllerRevision',
+      'default',
+    );
+    await revisions.create({
+      apiVersion: 'apps/v1',
+      kind: 'ControllerRevision',
+      metadata: { name: 'agent-old', labels: { app: 'agent', [REVISION_HASH_LABEL]: 'old' } },
+      data: { spec: { template: { $patch: 'replace' } } },
+      revision: 4,
+    } as KubeObject);
+    h.run([new DaemonSetController()]);
+    const ds = await sets().create(daemonSet('agent'));
+    const history = await waitFor('two revisions owned', async () => {
+      const list = (await revisions.list()).items;
+      return list.length === 2 &&
+        list.every((r) => r.metadata.ownerReferences?.[0]?.uid === ds.metadata.uid)
+        ? list
+        : undefined;
+    });
+    // The new template's revision comes after the adopted one.
+    const current = history.find((r) => r.metadata.name !== 'agent-old')!;
+    expect(current.revision).toBe(5);
+  });
 });

@@ -293,15 +293,26 @@ export class DaemonSetController implements Controller {
 
   /** The template's ControllerRevision (made once per hash), and old ones beyond the history limit pruned. */
   private async ensureRevision(ds: DaemonSetObject, hash: string): Promise<void> {
-    const owned = this.revisions.lister
-      .byIndex(CONTROLLER_UID_INDEX, ds.metadata.uid ?? '')
-      .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
-    const name = `${ds.metadata.name}-${hash}`;
     const client = this.ctx.client.forKind<Revision>(
       'apps/v1',
       'ControllerRevision',
       ds.metadata.namespace,
     );
+    // History left by an earlier DaemonSet of this selector (deleted with --cascade=orphan) is
+    // adopted, as Kubernetes claims ControllerRevisions.
+    const selector = selectorOf(ds.spec);
+    const owned = (
+      selector
+        ? await claimOwned<Revision>(this.ctx.client, this.revisions.lister, {
+            owner: ds,
+            ownerApiVersion: 'apps/v1',
+            ownerKind: 'DaemonSet',
+            selector,
+            ops: () => client,
+          })
+        : this.revisions.lister.byIndex(CONTROLLER_UID_INDEX, ds.metadata.uid ?? '')
+    ).sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
+    const name = `${ds.metadata.name}-${hash}`;
     const max = owned.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
     const current = owned.find((r) => r.metadata.name === name);
     if (!current) {

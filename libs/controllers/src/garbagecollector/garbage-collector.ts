@@ -9,7 +9,9 @@ import {
   apiVersionOf,
   findByKind,
   isApiError,
+  onKindsChanged,
   RESOURCES,
+  type ResourceInfo,
   type KubeObject,
   type OwnerReference,
 } from '@flotilla/api';
@@ -61,25 +63,26 @@ export class GarbageCollector implements Controller {
     });
     const informers: SharedInformer<KubeObject>[] = [];
     const handlers: HandlerRegistration[] = [];
-    for (const info of RESOURCES) {
-      if (IGNORED.has(`${info.group}/${info.plural}`) || !info.verbs.includes('watch')) continue;
-      const informer = ctx.informers.informerFor(info);
-      informers.push(informer);
-      const identityOf = (o: KubeObject): Identity => ({
-        apiVersion: apiVersionOf(info),
-        kind: info.kind,
-        namespace: info.namespaced ? o.metadata.namespace : undefined,
-        name: o.metadata.name ?? '',
-        uid: o.metadata.uid ?? '',
-      });
-      handlers.push(
-        informer.addEventHandler({
-          onAdd: (o) => this.schedule(this.graph.observe(identityOf(o), o, undefined)),
-          onUpdate: (old, o) => this.schedule(this.graph.observe(identityOf(o), o, old)),
-          onDelete: (d) => this.schedule(this.graph.remove(finalStateOf(d).metadata.uid ?? '')),
-        }),
-      );
-    }
+    const watched = new Set<string>();
+    const watchAll = (): void => {
+      for (const info of RESOURCES) {
+        // One version per resource, as Kubernetes watches one: every version holds the same objects.
+        const key = `${info.group}/${info.plural}`;
+        if (watched.has(key)) continue;
+        if (IGNORED.has(`${info.group}/${info.plural}`) || !info.verbs.includes('watch')) continue;
+        watched.add(key);
+        const { informer, handler } = this.watch(info);
+        informers.push(informer);
+        handlers.push(handler);
+      }
+    };
+    watchAll();
+    // Kinds a CustomResourceDefinition adds later are watched from then on (their owners and
+    // dependents collected as any); this runs in the master, next to the kind registry.
+    const unsubscribe = onKindsChanged(() => {
+      if (!signal.aborted) watchAll();
+    });
+    signal.addEventListener('abort', unsubscribe, { once: true });
     const workers = readIntegerFlag(ctx.flags, CONCURRENT_GC_SYNCS);
     await Promise.all([
       runQueueLoop(ctx, signal, {
@@ -97,6 +100,26 @@ export class GarbageCollector implements Controller {
         sync: (uid) => this.attemptToOrphan(uid),
       }),
     ]);
+  }
+
+  private watch(info: ResourceInfo): {
+    informer: SharedInformer<KubeObject>;
+    handler: HandlerRegistration;
+  } {
+    const informer = this.ctx.informers.informerFor(info);
+    const identityOf = (o: KubeObject): Identity => ({
+      apiVersion: apiVersionOf(info),
+      kind: info.kind,
+      namespace: info.namespaced ? o.metadata.namespace : undefined,
+      name: o.metadata.name ?? '',
+      uid: o.metadata.uid ?? '',
+    });
+    const handler = informer.addEventHandler({
+      onAdd: (o) => this.schedule(this.graph.observe(identityOf(o), o, undefined)),
+      onUpdate: (old, o) => this.schedule(this.graph.observe(identityOf(o), o, old)),
+      onDelete: (d) => this.schedule(this.graph.remove(finalStateOf(d).metadata.uid ?? '')),
+    });
+    return { informer, handler };
   }
 
   private schedule(work: Work): void {

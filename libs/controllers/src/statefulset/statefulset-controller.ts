@@ -268,14 +268,24 @@ export class StatefulSetController implements Controller {
     name: string,
     template: PodTemplate,
   ): Promise<Revision[]> {
-    const owned = this.revisions.lister.byIndex(CONTROLLER_UID_INDEX, sts.metadata.uid ?? '');
-    if (owned.some((r) => r.metadata.name === name)) return owned;
-    const max = owned.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
     const client = this.ctx.client.forKind<Revision>(
       'apps/v1',
       'ControllerRevision',
       sts.metadata.namespace,
     );
+    // History left by an earlier StatefulSet of this selector is adopted, as Kubernetes does.
+    const selector = selectorOf(sts.spec);
+    const owned = selector
+      ? await claimOwned<Revision>(this.ctx.client, this.revisions.lister, {
+          owner: sts,
+          ownerApiVersion: 'apps/v1',
+          ownerKind: 'StatefulSet',
+          selector,
+          ops: () => client,
+        })
+      : this.revisions.lister.byIndex(CONTROLLER_UID_INDEX, sts.metadata.uid ?? '');
+    if (owned.some((r) => r.metadata.name === name)) return owned;
+    const max = owned.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
     try {
       const created = await client.create({
         apiVersion: 'apps/v1',

@@ -226,3 +226,52 @@ describe('the kubelet against the API (fake cluster)', () => {
     expect(running.map((c) => c.labels['io.kubernetes.pod.name'])).toEqual(['a']);
   });
 });
+
+describe('what the kubelet learns from the API for its pods', () => {
+  it("hands on its Node's podCIDR and the kube-dns Service ClusterIP as they appear and change", async () => {
+    const cluster = new FakeCluster();
+    const node = new FakeNode();
+    const cidrs: string[] = [];
+    const dns: string[] = [];
+    const api = new KubeletApi({
+      resources: (info, ns) => cluster.resource(info, ns, { client: 'kubelet' }),
+      identity: { name: 'w1', labels: {}, taints: [] },
+      facts: () => facts,
+      runtimeStatus: () => node.runtime.status(),
+      clock: node.clock,
+      logger: silentLogger,
+      onPodCidr: (c) => cidrs.push(c),
+      onClusterDns: (ip) => dns.push(ip),
+    });
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    try {
+      await node.start();
+      api.start(node.kubelet);
+      await settle();
+      const services = cluster.resource('services', 'kube-system');
+      await services.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'kube-dns', namespace: 'kube-system' },
+        spec: { clusterIP: '10.96.0.10', ports: [{ port: 53, protocol: 'UDP' }] },
+      });
+      await services.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'other', namespace: 'kube-system' },
+        spec: { clusterIP: '10.96.0.11', ports: [{ port: 53, protocol: 'UDP' }] },
+      });
+      await cluster.resource('nodes').patch('w1', { spec: { podCIDR: '10.244.3.0/24' } }, 'merge');
+      await settle();
+      await services.delete('kube-dns');
+      await settle();
+      expect(cidrs).toEqual(['10.244.3.0/24']);
+      expect(dns).toEqual(['10.96.0.10', '']);
+    } finally {
+      api.stop();
+      node.cleanup();
+    }
+  });
+});

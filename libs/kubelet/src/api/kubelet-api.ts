@@ -3,10 +3,11 @@
 // Everything goes through libs/client's ResourceOps, so a REST client, the in-process transport
 // or the fake cluster all serve. When the API cannot be reached the pods keep running: the
 // informer keeps its last view, writes are retried.
-import { findResource, type ResourceInfo } from '@flotilla/api';
+import { findResource, type KubeObject, type ResourceInfo } from '@flotilla/api';
 import {
   coreV1EventSink,
   EventBroadcaster,
+  finalStateOf,
   SharedInformerFactory,
   type Clock as ClientClock,
   type ListerWatcher,
@@ -41,7 +42,14 @@ export interface KubeletApiOptions {
   statusPeriodMs?: number;
   leasePeriodMs?: number;
   objectCacheMs?: number;
+  /** This node's spec.podCIDR, when set or changed (hollow nodes draw pod IPs from it). */
+  onPodCidr?: (cidr: string) => void;
+  /** The kube-system/kube-dns Service's ClusterIP, when it appears or changes ('' when gone). */
+  onClusterDns?: (ip: string) => void;
 }
+
+/** The cluster DNS Service pods resolve through (dnsPolicy ClusterFirst). */
+export const CLUSTER_DNS_SERVICE = { namespace: 'kube-system', name: 'kube-dns' };
 
 export const API_SOURCE = 'api';
 
@@ -133,11 +141,46 @@ export class KubeletApi {
       });
     };
     pods.addEventHandler({ onAdd: publish, onUpdate: publish, onDelete: publish });
+    this.watchOwnNode();
+    this.watchClusterDns();
     // ConfigMaps and Secrets are read on demand (cached objectCacheMs); the kubelet's resync
     // brings their changes to running pods, as Kubernetes' TTL strategy does. No node watches
     // every Secret of the cluster.
     this.informers.start();
     void pods.waitForSync().then((ok) => ok && publish());
+  }
+
+  private watchOwnNode(): void {
+    const onPodCidr = this.opts.onPodCidr;
+    if (!onPodCidr) return;
+    const nodes = this.informers.informerFor(core('nodes'), {
+      fieldSelector: `metadata.name=${this.opts.identity.name}`,
+    });
+    const seen = (node: KubeObject) => {
+      const cidr = (node.spec as { podCIDR?: string } | undefined)?.podCIDR;
+      if (node.metadata.name === this.opts.identity.name && cidr) onPodCidr(cidr);
+    };
+    nodes.addEventHandler({ onAdd: seen, onUpdate: (_old, node) => seen(node) });
+  }
+
+  private watchClusterDns(): void {
+    const onClusterDns = this.opts.onClusterDns;
+    if (!onClusterDns) return;
+    const { namespace, name } = CLUSTER_DNS_SERVICE;
+    const services = this.informers.informerFor(core('services'), {
+      namespace,
+      fieldSelector: `metadata.name=${name}`,
+    });
+    const seen = (svc: KubeObject) => {
+      if (svc.metadata.name !== name) return;
+      const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP ?? '';
+      onClusterDns(ip === 'None' ? '' : ip);
+    };
+    services.addEventHandler({
+      onAdd: seen,
+      onUpdate: (_old, svc) => seen(svc),
+      onDelete: (svc) => finalStateOf(svc).metadata.name === name && onClusterDns(''),
+    });
   }
 
   get node() {

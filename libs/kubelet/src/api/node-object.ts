@@ -220,7 +220,7 @@ export function nodeStatus(facts: NodeFacts, conditions: NodeCondition[]): Recor
     allocatable: facts.allocatable,
     conditions,
     addresses: facts.addresses,
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: facts.kubeletPort ?? 10250 } },
     nodeInfo: facts.nodeInfo,
   };
 }

@@ -70,7 +70,9 @@ export interface AgentOptions {
   args?: string[];
 }
 
-const AGENT_PORT = 10250;
+/** The agent's health and metrics port; its kubelet server listens on 10250. */
+const AGENT_PORT = 10248;
+const KUBELET_PORT = 10250;
 /** Without masters, every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
 const LAB_CLUSTER_CIDR = '10.240.0.0/16';
 /** The masters' default --cluster-cidr. */
@@ -194,6 +196,11 @@ export class WorkerLab {
     return `http://${this.host(name).address}:${AGENT_PORT}`;
   }
 
+  /** The worker's kubelet server (logs, exec, port-forward), as the API server reaches it. */
+  kubeletUrl(name: string): string {
+    return `http://${this.host(name).address}:${KUBELET_PORT}`;
+  }
+
   /**
    * Starts the node agent of worker name (its kubelet on the worker's containerd) and waits for
    * its /readyz (the runtime answers). With a kubeconfig, its Node appears in the API shortly
@@ -219,6 +226,10 @@ export class WorkerLab {
         h.address,
         '--api-port',
         String(AGENT_PORT),
+        '--kubelet-address',
+        h.address,
+        '--kubelet-port',
+        String(KUBELET_PORT),
         '--runtime-endpoint',
         h.socket,
         '--root-dir',

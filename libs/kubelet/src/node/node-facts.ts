@@ -24,6 +24,8 @@ export interface NodeFacts {
     architecture: string;
   };
   addresses: { type: 'InternalIP' | 'Hostname'; address: string }[];
+  /** The port of the kubelet server (status.daemonEndpoints); 10250 when unset. */
+  kubeletPort?: number;
   /** Numbers for the kubelet itself (downward API defaults, OOM scores). */
   allocatableNumbers: NodeAllocatable;
 }

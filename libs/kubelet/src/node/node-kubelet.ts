@@ -4,7 +4,10 @@
 // probe succeeds), so a machine can carry many of them. Pods come from the API servers (when given a way to reach them: the API side
 // registers the Node, heartbeats, and writes statuses) and from a manifest directory (static
 // pods, with the ConfigMaps and Secrets they use when there is no API).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NodeLayout } from '../pod/runtime-config';
+import { KubeletServer } from '../server/kubelet-server';
 import { KubeletApi, type ResourceFor } from '../api/kubelet-api';
 import type { NodeIdentity, PodNetworkState } from '../api/node-object';
 import { Kubelet } from '../kubelet';
@@ -16,7 +19,6 @@ import { CriRuntime } from '../runtime/cri/cri-runtime';
 import { FakeRuntime } from '../runtime/fake/fake-runtime';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { ProbeRunner } from '../probes/probe-runner';
-import type { NodeLayout } from '../pod/runtime-config';
 import { MemoryMounter } from '../volumes/mounter';
 import { ManifestWatcher } from '../standalone/manifest-source';
 import type { Logger } from '../util/logger';
@@ -42,11 +44,30 @@ export interface NodeKubeletConfig {
   clusterDns: string[];
   clusterDomain: string;
   kubeletVersion: string;
+  /**
+   * With no clusterDns given: pods (dnsPolicy ClusterFirst) resolve through the kube-system/kube-dns
+   * Service's ClusterIP, learnt from the API; false leaves them on the node's resolv.conf.
+   */
+  clusterDnsFromService?: boolean;
   /** --node-labels and --register-with-taints, for the Node object. */
   labels?: Record<string, string>;
   taints?: NodeIdentity['taints'];
+  /** The kubelet server (logs, exec, attach, port-forward); absent: not served. */
+  server?: KubeletServerConfig;
   /** The node agent's pod network, when it runs one: NetworkUnavailable waits for it. */
   podNetwork?: () => PodNetworkState;
+}
+
+export interface KubeletServerConfig {
+  /** Address to bind; 0.0.0.0 by default, as the kubelet. */
+  host: string;
+  /** 10250 by default; 0 picks a free port (hollow nodes), reported in the Node's status. */
+  port: number;
+  /** The node's serving certificate and key (PEM files): HTTPS. Without: plain HTTP. */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  /** With HTTPS: only clients with a certificate from this CA in system:masters (the API server). */
+  clientCaFile?: string;
 }
 
 const FILE_SOURCE = 'file';
@@ -56,10 +77,9 @@ export class NodeKubelet {
   kubelet!: Kubelet;
   facts!: NodeFacts;
   api?: KubeletApi;
+  server?: KubeletServer;
   private runtime!: ContainerRuntime;
   private watcher?: ManifestWatcher;
-  private layout?: NodeLayout;
-  private learnedClusterDns?: string[];
 
   /** resources: how to reach the API (a libs/client REST client); without it, static pods only. */
   constructor(
@@ -85,6 +105,30 @@ export class NodeKubelet {
       runtime: version,
       kubeletVersion: c.kubeletVersion,
     });
+    const layout: NodeLayout = {
+      cgroupRoot: c.cgroupRoot,
+      podLogRoot: c.podLogDir,
+      clusterDns: [...c.clusterDns],
+      clusterDomain: c.clusterDomain,
+      memoryCapacityBytes: this.facts.allocatableNumbers.memoryBytes,
+    };
+    if (c.server) {
+      // Before registration: the Node reports the port it listens on.
+      this.server = new KubeletServer({
+        host: c.server.host,
+        port: c.server.port,
+        tls: await readServingPair(c.server),
+        pods: () => this.kubelet?.pods() ?? [],
+        runtime: this.runtime,
+        layout,
+        logger: this.logger,
+      });
+      this.facts.kubeletPort = await this.server.start();
+      this.logger.info('kubelet server listening', {
+        address: `${this.server.scheme}://${c.server.host}:${this.facts.kubeletPort}`,
+      });
+    }
+    const fromService = c.clusterDns.length === 0 && c.clusterDnsFromService === true;
     if (this.resources) {
       this.api = new KubeletApi({
         resources: this.resources,
@@ -94,6 +138,21 @@ export class NodeKubelet {
         podNetwork: c.podNetwork,
         clock: systemClock,
         logger: this.logger,
+        ...(this.runtime instanceof FakeRuntime
+          ? { onPodCidr: (cidr: string) => this.usePodCidr(cidr) }
+          : {}),
+        // The Kubelet reads the layout at each sandbox it creates: pods started from now on
+        // get the new address.
+        ...(fromService
+          ? {
+              onClusterDns: (ip: string) => {
+                layout.clusterDns = ip ? [ip] : [];
+                this.logger.info('cluster DNS for pods', {
+                  nameserver: ip || '(node resolv.conf)',
+                });
+              },
+            }
+          : {}),
       });
     }
     // Without the API, a manifest directory's ConfigMaps and Secrets are what pods can use.
@@ -101,19 +160,12 @@ export class NodeKubelet {
     const sources = [...(this.api ? ['api'] : []), ...(c.manifestDir ? [FILE_SOURCE] : [])];
     const events: EventRecorder[] = [logEvents(this.logger), this.events];
     if (this.api) events.push(this.api.events);
-    this.layout = {
-      cgroupRoot: c.cgroupRoot,
-      podLogRoot: c.podLogDir,
-      clusterDns: this.learnedClusterDns ?? c.clusterDns,
-      clusterDomain: c.clusterDomain,
-      memoryCapacityBytes: this.facts.allocatableNumbers.memoryBytes,
-    };
     this.kubelet = new Kubelet({
       nodeName: c.nodeName,
       runtime: this.runtime,
       objects: this.api ? this.api.objects : fileObjects,
       hostIPs: nodeIPs,
-      layout: this.layout,
+      layout,
       node: this.facts.allocatableNumbers,
       rootDir: c.rootDir,
       logger: this.logger,
@@ -157,16 +209,6 @@ export class NodeKubelet {
     }
   }
 
-  /**
-   * The cluster DNS address, learned at run time (the kube-dns Service's ClusterIP) when no
-   * --cluster-dns was given: pods started from now on get it in their resolv.conf.
-   */
-  setClusterDns(servers: string[]): void {
-    this.learnedClusterDns = [...servers];
-    // The pod workers read the layout when they create a sandbox.
-    if (this.layout) this.layout.clusterDns = this.learnedClusterDns;
-  }
-
   /** The pod network's readiness changed: the Node's status says so now. */
   podNetworkChanged(): void {
     this.api?.nodeStatusChanged();
@@ -184,13 +226,36 @@ export class NodeKubelet {
     }
   }
 
+  private usePodCidr(cidr: string): void {
+    try {
+      (this.runtime as FakeRuntime).setPodCidr(cidr);
+    } catch (err) {
+      this.logger.warn('pod CIDR not usable', { cidr, err: (err as Error).message });
+    }
+  }
+
   /** Stops the loops and closes the runtime connection; pods keep running. */
   stop(): void {
+    void this.server?.close();
     this.watcher?.stop();
     this.api?.stop();
     this.kubelet?.stop();
     this.runtime?.close();
   }
+}
+
+async function readServingPair(
+  c: KubeletServerConfig,
+): Promise<{ cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined> {
+  if (!c.tlsCertFile && !c.tlsKeyFile) return undefined;
+  if (!c.tlsCertFile || !c.tlsKeyFile) {
+    throw new Error('the kubelet server needs both a certificate and a key file for HTTPS');
+  }
+  return {
+    cert: await readFile(c.tlsCertFile),
+    key: await readFile(c.tlsKeyFile),
+    ...(c.clientCaFile ? { clientCa: await readFile(c.clientCaFile) } : {}),
+  };
 }
 
 export function defaultKubeletDirs(dataDir: string): { rootDir: string; podLogDir: string } {

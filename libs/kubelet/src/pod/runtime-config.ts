@@ -60,7 +60,7 @@ export const DEFAULT_READONLY_PATHS = [
   '/proc/sysrq-trigger',
 ];
 
-export function podLogDirectory(layout: NodeLayout, pod: Pod): string {
+export function podLogDirectory(layout: Pick<NodeLayout, 'podLogRoot'>, pod: Pod): string {
   const m = pod.metadata;
   return `${layout.podLogRoot}/${m.namespace}_${m.name}_${m.uid}`;
 }

@@ -263,5 +263,11 @@ export interface ContainerRuntime {
   attachUrl(request: StreamRequest): Promise<string>;
   portForwardUrl(sandboxId: string, ports: number[]): Promise<string>;
 
+  /**
+   * The container's log in CRI format, for a runtime that keeps it itself (the fake one); a CRI
+   * runtime has none: its logs are the files at each container's logPath.
+   */
+  containerLog?(id: string): Promise<Buffer>;
+
   close(): void;
 }

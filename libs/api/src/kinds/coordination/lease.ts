@@ -4,12 +4,35 @@ import type { KubeObject } from '../../object';
 import { getPath, isPlainObject } from '../../object';
 import type { StatusCause } from '../../status';
 import { nonNegative } from '../../validate-kinds';
+import { declareKind } from '../declare';
 import type { KindModule } from '../kind-module';
-import { kindFields } from '../meta';
 import { AGE, col, created, NAME, str } from '../printing';
 import { resource } from '../resource';
 
 const COORD = 'io.k8s.api.coordination.v1.';
+
+// Field tables: k8s.io/api coordination/v1 generated.proto numbers, types.go pointers.
+const declared = declareKind({
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  kind: 'Lease',
+  package: 'k8s.io.api.coordination.v1',
+  prefix: COORD,
+  descriptions: { Lease: 'A lease concept.', LeaseSpec: 'The specification of a lease.' },
+  messages: {
+    Lease: ['1 metadata ObjectMeta', '2 spec LeaseSpec'],
+    LeaseSpec: [
+      '1 holderIdentity *string',
+      '2 leaseDurationSeconds *int32',
+      '3 acquireTime *MicroTime',
+      '4 renewTime *MicroTime',
+      '5 leaseTransitions *int32',
+      '6 strategy *string',
+      '7 preferredHolder *string',
+    ],
+    LeaseList: ['1 metadata ListMeta', '2 items! []Lease'],
+  },
+});
 
 function validateLease(o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -28,25 +51,8 @@ function validateLease(o: KubeObject): StatusCause[] {
 
 export const leaseKind: KindModule = {
   resource: resource('coordination.k8s.io', 'Lease', 'leases'),
-  definitions: {
-    [`${COORD}Lease`]: {
-      description: 'A lease concept.',
-      fields: kindFields({ spec: `#${COORD}LeaseSpec` }),
-      gvk: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' },
-    },
-    [`${COORD}LeaseSpec`]: {
-      description: 'The specification of a lease.',
-      fields: {
-        holderIdentity: 'string',
-        leaseDurationSeconds: 'integer',
-        acquireTime: 'time',
-        renewTime: 'time',
-        leaseTransitions: 'integer',
-        strategy: 'string',
-        preferredHolder: 'string',
-      },
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   validate: validateLease,
   printer: {
     columns: [NAME, col('Holder', 'The identity of the current holder.'), AGE],

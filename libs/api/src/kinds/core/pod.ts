@@ -273,7 +273,7 @@ export const podKind: KindModule = {
   resource: resource('', 'Pod', 'pods', {
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status', 'binding', 'eviction'],
+    subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
   }),
   definitions: {
     [`${CORE}Pod`]: {

@@ -31,9 +31,9 @@ const declared = declareKind({
 
 export const clusterRoleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'ClusterRole', 'clusterroles', { namespaced: false }),
-  // Kubernetes' RBAC names are path segments: the default roles are named system:...
-  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateRules(o, true),
 };

@@ -36,10 +36,10 @@ export const clusterRoleBindingKind: KindModule = {
   resource: resource(RBAC_GROUP, 'ClusterRoleBinding', 'clusterrolebindings', {
     namespaced: false,
   }),
-  // Kubernetes' RBAC names are path segments: the default roles are named system:...
-  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, false),
   validateUpdate: validateBindingUpdate,
 };

@@ -38,9 +38,9 @@ const declared = declareKind({
 
 export const roleKind: KindModule = {
   resource: resource(RBAC_GROUP, 'Role', 'roles'),
-  // Kubernetes' RBAC names are path segments: the default roles are named system:...
-  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateRules(o, false),
 };

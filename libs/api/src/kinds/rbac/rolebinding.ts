@@ -30,10 +30,10 @@ const declared = declareKind({
 
 export const roleBindingKind: KindModule = {
   resource: resource(RBAC_GROUP, 'RoleBinding', 'rolebindings'),
-  // Kubernetes' RBAC names are path segments: the default roles are named system:...
-  nameRule: 'path-segment',
   definitions: declared.definitions,
   protobuf: declared.protobuf,
+  // Kubernetes' ValidateRBACName: any path segment, so the bootstrap roles can be `system:...`.
+  nameRule: 'path-segment',
   validate: (o) => validateBinding(o, true),
   validateUpdate: validateBindingUpdate,
 };

@@ -15,8 +15,10 @@ import type {
   SandboxConfig,
   SandboxStatus,
   SandboxSummary,
+  StreamRequest,
 } from '../runtime';
 import { RuntimeError } from '../runtime';
+import { criLogLine } from '../../server/cri-log-format';
 
 /** What a started container does. The default runs until it is stopped. */
 export interface FakeBehaviour {
@@ -35,6 +37,8 @@ export interface FakeBehaviour {
   exec?: (cmd: string[]) => ExecResult;
   /** Memory in use, for stats. */
   memoryBytes?: number;
+  /** Lines the container writes to stdout when it starts (its log, for kubectl logs). */
+  logLines?: string[];
 }
 
 export type BehaviourFor = (config: ContainerConfig, sandbox: SandboxConfig) => FakeBehaviour;
@@ -61,13 +65,31 @@ interface FakeContainer {
   message: string;
   behaviour: FakeBehaviour;
   timer?: Timer;
+  /** The container's log in CRI format. */
+  log: string;
 }
 
 export interface FakeRuntimeOptions {
   clock: Clock;
-  /** Prefix of pod IPs handed out in order: 10.88.0.2, 10.88.0.3, ... */
+  /** Prefix of pod IPs handed out in order: 10.88.0.2, 10.88.0.3, ... (until setPodCidr). */
   podSubnet?: string;
   behaviour?: BehaviourFor;
+}
+
+/** An IPv4 range as first address and size; undefined for anything else. */
+export function parseIPv4Cidr(cidr: string): { base: number; size: number } | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr.trim());
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const bits = Number(m[5]);
+  if (octets.some((o) => o > 255) || bits < 8 || bits > 30) return undefined;
+  const ip = octets.reduce((a, o) => a * 256 + o, 0);
+  const size = 2 ** (32 - bits);
+  return { base: ip - (ip % size), size };
+}
+
+function ipv4Text(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 }
 
 function digestOf(name: string): string {
@@ -99,6 +121,7 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly pullErrors = new Map<string, string>();
   private nextId = 1;
   private nextIp = 2;
+  private podRange: { base: number; size: number } | undefined;
   private down: string | undefined;
   /** Every call by name, in order, for tests that check what the kubelet asked for. */
   readonly calls: string[] = [];
@@ -128,6 +151,18 @@ export class FakeRuntime implements ContainerRuntime {
     const name = normaliseImageName(image);
     if (message === undefined) this.pullErrors.delete(name);
     else this.pullErrors.set(name, message);
+  }
+
+  /**
+   * Pod IPs come from this range from now on (the Node's spec.podCIDR, as a CNI plugin's
+   * host-local IPAM would): .2 upwards, skipping addresses in use, wrapping at the end.
+   */
+  setPodCidr(cidr: string): void {
+    const range = parseIPv4Cidr(cidr);
+    if (!range) throw new RuntimeError(`pod CIDR ${JSON.stringify(cidr)} is not an IPv4 range`);
+    if (this.podRange?.base === range.base && this.podRange.size === range.size) return;
+    this.podRange = range;
+    this.nextIp = 2;
   }
 
   /** Every call fails as UNAVAILABLE (the runtime is down) until cleared with undefined. */
@@ -204,7 +239,7 @@ export class FakeRuntime implements ContainerRuntime {
       config,
       state: 'ready',
       createdAt: this.clock.now(),
-      ip: hostNetwork ? '' : `${this.subnet}.${this.nextIp++}`,
+      ip: hostNetwork ? '' : this.allocateIp(),
     });
     return id;
   }
@@ -269,6 +304,7 @@ export class FakeRuntime implements ContainerRuntime {
       reason: '',
       message: '',
       behaviour: this.behaviourFor(config, sandbox.config),
+      log: '',
     });
     return id;
   }
@@ -288,6 +324,8 @@ export class FakeRuntime implements ContainerRuntime {
     }
     c.state = 'running';
     c.startedAt = this.clock.now();
+    this.writeLog(c, `hollow container ${c.config.metadata.name} started`);
+    for (const line of b.logLines ?? []) this.writeLog(c, line);
     if (b.exitAfterMs !== undefined) {
       c.timer = this.clock.after(b.exitAfterMs, () =>
         this.exit(c, b.oom ? 137 : (b.exitCode ?? 0), b.oom ? 'OOMKilled' : undefined),
@@ -369,15 +407,20 @@ export class FakeRuntime implements ContainerRuntime {
       }));
   }
 
-  async execUrl(): Promise<string> {
+  async containerLog(id: string): Promise<Buffer> {
+    this.enter('ContainerLog');
+    return Buffer.from(this.mustGet(id).log);
+  }
+
+  async execUrl(_request: StreamRequest): Promise<string> {
     throw new RuntimeError('the fake runtime has no streaming server');
   }
 
-  async attachUrl(): Promise<string> {
+  async attachUrl(_request: StreamRequest): Promise<string> {
     throw new RuntimeError('the fake runtime has no streaming server');
   }
 
-  async portForwardUrl(): Promise<string> {
+  async portForwardUrl(_sandboxId: string, _ports: number[]): Promise<string> {
     throw new RuntimeError('the fake runtime has no streaming server');
   }
 
@@ -386,6 +429,27 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   // ---- internals ----
+
+  private allocateIp(): string {
+    const range = this.podRange;
+    if (!range) return `${this.subnet}.${this.nextIp++}`;
+    const used = new Set([...this.sandboxes.values()].map((s) => s.ip));
+    // Hosts are .2 to the one before broadcast (.1 is the bridge's on a real node).
+    const hosts = range.size - 3;
+    for (let i = 0; i < hosts; i++) {
+      const offset = 2 + ((this.nextIp - 2 + i) % hosts);
+      const ip = ipv4Text(range.base + offset);
+      if (!used.has(ip)) {
+        this.nextIp = offset + 1;
+        return ip;
+      }
+    }
+    throw new RuntimeError(`RunPodSandbox: no free address left in the pod CIDR`);
+  }
+
+  private writeLog(c: FakeContainer, line: string): void {
+    c.log += criLogLine(new Date(this.clock.now()), 'stdout', line);
+  }
 
   private newId(prefix: string): string {
     return `${prefix}${(this.nextId++).toString(16).padStart(6, '0')}`;
@@ -404,6 +468,7 @@ export class FakeRuntime implements ContainerRuntime {
     c.finishedAt = this.clock.now();
     c.exitCode = exitCode;
     c.reason = reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+    this.writeLog(c, `hollow container ${c.config.metadata.name} exited with code ${exitCode}`);
   }
 
   private statusOf(c: FakeContainer): ContainerStatus {

@@ -1,0 +1,280 @@
+// The API server's one way to its nodes' kubelets: pods/log is a proxied GET, pods/exec, attach
+// and portforward a proxied upgrade (SPDY/3.1 or WebSocket, whatever the client and kubelet
+// agree). Every connection starts in KubeletDialer: the place for the API server's client
+// certificate and the kubelet's CA once nodes require them. Until then a kubelet may serve HTTPS
+// (its certificate is not verified yet) or plain HTTP; the dialer tries TLS and remembers.
+import { apiErrors, ApiError } from '@flotilla/api';
+import {
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { UserInfo } from '../auth/user-info';
+import type { ApiRequest } from '../http/api-handler';
+import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
+
+export interface KubeletDialerOptions {
+  /** TLS settings toward kubelets: CA to verify them, client certificate to present. */
+  tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key'> & { verify?: boolean };
+  connectTimeoutMs?: number;
+}
+
+type Scheme = 'https' | 'http';
+
+/** Errors that mean "nothing listens there", as opposed to "that is no TLS server". */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+export class KubeletDialer {
+  private readonly schemes = new Map<string, Scheme>();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: KubeletDialerOptions = {}) {
+    this.timeoutMs = options.connectTimeoutMs ?? 10_000;
+  }
+
+  /** A connected socket to the kubelet (TLS when it speaks TLS). */
+  async connect(endpoint: KubeletEndpoint): Promise<Socket> {
+    const key = `${endpoint.host}:${endpoint.port}`;
+    const known = this.schemes.get(key);
+    try {
+      if (known === 'http') return await this.plain(endpoint);
+      try {
+        const socket = await this.secure(endpoint);
+        this.schemes.set(key, 'https');
+        return socket;
+      } catch (err) {
+        if (known === 'https' || UNREACHABLE.has((err as NodeJS.ErrnoException).code ?? '')) {
+          throw err;
+        }
+        const socket = await this.plain(endpoint);
+        this.schemes.set(key, 'http');
+        return socket;
+      }
+    } catch (err) {
+      throw unreachable(endpoint, err as Error);
+    }
+  }
+
+  private secure(e: KubeletEndpoint): Promise<Socket> {
+    const tls = this.options.tls ?? {};
+    return this.settle(
+      tlsConnect({
+        host: e.host,
+        port: e.port,
+        ALPNProtocols: ['http/1.1'],
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: tls.verify === true,
+      }),
+      'secureConnect',
+    );
+  }
+
+  private plain(e: KubeletEndpoint): Promise<Socket> {
+    return this.settle(netConnect({ host: e.host, port: e.port }), 'connect');
+  }
+
+  private settle(socket: Socket, ready: string): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+      }, this.timeoutMs);
+      socket.once(ready, () => {
+        clearTimeout(timer);
+        socket.removeListener('error', fail);
+        resolve(socket);
+      });
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      socket.once('error', fail);
+    });
+  }
+}
+
+function unreachable(e: KubeletEndpoint, err: Error): ApiError {
+  return apiErrors.serviceUnavailable(
+    `the kubelet of node ${e.node} at ${e.host}:${e.port} cannot be reached: ${err.message}`,
+  );
+}
+
+/**
+ * GETs path from the kubelet and streams its answer (status, type, body) to res; ends when the
+ * kubelet ends (a followed log: when the container stops) or the client leaves.
+ */
+export async function proxyKubeletGet(
+  dialer: KubeletDialer,
+  endpoint: KubeletEndpoint,
+  path: string,
+  res: ServerResponse,
+): Promise<void> {
+  const socket = await dialer.connect(endpoint);
+  await new Promise<void>((resolve) => {
+    const upstream = httpRequest(
+      {
+        createConnection: () => socket,
+        method: 'GET',
+        path,
+        headers: { host: `${endpoint.host}:${endpoint.port}`, accept: '*/*' },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, {
+          'content-type': answer.headers['content-type'] ?? 'text/plain',
+        });
+        res.flushHeaders();
+        answer.pipe(res);
+        answer.on('end', resolve);
+        answer.on('error', () => (res.destroy(), resolve()));
+      },
+    );
+    upstream.on('error', (err) => {
+      if (!res.headersSent) {
+        const s = unreachable(endpoint, err).status;
+        res
+          .writeHead(s.code as number, { 'content-type': 'application/json' })
+          .end(JSON.stringify(s));
+      } else {
+        res.destroy();
+      }
+      resolve();
+    });
+    // The response's close: it ended, or the client went away (a follower stops here).
+    res.on('close', () => {
+      socket.destroy();
+      resolve();
+    });
+    upstream.end();
+  });
+}
+
+/** Replays the client's upgrade request to the kubelet and joins the two connections. */
+export async function proxyKubeletUpgrade(
+  dialer: KubeletDialer,
+  endpoint: KubeletEndpoint,
+  path: string,
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const upstream = await dialer.connect(endpoint);
+  const lines = [`${req.method ?? 'GET'} ${path} HTTP/1.1`];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    // The client's credentials are for the API server, not for the kubelet.
+    if (name === 'host' || name === 'authorization' || name === 'cookie') continue;
+    lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  }
+  lines.push(`Host: ${endpoint.host}:${endpoint.port}`);
+  upstream.setNoDelay(true);
+  upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) upstream.write(head);
+  client.pipe(upstream);
+  upstream.pipe(client);
+  upstream.on('error', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  client.on('close', () => upstream.destroy());
+  upstream.on('close', () => client.destroy());
+}
+
+/** Writes a Status answer on a socket whose upgrade is refused, then closes it. */
+export function refuseUpgrade(socket: Duplex, err: ApiError): void {
+  const text = JSON.stringify(err.status);
+  socket.end(
+    `HTTP/1.1 ${err.code} ${err.status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
+
+/** /api/v1/namespaces/<ns>/pods/<name>/<exec|attach|portforward>, or undefined. */
+export function podStreamPath(
+  pathname: string,
+): { namespace: string; name: string; sub: 'exec' | 'attach' | 'portforward' } | undefined {
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/.exec(
+    pathname,
+  );
+  if (!m) return undefined;
+  return {
+    namespace: decodeURIComponent(m[1]),
+    name: decodeURIComponent(m[2]),
+    sub: m[3] as 'exec' | 'attach' | 'portforward',
+  };
+}
+
+export interface PodStreamDeps {
+  resolve: (
+    namespace: string,
+    name: string,
+    sub: PodStreamSubresource,
+    query: URLSearchParams,
+  ) => Promise<KubeletRequest>;
+  dialer: KubeletDialer;
+  /**
+   * When given: who the upgrade request is from; undefined refuses it with 401 before anything
+   * is proxied. Then `authorize` decides (403), as for any request on the path.
+   */
+  authenticate?: (req: IncomingMessage) => Promise<UserInfo | undefined>;
+  authorize?: (req: ApiRequest) => Promise<void>;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+/**
+ * pods/exec, pods/attach and pods/portforward on the API server's 'upgrade' event: the request
+ * goes to the pod's kubelet as it came (the kubelet and the runtime answer the protocol).
+ */
+export function attachPodStreams(server: Server, deps: PodStreamDeps): () => void {
+  // Upgraded connections are no longer the HTTP server's: closed here when detached.
+  const open = new Set<Duplex>();
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = podStreamPath(url.pathname);
+    if (!target) return;
+    socket.on('error', () => undefined);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    void (async () => {
+      const user = deps.authenticate ? await deps.authenticate(req) : undefined;
+      if (deps.authenticate && user === undefined) {
+        throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      await deps.authorize?.({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        user,
+      });
+      const kubelet = await deps.resolve(
+        target.namespace,
+        target.name,
+        target.sub,
+        url.searchParams,
+      );
+      deps.log?.('pod stream', {
+        pod: `${target.namespace}/${target.name}`,
+        subresource: target.sub,
+        node: kubelet.endpoint.node,
+      });
+      await proxyKubeletUpgrade(deps.dialer, kubelet.endpoint, kubelet.path, req, socket, head);
+    })().catch((err) => {
+      refuseUpgrade(socket, err instanceof ApiError ? err : apiErrors.internal(String(err)));
+    });
+  };
+  server.on('upgrade', onUpgrade);
+  return () => {
+    server.off('upgrade', onUpgrade);
+    for (const socket of open) socket.destroy();
+  };
+}
