@@ -35,6 +35,9 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
       CLI,
       [
         'up',
+        // The masters alone: as root, flotilla up would start real workers too.
+        '--workers',
+        '0',
         '--data-dir',
         dataDir,
         '--base-api-port',

@@ -32,6 +32,9 @@ describe('flotilla up (from sources, through tsx)', () => {
       'apps/flotilla/src/main.ts',
       [
         'up',
+        // The masters alone: as root, flotilla up would start real workers too.
+        '--workers',
+        '0',
         '--insecure',
         '--data-dir',
         dataDir,

@@ -1,15 +1,25 @@
 // Real workers against real masters: three control-plane processes listening on the lab's fabric
 // address, two worker namespaces each with containerd and a node agent given the masters'
-// kubeconfig. The Nodes register with containerd's version, a pod bound through the API runs on
+// kubeconfig. The Nodes register with containerd's version and get their pod ranges from node
+// IPAM in the masters (the agents make their pod network from them), a pod bound through the API runs on
 // containerd with env from an API ConfigMap and answers on its IP, and a delete through the API
 // stops it in containerd before the object goes. Runs as root (npm run test:workers).
 import { MasterCluster } from '../integration/support/master-cluster';
 import type { WorkerLab } from '../../libs/kubelet/src/host/lab';
 import type { Pod } from '../../libs/kubelet/src/pod/types';
-import { condition, containerStatus, createLab, eventually } from './support/lab';
+import {
+  condition,
+  containerStatus,
+  createLab,
+  eventually,
+  inCidr,
+  routeClientToNodes,
+} from './support/lab';
 
 let lab: WorkerLab | undefined;
 let masters: MasterCluster | undefined;
+/** Node name → spec.podCIDR, from node IPAM. */
+let podCidrs: Record<string, string> = {};
 
 beforeAll(async () => {
   lab = await createLab(2);
@@ -41,6 +51,7 @@ async function get<T>(...args: string[]): Promise<T | undefined> {
 
 interface NodeObject {
   metadata: { labels: Record<string, string> };
+  spec: { podCIDR?: string; taints?: { key: string }[] };
   status: {
     conditions: { type: string; status: string }[];
     addresses: { type: string; address: string }[];
@@ -68,6 +79,9 @@ describe('kubelet over containerd, with its pods from the API', () => {
       expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\/\d/);
       expect(Number(node.status.capacity.cpu)).toBeGreaterThan(0);
     }
+    podCidrs = await routeClientToNodes(lab!, masters!);
+    expect(Object.keys(podCidrs).sort()).toEqual(['w1', 'w2']);
+    expect(podCidrs.w1).not.toBe(podCidrs.w2);
     expect(await kubectl(['get', 'nodes'])).toMatch(/\nw2\s+Ready\s/);
   });
 
@@ -111,7 +125,7 @@ describe('kubelet over containerd, with its pods from the API', () => {
       throw new Error(`${err.message}\nlast status: ${JSON.stringify(last?.status)}`);
     });
     expect(pod.status!.hostIP).toBe(lab!.host('w2').address);
-    expect(pod.status!.podIP).toMatch(/^10\.240\.2\./);
+    expect(inCidr(pod.status!.podIP!, podCidrs.w2)).toBe(true);
     const web = containerStatus(pod, 'web')!;
     expect(web).toMatchObject({
       ready: true,

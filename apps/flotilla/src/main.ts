@@ -31,7 +31,7 @@ const COMMANDS: Record<string, Command> = {
     run: statusCommand,
   },
   chaos: {
-    summary: 'kill or pause a master of the local cluster and print the failover timeline',
+    summary: 'kill or pause a master or worker of the local cluster and print the timeline',
     run: chaosCommand,
   },
   'hollow-nodes': {

@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module';
 import { NetworkModule } from './network/network.module';
 import type { NodeAgentConfig } from './config/node-agent-config';
 import { KubeletModule } from './kubelet/kubelet.module';
+import { NodeNetworkState } from './network/node-network-state';
 
 export interface NodeAgentParts {
   config: NodeAgentConfig;
@@ -38,6 +39,8 @@ class MastersClientLifecycle implements OnApplicationShutdown {
 @Module({})
 export class AppModule {
   static forRoot({ config, logger, health, client, proxyClient }: NodeAgentParts): DynamicModule {
+    // The pod network's readiness and the cluster DNS address, from networking to the kubelet.
+    const networkState = new NodeNetworkState(config.network?.podNetwork === true);
     return {
       module: AppModule,
       imports: [
@@ -49,9 +52,9 @@ export class AppModule {
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
         }),
         // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
-        NetworkModule.forRoot(config, proxyClient ?? client),
+        NetworkModule.forRoot(config, proxyClient ?? client, networkState),
         // the Node, its Lease and its pods through the container runtime (--runtime-endpoint)
-        ...(config.kubelet ? [KubeletModule.forRoot(client)] : []),
+        ...(config.kubelet ? [KubeletModule.forRoot(client, networkState)] : []),
       ],
       providers: [
         { provide: MASTERS_CLIENT, useValue: client },

@@ -38,8 +38,11 @@ export * from './standalone/manifest-source';
 export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
 export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';
 export { parseLabels, parseTaints } from './api/node-object';
-export type { NodeIdentity, Taint } from './api/node-object';
+export type { NodeIdentity, PodNetworkState, Taint } from './api/node-object';
 export * from './images';
+// Worker hosts on one machine (network namespaces, containerd): tests and `flotilla up`.
+export { WorkerLab } from './host/lab';
+export type { AgentOptions, LabOptions } from './host/lab';
 export { KubeletServer } from './server/kubelet-server';
 export type { KubeletServerOptions } from './server/kubelet-server';
 export { CLUSTER_DNS_SERVICE } from './api/kubelet-api';

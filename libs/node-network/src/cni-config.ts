@@ -16,6 +16,9 @@ export interface CniOptions {
   podCIDRs: readonly string[];
   /** host-local's allocation records; one per node when several share a machine. */
   ipamDataDir: string;
+  /** libcni keeps its cache in /var/lib/cni/results/<name>-...: one name per node when several
+   *  nodes share a machine, so each can clean up its own. */
+  networkName?: string;
   bridge?: string;
   mtu?: number;
 }
@@ -32,7 +35,7 @@ export function renderCniConflist(options: CniOptions): string {
   if (ranges.length === 0) throw new Error('the node has no pod CIDR yet');
   const conf = {
     cniVersion: CNI_VERSION,
-    name: CNI_NETWORK_NAME,
+    name: options.networkName ?? CNI_NETWORK_NAME,
     plugins: [
       {
         type: 'bridge',

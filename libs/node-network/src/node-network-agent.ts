@@ -47,6 +47,8 @@ export interface NodeNetworkSettings {
   podNetwork: boolean;
   cniConfDir: string;
   cniIpamDir: string;
+  /** The CNI network's name; default flotilla. */
+  cniNetworkName?: string;
   /** Serve cluster DNS at the kube-dns ClusterIP (or at clusterDNS when given). */
   dns: boolean;
   clusterDomain: string;
@@ -99,6 +101,7 @@ export class NodeNetworkAgent {
           clusterCIDRs: s.clusterCIDRs,
           cniConfDir: s.cniConfDir,
           ipamDataDir: s.cniIpamDir,
+          networkName: s.cniNetworkName,
           runner: deps.runner,
           logger: deps.logger.child('pod-network'),
           onReadyChange: deps.onNetworkReadyChange,

@@ -15,6 +15,8 @@ export interface PodNetworkOptions {
   /** Where containerd reads CNI configuration (its cni.conf_dir). */
   cniConfDir: string;
   ipamDataDir: string;
+  /** The CNI network's name (default flotilla). */
+  networkName?: string;
   runner: CommandRunner;
   logger: JsonLogger;
   timers?: Timers;
@@ -112,7 +114,11 @@ export class PodNetwork {
     const problems: string[] = [];
     try {
       if (
-        writeCniConfig(this.options.cniConfDir, { podCIDRs, ipamDataDir: this.options.ipamDataDir })
+        writeCniConfig(this.options.cniConfDir, {
+          podCIDRs,
+          ipamDataDir: this.options.ipamDataDir,
+          networkName: this.options.networkName,
+        })
       ) {
         logger.info('CNI configuration written', {
           podCIDRs: podCIDRs.join(','),

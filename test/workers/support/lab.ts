@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerLab } from '../../../libs/kubelet/src/host/lab';
 import type { Pod } from '../../../libs/kubelet/src/pod/types';
+import type { MasterCluster } from '../../integration/support/master-cluster';
 
 export const REPO_ROOT = join(__dirname, '../../..');
 
@@ -57,4 +58,58 @@ export function containerStatus(pod: Pod, name: string) {
 
 export function condition(pod: Pod, type: string): string | undefined {
   return pod.status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+interface NodeNetworkView {
+  metadata: { name: string };
+  spec?: { podCIDR?: string; taints?: { key: string }[] };
+  status?: {
+    addresses?: { type: string; address: string }[];
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+/**
+ * Waits until every Node has its podCIDR from node IPAM and reports its pod network ready
+ * (NetworkUnavailable=False, the network-unavailable taint gone), then routes the lab's client
+ * namespace to those ranges. Returns node name → podCIDR.
+ */
+export async function routeClientToNodes(
+  lab: WorkerLab,
+  masters: MasterCluster,
+  timeoutMs = 90_000,
+): Promise<Record<string, string>> {
+  const names = lab.hosts.map((h) => h.spec.name);
+  const nodes = await eventually(
+    'every Node with a podCIDR and its pod network ready',
+    async () => {
+      const r = await masters.kubectl(['get', 'nodes', '-o', 'json']);
+      if (r.code !== 0) return undefined;
+      const items = (JSON.parse(r.stdout) as { items: NodeNetworkView[] }).items;
+      const ready = items.filter(
+        (n) =>
+          names.includes(n.metadata.name) &&
+          n.spec?.podCIDR &&
+          n.status?.conditions?.some(
+            (c) => c.type === 'NetworkUnavailable' && c.status === 'False',
+          ) &&
+          !n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/network-unavailable'),
+      );
+      return ready.length === names.length ? ready : undefined;
+    },
+    timeoutMs,
+  );
+  await lab.routeClientTo(
+    nodes.map((n) => ({ podCidr: n.spec!.podCIDR!, via: lab.host(n.metadata.name).address })),
+  );
+  return Object.fromEntries(nodes.map((n) => [n.metadata.name, n.spec!.podCIDR!]));
+}
+
+/** Whether an IPv4 address lies in a CIDR. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const toNumber = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const start = toNumber(base);
+  return toNumber(ip) >= start && toNumber(ip) < start + size;
 }

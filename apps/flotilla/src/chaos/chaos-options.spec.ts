@@ -13,6 +13,8 @@ describe('flotilla chaos arguments', () => {
     [['kill-master', 'm2'], { kind: 'kill-master', member: 'm2' }],
     [['pause-leader', '2.5'], { kind: 'pause-leader', seconds: 2.5 }],
     [['--timeout', '5', 'partition', 'm3', '5'], { kind: 'partition', member: 'm3', seconds: 5 }],
+    [['kill-worker', 'w2'], { kind: 'kill-worker', worker: 'w2' }],
+    [['stop-worker', 'w1', '--no-restart'], { kind: 'stop-worker', worker: 'w1' }],
   ])('%j', (argv, action) => {
     expect(options(argv).action).toEqual(action);
   });
@@ -27,6 +29,9 @@ describe('flotilla chaos arguments', () => {
       },
     );
     expect(options(['kill-leader']).timeoutMs).toBe(90_000);
+    // A worker's pods tolerate its loss for 300 s before eviction.
+    expect(options(['kill-worker', 'w1']).timeoutMs).toBe(420_000);
+    expect(() => options(['kill-worker'])).toThrow('usage: flotilla chaos kill-worker NAME');
     expect(parseChaosOptions(['--help'])).toEqual({ help: true });
   });
 

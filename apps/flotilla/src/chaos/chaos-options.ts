@@ -11,14 +11,22 @@ export type ChaosAction =
   | { kind: 'kill-leader' }
   | { kind: 'kill-master'; member: string }
   | { kind: 'pause-leader'; seconds: number }
-  | { kind: 'partition'; member: string; seconds: number };
+  | { kind: 'partition'; member: string; seconds: number }
+  | { kind: 'kill-worker'; worker: string }
+  | { kind: 'stop-worker'; worker: string };
+
+export function isWorkerAction(
+  a: ChaosAction,
+): a is Extract<ChaosAction, { kind: 'kill-worker' | 'stop-worker' }> {
+  return a.kind === 'kill-worker' || a.kind === 'stop-worker';
+}
 
 export interface ChaosOptions {
   action: ChaosAction;
   dataDir: string | undefined;
   /** Bound on the whole run, from the fault to the target's rejoining. */
   timeoutMs: number;
-  /** After a kill: ask `flotilla up` to start the member again (SIGHUP) once failover is done. */
+  /** After a kill: ask `flotilla up` to start the member (or worker) again (SIGHUP) once failover is done. */
   restart: boolean;
 }
 
@@ -28,12 +36,13 @@ const OPTIONS = [
     flag: 'timeout',
     valueName: 'SECONDS',
     description: 'give up (exit code 1) when the cluster has not recovered by then',
-    defaultText: '90',
+    defaultText: '90; 420 for a worker (pods tolerate an unreachable node 300 s)',
   },
   {
     flag: 'no-restart',
     boolean: true,
-    description: 'after a kill, leave the member down (default: flotilla up starts it again)',
+    description:
+      'after a kill, leave the member or worker down (default: flotilla up starts it again)',
   },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
@@ -53,7 +62,14 @@ Actions:
   partition NAME SECONDS   cut NAME off for SECONDS. On one machine's loopback the masters share
                            an address, so this is SIGSTOP/SIGCONT: NAME neither sends nor
                            receives, and serves no clients either (a real partition leaves it
-                           serving; the compose and e2e suites cut the network for that)`,
+                           serving; the compose and e2e suites cut the network for that)
+  kill-worker NAME         SIGKILL everything in real worker NAME's network namespace (node
+                           agent, containerd, its pods): the node goes NotReady, its pods are
+                           evicted after their toleration and run again on other nodes
+  stop-worker NAME         stop NAME's node agent (SIGTERM): its pods run on unreported, the
+                           node goes NotReady, and the same eviction follows
+After a worker action flotilla up starts the worker again (SIGHUP) and the timeline ends
+with its node Ready again.`,
     OPTIONS,
   )}Exit codes: 0 recovered, 1 not recovered within --timeout, 2 usage error or no local cluster.
 `;
@@ -67,13 +83,15 @@ export function parseChaosOptions(argv: readonly string[]): ParsedChaos {
   const flags = argv.filter((_, i) => !isPositional[i]);
   const settings = readSettings(OPTIONS, flags, {});
   if (settings.has('help')) return { help: true };
+  const action = parseAction(positional);
   return {
     help: false,
     options: {
-      action: parseAction(positional),
+      action,
       dataDir: settings.get('data-dir')?.value,
       timeoutMs:
-        (optionalValue(settings.get('timeout'), (s) => integerValue(s, 1, 3600)) ?? 90) * 1000,
+        (optionalValue(settings.get('timeout'), (s) => integerValue(s, 1, 3600)) ??
+          (isWorkerAction(action) ? 420 : 90)) * 1000,
       restart: !settings.has('no-restart'),
     },
   };
@@ -91,7 +109,7 @@ function parseAction(words: readonly string[]): ChaosAction {
   switch (verb) {
     case undefined:
       throw new ConfigError(
-        'missing action: kill-leader, kill-master NAME, pause-leader SECONDS or partition NAME SECONDS',
+        'missing action: kill-leader, kill-master NAME, pause-leader SECONDS, partition NAME SECONDS, kill-worker NAME or stop-worker NAME',
       );
     case 'kill-leader':
       arity(0, '');
@@ -105,6 +123,10 @@ function parseAction(words: readonly string[]): ChaosAction {
     case 'partition':
       arity(2, 'NAME SECONDS');
       return { kind: verb, member: rest[0], seconds: seconds(rest[1]) };
+    case 'kill-worker':
+    case 'stop-worker':
+      arity(1, 'NAME');
+      return { kind: verb, worker: rest[0] };
     default:
       throw new ConfigError(`unknown action ${JSON.stringify(verb)} (see flotilla chaos --help)`);
   }

@@ -8,6 +8,7 @@ export type TimelineKind =
   | 'election'
   | 'lease'
   | 'node'
+  | 'pod'
   | 'master-down'
   | 'master-up'
   | 'rejoined'

@@ -17,7 +17,23 @@ export interface MemberRecord {
   dataDir: string;
 }
 
-export interface ClusterState {
+/** A real worker of `flotilla up` (root): its network namespace and processes. */
+export interface WorkerRecord {
+  name: string;
+  netns: string;
+  address: string;
+  /** The node agent (kubelet, kube-proxy, pod network, DNS); null until it started. */
+  agentPid: number | null;
+  containerdPid: number;
+}
+
+export interface NodesRecord {
+  workers?: WorkerRecord[];
+  /** How many hollow nodes (hollow-0..) `flotilla up` plays. */
+  hollowNodes?: number;
+}
+
+export interface ClusterState extends NodesRecord {
   version: 1;
   /** The `flotilla up` process: SIGHUP to it starts every member that is not running. */
   supervisorPid: number;

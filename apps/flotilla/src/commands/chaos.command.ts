@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { chaosUsage, parseChaosOptions } from '../chaos/chaos-options';
+import { chaosUsage, isWorkerAction, parseChaosOptions } from '../chaos/chaos-options';
 import { runChaos } from '../chaos/chaos-run';
+import { runWorkerChaos } from '../chaos/worker-chaos-run';
 import { openLocalCluster } from '../observe/local-cluster';
 import type { CliContext } from './cli-context';
 
@@ -14,16 +15,31 @@ export async function chaosCommand(argv: readonly string[], _context: CliContext
   const { state, client } = openLocalCluster(o.dataDir);
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const result = await runChaos(resolve(o.dataDir ?? 'data'), state, client, o, print);
+    const dataDir = resolve(o.dataDir ?? 'data');
+    const worker = isWorkerAction(o.action);
+    const result = worker
+      ? await runWorkerChaos(dataDir, state, client, o, print)
+      : await runChaos(dataDir, state, client, o, print);
     const first = (kind: string, match = '') =>
       result.events.find((e) => e.kind === kind && e.text.includes(match))?.atMs;
-    const figures = [
-      ['election', first('election')],
-      ['kube-scheduler', first('lease', 'kube-scheduler')],
-      ['kube-controller-manager', first('lease', 'kube-controller-manager')],
-      ['first write', first('write')],
-      ['rejoined', first('rejoined')],
-    ].filter(([, ms]) => ms !== undefined);
+    const last = (kind: string, match = '') =>
+      result.events.filter((e) => e.kind === kind && e.text.includes(match)).pop()?.atMs;
+    const figures = (
+      worker
+        ? [
+            ['node NotReady', first('node', 'NotReady')],
+            ['first eviction', first('pod', 'evicted')],
+            ['last replacement Ready', last('pod', 'Ready on')],
+            ['node Ready again', first('node', 'Ready again')],
+          ]
+        : [
+            ['election', first('election')],
+            ['kube-scheduler', first('lease', 'kube-scheduler')],
+            ['kube-controller-manager', first('lease', 'kube-controller-manager')],
+            ['first write', first('write')],
+            ['rejoined', first('rejoined')],
+          ]
+    ).filter(([, ms]) => ms !== undefined);
     print(
       `${result.recovered ? 'recovered' : 'NOT recovered'}: ${figures.map(([k, ms]) => `${k} ${ms} ms`).join(', ') || 'nothing observed'}`,
     );

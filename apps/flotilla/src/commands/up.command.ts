@@ -15,6 +15,9 @@ import { clusterPkiPlan } from '../up/cluster-pki-plan';
 import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
 import { clusterRecorder } from '../up/cluster-record';
 import { ensureAuditPolicy } from '../up/default-audit-policy';
+import { ClusterNodes } from '../up/cluster-nodes';
+import { dropServerCertsNotNaming } from '../up/pki-hosts';
+import { defaultAgentCommand, isRoot } from '../up/worker-plan';
 import {
   UpOptions,
   checkEntryExists,
@@ -28,6 +31,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   const parsed = parseUpOptions(argv, {
     cwd: process.cwd(),
     defaultEntry: defaultControlPlaneEntry(context.cliFile, context.cliDir),
+    isRoot: isRoot(),
   });
   if (parsed.help) {
     process.stdout.write(upUsage());
@@ -37,14 +41,39 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   checkEntryExists(options.controlPlaneEntry, existsSync);
   const pkiDir = options.insecure ? undefined : join(options.dataDir, 'pki');
   const plans = planMembers(options, process.execPath, pkiDir);
-  await checkPortsFree(options, plans);
+  const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
+  for (const note of options.notes) say(note);
+  let recordChange = () => {};
+  const nodes = new ClusterNodes({
+    workers: options.workers,
+    hollowNodes: options.hollowNodes,
+    dataDir: options.dataDir,
+    agentCommand: defaultAgentCommand(process.execPath, context.cliFile, context.cliDir),
+    serviceCidr: options.serviceCidr,
+    say,
+    changed: () => recordChange(),
+  });
+  // The workers' fabric first: the masters listen on it.
+  try {
+    await nodes.prepare();
+    await checkPortsFree(options, plans);
+  } catch (err) {
+    await nodes.stop();
+    throw err;
+  }
   if (pkiDir) {
+    // A directory made for another listen host (no workers before) gets serving certificates
+    // that name this one, from the same CA.
+    dropServerCertsNotNaming(
+      pkiDir,
+      options.listenHost,
+      plans.map((p) => p.name),
+    );
     await ensureClusterPki(pkiDir, clusterPkiPlan(options));
     mkdirSync(options.dataDir, { recursive: true });
     ensureAuditPolicy(options.dataDir);
   }
 
-  const say = (line: string) => process.stdout.write(`flotilla: ${line}\n`);
   process.stdout.write(`${planTable(plans, options.listenHost, pkiDir ? 'https' : 'http')}\n`);
   if (pkiDir) say(`certificates: ${pkiDir} (flotilla certs --help)`);
   say('type "help" for commands; Ctrl-C stops every member');
@@ -63,7 +92,6 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     plans.map((p) => p.name),
     process.stdout.isTTY === true && !process.env.NO_COLOR,
   );
-  let recordChange = () => {};
   const report = (event: SupervisorEvent) => {
     if (event.kind === 'started' || event.kind === 'exited') recordChange();
     if (event.kind === 'output') {
@@ -89,6 +117,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       supervisorPid: process.pid,
     },
     () => supervisor.status(),
+    () => nodes.records(),
   );
   recordChange = () => record.update();
 
@@ -101,15 +130,24 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
         return;
       }
       stopping = true;
-      say(`${signal}: stopping every member`);
-      void supervisor.stopAll().then(resolve);
+      say(`${signal}: stopping the nodes, then every member`);
+      void nodes
+        .stop()
+        .catch((err: Error) => say(`stopping the nodes: ${err.message}`))
+        .then(() => supervisor.stopAll())
+        .then(resolve);
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
     process.on('SIGHUP', () => {
       if (stopping) return;
       const started = supervisor.startStopped();
-      say(started.length > 0 ? `SIGHUP: starting ${started.join(', ')}` : 'SIGHUP: all running');
+      say(
+        started.length > 0
+          ? `SIGHUP: starting ${started.join(', ')}`
+          : 'SIGHUP: every master runs; starting any worker that does not',
+      );
+      void nodes.restartStopped();
     });
     readConsole(supervisor, plans, say, () => stopping);
   });
@@ -120,8 +158,10 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     intervalMs: 250,
     stopped: () => stopping,
   }).then((names) => {
-    if (names) say(`Kubernetes API ready: namespaces ${names.join(', ')}`);
-    else if (!stopping) say('the Kubernetes API did not answer within 120 s');
+    if (names) {
+      say(`Kubernetes API ready: namespaces ${names.join(', ')}`);
+      if (!stopping) void nodes.start(kubeconfig);
+    } else if (!stopping) say('the Kubernetes API did not answer within 120 s');
   });
   await finished;
   record.remove();

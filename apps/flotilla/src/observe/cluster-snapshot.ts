@@ -2,7 +2,7 @@ import { join } from 'node:path';
 // One look at the local cluster: each master's Raft state over its etcd API (as `flotilla
 // members` asks it), and through the Kubernetes API the component Leases, the nodes and the pods.
 import type { KubeClient, Lease, Node, Pod } from '@flotilla/client';
-import type { ClusterState } from '../cluster-state/cluster-state';
+import type { ClusterState, WorkerRecord } from '../cluster-state/cluster-state';
 import { memberStatus } from '../members/etcd-status-client';
 
 /** The Leases the masters' Lease-gated components compete for. */
@@ -43,6 +43,8 @@ export interface NodeSnapshot {
 export interface ClusterSnapshot {
   takenAt: string;
   masters: MasterSnapshot[];
+  /** The real workers `flotilla up` runs (root), as recorded. */
+  workers?: WorkerRecord[];
   /** Undefined when the Kubernetes API did not answer (apiError says why). */
   leases?: LeaseSnapshot[];
   nodes?: NodeSnapshot[];
@@ -71,7 +73,12 @@ export async function takeSnapshot(
       apiError: (err as Error).message.split('\n')[0],
     })),
   ]);
-  return { takenAt: new Date(now()).toISOString(), masters, ...api };
+  return {
+    takenAt: new Date(now()).toISOString(),
+    masters,
+    ...(state.workers ? { workers: state.workers } : {}),
+    ...api,
+  };
 }
 
 /** Each master's Raft state (or only the named ones'). */

@@ -19,6 +19,26 @@ export function formatStatus(s: ClusterSnapshot, nowMs: number): string {
     ]),
   );
   out.push('');
+  if (s.workers && s.workers.length > 0) {
+    const readiness = new Map((s.nodes ?? []).map((n) => [n.name, n.ready]));
+    out.push(
+      formatTable([
+        ['WORKER', 'NETNS', 'ADDRESS', 'AGENT PID', 'CONTAINERD PID', 'NODE'],
+        ...s.workers.map((w) => {
+          const ready = readiness.get(w.name);
+          return [
+            w.name,
+            w.netns,
+            w.address,
+            w.agentPid === null ? '-' : String(w.agentPid),
+            String(w.containerdPid),
+            ready === undefined ? 'not registered' : ready === 'True' ? 'Ready' : 'NotReady',
+          ];
+        }),
+      ]),
+    );
+    out.push('');
+  }
   if (!s.leases || !s.nodes) {
     out.push(`Kubernetes API not answering: ${s.apiError ?? 'unknown error'}`);
     return `${out.join('\n')}\n`;

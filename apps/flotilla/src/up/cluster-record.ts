@@ -1,5 +1,6 @@
 import {
   ClusterState,
+  NodesRecord,
   removeClusterState,
   writeClusterState,
 } from '../cluster-state/cluster-state';
@@ -22,6 +23,7 @@ export function clusterState(
   statuses: readonly MemberStatus[],
   startedAt: Date,
   updatedAt: Date,
+  nodes: NodesRecord = {},
 ): ClusterState {
   const host =
     o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost === '::' ? '::1' : o.listenHost;
@@ -46,17 +48,22 @@ export function clusterState(
         dataDir: p.dataDir,
       };
     }),
+    ...nodes,
   };
 }
 
 /** Keeps DATA/cluster.json in step with the members: call update() on every start and exit. */
-export function clusterRecorder(o: ClusterRecordOptions, statuses: () => MemberStatus[]) {
+export function clusterRecorder(
+  o: ClusterRecordOptions,
+  statuses: () => MemberStatus[],
+  nodes: () => NodesRecord = () => ({}),
+) {
   const now = o.now ?? (() => new Date());
   const startedAt = now();
   return {
     update(): void {
       try {
-        writeClusterState(clusterState(o, statuses(), startedAt, now()));
+        writeClusterState(clusterState(o, statuses(), startedAt, now(), nodes()));
       } catch (err) {
         // The record serves other commands; the cluster itself runs on without it.
         process.stderr.write(`flotilla: cannot write the cluster record: ${String(err)}\n`);

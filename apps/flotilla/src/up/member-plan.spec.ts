@@ -121,3 +121,48 @@ describe('flotilla up member plan', () => {
     expect(() => planMembers(options(argv), 'node')).toThrow(new ConfigError(message));
   });
 });
+
+describe('flotilla up nodes', () => {
+  const parse = (argv: string[], isRoot: boolean) => {
+    const parsed = parseUpOptions(argv, { cwd: '/w', defaultEntry: '/d/main.js', isRoot });
+    if (parsed.help) throw new Error('unexpected help');
+    return parsed.options;
+  };
+
+  it('as root: two real workers, the masters on the workers’ fabric address', () => {
+    const o = parse([], true);
+    expect(o).toMatchObject({ workers: 2, hollowNodes: 0, notes: [], listenHost: '10.239.0.254' });
+    expect(o.clusterToken).not.toBe('flotilla');
+    expect(parse(['--workers', '3', '--hollow-nodes', '5'], true)).toMatchObject({
+      workers: 3,
+      hollowNodes: 5,
+    });
+    expect(parse(['--workers', '0'], true)).toMatchObject({
+      workers: 0,
+      listenHost: '127.0.0.1',
+    });
+  });
+
+  it('without root: hollow nodes stand in for the workers, and a note says why', () => {
+    const o = parse([], false);
+    expect(o).toMatchObject({ workers: 0, hollowNodes: 2, listenHost: '127.0.0.1' });
+    expect(o.notes).toEqual([
+      expect.stringMatching(/^real workers need root \(network namespaces/),
+    ]);
+    expect(parse(['--workers', '3'], false)).toMatchObject({ workers: 0, hollowNodes: 3 });
+    expect(parse(['--workers', '0'], false)).toMatchObject({ hollowNodes: 0, notes: [] });
+  });
+
+  it('refuses a listen host the workers cannot reach, and counts out of range', () => {
+    expect(() => parse(['--listen-host', '127.0.0.2'], true)).toThrow(
+      /--listen-host: real workers reach the masters at 10\.239\.0\.254/,
+    );
+    expect(() => parse(['--workers', '10'], true)).toThrow(ConfigError);
+    expect(() => parse(['--hollow-nodes', '-1'], false)).toThrow(ConfigError);
+  });
+
+  it('plain HTTP off loopback tells the members so', () => {
+    const plans = planMembers(parse(['--insecure'], true), 'node');
+    expect(plans[0].process.args.slice(-2)).toEqual(['--insecure', '--insecure-bind-any']);
+  });
+});

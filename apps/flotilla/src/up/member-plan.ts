@@ -1,6 +1,6 @@
 import { AUDIT_POLICY_FILE } from './default-audit-policy';
 import { join } from 'node:path';
-import { ConfigError, MASTER_NODE_FLAGS, formatHostPort } from '@flotilla/process';
+import { ConfigError, MASTER_NODE_FLAGS, formatHostPort, isLoopbackHost } from '@flotilla/process';
 import type { ProcessSpec } from '../supervisor/spawner';
 import type { UpOptions } from './up-options';
 
@@ -58,6 +58,8 @@ export function planMembers(
         join(options.dataDir, AUDIT_POLICY_FILE),
       );
     else args.push('--insecure');
+    // Plain HTTP off loopback: on the workers' fabric, which only this machine reaches.
+    if (!pkiDir && !isLoopbackHost(options.listenHost)) args.push('--insecure-bind-any');
     return { ...m, dataDir, process: entryCommand(nodePath, options.controlPlaneEntry, args) };
   });
 }

@@ -11,7 +11,9 @@ import {
   portValue,
   parsedValue,
   readSettings,
+  settingError,
 } from '@flotilla/process';
+import { WORKER_FABRIC_HOST, WORKERS_NEED_ROOT } from './worker-plan';
 import {
   DEFAULT_NODE_PORT_RANGE,
   DEFAULT_SERVICE_CIDR,
@@ -35,6 +37,12 @@ export interface UpOptions {
    * TLS on every port with a cluster PKI made under DATA/pki, and RBAC.
    */
   insecure: boolean;
+  /** Real workers w1..wN (root only): network namespaces with containerd and a node agent. */
+  workers: number;
+  /** Hollow nodes hollow-0.. (no containers; what stands in for workers without root). */
+  hollowNodes: number;
+  /** Said once at start: why the plan differs from what was asked (no root for workers). */
+  notes: string[];
   /** Passed to every member when given (validated here so a typo fails once, not N times). */
   serviceCidr?: string;
   serviceNodePortRange?: string;
@@ -113,6 +121,19 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     description:
       'plain HTTP and gRPC without authentication (loopback only); the default is TLS on every port with certificates under DATA/pki, and RBAC',
   },
+  {
+    flag: 'workers',
+    valueName: 'N',
+    description:
+      'real workers w1..wN (root): network namespaces flotilla-wN, each with containerd and a node agent; the masters then listen on the workers’ fabric address 10.239.0.254',
+    defaultText: '2 as root, else 0',
+  },
+  {
+    flag: 'hollow-nodes',
+    valueName: 'N',
+    description: 'hollow nodes hollow-0.. (no containers, no root needed)',
+    defaultText: '0 as root, else --workers or 2',
+  },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
 
@@ -136,13 +157,21 @@ export type ParsedUp = { help: true } | { help: false; options: UpOptions };
 
 export function parseUpOptions(
   argv: readonly string[],
-  context: { cwd: string; defaultEntry: string },
+  context: { cwd: string; defaultEntry: string; isRoot?: boolean },
 ): ParsedUp {
   // `up` reads flags only: FLOTILLA_* variables configure a single member, not a whole cluster.
   const settings = readSettings(UP_OPTIONS, argv, {});
   if (settings.has('help')) return { help: true };
   const entry = settings.get('control-plane-entry')?.value;
-  const listenHost = optionalValue(settings.get('listen-host'), hostValue) ?? '127.0.0.1';
+  const nodes = planNodes(settings, context.isRoot === true);
+  const givenHost = optionalValue(settings.get('listen-host'), hostValue);
+  if (nodes.workers > 0 && givenHost !== undefined && givenHost !== WORKER_FABRIC_HOST) {
+    throw settingError(
+      '--listen-host',
+      `real workers reach the masters at ${WORKER_FABRIC_HOST} (their fabric); drop --listen-host, or pass --workers 0`,
+    );
+  }
+  const listenHost = givenHost ?? (nodes.workers > 0 ? WORKER_FABRIC_HOST : '127.0.0.1');
   const options: UpOptions = {
     members: optionalValue(settings.get('members'), (s) => integerValue(s, 1, 7)) ?? 3,
     dataDir: resolve(context.cwd, settings.get('data-dir')?.value ?? 'data'),
@@ -159,6 +188,7 @@ export function parseUpOptions(
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
     insecure: settings.has('insecure'),
+    ...nodes,
   };
   const cidr = optionalValue(settings.get('service-cidr'), (s) =>
     parsedValue(s, (t) => parseServiceCidr(t).text),
@@ -169,6 +199,22 @@ export function parseUpOptions(
   if (cidr) options.serviceCidr = cidr;
   if (nodePorts) options.serviceNodePortRange = nodePorts;
   return { help: false, options };
+}
+
+/** Real workers need root; without it, as many hollow nodes stand in (and a note says why). */
+function planNodes(
+  settings: ReturnType<typeof readSettings>,
+  isRoot: boolean,
+): Pick<UpOptions, 'workers' | 'hollowNodes' | 'notes'> {
+  const workers = optionalValue(settings.get('workers'), (s) => integerValue(s, 0, 9));
+  const hollow = optionalValue(settings.get('hollow-nodes'), (s) => integerValue(s, 0, 5000));
+  if (isRoot) return { workers: workers ?? 2, hollowNodes: hollow ?? 0, notes: [] };
+  const wanted = workers ?? 2;
+  return {
+    workers: 0,
+    hollowNodes: hollow ?? wanted,
+    notes: wanted > 0 ? [WORKERS_NEED_ROOT] : [],
+  };
 }
 
 /**

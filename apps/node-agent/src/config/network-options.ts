@@ -7,6 +7,7 @@ import {
   Setting,
   Settings,
   integerValue,
+  nameValue,
   oneOfValue,
   optionalValue,
   parseHostPort,
@@ -96,6 +97,14 @@ export const NETWORK_OPTIONS: readonly OptionSpec[] = [
     defaultText: '<data-dir>/cni/net.d',
   },
   {
+    flag: 'cni-network-name',
+    env: 'FLOTILLA_CNI_NETWORK_NAME',
+    valueName: 'NAME',
+    description:
+      'the CNI network’s name (libcni caches results under it: one per node where nodes share a machine)',
+    defaultText: 'flotilla',
+  },
+  {
     flag: 'cluster-domain',
     env: 'FLOTILLA_CLUSTER_DOMAIN',
     valueName: 'DOMAIN',
@@ -156,6 +165,9 @@ export function parseNetworkConfig(
     podNetwork: cniDir !== 'off',
     cniConfDir: cniDir,
     cniIpamDir: join(base.dataDir, 'cni', 'ipam'),
+    ...(settings.get('cni-network-name')
+      ? { cniNetworkName: nameValue(settings.get('cni-network-name')!) }
+      : {}),
     dns: dnsSetting?.value !== 'off',
     clusterDomain: settings.get('cluster-domain')?.value.replace(/\.$/, '') ?? 'cluster.local',
     clusterDNS: dnsSetting && dnsSetting.value !== 'off' ? ipListValue(dnsSetting)[0] : undefined,

@@ -19,6 +19,9 @@ import { NodeKubelet } from '@flotilla/kubelet';
 import type { MastersClient } from '../api/masters-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
 import { NODE_AGENT_CONFIG } from '../config/config.module';
+import type { NodeNetworkState } from '../network/node-network-state';
+
+const NETWORK_STATE = Symbol('NodeNetworkState');
 
 /**
  * Starts the kubelet once every module is built (the Node is registered from here); leaves pods
@@ -29,9 +32,12 @@ class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   constructor(
     @Inject(NodeKubelet) private readonly node: NodeKubelet,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(NETWORK_STATE) private readonly network: NodeNetworkState,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // The Node's NetworkUnavailable follows the pod network: written as soon as it changes.
+    this.network.onChange(() => this.node.podNetworkChanged());
     await this.node.start();
     this.health.register({
       name: 'kubelet-runtime',
@@ -62,7 +68,7 @@ class PodsController {
 @Module({})
 export class KubeletModule {
   /** client: the masters; without one the kubelet runs static pods only (--pod-manifest-path). */
-  static forRoot(client?: MastersClient): DynamicModule {
+  static forRoot(client: MastersClient | undefined, network: NodeNetworkState): DynamicModule {
     return {
       module: KubeletModule,
       controllers: [PodsController],
@@ -87,6 +93,7 @@ export class KubeletModule {
                 ...(k.server ? { server: k.server } : {}),
                 labels: k.nodeLabels,
                 taints: k.taints,
+                ...(network.managesPodNetwork ? { podNetwork: () => network.podNetwork } : {}),
                 kubeletVersion: `v1.32.0-flotilla.${FLOTILLA_VERSION}`,
               },
               logger.child('kubelet'),
@@ -94,6 +101,7 @@ export class KubeletModule {
             );
           },
         },
+        { provide: NETWORK_STATE, useValue: network },
         KubeletLifecycle,
       ],
     };

@@ -13,6 +13,7 @@ import { NodeNetworkAgent, feedNodeNetwork } from '@flotilla/node-network';
 import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { Registry } from 'prom-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
+import type { NodeNetworkState } from './node-network-state';
 
 /** How the agent lists and watches the cluster: @flotilla/client's KubeClient fits. */
 export interface ClusterClient {
@@ -63,7 +64,11 @@ class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 /** kube-proxy (nftables), the pod network and cluster DNS of this node. */
 @Module({})
 export class NetworkModule {
-  static forRoot(config: NodeAgentConfig, client?: ClusterClient): DynamicModule {
+  static forRoot(
+    config: NodeAgentConfig,
+    client: ClusterClient | undefined,
+    state: NodeNetworkState,
+  ): DynamicModule {
     const network = config.network;
     if (!network) return { module: NetworkModule };
     return {
@@ -80,8 +85,10 @@ export class NetworkModule {
               logger,
               registry,
               // The kubelet reports this as the Node's NetworkUnavailable condition.
-              onNetworkReadyChange: (ready, message) =>
-                logger.info('pod network', { ready, message }),
+              onNetworkReadyChange: (ready, message) => {
+                logger.info('pod network', { ready, message });
+                state.setPodNetwork(ready, message);
+              },
             }),
         },
         {

@@ -117,6 +117,33 @@ describe('the API server loops of three masters', () => {
     expect(lease.metadata.annotations?.[ADDRESS_ANNOTATION]).toBe('127.0.0.1:6444');
   });
 
+  it('create kube-system/kube-dns at the range’s tenth address, and make it again when deleted', async () => {
+    const dns = await waitFor('the kube-dns Service', () =>
+      client
+        .services('kube-system')
+        .get('kube-dns')
+        .catch(() => undefined),
+    );
+    expect(dns.metadata.labels).toMatchObject({ 'k8s-app': 'kube-dns' });
+    expect(dns.spec).toMatchObject({
+      clusterIP: '10.100.0.10',
+      selector: { 'k8s-app': 'kube-dns' },
+      ports: [
+        expect.objectContaining({ name: 'dns', protocol: 'UDP', port: 53 }),
+        expect.objectContaining({ name: 'dns-tcp', protocol: 'TCP', port: 53 }),
+      ],
+    });
+    await client.services('kube-system').delete('kube-dns');
+    const back = await waitFor('kube-dns back', async () => {
+      const s = await client
+        .services('kube-system')
+        .get('kube-dns')
+        .catch(() => undefined);
+      return s && s.metadata.uid !== dns.metadata.uid ? s : undefined;
+    });
+    expect(back.spec?.clusterIP).toBe('10.100.0.10');
+  });
+
   it('renew their Leases', async () => {
     const before = (await client.leases('kube-system').get('kube-apiserver-m1')).spec!.renewTime!;
     await waitFor('a renewal', async () => {

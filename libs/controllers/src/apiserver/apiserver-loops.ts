@@ -7,6 +7,7 @@ import { KubeClient, realClock, type Clock, type Transport } from '@flotilla/cli
 import type { Controller, ControllerLog } from '../controller';
 import { runControllerSet } from '../manager/controller-set';
 import { ApiServerLeaseController, releaseApiServerLease } from './apiserver-lease-controller';
+import { ClusterDnsServiceController, clusterDnsIp } from './cluster-dns-service-controller';
 import {
   KubernetesServiceController,
   leaveKubernetesService,
@@ -51,6 +52,7 @@ export class ApiServerLoops {
       systemPriorityClassesController(),
       new ApiServerLeaseController(this.opts.settings, this.identity),
       new KubernetesServiceController(this.opts.settings),
+      new ClusterDnsServiceController(clusterDnsIp(this.opts.settings.clusterIP)),
       ...(this.opts.systemObjects?.() ?? []),
     ];
   }

@@ -14,3 +14,9 @@ export {
 export type { MasterAddress } from './kubernetes-service';
 export type { KubernetesServiceOutcome } from './kubernetes-service-controller';
 export { SYSTEM_NAMESPACES, SystemObjectsController } from './system-objects-controller';
+export {
+  CLUSTER_DNS_NAMESPACE,
+  CLUSTER_DNS_SERVICE,
+  ClusterDnsServiceController,
+  clusterDnsIp,
+} from './cluster-dns-service-controller';

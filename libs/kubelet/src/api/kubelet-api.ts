@@ -23,7 +23,7 @@ import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { apiEvents } from './api-events';
 import { ApiObjectSource } from './api-objects';
-import type { NodeIdentity } from './node-object';
+import type { NodeIdentity, PodNetworkState } from './node-object';
 import { NODE_LEASE_NAMESPACE, NodeReporter } from './node-reporter';
 import { PodStatusWriter } from './status-writer';
 
@@ -35,6 +35,8 @@ export interface KubeletApiOptions {
   identity: NodeIdentity;
   facts: () => NodeFacts;
   runtimeStatus: () => Promise<RuntimeCondition[]>;
+  /** The node agent's pod network, when it runs one (joins NetworkUnavailable). */
+  podNetwork?: () => PodNetworkState;
   clock: Clock;
   logger: Logger;
   statusPeriodMs?: number;
@@ -110,6 +112,7 @@ export class KubeletApi {
       identity: opts.identity,
       facts: opts.facts,
       runtimeStatus: opts.runtimeStatus,
+      podNetwork: opts.podNetwork,
       clock: opts.clock,
       logger: opts.logger,
       statusPeriodMs: opts.statusPeriodMs,
@@ -182,6 +185,11 @@ export class KubeletApi {
 
   get node() {
     return this.reporter.node;
+  }
+
+  /** Something the Node's status shows changed: write it now rather than at the next round. */
+  nodeStatusChanged(): void {
+    this.reporter.nudge();
   }
 
   /** Writes what is queued (tests, shutdown). */

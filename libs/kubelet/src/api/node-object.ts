@@ -97,10 +97,18 @@ function condition(
 }
 
 /** The node's conditions as the kubelet reports them, from the runtime's own conditions. */
+/** The node's own pod network (CNI configuration and routes for its podCIDR), where the node
+ *  agent runs one: its state joins the runtime's in NetworkUnavailable. */
+export interface PodNetworkState {
+  ready: boolean;
+  message: string;
+}
+
 export function nodeConditions(
   runtime: RuntimeCondition[] | Error,
   previous: NodeCondition[] | undefined,
   now: number,
+  podNetwork?: PodNetworkState,
 ): NodeCondition[] {
   const problems =
     runtime instanceof Error
@@ -111,7 +119,7 @@ export function nodeConditions(
             (c) =>
               `container runtime ${c.type === 'NetworkReady' ? 'network' : 'status'} not ready: ${c.type}=false reason:${c.reason} message:${c.message}`,
           );
-  const networkReady =
+  const runtimeNetworkReady =
     !(runtime instanceof Error) && runtime.some((c) => c.type === 'NetworkReady' && c.status);
   return [
     condition(
@@ -141,24 +149,47 @@ export function nodeConditions(
     problems.length === 0
       ? condition(previous, now, 'Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
       : condition(previous, now, 'Ready', 'False', 'KubeletNotReady', problems.join(', ')),
-    networkReady
-      ? condition(
-          previous,
-          now,
-          'NetworkUnavailable',
-          'False',
-          'RuntimeNetworkReady',
-          'the runtime reports its network ready',
-        )
-      : condition(
-          previous,
-          now,
-          'NetworkUnavailable',
-          'True',
-          'RuntimeNetworkNotReady',
-          'the runtime reports its network not ready',
-        ),
+    networkCondition(runtimeNetworkReady, podNetwork, previous, now),
   ];
+}
+
+/** NetworkUnavailable: False once the runtime's network and the node's pod network are ready. */
+function networkCondition(
+  runtimeReady: boolean,
+  podNetwork: PodNetworkState | undefined,
+  previous: NodeCondition[] | undefined,
+  now: number,
+): NodeCondition {
+  if (!runtimeReady) {
+    return condition(
+      previous,
+      now,
+      'NetworkUnavailable',
+      'True',
+      'RuntimeNetworkNotReady',
+      'the runtime reports its network not ready',
+    );
+  }
+  if (podNetwork && !podNetwork.ready) {
+    return condition(
+      previous,
+      now,
+      'NetworkUnavailable',
+      'True',
+      'NoRouteCreated',
+      `pod network not ready: ${podNetwork.message}`,
+    );
+  }
+  return podNetwork
+    ? condition(previous, now, 'NetworkUnavailable', 'False', 'RouteCreated', podNetwork.message)
+    : condition(
+        previous,
+        now,
+        'NetworkUnavailable',
+        'False',
+        'RuntimeNetworkReady',
+        'the runtime reports its network ready',
+      );
 }
 
 /** The Node to create at registration. */

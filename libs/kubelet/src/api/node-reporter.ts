@@ -8,7 +8,7 @@ import type { NodeFacts } from '../node/node-facts';
 import type { RuntimeCondition } from '../runtime/runtime';
 import type { Clock, Timer } from '../util/clock';
 import type { Logger } from '../util/logger';
-import type { NodeCondition, NodeIdentity } from './node-object';
+import type { NodeCondition, NodeIdentity, PodNetworkState } from './node-object';
 import { newNode, nodeConditions, nodeLabels, nodeStatus, statusChanged } from './node-object';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -20,6 +20,8 @@ export interface NodeReporterOptions {
   identity: NodeIdentity;
   facts: () => NodeFacts;
   runtimeStatus: () => Promise<RuntimeCondition[]>;
+  /** The node agent's pod network, when it runs one (joins NetworkUnavailable). */
+  podNetwork?: () => PodNetworkState;
   clock: Clock;
   logger: Logger;
   statusPeriodMs?: number;
@@ -40,10 +42,19 @@ export class NodeReporter {
   private lastWritten?: Record<string, unknown>;
   private lastWrittenAt = 0;
   private lease?: KubeObject;
+  /** One status write at a time: a nudge during a round waits for it, then looks again. */
+  private writing: Promise<void> = Promise.resolve();
   private readonly o: Required<
     Omit<
       NodeReporterOptions,
-      'identity' | 'facts' | 'runtimeStatus' | 'nodes' | 'leases' | 'clock' | 'logger'
+      | 'identity'
+      | 'facts'
+      | 'runtimeStatus'
+      | 'podNetwork'
+      | 'nodes'
+      | 'leases'
+      | 'clock'
+      | 'logger'
     >
   >;
 
@@ -78,7 +89,7 @@ export class NodeReporter {
 
   private async conditions(previous: NodeCondition[] | undefined): Promise<NodeCondition[]> {
     const runtime = await this.opts.runtimeStatus().catch((err: Error) => err);
-    return nodeConditions(runtime, previous, this.opts.clock.now());
+    return nodeConditions(runtime, previous, this.opts.clock.now(), this.opts.podNetwork?.());
   }
 
   /** Creates the Node, or takes over the one that exists (a restarted kubelet). */
@@ -107,6 +118,21 @@ export class NodeReporter {
 
   /** One round of the status loop: register if needed, write the status if it changed. */
   async statusRound(): Promise<void> {
+    await this.writeStatus();
+    this.later(this.o.statusPeriodMs, () => this.statusRound());
+  }
+
+  /** Writes the status now if it changed (the pod network became ready, say), outside the loop. */
+  nudge(): void {
+    if (!this.stopped && this.registered) void this.writeStatus();
+  }
+
+  private writeStatus(): Promise<void> {
+    this.writing = this.writing.then(() => this.writeStatusOnce());
+    return this.writing;
+  }
+
+  private async writeStatusOnce(): Promise<void> {
     try {
       if (!this.registered) await this.register();
       const previous = (this.lastWritten?.conditions as NodeCondition[] | undefined) ?? undefined;
@@ -127,7 +153,6 @@ export class NodeReporter {
     } catch (err) {
       this.opts.logger.warn('node status not written', { err: (err as Error).message });
     }
-    this.later(this.o.statusPeriodMs, () => this.statusRound());
   }
 
   /** One round of the heartbeat: create or renew the Lease. */

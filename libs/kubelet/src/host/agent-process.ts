@@ -1,6 +1,7 @@
 // A node agent running inside a worker's network namespace (nsenter --net: the host's mounts, the
 // worker's network), with its output kept for the caller.
 import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { inNetns } from './netns';
 
 export interface AgentLaunch {
@@ -10,6 +11,8 @@ export interface AgentLaunch {
   netns: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Also append the agent's output here (flotilla up keeps DATA/logs/<worker>.log). */
+  logFile?: string;
 }
 
 export class AgentProcess {
@@ -24,7 +27,12 @@ export class AgentProcess {
       env: { ...process.env, NO_COLOR: '1', ...launch.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const log: WriteStream | undefined = launch.logFile
+      ? createWriteStream(launch.logFile, { flags: 'a' })
+      : undefined;
+    if (log) this.child.once('exit', () => log.end());
     const keep = (chunk: Buffer) => {
+      log?.write(chunk);
       this.output += chunk.toString();
       // Bounded: a long test keeps the last megabyte.
       if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);

@@ -44,7 +44,9 @@ async function waitReady(socket: string, pid: number, timeoutMs: number): Promis
     if (!alive(pid)) throw new Error(`containerd exited while starting (${socket})`);
     const cri = new CriRuntime({ endpoint: socket, callTimeoutMs: 2000 });
     try {
-      const conditions = await cri.status();
+      // RuntimeReady only: NetworkReady follows once a CNI configuration appears (the node
+      // agent writes it when its Node has a pod range).
+      const conditions = (await cri.status()).filter((c) => c.type === 'RuntimeReady');
       const notReady = conditions.filter((c) => !c.status);
       if (conditions.length > 0 && notReady.length === 0) return;
       last = notReady.map((c) => `${c.type}: ${c.reason} ${c.message}`).join('; ');

@@ -7,8 +7,10 @@
 // namespace's address on the fabric, which every worker reaches), then
 // startAgent(name, { kubeconfig }) with a kubeconfig naming them at that address. Each agent
 // registers its Node and runs the pods bound to it; static pods (manifestDir) work either way.
-// The lab owns the pod network: each worker's CNI configuration for its podCidr and the routes
-// between workers (the agents run with --cni-conf-dir off).
+// With masters, the agents own the pod network as on any cluster: node IPAM in the masters gives
+// each Node its spec.podCIDR, and each agent writes its CNI configuration (into its containerd's
+// conf dir) and host-gw routes to the other nodes from the Node objects. Without masters (static
+// pods only) the lab plays that part: a range per worker, its CNI configuration and the routes.
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
@@ -29,7 +31,7 @@ import {
   netnsPath,
   routeWorkers,
 } from './netns';
-import { IMAGE_PACKAGES, WORKER_PACKAGES, ensurePackages } from './packages';
+import { IMAGE_PACKAGES, WORKER_PACKAGES, ensurePackages, missingPackages } from './packages';
 import { listProcesses } from './processes';
 import { run } from './run';
 import { WorkerHost, WorkerHostSpec } from './worker-host';
@@ -49,6 +51,12 @@ export interface LabOptions {
   agentCwd?: string;
   /** Extra node-agent flags, for every agent. */
   agentArgs?: string[];
+  /** The masters' --cluster-cidr (node IPAM cuts each Node's podCIDR from it); 10.244.0.0/16. */
+  clusterCidr?: string;
+  /** Keep each agent's output in <dir>/<worker>.log too (outside `dir`: it outlives the lab). */
+  agentLogDir?: string;
+  /** The masters' --service-cidr (the workers route it onto the fabric); 10.96.0.0/12. */
+  serviceCidr?: string;
 }
 
 export interface AgentOptions {
@@ -65,9 +73,13 @@ export interface AgentOptions {
 /** The agent's health and metrics port; its kubelet server listens on 10250. */
 const AGENT_PORT = 10248;
 const KUBELET_PORT = 10250;
-/** Every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
+/** Without masters, every worker's pod range is a /24 in here (kube-proxy's --cluster-cidr). */
 const LAB_CLUSTER_CIDR = '10.240.0.0/16';
+/** The masters' default --cluster-cidr. */
+const MASTERS_CLUSTER_CIDR = '10.244.0.0/16';
 const CLIENT_INDEX = 200;
+/** curl: tests and users reach pods and Services from the namespaces with it. */
+const LAB_PACKAGES = [...WORKER_PACKAGES, ...IMAGE_PACKAGES, 'curl'];
 
 export class WorkerLab {
   readonly fabric: FabricSpec;
@@ -75,6 +87,7 @@ export class WorkerLab {
   readonly hosts: WorkerHost[] = [];
   readonly agents = new Map<string, AgentProcess>();
   private readonly crIs = new Map<string, CriRuntime>();
+  private staticNetwork: Promise<void> | undefined;
   readonly clientNetns: string;
 
   private constructor(readonly options: LabOptions) {
@@ -90,8 +103,7 @@ export class WorkerLab {
   static async create(options: LabOptions): Promise<WorkerLab> {
     if (process.getuid?.() !== 0)
       throw new Error('worker labs need root (network namespaces, containerd)');
-    // curl: tests reach pods from the client namespace with it.
-    await ensurePackages([...WORKER_PACKAGES, ...IMAGE_PACKAGES, 'curl']);
+    await ensurePackages(LAB_PACKAGES);
     const lab = new WorkerLab(options);
     try {
       await lab.build();
@@ -100,6 +112,11 @@ export class WorkerLab {
       throw err;
     }
     return lab;
+  }
+
+  /** The Debian packages create() would install (it installs what is missing). */
+  static missingPackages(): Promise<string[]> {
+    return missingPackages(LAB_PACKAGES);
   }
 
   /** A handle on a lab left behind (a crashed run) by its options, for destroy() and leftovers(). */
@@ -122,6 +139,7 @@ export class WorkerLab {
       fabric: this.fabric,
       registry: this.registry,
       sandboxImage: SANDBOX_IMAGE,
+      serviceCidr: this.options.serviceCidr ?? '10.96.0.0/12',
     };
   }
 
@@ -136,21 +154,31 @@ export class WorkerLab {
     await publishWorkerImages({ cacheDir: this.options.imageCacheDir, registry: this.registry });
     const specs = Array.from({ length: this.options.workers }, (_, i) => this.spec(i + 1));
     for (const s of specs) this.hosts.push(await WorkerHost.create(s));
-    await routeWorkers(
-      this.fabric,
-      this.hosts.map((h) => h.net),
-    );
     await ensureWorkerNet(this.fabric, this.clientNet());
-    for (const h of this.hosts) {
-      await run('ip', [
-        '-n',
-        this.clientNetns,
-        'route',
-        'replace',
-        h.spec.podCidr,
-        'via',
-        h.address,
-      ]);
+  }
+
+  /** Without masters: the lab's ranges, CNI configurations and routes (once, for every worker). */
+  private staticPodNetwork(): Promise<void> {
+    this.staticNetwork ??= (async () => {
+      for (const h of this.hosts) await h.writeStaticCni();
+      await routeWorkers(
+        this.fabric,
+        this.hosts.map((h) => h.net),
+      );
+      await this.routeClientTo(
+        this.hosts.map((h) => ({ podCidr: h.spec.podCidr, via: h.address })),
+      );
+    })();
+    return this.staticNetwork;
+  }
+
+  /**
+   * Routes from the client namespace to pod ranges (each via its worker's address), so tests
+   * reach pod IPs from outside the workers; with masters, from the Nodes' spec.podCIDR.
+   */
+  async routeClientTo(ranges: { podCidr: string; via: string }[]): Promise<void> {
+    for (const r of ranges) {
+      await run('ip', ['-n', this.clientNetns, 'route', 'replace', r.podCidr, 'via', r.via]);
     }
   }
 
@@ -181,10 +209,14 @@ export class WorkerLab {
   async startAgent(name: string, options: AgentOptions = {}): Promise<AgentProcess> {
     const h = this.host(name);
     await fs.mkdir(this.manifestDir(name), { recursive: true });
+    if (!options.kubeconfig) await this.staticPodNetwork();
     const launch: AgentLaunch = {
       command: this.options.agentCommand,
       cwd: this.options.agentCwd,
       netns: h.spec.netns,
+      ...(this.options.agentLogDir
+        ? { logFile: join(this.options.agentLogDir, `${name}.log`) }
+        : {}),
       args: [
         '--name',
         name,
@@ -210,13 +242,28 @@ export class WorkerLab {
         h.address,
         '--cgroup-root',
         h.cgroupRoot,
-        '--cni-conf-dir',
-        'off',
-        '--cluster-cidr',
-        LAB_CLUSTER_CIDR,
         ...(options.kubeconfig
-          ? ['--kubeconfig', options.kubeconfig]
-          : ['--proxy-mode', 'none', '--cluster-dns', 'off']),
+          ? [
+              '--kubeconfig',
+              options.kubeconfig,
+              '--cni-conf-dir',
+              h.cniConfDir,
+              // libcni's cache is machine-wide: the network name tells the workers' apart.
+              '--cni-network-name',
+              h.cniNetworkName,
+              '--cluster-cidr',
+              this.options.clusterCidr ?? MASTERS_CLUSTER_CIDR,
+            ]
+          : [
+              '--cni-conf-dir',
+              'off',
+              '--cluster-cidr',
+              LAB_CLUSTER_CIDR,
+              '--proxy-mode',
+              'none',
+              '--cluster-dns',
+              'off',
+            ]),
         ...(this.options.agentArgs ?? []),
         ...(options.args ?? []),
       ],
@@ -237,6 +284,26 @@ export class WorkerLab {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`node agent ${name} not ready within 60 s:\n${agent.output}`);
+  }
+
+  /** Whether worker name's node agent has exited (or never started). */
+  agentGone(name: string): boolean {
+    const child = this.agents.get(name)?.child;
+    return !child || child.exitCode !== null || child.signalCode !== null;
+  }
+
+  /**
+   * Starts a worker again after its node agent stopped or the whole worker was killed: its
+   * containerd (adopted when it still runs, else started on its old state) and its node agent.
+   */
+  async reviveWorker(name: string, options: AgentOptions = {}): Promise<AgentProcess> {
+    const i = this.hosts.findIndex((h) => h.spec.name === name);
+    if (i < 0) throw new Error(`no worker ${name}`);
+    await this.stopAgent(name, 'SIGKILL');
+    this.crIs.get(name)?.close();
+    this.crIs.delete(name);
+    this.hosts[i] = await WorkerHost.create(this.hosts[i].spec);
+    return this.startAgent(name, options);
   }
 
   async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

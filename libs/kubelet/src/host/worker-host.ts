@@ -18,6 +18,7 @@ export interface WorkerHostSpec {
   name: string;
   index: number;
   netns: string;
+  /** The pod range when the lab owns the pod network (no masters); with masters, node IPAM's. */
   podCidr: string;
   /** Under which <name>/ holds containerd's and the kubelet's files. */
   baseDir: string;
@@ -25,6 +26,13 @@ export interface WorkerHostSpec {
   /** host:port of the registry, reachable from the fabric. */
   registry: string;
   sandboxImage: string;
+  /**
+   * The Services' ClusterIP range, routed onto the fabric link: a node reaches ClusterIPs itself
+   * (kube-proxy rewrites them in its output hook, after the route lookup, which needs a route), as
+   * a real node does through its default route. On-link rather than a default route through the
+   * machine, so a packet no Service rewrites goes nowhere.
+   */
+  serviceCidr?: string;
 }
 
 /** Machine-wide names derive from the namespace name, which is unique on the machine. */
@@ -95,18 +103,14 @@ export class WorkerHost {
       index: spec.index,
       podCidr: spec.podCidr,
     });
+    if (spec.serviceCidr) {
+      await run('ip', ['-n', spec.netns, 'route', 'replace', spec.serviceCidr, 'dev', 'eth0']);
+    }
     const cdir = WorkerHost.containerdDir(spec);
     const paths = containerdPaths(cdir);
+    // Empty until someone owns the pod network: the node agent (from its Node's podCIDR) or
+    // writeStaticCni(); containerd picks the configuration up when it appears.
     await fs.mkdir(paths.cniConfDir, { recursive: true });
-    const networkName = cniNetworkOf(spec);
-    await fs.writeFile(
-      join(paths.cniConfDir, '10-flotilla.conflist'),
-      renderCniConflist({
-        networkName,
-        podCidr: spec.podCidr,
-        ipamDataDir: join(cdir, 'cni-ipam'),
-      }),
-    );
     const handle = await startContainerd(spec.netns, {
       dir: cdir,
       registry: spec.registry,
@@ -116,6 +120,27 @@ export class WorkerHost {
     await fs.mkdir(host.kubeletDir, { recursive: true });
     await fs.mkdir(host.podLogDir, { recursive: true });
     return host;
+  }
+
+  /** containerd's CNI configuration directory (the node agent's --cni-conf-dir). */
+  get cniConfDir(): string {
+    return containerdPaths(WorkerHost.containerdDir(this.spec)).cniConfDir;
+  }
+
+  /**
+   * A pod network without masters (static pods only): the CNI configuration for the range the
+   * lab gave this worker, spec.podCidr.
+   */
+  async writeStaticCni(): Promise<void> {
+    const cdir = WorkerHost.containerdDir(this.spec);
+    await fs.writeFile(
+      join(this.cniConfDir, '10-flotilla.conflist'),
+      renderCniConflist({
+        networkName: this.cniNetworkName,
+        podCidr: this.spec.podCidr,
+        ipamDataDir: join(cdir, 'cni-ipam'),
+      }),
+    );
   }
 
   /** Tears the worker down completely. Safe to call for a worker that is half there or gone. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { NodeLayout } from '../pod/runtime-config';
 import { KubeletServer } from '../server/kubelet-server';
 import { KubeletApi, type ResourceFor } from '../api/kubelet-api';
-import type { NodeIdentity } from '../api/node-object';
+import type { NodeIdentity, PodNetworkState } from '../api/node-object';
 import { Kubelet } from '../kubelet';
 import { cgroupfsCleaner } from '../host/cgroups';
 import { MemoryObjectSource } from '../pod/object-source';
@@ -54,6 +54,8 @@ export interface NodeKubeletConfig {
   taints?: NodeIdentity['taints'];
   /** The kubelet server (logs, exec, attach, port-forward); absent: not served. */
   server?: KubeletServerConfig;
+  /** The node agent's pod network, when it runs one: NetworkUnavailable waits for it. */
+  podNetwork?: () => PodNetworkState;
 }
 
 export interface KubeletServerConfig {
@@ -133,6 +135,7 @@ export class NodeKubelet {
         identity: { name: c.nodeName, labels: c.labels ?? {}, taints: c.taints ?? [] },
         facts: () => this.facts,
         runtimeStatus: () => this.runtime.status(),
+        podNetwork: c.podNetwork,
         clock: systemClock,
         logger: this.logger,
         ...(this.runtime instanceof FakeRuntime
@@ -204,6 +207,11 @@ export class NodeKubelet {
     } else if (!this.api) {
       this.kubelet.setPods([], FILE_SOURCE);
     }
+  }
+
+  /** The pod network's readiness changed: the Node's status says so now. */
+  podNetworkChanged(): void {
+    this.api?.nodeStatusChanged();
   }
 
   /** Why the runtime is not ready (RuntimeReady, NetworkReady), or undefined when it is. */
