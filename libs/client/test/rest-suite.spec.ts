@@ -339,12 +339,14 @@ describe.each<Mode>(['in-process', 'http'])('the REST client over the %s transpo
       expect(read.metadata).toEqual(viaJson.metadata);
       expect(read.spec!.containers[0]).toMatchObject({ name: 'c', image: 'registry.local/app:1' });
       expect(read.spec!.restartPolicy).toBe(viaJson.spec!.restartPolicy);
-      // Leases have no protobuf schema here: JSON, transparently.
+      // Endpoints have no protobuf schema here: JSON, transparently.
       wire.length = 0;
-      const lease = await pb
-        .leases(ns)
-        .create({ metadata: { name: 'l' }, spec: { holderIdentity: 'x' } });
-      expect(lease.spec!.holderIdentity).toBe('x');
+      const endpoints = await pb.forResource('endpoints', '', ns).create({
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'l', labels: { kept: 'yes' } },
+      });
+      expect(endpoints.metadata.labels).toEqual({ kept: 'yes' });
       expect(wire).toEqual(['POST json>json']);
       const missing = await rejection(pods.get('none'));
       expect(missing.code).toBe(404);
