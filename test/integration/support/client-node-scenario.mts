@@ -112,16 +112,28 @@ async function crud(): Promise<Record<string, string>> {
   for (const spec of specs) {
     try {
       const created = await objects.create(spec);
-      const read = await objects.read({
-        apiVersion: spec.apiVersion,
-        kind: spec.kind,
-        metadata: { name: spec.metadata!.name!, namespace: spec.metadata!.namespace },
-      });
+      const readBack = () =>
+        objects.read({
+          apiVersion: spec.apiVersion,
+          kind: spec.kind,
+          metadata: { name: spec.metadata!.name!, namespace: spec.metadata!.namespace },
+        });
+      await readBack();
       const list = await objects.list(spec.apiVersion!, spec.kind!, spec.metadata!.namespace);
       if (!list.items.some((i) => i.metadata?.name === spec.metadata!.name))
         throw new Error('not listed');
-      read.metadata!.labels = { touched: 'yes' };
-      const replaced = await objects.replace(read);
+      // Read, change, replace; again on a 409, as client-go's RetryOnConflict does: the masters'
+      // scheduler writes an unschedulable Pod's status meanwhile (there are no nodes here).
+      let replaced: k8s.KubernetesObject | undefined;
+      for (let attempt = 0; replaced === undefined; attempt++) {
+        const read = await readBack();
+        read.metadata!.labels = { touched: 'yes' };
+        try {
+          replaced = await objects.replace(read);
+        } catch (e) {
+          if (attempt >= 4 || (e as { code?: number }).code !== 409) throw e;
+        }
+      }
       const patched = await objects.patch(
         {
           apiVersion: spec.apiVersion,
