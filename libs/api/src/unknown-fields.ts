@@ -38,8 +38,7 @@ function walkDefinition(
     const type = lookup(def.fields, key);
     if (type === undefined) {
       if (!def.preserveUnknown) out.push(child);
-    }
-    else walkType(type, v, child, out, depth);
+    } else walkType(type, v, child, out, depth);
   }
 }
 
