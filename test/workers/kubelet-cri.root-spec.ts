@@ -476,13 +476,26 @@ spec:
     expect(seen).toEqual(new Set(['ErrImagePull', 'ImagePullBackOff']));
     expect(other.status!.phase).toBe('Pending');
 
-    const badcmd = await waiting('badcmd', ['RunContainerError']);
-    expect(containerStatus(badcmd, 'app')!.state.waiting!.message).toMatch(
-      /no such file or directory/,
+    // RunContainerError shows from the failed start until the next sync puts the container in
+    // back-off (CrashLoopBackOff), a window a loaded machine's polling can miss; the failed start
+    // itself stays in lastState either way.
+    const badcmd = await waitPod(
+      'w2',
+      'badcmd',
+      'waiting after a StartError',
+      (x) => {
+        const s = containerStatus(x, 'app');
+        return (
+          ['RunContainerError', 'CrashLoopBackOff'].includes(s?.state.waiting?.reason ?? '') &&
+          s?.lastState.terminated?.reason === 'StartError'
+        );
+      },
+      60_000,
     );
     expect(containerStatus(badcmd, 'app')!.lastState.terminated).toMatchObject({
       exitCode: 128,
       reason: 'StartError',
+      message: expect.stringMatching(/no such file or directory/),
     });
 
     const noconfig = await waiting('noconfig', ['CreateContainerConfigError']);
