@@ -14,6 +14,8 @@ export interface MemberRecord {
   apiPort: number;
   etcdPort: number;
   peerPort: number;
+  /** Its Raft address; its own (127.0.10.N) when `flotilla up` gives each member one. */
+  peerHost?: string;
   dataDir: string;
 }
 

@@ -5,7 +5,7 @@ import {
   writeClusterState,
 } from '../cluster-state/cluster-state';
 import type { MemberStatus } from '../supervisor/member-supervisor';
-import type { MemberPlan } from './member-plan';
+import { connectHost, type MemberPlan } from './member-plan';
 
 export interface ClusterRecordOptions {
   dataDir: string;
@@ -25,8 +25,7 @@ export function clusterState(
   updatedAt: Date,
   nodes: NodesRecord = {},
 ): ClusterState {
-  const host =
-    o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost === '::' ? '::1' : o.listenHost;
+  const host = connectHost(o.listenHost);
   return {
     version: 1,
     supervisorPid: o.supervisorPid,
@@ -45,6 +44,7 @@ export function clusterState(
         apiPort: p.apiPort,
         etcdPort: p.etcdPort,
         peerPort: p.peerPort,
+        peerHost: p.peerHost,
         dataDir: p.dataDir,
       };
     }),

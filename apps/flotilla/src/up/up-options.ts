@@ -41,6 +41,11 @@ export interface UpOptions {
   workers: number;
   /** Hollow nodes hollow-0.. (no containers; what stands in for workers without root). */
   hollowNodes: number;
+  /**
+   * Each member talks Raft on its own loopback address (127.0.10.N) instead of --listen-host, so
+   * `flotilla chaos partition` can cut one off with a firewall rule (Linux: all of 127/8 answers).
+   */
+  ownPeerAddresses: boolean;
   /** Said once at start: why the plan differs from what was asked (no root for workers). */
   notes: string[];
   /** Passed to every member when given (validated here so a typo fails once, not N times). */
@@ -157,7 +162,7 @@ export type ParsedUp = { help: true } | { help: false; options: UpOptions };
 
 export function parseUpOptions(
   argv: readonly string[],
-  context: { cwd: string; defaultEntry: string; isRoot?: boolean },
+  context: { cwd: string; defaultEntry: string; isRoot?: boolean; platform?: NodeJS.Platform },
 ): ParsedUp {
   // `up` reads flags only: FLOTILLA_* variables configure a single member, not a whole cluster.
   const settings = readSettings(UP_OPTIONS, argv, {});
@@ -188,6 +193,7 @@ export function parseUpOptions(
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
     insecure: settings.has('insecure'),
+    ownPeerAddresses: (context.platform ?? process.platform) === 'linux',
     ...nodes,
   };
   const cidr = optionalValue(settings.get('service-cidr'), (s) =>
