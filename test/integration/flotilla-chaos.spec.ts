@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +29,11 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
     return state.members;
   };
 
+  let base: number;
+
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'flotilla-chaos-'));
-    const base = await freePortBlock(OFFSETS);
+    base = await freePortBlock(OFFSETS);
     up = new TsProcess(
       CLI,
       [
@@ -156,6 +159,46 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
     expect(moved?.[1]).not.toBe(holder);
     expect(r.stdout).toMatch(new RegExp(`${holder} rejoined`));
     recordedPids();
+  }, 180_000);
+
+  it('partition (root: nftables): the cut-off leader runs on and serves, steps down, refuses writes; the majority elects; the heal brings it back caught up', async () => {
+    const json = JSON.parse(
+      (await flotilla(['status', '--data-dir', dataDir, '-o', 'json'])).stdout,
+    );
+    const victim = json.masters.find((m: { role: string }) => m.role === 'leader').name;
+    const pidBefore = recordedPids().find((m) => m.name === victim)!.pid;
+    const r = await flotilla(
+      ['chaos', 'partition', victim, '12', '--data-dir', dataDir, '--timeout', '120'],
+      150_000,
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const line = (text: string) => new RegExp(`^\\s+\\d+ ms  ${text}`, 'm');
+    expect(r.stdout).not.toMatch(/SIGSTOP/);
+    expect(r.stdout).toMatch(
+      line(
+        `partitioned ${victim} \\(pid ${pidBefore}, leader\\): nftables table inet flotilla-chaos drops every packet between its Raft address 127\\.0\\.10\\.\\d`,
+      ),
+    );
+    const elected = /Raft: (m\d) elected leader, term \d+ \(was (m\d)/.exec(r.stdout);
+    expect(elected?.[1]).not.toBe(victim);
+    expect(r.stdout).toMatch(line(`${victim} stepped down: no leader known`));
+    // Refused by the member itself (it runs and answers), for want of a quorum.
+    expect(r.stdout).toMatch(
+      line(`write through ${victim} alone refused while cut off: HTTP 503: .*no leader`),
+    );
+    expect(r.stdout).not.toMatch(/ACCEPTED/);
+    expect(r.stdout).toMatch(
+      line(
+        `healed: removed ${victim}'s partition \\(\\d+ write\\(s\\) through it refused while cut off, 0 accepted\\)`,
+      ),
+    );
+    expect(r.stdout).toMatch(line(`${victim} rejoined: follower of m\\d, term \\d+, commit \\d+`));
+    // The same process all along (no stand-in stopped or restarted it), and no rule left behind.
+    expect(recordedPids().find((m) => m.name === victim)!.pid).toBe(pidBefore);
+    const table = spawnSync('nft', ['list', 'table', 'inet', 'flotilla-chaos'], {
+      encoding: 'utf8',
+    });
+    expect(table.stdout).not.toContain(`partition-${base + 11}`);
   }, 180_000);
 
   it('stops cleanly: the record goes, and status and chaos then say no cluster runs (exit code 2)', async () => {

@@ -59,10 +59,11 @@ Actions:
   kill-leader              SIGKILL the Raft leader; flotilla up then starts it again
   kill-master NAME         SIGKILL that master; flotilla up then starts it again
   pause-leader SECONDS     SIGSTOP the Raft leader, SIGCONT after SECONDS
-  partition NAME SECONDS   cut NAME off for SECONDS. On one machine's loopback the masters share
-                           an address, so this is SIGSTOP/SIGCONT: NAME neither sends nor
-                           receives, and serves no clients either (a real partition leaves it
-                           serving; the compose and e2e suites cut the network for that)
+  partition NAME SECONDS   cut NAME off from the other masters for SECONDS: an nftables table
+                           (inet flotilla-chaos) drops every packet between NAME's own Raft
+                           address (127.0.10.N) and theirs, then goes. NAME runs on and serves
+                           its clients, but refuses writes (no quorum); a leader steps down.
+                           Not root: SIGSTOP/SIGCONT stands in (NAME serves no clients then)
   kill-worker NAME         SIGKILL everything in real worker NAME's network namespace (node
                            agent, containerd, its pods): the node goes NotReady, its pods are
                            evicted after their toleration and run again on other nodes

@@ -13,6 +13,9 @@ import {
 } from '../observe/cluster-snapshot';
 import type { ChaosOptions } from './chaos-options';
 import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
+import { IsolatedWriter, startIsolatedWriter } from './isolated-writer';
+import { applyPartition, firewallUnavailable, healPartition } from './partition-firewall';
+import { CHAOS_TABLE, Partition, planPartition } from './partition-rules';
 
 const RAFT_LOOK_EVERY_MS = 50;
 /** A master silent this long counts as down: a master starting under tsx can starve the others
@@ -25,6 +28,8 @@ const WRITES_IN_FLIGHT = 8;
 /** A kill is followed by a restart once failover is over, or after this long at most. */
 const RESTART_AFTER_MS = 20_000;
 const PROBE = { namespace: 'default', name: 'flotilla-chaos' };
+/** Created through a cut-off master, never accepted (removed if it ever was). */
+const ISOLATED_PROBE = { namespace: 'default', name: 'flotilla-chaos-isolated' };
 
 export interface ChaosResult {
   recovered: boolean;
@@ -62,12 +67,34 @@ export async function runChaos(
   const kill = o.action.kind === 'kill-leader' || o.action.kind === 'kill-master';
   const pid = member.pid;
   const role = before.masters.find((m) => m.name === target)?.role ?? 'down';
-  // A paused member must never be left stopped, whatever happens to this command.
+  // A real partition when this machine can make one; else SIGSTOP stands in, and says why.
+  let cut: Partition | undefined;
+  if (o.action.kind === 'partition') {
+    const plan = realPartition(initial, target);
+    if ('impossible' in plan)
+      print(
+        `partition: no real one here (${plan.impossible}); SIGSTOP stands in: ${target} neither sends nor receives, and serves no clients either`,
+      );
+    else cut = plan;
+  }
+  let isolated: IsolatedWriter | undefined;
+  let violation: string | undefined;
+  // A paused or cut-off member must never be left so, whatever happens to this command.
   let paused = false;
+  let partitioned = false;
   const resume = () => {
     if (paused) signalGroup(pid, 'SIGCONT');
     paused = false;
+    isolated?.stop();
+    if (partitioned && cut) healPartition(cut.chain);
+    partitioned = false;
   };
+  // A write the cut-off member accepted is a bug to report, not an object to leave behind.
+  const removeIsolatedProbe = () =>
+    client
+      .configMaps(ISOLATED_PROBE.namespace)
+      .delete(ISOLATED_PROBE.name)
+      .catch(() => undefined);
   const onInterrupt = () => {
     resume();
     process.exit(130);
@@ -79,6 +106,28 @@ export async function runChaos(
     if (kill) {
       signalGroup(pid, 'SIGKILL');
       note('fault', `killed ${target} (pid ${pid}, ${role}) with SIGKILL`);
+    } else if (cut) {
+      applyPartition(cut);
+      partitioned = true;
+      note(
+        'fault',
+        `partitioned ${target} (pid ${pid}, ${role}): nftables table inet ${CHAOS_TABLE} drops every packet between its Raft address ${cut.isolated.host} and ${cut.others.map((m) => `${m.name}'s ${m.host}`).join(', ')}; it runs on and serves its clients`,
+      );
+      isolated = startIsolatedWriter(
+        initial.kubeconfig,
+        target,
+        ISOLATED_PROBE,
+        (outcome, detail) => {
+          if (outcome === 'accepted')
+            violation = `a write through ${target} was accepted while it was cut off (${detail})`;
+          note(
+            'isolated',
+            outcome === 'refused'
+              ? `write through ${target} alone refused while cut off: ${detail}`
+              : `write through ${target} alone ACCEPTED while cut off: ${detail} (it must not be)`,
+          );
+        },
+      );
     } else {
       signalGroup(pid, 'SIGSTOP');
       paused = true;
@@ -121,12 +170,20 @@ export async function runChaos(
     const missing = () => stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
     try {
       while (Date.now() < deadline) {
-        if (resumeAt !== undefined && paused && Date.now() >= resumeAt) {
+        if (resumeAt !== undefined && (paused || partitioned) && Date.now() >= resumeAt) {
+          const wasCut = partitioned;
+          const refused = isolated?.refused ?? 0;
           resume();
-          note('action', `resumed ${target} with SIGCONT`);
+          note(
+            'action',
+            wasCut
+              ? `healed: removed ${target}'s partition (${refused} write(s) through it refused while cut off, ${isolated?.accepted ?? 0} accepted)`
+              : `resumed ${target} with SIGCONT`,
+          );
           back = true;
           tracker.targetBack();
         }
+        if (violation) return { recovered: false, events, missing: [violation] };
         if (
           kill &&
           !askedRestart &&
@@ -158,9 +215,20 @@ export async function runChaos(
     }
   } finally {
     resume();
+    if (violation) await removeIsolatedProbe();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+/** The partition of target by address, or why this machine or cluster cannot have one. */
+function realPartition(state: ClusterState, target: string): Partition | { impossible: string } {
+  const unavailable = firewallUnavailable();
+  if (unavailable) return { impossible: unavailable };
+  return planPartition(
+    state.members.map((m) => ({ name: m.name, host: m.peerHost ?? state.host, port: m.peerPort })),
+    target,
+  );
 }
 
 function pickTarget(state: ClusterState, before: ClusterSnapshot, o: ChaosOptions): string {

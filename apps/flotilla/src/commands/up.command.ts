@@ -26,6 +26,8 @@ import {
   upUsage,
 } from '../up/up-options';
 import type { CliContext } from './cli-context';
+import { firewallUnavailable, healPartition } from '../chaos/partition-firewall';
+import { partitionChain } from '../chaos/partition-rules';
 
 export async function upCommand(argv: readonly string[], context: CliContext): Promise<void> {
   const parsed = parseUpOptions(argv, {
@@ -53,6 +55,17 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     say,
     changed: () => recordChange(),
   });
+  // A partition `flotilla chaos` left (killed before it healed) must not outlive it.
+  const clearPartition = (when: string) => {
+    if (firewallUnavailable()) return;
+    try {
+      if (healPartition(partitionChain(plans.map((p) => ({ port: p.peerPort })))))
+        say(`${when}: removed a partition flotilla chaos had left in nftables`);
+    } catch (err) {
+      say(`${when}: cannot remove the chaos partition: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
+  clearPartition('before start');
   // The workers' fabric first: the masters listen on it.
   try {
     await nodes.prepare();
@@ -135,6 +148,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
         .stop()
         .catch((err: Error) => say(`stopping the nodes: ${err.message}`))
         .then(() => supervisor.stopAll())
+        .then(() => clearPartition('on stop'))
         .then(resolve);
     };
     process.on('SIGINT', shutdown);
