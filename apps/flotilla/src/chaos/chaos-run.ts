@@ -16,6 +16,8 @@ import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './fai
 import { IsolatedWriter, startIsolatedWriter } from './isolated-writer';
 import { applyPartition, firewallUnavailable, healPartition } from './partition-firewall';
 import { CHAOS_TABLE, Partition, planPartition } from './partition-rules';
+import { ServiceTracker } from './service-tracker';
+import { lookAtServices } from './service-views';
 
 const RAFT_LOOK_EVERY_MS = 50;
 /** A master silent this long counts as down: a master starting under tsx can starve the others
@@ -53,6 +55,8 @@ export async function runChaos(
   if (member.pid === null) throw new ConfigError(`${target} is not running (${member.state})`);
   print(describeBefore(before));
   await ensureProbe(client);
+  // The kubernetes Service lists the masters with a live Lease; the others should not notice.
+  const services = new ServiceTracker(await lookAtServices(client).catch(() => []));
 
   const events: TimelineEvent[] = [];
   const t0 = Date.now();
@@ -156,6 +160,14 @@ export async function runChaos(
       }),
       (async () => {
         while (!finished && Date.now() < deadline) {
+          const views = await lookAtServices(client).catch(() => undefined);
+          if (finished) return;
+          if (views) for (const e of services.observe(views, since())) emit(e);
+          await sleep(API_LOOK_EVERY_MS);
+        }
+      })(),
+      (async () => {
+        while (!finished && Date.now() < deadline) {
           const api = await apiSnapshot(client, false, Date.now).catch(() => undefined);
           if (finished) return;
           if (api) for (const e of tracker.observeApi(api, since(), t0)) emit(e);
@@ -167,7 +179,11 @@ export async function runChaos(
     const resumeAt = 'seconds' in o.action ? t0 + o.action.seconds * 1000 : undefined;
     let back = false;
     let askedRestart = false;
-    const missing = () => stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
+    const missing = () => [
+      ...stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart),
+      // A master kept down stays out of the kubernetes Service: that is not to wait for.
+      ...(kill && !o.restart ? [] : services.notWhole().map((s) => `Service ${s} whole again`)),
+    ];
     try {
       while (Date.now() < deadline) {
         if (resumeAt !== undefined && (paused || partitioned) && Date.now() >= resumeAt) {
@@ -204,7 +220,12 @@ export async function runChaos(
           tracker.targetBack();
           note('action', `${target} started again (pid ${now.pid})`);
         }
-        if (missing().length === 0) return { recovered: true, events, missing: [] };
+        if (missing().length === 0) {
+          const whole = services.stayedWhole();
+          if (whole.length > 0)
+            note('service', `Services whole throughout (ready endpoints): ${whole.join(', ')}`);
+          return { recovered: true, events, missing: [] };
+        }
         await sleep(CONTROL_EVERY_MS);
       }
       return { recovered: false, events, missing: missing() };

@@ -11,6 +11,7 @@ export type TimelineKind =
   | 'lease'
   | 'node'
   | 'pod'
+  | 'service'
   | 'master-down'
   | 'master-up'
   | 'rejoined'

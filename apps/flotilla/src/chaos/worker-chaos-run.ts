@@ -13,6 +13,8 @@ import type { ChaosOptions } from './chaos-options';
 import type { ChaosResult } from './chaos-run';
 import { TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
 import { NodeView, PodView, WorkerFailoverTracker } from './worker-tracker';
+import { ServiceTracker, ServiceView } from './service-tracker';
+import { lookAtServices } from './service-views';
 
 const LOOK_EVERY_MS = 500;
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -35,7 +37,8 @@ export async function runWorkerChaos(
   const worker = pickWorker(state, o.action.worker);
   const before = await look(client);
   const tracker = new WorkerFailoverTracker(worker.name, before.nodes, before.pods);
-  print(describeBefore(worker, before, tracker.strandedCount));
+  const services = new ServiceTracker(before.services, worker.name);
+  print(describeBefore(worker, before, tracker.strandedCount, services.affected));
 
   const events: TimelineEvent[] = [];
   const t0 = Date.now();
@@ -65,16 +68,26 @@ export async function runWorkerChaos(
 
   const deadline = t0 + o.timeoutMs;
   let missing = tracker.missing();
+  const observe = (now: Look) => {
+    for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
+    for (const e of services.observe(now.services, since())) emit(e);
+  };
   while (Date.now() < deadline) {
     const now = await look(client).catch(() => undefined);
-    if (now) for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
+    if (now) observe(now);
     missing = tracker.missing();
     if (missing.length === 0) break;
     await sleep(LOOK_EVERY_MS);
   }
   if (missing.length > 0) return { recovered: false, events, missing };
   note('action', `rescheduled: every pod of ${worker.name} runs Ready elsewhere`);
-  if (!o.restart) return { recovered: true, events, missing: [] };
+  if (!o.restart) {
+    // Pods that only run on that node (a DaemonSet's) keep their Services short while it is down.
+    const short = services.notWhole();
+    if (short.length > 0)
+      note('service', `still short while ${worker.name} is down: ${short.join(', ')}`);
+    return { recovered: true, events, missing: [] };
+  }
 
   signal(state.supervisorPid, 'SIGHUP');
   note(
@@ -82,18 +95,31 @@ export async function runWorkerChaos(
     `asked flotilla up (pid ${state.supervisorPid}) to start ${worker.name} again (SIGHUP)`,
   );
   const backBy = Math.min(deadline, Date.now() + BACK_WITHIN_MS);
+  let saidBack = false;
+  let nodeReady = false;
   while (Date.now() < backBy) {
     const now = await look(client).catch(() => undefined);
-    if (now) for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
-    if (now?.nodes.find((n) => n.name === worker.name)?.ready === 'True') {
+    if (now) observe(now);
+    nodeReady = now?.nodes.find((n) => n.name === worker.name)?.ready === 'True' || nodeReady;
+    if (nodeReady && !saidBack) {
+      saidBack = true;
       const again = readClusterState(dataDir).workers?.find((w) => w.name === worker.name);
       if (again?.agentPid)
         note('action', `${worker.name} runs again (node agent pid ${again.agentPid})`);
-      return { recovered: true, events, missing: [] };
     }
+    // Back, and every Service has as many ready endpoints as at the fault.
+    if (nodeReady && services.notWhole().length === 0)
+      return { recovered: true, events, missing: [] };
     await sleep(LOOK_EVERY_MS);
   }
-  return { recovered: false, events, missing: [`node ${worker.name} Ready again`] };
+  return {
+    recovered: false,
+    events,
+    missing: [
+      ...(nodeReady ? [] : [`node ${worker.name} Ready again`]),
+      ...services.notWhole().map((s) => `Service ${s} whole again`),
+    ],
+  };
 }
 
 function pickWorker(state: ClusterState, name: string): WorkerRecord {
@@ -112,9 +138,20 @@ function pickWorker(state: ClusterState, name: string): WorkerRecord {
   return w;
 }
 
-async function look(client: KubeClient): Promise<{ nodes: NodeView[]; pods: PodView[] }> {
-  const [nodes, pods] = await Promise.all([client.nodes().listAll(), client.pods().listAll()]);
+interface Look {
+  nodes: NodeView[];
+  pods: PodView[];
+  services: ServiceView[];
+}
+
+async function look(client: KubeClient): Promise<Look> {
+  const [nodes, pods, services] = await Promise.all([
+    client.nodes().listAll(),
+    client.pods().listAll(),
+    lookAtServices(client),
+  ]);
   return {
+    services,
     nodes: (nodes.items as Node[]).map((n) => ({
       name: n.metadata.name ?? '',
       ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
@@ -145,8 +182,9 @@ function tolerationOf(p: Pod): number {
 
 function describeBefore(
   w: WorkerRecord,
-  before: { nodes: NodeView[]; pods: PodView[] },
+  before: Look,
   stranded: number,
+  affected: string[],
 ): string {
   const node = before.nodes.find((n) => n.name === w.name);
   const mine = before.pods.filter((p) => p.node === w.name && p.owned && !p.deleting);
@@ -155,7 +193,9 @@ function describeBefore(
     waits.length === 0
       ? ''
       : `; they tolerate an unreachable node for ${waits.sort((a, b) => a - b).join('/')} s before eviction`;
-  return `before: node ${w.name} ${node?.ready === 'True' ? 'Ready' : `NotReady (${node?.ready ?? 'not registered'})`}, ${stranded} pod(s) made by controllers on it${wait}`;
+  const services =
+    affected.length > 0 ? `; Services with ready endpoints on it: ${affected.join(', ')}` : '';
+  return `before: node ${w.name} ${node?.ready === 'True' ? 'Ready' : `NotReady (${node?.ready ?? 'not registered'})`}, ${stranded} pod(s) made by controllers on it${wait}${services}`;
 }
 
 /**

@@ -33,6 +33,8 @@ export async function chaosCommand(argv: readonly string[], _context: CliContext
             ['node NotReady', first('node', 'NotReady')],
             ['first eviction', first('pod', 'evicted')],
             ['last replacement Ready', last('pod', 'Ready on')],
+            ['endpoints dropped', first('service', 'dropped')],
+            ['Services whole', last('service', 'whole again')],
             ['node Ready again', first('node', 'Ready again')],
           ]
         : [
@@ -44,6 +46,7 @@ export async function chaosCommand(argv: readonly string[], _context: CliContext
             ['isolated write refused', first('isolated', 'refused')],
             ['healed', first('action', 'healed')],
             ['rejoined', first('rejoined')],
+            ['Services whole', last('service', 'whole again')],
           ]
     ).filter(([, ms]) => ms !== undefined);
     print(
