@@ -143,6 +143,20 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
       /Services whole throughout \(ready endpoints\): .*default\/kubernetes \(3\)|Service default\/kubernetes whole again: 3 of 3 endpoints ready/,
     );
     expect(r.stdout).toMatch(/^recovered: election \d+ ms, .*first write \d+ ms, rejoined \d+ ms/m);
+    // flotilla up's restart policy brought it back, and said so; chaos did not have to ask.
+    expect(up.stdout).toMatch(
+      new RegExp(
+        `^flotilla: ${victim} was killed by SIGKILL; restarting it in 2 s \\(restart policy`,
+        'm',
+      ),
+    );
+    expect(r.stdout).not.toContain('SIGHUP');
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^${victim} back as follower at \\+\\d+\\.\\d s, caught up at \\+\\d+\\.\\d s$`,
+        'm',
+      ),
+    );
     recordedPids();
   }, 180_000);
 
@@ -163,6 +177,58 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
     expect(r.stdout).toMatch(new RegExp(`${holder} rejoined`));
     recordedPids();
   }, 180_000);
+
+  it('kill-master --no-restart: flotilla up keeps it down for the drill until "start NAME" on its console', async () => {
+    const victim = 'm3';
+    const r = await flotilla(
+      ['chaos', 'kill-master', victim, '--no-restart', '--data-dir', dataDir, '--timeout', '120'],
+      150_000,
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).not.toMatch(/started again|back as/);
+    await waitFor(
+      'the kept-down line',
+      () =>
+        new RegExp(
+          `^flotilla: ${victim} was killed by SIGKILL; kept down: flotilla chaos kill-master --no-restart`,
+          'm',
+        ).test(up.stdout)
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    // Longer than the back-off: still down.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(recordedPids().find((m) => m.name === victim)).toMatchObject({
+      pid: null,
+      state: 'exited',
+    });
+    up.write(`start ${victim}`);
+    await waitFor(
+      `${victim} running again`,
+      () => (recordedPids().find((m) => m.name === victim)?.pid ? true : undefined),
+      30_000,
+      200,
+    );
+    expect(existsSync(join(dataDir, 'keep-down.json'))).toBe(false);
+    // Back in the cluster before the next fault.
+    await waitFor(
+      `${victim} following again`,
+      async () => {
+        const s = JSON.parse(
+          (await flotilla(['status', '--data-dir', dataDir, '-o', 'json'])).stdout,
+        );
+        return s.masters.every(
+          (m: { role: string }) => m.role === 'leader' || m.role === 'follower',
+        )
+          ? true
+          : undefined;
+      },
+      90_000,
+      500,
+    );
+  }, 240_000);
 
   it('partition (root: nftables): the cut-off leader runs on and serves, steps down, refuses writes; the majority elects; the heal brings it back caught up', async () => {
     const json = JSON.parse(

@@ -42,7 +42,7 @@ const OPTIONS = [
     flag: 'no-restart',
     boolean: true,
     description:
-      'after a kill, leave the member or worker down (default: flotilla up starts it again)',
+      'after a kill, leave the member or worker down for a drill (default: flotilla up starts it again); "start NAME" on flotilla up\'s console or SIGHUP to it brings it back',
   },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
@@ -53,11 +53,13 @@ export function chaosUsage(): string {
     `Injects one fault into the local cluster \`flotilla up\` runs and prints what follows, in ms
 after the fault: the Raft election (old and new leader), the scheduler and controller-manager
 Lease takeovers (which master), nodes going NotReady, the first successful write, and the
-target coming back and catching up.
+target coming back and catching up ("m1 back as follower at +X s, caught up at +Y s"), and
+the Services converging: endpoints on a failed worker dropped, each Service whole again.
 
 Actions:
-  kill-leader              SIGKILL the Raft leader; flotilla up then starts it again
-  kill-master NAME         SIGKILL that master; flotilla up then starts it again
+  kill-leader              SIGKILL the Raft leader; flotilla up's restart policy starts it
+                           again after a short back-off (--no-restart: it stays down)
+  kill-master NAME         SIGKILL that master; restarted the same way
   pause-leader SECONDS     SIGSTOP the Raft leader, SIGCONT after SECONDS
   partition NAME SECONDS   cut NAME off from the other masters for SECONDS: an nftables table
                            (inet flotilla-chaos) drops every packet between NAME's own Raft

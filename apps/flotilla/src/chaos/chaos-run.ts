@@ -4,6 +4,7 @@ import { ApiError } from '@flotilla/api';
 import type { KubeClient } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import { ClusterState, readClusterState } from '../cluster-state/cluster-state';
+import { holdDown } from '../cluster-state/keep-down';
 import {
   COMPONENT_LEASES,
   ClusterSnapshot,
@@ -106,8 +107,16 @@ export async function runChaos(
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
 
+  const upRestarts = initial.restartPolicy === 'on-failure';
   try {
     if (kill) {
+      if (!o.restart) {
+        holdDown(
+          dataDir,
+          target,
+          `flotilla chaos ${o.action.kind} --no-restart (pid ${process.pid}) asked for it`,
+        );
+      }
       signalGroup(pid, 'SIGKILL');
       note('fault', `killed ${target} (pid ${pid}, ${role}) with SIGKILL`);
     } else if (cut) {
@@ -200,10 +209,13 @@ export async function runChaos(
           tracker.targetBack();
         }
         if (violation) return { recovered: false, events, missing: [violation] };
+        // flotilla up restarts a killed master by itself (its restart policy); an `up` without
+        // one is asked to, once failover is over.
         if (
           kill &&
           !askedRestart &&
           o.restart &&
+          !upRestarts &&
           failoverDone(tracker, role, writes.firstAt, since())
         ) {
           askedRestart = true;
@@ -224,6 +236,8 @@ export async function runChaos(
           const whole = services.stayedWhole();
           if (whole.length > 0)
             note('service', `Services whole throughout (ready endpoints): ${whole.join(', ')}`);
+          const line = backLine(tracker);
+          if (line) print(line);
           return { recovered: true, events, missing: [] };
         }
         await sleep(CONTROL_EVERY_MS);
@@ -250,6 +264,15 @@ function realPartition(state: ClusterState, target: string): Partition | { impos
     state.members.map((m) => ({ name: m.name, host: m.peerHost ?? state.host, port: m.peerPort })),
     target,
   );
+}
+
+/** `m1 back as follower at +9.8 s, caught up at +10.1 s`: how long the target was out. */
+function backLine(t: FailoverTracker): string | undefined {
+  const back = t.backAs;
+  const caught = t.rejoinedAtMs;
+  if (!back || caught === undefined) return undefined;
+  const s = (ms: number) => `+${(ms / 1000).toFixed(1)} s`;
+  return `${t.target} back as ${back.role} at ${s(back.atMs)}, caught up at ${s(caught)}`;
 }
 
 function pickTarget(state: ClusterState, before: ClusterSnapshot, o: ChaosOptions): string {

@@ -77,6 +77,8 @@ describe('FailoverTracker: a kill-leader timeline from successive looks', () => 
         text: 'm1 rejoined: follower of m2, term 4, commit 125 (leader at 120)',
       },
     ]);
+    expect(t.backAs).toEqual({ atMs: 5000, role: 'follower' });
+    expect(t.rejoinedAtMs).toBe(5200);
     expect(formatEvent({ atMs: 420, kind: 'election', text: 'x' })).toBe('    420 ms  x');
   });
 

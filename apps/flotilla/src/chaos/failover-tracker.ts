@@ -97,6 +97,15 @@ export class FailoverTracker {
     }
 
     const target = s.masters.find((m) => m.name === this.target);
+    const answered = masters.find((m) => m.name === this.target);
+    // Back in the cluster: running again and following (or leading) a known leader.
+    if (
+      this.back &&
+      this.backAsAt === undefined &&
+      (answered?.role === 'follower' || answered?.role === 'leader')
+    ) {
+      this.backAsAt = { atMs, role: answered.role };
+    }
     if (
       this.rejoinedAt === undefined &&
       target &&
@@ -176,6 +185,17 @@ export class FailoverTracker {
 
   get rejoined(): boolean {
     return this.rejoinedAt !== undefined;
+  }
+
+  get rejoinedAtMs(): number | undefined {
+    return this.rejoinedAt;
+  }
+
+  private backAsAt: { atMs: number; role: string } | undefined;
+
+  /** When the target, running again (restarted, resumed, healed), first knew a leader, and its role. */
+  get backAs(): { atMs: number; role: string } | undefined {
+    return this.backAsAt;
   }
 
   private back = false;

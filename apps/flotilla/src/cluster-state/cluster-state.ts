@@ -39,6 +39,11 @@ export interface ClusterState extends NodesRecord {
   version: 1;
   /** The `flotilla up` process: SIGHUP to it starts every member that is not running. */
   supervisorPid: number;
+  /**
+   * on-failure: `flotilla up` starts a master that died on its own again after a short back-off
+   * (unless DATA/keep-down.json holds it); no (or absent: an older `up`): it stays down.
+   */
+  restartPolicy?: 'on-failure' | 'no';
   startedAt: string;
   updatedAt: string;
   dataDir: string;

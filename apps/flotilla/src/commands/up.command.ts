@@ -2,7 +2,12 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, settingError } from '@flotilla/process';
-import { MemberSupervisor, SupervisorEvent } from '../supervisor/member-supervisor';
+import {
+  DEFAULT_RESTART_POLICY,
+  MemberSupervisor,
+  SupervisorEvent,
+} from '../supervisor/member-supervisor';
+import { heldDownReason, releaseHolds } from '../cluster-state/keep-down';
 import { childProcessSpawner } from '../supervisor/child-process-spawner';
 import { realTimers } from '../supervisor/spawner';
 import { waitForApi } from '../up/api-ready';
@@ -115,9 +120,18 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     const text = describeEvent(event);
     if (text) say(text);
   };
+  // Holds a crashed run's chaos drill left are not this run's.
+  releaseHolds(options.dataDir);
   const supervisor = new MemberSupervisor(
     plans.map((p) => ({ name: p.name, process: p.process })),
-    { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
+    {
+      spawner: childProcessSpawner,
+      timers: realTimers,
+      graceMs: options.stopTimeoutMs,
+      report,
+      ...(options.restartMembers ? { restart: DEFAULT_RESTART_POLICY } : {}),
+      keepDown: (name) => heldDownReason(options.dataDir, name),
+    },
   );
   // DATA/cluster.json: how `flotilla status` and `flotilla chaos` find this cluster.
   const record = clusterRecorder(
@@ -128,6 +142,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       scheme: pkiDir ? 'https' : 'http',
       plans,
       supervisorPid: process.pid,
+      restartPolicy: options.restartMembers ? 'on-failure' : 'no',
     },
     () => supervisor.status(),
     () => nodes.records(),
@@ -155,6 +170,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     process.on('SIGTERM', shutdown);
     process.on('SIGHUP', () => {
       if (stopping) return;
+      releaseHolds(options.dataDir);
       const started = supervisor.startStopped();
       say(
         started.length > 0
@@ -163,7 +179,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       );
       void nodes.restartStopped();
     });
-    readConsole(supervisor, plans, say, () => stopping);
+    readConsole(supervisor, plans, options.dataDir, say, () => stopping);
   });
 
   supervisor.startAll();
@@ -186,6 +202,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
 function readConsole(
   supervisor: MemberSupervisor,
   plans: MemberPlan[],
+  dataDir: string,
   say: (line: string) => void,
   isStopping: () => boolean,
 ): void {
@@ -203,6 +220,7 @@ function readConsole(
       case 'status':
         return process.stdout.write(`${statusTable(supervisor.status(), plans)}\n`);
       case 'start':
+        releaseHolds(dataDir, [command.member]);
         if (!supervisor.start(command.member)) say(`${command.member} is already running`);
         return;
       case 'stop':

@@ -14,6 +14,7 @@ export interface ClusterRecordOptions {
   scheme: 'http' | 'https';
   plans: readonly MemberPlan[];
   supervisorPid: number;
+  restartPolicy?: 'on-failure' | 'no';
   now?: () => Date;
 }
 
@@ -29,6 +30,7 @@ export function clusterState(
   return {
     version: 1,
     supervisorPid: o.supervisorPid,
+    ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
     startedAt: startedAt.toISOString(),
     updatedAt: updatedAt.toISOString(),
     dataDir: o.dataDir,
