@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { KubeClient, Node, Pod } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import type { ClusterState, WorkerRecord } from '../cluster-state/cluster-state';
-import { readClusterState } from '../cluster-state/cluster-state';
+import { processIsAlive, readClusterState } from '../cluster-state/cluster-state';
 import type { ChaosOptions } from './chaos-options';
 import type { ChaosResult } from './chaos-run';
 import { TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
@@ -21,7 +21,10 @@ const UNREACHABLE = 'node.kubernetes.io/unreachable';
 const NOT_READY = 'node.kubernetes.io/not-ready';
 /** Kubernetes' DefaultTolerationSeconds: what a pod that says nothing tolerates. */
 const DEFAULT_TOLERATION_SECONDS = 300;
-const BACK_WITHIN_MS = 120_000;
+/** A loaded machine can take minutes to start a node agent from sources; --timeout bounds it. */
+const BACK_WITHIN_MS = 240_000;
+/** How long a stopped node agent gets to finish its shutdown before SIGKILL. */
+const AGENT_GRACE_MS = 15_000;
 
 export async function runWorkerChaos(
   dataDir: string,
@@ -89,6 +92,9 @@ export async function runWorkerChaos(
     return { recovered: true, events, missing: [] };
   }
 
+  // flotilla up starts only a worker whose agent is gone: one still shutting down after the
+  // SIGTERM would be left as it is, and its node never Ready again.
+  if (!kill && worker.agentPid !== null) await awaitExit(worker.agentPid, AGENT_GRACE_MS, note);
   signal(state.supervisorPid, 'SIGHUP');
   note(
     'action',
@@ -96,14 +102,20 @@ export async function runWorkerChaos(
   );
   const backBy = Math.min(deadline, Date.now() + BACK_WITHIN_MS);
   let saidBack = false;
+  let saidFailed: string | undefined;
   let nodeReady = false;
   while (Date.now() < backBy) {
     const now = await look(client).catch(() => undefined);
     if (now) observe(now);
     nodeReady = now?.nodes.find((n) => n.name === worker.name)?.ready === 'True' || nodeReady;
+    const failed = workerRecord(dataDir, worker.name)?.restartError;
+    if (failed && failed !== saidFailed) {
+      saidFailed = failed;
+      note('action', `flotilla up could not start ${worker.name} again: ${failed}`);
+    }
     if (nodeReady && !saidBack) {
       saidBack = true;
-      const again = readClusterState(dataDir).workers?.find((w) => w.name === worker.name);
+      const again = workerRecord(dataDir, worker.name);
       if (again?.agentPid)
         note('action', `${worker.name} runs again (node agent pid ${again.agentPid})`);
     }
@@ -220,6 +232,29 @@ export function processesOfWorker(netns: string): number[] {
     }
   }
   return pids;
+}
+
+function workerRecord(dataDir: string, name: string): WorkerRecord | undefined {
+  try {
+    return readClusterState(dataDir).workers?.find((w) => w.name === name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for pid to be gone; SIGKILL (said in the timeline) when it is not within graceMs. */
+async function awaitExit(
+  pid: number,
+  graceMs: number,
+  note: (kind: TimelineKind, text: string) => void,
+): Promise<void> {
+  const until = Date.now() + graceMs;
+  while (processIsAlive(pid) && Date.now() < until) await sleep(200);
+  if (!processIsAlive(pid)) return;
+  note('action', `node agent pid ${pid} still running ${graceMs / 1000} s after SIGTERM: SIGKILL`);
+  signal(pid, 'SIGKILL');
+  const killedBy = Date.now() + 5000;
+  while (processIsAlive(pid) && Date.now() < killedBy) await sleep(100);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -27,6 +27,8 @@ export interface WorkerRecord {
   /** The node agent (kubelet, kube-proxy, pod network, DNS); null until it started. */
   agentPid: number | null;
   containerdPid: number;
+  /** Why it did not start again on the last SIGHUP, if it did not. */
+  restartError?: string;
 }
 
 export interface NodesRecord {

@@ -70,7 +70,6 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       say(`${when}: cannot remove the chaos partition: ${(err as Error).message.split('\n')[0]}`);
     }
   };
-  clearPartition('before start');
   // The workers' fabric first: the masters listen on it.
   try {
     await nodes.prepare();
@@ -79,6 +78,8 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     await nodes.stop();
     throw err;
   }
+  // Only now that the ports are ours: the chain is named after them.
+  clearPartition('before start');
   if (pkiDir) {
     // A directory made for another listen host (no workers before) gets serving certificates
     // that name this one, from the same CA.
