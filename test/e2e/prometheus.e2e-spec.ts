@@ -1,11 +1,22 @@
+import { join } from 'node:path';
 import { GenericContainer, StartedTestContainer, Wait } from 'testcontainers';
 import { getText, waitFor } from '../integration/support/wait';
+import { PROMETHEUS_TLS_DIR } from './support/e2e-pki';
 import { ipv4HostPort } from './support/host-port';
 import { PROMETHEUS_IMAGE } from './support/images';
 import { MasterContainers, MEMBER_NAMES, MemberName } from './support/master-containers';
 import { requireLocalImage } from './support/require-image';
 
 const PROMETHEUS_PORT = 9090;
+/** The repository's config (not the one baked into the image): the file compose mounts. */
+const PROMETHEUS_CONFIG = join(__dirname, '..', '..', 'deploy', 'prometheus', 'prometheus.yml');
+
+interface Target {
+  labels: Record<string, string>;
+  scrapeUrl: string;
+  health: string;
+  lastError: string;
+}
 
 interface Sample {
   metric: Record<string, string>;
@@ -14,7 +25,9 @@ interface Sample {
 
 /**
  * The real Prometheus (flotilla/prometheus: Debian's package, with deploy/prometheus/prometheus.yml)
- * on the masters' network, scraping m1..m3 by name as in docker-compose.ha.yml.
+ * on the masters' network, scraping m1..m3 by name as in docker-compose.ha.yml: over HTTPS, as the
+ * system:prometheus identity the cluster's PKI issues (group system:monitoring, bound by the
+ * masters' bootstrap RBAC to get /metrics).
  */
 describe('prometheus scrapes the three masters', () => {
   let cluster: MasterContainers | undefined;
@@ -28,6 +41,10 @@ describe('prometheus scrapes the three masters', () => {
     prometheus = await new GenericContainer(PROMETHEUS_IMAGE)
       .withName(`${cluster.prefix}-prometheus`)
       .withNetwork(cluster.clientNetwork)
+      .withBindMounts([
+        { source: PROMETHEUS_CONFIG, target: '/etc/prometheus/prometheus.yml', mode: 'ro' },
+        { source: cluster.pki!.prometheusDir, target: PROMETHEUS_TLS_DIR, mode: 'ro' },
+      ])
       .withExposedPorts(PROMETHEUS_PORT)
       .withWaitStrategy(Wait.forLogMessage('Server is ready to receive web requests'))
       .withStartupTimeout(60_000)
@@ -70,6 +87,44 @@ describe('prometheus scrapes the three masters', () => {
       (s) => Object.values(byMember(s)).filter((v) => v === 1).length === 3,
     );
     expect(byMember(up)).toEqual({ m1: 1, m2: 1, m3: 1 });
+  });
+
+  it('scrapes every master over HTTPS with its credentials: all targets up', async () => {
+    const targets = await waitFor(
+      'Prometheus: every flotilla-masters target up',
+      async () => {
+        const res = await getText(`${prometheusUrl}/api/v1/targets`).catch(() => undefined);
+        if (res?.status !== 200) return undefined;
+        const active = (JSON.parse(res.body) as { data: { activeTargets: Target[] } }).data
+          .activeTargets;
+        const masters = active.filter((t) => t.labels.job === 'flotilla-masters');
+        return masters.length === 3 && masters.every((t) => t.health === 'up')
+          ? masters
+          : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(targets.map((t) => [t.scrapeUrl, t.health, t.lastError]).sort()).toEqual(
+      MEMBER_NAMES.map((m) => [`https://${m}:6443/metrics`, 'up', '']),
+    );
+  });
+
+  it('refuses an unauthenticated scrape (401); the prometheus identity scrapes (200) but reads no Secret (403)', async () => {
+    const c = cluster!;
+    for (const name of MEMBER_NAMES) {
+      expect((await c.get(name, '/metrics', 'anonymous'))?.status).toBe(401);
+      const scrape = await c.get(name, '/metrics', 'prometheus');
+      expect(scrape?.status).toBe(200);
+      expect(scrape?.body).toMatch(/^flotilla_raft_term /m);
+    }
+    const secrets = await c.get('m1', '/api/v1/namespaces/kube-system/secrets', 'prometheus');
+    expect(secrets?.status).toBe(403);
+    expect(JSON.parse(secrets!.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      message: expect.stringContaining('User "system:prometheus" cannot list resource "secrets"'),
+    });
   });
 
   it('sees exactly one leader across the members', async () => {
