@@ -111,7 +111,10 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       );
     });
     host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+    // The serving certificates must also name the address the suite dials (Docker's gateway
+    // address when testcontainers says so), as a user adds this machine's name.
     const made = await runTool('bash', [join(REPO, 'deploy', 'compose-pki.sh'), composeDir], {
+      env: { ...process.env, FLOTILLA_COMPOSE_HOSTS: host },
       timeoutMs: 240_000,
     });
     if (made.code !== 0) throw new Error(`deploy/compose-pki.sh failed: ${made.stderr}`);
