@@ -6,10 +6,14 @@
 #   DIR/kubeconfig   the admin's, one context per master: https://127.0.0.1:6443, :6444, :6445
 #   DIR/prometheus/  CA and Prometheus's client pair (system:prometheus in system:monitoring),
 #                    mounted into the Prometheus container, which runs as nobody
+#   DIR/nodes/       w1.kubeconfig, w2.kubeconfig (system:node:wN) and kube-proxy.kubeconfig for
+#                    the workers' node agents (FLOTILLA_KUBECONFIG, FLOTILLA_PROXY_KUBECONFIG),
+#                    reaching the masters by name: https://m1:6443 ..
 # DIR is the first argument, else $FLOTILLA_COMPOSE_DIR, else ./data/compose (relative paths are
 # relative to the repository, as compose resolves them relative to the compose file).
 # FLOTILLA_COMPOSE_HOSTS: more names or addresses for the serving certificates (comma-separated),
-# e.g. this host's name for kubectl from another machine. deploy/compose.sh runs this first.
+# e.g. this host's name for kubectl from another machine. FLOTILLA_COMPOSE_NODES: the workers
+# (comma-separated, default w1,w2). deploy/compose.sh runs this first.
 set -euo pipefail
 
 repo_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,9 +28,17 @@ for host in "${extra[@]}"; do
   [[ -n "$host" ]] && hosts+=(--host "$host")
 done
 
+nodes=()
+wanted=("$pki/ca.crt" "$pki/admin.crt" "$pki/prometheus.crt" "$dir/kubeconfig"
+  "$pki/server-m1.crt" "$pki/server-m2.crt" "$pki/server-m3.crt")
+IFS=',' read -ra workers <<<"${FLOTILLA_COMPOSE_NODES-w1,w2}"
+for node in "${workers[@]}"; do
+  [[ -n "$node" ]] || continue
+  nodes+=(--node "$node")
+  wanted+=("$dir/nodes/$node.kubeconfig")
+done
 missing=0
-for file in "$pki/ca.crt" "$pki/admin.crt" "$pki/prometheus.crt" "$dir/kubeconfig" \
-  "$pki/server-m1.crt" "$pki/server-m2.crt" "$pki/server-m3.crt"; do
+for file in "${wanted[@]}"; do
   [[ -f "$file" ]] || missing=1
 done
 if ((missing || ${#hosts[@]} > 0)); then
@@ -35,7 +47,7 @@ if ((missing || ${#hosts[@]} > 0)); then
   # Other users of this machine get nothing: the private keys below are readable by any uid
   # inside the containers (Prometheus runs as nobody) but not through this directory.
   chmod 700 "$dir"
-  node "$repo_dir/dist/apps/flotilla/main.js" certs init --data-dir "$dir" "${hosts[@]}" >&2
+  node "$repo_dir/dist/apps/flotilla/main.js" certs init --data-dir "$dir" "${hosts[@]}" "${nodes[@]}" >&2
 fi
 
 # Prometheus's copy, refreshed every time (after `flotilla certs rotate --data-dir DIR` too).

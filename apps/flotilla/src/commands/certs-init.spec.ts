@@ -86,6 +86,34 @@ describe('flotilla certs init', () => {
     expect(cert(p.serverCert('m1')).checkIP('10.1.2.3')).toBe('10.1.2.3');
   });
 
+  it('gives each --node its identity and an in-network kubeconfig (masters by name), and kube-proxy one', async () => {
+    await certsCommand(['init', '--data-dir', dir, '--node', 'w1', '--node=w2'], context);
+    const p = pkiPaths(join(dir, 'pki'));
+    expect(parseSubject(cert(p.nodeCert('w2')).subject)).toEqual({
+      CN: ['system:node:w2'],
+      O: ['system:nodes'],
+    });
+    const b64 = (f: string) => readFileSync(f).toString('base64');
+    for (const [file, certFile] of [
+      ['w1', p.nodeCert('w1')],
+      ['w2', p.nodeCert('w2')],
+      ['kube-proxy', p.clientCert('kube-proxy')],
+    ]) {
+      const path = join(dir, 'nodes', `${file}.kubeconfig`);
+      const text = readFileSync(path, 'utf8');
+      expect(peerContexts(parseKubeconfig(text, path)).map((c) => c.server)).toEqual([
+        'https://m1:6443',
+        'https://m2:6443',
+        'https://m3:6443',
+      ]);
+      expect(text).toContain(`client-certificate-data: ${b64(certFile)}`);
+      expect(text).toContain(`certificate-authority-data: ${b64(p.caCert)}`);
+    }
+    const w1 = readFileSync(p.nodeCert('w1'), 'utf8');
+    await certsCommand(['init', '--data-dir', dir, '--node', 'w1'], context);
+    expect(readFileSync(p.nodeCert('w1'), 'utf8')).toBe(w1);
+  });
+
   it('takes the member count and ports from flags', async () => {
     await certsCommand(
       ['init', '--data-dir', dir, '--members=1', '--base-api-port', '7443', '--api-host', 'h1'],
@@ -102,6 +130,7 @@ describe('flotilla certs init', () => {
     [['init', '--base-api-port', '65535', '--members', '3'], /--base-api-port/],
     [['init', 'extra'], /unexpected extra/],
     [['init', '--service-cidr', 'nonsense'], /--service-cidr/],
+    [['init', '--node', 'W_1'], /--node: "W_1" is not a valid node name/],
   ])('refuses %j with a clear error', async (argv, message) => {
     const run = certsCommand([...argv, '--data-dir', dir], context);
     await expect(run).rejects.toThrow(ConfigError);

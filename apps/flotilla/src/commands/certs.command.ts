@@ -13,7 +13,7 @@ import type { CliContext } from './cli-context';
 import { CERTS_INIT_DEFAULTS, certsInit } from './certs-init';
 
 const USAGE = `Usage: flotilla certs init [--data-dir DIR] [--members N] [--host HOST]... [--api-host HOST]
-                         [--base-api-port PORT] [--service-cidr CIDR]
+                         [--base-api-port PORT] [--service-cidr CIDR] [--node NAME]...
        flotilla certs rotate [--data-dir DIR]
        flotilla certs user NAME [--group GROUP]... [--data-dir DIR]
        flotilla certs node NAME... [--data-dir DIR]
@@ -24,7 +24,10 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
            and peer pair (naming mI, localhost, 127.0.0.1, the kubernetes Service IP and each
            --host), the admin, component and Prometheus identities, and DIR/kubeconfig, the
            admin's, with one context per master at https://API-HOST:PORT+i (127.0.0.1:6443..).
-           Existing files are kept: running it again only fills in what is missing
+           With --node: each node's identity (system:node:NAME) and DIR/nodes/NAME.kubeconfig,
+           and DIR/nodes/kube-proxy.kubeconfig, reaching mI at https://mI:PORT (by name, on the
+           masters' network). Existing certificates are kept: running it again fills in what is
+           missing
   rotate   issue every certificate again from the same CA (new keys); running members reload
            theirs within seconds, and clients that trust the CA keep working
   user     a client certificate for user NAME in the given groups (CN=NAME, O=GROUP), written
@@ -40,7 +43,7 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
 export async function certsCommand(argv: readonly string[], _context: CliContext): Promise<void> {
   let dataDir = 'data';
   const groups: string[] = [];
-  const init = { ...CERTS_INIT_DEFAULTS, hosts: [] as string[] };
+  const init = { ...CERTS_INIT_DEFAULTS, hosts: [] as string[], nodes: [] as string[] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -55,6 +58,7 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
     } else if (a === '--data-dir' || a.startsWith('--data-dir=')) dataDir = value();
     else if (a === '--group' || a.startsWith('--group=')) groups.push(value());
     else if (a === '--host' || a.startsWith('--host=')) init.hosts.push(value());
+    else if (a === '--node' || a.startsWith('--node=')) init.nodes.push(value());
     else if (a === '--api-host' || a.startsWith('--api-host=')) init.apiHost = value();
     else if (a === '--service-cidr' || a.startsWith('--service-cidr=')) init.serviceCidr = value();
     else if (a === '--members' || a.startsWith('--members=')) init.members = integer(a, value());
