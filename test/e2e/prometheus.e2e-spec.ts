@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { GenericContainer, StartedTestContainer, Wait } from 'testcontainers';
 import { getText, waitFor } from '../integration/support/wait';
 import { PROMETHEUS_TLS_DIR } from './support/e2e-pki';
@@ -8,6 +10,17 @@ import { MasterContainers, MEMBER_NAMES, MemberName } from './support/master-con
 import { requireLocalImage } from './support/require-image';
 
 const PROMETHEUS_PORT = 9090;
+/** GET $URL over HTTPS with base64 PEMs from $CA, $CERT, $KEY; prints "<status> <body>". */
+const GET_WITH_PEM_ENV = `
+const [ca, cert, key] = ['CA', 'CERT', 'KEY'].map((k) => Buffer.from(process.env[k], 'base64'));
+require('https')
+  .get(process.env.URL, { ca, cert, key }, (r) => {
+    let body = '';
+    r.on('data', (d) => (body += d));
+    r.on('end', () => console.log(r.statusCode + ' ' + body.replace(/\\s+/g, ' ')));
+  })
+  .on('error', (e) => console.log('error ' + e.message));
+`;
 /** The repository's config (not the one baked into the image): the file compose mounts. */
 const PROMETHEUS_CONFIG = join(__dirname, '..', '..', 'deploy', 'prometheus', 'prometheus.yml');
 
@@ -125,6 +138,33 @@ describe('prometheus scrapes the three masters', () => {
       reason: 'Forbidden',
       message: expect.stringContaining('User "system:prometheus" cannot list resource "secrets"'),
     });
+  });
+
+  it('gives node agents a kubeconfig that reaches every master by container name as system:node:<name>', async () => {
+    const c = cluster!;
+    const kubeconfig = parseYaml(readFileSync(await c.nodeKubeconfig('w-e2e'), 'utf8')) as {
+      clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+      users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+    };
+    const { user } = kubeconfig.users[0];
+    // From inside m2, on the client network, as a node agent's container would.
+    const get = async (url: string) =>
+      (
+        await c.exec('m2', ['node', '-e', GET_WITH_PEM_ENV], {
+          URL: url,
+          CA: kubeconfig.clusters[0].cluster['certificate-authority-data'],
+          CERT: user['client-certificate-data'],
+          KEY: user['client-key-data'],
+        })
+      ).output.trim();
+    for (const { cluster: server } of kubeconfig.clusters) {
+      // Nodes may be read (its own is not registered yet: 404); a Secret no pod of its uses may
+      // not, and the refusal names the node's identity.
+      expect(await get(`${server.server}/api/v1/nodes/w-e2e`)).toMatch(/^404 /);
+      expect(await get(`${server.server}/api/v1/namespaces/default/secrets/s`)).toMatch(
+        /^403 .*system:node:w-e2e/,
+      );
+    }
   });
 
   it('sees exactly one leader across the members', async () => {

@@ -1,8 +1,17 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
+import { ensureClusterPki, issueNodeCertificate, pkiPaths } from '@flotilla/pki';
+import { stringify as stringifyYaml } from 'yaml';
 import type { TextResponse } from '../../integration/support/wait';
 
 /** Who a request is made as: the cluster admin, Prometheus's identity, or nobody. */
@@ -65,6 +74,42 @@ export class E2ePki {
         ? [p.adminCert, p.adminKey]
         : [p.clientCert('prometheus'), p.clientKey('prometheus')];
     return { ca, cert: readFileSync(cert), key: readFileSync(key) };
+  }
+
+  /**
+   * A kubeconfig file for a node agent: system:node:<node> (issued now), or kube-proxy's shared
+   * identity for node 'kube-proxy'; one cluster and context per server, as `flotilla up` writes.
+   */
+  async kubeconfig(
+    node: string,
+    servers: readonly { name: string; url: string }[],
+  ): Promise<string> {
+    const p = pkiPaths(this.pkiDir);
+    const pair =
+      node === 'kube-proxy'
+        ? { cert: p.clientCert('kube-proxy'), key: p.clientKey('kube-proxy') }
+        : await issueNodeCertificate(this.pkiDir, node);
+    const b64 = (file: string) => readFileSync(file).toString('base64');
+    const doc = {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: servers.map((s) => ({
+        name: s.name,
+        cluster: { server: s.url, 'certificate-authority-data': b64(p.caCert) },
+      })),
+      contexts: servers.map((s) => ({ name: s.name, context: { cluster: s.name, user: node } })),
+      'current-context': servers[0].name,
+      users: [
+        {
+          name: node,
+          user: { 'client-certificate-data': b64(pair.cert), 'client-key-data': b64(pair.key) },
+        },
+      ],
+    };
+    mkdirSync(join(this.dir, 'nodes'), { recursive: true });
+    const file = join(this.dir, 'nodes', `${node}.kubeconfig`);
+    writeFileSync(file, stringifyYaml(doc), { mode: 0o644 });
+    return file;
   }
 
   remove(): void {

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
 import {
+  ExecResult,
   GenericContainer,
   getContainerRuntimeClient,
   Network,
@@ -45,7 +46,6 @@ export interface MasterContainersOptions {
  * Every container, network, volume and PKI made here is removed by `cleanup()`, which never throws.
  */
 export class MasterContainers {
-  readonly prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
   private readonly containers = new Map<MemberName, StartedTestContainer>();
   private readonly ports = new Map<MemberName, { api: number; etcd: number }>();
   private readonly clients = new Map<MemberName, Etcd3>();
@@ -53,6 +53,7 @@ export class MasterContainers {
   private readonly logs = new Map<MemberName, string[]>();
 
   private constructor(
+    readonly prefix: string,
     private readonly docker: Dockerode,
     readonly clientNetwork: StartedNetwork,
     readonly raftNetwork: RaftNetwork,
@@ -63,11 +64,16 @@ export class MasterContainers {
   static async create(options: MasterContainersOptions = {}): Promise<MasterContainers> {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     const runtime = await getContainerRuntimeClient();
-    // Serving certificates name m1..m3 (the peers, Prometheus) and the host the suite dials.
+    const prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
+    // Serving certificates name m1..m3 (the peers, Prometheus), the containers' names (workers on
+    // the client network) and the host the suite dials.
     const pki =
       options.secure === false
         ? undefined
-        : await E2ePki.create(MEMBER_NAMES, [runtime.info.containerRuntime.host]);
+        : await E2ePki.create(MEMBER_NAMES, [
+            runtime.info.containerRuntime.host,
+            ...MEMBER_NAMES.map((name) => containerNameOf(prefix, name)),
+          ]);
     const clientNetwork = await new Network().start().catch((err: unknown) => {
       pki?.remove();
       throw err;
@@ -78,7 +84,7 @@ export class MasterContainers {
       pki?.remove();
       throw err;
     });
-    return new MasterContainers(docker, clientNetwork, raftNetwork, pki);
+    return new MasterContainers(prefix, docker, clientNetwork, raftNetwork, pki);
   }
 
   /** Starts the given members at once (a member alone waits for its peers, so all go together). */
@@ -88,6 +94,27 @@ export class MasterContainers {
 
   running(): MemberName[] {
     return MEMBER_NAMES.filter((name) => this.containers.has(name));
+  }
+
+  /** The member's name on the client network (workers reach the API there). */
+  containerName(name: MemberName): string {
+    return containerNameOf(this.prefix, name);
+  }
+
+  /**
+   * A kubeconfig file (secure mode) for a node agent in a container on the client network:
+   * system:node:<node>, or kube-proxy's identity for 'kube-proxy'; one context per master at
+   * https://<containerName>:6443.
+   */
+  async nodeKubeconfig(node: string): Promise<string> {
+    if (!this.pki) throw new Error('node identities need the secure mode');
+    return this.pki.kubeconfig(
+      node,
+      MEMBER_NAMES.map((name) => ({
+        name: `flotilla-${name}`,
+        url: `https://${this.containerName(name)}:${API_PORT}`,
+      })),
+    );
   }
 
   volumeOf(name: MemberName): string {
@@ -199,6 +226,11 @@ export class MasterContainers {
     this.containerIds.delete(container.getId());
   }
 
+  /** Runs a command inside the member's container (e.g. node -e, to dial the others by name). */
+  exec(name: MemberName, command: string[], env: Record<string, string> = {}): Promise<ExecResult> {
+    return this.container(name).exec(command, { env });
+  }
+
   async disconnectFromPeers(name: MemberName): Promise<void> {
     await this.docker
       .getNetwork(this.raftNetwork.getId())
@@ -261,7 +293,7 @@ export class MasterContainers {
     const output: string[] = [];
     this.logs.set(name, output);
     const container = await new GenericContainer(CONTROL_PLANE_IMAGE)
-      .withName(`${this.prefix}-${name}`)
+      .withName(this.containerName(name))
       .withNetwork(this.clientNetwork)
       .withEnvironment({
         FLOTILLA_NAME: name,
@@ -307,6 +339,10 @@ export class MasterContainers {
       .catch(() => undefined);
     this.containerIds.delete(id);
   }
+}
+
+function containerNameOf(prefix: string, name: MemberName): string {
+  return `${prefix}-${name}`;
 }
 
 interface RaftNetwork {
