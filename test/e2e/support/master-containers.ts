@@ -57,11 +57,16 @@ export class MasterContainers {
     private readonly docker: Dockerode,
     readonly clientNetwork: StartedNetwork,
     readonly raftNetwork: RaftNetwork,
+    private readonly extraEnvironment: Record<string, string>,
     /** The run's PKI; undefined in the insecure mode. */
     readonly pki: E2ePki | undefined,
   ) {}
 
-  static async create(options: MasterContainersOptions = {}): Promise<MasterContainers> {
+  /** extraEnvironment: more settings for every member (FLOTILLA_NODE_MONITOR_GRACE_PERIOD=...). */
+  static async create(
+    extraEnvironment: Record<string, string> = {},
+    options: MasterContainersOptions = {},
+  ): Promise<MasterContainers> {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     const runtime = await getContainerRuntimeClient();
     const prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
@@ -84,7 +89,7 @@ export class MasterContainers {
       pki?.remove();
       throw err;
     });
-    return new MasterContainers(prefix, docker, clientNetwork, raftNetwork, pki);
+    return new MasterContainers(prefix, docker, clientNetwork, raftNetwork, extraEnvironment, pki);
   }
 
   /** Starts the given members at once (a member alone waits for its peers, so all go together). */
@@ -302,6 +307,7 @@ export class MasterContainers {
         ...(this.pki
           ? { FLOTILLA_PKI_DIR: MASTER_PKI_DIR }
           : { FLOTILLA_INSECURE: 'true', FLOTILLA_INSECURE_BIND_ANY: 'true' }),
+        ...this.extraEnvironment,
       })
       .withBindMounts([
         { source: this.volumeOf(name), target: '/var/lib/flotilla' },
