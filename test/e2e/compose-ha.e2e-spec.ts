@@ -1,15 +1,20 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { getText, tryGetText, waitFor } from '../integration/support/wait';
+import { runTool } from '../integration/support/run-tool';
+import { getText, waitFor } from '../integration/support/wait';
+import { ClientTls, tryHttpsGetText } from './support/e2e-pki';
 import { CONTROL_PLANE_IMAGE, PROMETHEUS_IMAGE } from './support/images';
 import { sampleValue } from './support/metrics-text';
 import { requireLocalImage } from './support/require-image';
 
 const run = promisify(execFile);
-const COMPOSE_FILE = join(__dirname, '..', '..', 'docker-compose.ha.yml');
+const REPO = join(__dirname, '..', '..');
+const COMPOSE_FILE = join(REPO, 'docker-compose.ha.yml');
 const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
 const CLUSTER_TOKEN = randomBytes(16).toString('hex');
 const SERVICES = ['m1', 'm2', 'm3', 'prometheus'] as const;
@@ -17,16 +22,21 @@ const MASTERS = ['m1', 'm2', 'm3'] as const;
 type Master = (typeof MASTERS)[number];
 /** Host ports as docker-compose.ha.yml publishes them. */
 const API_PORTS: Record<Master, number> = { m1: 6443, m2: 6444, m3: 6445 };
+const ETCD_PORTS: Record<Master, number> = { m1: 2379, m2: 2479, m3: 2579 };
 const PROMETHEUS_PORT = 9090;
 
 /**
  * docker-compose.ha.yml itself, driven by Debian's docker-compose 1.29 (testcontainers' compose
  * support needs `docker compose` v2). Uses the fixed host ports of the file: 6443-6445,
- * 2379/2479/2579 and 9090 must be free.
+ * 2379/2479/2579 and 9090 must be free. The certificates come from deploy/compose-pki.sh (what
+ * deploy/compose.sh runs), into a directory of this run's own (FLOTILLA_COMPOSE_DIR).
  */
 describe('docker-compose.ha.yml with docker-compose', () => {
   let host = '';
   let upCalled = false;
+  const composeDir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-compose-'));
+  const pki = (file: string) => join(composeDir, 'pki', file);
+  let admin: ClientTls | undefined;
 
   async function compose(...args: string[]): Promise<string> {
     const { stdout } = await run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], {
@@ -39,6 +49,7 @@ describe('docker-compose.ha.yml with docker-compose', () => {
         FLOTILLA_RESTART: 'no',
         // The members' shared secret (the public default is refused off loopback).
         FLOTILLA_CLUSTER_TOKEN: CLUSTER_TOKEN,
+        FLOTILLA_COMPOSE_DIR: composeDir,
       },
     });
     return stdout;
@@ -69,8 +80,13 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     }
   }
 
+  /** GET on a master's published API port, as the admin unless given other credentials. */
+  function get(member: Master, path: string, tls: ClientTls = admin!) {
+    return tryHttpsGetText(`https://${host}:${API_PORTS[member]}${path}`, tls);
+  }
+
   async function metric(member: Master, name: string): Promise<number | undefined> {
-    const res = await tryGetText(`http://${host}:${API_PORTS[member]}/metrics`);
+    const res = await get(member, '/metrics');
     return res?.status === 200 ? sampleValue(res.body, name) : undefined;
   }
 
@@ -95,12 +111,25 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       );
     });
     host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+    // The serving certificates must also name the address the suite dials (Docker's gateway
+    // address when testcontainers says so), as a user adds this machine's name.
+    const made = await runTool('bash', [join(REPO, 'deploy', 'compose-pki.sh'), composeDir], {
+      env: { ...process.env, FLOTILLA_COMPOSE_HOSTS: host },
+      timeoutMs: 240_000,
+    });
+    if (made.code !== 0) throw new Error(`deploy/compose-pki.sh failed: ${made.stderr}`);
+    admin = {
+      ca: readFileSync(pki('ca.crt')),
+      cert: readFileSync(pki('admin.crt')),
+      key: readFileSync(pki('admin.key')),
+    };
     upCalled = true;
     await compose('up', '-d');
   }, 240_000);
 
   afterAll(async () => {
     if (upCalled) await compose('down', '-v', '--remove-orphans', '--timeout', '10');
+    rmSync(composeDir, { recursive: true, force: true });
   }, 180_000);
 
   it('comes up healthy with one leader, and Prometheus scrapes all three', async () => {
@@ -120,6 +149,44 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       1000,
     );
     expect(up).toBe(true);
+  });
+
+  it('serves kubectl and etcdctl with the admin credentials compose-pki.sh made, and nobody without', async () => {
+    const kubectl = await runTool('kubectl', [
+      '--kubeconfig',
+      join(composeDir, 'kubeconfig'),
+      '--context',
+      'flotilla-m2',
+      'get',
+      'namespace',
+      'kube-system',
+      '-o',
+      'name',
+    ]);
+    expect(kubectl).toMatchObject({ code: 0, stdout: 'namespace/kube-system\n' });
+    const endpoints = MASTERS.map((m) => `https://127.0.0.1:${ETCD_PORTS[m]}`).join(',');
+    const tls = [
+      `--cacert=${pki('ca.crt')}`,
+      `--cert=${pki('admin.crt')}`,
+      `--key=${pki('admin.key')}`,
+    ];
+    const etcdctl = (...args: string[]) =>
+      runTool('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      });
+    expect(await etcdctl(...tls, 'put', '/compose-e2e', 'secure')).toMatchObject({ code: 0 });
+    expect((await etcdctl(...tls, 'get', '--print-value-only', '/compose-e2e')).stdout).toBe(
+      'secure\n',
+    );
+    // Without a client certificate the etcd port refuses; without credentials the API says 401.
+    const anonymous = await etcdctl(
+      `--cacert=${pki('ca.crt')}`,
+      '--command-timeout=3s',
+      'get',
+      '/x',
+    );
+    expect(anonymous.code).not.toBe(0);
+    expect((await get('m1', '/metrics', { ca: admin!.ca }))?.status).toBe(401);
   });
 
   it('elects a new leader when the leader container is killed, and takes the member back', async () => {
