@@ -14,6 +14,8 @@ export interface ClusterNodesOptions {
   dataDir: string;
   agentCommand: { command: string[]; cwd?: string };
   serviceCidr?: string;
+  /** Secure masters: workers get their own identities from DATA/pki (see LocalWorkers). */
+  secure?: boolean;
   say: (line: string) => void;
   /** The record of the cluster changed (a worker's agent started). */
   changed: () => void;
@@ -45,6 +47,7 @@ export class ClusterNodes {
         agentCommand: this.o.agentCommand.command,
         agentCwd: this.o.agentCommand.cwd,
         serviceCidr: this.o.serviceCidr,
+        secure: this.o.secure,
       },
       this.o.say,
     );

@@ -5,7 +5,7 @@
 // leaves nothing behind and says what it could not remove.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerLab, type LabOptions } from '@flotilla/kubelet';
+import { WorkerLab, type AgentOptions, type LabOptions } from '@flotilla/kubelet';
 
 import type { WorkerRecord } from '../cluster-state/cluster-state';
 import { FABRIC_OCTET, WORKER_LAB_ID } from './worker-plan';
@@ -17,6 +17,12 @@ export interface LocalWorkersOptions {
   agentCommand: string[];
   agentCwd?: string;
   serviceCidr?: string;
+  /**
+   * Secure masters (DATA/pki): each worker's kubelet runs as system:node:<name>, its kube-proxy
+   * as system:kube-proxy, and its kubelet server in HTTPS with a serving pair from the cluster CA.
+   * Otherwise every agent takes the masters' kubeconfig as it is.
+   */
+  secure?: boolean;
 }
 
 export function labOptions(o: LocalWorkersOptions): LabOptions {
@@ -36,7 +42,10 @@ export function labOptions(o: LocalWorkersOptions): LabOptions {
 }
 
 export class LocalWorkers {
-  private constructor(readonly lab: WorkerLab) {}
+  private constructor(
+    readonly lab: WorkerLab,
+    private readonly o: LocalWorkersOptions,
+  ) {}
 
   /**
    * Clears what a crashed run left (same names), then builds the fabric, the registry with its
@@ -53,7 +62,7 @@ export class LocalWorkers {
       await WorkerLab.leftBehind({ ...options, workers: Math.max(o.count, 9) }).destroy();
     }
     mkdirSync(options.agentLogDir!, { recursive: true });
-    return new LocalWorkers(await WorkerLab.create(options));
+    return new LocalWorkers(await WorkerLab.create(options), o);
   }
 
   get names(): string[] {
@@ -65,9 +74,11 @@ export class LocalWorkers {
     const failed: { name: string; error: string }[] = [];
     await Promise.all(
       this.names.map((name) =>
-        this.lab.startAgent(name, { kubeconfig }).catch((err: Error) => {
-          failed.push({ name, error: err.message.split('\n')[0] });
-        }),
+        this.agentOptions(name, kubeconfig)
+          .then((options) => this.lab.startAgent(name, options))
+          .catch((err: Error) => {
+            failed.push({ name, error: err.message.split('\n')[0] });
+          }),
       ),
     );
     return failed;
@@ -78,12 +89,32 @@ export class LocalWorkers {
     const gone = this.names.filter((n) => this.lab.agentGone(n));
     return Promise.all(
       gone.map((name) =>
-        this.lab.reviveWorker(name, { kubeconfig }).then(
-          () => ({ name }),
-          (err: Error) => ({ name, error: err.message.split('\n')[0] }),
-        ),
+        this.agentOptions(name, kubeconfig)
+          .then((options) => this.lab.reviveWorker(name, options))
+          .then(
+            () => ({ name }),
+            (err: Error) => ({ name, error: err.message.split('\n')[0] }),
+          ),
       ),
     );
+  }
+
+  /** The worker's own credentials (secure), written afresh at each start from the cluster CA. */
+  private async agentOptions(name: string, kubeconfig: string): Promise<AgentOptions> {
+    if (!this.o.secure) return { kubeconfig };
+    // Loaded here: the certificate code is not needed by insecure clusters.
+    const { writeNodeCredentials } = await import('./node-credentials');
+    const c = await writeNodeCredentials({
+      dataDir: this.o.dataDir,
+      node: name,
+      addresses: [this.lab.host(name).address],
+      adminKubeconfig: kubeconfig,
+    });
+    return {
+      kubeconfig: c.kubeconfig,
+      proxyKubeconfig: c.proxyKubeconfig,
+      serving: { ...c.serving!, clientCa: c.clientCa },
+    };
   }
 
   records(): WorkerRecord[] {

@@ -44,6 +44,8 @@ describe('flotilla up member plan', () => {
         '/w/data/pki',
         '--audit-policy-file',
         '/w/data/audit-policy.yaml',
+        '--kubelet-certificate-authority',
+        '/w/data/pki/ca.crt',
       ],
     });
     // Without a PKI directory (flotilla up --insecure): the members' insecure mode.
