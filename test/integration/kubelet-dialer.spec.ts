@@ -11,7 +11,7 @@ import {
   type CertificatePair,
 } from '@flotilla/pki';
 import { isApiError } from '@flotilla/api';
-import { KubeletDialer } from './kubelet-proxy';
+import { KubeletDialer } from '../../libs/apiserver/src/proxy/kubelet-proxy';
 
 let ca: CertificatePair;
 const servers: TlsServer[] = [];
