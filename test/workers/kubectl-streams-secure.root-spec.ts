@@ -143,7 +143,9 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     const whoami = await asNode(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
     expect(whoami.stdout).toBe('system:node:w1');
     // The pod ran with Secret db in its environment: the kubelet read it as the node.
-    expect(await kubectl(['exec', 'web', '--', 'printenv', 'PASSWORD'])).toBe('hunter2\n');
+    expect(await kubectl(['exec', 'web', '--', 'cat', '/proc/1/environ'])).toContain(
+      'PASSWORD=hunter2\0',
+    );
     const other = await asNode(['get', 'secret', 'other', '-o', 'name']);
     expect(other.code).not.toBe(0);
     expect(other.stderr).toContain(
