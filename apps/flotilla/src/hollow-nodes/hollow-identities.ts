@@ -19,7 +19,16 @@ export async function hollowNodeClients(
         server: m.server,
         tls: { ...m.tls, cert: pair.certPem, key: pair.keyPem },
       })),
-      { component: 'kubelet', rateLimit: false },
+      {
+        component: 'kubelet',
+        rateLimit: false,
+        // A thousand clients each open a TLS connection and ping their master: on a busy
+        // machine an 800 ms ping (the default) fails and takes the master for dead. A kubelet
+        // is patient; so are these.
+        connectTimeoutMs: 10_000,
+        pingIdleMs: 5_000,
+        pingTimeoutMs: 10_000,
+      },
     );
     clients.set(name, client);
   }
