@@ -484,6 +484,23 @@ describe('the secure mode (TLS, authentication, RBAC) on three masters', () => {
       sourceIPs: ['127.0.0.1'],
       responseStatus: { code: 401, reason: 'Unauthorized' },
     });
+    // Served outside the REST API: /metrics is logged (health checks are not, by the policy).
+    const prometheus: CertificatePair = {
+      certPem: readFileSync(pki.clientCert('prometheus'), 'utf8'),
+      keyPem: readFileSync(pki.clientKey('prometheus'), 'utf8'),
+    };
+    expect((await call('/metrics', { pair: prometheus })).status).toBe(200);
+    const scraped = await waitFor('the /metrics scrape in the audit log', async () =>
+      events().find((e) => e.requestURI === '/metrics' && e.user.username === 'system:prometheus'),
+    );
+    expect(scraped).toMatchObject({
+      verb: 'get',
+      level: 'Metadata',
+      responseStatus: { code: 200 },
+    });
+    expect(scraped.objectRef).toBeUndefined();
+    expect(scraped.annotations).toMatchObject({ 'authorization.k8s.io/decision': 'allow' });
+    expect(events().some((e) => String(e.requestURI).startsWith('/readyz'))).toBe(false);
     // The default policy leaves out Lease renewals.
     expect(events().some((e) => e.objectRef?.resource === 'leases' && e.verb === 'update')).toBe(
       false,

@@ -117,6 +117,56 @@ describe('flotilla up with real workers', () => {
     expect([...seen].sort()).toEqual(pods);
   }, 240_000);
 
+  it("each worker's kubelet runs as system:node:<name>, held by the Node authorizer; logs reach it verified", async () => {
+    const asNode = async (node: string, args: string[]) =>
+      runTool('kubectl', args, {
+        env: { ...process.env, KUBECONFIG: join(dataDir, 'nodes', `${node}.kubeconfig`) },
+      });
+    for (const node of ['w1', 'w2']) {
+      const who = await asNode(node, [
+        ...['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'],
+      ]);
+      expect(who.stdout).toBe(`system:node:${node}`);
+    }
+    await kubectl(['create', 'secret', 'generic', 'unused', '--from-literal=k=v']);
+    const secret = await asNode('w1', ['get', 'secret', 'unused', '-o', 'name']);
+    expect(secret.code).not.toBe(0);
+    expect(secret.stderr).toContain(
+      `User "system:node:w1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'w1' and this object`,
+    );
+    // The web pods' status came from their nodes' own identities (the audit logs say who).
+    const writers = new Set<string>();
+    await eventually(
+      'pod status written by system:node:w1 and system:node:w2',
+      async () => {
+        for (const m of ['m1', 'm2', 'm3']) {
+          const file = join(dataDir, m, 'audit.log');
+          if (!existsSync(file)) continue;
+          for (const line of readFileSync(file, 'utf8').split('\n')) {
+            if (!line.includes('"subresource":"status"') || !line.includes('"resource":"pods"'))
+              continue;
+            const e = JSON.parse(line) as {
+              user: { username: string };
+              responseStatus?: { code?: number };
+            };
+            if ((e.responseStatus?.code ?? 0) < 300) writers.add(e.user.username);
+          }
+        }
+        return writers.has('system:node:w1') && writers.has('system:node:w2') ? true : undefined;
+      },
+      30_000,
+    );
+    // The masters verify each kubelet's serving certificate (--kubelet-certificate-authority).
+    const logs = await runTool('kubectl', ['logs', 'deploy/web', '--tail', '1'], {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    });
+    // kubectl says which of the Deployment's pods it picked; nothing else.
+    expect({
+      code: logs.code,
+      stderr: logs.stderr.replace(/^Found \d+ pods, using pod\/\S+\n/, ''),
+    }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('flotilla status shows the workers with their namespaces and processes', async () => {
     const r = await cli(['status', '--data-dir', dataDir]);
     expect(r.code).toBe(0);

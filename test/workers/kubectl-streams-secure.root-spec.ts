@@ -1,10 +1,13 @@
 // The same streams in the secure mode: masters with TLS and RBAC (their cluster PKI), one worker
-// whose kubelet server speaks HTTPS with its own serving pair and takes only the API server's
-// client certificate (from the cluster CA, group system:masters). kubectl exec, logs and
-// port-forward go through both TLS hops; anyone else is turned away at the kubelet. Runs as root
-// (npm run test:workers).
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+// running as `flotilla up` runs its workers: its kubelet as system:node:w1 (the Node authorizer
+// and NodeRestriction in the path), its kube-proxy as system:kube-proxy, its kubelet server in
+// HTTPS with a serving pair from the cluster CA naming its address, taking only the API server's
+// client certificate. The masters verify that pair (--kubelet-certificate-authority). kubectl
+// exec, logs and port-forward go through both TLS hops; anyone else is turned away at the
+// kubelet, and a kubelet with a certificate from elsewhere is refused by the API server. Runs as
+// root (npm run test:workers).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +15,13 @@ import { MasterCluster } from '../integration/support/master-cluster';
 import { runTool } from '../integration/support/run-tool';
 import type { WorkerLab } from '../../libs/kubelet/src/host/lab';
 import type { Pod } from '../../libs/kubelet/src/pod/types';
+import { issueUserCertificate, selfSignedCertificate } from '../../libs/pki/src';
 import { condition, createLab, eventually } from './support/lab';
 
 let lab: WorkerLab | undefined;
 let masters: MasterCluster | undefined;
 let certs: string;
+let nodeKubeconfig: string;
 
 async function kubectl(args: string[], input?: string): Promise<string> {
   const r = await masters!.kubectl(args, { input });
@@ -43,32 +48,16 @@ beforeAll(async () => {
   masters = await MasterCluster.start(3, [], undefined, [], {
     host: lab.hostAddress,
     secure: true,
+    verifyKubelets: true,
   });
   await masters.waitForApi();
   certs = mkdtempSync(join(tmpdir(), 'kubelet-serving-'));
-  execFileSync(
-    'openssl',
-    [
-      ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-days', '1', '-subj', '/CN=w1'],
-      ...['-addext', `subjectAltName=IP:${lab.host('w1').address}`],
-      ...['-keyout', join(certs, 'w1.key'), '-out', join(certs, 'w1.crt')],
-    ],
-    { stdio: 'ignore' },
-  );
-  await lab.startAgent('w1', {
-    kubeconfig: masters.kubeconfig,
-    args: [
-      ...[
-        '--tls-cert-file',
-        join(certs, 'w1.crt'),
-        '--tls-private-key-file',
-        join(certs, 'w1.key'),
-      ],
-      ...['--client-ca-file', join(masters.pkiDir!, 'ca.crt')],
-      ...['--cluster-dns', 'off'],
-    ],
-  });
+  const w1 = await masters.nodeAgentOptions('w1', lab.host('w1').address);
+  nodeKubeconfig = w1.kubeconfig!;
+  await lab.startAgent('w1', { ...w1, args: ['--cluster-dns', 'off'] });
+  // The pod uses Secret db: the node may read it (its pod uses it), and only it.
+  await kubectl(['create', 'secret', 'generic', 'db', '--from-literal=password=hunter2']);
+  await kubectl(['create', 'secret', 'generic', 'other', '--from-literal=password=nope']);
   await kubectl(
     ['apply', '-f', '-'],
     JSON.stringify({
@@ -78,7 +67,15 @@ beforeAll(async () => {
       spec: {
         nodeName: 'w1',
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'web', image: 'flotilla/demo-web' }],
+        containers: [
+          {
+            name: 'web',
+            image: 'flotilla/demo-web',
+            env: [
+              { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+            ],
+          },
+        ],
       },
     }),
   );
@@ -141,6 +138,24 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     }
   });
 
+  it("the worker's kubelet runs as system:node:w1, held by the Node authorizer", async () => {
+    const asNode = (args: string[]) => masters!.kubectl(args, { kubeconfig: nodeKubeconfig });
+    const whoami = await asNode(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect(whoami.stdout).toBe('system:node:w1');
+    // The pod ran with Secret db in its environment: the kubelet read it as the node.
+    expect(await kubectl(['exec', 'web', '--', 'cat', '/proc/1/environ'])).toContain(
+      'PASSWORD=hunter2\0',
+    );
+    const other = await asNode(['get', 'secret', 'other', '-o', 'name']);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain(
+      `secrets "other" is forbidden: User "system:node:w1" cannot get resource "secrets" in API group "" in the namespace "default": no relationship found between node 'w1' and this object`,
+    );
+    // Its pod status came from the node: NodeRestriction lets w1 write only its own pods.
+    const node = JSON.parse(await kubectl(['get', 'pod', 'web', '-o', 'json'])) as Pod;
+    expect(node.status?.hostIP).toBe(lab!.host('w1').address);
+  });
+
   it('the kubelet turns away a caller without the API server certificate', async () => {
     expect(await kubeletStatus('/healthz')).toBe(200);
     expect(await kubeletStatus('/pods')).toBe(401);
@@ -150,15 +165,9 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
   it('RBAC decides first: a user without pods/exec is refused by the API server', async () => {
     // jane: a certificate from the cluster CA, no group, no binding.
     const pki = masters!.pkiDir!;
-    const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: certs, stdio: 'ignore' });
-    ssl([
-      ...['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-      ...['-subj', '/CN=jane', '-keyout', 'jane.key', '-out', 'jane.csr'],
-    ]);
-    ssl([
-      ...['x509', '-req', '-in', 'jane.csr', '-CA', join(pki, 'ca.crt')],
-      ...['-CAkey', join(pki, 'ca.key'), '-CAcreateserial', '-days', '1', '-out', 'jane.crt'],
-    ]);
+    const jane = await issueUserCertificate(pki, 'jane', []);
+    writeFileSync(join(certs, 'jane.crt'), jane.certPem);
+    writeFileSync(join(certs, 'jane.key'), jane.keyPem, { mode: 0o600 });
     const r = await runTool(
       'kubectl',
       [
@@ -173,5 +182,35 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/forbidden/i);
     expect(r.stderr).toContain('jane');
+  });
+
+  // Last: it restarts w1's agent with a serving pair the cluster CA did not issue.
+  it('the API server refuses a kubelet whose serving certificate is not from the cluster CA', async () => {
+    const address = lab!.host('w1').address;
+    const stranger = await selfSignedCertificate({
+      commonName: 'system:node:w1',
+      organizations: ['system:nodes'],
+      hosts: ['w1', address],
+      usage: 'server',
+    });
+    writeFileSync(join(certs, 'stranger.crt'), stranger.certPem);
+    writeFileSync(join(certs, 'stranger.key'), stranger.keyPem, { mode: 0o600 });
+    const w1 = await masters!.nodeAgentOptions('w1', address);
+    await lab!.stopAgent('w1');
+    await lab!.startAgent('w1', {
+      ...w1,
+      serving: {
+        cert: join(certs, 'stranger.crt'),
+        key: join(certs, 'stranger.key'),
+        clientCa: w1.serving!.clientCa,
+      },
+      args: ['--cluster-dns', 'off'],
+    });
+    const logs = await masters!.kubectl(['logs', 'web']);
+    expect(logs.code).not.toBe(0);
+    expect(logs.stderr).toContain(`the kubelet of node w1 at ${address}:10250 is not trusted`);
+    const exec = await masters!.kubectl(['exec', 'web', '--', 'true']);
+    expect(exec.code).not.toBe(0);
+    expect(exec.stderr).toContain('is not trusted');
   });
 });

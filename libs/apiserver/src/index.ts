@@ -40,3 +40,4 @@ export * from './storage/encryption/providers';
 export * from './audit/audit-policy';
 export * from './audit/auditor';
 export * from './audit/audit-log';
+export * from './audit/edge-audit';

@@ -3,7 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCertificate, selfSignedCertificate } from './certificates';
-import { ensureClusterPki, issueUserCertificate, pkiPaths, rotateClusterPki } from './cluster-pki';
+import {
+  ensureClusterPki,
+  issueKubeletServingCertificate,
+  issueNodeCertificates,
+  issueUserCertificate,
+  pkiPaths,
+  rotateClusterPki,
+} from './cluster-pki';
 
 describe('certificates', () => {
   it('issues a serving certificate with its names and addresses, signed by the CA', async () => {
@@ -127,6 +134,33 @@ describe('the cluster PKI directory', () => {
     const empty = mkdtempSync(join(tmpdir(), 'flotilla-pki-empty-'));
     await expect(rotateClusterPki(empty)).rejects.toThrow(/no CA/);
     rmSync(empty, { recursive: true });
+  });
+
+  it("issues a kubelet's serving pair naming the node and its InternalIP", async () => {
+    await ensureClusterPki(dir, plan);
+    const p = pkiPaths(dir);
+    const written = await issueKubeletServingCertificate(dir, 'w1', ['10.239.0.1']);
+    expect(written).toEqual({ cert: p.kubeletServingCert('w1'), key: p.kubeletServingKey('w1') });
+    const cert = new X509Certificate(readFileSync(written.cert));
+    expect(cert.subject.split('\n')).toEqual(['CN=system:node:w1', 'O=system:nodes']);
+    expect(cert.subjectAltName).toBe('DNS:w1, IP Address:10.239.0.1');
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
+    expect(cert.checkIssued(new X509Certificate(readFileSync(p.caCert)))).toBe(true);
+    expect(statSync(written.key).mode & 0o777).toBe(0o600);
+    await expect(issueKubeletServingCertificate(dir, 'w2', [])).rejects.toThrow(/no address/);
+  });
+
+  it('issues many node identities at once, each with its own key', async () => {
+    await ensureClusterPki(dir, plan);
+    const ca = new X509Certificate(readFileSync(pkiPaths(dir).caCert));
+    const pairs = await issueNodeCertificates(dir, ['hollow-0', 'hollow-1', 'hollow-2']);
+    expect([...pairs.keys()]).toEqual(['hollow-0', 'hollow-1', 'hollow-2']);
+    const certs = [...pairs.values()].map((pair) => new X509Certificate(pair.certPem));
+    expect(certs.map((c) => c.subject.split('\n'))).toEqual(
+      ['hollow-0', 'hollow-1', 'hollow-2'].map((n) => [`CN=system:node:${n}`, 'O=system:nodes']),
+    );
+    for (const c of certs) expect(c.checkIssued(ca)).toBe(true);
+    expect(new Set([...pairs.values()].map((pair) => pair.keyPem)).size).toBe(3);
   });
 
   it('issues a user certificate from the cluster CA', async () => {

@@ -72,9 +72,37 @@ export async function issueCertificate(
   ca: CertificatePair,
   req: CertificateRequest,
 ): Promise<CertificatePair> {
-  const keys = await generateKeys();
+  return (await caSigner(ca))(req);
+}
+
+/**
+ * Many leaves from one CA (a thousand hollow nodes' identities): the CA is parsed and its key
+ * imported once; each leaf still gets its own key pair.
+ */
+export async function issueCertificates(
+  ca: CertificatePair,
+  reqs: readonly CertificateRequest[],
+): Promise<CertificatePair[]> {
+  const sign = await caSigner(ca);
+  const out: CertificatePair[] = [];
+  for (const req of reqs) out.push(await sign(req));
+  return out;
+}
+
+async function caSigner(
+  ca: CertificatePair,
+): Promise<(req: CertificateRequest) => Promise<CertificatePair>> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKey(ca.keyPem);
+  return (req) => signLeaf(caCert, caKey, req);
+}
+
+async function signLeaf(
+  caCert: x509.X509Certificate,
+  caKey: CryptoKey,
+  req: CertificateRequest,
+): Promise<CertificatePair> {
+  const keys = await generateKeys();
   const notBefore = req.notBefore ?? backdated(new Date());
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialNumber(),

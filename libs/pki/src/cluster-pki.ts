@@ -11,7 +11,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { CertificatePair, CertificateRequest, createCa, issueCertificate } from './certificates';
+import {
+  CertificatePair,
+  CertificateRequest,
+  createCa,
+  issueCertificate,
+  issueCertificates,
+} from './certificates';
 
 export interface PkiMaster {
   name: string;
@@ -59,6 +65,8 @@ export const pkiPaths = (dir: string) => ({
   clientKey: (file: string) => join(dir, `${file}.key`),
   nodeCert: (node: string) => join(dir, `node-${node}.crt`),
   nodeKey: (node: string) => join(dir, `node-${node}.key`),
+  kubeletServingCert: (node: string) => join(dir, `kubelet-${node}.crt`),
+  kubeletServingKey: (node: string) => join(dir, `kubelet-${node}.key`),
   encryptionConfig: join(dir, 'encryption-config.yaml'),
 });
 
@@ -179,6 +187,47 @@ export async function issueNodeCertificate(
   const key = paths.nodeKey(node);
   writePair(cert, key, await issueCertificate(readCa(dir), nodeRequest(node)));
   return { cert, key };
+}
+
+/**
+ * The serving pair of a node's kubelet server (logs, exec, port-forward), as the kubelet's
+ * serving certificates are in Kubernetes: CN=system:node:<name>, O=system:nodes, the node's name
+ * and addresses as SANs, so an API server verifying kubelets against the cluster CA
+ * (--kubelet-certificate-authority) reaches it by its InternalIP. Written to kubelet-<name>.crt
+ * and .key; returns the two paths.
+ */
+export async function issueKubeletServingCertificate(
+  dir: string,
+  node: string,
+  addresses: readonly string[],
+): Promise<{ cert: string; key: string }> {
+  if (addresses.length === 0) throw new Error(`kubelet serving certificate of ${node}: no address`);
+  const paths = pkiPaths(dir);
+  const cert = paths.kubeletServingCert(node);
+  const key = paths.kubeletServingKey(node);
+  writePair(
+    cert,
+    key,
+    await issueCertificate(readCa(dir), {
+      commonName: `system:node:${node}`,
+      organizations: ['system:nodes'],
+      hosts: [node, ...addresses],
+      usage: 'server',
+    }),
+  );
+  return { cert, key };
+}
+
+/**
+ * Client pairs for many nodes at once, in memory (hollow nodes: one key pair per node, as every
+ * kubelet has its own, without a thousand files).
+ */
+export async function issueNodeCertificates(
+  dir: string,
+  nodes: readonly string[],
+): Promise<Map<string, CertificatePair>> {
+  const pairs = await issueCertificates(readCa(dir), nodes.map(nodeRequest));
+  return new Map(nodes.map((n, i) => [n, pairs[i]]));
 }
 
 function nodeRequest(node: string): CertificateRequest {

@@ -9,6 +9,8 @@ import {
   kubeconfigWithCertificate,
   renderKubeconfig,
 } from '../../../apps/flotilla/src/up/kubeconfig';
+import { writeNodeCredentials } from '../../../apps/flotilla/src/up/node-credentials';
+import type { AgentOptions } from '../../../libs/kubelet/src/host/lab';
 import { freePortBlock } from './ports';
 import { ToolResult, runTool } from './run-tool';
 import { TsProcess } from './ts-process';
@@ -32,6 +34,12 @@ export interface MasterClusterOptions {
   secure?: boolean;
   /** The address the masters listen on (loopback by default); see start(). */
   host?: string;
+  /**
+   * With secure: the masters verify kubelets' serving certificates against the cluster CA
+   * (--kubelet-certificate-authority), as `flotilla up` does; start agents with
+   * nodeAgentOptions().
+   */
+  verifyKubelets?: boolean;
 }
 
 /**
@@ -90,6 +98,9 @@ export class MasterCluster {
       options.secure === true,
       host,
     );
+    if (cluster.pkiDir && options.verifyKubelets) {
+      cluster.extraArgs.push('--kubelet-certificate-authority', pkiPaths(cluster.pkiDir).caCert);
+    }
     if (cluster.pkiDir) {
       await ensureClusterPki(cluster.pkiDir, {
         masters: cluster.names.map((name) => ({ name, hosts: [host] })),
@@ -262,6 +273,26 @@ export class MasterCluster {
       { mode: 0o600 },
     );
     return path;
+  }
+
+  /**
+   * A lab worker's agent options in the secure mode, as `flotilla up` gives its workers: the
+   * kubelet as system:node:<name>, kube-proxy as system:kube-proxy, and the kubelet server's
+   * pair from the cluster CA naming the worker's address.
+   */
+  async nodeAgentOptions(name: string, address: string): Promise<AgentOptions> {
+    if (!this.pkiDir) throw new Error('node identities need the secure mode');
+    const c = await writeNodeCredentials({
+      dataDir: this.root,
+      node: name,
+      addresses: [address],
+      adminKubeconfig: this.kubeconfig,
+    });
+    return {
+      kubeconfig: c.kubeconfig,
+      proxyKubeconfig: c.proxyKubeconfig,
+      serving: { ...c.serving!, clientCa: c.clientCa },
+    };
   }
 
   /**

@@ -1,14 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '@flotilla/process';
-import {
-  issueNodeCertificate,
-  issueUserCertificate,
-  pkiPaths,
-  rotateClusterPki,
-  writePair,
-} from '@flotilla/pki';
-import { kubeconfigWithCertificate } from '../up/kubeconfig';
+import { issueUserCertificate, pkiPaths, rotateClusterPki, writePair } from '@flotilla/pki';
+import { type NodeCredentials, writeNodeCredentials } from '../up/node-credentials';
 import type { CliContext } from './cli-context';
 import { CERTS_INIT_DEFAULTS, certsInit } from './certs-init';
 
@@ -16,7 +11,7 @@ const USAGE = `Usage: flotilla certs init [--data-dir DIR] [--members N] [--host
                          [--base-api-port PORT] [--service-cidr CIDR] [--node NAME]...
        flotilla certs rotate [--data-dir DIR]
        flotilla certs user NAME [--group GROUP]... [--data-dir DIR]
-       flotilla certs node NAME... [--data-dir DIR]
+       flotilla certs node NAME... [--address IP]... [--data-dir DIR]
 
 The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotilla up).
   init     what a cluster of masters m1..mN (N defaults to 3) started by something else needs
@@ -37,13 +32,17 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
            DIR/pki/node-NAME.crt and .key, and DIR/nodes/NAME.kubeconfig: the admin kubeconfig's
            masters with that certificate. The Node authorizer lets it read only what the pods
            bound to NAME use and write only NAME's Node, Lease and pod status; and
-           DIR/nodes/kube-proxy.kubeconfig (system:kube-proxy) for the agents' --proxy-kubeconfig
+           DIR/nodes/kube-proxy.kubeconfig (system:kube-proxy) for the agents' --proxy-kubeconfig.
+           With --address (the node's InternalIP; repeatable, one NAME): its kubelet server's
+           pair too, DIR/pki/kubelet-NAME.crt and .key (CN=system:node:NAME, SANs NAME and the
+           addresses), which the masters verify against the cluster CA
 `;
 
 export async function certsCommand(argv: readonly string[], _context: CliContext): Promise<void> {
   let dataDir = 'data';
   const groups: string[] = [];
   const init = { ...CERTS_INIT_DEFAULTS, hosts: [] as string[], nodes: [] as string[] };
+  const addresses: string[] = [];
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -64,13 +63,15 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
     else if (a === '--members' || a.startsWith('--members=')) init.members = integer(a, value());
     else if (a === '--base-api-port' || a.startsWith('--base-api-port='))
       init.baseApiPort = integer(a, value());
+    else if (a === '--address' || a.startsWith('--address=')) addresses.push(value());
     else if (a.startsWith('-'))
       throw new ConfigError(`unknown option ${a} (see flotilla certs --help)`);
     else positional.push(a);
   }
   const dir = join(resolve(dataDir), 'pki');
   const [verb, name, ...extra] = positional;
-  if (verb === 'node') return nodeCertificates(resolve(dataDir), positional.slice(1));
+  if (verb === 'node') return nodeCertificates(resolve(dataDir), positional.slice(1), addresses);
+  if (addresses.length > 0) throw new ConfigError('--address goes with certs node');
   if (verb === 'init') {
     if (name !== undefined) throw new ConfigError(`unexpected ${positional.slice(1).join(' ')}`);
     const written = await certsInit({ ...init, dataDir: resolve(dataDir) });
@@ -123,56 +124,39 @@ function integer(flag: string, text: string): number {
   return Number(text);
 }
 
-/** `certs node NAME...`: each node's certificate and kubeconfig. */
-async function nodeCertificates(dataDir: string, names: string[]): Promise<void> {
+/** `certs node NAME...`: each node's identities, kubeconfigs and (with --address) serving pair. */
+async function nodeCertificates(
+  dataDir: string,
+  names: string[],
+  addresses: string[],
+): Promise<void> {
   if (names.length === 0) throw new ConfigError('certs node: missing NAME');
   for (const name of names) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
       throw new ConfigError(`certs node: ${JSON.stringify(name)} is not a valid node name`);
     }
   }
-  const dir = join(dataDir, 'pki');
-  const adminKubeconfig = join(dataDir, 'kubeconfig');
-  if (!existsSync(adminKubeconfig)) {
-    throw new ConfigError(`${adminKubeconfig} does not exist; run flotilla up first`);
+  if (addresses.length > 0 && names.length > 1) {
+    throw new ConfigError("certs node: --address names one node's addresses; give one NAME");
   }
-  const nodes = join(dataDir, 'nodes');
-  mkdirSync(nodes, { recursive: true, mode: 0o700 });
+  for (const a of addresses) {
+    if (isIP(a) === 0) throw new ConfigError(`certs node: --address ${a} is not an IP address`);
+  }
+  let proxyKubeconfig = '';
   for (const name of names) {
-    let written: { cert: string; key: string };
+    let written: NodeCredentials;
     try {
-      written = await issueNodeCertificate(dir, name);
+      written = await writeNodeCredentials({ dataDir, node: name, addresses });
     } catch (e) {
       throw new ConfigError((e as Error).message);
     }
-    const b64 = (file: string) => readFileSync(file).toString('base64');
-    const kubeconfig = join(nodes, `${name}.kubeconfig`);
-    writeFileSync(
-      kubeconfig,
-      kubeconfigWithCertificate(readFileSync(adminKubeconfig, 'utf8'), {
-        clientCertData: b64(written.cert),
-        clientKeyData: b64(written.key),
-      }),
-      { mode: 0o600 },
-    );
-    process.stdout.write(`flotilla: node ${name}: ${written.cert}, ${kubeconfig}\n`);
+    proxyKubeconfig = written.proxyKubeconfig;
+    process.stdout.write(`flotilla: node ${name}: ${written.kubeconfig}\n`);
+    if (written.serving) {
+      process.stdout.write(
+        `  kubelet server: --tls-cert-file ${written.serving.cert} --tls-private-key-file ${written.serving.key} --client-ca-file ${written.clientCa}\n`,
+      );
+    }
   }
-  // kube-proxy runs as system:kube-proxy (the node's identity may not read Services and
-  // EndpointSlices): one kubeconfig every node's agent takes with --proxy-kubeconfig.
-  const paths = pkiPaths(dir);
-  const proxyCert = paths.clientCert('kube-proxy');
-  const proxyKey = paths.clientKey('kube-proxy');
-  if (!existsSync(proxyCert)) {
-    writePair(proxyCert, proxyKey, await issueUserCertificate(dir, 'system:kube-proxy', []));
-  }
-  const proxyKubeconfig = join(nodes, 'kube-proxy.kubeconfig');
-  writeFileSync(
-    proxyKubeconfig,
-    kubeconfigWithCertificate(readFileSync(adminKubeconfig, 'utf8'), {
-      clientCertData: readFileSync(proxyCert).toString('base64'),
-      clientKeyData: readFileSync(proxyKey).toString('base64'),
-    }),
-    { mode: 0o600 },
-  );
   process.stdout.write(`flotilla: kube-proxy: ${proxyKubeconfig} (--proxy-kubeconfig)\n`);
 }

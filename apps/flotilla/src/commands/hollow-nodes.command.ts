@@ -1,7 +1,13 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { connectFromKubeconfig } from '@flotilla/client';
 import { HollowFleet } from '../hollow-nodes/hollow-fleet';
-import { hollowUsage, parseHollowOptions } from '../hollow-nodes/hollow-options';
+import { hollowNodeClients, hollowNodeNames } from '../hollow-nodes/hollow-identities';
+import {
+  type HollowOptions,
+  hollowUsage,
+  parseHollowOptions,
+} from '../hollow-nodes/hollow-options';
 import type { CliContext } from './cli-context';
 
 /** `flotilla hollow-nodes`: in the foreground until Ctrl-C (or SIGTERM), then removes its nodes. */
@@ -14,16 +20,25 @@ export async function hollowNodesCommand(
     process.stdout.write(hollowUsage());
     return;
   }
-  const { client } = connectFromKubeconfig({
+  const { client, contexts } = connectFromKubeconfig({
     kubeconfig: resolve(parsed.kubeconfig),
     component: 'hollow-nodes',
     rateLimit: false,
   });
+  const pkiDir = hollowPkiDir(parsed);
   const say = (message: string, fields: Record<string, unknown> = {}) =>
     process.stdout.write(
       `${[message, ...Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`)].join(' ')}\n`,
     );
-  const fleet = new HollowFleet(client, parsed, (m, f) => say(m, f));
+  const nodeClients = pkiDir
+    ? await hollowNodeClients(pkiDir, hollowNodeNames(parsed), contexts)
+    : undefined;
+  say(
+    nodeClients
+      ? `each node has its own certificate from ${pkiDir} (system:node:<name>)`
+      : "every node uses the kubeconfig's credentials (give --pki-dir for one identity per node)",
+  );
+  const fleet = new HollowFleet(client, parsed, (m, f) => say(m, f), undefined, nodeClients);
   const t0 = Date.now();
   const signalled = new Promise<string>((done) => {
     process.once('SIGINT', () => done('SIGINT'));
@@ -39,4 +54,11 @@ export async function hollowNodesCommand(
   await fleet.stop();
   client.close();
   say('hollow nodes removed');
+}
+
+/** --pki-dir, or the pki/ directory beside the kubeconfig when it holds the CA (flotilla up's). */
+export function hollowPkiDir(o: Pick<HollowOptions, 'pkiDir' | 'kubeconfig'>): string | undefined {
+  if (o.pkiDir) return resolve(o.pkiDir);
+  const beside = join(dirname(resolve(o.kubeconfig)), 'pki');
+  return existsSync(join(beside, 'ca.key')) ? beside : undefined;
 }

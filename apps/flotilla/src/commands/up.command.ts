@@ -58,6 +58,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     dataDir: options.dataDir,
     agentCommand: defaultAgentCommand(process.execPath, context.cliFile, context.cliDir),
     serviceCidr: options.serviceCidr,
+    secure: pkiDir !== undefined,
     say,
     changed: () => recordChange(),
   });

@@ -41,6 +41,12 @@ export class HollowFleet {
     private readonly o: HollowOptions,
     private readonly log: FleetLog = () => undefined,
     player?: HollowPodPlayer,
+    /**
+     * Each node's own client (hollowNodeClients: system:node:<name>) for what its kubelet
+     * writes: its Node, its Lease, its pods' status. Without: the fleet's client for all. The
+     * shared pod informer and the clean-up at stop() use the fleet's client either way.
+     */
+    private readonly nodeClients?: ReadonlyMap<string, KubeClient>,
   ) {
     this.limiter = new Limiter(o.concurrency);
     const builtIn = new BuiltInPodPlayer(client, this.limiter);
@@ -52,6 +58,7 @@ export class HollowFleet {
         name,
         ip: nodeIpOf(i),
         pool: new PodIpPool(podCidrOf(i).slice(0, -5)),
+        ...(nodeClients?.has(name) ? { client: nodeClients.get(name) } : {}),
       });
     }
     this.informers = new SharedInformerFactory({
@@ -117,6 +124,7 @@ export class HollowFleet {
         }),
       ),
     );
+    for (const client of this.nodeClients?.values() ?? []) client.close();
   }
 
   private dispatch(pod: Pod): void {
@@ -187,20 +195,26 @@ export class HollowFleet {
     } as Node;
   }
 
+  /** The client node `name` writes with: its own, or the fleet's. */
+  private clientOf(name: string): KubeClient {
+    return this.nodeClients?.get(name) ?? this.client;
+  }
+
   private async register(name: string, index: number): Promise<void> {
     const node = this.nodeObject(name, index);
+    const client = this.clientOf(name);
     try {
-      const created = await this.client.nodes().create(node);
+      const created = await client.nodes().create(node);
       await this.createLease(name, created.metadata.uid);
     } catch (err) {
       if (!(isApiError(err) && err.code === 409)) throw err;
       // Left over from an earlier run: take it over with this run's shape.
-      const current = await this.client.nodes().get(name);
-      const updated = await this.client.nodes().update({
+      const current = await client.nodes().get(name);
+      const updated = await client.nodes().update({
         ...node,
         metadata: { ...node.metadata, resourceVersion: current.metadata.resourceVersion },
       });
-      await this.client.nodes().updateStatus({
+      await client.nodes().updateStatus({
         ...node,
         metadata: { ...node.metadata, resourceVersion: updated.metadata.resourceVersion },
       });
@@ -226,7 +240,7 @@ export class HollowFleet {
       },
     } as Lease;
     try {
-      await this.client.leases(NODE_LEASE_NAMESPACE).create(lease);
+      await this.clientOf(name).leases(NODE_LEASE_NAMESPACE).create(lease);
     } catch (err) {
       if (!(isApiError(err) && err.code === 409)) throw err;
     }
@@ -247,7 +261,7 @@ export class HollowFleet {
 
   private async renew(name: string): Promise<void> {
     try {
-      await this.client
+      await this.clientOf(name)
         .leases(NODE_LEASE_NAMESPACE)
         .patch(name, { spec: { renewTime: formatMicroTime(Date.now()) } }, 'merge');
       this.leaseRenewals++;

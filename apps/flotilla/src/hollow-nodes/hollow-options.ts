@@ -29,6 +29,11 @@ export interface HollowOptions {
   zones: number;
   namePrefix: string;
   kubeconfig: string;
+  /**
+   * The cluster CA (ca.crt, ca.key) to give each node its own client certificate from
+   * (system:node:<name>); unset: the command looks beside the kubeconfig (DATA/pki).
+   */
+  pkiDir?: string;
   leaseRenewMs: number;
   /** Pod status writes in flight at once. */
   concurrency: number;
@@ -64,6 +69,14 @@ export const HOLLOW_OPTIONS: readonly OptionSpec[] = [
     valueName: 'FILE',
     description: 'how to reach the cluster',
     defaultText: './data/kubeconfig',
+  },
+  {
+    flag: 'pki-dir',
+    env: 'FLOTILLA_PKI_DIR',
+    valueName: 'DIR',
+    description:
+      "the cluster CA: each node's kubelet gets its own certificate (system:node:<name>), as real kubelets do",
+    defaultText: 'pki/ beside the kubeconfig, when it holds ca.key',
   },
   {
     flag: 'lease-renew-interval',
@@ -147,6 +160,7 @@ export function parseHollowOptions(
     zones: optionalValue(get('zones'), (s) => integerValue(s, 0, 1000)) ?? 0,
     namePrefix: prefix,
     kubeconfig: get('kubeconfig')?.value ?? 'data/kubeconfig',
+    ...(get('pki-dir') ? { pkiDir: get('pki-dir')!.value } : {}),
     leaseRenewMs:
       (optionalValue(get('lease-renew-interval'), (s) => integerValue(s, 1, 3600)) ?? 10) * 1000,
     concurrency: optionalValue(get('concurrency'), (s) => integerValue(s, 1, 1000)) ?? 64,

@@ -11,6 +11,8 @@ export interface HollowNode {
   name: string;
   ip: string;
   pool: PodIpPool;
+  /** The node's own client (system:node:<name>); the fleet's when it has none. */
+  client?: KubeClient;
 }
 
 export interface HollowPodPlayer {
@@ -42,7 +44,7 @@ export class BuiltInPodPlayer implements HollowPodPlayer {
     if (pod.metadata.deletionTimestamp) {
       if (known?.phase === 'terminating') return;
       this.pods.set(uid, { phase: 'terminating', ip: known?.ip ?? pod.status?.podIP });
-      void this.limiter.run(() => this.finishDeletion(pod));
+      void this.limiter.run(() => this.finishDeletion(pod, node));
       return;
     }
     if (known) return;
@@ -94,7 +96,7 @@ export class BuiltInPodPlayer implements HollowPodPlayer {
       })),
     };
     try {
-      await this.client
+      await (node.client ?? this.client)
         .pods(pod.metadata.namespace)
         .patchStatus(
           pod.metadata.name ?? '',
@@ -114,12 +116,14 @@ export class BuiltInPodPlayer implements HollowPodPlayer {
   }
 
   /** The containers "stop" at once; the pod object goes, as the kubelet's final delete does. */
-  private async finishDeletion(pod: Pod): Promise<void> {
+  private async finishDeletion(pod: Pod, node: HollowNode): Promise<void> {
     try {
-      await this.client.pods(pod.metadata.namespace).delete(pod.metadata.name ?? '', {
-        gracePeriodSeconds: 0,
-        preconditions: { uid: pod.metadata.uid },
-      });
+      await (node.client ?? this.client)
+        .pods(pod.metadata.namespace)
+        .delete(pod.metadata.name ?? '', {
+          gracePeriodSeconds: 0,
+          preconditions: { uid: pod.metadata.uid },
+        });
     } catch (err) {
       if (isApiError(err) && (err.code === 404 || err.code === 409)) return;
       this.onError(`deleting pod ${pod.metadata.namespace}/${pod.metadata.name}`, err);

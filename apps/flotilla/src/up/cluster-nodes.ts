@@ -3,7 +3,9 @@
 // stop() takes them away before the masters stop: hollow nodes delete their objects through the
 // API, workers leave no process, namespace, mount, cgroup or nftables table behind.
 import { connectFromKubeconfig, type KubeClient } from '@flotilla/client';
+import { join } from 'node:path';
 import { HollowFleet } from '../hollow-nodes/hollow-fleet';
+import { hollowNodeClients, hollowNodeNames } from '../hollow-nodes/hollow-identities';
 import { parseHollowOptions } from '../hollow-nodes/hollow-options';
 import type { WorkerRecord } from '../cluster-state/cluster-state';
 import type { LocalWorkers } from './local-workers';
@@ -15,6 +17,8 @@ export interface ClusterNodesOptions {
   dataDir: string;
   agentCommand: { command: string[]; cwd?: string };
   serviceCidr?: string;
+  /** Secure masters: workers get their own identities from DATA/pki (see LocalWorkers). */
+  secure?: boolean;
   say: (line: string) => void;
   /** The record of the cluster changed (a worker's agent started). */
   changed: () => void;
@@ -58,6 +62,7 @@ export class ClusterNodes {
         ...(crashed && crashed.dataDir !== this.o.dataDir
           ? { crashedDataDir: crashed.dataDir }
           : {}),
+        secure: this.o.secure,
       },
       this.o.say,
     );
@@ -99,16 +104,24 @@ export class ClusterNodes {
       {},
     );
     if ('help' in options) return;
-    const { client } = connectFromKubeconfig({
+    const { client, contexts } = connectFromKubeconfig({
       kubeconfig,
       component: 'hollow-nodes',
       rateLimit: false,
     });
     this.fleetClient = client;
-    this.fleet = new HollowFleet(client, options, (m, f) =>
-      this.o.say(`hollow nodes: ${m} ${JSON.stringify(f)}`),
-    );
     try {
+      // Secure: each hollow node's kubelet has its own identity from DATA/pki, as workers' do.
+      const nodeClients = this.o.secure
+        ? await hollowNodeClients(join(this.o.dataDir, 'pki'), hollowNodeNames(options), contexts)
+        : undefined;
+      this.fleet = new HollowFleet(
+        client,
+        options,
+        (m, f) => this.o.say(`hollow nodes: ${m} ${JSON.stringify(f)}`),
+        undefined,
+        nodeClients,
+      );
       await this.fleet.start();
       this.o.say(`${this.o.hollowNodes} hollow nodes ready (hollow-0..)`);
     } catch (err) {

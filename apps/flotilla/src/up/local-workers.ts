@@ -5,7 +5,7 @@
 // leaves nothing behind and says what it could not remove.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerLab, type LabOptions } from '@flotilla/kubelet';
+import { WorkerLab, type AgentOptions, type LabOptions } from '@flotilla/kubelet';
 
 import type { WorkerRecord } from '../cluster-state/cluster-state';
 import { FABRIC_OCTET, WORKER_LAB_ID } from './worker-plan';
@@ -19,6 +19,12 @@ export interface LocalWorkersOptions {
   serviceCidr?: string;
   /** The data directory of a run that crashed with the workers up (its files and mounts go too). */
   crashedDataDir?: string;
+  /**
+   * Secure masters (DATA/pki): each worker's kubelet runs as system:node:<name>, its kube-proxy
+   * as system:kube-proxy, and its kubelet server in HTTPS with a serving pair from the cluster CA.
+   * Otherwise every agent takes the masters' kubeconfig as it is.
+   */
+  secure?: boolean;
 }
 
 export function labOptions(o: LocalWorkersOptions): LabOptions {
@@ -41,7 +47,10 @@ export class LocalWorkers {
   /** Why a worker did not start again on the last SIGHUP (shown by flotilla chaos). */
   private readonly restartErrors = new Map<string, string>();
 
-  private constructor(readonly lab: WorkerLab) {}
+  private constructor(
+    readonly lab: WorkerLab,
+    private readonly o: LocalWorkersOptions,
+  ) {}
 
   /**
    * Clears what a crashed run left (same names), then builds the fabric, the registry with its
@@ -62,7 +71,7 @@ export class LocalWorkers {
       await WorkerLab.leftBehind({ ...options, workers: Math.max(o.count, 9) }).destroy();
     }
     mkdirSync(options.agentLogDir!, { recursive: true });
-    return new LocalWorkers(await WorkerLab.create(options));
+    return new LocalWorkers(await WorkerLab.create(options), o);
   }
 
   get names(): string[] {
@@ -74,9 +83,11 @@ export class LocalWorkers {
     const failed: { name: string; error: string }[] = [];
     await Promise.all(
       this.names.map((name) =>
-        this.lab.startAgent(name, { kubeconfig }).catch((err: Error) => {
-          failed.push({ name, error: err.message.split('\n')[0] });
-        }),
+        this.agentOptions(name, kubeconfig)
+          .then((options) => this.lab.startAgent(name, options))
+          .catch((err: Error) => {
+            failed.push({ name, error: err.message.split('\n')[0] });
+          }),
       ),
     );
     return failed;
@@ -87,19 +98,39 @@ export class LocalWorkers {
     const gone = this.names.filter((n) => this.lab.agentGone(n));
     return Promise.all(
       gone.map((name) =>
-        this.lab.reviveWorker(name, { kubeconfig }).then(
-          () => {
-            this.restartErrors.delete(name);
-            return { name };
-          },
-          (err: Error) => {
-            const error = err.message.split('\n')[0];
-            this.restartErrors.set(name, error);
-            return { name, error };
-          },
-        ),
+        this.agentOptions(name, kubeconfig)
+          .then((options) => this.lab.reviveWorker(name, options))
+          .then(
+            () => {
+              this.restartErrors.delete(name);
+              return { name };
+            },
+            (err: Error) => {
+              const error = err.message.split('\n')[0];
+              this.restartErrors.set(name, error);
+              return { name, error };
+            },
+          ),
       ),
     );
+  }
+
+  /** The worker's own credentials (secure), written afresh at each start from the cluster CA. */
+  private async agentOptions(name: string, kubeconfig: string): Promise<AgentOptions> {
+    if (!this.o.secure) return { kubeconfig };
+    // Loaded here: the certificate code is not needed by insecure clusters.
+    const { writeNodeCredentials } = await import('./node-credentials');
+    const c = await writeNodeCredentials({
+      dataDir: this.o.dataDir,
+      node: name,
+      addresses: [this.lab.host(name).address],
+      adminKubeconfig: kubeconfig,
+    });
+    return {
+      kubeconfig: c.kubeconfig,
+      proxyKubeconfig: c.proxyKubeconfig,
+      serving: { ...c.serving!, clientCa: c.clientCa },
+    };
   }
 
   records(): WorkerRecord[] {

@@ -49,6 +49,8 @@ describe('flotilla up member plan', () => {
         '/w/data/pki',
         '--audit-policy-file',
         '/w/data/audit-policy.yaml',
+        '--kubelet-certificate-authority',
+        '/w/data/pki/ca.crt',
       ],
     });
     expect(plans.map((p) => p.peerHost)).toEqual(['127.0.10.1', '127.0.10.2', '127.0.10.3']);

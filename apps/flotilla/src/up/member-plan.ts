@@ -67,13 +67,16 @@ export function planMembers(
     if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);
     if (options.serviceNodePortRange)
       args.push('--service-node-port-range', options.serviceNodePortRange);
-    // Secure members keep an audit log in their data directory (DATA/mN/audit.log).
+    // Secure members keep an audit log in their data directory (DATA/mN/audit.log), and verify
+    // kubelets' serving certificates: flotilla up's workers get theirs from the same CA.
     if (pkiDir)
       args.push(
         '--pki-dir',
         pkiDir,
         '--audit-policy-file',
         join(options.dataDir, AUDIT_POLICY_FILE),
+        '--kubelet-certificate-authority',
+        join(pkiDir, 'ca.crt'),
       );
     else args.push('--insecure');
     // Plain HTTP off loopback: on the workers' fabric, which only this machine reaches.

@@ -6,6 +6,8 @@ import type { Attributes } from '../auth/authorizer';
 import type { ApiRequest } from '../http/api-handler';
 import type { UserInfo } from '../auth/user-info';
 import { AuditLogFile } from './audit-log';
+import { Auditor } from './auditor';
+import { auditEdgeRequest } from './edge-audit';
 import { auditLevelOf, AuditPolicyError, parseAuditPolicy } from './audit-policy';
 
 const POLICY = `apiVersion: audit.k8s.io/v1
@@ -212,6 +214,21 @@ describe('audit events from the API', () => {
     });
   });
 
+  it('logs /version and discovery as non-resource requests', async () => {
+    for (const path of ['/version', '/api', '/apis', '/api/v1']) {
+      const { events: got } = await call(jane, 'GET', path);
+      expect(got).toHaveLength(1);
+      expect(got[0]).toMatchObject({
+        level: 'Metadata',
+        verb: 'get',
+        requestURI: path,
+        user: { username: 'jane' },
+        responseStatus: { code: 200 },
+      });
+      expect(got[0].objectRef).toBeUndefined();
+    }
+  });
+
   it('logs a watch when its response starts, and nothing for what the policy drops', async () => {
     const { res, events: started } = await call(
       root,
@@ -222,6 +239,76 @@ describe('audit events from the API', () => {
     expect(started[0]).toMatchObject({ stage: 'ResponseStarted', verb: 'watch' });
     const proxy = { name: 'system:kube-proxy', groups: ['system:authenticated'] };
     expect((await call(proxy, 'GET', '/api/v1/services')).events).toEqual([]);
+  });
+});
+
+describe('requests answered at the HTTP edge (/metrics, health checks)', () => {
+  const events: Record<string, unknown>[] = [];
+  const auditor = new Auditor(
+    parseAuditPolicy(POLICY),
+    { write: (e) => events.push(e as Record<string, unknown>) },
+    () => 'id-1',
+  );
+  const prometheus: UserInfo = {
+    name: 'system:prometheus',
+    groups: ['system:monitoring', 'system:authenticated'],
+  };
+  const received = new Date('2030-01-01T00:00:00.000Z');
+  const completed = new Date('2030-01-01T00:00:00.250Z');
+  const edge = (url: string, user: UserInfo | undefined, code: number, allowed = true) => {
+    events.length = 0;
+    auditEdgeRequest(
+      auditor,
+      { method: 'GET', url, sourceIp: '10.0.0.9', user, received, userAgent: 'Prometheus/2.53' },
+      {
+        code,
+        decision: code === 401 ? undefined : { allowed, reason: allowed ? 'RBAC: allowed' : 'no' },
+      },
+      completed,
+    );
+    return [...events];
+  };
+
+  it('logs a served /metrics as a non-resource request, without an objectRef', () => {
+    expect(edge('/metrics', prometheus, 200)).toEqual([
+      {
+        kind: 'Event',
+        apiVersion: 'audit.k8s.io/v1',
+        level: 'Metadata',
+        auditID: 'id-1',
+        stage: 'ResponseComplete',
+        requestURI: '/metrics',
+        verb: 'get',
+        user: { username: 'system:prometheus', groups: prometheus.groups },
+        sourceIPs: ['10.0.0.9'],
+        userAgent: 'Prometheus/2.53',
+        responseStatus: { metadata: {}, code: 200 },
+        requestReceivedTimestamp: '2030-01-01T00:00:00.000000Z',
+        stageTimestamp: '2030-01-01T00:00:00.250000Z',
+        annotations: {
+          'authorization.k8s.io/decision': 'allow',
+          'authorization.k8s.io/reason': 'RBAC: allowed',
+        },
+      },
+    ]);
+  });
+
+  it("matches the policy's nonResourceURLs: /healthz* dropped, /readyz and /livez checks kept", () => {
+    expect(edge('/healthz', root, 200)).toEqual([]);
+    expect(edge('/healthz/etcd?verbose=1', root, 200)).toEqual([]);
+    expect(edge('/readyz?verbose', root, 200)).toMatchObject([
+      { level: 'Metadata', requestURI: '/readyz?verbose', verb: 'get' },
+    ]);
+    expect(edge('/livez/ping', root, 500)).toMatchObject([
+      { requestURI: '/livez/ping', responseStatus: { code: 500 } },
+    ]);
+  });
+
+  it('logs a request without valid credentials with an empty user', () => {
+    expect(edge('/metrics', undefined, 401)).toMatchObject([
+      { user: { username: '', groups: [] }, responseStatus: { code: 401 } },
+    ]);
+    expect(edge('/metrics', undefined, 401)[0].annotations).toBeUndefined();
   });
 });
 

@@ -13,7 +13,8 @@ import { ANONYMOUS, UserInfo } from './user-info';
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 export type GateOutcome =
-  { ok: true; user: UserInfo } | { ok: false; status: 401 | 403; body: Record<string, unknown> };
+  | { ok: true; user: UserInfo; /** The authorizer's reason, when it decided. */ reason?: string }
+  | { ok: false; status: 401 | 403; body: Record<string, unknown> };
 
 export async function authenticateHttp(
   authenticator: RequestAuthenticator,
@@ -48,7 +49,7 @@ export function authorizePath(
 ): GateOutcome {
   const a = requestAttributes(user, method, path, false);
   const d = authorizer.authorize(a);
-  if (d.decision === 'allow') return { ok: true, user };
+  if (d.decision === 'allow') return { ok: true, user, reason: d.reason };
   const err: ApiError = forbidden(a, d.reason);
   return { ok: false, status: 403, body: err.status as unknown as Record<string, unknown> };
 }

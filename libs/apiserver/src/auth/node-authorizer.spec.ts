@@ -111,6 +111,80 @@ describe('the Node authorizer and NodeRestriction admission', () => {
     await eventually(async () => (await call(api, n1, 'GET', path)).status === 403);
   });
 
+  it("lets a node get a PersistentVolume only through its pods' claims", async () => {
+    const volume = (name: string, claimRef?: { namespace: string; name: string }) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: `/data/${name}` },
+        ...(claimRef ? { claimRef: { kind: 'PersistentVolumeClaim', ...claimRef } } : {}),
+      },
+    });
+    const claim = (name: string, volumeName?: string) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        ...(volumeName ? { volumeName } : {}),
+      },
+    });
+    const created = async (path: string, body: unknown) =>
+      expect((await call(api, root, 'POST', path, body)).status).toBe(201);
+    // pv-a bound from the claim's side (spec.volumeName), pv-b from the volume's (claimRef),
+    // pv-c bound to a claim no pod uses.
+    await created('/api/v1/persistentvolumes', volume('pv-a'));
+    await created('/api/v1/persistentvolumes', volume('pv-b', { namespace: 'default', name: 'b' }));
+    await created('/api/v1/persistentvolumes', volume('pv-c'));
+    await created('/api/v1/namespaces/default/persistentvolumeclaims', claim('a', 'pv-a'));
+    await created('/api/v1/namespaces/default/persistentvolumeclaims', claim('b'));
+    await created('/api/v1/namespaces/default/persistentvolumeclaims', claim('c', 'pv-c'));
+    const get = (user: UserInfo, name: string) =>
+      call(api, user, 'GET', `/api/v1/persistentvolumes/${name}`);
+    const before = await get(n1, 'pv-a');
+    expect(before.status).toBe(403);
+    expect(before.body.message).toBe(
+      'persistentvolumes "pv-a" is forbidden: User "system:node:n1" cannot get resource ' +
+        `"persistentvolumes" in API group "" at the cluster scope: no relationship found between node 'n1' and this object`,
+    );
+    await created(
+      '/api/v1/namespaces/default/pods',
+      pod('uses-claims', 'n1', {
+        volumes: [
+          { name: 'a', persistentVolumeClaim: { claimName: 'a' } },
+          { name: 'b', persistentVolumeClaim: { claimName: 'b' } },
+        ],
+      }),
+    );
+    await eventually(async () => (await get(n1, 'pv-a')).status === 200);
+    expect((await get(n1, 'pv-b')).status).toBe(200);
+    // Not the volume of a claim no pod of n1 uses, not for another node, no list.
+    expect((await get(n1, 'pv-c')).status).toBe(403);
+    expect((await get(node('n2'), 'pv-a')).status).toBe(403);
+    expect((await call(api, n1, 'GET', '/api/v1/persistentvolumes')).status).toBe(403);
+    // The claim is gone: its volume is no longer the node's (the other one still is).
+    const gone = await call(
+      api,
+      root,
+      'DELETE',
+      '/api/v1/namespaces/default/persistentvolumeclaims/a',
+    );
+    expect(gone.status).toBe(200);
+    await eventually(async () => (await get(n1, 'pv-a')).status === 403);
+    expect((await get(n1, 'pv-b')).status).toBe(200);
+    await call(
+      api,
+      root,
+      'DELETE',
+      '/api/v1/namespaces/default/pods/uses-claims?gracePeriodSeconds=0',
+    );
+    await eventually(async () => (await get(n1, 'pv-b')).status === 403);
+  });
+
   it('lets a node register and update only its own Node, not its taints or reserved labels', async () => {
     const own = await call(api, n1, 'POST', '/api/v1/nodes', nodeObject('n1'));
     expect(own.status).toBe(201);

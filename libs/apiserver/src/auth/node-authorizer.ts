@@ -1,12 +1,13 @@
 // Kubernetes' Node authorizer: a kubelet (system:node:<name> in system:nodes) reads only the
-// Secrets, ConfigMaps and PersistentVolumeClaims that pods bound to its node use, asks tokens only
+// Secrets, ConfigMaps and PersistentVolumeClaims that pods bound to its node use (and the
+// PersistentVolumes bound to those claims), asks tokens only
 // for their service accounts, and touches only its own Lease; everything else is the static
 // node rules. No opinion for anyone else, and a reason when it declines, which the 403 carries
 // ("no relationship found between node 'n1' and this object").
 import type { WatchCache } from '../watch/watch-cache';
 import type { WatchCaches } from '../watch/watch-caches';
 import { Attributes, Authorizer, Decision, NO_OPINION, ResourceAttributes } from './authorizer';
-import { NodeGraph, NodeGraphResource } from './node-graph';
+import { NodeGraph, NodeGraphResource, VolumeClaims } from './node-graph';
 import { NODE_RULES } from './node-rules';
 import { ruleAllows } from './rbac-rules';
 import { NODE_USER_PREFIX, NODES_GROUP, nodeNameOf } from './user-info';
@@ -20,14 +21,22 @@ export class NodeAuthorizer implements Authorizer {
   private readonly graph = new NodeGraph();
   private seen = -1;
   private readonly pods: WatchCache;
+  private readonly volumeClaims = new VolumeClaims();
+  private volumesSeen = '';
+  private readonly pvcs: WatchCache;
+  private readonly pvs: WatchCache;
   private started: Promise<void> | undefined;
 
   constructor(caches: WatchCaches) {
     this.pods = caches.for({ group: '', plural: 'pods' });
+    this.pvcs = caches.for({ group: '', plural: 'persistentvolumeclaims' });
+    this.pvs = caches.for({ group: '', plural: 'persistentvolumes' });
   }
 
   ready(): Promise<void> {
-    this.started ??= this.pods.start();
+    this.started ??= Promise.all([this.pods.start(), this.pvcs.start(), this.pvs.start()]).then(
+      () => undefined,
+    );
     return this.started;
   }
 
@@ -58,6 +67,11 @@ export class NodeAuthorizer implements Authorizer {
       if (a.verb !== 'get') return decline('can only get individual resources of this type');
       if (a.subresource) return decline('cannot get subresource');
       return this.related(node, 'persistentvolumeclaims', a);
+    }
+    if (core && a.resource === 'persistentvolumes') {
+      if (a.verb !== 'get') return decline('can only get individual resources of this type');
+      if (a.subresource) return decline('cannot get subresource');
+      return this.volumeRelated(node, a);
     }
     if (core && a.resource === 'serviceaccounts') {
       if (a.verb !== 'create' || !a.name)
@@ -92,6 +106,22 @@ export class NodeAuthorizer implements Authorizer {
     return this.graph.has(node, resource, a.namespace, a.name)
       ? ALLOW
       : decline(`no relationship found between node '${node}' and this object`);
+  }
+
+  /** A volume is the node's when one of its claims is used by a pod bound to the node. */
+  private volumeRelated(node: string, a: ResourceAttributes): Decision {
+    if (!a.name) return decline('No Object name found');
+    this.refresh();
+    const stamp = `${this.pvcs.changeCount}/${this.pvs.changeCount}`;
+    if (stamp !== this.volumesSeen) {
+      this.volumeClaims.rebuild(this.pvcs.entries(), this.pvs.entries());
+      this.volumesSeen = stamp;
+    }
+    for (const claim of this.volumeClaims.of(a.name)) {
+      const [namespace, name] = claim.split('/');
+      if (this.graph.has(node, 'persistentvolumeclaims', namespace, name)) return ALLOW;
+    }
+    return decline(`no relationship found between node '${node}' and this object`);
   }
 
   private refresh(): void {

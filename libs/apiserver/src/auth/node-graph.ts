@@ -1,6 +1,6 @@
 // Which objects each node may read because a pod bound to it uses them (the graph behind
 // Kubernetes' Node authorizer): Secrets, ConfigMaps, PersistentVolumeClaims and the pod's
-// service account, per namespace. Kept from the pods of this master's watch cache, updated pod
+// service account, per namespace, and the PersistentVolumes bound to those claims. Kept from the pods of this master's watch cache, updated pod
 // by pod (only pods whose resourceVersion moved are looked at again), so a decision is a map
 // lookup.
 import { isPlainObject, KubeObject } from '@flotilla/api';
@@ -104,6 +104,39 @@ export class NodeGraph {
       if (left > 0) nodes.set(node, left);
       else nodes.delete(node);
       if (nodes.size === 0) this.users.delete(ref);
+    }
+  }
+}
+
+/**
+ * Which claims each PersistentVolume is bound to, from both ends of the bind: a claim's
+ * spec.volumeName and a volume's spec.claimRef (the edge Kubernetes' graph draws). A node may get
+ * a volume when a pod bound to it uses one of those claims. Rebuilt whole when claims or volumes
+ * changed (there are few of them next to pods).
+ */
+export class VolumeClaims {
+  private readonly claims = new Map<string, Set<string>>();
+
+  /** The claims of volume `name`, as `namespace/name`. */
+  of(name: string): Iterable<string> {
+    return this.claims.get(name) ?? [];
+  }
+
+  rebuild(claims: Iterable<[string, KubeObject]>, volumes: Iterable<[string, KubeObject]>): void {
+    this.claims.clear();
+    const bind = (volume: unknown, namespace: unknown, claim: unknown) => {
+      if (typeof volume !== 'string' || volume === '') return;
+      if (typeof namespace !== 'string' || typeof claim !== 'string' || claim === '') return;
+      let set = this.claims.get(volume);
+      if (!set) this.claims.set(volume, (set = new Set()));
+      set.add(`${namespace}/${claim}`);
+    };
+    for (const [, pvc] of claims) {
+      bind(field(pvc.spec, 'volumeName'), pvc.metadata.namespace, pvc.metadata.name);
+    }
+    for (const [, pv] of volumes) {
+      const ref = field(pv.spec, 'claimRef');
+      bind(pv.metadata.name, field(ref, 'namespace'), field(ref, 'name'));
     }
   }
 }

@@ -1,8 +1,10 @@
 // The API server's one way to its nodes' kubelets: pods/log is a proxied GET, pods/exec, attach
 // and portforward a proxied upgrade (SPDY/3.1 or WebSocket, whatever the client and kubelet
-// agree). Every connection starts in KubeletDialer: the place for the API server's client
-// certificate and the kubelet's CA once nodes require them. Until then a kubelet may serve HTTPS
-// (its certificate is not verified yet) or plain HTTP; the dialer tries TLS and remembers.
+// agree). Every connection starts in KubeletDialer, with the API server's client certificate.
+// With the kubelets' CA (--kubelet-certificate-authority) it speaks only TLS and refuses a kubelet
+// whose serving certificate does not chain to that CA or does not name the address it dialled.
+// Without it a kubelet may serve HTTPS (not verified, as Kubernetes without that flag) or plain
+// HTTP; the dialer tries TLS and remembers.
 import { apiErrors, ApiError } from '@flotilla/api';
 import {
   request as httpRequest,
@@ -46,6 +48,16 @@ export class KubeletDialer {
   async connect(endpoint: KubeletEndpoint): Promise<Socket> {
     const key = `${endpoint.host}:${endpoint.port}`;
     const known = this.schemes.get(key);
+    if (this.options.tls?.verify === true) {
+      // A verified kubelet or none: never plain HTTP after a certificate that did not pass.
+      return this.secure(endpoint).catch((err: NodeJS.ErrnoException) => {
+        if (UNREACHABLE.has(err.code ?? '')) throw unreachable(endpoint, err);
+        throw apiErrors.serviceUnavailable(
+          `the kubelet of node ${endpoint.node} at ${endpoint.host}:${endpoint.port} is not trusted: ` +
+            `its serving certificate does not pass --kubelet-certificate-authority (${err.message})`,
+        );
+      });
+    }
     try {
       if (known === 'http') return await this.plain(endpoint);
       try {

@@ -66,6 +66,13 @@ export interface AgentOptions {
    * pods only, no kube-proxy.
    */
   kubeconfig?: string;
+  /** kube-proxy's own kubeconfig (--proxy-kubeconfig); the agent's otherwise. */
+  proxyKubeconfig?: string;
+  /**
+   * The kubelet server in HTTPS: its serving pair (naming the worker's address) and the CA the
+   * API server's client certificate comes from. Without it: plain HTTP.
+   */
+  serving?: { cert: string; key: string; clientCa: string };
   /** Extra node-agent flags for this agent. */
   args?: string[];
 }
@@ -88,6 +95,8 @@ export class WorkerLab {
   readonly agents = new Map<string, AgentProcess>();
   private readonly crIs = new Map<string, CriRuntime>();
   private staticNetwork: Promise<void> | undefined;
+  /** Workers whose kubelet server was started with a serving pair. */
+  private readonly servingTls = new Set<string>();
   readonly clientNetns: string;
 
   private constructor(readonly options: LabOptions) {
@@ -198,7 +207,8 @@ export class WorkerLab {
 
   /** The worker's kubelet server (logs, exec, port-forward), as the API server reaches it. */
   kubeletUrl(name: string): string {
-    return `http://${this.host(name).address}:${KUBELET_PORT}`;
+    const scheme = this.servingTls.has(name) ? 'https' : 'http';
+    return `${scheme}://${this.host(name).address}:${KUBELET_PORT}`;
   }
 
   /**
@@ -264,10 +274,20 @@ export class WorkerLab {
               '--cluster-dns',
               'off',
             ]),
+        ...(options.proxyKubeconfig ? ['--proxy-kubeconfig', options.proxyKubeconfig] : []),
+        ...(options.serving
+          ? [
+              ...['--tls-cert-file', options.serving.cert],
+              ...['--tls-private-key-file', options.serving.key],
+              ...['--client-ca-file', options.serving.clientCa],
+            ]
+          : []),
         ...(this.options.agentArgs ?? []),
         ...(options.args ?? []),
       ],
     };
+    if (options.serving) this.servingTls.add(name);
+    else this.servingTls.delete(name);
     const agent = new AgentProcess(launch);
     this.agents.set(name, agent);
     const deadline = Date.now() + 60_000;
