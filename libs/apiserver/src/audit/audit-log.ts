@@ -35,11 +35,17 @@ export class AuditLogFile {
     this.start();
   }
 
+  /**
+   * The batch leaves once the current turn of the event loop is over: every request answered
+   * in that turn shares one write (a write per event cost a busy master ~5% of its CPU).
+   */
   private start(): void {
-    this.writing ??= this.drain().finally(() => {
-      this.writing = undefined;
-      if (this.pending.length > 0) this.start();
-    });
+    this.writing ??= new Promise<void>((r) => setImmediate(r))
+      .then(() => this.drain())
+      .finally(() => {
+        this.writing = undefined;
+        if (this.pending.length > 0) this.start();
+      });
   }
 
   /** Resolves once everything queued so far is in the file. */

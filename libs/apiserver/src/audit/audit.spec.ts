@@ -316,4 +316,27 @@ describe('the audit log file', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes the events of one turn of the event loop in one write, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-audit-'));
+    const probe = await fsp.open(join(dir, 'probe'), 'w');
+    const appends = jest.spyOn(Object.getPrototypeOf(probe) as fsp.FileHandle, 'appendFile');
+    await probe.close();
+    try {
+      const log = new AuditLogFile({ path: join(dir, 'audit.log'), maxBytes: 0, maxBackups: 0 });
+      for (let i = 0; i < 50; i++) log.write({ n: i });
+      await log.flush();
+      expect(appends).toHaveBeenCalledTimes(1);
+      log.write({ n: 50 });
+      await log.close();
+      expect(appends).toHaveBeenCalledTimes(2);
+      const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(
+        Array.from({ length: 51 }, (_, i) => i),
+      );
+    } finally {
+      appends.mockRestore();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
