@@ -10,7 +10,8 @@
  * side with the cost of security; the pod list and watch phases run on the first mode only.
  *
  *   npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S] [--watchers N] [--changes N]
- *     [--concurrency 1,16,64] [--ops create,get,update,list] [--modes insecure,secure] [--cpu-prof DIR]
+ *     [--concurrency 1,16,64] [--ops create,get,update,list] [--modes insecure,secure,secure-no-audit]
+ *     [--cpu-prof DIR]
  *
  * --cpu-prof writes each master's V8 CPU profile into DIR when the cluster stops (read them with
  * `npx tsx bench/kv/cpu-profile-top.ts FILE`); --pods 0 and --watchers 0 skip those phases.
@@ -19,11 +20,16 @@ import { resolve } from 'node:path';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
 import { ensureBuilt } from '../kv/prerequisites';
 import { ConfigMap, connect, connectFromKubeconfig, KubeClient, Pod } from '@flotilla/client';
-import { row, summarize, Summary } from './stats';
+import { readCpuTicks, CLOCK_TICKS_PER_SECOND } from '../kv/usage-sampler';
+import { DEFAULT_AUDIT_POLICY } from '../../apps/flotilla/src/up/default-audit-policy';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuPerOp, CpuSpent, row, summarize, Summary } from './stats';
 
 const USAGE = `Usage: npx tsx bench/apiserver/main.ts [--seconds S] [--pods N] [--fill-seconds S]
   [--watchers N] [--changes N] [--concurrency 1,16,64] [--ops create,get,update,list]
-  [--modes insecure,secure] [--cpu-prof DIR]
+  [--modes insecure,secure,secure-no-audit] [--cpu-prof DIR]
   --pods 0 and --watchers 0 skip those phases; --cpu-prof writes each master's CPU profile into DIR`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -48,10 +54,16 @@ const CHANGES = arg('changes', 100);
 const CONCURRENCY = textArg('concurrency', '1,16,64').split(',').map(Number);
 const OPS = new Set(textArg('ops', 'create,get,update,list').split(','));
 const CPU_PROF_DIR = textArg('cpu-prof', '');
-type Mode = 'insecure' | 'secure';
+/**
+ * insecure: plain HTTP, everything allowed. secure: as `flotilla up` runs a master (TLS on
+ * every port, x509 client certificates, Node,RBAC, Secrets encrypted, the default audit
+ * policy). secure-no-audit: the same without the audit log, to see what auditing costs.
+ */
+const ALL_MODES = ['insecure', 'secure', 'secure-no-audit'] as const;
+type Mode = (typeof ALL_MODES)[number];
 const MODES = textArg('modes', 'insecure,secure').split(',') as Mode[];
 for (const m of MODES) {
-  if (m !== 'insecure' && m !== 'secure') {
+  if (!ALL_MODES.includes(m)) {
     console.error(`unknown mode ${JSON.stringify(m)}\n${USAGE}`);
     process.exit(2);
   }
@@ -74,13 +86,29 @@ const ok = (p: Promise<unknown>): Promise<boolean> =>
     () => false,
   );
 
-/** Runs `op(i)` from `concurrency` workers until `count` ops or the time limit; latency per op. */
+/** CPU milliseconds so far: the target's masters (from /proc) and this process. */
+function cpuNow(t: Target | undefined): CpuSpent {
+  let ticks = 0;
+  for (const p of t?.cluster.processes.values() ?? []) ticks += readCpuTicks(p.pid) ?? 0;
+  const own = process.cpuUsage();
+  return {
+    serverMs: (ticks * 1000) / CLOCK_TICKS_PER_SECOND,
+    clientMs: (own.user + own.system) / 1000,
+  };
+}
+
+/**
+ * Runs `op(i)` from `concurrency` workers until `count` ops or the time limit; latency per op,
+ * and with a target the CPU its masters and this client spent meanwhile.
+ */
 async function closedLoop(
   concurrency: number,
   count: number,
   op: (i: number, worker: number) => Promise<boolean>,
   seconds = PHASE_SECONDS,
+  target?: Target,
 ): Promise<Summary> {
+  const cpuBefore = cpuNow(target);
   const ms: number[] = [];
   let errors = 0;
   let next = 0;
@@ -100,7 +128,17 @@ async function closedLoop(
       }
     }),
   );
-  return summarize(ms, errors, (performance.now() - started) / 1000);
+  const summary = summarize(ms, errors, (performance.now() - started) / 1000);
+  if (!target) return summary;
+  const cpuAfter = cpuNow(target);
+  const background = target.idleCpuMsPerSecond * summary.seconds;
+  return {
+    ...summary,
+    cpu: {
+      serverMs: Math.max(0, cpuAfter.serverMs - cpuBefore.serverMs - background),
+      clientMs: cpuAfter.clientMs - cpuBefore.clientMs,
+    },
+  };
 }
 
 interface Target {
@@ -108,17 +146,31 @@ interface Target {
   cluster: MasterCluster;
   clients: KubeClient[];
   on: (i: number) => KubeClient;
+  /**
+   * CPU milliseconds per second the masters spend with no requests (Raft heartbeats, leases,
+   * controllers): taken out of each phase's CPU, so CPU per request does not grow merely
+   * because fewer requests shared the background.
+   */
+  idleCpuMsPerSecond: number;
+}
+
+/** `flotilla up`'s audit policy in a file of its own (each master logs to DATA/audit.log). */
+function defaultAuditPolicyFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'bench-apiserver-audit-')), 'audit-policy.yaml');
+  writeFileSync(file, DEFAULT_AUDIT_POLICY);
+  return file;
 }
 
 /** Three masters of one mode and one pinned client per master. */
 async function startTarget(mode: Mode): Promise<Target> {
   process.stdout.write(`starting three ${mode} masters (dist/)...\n`);
+  const secure = mode !== 'insecure';
   const cluster = await MasterCluster.start(
     3,
-    [],
+    mode === 'secure' ? ['--audit-policy-file', defaultAuditPolicyFile()] : [],
     'dist/apps/control-plane/main.js',
     CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(CPU_PROF_DIR, mode)}`] : [],
-    { secure: mode === 'secure' },
+    { secure },
   );
   // One client per master, pinned to it (the load is spread by hand), no rate limit, a pool
   // large enough for the highest concurrency; in the secure mode as the admin (a client
@@ -130,7 +182,7 @@ async function startTarget(mode: Mode): Promise<Target> {
     maxFreeSockets: 256,
   };
   const clients: KubeClient[] = cluster.names.map((n) =>
-    mode === 'secure'
+    secure
       ? connectFromKubeconfig({
           ...pool,
           kubeconfig: cluster.kubeconfig,
@@ -143,7 +195,13 @@ async function startTarget(mode: Mode): Promise<Target> {
     if (await ok(clients[0].namespaces().get('default'))) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { mode, cluster, clients, on: (i) => clients[i % clients.length] };
+  return {
+    mode,
+    cluster,
+    clients,
+    on: (i) => clients[i % clients.length],
+    idleCpuMsPerSecond: 0,
+  };
 }
 
 async function stopTarget(t: Target): Promise<void> {
@@ -152,6 +210,9 @@ async function stopTarget(t: Target): Promise<void> {
   if (CPU_PROF_DIR) for (const name of t.cluster.names) await t.cluster.stop(name);
   await t.cluster.shutdown();
 }
+
+/** How long the masters' background CPU is sampled, with no requests. */
+const IDLE_SAMPLE_MS = 3000;
 
 /** Rounds per request phase and mode, alternating A B A B so drift hits both modes alike. */
 const ROUNDS = 2;
@@ -163,7 +224,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   const byMode = new Map<Mode, Map<string, Summary>>(MODES.map((m) => [m, new Map()]));
   const report = (mode: Mode, name: string, s: Summary) => {
-    const line = row(`${mode.padEnd(8)} ${name}`, s);
+    const line = row(`${mode.padEnd(15)} ${name}`, s);
     lines.push(line);
     byMode.get(mode)!.set(name, s);
     process.stdout.write(`${line}\n`);
@@ -182,36 +243,57 @@ async function main(): Promise<void> {
         ),
       );
     }
+    for (const t of targets) {
+      const before = cpuNow(t);
+      await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+      t.idleCpuMsPerSecond = ((cpuNow(t).serverMs - before.serverMs) * 1000) / IDLE_SAMPLE_MS;
+      process.stdout.write(
+        `${t.mode}: masters idle at ${t.idleCpuMsPerSecond.toFixed(0)} ms CPU per second\n`,
+      );
+    }
     for (const c of CONCURRENCY) await requestPhases(targets, c, report);
     const first = targets[0];
     await bulkPhases(first, (name, s) => report(first.mode, name, s));
     process.stdout.write(`\nsummary\n${lines.join('\n')}\n`);
-    if (byMode.has('insecure') && byMode.has('secure'))
-      process.stdout.write(`\n${sideBySide(byMode)}\n`);
+    for (const mode of MODES)
+      if (mode !== 'insecure' && byMode.has('insecure'))
+        process.stdout.write(`\n${sideBySide(byMode, mode)}\n`);
   } finally {
     for (const t of targets) await stopTarget(t);
   }
 }
 
-/** Throughput and p99 of each request phase in both modes, and what security costs. */
-function sideBySide(byMode: Map<Mode, Map<string, Summary>>): string {
+/**
+ * Throughput, p99 and CPU per request of each phase, insecure vs a secure mode, and what
+ * security costs: throughput lost, and the masters' CPU per request gained (steadier than
+ * throughput on a loaded machine: other processes take cores, not CPU time per request).
+ */
+function sideBySide(byMode: Map<Mode, Map<string, Summary>>, mode: Mode): string {
   const plain = byMode.get('insecure')!;
-  const secure = byMode.get('secure')!;
+  const secure = byMode.get(mode)!;
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  const pct = (n: number) => `${f(n, 1)}%`;
   const out = [
-    `${'phase'.padEnd(22)} ${'insecure /s'.padStart(12)} ${'secure /s'.padStart(10)} ${'cost'.padStart(7)}   ${'p99 insecure'.padStart(12)} ${'p99 secure'.padStart(10)}`,
+    `${'phase'.padEnd(16)} ${'insecure /s'.padStart(11)} ${'secure /s'.padStart(10)} ${'cost'.padStart(6)}   ${'p99 insecure'.padStart(12)} ${'p99 secure'.padStart(10)}   ${'masters CPU us/op'.padStart(18)} ${'cost'.padStart(6)}   ${'client us/op'.padStart(12)}`,
   ];
   for (const [name, a] of plain) {
     const b = secure.get(name);
     if (!b) continue;
     const cost = a.perSecond > 0 ? (1 - b.perSecond / a.perSecond) * 100 : Number.NaN;
+    const [ca, cb] = [cpuPerOp(a, 'serverMs'), cpuPerOp(b, 'serverMs')];
+    const cpuCost = (cb / ca - 1) * 100;
+    const client = `${f(cpuPerOp(a, 'clientMs'))} → ${f(cpuPerOp(b, 'clientMs'))}`;
     out.push(
-      `${name.padEnd(22)} ${f(a.perSecond).padStart(12)} ${f(b.perSecond).padStart(10)} ${`${f(cost, 1)}%`.padStart(7)}   ${`${f(a.p99, 1)} ms`.padStart(12)} ${`${f(b.p99, 1)} ms`.padStart(10)}`,
+      `${name.padEnd(16)} ${f(a.perSecond).padStart(11)} ${f(b.perSecond).padStart(10)} ${pct(cost).padStart(6)}   ${`${f(a.p99, 1)} ms`.padStart(12)} ${`${f(b.p99, 1)} ms`.padStart(10)}   ${`${f(ca)} → ${f(cb)}`.padStart(18)} ${pct(cpuCost).padStart(6)}   ${client.padStart(12)}`,
     );
   }
+  const what =
+    mode === 'secure'
+      ? 'HTTPS, x509 client certificate, Node,RBAC, Secrets encrypted at rest, audit at Metadata, mutual TLS between masters'
+      : 'as secure, without the audit log';
   return (
-    'insecure (plain HTTP, everything allowed) vs secure (HTTPS, x509 client certificate, ' +
-    `Node,RBAC, Secrets encrypted at rest); cost = throughput lost\n${out.join('\n')}`
+    `insecure (plain HTTP, everything allowed) vs ${mode} (${what}); ` +
+    `cost = throughput lost, CPU cost = masters' CPU per request added\n${out.join('\n')}`
   );
 }
 
@@ -249,6 +331,7 @@ async function requestPhases(
             return op(t, base + i);
           },
           slice,
+          t,
         );
         offsets.set(t, base + used);
         parts.get(t)!.push(s);
@@ -315,7 +398,16 @@ function merge(parts: Summary[]): Summary {
   const seconds = parts.reduce((n, p) => n + p.seconds, 0);
   const weighted = (k: 'p50' | 'p99') =>
     ops > 0 ? parts.reduce((n, p) => n + (Number.isFinite(p[k]) ? p[k] * p.ops : 0), 0) / ops : NaN;
+  const measured = parts.filter((p) => p.cpu);
+  const cpu =
+    measured.length === parts.length && parts.length > 0
+      ? {
+          serverMs: measured.reduce((n, p) => n + p.cpu!.serverMs, 0),
+          clientMs: measured.reduce((n, p) => n + p.cpu!.clientMs, 0),
+        }
+      : undefined;
   return {
+    cpu,
     ops,
     errors: parts.reduce((n, p) => n + p.errors, 0),
     seconds,

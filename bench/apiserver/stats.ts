@@ -6,6 +6,19 @@ export interface Summary {
   perSecond: number;
   p50: number;
   p99: number;
+  /** CPU the masters (all three, /proc utime + stime) and this client process used meanwhile. */
+  cpu?: CpuSpent;
+}
+
+/** Milliseconds of CPU spent by the masters and by the bench client during a phase. */
+export interface CpuSpent {
+  serverMs: number;
+  clientMs: number;
+}
+
+/** CPU per operation in microseconds (NaN without a measurement or without operations). */
+export function cpuPerOp(s: Summary, side: keyof CpuSpent): number {
+  return s.cpu && s.ops > 0 ? (s.cpu[side] * 1000) / s.ops : NaN;
 }
 
 export function summarize(ms: number[], errors: number, seconds: number): Summary {
@@ -24,5 +37,8 @@ export function summarize(ms: number[], errors: number, seconds: number): Summar
 
 export function row(name: string, s: Summary): string {
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
-  return `${name.padEnd(34)} ${String(s.ops).padStart(7)} ops ${String(s.errors).padStart(4)} err ${f(s.perSecond).padStart(8)}/s  p50 ${f(s.p50).padStart(7)} ms  p99 ${f(s.p99).padStart(7)} ms`;
+  const cpu = s.cpu
+    ? `  CPU/op masters ${f(cpuPerOp(s, 'serverMs')).padStart(7)} us, client ${f(cpuPerOp(s, 'clientMs')).padStart(6)} us`
+    : '';
+  return `${name.padEnd(34)} ${String(s.ops).padStart(7)} ops ${String(s.errors).padStart(4)} err ${f(s.perSecond).padStart(8)}/s  p50 ${f(s.p50).padStart(7)} ms  p99 ${f(s.p99).padStart(7)} ms${cpu}`;
 }

@@ -7,7 +7,7 @@ import { MemberProcess } from './member-process';
 
 const POLL_MS = 100;
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/stat on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface MemberUsage {
   /** Peak RSS in MiB per member name (members that were not running are left out). */
@@ -66,7 +66,7 @@ function readRssKiB(pid: number): number | undefined {
   }
 }
 
-function readCpuTicks(pid: number): number | undefined {
+export function readCpuTicks(pid: number): number | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.

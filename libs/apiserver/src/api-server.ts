@@ -95,6 +95,7 @@ export class ApiServer {
   readonly authenticator: RequestAuthenticator;
   /** The audit log's writer, for requests the HTTP edge turns away before the handler. */
   readonly auditor: Auditor | undefined;
+  private readonly auditSink: AuditSink | undefined;
   /** What every request goes through; ALWAYS_ALLOW in the insecure mode. */
   readonly authorizer: Authorizer & { ready?(): Promise<void> };
   private readonly rbac: boolean;
@@ -161,6 +162,7 @@ export class ApiServer {
       this.authorizer = ALWAYS_ALLOW;
     }
     this.auditor = opts.audit ? new Auditor(opts.audit.policy, opts.audit.sink) : undefined;
+    this.auditSink = opts.audit?.sink;
     const reviews = new Reviews({
       authorizer: this.authorizer,
       authenticator: this.authenticator,
@@ -249,5 +251,6 @@ export class ApiServer {
   stop(): void {
     this.crds.stop();
     this.caches.stop();
+    void this.auditSink?.close?.();
   }
 }

@@ -3,11 +3,11 @@
 // insecure-skip-tls-verify, each doing what kubectl does with it. Certificates made with openssl.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Server } from 'node:https';
+import { Agent as HttpsAgent, createServer, Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { connectFromKubeconfig, UnreachableError } from '@flotilla/client';
 
 describe('TLS settings from a kubeconfig', () => {
@@ -176,5 +176,36 @@ current-context: x
     expect((err as Error).message).toMatch(
       new RegExp(`^cannot reach the API server: https://127.0.0.1:${port} \\(.*certificate`),
     );
+  });
+  it('parses the CA, certificate and key once per master, not on every new connection', async () => {
+    const path = kubeconfig(
+      `certificate-authority-data: ${b64('ca.crt')}, tls-server-name: api.flotilla.test`,
+      `client-certificate-data: ${b64('client.crt')}, client-key-data: ${b64('client.key')}`,
+    );
+    const dials = jest.spyOn(HttpsAgent.prototype, 'createConnection');
+    const { client } = connectFromKubeconfig({
+      kubeconfig: path,
+      rateLimit: false,
+      rounds: 1,
+      maxSockets: 8,
+    });
+    try {
+      // Eight at once: the pool opens a connection (a TLS handshake) for each.
+      const names = await Promise.all(
+        Array.from({ length: 8 }, () => client.namespaces().get('me')),
+      );
+      expect(names.map((n) => n.metadata.name)).toEqual(Array(8).fill('controller-a'));
+      // Every connection was handed one context built up front (none of them parses PEMs).
+      const options = dials.mock.calls.map(([o]) => o as ConnectionOptions);
+      expect(options).toHaveLength(8);
+      expect(options[0].secureContext).toBeDefined();
+      for (const o of options) {
+        expect(o.secureContext).toBe(options[0].secureContext);
+        expect(o.key).toBeUndefined();
+      }
+    } finally {
+      dials.mockRestore();
+      client.close();
+    }
   });
 });

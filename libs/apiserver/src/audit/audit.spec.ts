@@ -1,4 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync } from 'node:fs';
+
+// The log's opens and writes, counted (they still reach the disk).
+jest.mock('node:fs', () => {
+  const real = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return { ...real, openSync: jest.fn(real.openSync), writeSync: jest.fn(real.writeSync) };
+});
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApi, TestApi } from '@flotilla/testing';
@@ -342,6 +349,84 @@ describe('the audit log file', () => {
       expect(numbers[numbers.length - 1]).toBe(59);
       expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
       for (const f of files) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the file open across batches, and opens the new one after a rotation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-audit-'));
+    const opens = jest.mocked(fs.openSync);
+    opens.mockClear();
+    try {
+      const log = new AuditLogFile({ path: join(dir, 'audit.log'), maxBytes: 2000, maxBackups: 0 });
+      for (let i = 0; i < 10; i++) {
+        log.write({ kind: 'Event', n: i });
+        await log.flush();
+      }
+      expect(opens).toHaveBeenCalledTimes(1);
+      // Past 2000 bytes: one rotation, one more open.
+      for (let i = 10; i < 40; i++) {
+        log.write({ kind: 'Event', n: i, pad: 'x'.repeat(80) });
+        await log.flush();
+      }
+      expect(readdirSync(dir)).toHaveLength(2);
+      expect(opens).toHaveBeenCalledTimes(2);
+      await log.close();
+      // Closed, then written again: opened again, appended after what is there.
+      log.write({ kind: 'Event', n: 40 });
+      await log.close();
+      expect(opens).toHaveBeenCalledTimes(3);
+      const last = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+      expect(JSON.parse(last[last.length - 1])).toEqual({ kind: 'Event', n: 40 });
+      expect(last.length).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a batch it cannot write, and writes the next once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-audit-'));
+    const errors: unknown[] = [];
+    try {
+      const path = join(dir, 'logs', 'audit.log');
+      // A file where the directory should be: the log cannot be opened.
+      await fsp.writeFile(join(dir, 'logs'), 'not a directory');
+      const log = new AuditLogFile({
+        path,
+        maxBytes: 0,
+        maxBackups: 0,
+        onError: (e) => errors.push(e),
+      });
+      log.write({ n: 1 });
+      await log.flush();
+      expect(errors).toHaveLength(1);
+      rmSync(join(dir, 'logs'), { force: true });
+      log.write({ n: 2 });
+      await log.close();
+      expect(errors).toHaveLength(1);
+      expect(readFileSync(path, 'utf8')).toBe('{"n":2}\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes the events of one turn of the event loop in one write, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-audit-'));
+    const appends = jest.mocked(fs.writeSync);
+    appends.mockClear();
+    try {
+      const log = new AuditLogFile({ path: join(dir, 'audit.log'), maxBytes: 0, maxBackups: 0 });
+      for (let i = 0; i < 50; i++) log.write({ n: i });
+      await log.flush();
+      expect(appends).toHaveBeenCalledTimes(1);
+      log.write({ n: 50 });
+      await log.close();
+      expect(appends).toHaveBeenCalledTimes(2);
+      const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n');
+      expect(lines.map((l) => (JSON.parse(l) as { n: number }).n)).toEqual(
+        Array.from({ length: 51 }, (_, i) => i),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@
 // a second pool so watches never starve requests; liveness pings use a third, one connection.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { createSecureContext, SecureContext } from 'node:tls';
 
 export interface TlsSettings {
   /** PEM of the certificate authorities to trust; the system's when unset. */
@@ -54,6 +55,7 @@ export class Endpoint {
     this.url = `${url.protocol}//${url.host}${this.basePath}`;
     this.authorization = config.authorization;
     const tls = config.tls ?? {};
+    const credentials = this.secure ? sharedCredentials(tls) : undefined;
     const make = (maxSockets: number, maxFreeSockets: number) => {
       const common = {
         keepAlive: true,
@@ -65,9 +67,7 @@ export class Endpoint {
       return this.secure
         ? new HttpsAgent({
             ...common,
-            ca: tls.ca,
-            cert: tls.cert,
-            key: tls.key,
+            ...credentials,
             rejectUnauthorized: !tls.insecureSkipVerify,
             servername: tls.serverName,
           })
@@ -81,6 +81,24 @@ export class Endpoint {
   /** Drops every pooled connection (idle and in use). */
   destroy(): void {
     for (const agent of [this.requestAgent, this.watchAgent, this.pingAgent]) agent.destroy();
+  }
+}
+
+/**
+ * The CA, certificate and key as one SecureContext for every connection to this master. Given
+ * as separate options, each new connection parses the PEMs into a fresh context (~1.5 ms of
+ * CPU per handshake), and the agent turns the three into strings again on every request to name
+ * its pool. PEMs that do not parse stay separate options: the connection fails with OpenSSL's
+ * message, as before.
+ */
+function sharedCredentials(
+  tls: TlsSettings,
+): { secureContext: SecureContext } | Pick<TlsSettings, 'ca' | 'cert' | 'key'> {
+  const own = { ca: tls.ca, cert: tls.cert, key: tls.key };
+  try {
+    return { secureContext: createSecureContext(own) };
+  } catch {
+    return own;
   }
 }
 
