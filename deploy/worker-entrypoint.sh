@@ -30,8 +30,12 @@ if [[ -z "${FLOTILLA_NODE_IP:-}" ]]; then
   [[ -n "$FLOTILLA_NODE_IP" ]] || fail "no IPv4 address on eth0; set FLOTILLA_NODE_IP"
   export FLOTILLA_NODE_IP
 fi
-# Pods route through this container: the bridge plugin turns it on too, if /proc/sys is writable.
-echo 1 >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true
+# Docker mounts /sys and /proc/sys read-only in an unprivileged container; the CNI bridge plugin
+# writes both (hairpin mode, forwarding), and so may kube-proxy. With CAP_SYS_ADMIN (and no user
+# namespace) they can be made writable again; --privileged would, but see docker-compose.ha.yml.
+mount -o remount,rw /sys 2>/dev/null || log "warning: /sys stays read-only"
+mount -o remount,bind,rw /proc/sys 2>/dev/null || log "warning: /proc/sys stays read-only"
+echo 1 >/proc/sys/net/ipv4/ip_forward 2>/dev/null || log "warning: cannot turn on IPv4 forwarding"
 
 containerd --config "$cdir/config.toml" >>"$cdir/containerd.log" 2>&1 &
 containerd_pid=$!
