@@ -44,9 +44,11 @@ export class MasterContainers {
     private readonly docker: Dockerode,
     readonly clientNetwork: StartedNetwork,
     readonly raftNetwork: RaftNetwork,
+    private readonly extraEnvironment: Record<string, string>,
   ) {}
 
-  static async create(): Promise<MasterContainers> {
+  /** extraEnvironment: more settings for every member (FLOTILLA_NODE_MONITOR_GRACE_PERIOD=...). */
+  static async create(extraEnvironment: Record<string, string> = {}): Promise<MasterContainers> {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     const runtime = await getContainerRuntimeClient();
     const clientNetwork = await new Network().start();
@@ -55,7 +57,7 @@ export class MasterContainers {
       await clientNetwork.stop().catch(() => undefined);
       throw err;
     });
-    return new MasterContainers(docker, clientNetwork, raftNetwork);
+    return new MasterContainers(docker, clientNetwork, raftNetwork, extraEnvironment);
   }
 
   /** Starts the given members at once (a member alone waits for its peers, so all go together). */
@@ -65,6 +67,11 @@ export class MasterContainers {
 
   running(): MemberName[] {
     return MEMBER_NAMES.filter((name) => this.containers.has(name));
+  }
+
+  /** The member's name on the client network (workers reach the API there). */
+  containerName(name: MemberName): string {
+    return `${this.prefix}-${name}`;
   }
 
   volumeOf(name: MemberName): string {
@@ -233,6 +240,7 @@ export class MasterContainers {
         // Plain, as before: on the suite's own Docker network.
         FLOTILLA_INSECURE: 'true',
         FLOTILLA_INSECURE_BIND_ANY: 'true',
+        ...this.extraEnvironment,
       })
       .withBindMounts([{ source: this.volumeOf(name), target: '/var/lib/flotilla' }])
       .withExposedPorts(API_PORT, ETCD_PORT)

@@ -1,0 +1,123 @@
+import type Dockerode from 'dockerode';
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  StartedTestContainer,
+  Wait,
+} from 'testcontainers';
+import { NODE_AGENT_IMAGE, REGISTRY_IMAGE } from './images';
+import { MEMBER_NAMES, MasterContainers } from './master-containers';
+import { requireLocalImage } from './require-image';
+
+export type WorkerName = 'w1' | 'w2';
+
+/**
+ * The workers of docker-compose.ha.yml beside a MasterContainers cluster: its registry (pause and
+ * demo-web inside) and worker containers (containerd + node agent), all on the masters' client
+ * network and named after the masters' prefix, so parallel runs do not meet. Started with the
+ * compose file's settings: every capability the host grants but SYS_RESOURCE, unconfined
+ * seccomp and AppArmor, the host's cgroup tree, data on the image's anonymous volume.
+ * cleanup() removes every container (with its volume) and never throws.
+ */
+export class WorkerContainers {
+  private readonly workers = new Map<WorkerName, StartedTestContainer>();
+  private readonly logs = new Map<WorkerName, string[]>();
+  private readonly ids = new Set<string>();
+
+  private constructor(
+    private readonly docker: Dockerode,
+    readonly masters: MasterContainers,
+    private readonly registry: StartedTestContainer,
+  ) {}
+
+  static async create(masters: MasterContainers): Promise<WorkerContainers> {
+    await requireLocalImage(NODE_AGENT_IMAGE);
+    await requireLocalImage(REGISTRY_IMAGE);
+    const docker = (await getContainerRuntimeClient()).container.dockerode;
+    const registry = await new GenericContainer(REGISTRY_IMAGE)
+      .withName(`${masters.prefix}-registry`)
+      .withNetwork(masters.clientNetwork)
+      .withWaitStrategy(Wait.forListeningPorts())
+      .withExposedPorts(5000)
+      .withStartupTimeout(30_000)
+      .start();
+    return new WorkerContainers(docker, masters, registry);
+  }
+
+  get registryAddress(): string {
+    return `${this.masters.prefix}-registry:5000`;
+  }
+
+  /** Starts worker name; resolves once its node agent says it started (its Node follows). */
+  async start(name: WorkerName): Promise<void> {
+    if (this.workers.has(name)) throw new Error(`worker ${name} is already running`);
+    const output: string[] = [];
+    this.logs.set(name, output);
+    const servers = MEMBER_NAMES.map((m) => `http://${this.masters.containerName(m)}:6443`);
+    const container = await new GenericContainer(NODE_AGENT_IMAGE)
+      .withName(`${this.masters.prefix}-${name}`)
+      .withHostname(name)
+      .withNetwork(this.masters.clientNetwork)
+      .withEnvironment({
+        FLOTILLA_NAME: name,
+        FLOTILLA_SERVERS: servers.join(','),
+        FLOTILLA_REGISTRY: this.registryAddress,
+      })
+      .withAddedCapabilities('ALL')
+      .withDroppedCapabilities('SYS_RESOURCE')
+      .withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined')
+      .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' }])
+      .withLogConsumer((stream) =>
+        stream.on('data', (chunk: Buffer | string) => output.push(chunk.toString())),
+      )
+      .withWaitStrategy(Wait.forLogMessage('"node agent started"'))
+      .withStartupTimeout(90_000)
+      .start();
+    this.ids.add(container.getId());
+    this.workers.set(name, container);
+  }
+
+  /** SIGKILL to the whole worker (containerd, its pods, the agent); the container is removed. */
+  async kill(name: WorkerName): Promise<number> {
+    const container = this.container(name);
+    this.workers.delete(name);
+    await this.docker.getContainer(container.getId()).kill({ signal: 'SIGKILL' });
+    const killedAt = Date.now();
+    await this.remove(container.getId());
+    return killedAt;
+  }
+
+  /** Runs argv inside worker name (docker exec); output is stdout and stderr together. */
+  async exec(name: WorkerName, argv: string[]): Promise<{ exitCode: number; output: string }> {
+    const r = await this.container(name).exec(argv);
+    return { exitCode: r.exitCode, output: r.output };
+  }
+
+  /** The container's output so far, for failure messages. */
+  logsOf(name: WorkerName, lastLines = 30): string {
+    return (this.logs.get(name) ?? []).join('').split('\n').slice(-lastLines).join('\n');
+  }
+
+  async cleanup(): Promise<void> {
+    const leftovers = await this.docker
+      .listContainers({ all: true, filters: { name: [`${this.masters.prefix}-w`] } })
+      .catch(() => []);
+    for (const id of [...this.ids, ...leftovers.map((c) => c.Id)]) await this.remove(id);
+    this.workers.clear();
+    await this.remove(this.registry.getId());
+  }
+
+  private container(name: WorkerName): StartedTestContainer {
+    const container = this.workers.get(name);
+    if (!container) throw new Error(`worker ${name} is not running`);
+    return container;
+  }
+
+  private async remove(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+    this.ids.delete(id);
+  }
+}
