@@ -23,7 +23,13 @@ export class ClusterApi {
       try {
         const res = await fetch(this.masters.apiUrl(name, path), {
           method,
-          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          headers:
+            body === undefined
+              ? {}
+              : {
+                  'content-type':
+                    method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+                },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(5000),
         });
