@@ -170,6 +170,15 @@ export class MasterContainers {
     this.containerIds.delete(container.getId());
   }
 
+  /** docker pause (SIGSTOP-like freeze of every process): the member falls silent, keeps state. */
+  async pause(name: MemberName): Promise<void> {
+    await this.docker.getContainer(this.container(name).getId()).pause();
+  }
+
+  async unpause(name: MemberName): Promise<void> {
+    await this.docker.getContainer(this.container(name).getId()).unpause();
+  }
+
   async disconnectFromPeers(name: MemberName): Promise<void> {
     await this.docker
       .getNetwork(this.raftNetwork.getId())

@@ -93,6 +93,20 @@ export class WorkerContainers {
     return { exitCode: r.exitCode, output: r.output };
   }
 
+  /** The UIDs of the pods the worker's kubelet runs (its /pods, asked from inside). */
+  async podUids(name: WorkerName): Promise<string[]> {
+    const r = await this.exec(name, [
+      'curl',
+      '-fsS',
+      '--max-time',
+      '5',
+      'http://127.0.0.1:10248/pods',
+    ]);
+    if (r.exitCode !== 0) throw new Error(`${name}: /pods failed: ${r.output}`);
+    const list = JSON.parse(r.output) as { items: { metadata: { uid: string } }[] };
+    return list.items.map((p) => p.metadata.uid);
+  }
+
   /** The container's output so far, for failure messages. */
   logsOf(name: WorkerName, lastLines = 30): string {
     return (this.logs.get(name) ?? []).join('').split('\n').slice(-lastLines).join('\n');
