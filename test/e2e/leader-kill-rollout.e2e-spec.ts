@@ -124,6 +124,11 @@ describe('the Raft leader holding both component Leases is killed during a rolli
       200,
     );
 
+    // The premise, checked at the last moment: the victim still leads Raft and holds both Leases.
+    expect(await m.agreedLeader(MEMBER_NAMES)).toBe(victim);
+    expect(await Promise.all(COMPONENT_LEASES.map((l) => leaseHolder(api, l)))).toEqual(
+      COMPONENT_LEASES.map(() => victim),
+    );
     const killedAt = await m.kill(victim);
     const newLeader = await m.waitForLeader(survivors, 60_000);
     const electedAt = Date.now();
@@ -182,6 +187,8 @@ describe('the Raft leader holding both component Leases is killed during a rolli
 
     const twice = [...boundTo].filter(([, nodes]) => nodes.size > 1);
     expect(twice).toEqual([]);
+    // The old and the new pods were all seen bound (the check above is not vacuous).
+    expect(boundTo.size).toBeGreaterThanOrEqual(2 * REPLICAS);
     const pods = (await podsOf(api, NS, APP)) ?? [];
     expect(pods.filter((p) => !p.deleting && p.ready)).toHaveLength(REPLICAS);
     const [onW1, onW2] = await Promise.all([w.podUids('w1'), w.podUids('w2')]);
