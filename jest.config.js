@@ -11,4 +11,5 @@ module.exports = {
   // Staged copies of package.json and node_modules for the images (deploy/build-images.sh).
   modulePathIgnorePatterns: ['<rootDir>/.deploy-cache/'],
   testTimeout: 60000,
+  testSequencer: '<rootDir>/jest.sequencer.js',
 };
