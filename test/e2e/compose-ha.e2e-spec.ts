@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { getText, tryGetText, waitFor } from '../integration/support/wait';
-import { CONTROL_PLANE_IMAGE, PROMETHEUS_IMAGE } from './support/images';
+import {
+  CONTROL_PLANE_IMAGE,
+  NODE_AGENT_IMAGE,
+  PROMETHEUS_IMAGE,
+  REGISTRY_IMAGE,
+} from './support/images';
 import { sampleValue } from './support/metrics-text';
 import { requireLocalImage } from './support/require-image';
 
@@ -12,12 +17,19 @@ const run = promisify(execFile);
 const COMPOSE_FILE = join(__dirname, '..', '..', 'docker-compose.ha.yml');
 const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
 const CLUSTER_TOKEN = randomBytes(16).toString('hex');
-const SERVICES = ['m1', 'm2', 'm3', 'prometheus'] as const;
+const SERVICES = ['m1', 'm2', 'm3', 'prometheus', 'w1', 'w2'] as const;
 const MASTERS = ['m1', 'm2', 'm3'] as const;
 type Master = (typeof MASTERS)[number];
 /** Host ports as docker-compose.ha.yml publishes them. */
 const API_PORTS: Record<Master, number> = { m1: 6443, m2: 6444, m3: 6445 };
 const PROMETHEUS_PORT = 9090;
+
+/** The few fields of API answers this suite reads. */
+interface ApiObject {
+  items?: { status?: { conditions?: { type: string; status: string }[] } }[];
+  status?: { availableReplicas?: number };
+  spec?: { clusterIP?: string };
+}
 
 /**
  * docker-compose.ha.yml itself, driven by Debian's docker-compose 1.29 (testcontainers' compose
@@ -35,6 +47,8 @@ describe('docker-compose.ha.yml with docker-compose', () => {
         ...process.env,
         FLOTILLA_IMAGE: CONTROL_PLANE_IMAGE,
         FLOTILLA_PROMETHEUS_IMAGE: PROMETHEUS_IMAGE,
+        FLOTILLA_WORKER_IMAGE: NODE_AGENT_IMAGE,
+        FLOTILLA_REGISTRY_IMAGE: REGISTRY_IMAGE,
         // A killed member stays down until the test starts it again.
         FLOTILLA_RESTART: 'no',
         // The members' shared secret (the public default is refused off loopback).
@@ -89,6 +103,8 @@ describe('docker-compose.ha.yml with docker-compose', () => {
   beforeAll(async () => {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     await requireLocalImage(PROMETHEUS_IMAGE);
+    await requireLocalImage(NODE_AGENT_IMAGE);
+    await requireLocalImage(REGISTRY_IMAGE);
     await run('docker-compose', ['version', '--short']).catch((err: Error) => {
       throw new Error(
         `docker-compose is not usable (${err.message}); run 'bash deploy/provision-docker.sh'.`,
@@ -120,6 +136,71 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       1000,
     );
     expect(up).toBe(true);
+  });
+
+  it('runs a Deployment on the workers w1 and w2, and its Service answers inside a worker', async () => {
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`http://${host}:${API_PORTS.m1}${path}`, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(10_000),
+      });
+      return { status: res.status, body: (await res.json()) as ApiObject };
+    };
+    await waitFor(
+      'Nodes w1 and w2 Ready',
+      async () => {
+        const nodes = await api('GET', '/api/v1/nodes').catch(() => undefined);
+        const ready = (nodes?.body.items ?? []).filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === 2 ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+    // What the README has users type: create deployment web --replicas=3, expose --port=80.
+    const labels = { app: 'web' };
+    const created = await api('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      metadata: { name: 'web', labels },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'demo-web', image: 'flotilla/demo-web' }] },
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const svc = await api('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'web' },
+      spec: { selector: labels, ports: [{ port: 80, targetPort: 80 }] },
+    });
+    expect(svc.status).toBe(201);
+    await waitFor(
+      'deployment web rolled out',
+      async () => {
+        const d = await api('GET', '/apis/apps/v1/namespaces/default/deployments/web');
+        return d.body.status?.availableReplicas === 3 ? true : undefined;
+      },
+      180_000,
+      1000,
+    );
+    const runtime = await getContainerRuntimeClient();
+    const w1 = runtime.container.dockerode.getContainer(await containerId('w1'));
+    const exec = await w1.exec({
+      Cmd: ['curl', '-s', '--max-time', '3', `http://${svc.body.spec?.clusterIP}/`],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => stream.on('end', resolve));
+    // Docker's multiplexed stream: an 8-byte header per frame, the pod's name inside.
+    expect(Buffer.concat(chunks).toString('latin1')).toMatch(/web-[a-z0-9]+-[a-z0-9]+/);
   });
 
   it('elects a new leader when the leader container is killed, and takes the member back', async () => {
