@@ -119,7 +119,7 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     if (upCalled) await compose('down', '-v', '--remove-orphans', '--timeout', '10');
   }, 180_000);
 
-  it('comes up healthy with one leader, and Prometheus scrapes all three', async () => {
+  it('comes up healthy with one leader, and Prometheus scrapes the three masters and both workers', async () => {
     await waitHealthy(SERVICES);
     const leader = await waitFor('a leader', () => agreedLeader(MASTERS));
     expect(MASTERS).toContain(leader);
@@ -136,6 +136,20 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       1000,
     );
     expect(up).toBe(true);
+    const workersUp = await waitFor(
+      'Prometheus sees both workers (node agents) up',
+      async () => {
+        const q = 'sum(up{job="flotilla-workers"})';
+        const res = await getText(
+          `http://${host}:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(q)}`,
+        ).catch(() => undefined);
+        const result = res?.status === 200 ? JSON.parse(res.body).data.result : [];
+        return result.length === 1 && result[0].value[1] === '2' ? true : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(workersUp).toBe(true);
   });
 
   it('runs a Deployment on the workers w1 and w2, and its Service answers inside a worker', async () => {
