@@ -53,6 +53,7 @@ node /opt/flotilla/main.js \
   "$@" &
 agent_pid=$!
 
+# shellcheck disable=SC2317 # run by the trap
 stop() {
   log "stopping the node agent, then containerd"
   kill -TERM "$agent_pid" 2>/dev/null || true

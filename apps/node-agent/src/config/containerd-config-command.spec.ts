@@ -12,7 +12,9 @@ describe('node-agent containerd-config', () => {
     expect(toml).toContain('sandbox_image = "docker.io/flotilla/pause:3.9"');
     expect(toml).toContain('bin_dir = "/usr/lib/cni"');
     expect(toml).toContain('conf_dir = "/var/lib/flotilla/containerd/net.d"');
-    expect(toml).toContain('registry.mirrors."docker.io"]\n      endpoint = ["http://registry:5000"]');
+    expect(toml).toContain(
+      'registry.mirrors."docker.io"]\n      endpoint = ["http://registry:5000"]',
+    );
   });
 
   it('refuses a missing or malformed registry and a relative directory', () => {
