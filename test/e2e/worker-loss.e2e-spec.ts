@@ -68,8 +68,7 @@ describe('a worker container is killed (masters + two containerd workers)', () =
     const clusterIp = svc.body.spec.clusterIP;
 
     const w = workers!;
-    const prober = new ServiceProber(w, 'w2', clusterIp, { maxRounds: 400, attempts: 10 });
-    // A few rounds before the kill: the Service works from w2 at all.
+    // kube-proxy on w2 has the Service: probing starts from a working state.
     await waitFor(
       'the Service answering from inside w2',
       async () => {
@@ -79,6 +78,12 @@ describe('a worker container is killed (masters + two containerd workers)', () =
       60_000,
       1000,
     );
+
+    // Until w1's Node is found silent, its two dead endpoints stay in the rotation: each try
+    // picks one at random, so half the tries fail there; 20 tries make a failed round ~1e-6.
+    const prober = new ServiceProber(w, 'w2', clusterIp, { maxRounds: 400, attempts: 20 });
+    // A few rounds before the kill.
+    await new Promise((r) => setTimeout(r, 2000));
 
     const killedAt = await w.kill('w1');
     const notReadyAt = await waitFor(
