@@ -16,6 +16,10 @@ if [[ -z "${FLOTILLA_CLUSTER_TOKEN:-}" ]] && ! grep -qs '^FLOTILLA_CLUSTER_TOKEN
   echo "compose.sh: wrote a new FLOTILLA_CLUSTER_TOKEN into $env_file" >&2
 fi
 
+# TLS and RBAC like any other Flotilla cluster: the certificates (once) under ./data/compose, or
+# $FLOTILLA_COMPOSE_DIR, which the compose file mounts; see deploy/compose-pki.sh.
+bash "$repo_dir/deploy/compose-pki.sh"
+
 if docker compose version >/dev/null 2>&1; then
   exec docker compose -f "$file" "$@"
 elif command -v docker-compose >/dev/null 2>&1; then

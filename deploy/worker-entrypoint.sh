@@ -3,7 +3,7 @@
 # configures it (`main.js containerd-config`), then the node agent (kubelet + kube-proxy) on it.
 # bash stays PID 1: it reaps the orphaned containerd shims and stops both on SIGTERM.
 #
-# Env (besides the node agent's own FLOTILLA_* settings, e.g. FLOTILLA_SERVERS, FLOTILLA_NAME):
+# Env (besides the node agent's own FLOTILLA_* settings, e.g. FLOTILLA_KUBECONFIG, FLOTILLA_NAME):
 #   FLOTILLA_REGISTRY     host:port of the registry the workers pull from (required)
 #   FLOTILLA_DATA_DIR     state, containerd's included (a volume: overlayfs cannot nest on overlayfs)
 #   FLOTILLA_CGROUP_ROOT  where pod cgroups go (default: under this container's own cgroup, so

@@ -1,9 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { getText, tryGetText, waitFor } from '../integration/support/wait';
+import { runTool } from '../integration/support/run-tool';
+import { getText, waitFor } from '../integration/support/wait';
+import { ClientTls, httpsRequest, tryHttpsGetText } from './support/e2e-pki';
 import {
   CONTROL_PLANE_IMAGE,
   NODE_AGENT_IMAGE,
@@ -14,7 +18,8 @@ import { sampleValue } from './support/metrics-text';
 import { requireLocalImage } from './support/require-image';
 
 const run = promisify(execFile);
-const COMPOSE_FILE = join(__dirname, '..', '..', 'docker-compose.ha.yml');
+const REPO = join(__dirname, '..', '..');
+const COMPOSE_FILE = join(REPO, 'docker-compose.ha.yml');
 const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
 const CLUSTER_TOKEN = randomBytes(16).toString('hex');
 const SERVICES = ['m1', 'm2', 'm3', 'prometheus', 'w1', 'w2'] as const;
@@ -22,6 +27,7 @@ const MASTERS = ['m1', 'm2', 'm3'] as const;
 type Master = (typeof MASTERS)[number];
 /** Host ports as docker-compose.ha.yml publishes them. */
 const API_PORTS: Record<Master, number> = { m1: 6443, m2: 6444, m3: 6445 };
+const ETCD_PORTS: Record<Master, number> = { m1: 2379, m2: 2479, m3: 2579 };
 const PROMETHEUS_PORT = 9090;
 
 /** The few fields of API answers this suite reads. */
@@ -34,11 +40,15 @@ interface ApiObject {
 /**
  * docker-compose.ha.yml itself, driven by Debian's docker-compose 1.29 (testcontainers' compose
  * support needs `docker compose` v2). Uses the fixed host ports of the file: 6443-6445,
- * 2379/2479/2579 and 9090 must be free.
+ * 2379/2479/2579 and 9090 must be free. The certificates come from deploy/compose-pki.sh (what
+ * deploy/compose.sh runs), into a directory of this run's own (FLOTILLA_COMPOSE_DIR).
  */
 describe('docker-compose.ha.yml with docker-compose', () => {
   let host = '';
   let upCalled = false;
+  const composeDir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-compose-'));
+  const pki = (file: string) => join(composeDir, 'pki', file);
+  let admin: ClientTls | undefined;
 
   async function compose(...args: string[]): Promise<string> {
     const { stdout } = await run('docker-compose', ['-f', COMPOSE_FILE, '-p', PROJECT, ...args], {
@@ -53,6 +63,7 @@ describe('docker-compose.ha.yml with docker-compose', () => {
         FLOTILLA_RESTART: 'no',
         // The members' shared secret (the public default is refused off loopback).
         FLOTILLA_CLUSTER_TOKEN: CLUSTER_TOKEN,
+        FLOTILLA_COMPOSE_DIR: composeDir,
       },
     });
     return stdout;
@@ -83,8 +94,13 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     }
   }
 
+  /** GET on a master's published API port, as the admin unless given other credentials. */
+  function get(member: Master, path: string, tls: ClientTls = admin!) {
+    return tryHttpsGetText(`https://${host}:${API_PORTS[member]}${path}`, tls);
+  }
+
   async function metric(member: Master, name: string): Promise<number | undefined> {
-    const res = await tryGetText(`http://${host}:${API_PORTS[member]}/metrics`);
+    const res = await get(member, '/metrics');
     return res?.status === 200 ? sampleValue(res.body, name) : undefined;
   }
 
@@ -111,12 +127,25 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       );
     });
     host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+    // The serving certificates must also name the address the suite dials (Docker's gateway
+    // address when testcontainers says so), as a user adds this machine's name.
+    const made = await runTool('bash', [join(REPO, 'deploy', 'compose-pki.sh'), composeDir], {
+      env: { ...process.env, FLOTILLA_COMPOSE_HOSTS: host },
+      timeoutMs: 240_000,
+    });
+    if (made.code !== 0) throw new Error(`deploy/compose-pki.sh failed: ${made.stderr}`);
+    admin = {
+      ca: readFileSync(pki('ca.crt')),
+      cert: readFileSync(pki('admin.crt')),
+      key: readFileSync(pki('admin.key')),
+    };
     upCalled = true;
     await compose('up', '-d');
   }, 240_000);
 
   afterAll(async () => {
     if (upCalled) await compose('down', '-v', '--remove-orphans', '--timeout', '10');
+    rmSync(composeDir, { recursive: true, force: true });
   }, 180_000);
 
   it('comes up healthy with one leader, and Prometheus scrapes the three masters and both workers', async () => {
@@ -154,13 +183,13 @@ describe('docker-compose.ha.yml with docker-compose', () => {
 
   it('runs a Deployment on the workers w1 and w2, and its Service answers inside a worker', async () => {
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`http://${host}:${API_PORTS.m1}${path}`, {
+      const res = await httpsRequest(
+        `https://${host}:${API_PORTS.m1}${path}`,
+        admin!,
         method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(10_000),
-      });
-      return { status: res.status, body: (await res.json()) as ApiObject };
+        body,
+      );
+      return { status: res.status, body: JSON.parse(res.body) as ApiObject };
     };
     await waitFor(
       'Nodes w1 and w2 Ready',
@@ -215,6 +244,59 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     await new Promise((resolve) => stream.on('end', resolve));
     // Docker's multiplexed stream: an 8-byte header per frame, the pod's name inside.
     expect(Buffer.concat(chunks).toString('latin1')).toMatch(/web-[a-z0-9]+-[a-z0-9]+/);
+    // kubectl logs and exec go through a master to the pod's kubelet: HTTPS with the node's pair,
+    // taking only the API server's client certificate from the cluster CA.
+    const kubeconfig = ['--kubeconfig', join(composeDir, 'kubeconfig')];
+    const pods = await runTool('kubectl', [
+      ...kubeconfig,
+      ...['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'],
+    ]);
+    expect(pods.code).toBe(0);
+    const logs = await runTool('kubectl', [...kubeconfig, 'logs', pods.stdout]);
+    expect(logs).toMatchObject({ code: 0 });
+    const hostname = await runTool('kubectl', [
+      ...kubeconfig,
+      ...['exec', pods.stdout, '--', 'hostname'],
+    ]);
+    expect(hostname).toMatchObject({ code: 0, stdout: `${pods.stdout}\n` });
+  });
+
+  it('serves kubectl and etcdctl with the admin credentials compose-pki.sh made, and nobody without', async () => {
+    const kubectl = await runTool('kubectl', [
+      '--kubeconfig',
+      join(composeDir, 'kubeconfig'),
+      '--context',
+      'flotilla-m2',
+      'get',
+      'namespace',
+      'kube-system',
+      '-o',
+      'name',
+    ]);
+    expect(kubectl).toMatchObject({ code: 0, stdout: 'namespace/kube-system\n' });
+    const endpoints = MASTERS.map((m) => `https://127.0.0.1:${ETCD_PORTS[m]}`).join(',');
+    const tls = [
+      `--cacert=${pki('ca.crt')}`,
+      `--cert=${pki('admin.crt')}`,
+      `--key=${pki('admin.key')}`,
+    ];
+    const etcdctl = (...args: string[]) =>
+      runTool('etcdctl', [`--endpoints=${endpoints}`, '--command-timeout=10s', ...args], {
+        env: { ...process.env, ETCDCTL_API: '3' },
+      });
+    expect(await etcdctl(...tls, 'put', '/compose-e2e', 'secure')).toMatchObject({ code: 0 });
+    expect((await etcdctl(...tls, 'get', '--print-value-only', '/compose-e2e')).stdout).toBe(
+      'secure\n',
+    );
+    // Without a client certificate the etcd port refuses; without credentials the API says 401.
+    const anonymous = await etcdctl(
+      `--cacert=${pki('ca.crt')}`,
+      '--command-timeout=3s',
+      'get',
+      '/x',
+    );
+    expect(anonymous.code).not.toBe(0);
+    expect((await get('m1', '/metrics', { ca: admin!.ca }))?.status).toBe(401);
   });
 
   it('elects a new leader when the leader container is killed, and takes the member back', async () => {

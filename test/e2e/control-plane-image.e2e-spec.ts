@@ -4,6 +4,7 @@ import {
   StartedTestContainer,
   Wait,
 } from 'testcontainers';
+import { E2ePki, httpsGetText, MASTER_PKI_DIR } from './support/e2e-pki';
 import { ipv4HostPort } from './support/host-port';
 import { requireLocalImage } from './support/require-image';
 
@@ -15,28 +16,32 @@ describe('control-plane image', () => {
   let removed = false;
   let output = '';
   let baseUrl = '';
+  let pki: E2ePki | undefined;
 
   beforeAll(async () => {
     await requireLocalImage(IMAGE);
-    // Only the name is given: listen host and data dir must come from the image's defaults.
+    const runtime = await getContainerRuntimeClient();
+    pki = await E2ePki.create(['m1'], [runtime.info.containerRuntime.host]);
+    // Only the name and the certificates are given: listen host and data dir must come from the
+    // image's defaults. Secure, as compose runs it; /healthz is public, /metrics needs credentials.
     container = await new GenericContainer(IMAGE)
-      .withEnvironment({
-        FLOTILLA_NAME: 'm1',
-        FLOTILLA_INSECURE: 'true',
-        FLOTILLA_INSECURE_BIND_ANY: 'true',
-      })
+      .withEnvironment({ FLOTILLA_NAME: 'm1', FLOTILLA_PKI_DIR: MASTER_PKI_DIR })
+      .withBindMounts([{ source: pki.pkiDir, target: MASTER_PKI_DIR, mode: 'ro' }])
       .withExposedPorts(API_PORT)
       .withLogConsumer((stream) =>
         stream.on('data', (chunk: Buffer | string) => (output += chunk.toString())),
       )
-      .withWaitStrategy(Wait.forHttp('/healthz', API_PORT).forStatusCode(200))
+      .withWaitStrategy(
+        Wait.forHttp('/healthz', API_PORT).usingTls().allowInsecure().forStatusCode(200),
+      )
       .withStartupTimeout(120_000)
       .start();
-    baseUrl = `http://${container.getHost()}:${await ipv4HostPort(container, API_PORT)}`;
+    baseUrl = `https://${container.getHost()}:${await ipv4HostPort(container, API_PORT)}`;
   });
 
   afterAll(async () => {
     if (container && !removed) await container.stop({ remove: true, removeVolumes: true });
+    pki?.remove();
   });
 
   function url(path: string): string {
@@ -44,16 +49,16 @@ describe('control-plane image', () => {
     return `${baseUrl}${path}`;
   }
 
-  it('answers /healthz with ok from outside the container', async () => {
-    const res = await fetch(url('/healthz'));
+  it('answers /healthz with ok from outside the container, to anyone', async () => {
+    const res = await httpsGetText(url('/healthz'), pki!.tls('anonymous'));
     expect(res.status).toBe(200);
-    expect((await res.text()).trim()).toBe('ok');
+    expect(res.body.trim()).toBe('ok');
   });
 
-  it('exports flotilla_build_info on /metrics', async () => {
-    const res = await fetch(url('/metrics'));
+  it('exports flotilla_build_info on /metrics to the prometheus identity', async () => {
+    const res = await httpsGetText(url('/metrics'), pki!.tls('prometheus'));
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/^flotilla_build_info\{/m);
+    expect(res.body).toMatch(/^flotilla_build_info\{/m);
   });
 
   it('keeps its data on the /var/lib/flotilla volume by default', async () => {

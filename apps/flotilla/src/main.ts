@@ -23,7 +23,7 @@ const COMMANDS: Record<string, Command> = {
     run: membersCommand,
   },
   certs: {
-    summary: "rotate the cluster's certificates, or issue one for a user",
+    summary: "make the cluster's certificates (init), rotate them, or issue one for a user or node",
     run: certsCommand,
   },
   status: {

@@ -1,3 +1,4 @@
+import { httpsRequest } from './e2e-pki';
 import type { MasterContainers } from './master-containers';
 
 export interface ApiResponse<T> {
@@ -6,9 +7,9 @@ export interface ApiResponse<T> {
 }
 
 /**
- * The Kubernetes API of a MasterContainers cluster (insecure: plain HTTP, no credentials), through
- * whichever member answers: a member that is down or restarting is skipped, as a client with
- * several servers does.
+ * The Kubernetes API of a MasterContainers cluster (as the admin over HTTPS in the secure mode;
+ * plain HTTP without credentials in the insecure one), through whichever member answers: a
+ * member that is down or restarting is skipped, as a client with several servers does.
  */
 export class ClusterApi {
   constructor(private readonly masters: MasterContainers) {}
@@ -21,29 +22,40 @@ export class ClusterApi {
     let last: unknown;
     for (const name of this.masters.running()) {
       try {
-        const res = await fetch(this.masters.apiUrl(name, path), {
-          method,
-          headers:
-            body === undefined
-              ? {}
-              : {
-                  'content-type':
-                    method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
-                },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(5000),
-        });
+        const res = await this.send(this.masters.apiUrl(name, path), method, body);
         // A member without a leader answers 5xx: another may do better.
         if (res.status >= 500) {
-          last = new Error(`${name}: ${res.status} ${await res.text()}`);
+          last = new Error(`${name}: ${res.status} ${res.body}`);
           continue;
         }
-        return { status: res.status, body: (await res.json()) as T };
+        return { status: res.status, body: JSON.parse(res.body) as T };
       } catch (err) {
         last = err;
       }
     }
     throw new Error(`no master answered ${method} ${path}: ${String(last)}`);
+  }
+
+  private async send(
+    url: string,
+    method: string,
+    body: unknown,
+  ): Promise<{ status: number; body: string }> {
+    const pki = this.masters.pki;
+    if (pki) return httpsRequest(url, pki.tls('admin'), method, body);
+    const res = await fetch(url, {
+      method,
+      headers:
+        body === undefined
+          ? {}
+          : {
+              'content-type':
+                method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+            },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: await res.text() };
   }
 
   /** GET that must succeed; undefined when no member answers (for polling). */

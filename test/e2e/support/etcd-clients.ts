@@ -1,17 +1,21 @@
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
+import type { ClientTls } from './e2e-pki';
 
 /** Deadline of one etcd call: long enough for an election, short enough to see unavailability. */
 export const CALL_DEADLINE_MS = 2000;
 
 /**
- * A client bound to exactly one member, with etcd3's retries and circuit breaker off: a failure
+ * A client bound to exactly one member (over TLS as the given identity when `tls` is there), with etcd3's retries and circuit breaker off: a failure
  * must surface at once (the suites retry themselves and measure it), and a write must go to the
  * member the test chose, never silently to another one.
  */
-export function singleMemberClient(endpoint: string): Etcd3 {
+export function singleMemberClient(endpoint: string, tls?: ClientTls): Etcd3 {
   return new Etcd3({
-    hosts: `http://${endpoint}`,
+    hosts: `${tls ? 'https' : 'http'}://${endpoint}`,
+    ...(tls && {
+      credentials: { rootCertificate: tls.ca, certChain: tls.cert, privateKey: tls.key },
+    }),
     dialTimeout: CALL_DEADLINE_MS,
     defaultCallOptions: (context) =>
       context.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS },

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { Etcd3 } from 'etcd3';
 import { randomBytes } from 'node:crypto';
 import {
+  ExecResult,
   GenericContainer,
   getContainerRuntimeClient,
   Network,
@@ -10,7 +11,8 @@ import {
   StartedTestContainer,
   Wait,
 } from 'testcontainers';
-import { tryGetText, waitFor } from '../../integration/support/wait';
+import { TextResponse, tryGetText, waitFor } from '../../integration/support/wait';
+import { E2ePki, Identity, MASTER_PKI_DIR, tryHttpsGetText } from './e2e-pki';
 import { singleMemberClient } from './etcd-clients';
 import { ipv4HostPort } from './host-port';
 import { CONTROL_PLANE_IMAGE } from './images';
@@ -24,16 +26,26 @@ const API_PORT = 6443;
 const ETCD_PORT = 2379;
 const PEERS = MEMBER_NAMES.map((name) => `${name}=${name}:2380`).join(',');
 
+export interface MasterContainersOptions {
+  /**
+   * TLS on every port and RBAC, as docker-compose.ha.yml runs them (the default): a PKI made for
+   * this run in a temporary directory, mounted read-only; the suite talks as the admin. false:
+   * the plain --insecure mode (HTTP, no authentication) on the suite's own networks.
+   */
+  secure?: boolean;
+}
+
 /**
  * Three masters as containers, wired like docker-compose.ha.yml: each member on its own named
  * volume, peers finding each other as m1..m3. Two networks, so a partition can cut Raft traffic
  * and still let the test talk to the cut-off member:
  *   - `client`: the container's primary network; the published API and etcd ports go through it;
  *   - `raft`: where the aliases m1..m3 live; disconnecting a member from it partitions it.
- * Every container, network and volume made here is removed by `cleanup()`, which never throws.
+ * Secure by default (see MasterContainersOptions): apiUrl() is HTTPS, client() and metric() use
+ * the admin's certificate, get() any identity.
+ * Every container, network, volume and PKI made here is removed by `cleanup()`, which never throws.
  */
 export class MasterContainers {
-  readonly prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
   private readonly containers = new Map<MemberName, StartedTestContainer>();
   private readonly ports = new Map<MemberName, { api: number; etcd: number }>();
   private readonly clients = new Map<MemberName, Etcd3>();
@@ -41,23 +53,43 @@ export class MasterContainers {
   private readonly logs = new Map<MemberName, string[]>();
 
   private constructor(
+    readonly prefix: string,
     private readonly docker: Dockerode,
     readonly clientNetwork: StartedNetwork,
     readonly raftNetwork: RaftNetwork,
     private readonly extraEnvironment: Record<string, string>,
+    /** The run's PKI; undefined in the insecure mode. */
+    readonly pki: E2ePki | undefined,
   ) {}
 
   /** extraEnvironment: more settings for every member (FLOTILLA_NODE_MONITOR_GRACE_PERIOD=...). */
-  static async create(extraEnvironment: Record<string, string> = {}): Promise<MasterContainers> {
+  static async create(
+    extraEnvironment: Record<string, string> = {},
+    options: MasterContainersOptions = {},
+  ): Promise<MasterContainers> {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     const runtime = await getContainerRuntimeClient();
-    const clientNetwork = await new Network().start();
+    const prefix = `flotilla-e2e-${randomBytes(4).toString('hex')}`;
+    // Serving certificates name m1..m3 (the peers, Prometheus), the containers' names (workers on
+    // the client network) and the host the suite dials.
+    const pki =
+      options.secure === false
+        ? undefined
+        : await E2ePki.create(MEMBER_NAMES, [
+            runtime.info.containerRuntime.host,
+            ...MEMBER_NAMES.map((name) => containerNameOf(prefix, name)),
+          ]);
+    const clientNetwork = await new Network().start().catch((err: unknown) => {
+      pki?.remove();
+      throw err;
+    });
     const docker = runtime.container.dockerode;
     const raftNetwork = await createRaftNetwork(docker).catch(async (err: unknown) => {
       await clientNetwork.stop().catch(() => undefined);
+      pki?.remove();
       throw err;
     });
-    return new MasterContainers(docker, clientNetwork, raftNetwork, extraEnvironment);
+    return new MasterContainers(prefix, docker, clientNetwork, raftNetwork, extraEnvironment, pki);
   }
 
   /** Starts the given members at once (a member alone waits for its peers, so all go together). */
@@ -71,7 +103,23 @@ export class MasterContainers {
 
   /** The member's name on the client network (workers reach the API there). */
   containerName(name: MemberName): string {
-    return `${this.prefix}-${name}`;
+    return containerNameOf(this.prefix, name);
+  }
+
+  /**
+   * A kubeconfig file (secure mode) for a node agent in a container on the client network:
+   * system:node:<node>, or kube-proxy's identity for 'kube-proxy'; one context per master at
+   * https://<containerName>:6443.
+   */
+  async nodeKubeconfig(node: string): Promise<string> {
+    if (!this.pki) throw new Error('node identities need the secure mode');
+    return this.pki.kubeconfig(
+      node,
+      MEMBER_NAMES.map((name) => ({
+        name: `flotilla-${name}`,
+        url: `https://${this.containerName(name)}:${API_PORT}`,
+      })),
+    );
   }
 
   volumeOf(name: MemberName): string {
@@ -79,7 +127,7 @@ export class MasterContainers {
   }
 
   apiUrl(name: MemberName, path: string): string {
-    return `http://${this.container(name).getHost()}:${this.portsOf(name).api}${path}`;
+    return `${this.pki ? 'https' : 'http'}://${this.container(name).getHost()}:${this.portsOf(name).api}${path}`;
   }
 
   etcdEndpoint(name: MemberName): string {
@@ -90,14 +138,27 @@ export class MasterContainers {
   client(name: MemberName): Etcd3 {
     let client = this.clients.get(name);
     if (!client) {
-      client = singleMemberClient(this.etcdEndpoint(name));
+      client = singleMemberClient(this.etcdEndpoint(name), this.pki?.tls('admin'));
       this.clients.set(name, client);
     }
     return client;
   }
 
+  /**
+   * GET on a member's API port as `identity` (the admin unless told; no identity at all in the
+   * insecure mode). Undefined while the member does not answer.
+   */
+  async get(
+    name: MemberName,
+    path: string,
+    identity: Identity = 'admin',
+  ): Promise<TextResponse | undefined> {
+    const url = this.apiUrl(name, path);
+    return this.pki ? tryHttpsGetText(url, this.pki.tls(identity)) : tryGetText(url);
+  }
+
   async metric(name: MemberName, metric: string): Promise<number | undefined> {
-    const res = await tryGetText(this.apiUrl(name, '/metrics'));
+    const res = await this.get(name, '/metrics');
     return res?.status === 200 ? sampleValue(res.body, metric) : undefined;
   }
 
@@ -134,7 +195,7 @@ export class MasterContainers {
   async describe(names: readonly MemberName[]): Promise<string> {
     const parts = await Promise.all(
       names.map(async (name) => {
-        const metrics = await tryGetText(this.apiUrl(name, '/metrics'));
+        const metrics = await this.get(name, '/metrics');
         const raft = (metrics?.body ?? `(no /metrics: ${metrics?.status ?? 'unreachable'})`)
           .split('\n')
           .filter((line) => /^flotilla_raft_(term|is_leader|has_leader|commit_index) /.test(line))
@@ -179,6 +240,11 @@ export class MasterContainers {
     await this.docker.getContainer(this.container(name).getId()).unpause();
   }
 
+  /** Runs a command inside the member's container (e.g. node -e, to dial the others by name). */
+  exec(name: MemberName, command: string[], env: Record<string, string> = {}): Promise<ExecResult> {
+    return this.container(name).exec(command, { env });
+  }
+
   async disconnectFromPeers(name: MemberName): Promise<void> {
     await this.docker
       .getNetwork(this.raftNetwork.getId())
@@ -221,6 +287,7 @@ export class MasterContainers {
         .remove()
         .catch(() => undefined);
     }
+    this.pki?.remove();
   }
 
   private container(name: MemberName): StartedTestContainer {
@@ -240,18 +307,23 @@ export class MasterContainers {
     const output: string[] = [];
     this.logs.set(name, output);
     const container = await new GenericContainer(CONTROL_PLANE_IMAGE)
-      .withName(`${this.prefix}-${name}`)
+      .withName(this.containerName(name))
       .withNetwork(this.clientNetwork)
       .withEnvironment({
         FLOTILLA_NAME: name,
         FLOTILLA_PEERS: PEERS,
         FLOTILLA_CLUSTER_TOKEN: this.prefix,
-        // Plain, as before: on the suite's own Docker network.
-        FLOTILLA_INSECURE: 'true',
-        FLOTILLA_INSECURE_BIND_ANY: 'true',
+        ...(this.pki
+          ? { FLOTILLA_PKI_DIR: MASTER_PKI_DIR }
+          : { FLOTILLA_INSECURE: 'true', FLOTILLA_INSECURE_BIND_ANY: 'true' }),
         ...this.extraEnvironment,
       })
-      .withBindMounts([{ source: this.volumeOf(name), target: '/var/lib/flotilla' }])
+      .withBindMounts([
+        { source: this.volumeOf(name), target: '/var/lib/flotilla' },
+        ...(this.pki
+          ? [{ source: this.pki.pkiDir, target: MASTER_PKI_DIR, mode: 'ro' as const }]
+          : []),
+      ])
       .withExposedPorts(API_PORT, ETCD_PORT)
       .withLogConsumer((stream) =>
         stream.on('data', (chunk: Buffer | string) => output.push(chunk.toString())),
@@ -282,6 +354,10 @@ export class MasterContainers {
       .catch(() => undefined);
     this.containerIds.delete(id);
   }
+}
+
+function containerNameOf(prefix: string, name: MemberName): string {
+  return `${prefix}-${name}`;
 }
 
 interface RaftNetwork {

@@ -5,11 +5,15 @@ import {
   StartedTestContainer,
   Wait,
 } from 'testcontainers';
+import { pkiPaths } from '@flotilla/pki';
 import { NODE_AGENT_IMAGE, REGISTRY_IMAGE } from './images';
 import { MEMBER_NAMES, MasterContainers } from './master-containers';
 import { requireLocalImage } from './require-image';
 
 export type WorkerName = 'w1' | 'w2';
+
+/** Where a worker container finds its identity (the compose file's layout). */
+const NODE_DIR = '/etc/flotilla/node';
 
 /**
  * The workers of docker-compose.ha.yml beside a MasterContainers cluster: its registry (pause and
@@ -53,20 +57,23 @@ export class WorkerContainers {
     if (this.workers.has(name)) throw new Error(`worker ${name} is already running`);
     const output: string[] = [];
     this.logs.set(name, output);
-    const servers = MEMBER_NAMES.map((m) => `http://${this.masters.containerName(m)}:6443`);
+    const identity = await this.identity(name);
     const container = await new GenericContainer(NODE_AGENT_IMAGE)
       .withName(`${this.masters.prefix}-${name}`)
       .withHostname(name)
       .withNetwork(this.masters.clientNetwork)
       .withEnvironment({
         FLOTILLA_NAME: name,
-        FLOTILLA_SERVERS: servers.join(','),
         FLOTILLA_REGISTRY: this.registryAddress,
+        ...identity.environment,
       })
       .withAddedCapabilities('ALL')
       .withDroppedCapabilities('SYS_RESOURCE')
       .withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined')
-      .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' }])
+      .withBindMounts([
+        { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
+        ...identity.mounts,
+      ])
       .withLogConsumer((stream) =>
         stream.on('data', (chunk: Buffer | string) => output.push(chunk.toString())),
       )
@@ -75,6 +82,44 @@ export class WorkerContainers {
       .start();
     this.ids.add(container.getId());
     this.workers.set(name, container);
+  }
+
+  /**
+   * How worker name reaches the masters, as docker-compose.ha.yml wires it. Secure masters: its
+   * kubeconfig (system:node:<name>), kube-proxy's (system:kube-proxy), and the kubelet server on
+   * HTTPS with the node's pair (CN system:node:<name>, the name as SAN), taking only the API
+   * server's client certificate from the cluster CA. Insecure masters: plain HTTP, no identity.
+   */
+  private async identity(name: WorkerName): Promise<{
+    environment: Record<string, string>;
+    mounts: { source: string; target: string; mode: 'ro' }[];
+  }> {
+    const pki = this.masters.pki;
+    if (!pki) {
+      const servers = MEMBER_NAMES.map((m) => `http://${this.masters.containerName(m)}:6443`);
+      return { environment: { FLOTILLA_SERVERS: servers.join(',') }, mounts: [] };
+    }
+    // nodeKubeconfig issues the node's pair into the PKI, which the kubelet also serves with.
+    const kubeconfig = await this.masters.nodeKubeconfig(name);
+    const proxyKubeconfig = await this.masters.nodeKubeconfig('kube-proxy');
+    const paths = pkiPaths(pki.pkiDir);
+    const files = {
+      [`${NODE_DIR}/kubeconfig`]: kubeconfig,
+      [`${NODE_DIR}/kube-proxy.kubeconfig`]: proxyKubeconfig,
+      [`${NODE_DIR}/kubelet.crt`]: paths.nodeCert(name),
+      [`${NODE_DIR}/kubelet.key`]: paths.nodeKey(name),
+      [`${NODE_DIR}/ca.crt`]: paths.caCert,
+    };
+    return {
+      environment: {
+        FLOTILLA_KUBECONFIG: `${NODE_DIR}/kubeconfig`,
+        FLOTILLA_PROXY_KUBECONFIG: `${NODE_DIR}/kube-proxy.kubeconfig`,
+        FLOTILLA_TLS_CERT_FILE: `${NODE_DIR}/kubelet.crt`,
+        FLOTILLA_TLS_PRIVATE_KEY_FILE: `${NODE_DIR}/kubelet.key`,
+        FLOTILLA_CLIENT_CA_FILE: `${NODE_DIR}/ca.crt`,
+      },
+      mounts: Object.entries(files).map(([target, source]) => ({ source, target, mode: 'ro' })),
+    };
   }
 
   /** SIGKILL to the whole worker (containerd, its pods, the agent); the container is removed. */

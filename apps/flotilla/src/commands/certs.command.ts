@@ -10,12 +10,24 @@ import {
 } from '@flotilla/pki';
 import { kubeconfigWithCertificate } from '../up/kubeconfig';
 import type { CliContext } from './cli-context';
+import { CERTS_INIT_DEFAULTS, certsInit } from './certs-init';
 
-const USAGE = `Usage: flotilla certs rotate [--data-dir DIR]
+const USAGE = `Usage: flotilla certs init [--data-dir DIR] [--members N] [--host HOST]... [--api-host HOST]
+                         [--base-api-port PORT] [--service-cidr CIDR] [--node NAME]...
+       flotilla certs rotate [--data-dir DIR]
        flotilla certs user NAME [--group GROUP]... [--data-dir DIR]
        flotilla certs node NAME... [--data-dir DIR]
 
 The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotilla up).
+  init     what a cluster of masters m1..mN (N defaults to 3) started by something else needs
+           (docker-compose.ha.yml: deploy/compose.sh runs this): the CA, each master's serving
+           and peer pair (naming mI, localhost, 127.0.0.1, the kubernetes Service IP and each
+           --host), the admin, component and Prometheus identities, and DIR/kubeconfig, the
+           admin's, with one context per master at https://API-HOST:PORT+i (127.0.0.1:6443..).
+           With --node: each node's identity (system:node:NAME) and DIR/nodes/NAME.kubeconfig,
+           and DIR/nodes/kube-proxy.kubeconfig, reaching mI at https://mI:PORT (by name, on the
+           masters' network). Existing certificates are kept: running it again fills in what is
+           missing
   rotate   issue every certificate again from the same CA (new keys); running members reload
            theirs within seconds, and clients that trust the CA keep working
   user     a client certificate for user NAME in the given groups (CN=NAME, O=GROUP), written
@@ -31,6 +43,7 @@ The cluster's certificates, under DIR/pki (DIR defaults to ./data, as for flotil
 export async function certsCommand(argv: readonly string[], _context: CliContext): Promise<void> {
   let dataDir = 'data';
   const groups: string[] = [];
+  const init = { ...CERTS_INIT_DEFAULTS, hosts: [] as string[], nodes: [] as string[] };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -44,6 +57,13 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
       return;
     } else if (a === '--data-dir' || a.startsWith('--data-dir=')) dataDir = value();
     else if (a === '--group' || a.startsWith('--group=')) groups.push(value());
+    else if (a === '--host' || a.startsWith('--host=')) init.hosts.push(value());
+    else if (a === '--node' || a.startsWith('--node=')) init.nodes.push(value());
+    else if (a === '--api-host' || a.startsWith('--api-host=')) init.apiHost = value();
+    else if (a === '--service-cidr' || a.startsWith('--service-cidr=')) init.serviceCidr = value();
+    else if (a === '--members' || a.startsWith('--members=')) init.members = integer(a, value());
+    else if (a === '--base-api-port' || a.startsWith('--base-api-port='))
+      init.baseApiPort = integer(a, value());
     else if (a.startsWith('-'))
       throw new ConfigError(`unknown option ${a} (see flotilla certs --help)`);
     else positional.push(a);
@@ -51,6 +71,15 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
   const dir = join(resolve(dataDir), 'pki');
   const [verb, name, ...extra] = positional;
   if (verb === 'node') return nodeCertificates(resolve(dataDir), positional.slice(1));
+  if (verb === 'init') {
+    if (name !== undefined) throw new ConfigError(`unexpected ${positional.slice(1).join(' ')}`);
+    const written = await certsInit({ ...init, dataDir: resolve(dataDir) });
+    process.stdout.write(
+      `flotilla: certificates in ${written.pkiDir}\n` +
+        `  kubectl --kubeconfig ${written.kubeconfig} get ns\n`,
+    );
+    return;
+  }
   if (extra.length > 0) throw new ConfigError(`unexpected ${extra.join(' ')}`);
   try {
     if (verb === 'rotate') {
@@ -81,8 +110,17 @@ export async function certsCommand(argv: readonly string[], _context: CliContext
   throw new ConfigError(
     verb
       ? `unknown certs command ${JSON.stringify(verb)}`
-      : 'missing certs command (rotate | user | node)',
+      : 'missing certs command (init | rotate | user | node)',
   );
+}
+
+function integer(flag: string, text: string): number {
+  if (!/^[0-9]+$/.test(text)) {
+    throw new ConfigError(
+      `${flag.split('=')[0]}: must be a whole number, not ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
 }
 
 /** `certs node NAME...`: each node's certificate and kubeconfig. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, settingError } from '@flotilla/process';
@@ -10,9 +10,10 @@ import { parseConsoleCommand } from '../up/console-commands';
 import { describeEvent, memberPrefixer, planTable, statusTable } from '../up/console-output';
 import { MemberPlan, planMembers, plannedPorts } from '../up/member-plan';
 import { findBusyPort } from '../up/port-probe';
-import { KubeconfigTls, renderKubeconfig } from '../up/kubeconfig';
+import { renderKubeconfig } from '../up/kubeconfig';
+import { adminKubeconfigTls } from '../up/admin-credentials';
 import { clusterPkiPlan } from '../up/cluster-pki-plan';
-import { ensureClusterPki, pkiPaths } from '@flotilla/pki';
+import { ensureClusterPki } from '@flotilla/pki';
 import { clusterRecorder } from '../up/cluster-record';
 import { ensureAuditPolicy } from '../up/default-audit-policy';
 import { ClusterNodes } from '../up/cluster-nodes';
@@ -81,7 +82,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
   mkdirSync(options.dataDir, { recursive: true });
   writeFileSync(
     kubeconfig,
-    renderKubeconfig(plans, options.listenHost, pkiDir ? adminCredentials(pkiDir) : undefined),
+    renderKubeconfig(plans, options.listenHost, pkiDir ? adminKubeconfigTls(pkiDir) : undefined),
     {
       mode: 0o600,
     },
@@ -220,15 +221,4 @@ async function checkPortsFree(options: UpOptions, plans: MemberPlan[]): Promise<
     throw settingError('--listen-host', `${options.listenHost} is not an address of this machine`);
   }
   throw new ConfigError(`cannot listen on ${options.listenHost}:${port} (${who}): ${busy.code}`);
-}
-
-/** The admin client pair and the CA, inlined into the kubeconfig. */
-function adminCredentials(pkiDir: string): KubeconfigTls {
-  const p = pkiPaths(pkiDir);
-  const b64 = (file: string) => readFileSync(file).toString('base64');
-  return {
-    caData: b64(p.caCert),
-    clientCertData: b64(p.adminCert),
-    clientKeyData: b64(p.adminKey),
-  };
 }
