@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +29,11 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
     return state.members;
   };
 
+  let base: number;
+
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'flotilla-chaos-'));
-    const base = await freePortBlock(OFFSETS);
+    base = await freePortBlock(OFFSETS);
     up = new TsProcess(
       CLI,
       [
@@ -134,8 +137,25 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
       new RegExp(`^\\s+\\d+ ms  ${victim} started again \\(pid \\d+\\)$`, 'm'),
     );
     expect(r.stdout).toMatch(new RegExp(`^\\s+\\d+ ms  ${victim} rejoined: follower of m\\d`, 'm'));
+    // The kubernetes Service (the masters' endpoints) either never noticed, or lost the victim
+    // and had it back.
     expect(r.stdout).toMatch(
-      /^recovered: election \d+ ms, .*first write \d+ ms, rejoined \d+ ms$/m,
+      /Services whole throughout \(ready endpoints\): .*default\/kubernetes \(3\)|Service default\/kubernetes whole again: 3 of 3 endpoints ready/,
+    );
+    expect(r.stdout).toMatch(/^recovered: election \d+ ms, .*first write \d+ ms, rejoined \d+ ms/m);
+    // flotilla up's restart policy brought it back, and said so; chaos did not have to ask.
+    expect(up.stdout).toMatch(
+      new RegExp(
+        `^flotilla: ${victim} was killed by SIGKILL; restarting it in 2 s \\(restart policy`,
+        'm',
+      ),
+    );
+    expect(r.stdout).not.toContain('SIGHUP');
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^${victim} back as follower at \\+\\d+\\.\\d s, caught up at \\+\\d+\\.\\d s$`,
+        'm',
+      ),
     );
     recordedPids();
   }, 180_000);
@@ -156,6 +176,98 @@ describe('flotilla status and flotilla chaos against a running flotilla up', () 
     expect(moved?.[1]).not.toBe(holder);
     expect(r.stdout).toMatch(new RegExp(`${holder} rejoined`));
     recordedPids();
+  }, 180_000);
+
+  it('kill-master --no-restart: flotilla up keeps it down for the drill until "start NAME" on its console', async () => {
+    const victim = 'm3';
+    const r = await flotilla(
+      ['chaos', 'kill-master', victim, '--no-restart', '--data-dir', dataDir, '--timeout', '120'],
+      150_000,
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).not.toMatch(/started again|back as/);
+    await waitFor(
+      'the kept-down line',
+      () =>
+        new RegExp(
+          `^flotilla: ${victim} was killed by SIGKILL; kept down: flotilla chaos kill-master --no-restart`,
+          'm',
+        ).test(up.stdout)
+          ? true
+          : undefined,
+      10_000,
+      100,
+    );
+    // Longer than the back-off: still down.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(recordedPids().find((m) => m.name === victim)).toMatchObject({
+      pid: null,
+      state: 'exited',
+    });
+    up.write(`start ${victim}`);
+    await waitFor(
+      `${victim} running again`,
+      () => (recordedPids().find((m) => m.name === victim)?.pid ? true : undefined),
+      30_000,
+      200,
+    );
+    expect(existsSync(join(dataDir, 'keep-down.json'))).toBe(false);
+    // Back in the cluster before the next fault.
+    await waitFor(
+      `${victim} following again`,
+      async () => {
+        const s = JSON.parse(
+          (await flotilla(['status', '--data-dir', dataDir, '-o', 'json'])).stdout,
+        );
+        return s.masters.every(
+          (m: { role: string }) => m.role === 'leader' || m.role === 'follower',
+        )
+          ? true
+          : undefined;
+      },
+      90_000,
+      500,
+    );
+  }, 240_000);
+
+  it('partition (root: nftables): the cut-off leader runs on and serves, steps down, refuses writes; the majority elects; the heal brings it back caught up', async () => {
+    const json = JSON.parse(
+      (await flotilla(['status', '--data-dir', dataDir, '-o', 'json'])).stdout,
+    );
+    const victim = json.masters.find((m: { role: string }) => m.role === 'leader').name;
+    const pidBefore = recordedPids().find((m) => m.name === victim)!.pid;
+    const r = await flotilla(
+      ['chaos', 'partition', victim, '12', '--data-dir', dataDir, '--timeout', '120'],
+      150_000,
+    );
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const line = (text: string) => new RegExp(`^\\s+\\d+ ms  ${text}`, 'm');
+    expect(r.stdout).not.toMatch(/SIGSTOP/);
+    expect(r.stdout).toMatch(
+      line(
+        `partitioned ${victim} \\(pid ${pidBefore}, leader\\): nftables table inet flotilla-chaos drops every packet between its Raft address 127\\.0\\.10\\.\\d`,
+      ),
+    );
+    const elected = /Raft: (m\d) elected leader, term \d+ \(was (m\d)/.exec(r.stdout);
+    expect(elected?.[1]).not.toBe(victim);
+    expect(r.stdout).toMatch(line(`${victim} stepped down: no leader known`));
+    // Refused by the member itself (it runs and answers), for want of a quorum.
+    expect(r.stdout).toMatch(
+      line(`write through ${victim} alone refused while cut off: HTTP 503: .*no leader`),
+    );
+    expect(r.stdout).not.toMatch(/ACCEPTED/);
+    expect(r.stdout).toMatch(
+      line(
+        `healed: removed ${victim}'s partition \\(\\d+ write\\(s\\) through it refused while cut off, 0 accepted\\)`,
+      ),
+    );
+    expect(r.stdout).toMatch(line(`${victim} rejoined: follower of m\\d, term \\d+, commit \\d+`));
+    // The same process all along (no stand-in stopped or restarted it), and no rule left behind.
+    expect(recordedPids().find((m) => m.name === victim)!.pid).toBe(pidBefore);
+    const table = spawnSync('nft', ['list', 'table', 'inet', 'flotilla-chaos'], {
+      encoding: 'utf8',
+    });
+    expect(table.stdout).not.toContain(`partition-${base + 11}`);
   }, 180_000);
 
   it('stops cleanly: the record goes, and status and chaos then say no cluster runs (exit code 2)', async () => {

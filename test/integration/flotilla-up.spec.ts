@@ -36,6 +36,9 @@ describe('flotilla up (from sources, through tsx)', () => {
         '--workers',
         '0',
         '--insecure',
+        // A killed member stays down here, for the console's "restart" (the chaos suite covers
+        // the restart policy).
+        '--no-restart',
         '--data-dir',
         dataDir,
         '--base-api-port',

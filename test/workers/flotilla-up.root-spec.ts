@@ -125,6 +125,23 @@ describe('flotilla up with real workers', () => {
     expect(r.stdout).toMatch(/^w2\s+flotilla-w2\s+10\.239\.0\.2\s+\d+\s+\d+\s+Ready$/m);
   });
 
+  it('a second flotilla up with workers is refused (exit code 2) and leaves these workers alone', async () => {
+    const pidsBefore = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).workers;
+    const r = await cli(['up', '--data-dir', join(root, 'second')], 120_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `real workers already run here for another flotilla up (pid ${up!.pid}, data ${dataDir}, since `,
+    );
+    expect(r.stderr).toContain('--workers 0');
+    expect(existsSync(join(root, 'second', 'workers'))).toBe(false);
+    const status = await cli(['status', '--data-dir', dataDir]);
+    expect(status.stdout).toMatch(/^w1\s+flotilla-w1\s+10\.239\.0\.1\s+\d+\s+\d+\s+Ready$/m);
+    expect(status.stdout).toMatch(/^w2\s+flotilla-w2\s+10\.239\.0\.2\s+\d+\s+\d+\s+Ready$/m);
+    expect(JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')).workers).toEqual(
+      pidsBefore,
+    );
+  }, 180_000);
+
   it('chaos kill-worker w1: NotReady, evicted after the toleration, Ready on w2, then w1 back', async () => {
     // Pods that tolerate a lost node for 5 s (the default 300 s would make this test long).
     const tolerate = ['unreachable', 'not-ready'].map((t) => ({
@@ -161,6 +178,12 @@ describe('flotilla up with real workers', () => {
     const evicted = at(/ms {2}pod default\/web-\S+ evicted from w1/);
     const readyOnW2 = at(/ms {2}pod default\/web-\S+ Running and Ready on w2/);
     const back = at(/ms {2}node w1 Ready again/);
+    // The Service lost the endpoints on w1 and was whole again with the replacements on w2.
+    const dropped = at(/ms {2}Service default\/web: the endpoints on w1 dropped/);
+    const whole = at(/ms {2}Service default\/web whole again: 3 of 3 endpoints ready \(w2: 3\)/);
+    expect(killed).toBeLessThanOrEqual(dropped);
+    expect(dropped).toBeLessThanOrEqual(whole);
+    expect(readyOnW2).toBeLessThanOrEqual(whole);
     expect(killed).toBeLessThanOrEqual(notReady);
     expect(notReady).toBeLessThanOrEqual(evicted);
     expect(evicted).toBeLessThanOrEqual(readyOnW2);

@@ -65,6 +65,8 @@ export interface TransportOptions {
   maxBufferedBytes?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** The local address dials leave from (the member's own peer address); the OS picks without. */
+  localAddress?: string;
   onMessage: (m: Message) => void;
   onRpc?: (from: NodeId, method: string, body: unknown) => Promise<unknown>;
   /** What this member tells peers about itself on connect (client URLs), and what it learns. */
@@ -254,6 +256,7 @@ export class PeerTransport {
       perMessageDeflate: false,
       handshakeTimeout: 2000,
       generateMask: noMask,
+      ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       ...(tls
         ? {
             key: tls.key,

@@ -180,6 +180,17 @@ describe('control-plane configuration', () => {
     expect(config.advertiseHost).toBe('10.0.0.2');
   });
 
+  it('binds Raft to --peer-host when given, apart from the client ports of --listen-host', () => {
+    const config = parse([
+      ...['--name', 'm2', '--peers', 'm1=127.0.10.1:2380,m2=127.0.10.2:2480'],
+      ...['--peer-host', '127.0.10.2', '--advertise-host', '127.0.0.1'],
+    ]);
+    expect(config.listenHost).toBe('127.0.0.1');
+    expect(config.peerHost).toBe('127.0.10.2');
+    expect(config.advertiseHost).toBe('127.0.0.1');
+    expect(parse(['--name', 'm1']).peerHost).toBeUndefined();
+  });
+
   it('advertises the host name when listening on every address', () => {
     expect(parse(['--name', 'm1', '--listen-host', '0.0.0.0']).advertiseHost).toBe('box1');
     expect(

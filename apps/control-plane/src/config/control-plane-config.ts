@@ -57,6 +57,12 @@ export interface ControlPlaneConfig {
   listenHost: string;
   /** How the other members and clients reach this one. */
   advertiseHost: string;
+  /**
+   * Where the Raft peer port binds, and the source address of this member's dials to its peers
+   * (--peer-host; --listen-host when absent). Members on one machine each get their own loopback
+   * address this way, so a firewall rule can cut one off from the others (flotilla chaos partition).
+   */
+  peerHost?: string;
   apiPort: number;
   etcdPort: number;
   peerPort: number;
@@ -150,6 +156,14 @@ export const CONTROL_PLANE_OPTIONS: readonly OptionSpec[] = [
     valueName: 'HOST',
     description: 'address to bind (0.0.0.0 in containers)',
     defaultText: '127.0.0.1',
+  },
+  {
+    flag: 'peer-host',
+    env: 'FLOTILLA_PEER_HOST',
+    valueName: 'HOST',
+    description:
+      'address the Raft peer port binds and this member dials its peers from (its own loopback address when members share a machine)',
+    defaultText: '--listen-host',
   },
   {
     flag: 'advertise-host',
@@ -270,6 +284,7 @@ export function parseControlPlaneConfig(
   const name = nameValue(nameSetting);
 
   const listenHost = optionalValue(get('listen-host'), hostValue) ?? '127.0.0.1';
+  const peerHost = optionalValue(get('peer-host'), hostValue);
   const peersSetting = get('peers');
   const explicitPeers = optionalValue(peersSetting, parsePeers);
   const self = explicitPeers?.find((p) => p.name === name);
@@ -347,7 +362,7 @@ export function parseControlPlaneConfig(
     checkPeerAuthentication({
       name,
       clusterToken,
-      listenHost,
+      listenHost: peerHost ?? listenHost,
       peers,
       insecureDefaultToken: settings.has(INSECURE_DEFAULT_TOKEN_FLAG),
     });
@@ -359,6 +374,7 @@ export function parseControlPlaneConfig(
       dataDir,
       listenHost,
       advertiseHost,
+      ...(peerHost ? { peerHost } : {}),
       apiPort,
       etcdPort,
       peerPort,

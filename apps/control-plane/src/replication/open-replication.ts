@@ -31,6 +31,10 @@ export interface Replication {
   reads: ReadBarrier;
 }
 
+function isWildcardHost(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
 /** The longest pause between two dials of a peer that does not answer. */
 const PEER_REDIAL_MAX_MS = 500;
 
@@ -39,12 +43,13 @@ const READ_BARRIER_TIMEOUT_MS = 7000;
 
 /** Binds the peer port first, so a busy port fails start-up with one clear line. */
 export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebSocketServer> {
+  const host = config.peerHost ?? config.listenHost;
   const tls = peerTlsFiles(config);
   const https = tls ? createPeerHttpsServer(tls) : undefined;
   const server = https
     ? new WebSocketServer({ server: https, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 })
     : new WebSocketServer({
-        host: config.listenHost,
+        host,
         port: config.peerPort,
         perMessageDeflate: false,
         maxPayload: 64 * 1024 * 1024,
@@ -58,7 +63,7 @@ export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebS
       if (https) {
         https.once('listening', resolve);
         https.once('error', reject);
-        https.listen(config.peerPort, config.listenHost);
+        https.listen(config.peerPort, host);
       } else {
         server.once('listening', resolve);
         server.once('error', reject);
@@ -69,9 +74,9 @@ export async function listenPeerServer(config: ControlPlaneConfig): Promise<WebS
     https?.close();
     throw (
       explainListenError(err, {
-        host: config.listenHost,
+        host,
         port: config.peerPort,
-        hostSource: '--listen-host',
+        hostSource: config.peerHost ? '--peer-host' : '--listen-host',
         portSource: '--peer-port',
       }) ?? err
     );
@@ -127,6 +132,11 @@ export async function openReplication(
     // A peer that went away (killed, restarted) is dialed again within half a second: a refused
     // connection costs nothing, and the member that comes back waits on this dial for its leader.
     reconnectMaxMs: PEER_REDIAL_MAX_MS,
+    // Dials leave from the peer address too, so a rule on addresses tells this member's traffic
+    // from its neighbours' on a shared machine.
+    ...(config.peerHost && !isWildcardHost(config.peerHost)
+      ? { localAddress: config.peerHost }
+      : {}),
     peers: new Map(members.names().map((n) => [n, members.wsUrl(n)])),
     onMessage: (m) => node.step(m),
     onPeerDown: (id) => node.peerDown(id),

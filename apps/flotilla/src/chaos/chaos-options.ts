@@ -42,7 +42,7 @@ const OPTIONS = [
     flag: 'no-restart',
     boolean: true,
     description:
-      'after a kill, leave the member or worker down (default: flotilla up starts it again)',
+      'after a kill, leave the member or worker down for a drill (default: flotilla up starts it again); "start NAME" on flotilla up\'s console or SIGHUP to it brings it back',
   },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
@@ -53,16 +53,19 @@ export function chaosUsage(): string {
     `Injects one fault into the local cluster \`flotilla up\` runs and prints what follows, in ms
 after the fault: the Raft election (old and new leader), the scheduler and controller-manager
 Lease takeovers (which master), nodes going NotReady, the first successful write, and the
-target coming back and catching up.
+target coming back and catching up ("m1 back as follower at +X s, caught up at +Y s"), and
+the Services converging: endpoints on a failed worker dropped, each Service whole again.
 
 Actions:
-  kill-leader              SIGKILL the Raft leader; flotilla up then starts it again
-  kill-master NAME         SIGKILL that master; flotilla up then starts it again
+  kill-leader              SIGKILL the Raft leader; flotilla up's restart policy starts it
+                           again after a short back-off (--no-restart: it stays down)
+  kill-master NAME         SIGKILL that master; restarted the same way
   pause-leader SECONDS     SIGSTOP the Raft leader, SIGCONT after SECONDS
-  partition NAME SECONDS   cut NAME off for SECONDS. On one machine's loopback the masters share
-                           an address, so this is SIGSTOP/SIGCONT: NAME neither sends nor
-                           receives, and serves no clients either (a real partition leaves it
-                           serving; the compose and e2e suites cut the network for that)
+  partition NAME SECONDS   cut NAME off from the other masters for SECONDS: an nftables table
+                           (inet flotilla-chaos) drops every packet between NAME's own Raft
+                           address (127.0.10.N) and theirs, then goes. NAME runs on and serves
+                           its clients, but refuses writes (no quorum); a leader steps down.
+                           Not root: SIGSTOP/SIGCONT stands in (NAME serves no clients then)
   kill-worker NAME         SIGKILL everything in real worker NAME's network namespace (node
                            agent, containerd, its pods): the node goes NotReady, its pods are
                            evicted after their toleration and run again on other nodes

@@ -4,6 +4,7 @@ import { ApiError } from '@flotilla/api';
 import type { KubeClient } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import { ClusterState, readClusterState } from '../cluster-state/cluster-state';
+import { holdDown } from '../cluster-state/keep-down';
 import {
   COMPONENT_LEASES,
   ClusterSnapshot,
@@ -13,6 +14,11 @@ import {
 } from '../observe/cluster-snapshot';
 import type { ChaosOptions } from './chaos-options';
 import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
+import { IsolatedWriter, startIsolatedWriter } from './isolated-writer';
+import { applyPartition, firewallUnavailable, healPartition } from './partition-firewall';
+import { CHAOS_TABLE, Partition, planPartition } from './partition-rules';
+import { ServiceTracker } from './service-tracker';
+import { lookAtServices } from './service-views';
 
 const RAFT_LOOK_EVERY_MS = 50;
 /** A master silent this long counts as down: a master starting under tsx can starve the others
@@ -25,6 +31,8 @@ const WRITES_IN_FLIGHT = 8;
 /** A kill is followed by a restart once failover is over, or after this long at most. */
 const RESTART_AFTER_MS = 20_000;
 const PROBE = { namespace: 'default', name: 'flotilla-chaos' };
+/** Created through a cut-off master, never accepted (removed if it ever was). */
+const ISOLATED_PROBE = { namespace: 'default', name: 'flotilla-chaos-isolated' };
 
 export interface ChaosResult {
   recovered: boolean;
@@ -48,6 +56,8 @@ export async function runChaos(
   if (member.pid === null) throw new ConfigError(`${target} is not running (${member.state})`);
   print(describeBefore(before));
   await ensureProbe(client);
+  // The kubernetes Service lists the masters with a live Lease; the others should not notice.
+  const services = new ServiceTracker(await lookAtServices(client).catch(() => []));
 
   const events: TimelineEvent[] = [];
   const t0 = Date.now();
@@ -62,12 +72,34 @@ export async function runChaos(
   const kill = o.action.kind === 'kill-leader' || o.action.kind === 'kill-master';
   const pid = member.pid;
   const role = before.masters.find((m) => m.name === target)?.role ?? 'down';
-  // A paused member must never be left stopped, whatever happens to this command.
+  // A real partition when this machine can make one; else SIGSTOP stands in, and says why.
+  let cut: Partition | undefined;
+  if (o.action.kind === 'partition') {
+    const plan = realPartition(initial, target);
+    if ('impossible' in plan)
+      print(
+        `partition: no real one here (${plan.impossible}); SIGSTOP stands in: ${target} neither sends nor receives, and serves no clients either`,
+      );
+    else cut = plan;
+  }
+  let isolated: IsolatedWriter | undefined;
+  let violation: string | undefined;
+  // A paused or cut-off member must never be left so, whatever happens to this command.
   let paused = false;
+  let partitioned = false;
   const resume = () => {
     if (paused) signalGroup(pid, 'SIGCONT');
     paused = false;
+    isolated?.stop();
+    if (partitioned && cut) healPartition(cut.chain);
+    partitioned = false;
   };
+  // A write the cut-off member accepted is a bug to report, not an object to leave behind.
+  const removeIsolatedProbe = () =>
+    client
+      .configMaps(ISOLATED_PROBE.namespace)
+      .delete(ISOLATED_PROBE.name)
+      .catch(() => undefined);
   const onInterrupt = () => {
     resume();
     process.exit(130);
@@ -75,10 +107,40 @@ export async function runChaos(
   process.once('SIGINT', onInterrupt);
   process.once('SIGTERM', onInterrupt);
 
+  const upRestarts = initial.restartPolicy === 'on-failure';
   try {
     if (kill) {
+      if (!o.restart) {
+        holdDown(
+          dataDir,
+          target,
+          `flotilla chaos ${o.action.kind} --no-restart (pid ${process.pid}) asked for it`,
+        );
+      }
       signalGroup(pid, 'SIGKILL');
       note('fault', `killed ${target} (pid ${pid}, ${role}) with SIGKILL`);
+    } else if (cut) {
+      applyPartition(cut);
+      partitioned = true;
+      note(
+        'fault',
+        `partitioned ${target} (pid ${pid}, ${role}): nftables table inet ${CHAOS_TABLE} drops every packet between its Raft address ${cut.isolated.host} and ${cut.others.map((m) => `${m.name}'s ${m.host}`).join(', ')}; it runs on and serves its clients`,
+      );
+      isolated = startIsolatedWriter(
+        initial.kubeconfig,
+        target,
+        ISOLATED_PROBE,
+        (outcome, detail) => {
+          if (outcome === 'accepted')
+            violation = `a write through ${target} was accepted while it was cut off (${detail})`;
+          note(
+            'isolated',
+            outcome === 'refused'
+              ? `write through ${target} alone refused while cut off: ${detail}`
+              : `write through ${target} alone ACCEPTED while cut off: ${detail} (it must not be)`,
+          );
+        },
+      );
     } else {
       signalGroup(pid, 'SIGSTOP');
       paused = true;
@@ -107,6 +169,14 @@ export async function runChaos(
       }),
       (async () => {
         while (!finished && Date.now() < deadline) {
+          const views = await lookAtServices(client).catch(() => undefined);
+          if (finished) return;
+          if (views) for (const e of services.observe(views, since())) emit(e);
+          await sleep(API_LOOK_EVERY_MS);
+        }
+      })(),
+      (async () => {
+        while (!finished && Date.now() < deadline) {
           const api = await apiSnapshot(client, false, Date.now).catch(() => undefined);
           if (finished) return;
           if (api) for (const e of tracker.observeApi(api, since(), t0)) emit(e);
@@ -118,19 +188,34 @@ export async function runChaos(
     const resumeAt = 'seconds' in o.action ? t0 + o.action.seconds * 1000 : undefined;
     let back = false;
     let askedRestart = false;
-    const missing = () => stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart);
+    const missing = () => [
+      ...stillMissing(tracker, role, writes.firstAt, back, kill && !o.restart),
+      // A master kept down stays out of the kubernetes Service: that is not to wait for.
+      ...(kill && !o.restart ? [] : services.notWhole().map((s) => `Service ${s} whole again`)),
+    ];
     try {
       while (Date.now() < deadline) {
-        if (resumeAt !== undefined && paused && Date.now() >= resumeAt) {
+        if (resumeAt !== undefined && (paused || partitioned) && Date.now() >= resumeAt) {
+          const wasCut = partitioned;
+          const refused = isolated?.refused ?? 0;
           resume();
-          note('action', `resumed ${target} with SIGCONT`);
+          note(
+            'action',
+            wasCut
+              ? `healed: removed ${target}'s partition (${refused} write(s) through it refused while cut off, ${isolated?.accepted ?? 0} accepted)`
+              : `resumed ${target} with SIGCONT`,
+          );
           back = true;
           tracker.targetBack();
         }
+        if (violation) return { recovered: false, events, missing: [violation] };
+        // flotilla up restarts a killed master by itself (its restart policy); an `up` without
+        // one is asked to, once failover is over.
         if (
           kill &&
           !askedRestart &&
           o.restart &&
+          !upRestarts &&
           failoverDone(tracker, role, writes.firstAt, since())
         ) {
           askedRestart = true;
@@ -147,7 +232,14 @@ export async function runChaos(
           tracker.targetBack();
           note('action', `${target} started again (pid ${now.pid})`);
         }
-        if (missing().length === 0) return { recovered: true, events, missing: [] };
+        if (missing().length === 0) {
+          const whole = services.stayedWhole();
+          if (whole.length > 0)
+            note('service', `Services whole throughout (ready endpoints): ${whole.join(', ')}`);
+          const line = backLine(tracker);
+          if (line) print(line);
+          return { recovered: true, events, missing: [] };
+        }
         await sleep(CONTROL_EVERY_MS);
       }
       return { recovered: false, events, missing: missing() };
@@ -158,9 +250,29 @@ export async function runChaos(
     }
   } finally {
     resume();
+    if (violation) await removeIsolatedProbe();
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);
   }
+}
+
+/** The partition of target by address, or why this machine or cluster cannot have one. */
+function realPartition(state: ClusterState, target: string): Partition | { impossible: string } {
+  const unavailable = firewallUnavailable();
+  if (unavailable) return { impossible: unavailable };
+  return planPartition(
+    state.members.map((m) => ({ name: m.name, host: m.peerHost ?? state.host, port: m.peerPort })),
+    target,
+  );
+}
+
+/** `m1 back as follower at +9.8 s, caught up at +10.1 s`: how long the target was out. */
+function backLine(t: FailoverTracker): string | undefined {
+  const back = t.backAs;
+  const caught = t.rejoinedAtMs;
+  if (!back || caught === undefined) return undefined;
+  const s = (ms: number) => `+${(ms / 1000).toFixed(1)} s`;
+  return `${t.target} back as ${back.role} at ${s(back.atMs)}, caught up at ${s(caught)}`;
 }
 
 function pickTarget(state: ClusterState, before: ClusterSnapshot, o: ChaosOptions): string {

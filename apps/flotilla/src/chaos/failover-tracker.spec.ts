@@ -77,6 +77,8 @@ describe('FailoverTracker: a kill-leader timeline from successive looks', () => 
         text: 'm1 rejoined: follower of m2, term 4, commit 125 (leader at 120)',
       },
     ]);
+    expect(t.backAs).toEqual({ atMs: 5000, role: 'follower' });
+    expect(t.rejoinedAtMs).toBe(5200);
     expect(formatEvent({ atMs: 420, kind: 'election', text: 'x' })).toBe('    420 ms  x');
   });
 
@@ -96,5 +98,37 @@ describe('FailoverTracker: a kill-leader timeline from successive looks', () => 
     expect(t.holderOf('kube-scheduler')).toBe('m1');
     t.observeMasters([master('m1', 'follower', 3, 100, 'm1'), master('m2', 'leader', 3, 100)], 50);
     expect(t.rejoined).toBe(false);
+  });
+
+  it('partition of the leader: it steps down while answering, the majority elects, it catches up after the heal', () => {
+    const t = new FailoverTracker(before, 'm1');
+    // Cut off, m1 still answers; check-quorum makes it drop leadership.
+    expect(t.observeMasters([master('m1', 'leader', 3, 100)], 500)).toEqual([]);
+    expect(t.observeMasters([master('m2', 'leader', 4, 110)], 1400).map((e) => e.kind)).toEqual([
+      'election',
+    ]);
+    expect(t.observeMasters([master('m1', 'no-leader', 3, 100)], 1900)).toEqual([
+      { atMs: 1900, kind: 'stepdown', text: 'm1 stepped down: no leader known, term 3' },
+    ]);
+    // Before the heal its answers do not count as a rejoin.
+    t.observeMasters([master('m2', 'leader', 4, 150)], 5000);
+    expect(t.observeMasters([master('m1', 'no-leader', 3, 100)], 5000)).toEqual([]);
+    t.targetBack();
+    expect(t.observeMasters([master('m1', 'follower', 4, 140, 'm2')], 5300)).toEqual([]);
+    expect(t.observeMasters([master('m1', 'follower', 4, 150, 'm2')], 5400)).toEqual([
+      {
+        atMs: 5400,
+        kind: 'rejoined',
+        text: 'm1 rejoined: follower of m2, term 4, commit 150 (leader at 150)',
+      },
+    ]);
+  });
+
+  it('does not call a killed leader that comes back as a follower a step-down', () => {
+    const t = new FailoverTracker(before, 'm1');
+    t.observeMasters([master('m1', 'down')], 10);
+    t.targetBack();
+    const back = t.observeMasters([master('m1', 'follower', 4, 100, 'm2')], 3000);
+    expect(back.map((e) => e.kind)).not.toContain('stepdown');
   });
 });

@@ -6,9 +6,12 @@ import type { ClusterSnapshot, MasterSnapshot } from '../observe/cluster-snapsho
 export type TimelineKind =
   | 'fault'
   | 'election'
+  | 'stepdown'
+  | 'isolated'
   | 'lease'
   | 'node'
   | 'pod'
+  | 'service'
   | 'master-down'
   | 'master-up'
   | 'rejoined'
@@ -27,6 +30,7 @@ export class FailoverTracker {
   private readonly leaseHolders = new Map<string, string | undefined>();
   private readonly nodeReady = new Map<string, string>();
   private readonly answering = new Map<string, boolean>();
+  private readonly roles = new Map<string, MasterSnapshot['role']>();
   private rejoinedAt: number | undefined;
   private lastLeaderCommit: number | undefined;
   /** Holders at the fault, so "moved away from the target" can be told. */
@@ -42,7 +46,10 @@ export class FailoverTracker {
     const leader = before.masters.find((m) => m.role === 'leader');
     if (leader) this.leader = { name: leader.name, term: leader.term ?? 0 };
     this.leaderAtFault = leader?.name;
-    for (const m of before.masters) this.answering.set(m.name, m.role !== 'down');
+    for (const m of before.masters) {
+      this.answering.set(m.name, m.role !== 'down');
+      this.roles.set(m.name, m.role);
+    }
     for (const l of before.leases ?? []) this.leaseHolders.set(l.lease, l.holder);
     for (const n of before.nodes ?? []) this.nodeReady.set(n.name, n.ready);
     this.leasesAtFault = new Map(this.leaseHolders);
@@ -71,6 +78,11 @@ export class FailoverTracker {
       if (was && !now) at('master-down', `${m.name} stopped answering`);
       if (!was && now) at('master-up', `${m.name} answering again (${describeRole(m)})`);
       this.answering.set(m.name, now);
+      // A leader that answers but leads no more: cut off from a majority (check-quorum), or
+      // replaced by a leader of a later term.
+      if (this.roles.get(m.name) === 'leader' && (m.role === 'follower' || m.role === 'no-leader'))
+        at('stepdown', `${m.name} stepped down: ${describeRole(m)}`);
+      this.roles.set(m.name, m.role);
     }
 
     // Only a master that says it leads counts; the highest term wins if two briefly both say so.
@@ -85,6 +97,15 @@ export class FailoverTracker {
     }
 
     const target = s.masters.find((m) => m.name === this.target);
+    const answered = masters.find((m) => m.name === this.target);
+    // Back in the cluster: running again and following (or leading) a known leader.
+    if (
+      this.back &&
+      this.backAsAt === undefined &&
+      (answered?.role === 'follower' || answered?.role === 'leader')
+    ) {
+      this.backAsAt = { atMs, role: answered.role };
+    }
     if (
       this.rejoinedAt === undefined &&
       target &&
@@ -164,6 +185,17 @@ export class FailoverTracker {
 
   get rejoined(): boolean {
     return this.rejoinedAt !== undefined;
+  }
+
+  get rejoinedAtMs(): number | undefined {
+    return this.rejoinedAt;
+  }
+
+  private backAsAt: { atMs: number; role: string } | undefined;
+
+  /** When the target, running again (restarted, resumed, healed), first knew a leader, and its role. */
+  get backAs(): { atMs: number; role: string } | undefined {
+    return this.backAsAt;
   }
 
   private back = false;

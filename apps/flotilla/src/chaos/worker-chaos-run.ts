@@ -8,18 +8,23 @@ import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import type { KubeClient, Node, Pod } from '@flotilla/client';
 import { ConfigError } from '@flotilla/process';
 import type { ClusterState, WorkerRecord } from '../cluster-state/cluster-state';
-import { readClusterState } from '../cluster-state/cluster-state';
+import { processIsAlive, readClusterState } from '../cluster-state/cluster-state';
 import type { ChaosOptions } from './chaos-options';
 import type { ChaosResult } from './chaos-run';
 import { TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
 import { NodeView, PodView, WorkerFailoverTracker } from './worker-tracker';
+import { ServiceTracker, ServiceView } from './service-tracker';
+import { lookAtServices } from './service-views';
 
 const LOOK_EVERY_MS = 500;
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 const NOT_READY = 'node.kubernetes.io/not-ready';
 /** Kubernetes' DefaultTolerationSeconds: what a pod that says nothing tolerates. */
 const DEFAULT_TOLERATION_SECONDS = 300;
-const BACK_WITHIN_MS = 120_000;
+/** A loaded machine can take minutes to start a node agent from sources; --timeout bounds it. */
+const BACK_WITHIN_MS = 240_000;
+/** How long a stopped node agent gets to finish its shutdown before SIGKILL. */
+const AGENT_GRACE_MS = 15_000;
 
 export async function runWorkerChaos(
   dataDir: string,
@@ -35,7 +40,8 @@ export async function runWorkerChaos(
   const worker = pickWorker(state, o.action.worker);
   const before = await look(client);
   const tracker = new WorkerFailoverTracker(worker.name, before.nodes, before.pods);
-  print(describeBefore(worker, before, tracker.strandedCount));
+  const services = new ServiceTracker(before.services, worker.name);
+  print(describeBefore(worker, before, tracker.strandedCount, services.affected));
 
   const events: TimelineEvent[] = [];
   const t0 = Date.now();
@@ -65,35 +71,67 @@ export async function runWorkerChaos(
 
   const deadline = t0 + o.timeoutMs;
   let missing = tracker.missing();
+  const observe = (now: Look) => {
+    for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
+    for (const e of services.observe(now.services, since())) emit(e);
+  };
   while (Date.now() < deadline) {
     const now = await look(client).catch(() => undefined);
-    if (now) for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
+    if (now) observe(now);
     missing = tracker.missing();
     if (missing.length === 0) break;
     await sleep(LOOK_EVERY_MS);
   }
   if (missing.length > 0) return { recovered: false, events, missing };
   note('action', `rescheduled: every pod of ${worker.name} runs Ready elsewhere`);
-  if (!o.restart) return { recovered: true, events, missing: [] };
+  if (!o.restart) {
+    // Pods that only run on that node (a DaemonSet's) keep their Services short while it is down.
+    const short = services.notWhole();
+    if (short.length > 0)
+      note('service', `still short while ${worker.name} is down: ${short.join(', ')}`);
+    return { recovered: true, events, missing: [] };
+  }
 
+  // flotilla up starts only a worker whose agent is gone: one still shutting down after the
+  // SIGTERM would be left as it is, and its node never Ready again.
+  if (!kill && worker.agentPid !== null) await awaitExit(worker.agentPid, AGENT_GRACE_MS, note);
   signal(state.supervisorPid, 'SIGHUP');
   note(
     'action',
     `asked flotilla up (pid ${state.supervisorPid}) to start ${worker.name} again (SIGHUP)`,
   );
   const backBy = Math.min(deadline, Date.now() + BACK_WITHIN_MS);
+  let saidBack = false;
+  let saidFailed: string | undefined;
+  let nodeReady = false;
   while (Date.now() < backBy) {
     const now = await look(client).catch(() => undefined);
-    if (now) for (const e of tracker.observe(now.nodes, now.pods, since())) emit(e);
-    if (now?.nodes.find((n) => n.name === worker.name)?.ready === 'True') {
-      const again = readClusterState(dataDir).workers?.find((w) => w.name === worker.name);
+    if (now) observe(now);
+    nodeReady = now?.nodes.find((n) => n.name === worker.name)?.ready === 'True' || nodeReady;
+    const failed = workerRecord(dataDir, worker.name)?.restartError;
+    if (failed && failed !== saidFailed) {
+      saidFailed = failed;
+      note('action', `flotilla up could not start ${worker.name} again: ${failed}`);
+    }
+    if (nodeReady && !saidBack) {
+      saidBack = true;
+      const again = workerRecord(dataDir, worker.name);
       if (again?.agentPid)
         note('action', `${worker.name} runs again (node agent pid ${again.agentPid})`);
-      return { recovered: true, events, missing: [] };
     }
+    // Back, and every Service has as many ready endpoints as at the fault.
+    if (nodeReady && services.notWhole().length === 0)
+      return { recovered: true, events, missing: [] };
     await sleep(LOOK_EVERY_MS);
   }
-  return { recovered: false, events, missing: [`node ${worker.name} Ready again`] };
+  return {
+    recovered: false,
+    events,
+    missing: [
+      ...(nodeReady ? [] : [`node ${worker.name} Ready again`]),
+      ...services.notWhole().map((s) => `Service ${s} whole again`),
+    ],
+  };
 }
 
 function pickWorker(state: ClusterState, name: string): WorkerRecord {
@@ -112,9 +150,20 @@ function pickWorker(state: ClusterState, name: string): WorkerRecord {
   return w;
 }
 
-async function look(client: KubeClient): Promise<{ nodes: NodeView[]; pods: PodView[] }> {
-  const [nodes, pods] = await Promise.all([client.nodes().listAll(), client.pods().listAll()]);
+interface Look {
+  nodes: NodeView[];
+  pods: PodView[];
+  services: ServiceView[];
+}
+
+async function look(client: KubeClient): Promise<Look> {
+  const [nodes, pods, services] = await Promise.all([
+    client.nodes().listAll(),
+    client.pods().listAll(),
+    lookAtServices(client),
+  ]);
   return {
+    services,
     nodes: (nodes.items as Node[]).map((n) => ({
       name: n.metadata.name ?? '',
       ready: n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown',
@@ -145,8 +194,9 @@ function tolerationOf(p: Pod): number {
 
 function describeBefore(
   w: WorkerRecord,
-  before: { nodes: NodeView[]; pods: PodView[] },
+  before: Look,
   stranded: number,
+  affected: string[],
 ): string {
   const node = before.nodes.find((n) => n.name === w.name);
   const mine = before.pods.filter((p) => p.node === w.name && p.owned && !p.deleting);
@@ -155,7 +205,9 @@ function describeBefore(
     waits.length === 0
       ? ''
       : `; they tolerate an unreachable node for ${waits.sort((a, b) => a - b).join('/')} s before eviction`;
-  return `before: node ${w.name} ${node?.ready === 'True' ? 'Ready' : `NotReady (${node?.ready ?? 'not registered'})`}, ${stranded} pod(s) made by controllers on it${wait}`;
+  const services =
+    affected.length > 0 ? `; Services with ready endpoints on it: ${affected.join(', ')}` : '';
+  return `before: node ${w.name} ${node?.ready === 'True' ? 'Ready' : `NotReady (${node?.ready ?? 'not registered'})`}, ${stranded} pod(s) made by controllers on it${wait}${services}`;
 }
 
 /**
@@ -180,6 +232,29 @@ export function processesOfWorker(netns: string): number[] {
     }
   }
   return pids;
+}
+
+function workerRecord(dataDir: string, name: string): WorkerRecord | undefined {
+  try {
+    return readClusterState(dataDir).workers?.find((w) => w.name === name);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for pid to be gone; SIGKILL (said in the timeline) when it is not within graceMs. */
+async function awaitExit(
+  pid: number,
+  graceMs: number,
+  note: (kind: TimelineKind, text: string) => void,
+): Promise<void> {
+  const until = Date.now() + graceMs;
+  while (processIsAlive(pid) && Date.now() < until) await sleep(200);
+  if (!processIsAlive(pid)) return;
+  note('action', `node agent pid ${pid} still running ${graceMs / 1000} s after SIGTERM: SIGKILL`);
+  signal(pid, 'SIGKILL');
+  const killedBy = Date.now() + 5000;
+  while (processIsAlive(pid) && Date.now() < killedBy) await sleep(100);
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -14,6 +14,8 @@ export interface MemberRecord {
   apiPort: number;
   etcdPort: number;
   peerPort: number;
+  /** Its Raft address; its own (127.0.10.N) when `flotilla up` gives each member one. */
+  peerHost?: string;
   dataDir: string;
 }
 
@@ -25,6 +27,8 @@ export interface WorkerRecord {
   /** The node agent (kubelet, kube-proxy, pod network, DNS); null until it started. */
   agentPid: number | null;
   containerdPid: number;
+  /** Why it did not start again on the last SIGHUP, if it did not. */
+  restartError?: string;
 }
 
 export interface NodesRecord {
@@ -37,6 +41,11 @@ export interface ClusterState extends NodesRecord {
   version: 1;
   /** The `flotilla up` process: SIGHUP to it starts every member that is not running. */
   supervisorPid: number;
+  /**
+   * on-failure: `flotilla up` starts a master that died on its own again after a short back-off
+   * (unless DATA/keep-down.json holds it); no (or absent: an older `up`): it stays down.
+   */
+  restartPolicy?: 'on-failure' | 'no';
   startedAt: string;
   updatedAt: string;
   dataDir: string;

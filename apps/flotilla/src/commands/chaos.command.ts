@@ -12,7 +12,10 @@ export async function chaosCommand(argv: readonly string[], _context: CliContext
     return;
   }
   const o = parsed.options;
-  const { state, client } = openLocalCluster(o.dataDir);
+  const { state, client } = openLocalCluster(
+    o.dataDir,
+    'member' in o.action ? o.action.member : undefined,
+  );
   const print = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const dataDir = resolve(o.dataDir ?? 'data');
@@ -30,14 +33,20 @@ export async function chaosCommand(argv: readonly string[], _context: CliContext
             ['node NotReady', first('node', 'NotReady')],
             ['first eviction', first('pod', 'evicted')],
             ['last replacement Ready', last('pod', 'Ready on')],
+            ['endpoints dropped', first('service', 'dropped')],
+            ['Services whole', last('service', 'whole again')],
             ['node Ready again', first('node', 'Ready again')],
           ]
         : [
+            ['stepped down', first('stepdown')],
             ['election', first('election')],
             ['kube-scheduler', first('lease', 'kube-scheduler')],
             ['kube-controller-manager', first('lease', 'kube-controller-manager')],
             ['first write', first('write')],
+            ['isolated write refused', first('isolated', 'refused')],
+            ['healed', first('action', 'healed')],
             ['rejoined', first('rejoined')],
+            ['Services whole', last('service', 'whole again')],
           ]
     ).filter(([, ms]) => ms !== undefined);
     print(

@@ -2,7 +2,12 @@ import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, settingError } from '@flotilla/process';
-import { MemberSupervisor, SupervisorEvent } from '../supervisor/member-supervisor';
+import {
+  DEFAULT_RESTART_POLICY,
+  MemberSupervisor,
+  SupervisorEvent,
+} from '../supervisor/member-supervisor';
+import { heldDownReason, releaseHolds } from '../cluster-state/keep-down';
 import { childProcessSpawner } from '../supervisor/child-process-spawner';
 import { realTimers } from '../supervisor/spawner';
 import { waitForApi } from '../up/api-ready';
@@ -27,6 +32,8 @@ import {
   upUsage,
 } from '../up/up-options';
 import type { CliContext } from './cli-context';
+import { firewallUnavailable, healPartition } from '../chaos/partition-firewall';
+import { partitionChain } from '../chaos/partition-rules';
 
 export async function upCommand(argv: readonly string[], context: CliContext): Promise<void> {
   const parsed = parseUpOptions(argv, {
@@ -54,6 +61,16 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     say,
     changed: () => recordChange(),
   });
+  // A partition `flotilla chaos` left (killed before it healed) must not outlive it.
+  const clearPartition = (when: string) => {
+    if (firewallUnavailable()) return;
+    try {
+      if (healPartition(partitionChain(plans.map((p) => ({ port: p.peerPort })))))
+        say(`${when}: removed a partition flotilla chaos had left in nftables`);
+    } catch (err) {
+      say(`${when}: cannot remove the chaos partition: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
   // The workers' fabric first: the masters listen on it.
   try {
     await nodes.prepare();
@@ -62,6 +79,8 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     await nodes.stop();
     throw err;
   }
+  // Only now that the ports are ours: the chain is named after them.
+  clearPartition('before start');
   if (pkiDir) {
     // A directory made for another listen host (no workers before) gets serving certificates
     // that name this one, from the same CA.
@@ -103,9 +122,18 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
     const text = describeEvent(event);
     if (text) say(text);
   };
+  // Holds a crashed run's chaos drill left are not this run's.
+  releaseHolds(options.dataDir);
   const supervisor = new MemberSupervisor(
     plans.map((p) => ({ name: p.name, process: p.process })),
-    { spawner: childProcessSpawner, timers: realTimers, graceMs: options.stopTimeoutMs, report },
+    {
+      spawner: childProcessSpawner,
+      timers: realTimers,
+      graceMs: options.stopTimeoutMs,
+      report,
+      ...(options.restartMembers ? { restart: DEFAULT_RESTART_POLICY } : {}),
+      keepDown: (name) => heldDownReason(options.dataDir, name),
+    },
   );
   // DATA/cluster.json: how `flotilla status` and `flotilla chaos` find this cluster.
   const record = clusterRecorder(
@@ -116,6 +144,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       scheme: pkiDir ? 'https' : 'http',
       plans,
       supervisorPid: process.pid,
+      restartPolicy: options.restartMembers ? 'on-failure' : 'no',
     },
     () => supervisor.status(),
     () => nodes.records(),
@@ -136,12 +165,14 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
         .stop()
         .catch((err: Error) => say(`stopping the nodes: ${err.message}`))
         .then(() => supervisor.stopAll())
+        .then(() => clearPartition('on stop'))
         .then(resolve);
     };
     process.on('SIGINT', shutdown);
     process.on('SIGTERM', shutdown);
     process.on('SIGHUP', () => {
       if (stopping) return;
+      releaseHolds(options.dataDir);
       const started = supervisor.startStopped();
       say(
         started.length > 0
@@ -150,7 +181,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
       );
       void nodes.restartStopped();
     });
-    readConsole(supervisor, plans, say, () => stopping);
+    readConsole(supervisor, plans, options.dataDir, say, () => stopping);
   });
 
   supervisor.startAll();
@@ -173,6 +204,7 @@ export async function upCommand(argv: readonly string[], context: CliContext): P
 function readConsole(
   supervisor: MemberSupervisor,
   plans: MemberPlan[],
+  dataDir: string,
   say: (line: string) => void,
   isStopping: () => boolean,
 ): void {
@@ -190,6 +222,7 @@ function readConsole(
       case 'status':
         return process.stdout.write(`${statusTable(supervisor.status(), plans)}\n`);
       case 'start':
+        releaseHolds(dataDir, [command.member]);
         if (!supervisor.start(command.member)) say(`${command.member} is already running`);
         return;
       case 'stop':

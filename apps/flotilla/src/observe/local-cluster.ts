@@ -10,12 +10,19 @@ export const DATA_DIR_OPTION: OptionSpec = {
   defaultText: 'data',
 };
 
-/** The cluster `flotilla up` runs from DIR, and a client for its API (short timeouts: probes). */
-export function openLocalCluster(dataDir: string | undefined): {
+/**
+ * The cluster `flotilla up` runs from DIR, and a client for its API (short timeouts: probes).
+ * The client asks `avoid` last (a master about to be cut off would cost a timeout per request).
+ */
+export function openLocalCluster(
+  dataDir: string | undefined,
+  avoid?: string,
+): {
   state: ClusterState;
   client: KubeClient;
 } {
   const state = readClusterState(resolve(dataDir ?? 'data'));
+  const first = avoid ? state.members.find((m) => m.name !== avoid)?.name : undefined;
   try {
     const { client } = connectFromKubeconfig({
       kubeconfig: state.kubeconfig,
@@ -24,6 +31,7 @@ export function openLocalCluster(dataDir: string | undefined): {
       requestTimeoutMs: 3000,
       connectTimeoutMs: 500,
       rounds: 1,
+      ...(first ? { context: `flotilla-${first}` } : {}),
     });
     return { state, client };
   } catch (err) {

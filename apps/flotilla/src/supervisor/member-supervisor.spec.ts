@@ -1,4 +1,4 @@
-import { MemberSupervisor, SupervisorEvent } from './member-supervisor';
+import { MemberSupervisor, RestartPolicy, SupervisorEvent } from './member-supervisor';
 import type { ChildHandle, ExitStatus, ProcessSpec, SpawnCallbacks, Timers } from './spawner';
 
 /** A child that only does what the test tells it to. */
@@ -23,7 +23,7 @@ class FakeChild implements ChildHandle {
 /** Timers that fire only when the test advances them. */
 class FakeTimers implements Timers {
   private pending: { at: number; fn: () => void; id: number }[] = [];
-  private now = 0;
+  now = 0;
   private nextId = 1;
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;
@@ -44,7 +44,10 @@ class FakeTimers implements Timers {
   }
 }
 
-function setup(names = ['m1', 'm2', 'm3']) {
+function setup(
+  names = ['m1', 'm2', 'm3'],
+  extra: { restart?: RestartPolicy; keepDown?: (name: string) => string | undefined } = {},
+) {
   const children: FakeChild[] = [];
   const events: SupervisorEvent[] = [];
   const timers = new FakeTimers();
@@ -60,6 +63,8 @@ function setup(names = ['m1', 'm2', 'm3']) {
       timers,
       graceMs: 10_000,
       report: (e) => events.push(e),
+      now: () => timers.now,
+      ...extra,
     },
   );
   const latest = (name: string) => [...children].reverse().find((c) => c.spec.args[0] === name)!;
@@ -215,5 +220,97 @@ describe('MemberSupervisor', () => {
       },
     ]);
     expect(supervisor.status()[0].state).toBe('exited');
+  });
+
+  describe("restart policy (as compose's on-failure)", () => {
+    const policy = { delayMs: 2000, maxDelayMs: 8000, resetAfterMs: 10_000 };
+
+    it('starts a member that died on its own again after the back-off, and says so first', () => {
+      const { supervisor, events, timers, latest, children } = setup(['m1'], { restart: policy });
+      supervisor.startAll();
+      timers.advance(60_000);
+      latest('m1').exit({ code: null, signal: 'SIGKILL' });
+      expect(events.at(-1)).toEqual({
+        kind: 'exited',
+        name: 'm1',
+        exit: { code: null, signal: 'SIGKILL' },
+        expected: false,
+        restartInMs: 2000,
+      });
+      timers.advance(1999);
+      expect(children).toHaveLength(1);
+      timers.advance(1);
+      expect(children).toHaveLength(2);
+      expect(supervisor.status()[0]).toMatchObject({ state: 'running', pid: 101 });
+    });
+
+    it('doubles the back-off while the member keeps dying young, up to the cap, and resets it after a good run', () => {
+      const { supervisor, events, timers, latest } = setup(['m1'], { restart: policy });
+      supervisor.startAll();
+      const delays: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        latest('m1').exit({ code: 1, signal: null });
+        const e = events.at(-1) as { restartInMs: number };
+        delays.push(e.restartInMs);
+        timers.advance(e.restartInMs);
+      }
+      expect(delays).toEqual([2000, 4000, 8000, 8000]);
+      timers.advance(10_000);
+      latest('m1').exit({ code: 1, signal: null });
+      expect(events.at(-1)).toMatchObject({ restartInMs: 2000 });
+    });
+
+    it('leaves a member down when asked to (a chaos drill), and when stopped on purpose', () => {
+      const held = new Set(['m2']);
+      const { supervisor, events, timers, latest, children } = setup(['m1', 'm2'], {
+        restart: policy,
+        keepDown: (name) => (held.has(name) ? 'flotilla chaos --no-restart' : undefined),
+      });
+      supervisor.startAll();
+      latest('m2').exit({ code: null, signal: 'SIGKILL' });
+      expect(events.at(-1)).toMatchObject({
+        kind: 'exited',
+        keptDown: 'flotilla chaos --no-restart',
+      });
+      // Held after the exit, before the back-off is over: still kept down.
+      latest('m1').exit({ code: null, signal: 'SIGKILL' });
+      held.add('m1');
+      timers.advance(2000);
+      expect(events.at(-1)).toEqual({
+        kind: 'kept-down',
+        name: 'm1',
+        reason: 'flotilla chaos --no-restart',
+      });
+      expect(children).toHaveLength(2);
+      // A stop (console, Ctrl-C) cancels a pending restart.
+      held.clear();
+      supervisor.start('m1');
+      latest('m1').exit({ code: 1, signal: null });
+      void supervisor.stop('m1');
+      timers.advance(60_000);
+      expect(supervisor.status()[0].state).toBe('stopped');
+      expect(children).toHaveLength(3);
+    });
+
+    it('does not restart a member that could not be spawned', () => {
+      const events: SupervisorEvent[] = [];
+      const timers = new FakeTimers();
+      const supervisor = new MemberSupervisor(
+        [{ name: 'm1', process: { command: 'x', args: [] } }],
+        {
+          spawner: (_spec, callbacks) => {
+            callbacks.onExit({ code: null, signal: null, error: 'spawn x ENOENT' });
+            return { pid: undefined, kill: () => undefined };
+          },
+          timers,
+          graceMs: 1000,
+          report: (e) => events.push(e),
+          restart: policy,
+        },
+      );
+      supervisor.startAll();
+      expect(timers.count).toBe(0);
+      expect(events).toHaveLength(1);
+    });
   });
 });

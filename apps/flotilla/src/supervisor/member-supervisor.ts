@@ -21,8 +21,35 @@ export interface MemberStatus {
 export type SupervisorEvent =
   | { kind: 'started'; name: string; pid: number | undefined }
   | { kind: 'output'; name: string; stream: 'stdout' | 'stderr'; line: string }
-  | { kind: 'exited'; name: string; exit: ExitStatus; expected: boolean }
-  | { kind: 'killing'; name: string; afterMs: number };
+  | {
+      kind: 'exited';
+      name: string;
+      exit: ExitStatus;
+      expected: boolean;
+      /** An unexpected exit under a restart policy: when the member starts again. */
+      restartInMs?: number;
+      /** Why it stays down although the policy would restart it. */
+      keptDown?: string;
+    }
+  | { kind: 'killing'; name: string; afterMs: number }
+  | { kind: 'kept-down'; name: string; reason: string };
+
+/**
+ * What happens to a member that dies on its own (as compose's `restart: on-failure`): it starts
+ * again after delayMs, twice as long each time it dies within resetAfterMs of starting, at most
+ * maxDelayMs.
+ */
+export interface RestartPolicy {
+  delayMs: number;
+  maxDelayMs: number;
+  resetAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  delayMs: 2000,
+  maxDelayMs: 30_000,
+  resetAfterMs: 10_000,
+};
 
 interface Member {
   definition: MemberDefinition;
@@ -31,6 +58,10 @@ interface Member {
   lastExit: ExitStatus | undefined;
   killTimer: unknown;
   waiters: Array<() => void>;
+  startedAt: number;
+  /** Unexpected exits in a row, each soon after its start: the back-off grows with them. */
+  quickDeaths: number;
+  restartTimer: unknown;
 }
 
 export interface SupervisorOptions {
@@ -39,6 +70,11 @@ export interface SupervisorOptions {
   /** How long a member gets between SIGTERM and SIGKILL. */
   graceMs: number;
   report: (event: SupervisorEvent) => void;
+  /** Restart members that die on their own; absent: they stay down until started. */
+  restart?: RestartPolicy;
+  /** A reason to leave this member down despite the policy (a chaos drill asked for it). */
+  keepDown?: (name: string) => string | undefined;
+  now?: () => number;
 }
 
 /** Starts, stops and restarts named member processes; one member's death never touches the others. */
@@ -57,6 +93,9 @@ export class MemberSupervisor {
         lastExit: undefined,
         killTimer: undefined,
         waiters: [],
+        startedAt: 0,
+        quickDeaths: 0,
+        restartTimer: undefined,
       });
     }
   }
@@ -86,7 +125,9 @@ export class MemberSupervisor {
   start(name: string): boolean {
     const member = this.get(name);
     if (member.state === 'running' || member.state === 'stopping') return false;
+    this.cancelRestart(member);
     member.state = 'running';
+    member.startedAt = this.now();
     let exited = false;
     let child: ChildHandle | undefined = undefined;
     child = this.options.spawner(member.definition.process, {
@@ -108,7 +149,9 @@ export class MemberSupervisor {
   /** SIGTERM, then SIGKILL after the grace period; resolves once the member is gone. */
   stop(name: string): Promise<void> {
     const member = this.get(name);
-    if (member.state === 'stopped' || member.state === 'exited') return Promise.resolve();
+    this.cancelRestart(member);
+    if (member.state === 'exited') member.state = 'stopped';
+    if (member.state === 'stopped') return Promise.resolve();
     const gone = new Promise<void>((resolve) => member.waiters.push(resolve));
     if (member.state === 'running') {
       member.state = 'stopping';
@@ -139,6 +182,7 @@ export class MemberSupervisor {
   /** Skips the grace period: SIGKILL to every member that is alive (a second Ctrl-C). */
   killAll(): void {
     for (const member of this.members.values()) {
+      this.cancelRestart(member);
       if (member.state === 'running' || member.state === 'stopping') {
         if (member.state === 'running') member.state = 'stopping';
         member.child?.kill('SIGKILL');
@@ -157,9 +201,42 @@ export class MemberSupervisor {
       this.options.timers.clearTimeout(member.killTimer);
       member.killTimer = undefined;
     }
-    this.options.report({ kind: 'exited', name: member.definition.name, exit, expected });
+    const name = member.definition.name;
+    const policy = this.options.restart;
+    // A member that could not even be spawned would only fail again.
+    if (expected || !policy || exit.error) {
+      this.options.report({ kind: 'exited', name, exit, expected });
+    } else {
+      const keptDown = this.options.keepDown?.(name);
+      if (keptDown) {
+        this.options.report({ kind: 'exited', name, exit, expected, keptDown });
+      } else {
+        const ranMs = this.now() - member.startedAt;
+        if (ranMs >= policy.resetAfterMs) member.quickDeaths = 0;
+        const delay = Math.min(policy.maxDelayMs, policy.delayMs * 2 ** member.quickDeaths);
+        member.quickDeaths++;
+        this.options.report({ kind: 'exited', name, exit, expected, restartInMs: delay });
+        member.restartTimer = this.options.timers.setTimeout(() => {
+          member.restartTimer = undefined;
+          if (member.state !== 'exited') return;
+          const reason = this.options.keepDown?.(name);
+          if (reason) this.options.report({ kind: 'kept-down', name, reason });
+          else this.start(name);
+        }, delay);
+      }
+    }
     const waiters = member.waiters.splice(0);
     for (const resolve of waiters) resolve();
+  }
+
+  private cancelRestart(member: Member): void {
+    if (member.restartTimer === undefined) return;
+    this.options.timers.clearTimeout(member.restartTimer);
+    member.restartTimer = undefined;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private get(name: string): Member {

@@ -7,6 +7,7 @@ import { HollowFleet } from '../hollow-nodes/hollow-fleet';
 import { parseHollowOptions } from '../hollow-nodes/hollow-options';
 import type { WorkerRecord } from '../cluster-state/cluster-state';
 import type { LocalWorkers } from './local-workers';
+import { acquireWorkersLock, type WorkersLock } from './workers-lock';
 
 export interface ClusterNodesOptions {
   workers: number;
@@ -21,6 +22,7 @@ export interface ClusterNodesOptions {
 
 export class ClusterNodes {
   private workers: LocalWorkers | undefined;
+  private lock: WorkersLock | undefined;
   private fleet: HollowFleet | undefined;
   private fleetClient: KubeClient | undefined;
   private starting: Promise<void> = Promise.resolve();
@@ -31,6 +33,14 @@ export class ClusterNodes {
   /** Before the masters: the workers' fabric, registry, images and containerds. */
   async prepare(): Promise<void> {
     if (this.o.workers === 0) return;
+    // Before anything is touched: another live run's workers are not leftovers.
+    this.lock = acquireWorkersLock(this.o.dataDir);
+    const crashed = this.lock.crashed;
+    if (crashed) {
+      this.o.say(
+        `the flotilla up that had the workers (pid ${crashed.pid}, data ${crashed.dataDir}) is gone without cleaning up: removing what it left`,
+      );
+    }
     const names = Array.from({ length: this.o.workers }, (_, i) => `w${i + 1}`).join(', ');
     this.o.say(
       `building workers ${names}: network namespaces flotilla-w1.., a registry with the pause and demo images, a containerd each (the first start installs packages and builds images)`,
@@ -45,6 +55,9 @@ export class ClusterNodes {
         agentCommand: this.o.agentCommand.command,
         agentCwd: this.o.agentCommand.cwd,
         serviceCidr: this.o.serviceCidr,
+        ...(crashed && crashed.dataDir !== this.o.dataDir
+          ? { crashedDataDir: crashed.dataDir }
+          : {}),
       },
       this.o.say,
     );
@@ -141,5 +154,7 @@ export class ClusterNodes {
           : `workers removed, but left: ${left.join('; ')}`,
       );
     }
+    this.lock?.release();
+    this.lock = undefined;
   }
 }

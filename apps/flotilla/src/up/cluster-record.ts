@@ -5,7 +5,7 @@ import {
   writeClusterState,
 } from '../cluster-state/cluster-state';
 import type { MemberStatus } from '../supervisor/member-supervisor';
-import type { MemberPlan } from './member-plan';
+import { connectHost, type MemberPlan } from './member-plan';
 
 export interface ClusterRecordOptions {
   dataDir: string;
@@ -14,6 +14,7 @@ export interface ClusterRecordOptions {
   scheme: 'http' | 'https';
   plans: readonly MemberPlan[];
   supervisorPid: number;
+  restartPolicy?: 'on-failure' | 'no';
   now?: () => Date;
 }
 
@@ -25,11 +26,11 @@ export function clusterState(
   updatedAt: Date,
   nodes: NodesRecord = {},
 ): ClusterState {
-  const host =
-    o.listenHost === '0.0.0.0' ? '127.0.0.1' : o.listenHost === '::' ? '::1' : o.listenHost;
+  const host = connectHost(o.listenHost);
   return {
     version: 1,
     supervisorPid: o.supervisorPid,
+    ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
     startedAt: startedAt.toISOString(),
     updatedAt: updatedAt.toISOString(),
     dataDir: o.dataDir,
@@ -45,6 +46,7 @@ export function clusterState(
         apiPort: p.apiPort,
         etcdPort: p.etcdPort,
         peerPort: p.peerPort,
+        peerHost: p.peerHost,
         dataDir: p.dataDir,
       };
     }),

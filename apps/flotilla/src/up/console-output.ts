@@ -27,9 +27,12 @@ export function describeEvent(event: SupervisorEvent): string | undefined {
     case 'started':
       return `${event.name} started (pid ${event.pid ?? '?'})`;
     case 'exited':
-      return event.expected
-        ? `${event.name} stopped (${describeExit(event.exit)})`
-        : `${event.name} ${describeExit(event.exit)}; the others keep running ("start ${event.name}" or SIGHUP to bring it back)`;
+      if (event.expected) return `${event.name} stopped (${describeExit(event.exit)})`;
+      if (event.restartInMs !== undefined)
+        return `${event.name} ${describeExit(event.exit)}; restarting it in ${event.restartInMs / 1000} s (restart policy, as compose's on-failure; flotilla up --no-restart keeps members down)`;
+      return `${event.name} ${describeExit(event.exit)}; ${event.keptDown ? `kept down: ${event.keptDown}; ` : ''}the others keep running ("start ${event.name}" or SIGHUP to bring it back)`;
+    case 'kept-down':
+      return `${event.name} kept down: ${event.reason} ("start ${event.name}" or SIGHUP to bring it back)`;
     case 'killing':
       return `${event.name} still running ${event.afterMs / 1000}s after SIGTERM; sending SIGKILL`;
     case 'output':
@@ -56,7 +59,7 @@ export function planTable(plans: readonly MemberPlan[], host: string, scheme = '
       p.name,
       `${scheme}://${host}:${p.apiPort}`,
       `${host}:${p.etcdPort}`,
-      `${host}:${p.peerPort}`,
+      `${p.peerHost}:${p.peerPort}`,
       p.dataDir,
     ]),
   ]);

@@ -17,6 +17,8 @@ export interface LocalWorkersOptions {
   agentCommand: string[];
   agentCwd?: string;
   serviceCidr?: string;
+  /** The data directory of a run that crashed with the workers up (its files and mounts go too). */
+  crashedDataDir?: string;
 }
 
 export function labOptions(o: LocalWorkersOptions): LabOptions {
@@ -36,6 +38,9 @@ export function labOptions(o: LocalWorkersOptions): LabOptions {
 }
 
 export class LocalWorkers {
+  /** Why a worker did not start again on the last SIGHUP (shown by flotilla chaos). */
+  private readonly restartErrors = new Map<string, string>();
+
   private constructor(readonly lab: WorkerLab) {}
 
   /**
@@ -49,6 +54,10 @@ export class LocalWorkers {
     const options = labOptions(o);
     const missing = await WorkerLab.missingPackages();
     if (missing.length > 0) say(`installing Debian packages: ${missing.join(' ')} (apt-get)`);
+    if (o.crashedDataDir) {
+      const theirs = labOptions({ ...o, dataDir: o.crashedDataDir });
+      await WorkerLab.leftBehind({ ...theirs, workers: Math.max(o.count, 9) }).destroy();
+    }
     if (existsSync(options.dir) || existsSync(`/var/run/netns/${WORKER_LAB_ID}-fab`)) {
       await WorkerLab.leftBehind({ ...options, workers: Math.max(o.count, 9) }).destroy();
     }
@@ -79,8 +88,15 @@ export class LocalWorkers {
     return Promise.all(
       gone.map((name) =>
         this.lab.reviveWorker(name, { kubeconfig }).then(
-          () => ({ name }),
-          (err: Error) => ({ name, error: err.message.split('\n')[0] }),
+          () => {
+            this.restartErrors.delete(name);
+            return { name };
+          },
+          (err: Error) => {
+            const error = err.message.split('\n')[0];
+            this.restartErrors.set(name, error);
+            return { name, error };
+          },
         ),
       ),
     );
@@ -93,6 +109,9 @@ export class LocalWorkers {
       address: h.address,
       agentPid: this.lab.agents.get(h.spec.name)?.pid ?? null,
       containerdPid: h.containerdPid,
+      ...(this.restartErrors.has(h.spec.name)
+        ? { restartError: this.restartErrors.get(h.spec.name) }
+        : {}),
     }));
   }
 

@@ -2,10 +2,11 @@ import { ConfigError } from '@flotilla/process';
 import { planMembers } from './member-plan';
 import { parseUpOptions } from './up-options';
 
-function options(argv: string[]) {
+function options(argv: string[], platform: NodeJS.Platform = 'linux') {
   const parsed = parseUpOptions(argv, {
     cwd: '/w',
     defaultEntry: '/dist/apps/control-plane/main.js',
+    platform,
   });
   if (parsed.help) throw new Error('unexpected help');
   return parsed.options;
@@ -37,7 +38,11 @@ describe('flotilla up member plan', () => {
         '--peer-port',
         '2480',
         '--peers',
-        'm1=127.0.0.1:2380,m2=127.0.0.1:2480,m3=127.0.0.1:2580',
+        'm1=127.0.10.1:2380,m2=127.0.10.2:2480,m3=127.0.10.3:2580',
+        '--peer-host',
+        '127.0.10.2',
+        '--advertise-host',
+        '127.0.0.1',
         '--cluster-token',
         'flotilla',
         '--pki-dir',
@@ -46,10 +51,23 @@ describe('flotilla up member plan', () => {
         '/w/data/audit-policy.yaml',
       ],
     });
+    expect(plans.map((p) => p.peerHost)).toEqual(['127.0.10.1', '127.0.10.2', '127.0.10.3']);
     // Without a PKI directory (flotilla up --insecure): the members' insecure mode.
     expect(planMembers(options(['--insecure']), 'node')[0].process.args.slice(-1)).toEqual([
       '--insecure',
     ]);
+  });
+
+  it('shares --listen-host for Raft where 127/8 is not all local (not Linux)', () => {
+    const args = planMembers(options([], 'darwin'), 'node')[0].process.args.join(' ');
+    expect(args).toContain('--peers m1=127.0.0.1:2380,m2=127.0.0.1:2480,m3=127.0.0.1:2580');
+    expect(args).not.toContain('--peer-host');
+  });
+
+  it("advertises the clients' address while Raft uses the own ones, also on the workers' fabric", () => {
+    const args = planMembers(options(['--listen-host', '0.0.0.0']), 'node')[2].process.args;
+    expect(args[args.indexOf('--advertise-host') + 1]).toBe('127.0.0.1');
+    expect(args[args.indexOf('--peer-host') + 1]).toBe('127.0.10.3');
   });
 
   it('gives members listening beyond loopback a random shared token instead of the public default', () => {

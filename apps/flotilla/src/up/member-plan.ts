@@ -9,8 +9,24 @@ export interface MemberPlan {
   apiPort: number;
   etcdPort: number;
   peerPort: number;
+  /** Where its Raft port listens and its dials to the other members leave from. */
+  peerHost: string;
   dataDir: string;
   process: ProcessSpec;
+}
+
+/**
+ * Member i (from 0) talks Raft on a loopback address of its own, 127.0.10.(i+1): Linux answers
+ * on all of 127/8 without configuration, and distinct addresses let one nftables rule cut a
+ * member off from the others while it keeps serving its clients (flotilla chaos partition).
+ */
+export function ownPeerHost(index: number): string {
+  return `127.0.10.${index + 1}`;
+}
+
+/** The address clients reach a member at when it listens on listenHost. */
+export function connectHost(listenHost: string): string {
+  return listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost === '::' ? '::1' : listenHost;
 }
 
 /**
@@ -28,11 +44,10 @@ export function planMembers(
     apiPort: options.baseApiPort + i,
     etcdPort: options.baseEtcdPort + 100 * i,
     peerPort: options.basePeerPort + 100 * i,
+    peerHost: options.ownPeerAddresses ? ownPeerHost(i) : options.listenHost,
   }));
   checkPorts(layout);
-  const peers = layout
-    .map((m) => `${m.name}=${formatHostPort(options.listenHost, m.peerPort)}`)
-    .join(',');
+  const peers = layout.map((m) => `${m.name}=${formatHostPort(m.peerHost, m.peerPort)}`).join(',');
   return layout.map((m) => {
     const dataDir = join(options.dataDir, m.name);
     // prettier-ignore
@@ -44,6 +59,9 @@ export function planMembers(
       '--etcd-port', String(m.etcdPort),
       '--peer-port', String(m.peerPort),
       '--peers', peers,
+      ...(options.ownPeerAddresses
+        ? ['--peer-host', m.peerHost, '--advertise-host', connectHost(options.listenHost)]
+        : []),
       '--cluster-token', options.clusterToken,
     ];
     if (options.serviceCidr) args.push('--service-cidr', options.serviceCidr);

@@ -37,10 +37,17 @@ export interface UpOptions {
    * TLS on every port with a cluster PKI made under DATA/pki, and RBAC.
    */
   insecure: boolean;
+  /** A master that dies on its own starts again after a short back-off (--no-restart: it stays down). */
+  restartMembers: boolean;
   /** Real workers w1..wN (root only): network namespaces with containerd and a node agent. */
   workers: number;
   /** Hollow nodes hollow-0.. (no containers; what stands in for workers without root). */
   hollowNodes: number;
+  /**
+   * Each member talks Raft on its own loopback address (127.0.10.N) instead of --listen-host, so
+   * `flotilla chaos partition` can cut one off with a firewall rule (Linux: all of 127/8 answers).
+   */
+  ownPeerAddresses: boolean;
   /** Said once at start: why the plan differs from what was asked (no root for workers). */
   notes: string[];
   /** Passed to every member when given (validated here so a typo fails once, not N times). */
@@ -134,6 +141,12 @@ export const UP_OPTIONS: readonly OptionSpec[] = [
     description: 'hollow nodes hollow-0.. (no containers, no root needed)',
     defaultText: '0 as root, else --workers or 2',
   },
+  {
+    flag: 'no-restart',
+    boolean: true,
+    description:
+      "leave a master that dies on its own down (default: start it again after 2 s, doubling while it keeps dying within 10 s, at most 30 s, as compose's restart: on-failure)",
+  },
   { flag: 'help', short: 'h', boolean: true, description: 'show this help' },
 ];
 
@@ -149,6 +162,7 @@ While it runs, type on stdin:
   start <member>   start a stopped or crashed member
   restart <member> stop, then start
   help             this list
+A master that dies on its own is started again after a short back-off (--no-restart: not).
 SIGHUP starts every member that is not running; SIGINT/SIGTERM stop all and exit.
 `;
 }
@@ -157,7 +171,7 @@ export type ParsedUp = { help: true } | { help: false; options: UpOptions };
 
 export function parseUpOptions(
   argv: readonly string[],
-  context: { cwd: string; defaultEntry: string; isRoot?: boolean },
+  context: { cwd: string; defaultEntry: string; isRoot?: boolean; platform?: NodeJS.Platform },
 ): ParsedUp {
   // `up` reads flags only: FLOTILLA_* variables configure a single member, not a whole cluster.
   const settings = readSettings(UP_OPTIONS, argv, {});
@@ -188,6 +202,8 @@ export function parseUpOptions(
       (optionalValue(settings.get('stop-timeout'), (s) => integerValue(s, 1, 600)) ?? 10) * 1000,
     controlPlaneEntry: entry ? resolve(context.cwd, entry) : context.defaultEntry,
     insecure: settings.has('insecure'),
+    restartMembers: !settings.has('no-restart'),
+    ownPeerAddresses: (context.platform ?? process.platform) === 'linux',
     ...nodes,
   };
   const cidr = optionalValue(settings.get('service-cidr'), (s) =>
