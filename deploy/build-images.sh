@@ -6,8 +6,11 @@
 # Env:
 #   BASE_IMAGE           FROM image (default: the offline base from build-base-image.sh;
 #                        users with a registry can set e.g. BASE_IMAGE=node:20-bookworm-slim)
+#   WORKER_BASE_IMAGE    FROM image of flotilla/node-agent (default: build-worker-base-image.sh's,
+#                        the base plus containerd, runc, CNI plugins, conntrack)
 #   FLOTILLA_IMAGE_TAG   tag of the built images (default dev)
-# Also builds flotilla/prometheus:<tag> (build-prometheus-image.sh).
+# Also builds flotilla/prometheus:<tag> (build-prometheus-image.sh) and flotilla/registry:<tag>
+# (build-registry-image.sh: the pause and demo-web images for the workers).
 set -euo pipefail
 
 deploy_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,6 +57,11 @@ else
   echo "$lock_hash" >"$staging/.lock-hash"
 fi
 
+# The workers' base: derived from the base once (chroot apt), rebuilt when node or the list changes.
+if [[ -z "${WORKER_BASE_IMAGE:-}" && " ${apps[*]} " == *" node-agent "* ]]; then
+  bash "$deploy_dir/build-worker-base-image.sh"
+fi
+
 # A small context: hard links, so preparing it costs no copying.
 rm -rf "$context"
 mkdir -p "$context/apps"
@@ -67,11 +75,14 @@ for app in "${apps[@]}"; do
   # /version and flotilla_build_info read it next to the bundle.
   cp dist/build-info.json "$context/apps/$app/build-info.json"
 done
+cp "$deploy_dir/worker-entrypoint.sh" "$context/worker-entrypoint.sh"
 
 for app in "${apps[@]}"; do
-  log "docker build flotilla/$app:$image_tag (FROM $base_image)"
+  from="$base_image"
+  [[ "$app" != node-agent ]] || from="${WORKER_BASE_IMAGE:-$(worker_base_image_tag)}"
+  log "docker build flotilla/$app:$image_tag (FROM $from)"
   docker build --quiet \
-    --build-arg "BASE_IMAGE=$base_image" \
+    --build-arg "BASE_IMAGE=$from" \
     --label "org.flotilla.revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     -f "$deploy_dir/Dockerfile.$app" \
     -t "flotilla/$app:$image_tag" \
@@ -79,6 +90,8 @@ for app in "${apps[@]}"; do
 done
 # Prometheus for the compose file and the e2e suites: same base, host-packaged binary.
 bash "$deploy_dir/build-prometheus-image.sh"
+# The workers' registry, holding the pause and demo-web images.
+bash "$deploy_dir/build-registry-image.sh"
 # Earlier builds of these tags, now untagged, would otherwise pile up.
 docker image prune --force --filter label=org.flotilla.revision >/dev/null
 docker image ls --filter 'reference=flotilla/*' --format '{{.Repository}}:{{.Tag}}  {{.Size}}'

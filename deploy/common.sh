@@ -37,3 +37,6 @@ apt_install_without_starting() {
   [[ -z "$added_policy" ]] || as_root rm -f "$policy"
   return "$status"
 }
+
+# The worker containers' base: the base plus containerd, runc, CNI plugins (build-worker-base-image.sh).
+worker_base_image_tag() { echo "${FLOTILLA_WORKER_BASE_TAG:-flotilla/worker-base:bookworm-node$(node_major)}"; }

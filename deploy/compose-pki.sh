@@ -8,7 +8,8 @@
 #                    mounted into the Prometheus container, which runs as nobody
 #   DIR/nodes/       w1.kubeconfig, w2.kubeconfig (system:node:wN) and kube-proxy.kubeconfig for
 #                    the workers' node agents (FLOTILLA_KUBECONFIG, FLOTILLA_PROXY_KUBECONFIG),
-#                    reaching the masters by name: https://m1:6443 ..
+#                    reaching the masters by name: https://m1:6443 ..; the kubelet serves HTTPS
+#                    with the same node pair, pki/node-wN.crt and .key (CN system:node:wN, SAN wN)
 # DIR is the first argument, else $FLOTILLA_COMPOSE_DIR, else ./data/compose (relative paths are
 # relative to the repository, as compose resolves them relative to the compose file).
 # FLOTILLA_COMPOSE_HOSTS: more names or addresses for the serving certificates (comma-separated),

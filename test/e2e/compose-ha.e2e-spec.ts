@@ -7,8 +7,13 @@ import { promisify } from 'node:util';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { runTool } from '../integration/support/run-tool';
 import { getText, waitFor } from '../integration/support/wait';
-import { ClientTls, tryHttpsGetText } from './support/e2e-pki';
-import { CONTROL_PLANE_IMAGE, PROMETHEUS_IMAGE } from './support/images';
+import { ClientTls, httpsRequest, tryHttpsGetText } from './support/e2e-pki';
+import {
+  CONTROL_PLANE_IMAGE,
+  NODE_AGENT_IMAGE,
+  PROMETHEUS_IMAGE,
+  REGISTRY_IMAGE,
+} from './support/images';
 import { sampleValue } from './support/metrics-text';
 import { requireLocalImage } from './support/require-image';
 
@@ -17,13 +22,20 @@ const REPO = join(__dirname, '..', '..');
 const COMPOSE_FILE = join(REPO, 'docker-compose.ha.yml');
 const PROJECT = `flotilla-e2e-compose-${randomBytes(4).toString('hex')}`;
 const CLUSTER_TOKEN = randomBytes(16).toString('hex');
-const SERVICES = ['m1', 'm2', 'm3', 'prometheus'] as const;
+const SERVICES = ['m1', 'm2', 'm3', 'prometheus', 'w1', 'w2'] as const;
 const MASTERS = ['m1', 'm2', 'm3'] as const;
 type Master = (typeof MASTERS)[number];
 /** Host ports as docker-compose.ha.yml publishes them. */
 const API_PORTS: Record<Master, number> = { m1: 6443, m2: 6444, m3: 6445 };
 const ETCD_PORTS: Record<Master, number> = { m1: 2379, m2: 2479, m3: 2579 };
 const PROMETHEUS_PORT = 9090;
+
+/** The few fields of API answers this suite reads. */
+interface ApiObject {
+  items?: { status?: { conditions?: { type: string; status: string }[] } }[];
+  status?: { availableReplicas?: number };
+  spec?: { clusterIP?: string };
+}
 
 /**
  * docker-compose.ha.yml itself, driven by Debian's docker-compose 1.29 (testcontainers' compose
@@ -45,6 +57,8 @@ describe('docker-compose.ha.yml with docker-compose', () => {
         ...process.env,
         FLOTILLA_IMAGE: CONTROL_PLANE_IMAGE,
         FLOTILLA_PROMETHEUS_IMAGE: PROMETHEUS_IMAGE,
+        FLOTILLA_WORKER_IMAGE: NODE_AGENT_IMAGE,
+        FLOTILLA_REGISTRY_IMAGE: REGISTRY_IMAGE,
         // A killed member stays down until the test starts it again.
         FLOTILLA_RESTART: 'no',
         // The members' shared secret (the public default is refused off loopback).
@@ -105,6 +119,8 @@ describe('docker-compose.ha.yml with docker-compose', () => {
   beforeAll(async () => {
     await requireLocalImage(CONTROL_PLANE_IMAGE);
     await requireLocalImage(PROMETHEUS_IMAGE);
+    await requireLocalImage(NODE_AGENT_IMAGE);
+    await requireLocalImage(REGISTRY_IMAGE);
     await run('docker-compose', ['version', '--short']).catch((err: Error) => {
       throw new Error(
         `docker-compose is not usable (${err.message}); run 'bash deploy/provision-docker.sh'.`,
@@ -132,7 +148,7 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     rmSync(composeDir, { recursive: true, force: true });
   }, 180_000);
 
-  it('comes up healthy with one leader, and Prometheus scrapes all three', async () => {
+  it('comes up healthy with one leader, and Prometheus scrapes the three masters and both workers', async () => {
     await waitHealthy(SERVICES);
     const leader = await waitFor('a leader', () => agreedLeader(MASTERS));
     expect(MASTERS).toContain(leader);
@@ -149,6 +165,100 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       1000,
     );
     expect(up).toBe(true);
+    const workersUp = await waitFor(
+      'Prometheus sees both workers (node agents) up',
+      async () => {
+        const q = 'sum(up{job="flotilla-workers"})';
+        const res = await getText(
+          `http://${host}:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(q)}`,
+        ).catch(() => undefined);
+        const result = res?.status === 200 ? JSON.parse(res.body).data.result : [];
+        return result.length === 1 && result[0].value[1] === '2' ? true : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(workersUp).toBe(true);
+  });
+
+  it('runs a Deployment on the workers w1 and w2, and its Service answers inside a worker', async () => {
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await httpsRequest(
+        `https://${host}:${API_PORTS.m1}${path}`,
+        admin!,
+        method,
+        body,
+      );
+      return { status: res.status, body: JSON.parse(res.body) as ApiObject };
+    };
+    await waitFor(
+      'Nodes w1 and w2 Ready',
+      async () => {
+        const nodes = await api('GET', '/api/v1/nodes').catch(() => undefined);
+        const ready = (nodes?.body.items ?? []).filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === 2 ? true : undefined;
+      },
+      120_000,
+      1000,
+    );
+    // What the README has users type: create deployment web --replicas=3, expose --port=80.
+    const labels = { app: 'web' };
+    const created = await api('POST', '/apis/apps/v1/namespaces/default/deployments', {
+      metadata: { name: 'web', labels },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'demo-web', image: 'flotilla/demo-web' }] },
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    const svc = await api('POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'web' },
+      spec: { selector: labels, ports: [{ port: 80, targetPort: 80 }] },
+    });
+    expect(svc.status).toBe(201);
+    await waitFor(
+      'deployment web rolled out',
+      async () => {
+        const d = await api('GET', '/apis/apps/v1/namespaces/default/deployments/web');
+        return d.body.status?.availableReplicas === 3 ? true : undefined;
+      },
+      180_000,
+      1000,
+    );
+    const runtime = await getContainerRuntimeClient();
+    const w1 = runtime.container.dockerode.getContainer(await containerId('w1'));
+    const exec = await w1.exec({
+      Cmd: ['curl', '-s', '--max-time', '3', `http://${svc.body.spec?.clusterIP}/`],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => stream.on('end', resolve));
+    // Docker's multiplexed stream: an 8-byte header per frame, the pod's name inside.
+    expect(Buffer.concat(chunks).toString('latin1')).toMatch(/web-[a-z0-9]+-[a-z0-9]+/);
+    // kubectl logs and exec go through a master to the pod's kubelet: HTTPS with the node's pair,
+    // taking only the API server's client certificate from the cluster CA.
+    const kubeconfig = ['--kubeconfig', join(composeDir, 'kubeconfig')];
+    const pods = await runTool('kubectl', [
+      ...kubeconfig,
+      ...['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}'],
+    ]);
+    expect(pods.code).toBe(0);
+    const logs = await runTool('kubectl', [...kubeconfig, 'logs', pods.stdout]);
+    expect(logs).toMatchObject({ code: 0 });
+    const hostname = await runTool('kubectl', [
+      ...kubeconfig,
+      ...['exec', pods.stdout, '--', 'hostname'],
+    ]);
+    expect(hostname).toMatchObject({ code: 0, stdout: `${pods.stdout}\n` });
   });
 
   it('serves kubectl and etcdctl with the admin credentials compose-pki.sh made, and nobody without', async () => {

@@ -8,9 +8,19 @@ import {
   nodeAgentUsage,
   parseNodeAgentConfig,
 } from './config/node-agent-config';
+import {
+  CONTAINERD_CONFIG_COMMAND,
+  containerdConfigCommand,
+  containerdConfigUsage,
+} from './config/containerd-config-command';
 import { startNodeAgent } from './start-node-agent';
 
 runMain(NODE_AGENT_PROGRAM, async () => {
+  if (process.argv[2] === CONTAINERD_CONFIG_COMMAND) {
+    const toml = containerdConfigCommand(process.argv.slice(3), process.env);
+    process.stdout.write(toml === 'help' ? containerdConfigUsage() : toml);
+    return;
+  }
   const parsed = parseNodeAgentConfig(process.argv.slice(2), process.env, {
     cwd: process.cwd(),
     hostname: hostname(),

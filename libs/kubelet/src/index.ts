@@ -42,6 +42,8 @@ export type { NodeIdentity, PodNetworkState, Taint } from './api/node-object';
 export * from './images';
 // Worker hosts on one machine (network namespaces, containerd): tests and `flotilla up`.
 export { WorkerLab } from './host/lab';
+export { renderContainerdConfig, containerdPaths } from './host/containerd-config';
+export type { ContainerdConfigInput } from './host/containerd-config';
 export type { AgentOptions, LabOptions } from './host/lab';
 export { KubeletServer } from './server/kubelet-server';
 export type { KubeletServerOptions } from './server/kubelet-server';

@@ -119,8 +119,29 @@ export class E2ePki {
 
 /** GET over HTTPS with the given trust and identity; bounded at 5 s like getText. */
 export function httpsGetText(url: string, tls: ClientTls): Promise<TextResponse> {
+  return httpsRequest(url, tls);
+}
+
+/**
+ * Any method over HTTPS with the given trust and identity; body as JSON (merge patch for PATCH,
+ * as kubectl sends). Bounded at 5 s like getText.
+ */
+export function httpsRequest(
+  url: string,
+  tls: ClientTls,
+  method = 'GET',
+  body?: unknown,
+): Promise<TextResponse> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> =
+    payload === undefined
+      ? {}
+      : {
+          'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+          'content-length': String(Buffer.byteLength(payload)),
+        };
   return new Promise((resolve, reject) => {
-    const req = request(url, { ...tls, agent: false }, (res) => {
+    const req = request(url, { ...tls, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -132,9 +153,9 @@ export function httpsGetText(url: string, tls: ClientTls): Promise<TextResponse>
         }),
       );
     });
-    req.setTimeout(5000, () => req.destroy(new Error(`GET ${url}: no answer in 5 s`)));
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }
 

@@ -231,6 +231,15 @@ export class MasterContainers {
     this.containerIds.delete(container.getId());
   }
 
+  /** docker pause (SIGSTOP-like freeze of every process): the member falls silent, keeps state. */
+  async pause(name: MemberName): Promise<void> {
+    await this.docker.getContainer(this.container(name).getId()).pause();
+  }
+
+  async unpause(name: MemberName): Promise<void> {
+    await this.docker.getContainer(this.container(name).getId()).unpause();
+  }
+
   /** Runs a command inside the member's container (e.g. node -e, to dial the others by name). */
   exec(name: MemberName, command: string[], env: Record<string, string> = {}): Promise<ExecResult> {
     return this.container(name).exec(command, { env });
