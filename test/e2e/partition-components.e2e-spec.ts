@@ -181,36 +181,39 @@ describe('partition: the master holding both component Leases is cut off from it
       m.metric(holder, 'flotilla_raft_commit_index'),
     );
 
-    // The survivors take both Leases over.
-    const takeovers = await Promise.all(
-      COMPONENT_LEASES.map((lease) =>
-        waitFor(
-          `the ${lease} Lease held by a survivor`,
-          async () => {
-            const h = await leaseHolder(survivors[0], lease);
-            return h && h !== holder
-              ? { lease, holder: h as MemberName, at: Date.now() }
-              : undefined;
-          },
-          60_000,
-          200,
+    // Watched together, so the timeline shows which came first: the survivors taking both Leases
+    // over, or the cut-off master's electors stepping down (renewDeadline < leaseDuration: the
+    // old holder should stop acting before anyone may take over).
+    const [takeovers, stepDowns] = await Promise.all([
+      Promise.all(
+        COMPONENT_LEASES.map((lease) =>
+          waitFor(
+            `the ${lease} Lease held by a survivor`,
+            async () => {
+              const h = await leaseHolder(survivors[0], lease);
+              return h && h !== holder
+                ? { lease, holder: h as MemberName, at: Date.now() }
+                : undefined;
+            },
+            60_000,
+            100,
+          ),
         ),
       ),
-    );
-    // The cut-off master stops acting: both of its electors step down.
-    const stepDowns = await Promise.all(
-      COMPONENT_LEASES.map((lease) =>
-        waitFor(
-          `${holder} no longer ${lease} master`,
-          async () =>
-            (await componentMetric(holder, 'leader_election_master_status', lease)) === 0
-              ? { lease, at: Date.now() }
-              : undefined,
-          60_000,
-          200,
+      Promise.all(
+        COMPONENT_LEASES.map((lease) =>
+          waitFor(
+            `${holder} no longer ${lease} master`,
+            async () =>
+              (await componentMetric(holder, 'leader_election_master_status', lease)) === 0
+                ? { lease, at: Date.now() }
+                : undefined,
+            60_000,
+            100,
+          ),
         ),
       ),
-    );
+    ]);
     for (const t of takeovers) {
       expect(await componentMetric(t.holder, 'leader_election_master_status', t.lease)).toBe(1);
     }
