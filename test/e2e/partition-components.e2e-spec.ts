@@ -174,6 +174,7 @@ describe('partition: the master holding both component Leases is cut off from it
       holder,
     ]);
 
+    const ledRaft = (await m.metric(holder, 'flotilla_raft_is_leader')) === 1;
     await m.disconnectFromPeers(holder);
     const cutAt = Date.now();
     // Docker rewires the container's ports for a moment: wait until the cut-off member answers.
@@ -297,7 +298,7 @@ describe('partition: the master holding both component Leases is cut off from it
 
     console.log(
       [
-        `[partition-components] cut off ${holder} (held both Leases; commit index ${commitIndexAtCut}); timeline in ms from the cut:`,
+        `[partition-components] cut off ${holder} (held both Leases, Raft ${ledRaft ? 'leader' : 'follower'}, commit index ${commitIndexAtCut}); timeline in ms from the cut:`,
         ...takeovers.map(
           (t) =>
             `  ${t.lease} Lease on ${t.holder}: ${t.at - cutAt} (observed); ` +
