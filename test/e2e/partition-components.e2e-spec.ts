@@ -291,6 +291,18 @@ describe('partition: the master holding both component Leases is cut off from it
     await waitFor(`${holder} serving the survivors' ${REPLICAS_AFTER} pods`, async () =>
       (await podCount(holder)) === REPLICAS_AFTER ? true : undefined,
     );
+    // One master per component acting after the heal, and it is the one the Lease names.
+    for (const lease of COMPONENT_LEASES) {
+      const acting = await waitFor(`exactly one ${lease} master, the Lease's holder`, async () => {
+        const statuses = await Promise.all(
+          MEMBER_NAMES.map((n) => componentMetric(n, 'leader_election_master_status', lease)),
+        );
+        const actingMembers = MEMBER_NAMES.filter((_, i) => statuses[i] === 1);
+        const named = await leaseHolder(leader, lease);
+        return actingMembers.length === 1 && actingMembers[0] === named ? named : undefined;
+      });
+      expect(acting).not.toBe(holder);
+    }
     const replicas = await requestTo(leader, 'GET', DEPLOYMENT_PATH);
     expect((JSON.parse(replicas.body) as { spec: { replicas: number } }).spec.replicas).toBe(
       REPLICAS_AFTER,
