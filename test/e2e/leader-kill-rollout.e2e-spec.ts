@@ -7,11 +7,11 @@ import { waitFor } from '../integration/support/wait';
 import { ClusterApi, demoWeb, nodeReadiness, podsOf } from './support/cluster-api';
 import { MEMBER_NAMES, MasterContainers, MemberName } from './support/master-containers';
 import { WorkerContainers } from './support/worker-containers';
+import { COMPONENT_LEASES, coLocateComponents } from './support/co-locate';
 
 const NS = 'default';
 const APP = 'roll';
 const REPLICAS = 20;
-const COMPONENT_LEASES = ['kube-scheduler', 'kube-controller-manager'] as const;
 
 interface LeaseObject {
   spec?: { holderIdentity?: string; renewTime?: string; acquireTime?: string };
@@ -53,22 +53,9 @@ describe('the Raft leader holding both component Leases is killed during a rolli
     await masters?.cleanup();
   });
 
-  /**
-   * Makes one member lead Raft and hold both Leases. Nothing moves a Lease on purpose, so Raft
-   * leadership moves instead: pausing the leader makes the other two elect one of them, and the
-   * paused one follows when it wakes. Bounded attempts.
-   */
-  async function coLocate(m: MasterContainers): Promise<MemberName> {
-    for (let attempt = 1; attempt <= 10; attempt++) {
-      const leader = await m.waitForLeader(MEMBER_NAMES, 60_000);
-      const holders = await Promise.all(COMPONENT_LEASES.map((l) => leaseHolder(api, l)));
-      if (holders.every((h) => h === leader)) return leader;
-      await m.pause(leader);
-      await new Promise((r) => setTimeout(r, 3000));
-      await m.unpause(leader);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-    throw new Error('no member came to lead Raft and hold both Leases in 10 attempts');
+  /** One member leads Raft and holds both Leases (see coLocateComponents). */
+  function coLocate(m: MasterContainers): Promise<MemberName> {
+    return coLocateComponents(m, (lease) => leaseHolder(api, lease), { raftLeader: true });
   }
 
   it('elects among the survivors, moves both Leases there, completes the rollout, and binds no pod twice', async () => {

@@ -10,6 +10,7 @@ import { getText, waitFor } from '../integration/support/wait';
 import { httpsRequest, PROMETHEUS_TLS_DIR } from './support/e2e-pki';
 import { ipv4HostPort } from './support/host-port';
 import { PROMETHEUS_IMAGE } from './support/images';
+import { COMPONENT_LEASES, type ComponentLease, coLocateComponents } from './support/co-locate';
 import { MasterContainers, MEMBER_NAMES, MemberName } from './support/master-containers';
 import { sampleValue } from './support/metrics-text';
 import { requireLocalImage } from './support/require-image';
@@ -19,8 +20,6 @@ const NS = 'default';
 const APP = 'lease-web';
 const REPLICAS_BEFORE = 1;
 const REPLICAS_AFTER = 4;
-const COMPONENT_LEASES = ['kube-scheduler', 'kube-controller-manager'] as const;
-type ComponentLease = (typeof COMPONENT_LEASES)[number];
 const PROMETHEUS_PORT = 9090;
 const PROMETHEUS_CONFIG = join(__dirname, '..', '..', 'deploy', 'prometheus', 'prometheus.yml');
 const DEPLOYMENT_PATH = `/apis/apps/v1/namespaces/${NS}/deployments/${APP}`;
@@ -110,30 +109,9 @@ describe('partition: the master holding both component Leases is cut off from it
     return (JSON.parse(res.body) as { data: { result: PromSample[] } }).data.result;
   }
 
-  /**
-   * Makes one member hold both Leases. Nothing moves a Lease on purpose: pausing the Raft leader
-   * makes the other two elect one of them, and the Leases tend to follow (as in
-   * leader-kill-rollout). Bounded attempts.
-   */
-  async function coLocate(m: MasterContainers): Promise<MemberName> {
-    for (let attempt = 1; attempt <= 10; attempt++) {
-      const leader = await m.waitForLeader(MEMBER_NAMES, 60_000);
-      const holders = await waitFor(
-        'both component Leases held',
-        async () => {
-          const h = await Promise.all(COMPONENT_LEASES.map((l) => leaseHolder(leader, l)));
-          return h.every((x) => x !== undefined) ? h : undefined;
-        },
-        60_000,
-        500,
-      );
-      if (holders[0] === holders[1]) return holders[0] as MemberName;
-      await m.pause(leader);
-      await new Promise((r) => setTimeout(r, 3000));
-      await m.unpause(leader);
-      await new Promise((r) => setTimeout(r, 3000));
-    }
-    throw new Error('no member came to hold both Leases in 10 attempts');
+  /** One member holds both Leases (see coLocateComponents). */
+  function coLocate(m: MasterContainers): Promise<MemberName> {
+    return coLocateComponents(m, (lease, via) => leaseHolder(via, lease), { raftLeader: false });
   }
 
   it('the survivors take both Leases over and act; the cut-off master stops acting, then rejoins and catches up', async () => {
