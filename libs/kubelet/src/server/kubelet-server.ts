@@ -1,6 +1,7 @@
 // The kubelet's own server (port 10250): /healthz, /pods, /metrics, /containerLogs, and the exec,
-// attach and port-forward upgrades the API server proxies here. HTTPS with the node's serving pair when one
-// is given, plain HTTP otherwise. Errors answer as Kubernetes Status objects, which the API server
+// attach and port-forward upgrades the API server proxies here. HTTPS with the node's serving pair
+// when one is given, plain HTTP otherwise; with a client CA each request is authorized on this
+// Node (kubelet-authorizer.ts). Errors answer as Kubernetes Status objects, which the API server
 // passes on to kubectl.
 import { promises as fs } from 'node:fs';
 import {
