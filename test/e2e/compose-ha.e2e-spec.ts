@@ -179,6 +179,22 @@ describe('docker-compose.ha.yml with docker-compose', () => {
       1000,
     );
     expect(workersUp).toBe(true);
+    // The workers are scraped on their kubelet servers, with the client pair (nodes/metrics).
+    const targets = await getText(`http://${host}:${PROMETHEUS_PORT}/api/v1/targets`);
+    const active = JSON.parse(targets.body).data.activeTargets as {
+      labels: { job: string };
+      scrapeUrl: string;
+      health: string;
+    }[];
+    expect(
+      active
+        .filter((t) => t.labels.job === 'flotilla-workers')
+        .map((t) => [t.scrapeUrl, t.health])
+        .sort(),
+    ).toEqual([
+      ['https://w1:10250/metrics', 'up'],
+      ['https://w2:10250/metrics', 'up'],
+    ]);
   });
 
   it('runs a Deployment on the workers w1 and w2, and its Service answers inside a worker', async () => {
@@ -244,6 +260,22 @@ describe('docker-compose.ha.yml with docker-compose', () => {
     await new Promise((resolve) => stream.on('end', resolve));
     // Docker's multiplexed stream: an 8-byte header per frame, the pod's name inside.
     expect(Buffer.concat(chunks).toString('latin1')).toMatch(/web-[a-z0-9]+-[a-z0-9]+/);
+    // The plain port keeps only health: /metrics and /pods need a certificate on 10250.
+    const plain = await w1.exec({
+      Cmd: [
+        'sh',
+        '-c',
+        'for p in readyz metrics pods; do curl -s -o /dev/null -w "%{http_code} " http://127.0.0.1:10248/$p; done',
+      ],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const plainStream = await plain.start({ hijack: true, stdin: false });
+    const plainChunks: Buffer[] = [];
+    plainStream.on('data', (c: Buffer) => plainChunks.push(c));
+    await new Promise((resolve) => plainStream.on('end', resolve));
+    // Each curl's output is its own frame (8-byte header): match across them.
+    expect(Buffer.concat(plainChunks).toString('latin1')).toMatch(/200 [^]*404 [^]*404 /);
     // kubectl logs and exec go through a master to the pod's kubelet: HTTPS with the node's pair,
     // taking only the API server's client certificate from the cluster CA.
     const kubeconfig = ['--kubeconfig', join(composeDir, 'kubeconfig')];

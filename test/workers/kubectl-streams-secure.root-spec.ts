@@ -1,13 +1,13 @@
 // The same streams in the secure mode: masters with TLS and RBAC (their cluster PKI), one worker
 // running as `flotilla up` runs its workers: its kubelet as system:node:w1 (the Node authorizer
 // and NodeRestriction in the path), its kube-proxy as system:kube-proxy, its kubelet server in
-// HTTPS with a serving pair from the cluster CA naming its address, taking only the API server's
-// client certificate. The masters verify that pair (--kubelet-certificate-authority). kubectl
+// HTTPS with a serving pair from the cluster CA naming its address, taking the API server's
+// client certificate and whoever a SubjectAccessReview allows (Prometheus: nodes/metrics). The masters verify that pair (--kubelet-certificate-authority). kubectl
 // exec, logs and port-forward go through both TLS hops; anyone else is turned away at the
 // kubelet, and a kubelet with a certificate from elsewhere is refused by the API server. Runs as
 // root (npm run test:workers).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +29,18 @@ async function kubectl(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-function kubeletStatus(path: string): Promise<number> {
+/** The status of a GET to w1's kubelet server, as file (a client pair of the PKI) if given. */
+function kubeletStatus(path: string, file?: string): Promise<number> {
+  const pki = masters!.pkiDir!;
+  const pair = file
+    ? {
+        cert: readFileSync(join(pki, `${file}.crt`)),
+        key: readFileSync(join(pki, `${file}.key`)),
+      }
+    : {};
   return new Promise((resolve, reject) => {
     request(
-      { host: lab!.host('w1').address, port: 10250, path, rejectUnauthorized: false },
+      { host: lab!.host('w1').address, port: 10250, path, rejectUnauthorized: false, ...pair },
       (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -160,6 +168,22 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(await kubeletStatus('/healthz')).toBe(200);
     expect(await kubeletStatus('/pods')).toBe(401);
     expect(await kubeletStatus('/containerLogs/default/web/web')).toBe(401);
+  });
+
+  it('the kubelet serves /metrics to whom RBAC grants nodes/metrics, /pods to the API server; 10248 only health', async () => {
+    // system:prometheus (group system:monitoring): allowed by a SubjectAccessReview the kubelet
+    // sends as system:node:w1.
+    expect(await kubeletStatus('/metrics', 'prometheus')).toBe(200);
+    expect(await kubeletStatus('/pods', 'prometheus')).toBe(403);
+    expect(await kubeletStatus('/pods', 'apiserver-kubelet-client')).toBe(200);
+    // kube-proxy's identity has no nodes/metrics.
+    expect(await kubeletStatus('/metrics', 'kube-proxy')).toBe(403);
+    const plain = async (path: string) =>
+      (await fetch(`${lab!.agentUrl('w1')}${path}`, { signal: AbortSignal.timeout(5000) })).status;
+    expect(await plain('/readyz')).toBe(200);
+    expect(await plain('/healthz')).toBe(200);
+    expect(await plain('/metrics')).toBe(404);
+    expect(await plain('/pods')).toBe(404);
   });
 
   it('RBAC decides first: a user without pods/exec is refused by the API server', async () => {

@@ -41,20 +41,27 @@ export class AppModule {
   static forRoot({ config, logger, health, client, proxyClient }: NodeAgentParts): DynamicModule {
     // The pod network's readiness and the cluster DNS address, from networking to the kubelet.
     const networkState = new NodeNetworkState(config.network?.podNetwork === true);
+    // With a client CA the kubelet server (10250) serves /metrics and /pods behind authorization;
+    // the plain port keeps only the health endpoints, as Kubernetes' healthz port.
+    const secure = config.kubelet?.server?.clientCaFile !== undefined;
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config), // the validated flags and environment
-        // JSON lines carrying the node name, /healthz /livez /readyz, /metrics
+        // JSON lines carrying the node name, /healthz /livez /readyz, /metrics (plain port only
+        // when insecure)
         ObservabilityModule.forRoot({
           logger,
           health,
           metrics: { version: FLOTILLA_VERSION, node: config.name, component: 'node-agent' },
+          serveMetrics: !secure,
         }),
         // kube-proxy (nftables), the pod network (CNI, host-gw routes) and cluster DNS
         NetworkModule.forRoot(config, proxyClient ?? client, networkState),
         // the Node, its Lease and its pods through the container runtime (--runtime-endpoint)
-        ...(config.kubelet ? [KubeletModule.forRoot(client, networkState)] : []),
+        ...(config.kubelet
+          ? [KubeletModule.forRoot(client, networkState, { plainPods: !secure })]
+          : []),
       ],
       providers: [
         { provide: MASTERS_CLIENT, useValue: client },

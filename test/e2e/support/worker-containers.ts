@@ -14,6 +14,12 @@ export type WorkerName = 'w1' | 'w2';
 
 /** Where a worker container finds its identity (the compose file's layout). */
 const NODE_DIR = '/etc/flotilla/node';
+/**
+ * The tests' own way into a secure kubelet's /pods from inside the worker: the API server's
+ * kubelet-client pair (system:masters), which the compose workers never get.
+ */
+const TEST_DIR = '/etc/flotilla/e2e';
+const KUBELET_CLIENT = 'apiserver-kubelet-client';
 
 /**
  * The workers of docker-compose.ha.yml beside a MasterContainers cluster: its registry (pause and
@@ -109,6 +115,8 @@ export class WorkerContainers {
       [`${NODE_DIR}/kubelet.crt`]: paths.nodeCert(name),
       [`${NODE_DIR}/kubelet.key`]: paths.nodeKey(name),
       [`${NODE_DIR}/ca.crt`]: paths.caCert,
+      [`${TEST_DIR}/client.crt`]: paths.clientCert(KUBELET_CLIENT),
+      [`${TEST_DIR}/client.key`]: paths.clientKey(KUBELET_CLIENT),
     };
     return {
       environment: {
@@ -138,15 +146,20 @@ export class WorkerContainers {
     return { exitCode: r.exitCode, output: r.output };
   }
 
-  /** The UIDs of the pods the worker's kubelet runs (its /pods, asked from inside). */
+  /**
+   * The UIDs of the pods the worker's kubelet runs (its /pods, asked from inside): plain 10248
+   * with insecure masters; else the kubelet server on 10250 with the API server's client pair.
+   */
   async podUids(name: WorkerName): Promise<string[]> {
-    const r = await this.exec(name, [
-      'curl',
-      '-fsS',
-      '--max-time',
-      '5',
-      'http://127.0.0.1:10248/pods',
-    ]);
+    const request = this.masters.pki
+      ? [
+          ...['--cacert', `${NODE_DIR}/ca.crt`],
+          ...['--cert', `${TEST_DIR}/client.crt`, '--key', `${TEST_DIR}/client.key`],
+          // The node's serving pair names the node, not the loopback address.
+          ...['--resolve', `${name}:10250:127.0.0.1`, `https://${name}:10250/pods`],
+        ]
+      : ['http://127.0.0.1:10248/pods'];
+    const r = await this.exec(name, ['curl', '-fsS', '--max-time', '5', ...request]);
     if (r.exitCode !== 0) throw new Error(`${name}: /pods failed: ${r.output}`);
     const list = JSON.parse(r.output) as { items: { metadata: { uid: string } }[] };
     return list.items.map((p) => p.metadata.uid);

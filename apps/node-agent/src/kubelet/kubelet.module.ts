@@ -16,6 +16,7 @@ import {
   unhealthy,
 } from '@flotilla/observability';
 import { NodeKubelet } from '@flotilla/kubelet';
+import { Registry } from 'prom-client';
 import type { MastersClient } from '../api/masters-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
 import { NODE_AGENT_CONFIG } from '../config/config.module';
@@ -54,7 +55,10 @@ class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
   }
 }
 
-/** The kubelet's read-only API, as on port 10250: the pods this node runs, with their status. */
+/**
+ * The pods this node runs, with their status, on the plain port: only without a client CA (the
+ * kubelet server serves them behind authorization otherwise).
+ */
 @Controller()
 class PodsController {
   constructor(@Inject(NodeKubelet) private readonly node: NodeKubelet) {}
@@ -68,16 +72,24 @@ class PodsController {
 @Module({})
 export class KubeletModule {
   /** client: the masters; without one the kubelet runs static pods only (--pod-manifest-path). */
-  static forRoot(client: MastersClient | undefined, network: NodeNetworkState): DynamicModule {
+  static forRoot(
+    client: MastersClient | undefined,
+    network: NodeNetworkState,
+    options: { plainPods: boolean } = { plainPods: true },
+  ): DynamicModule {
     return {
       module: KubeletModule,
-      controllers: [PodsController],
+      controllers: options.plainPods ? [PodsController] : [],
       providers: [
         {
           provide: NodeKubelet,
-          inject: [NODE_AGENT_CONFIG, JsonLogger],
-          useFactory: (config: NodeAgentConfig, logger: JsonLogger) => {
+          inject: [NODE_AGENT_CONFIG, JsonLogger, Registry],
+          useFactory: (config: NodeAgentConfig, logger: JsonLogger, registry: Registry) => {
             const k = config.kubelet!;
+            const metrics = async () => ({
+              contentType: registry.contentType,
+              body: await registry.metrics(),
+            });
             return new NodeKubelet(
               {
                 nodeName: config.name,
@@ -90,7 +102,7 @@ export class KubeletModule {
                 clusterDns: k.clusterDns,
                 clusterDomain: k.clusterDomain,
                 clusterDnsFromService: k.clusterDnsFromService,
-                ...(k.server ? { server: k.server } : {}),
+                ...(k.server ? { server: { ...k.server, metrics } } : {}),
                 labels: k.nodeLabels,
                 taints: k.taints,
                 ...(network.managesPodNetwork ? { podNetwork: () => network.podNetwork } : {}),

@@ -127,6 +127,12 @@ const ROLES: RoleSpec[] = [
   // What the Node authorizer grants every kubelet; kept as a role, bound to no one (as in
   // Kubernetes, where the system:node binding has no subjects since the Node authorizer).
   { name: 'system:node', rules: [...NODE_RULES] },
+  // Scrapers of the kubelets' /metrics (nodes/metrics, authorized by each kubelet through a
+  // SubjectAccessReview); bound to system:monitoring below beside Kubernetes' own role of that name.
+  {
+    name: 'system:flotilla:node-metrics-reader',
+    rules: [rule(['get'], [''], ['nodes/metrics'])],
+  },
   {
     name: 'system:node-proxier',
     rules: [
@@ -177,6 +183,11 @@ const BINDINGS: BindingSpec[] = [
     name: 'system:kube-scheduler',
     role: 'system:kube-scheduler',
     subjects: [user('system:kube-scheduler')],
+  },
+  {
+    name: 'system:flotilla:node-metrics-reader',
+    role: 'system:flotilla:node-metrics-reader',
+    subjects: [group('system:monitoring')],
   },
   { name: 'system:node', role: 'system:node', subjects: [] },
   {

@@ -377,6 +377,25 @@ describe('the Node authorizer and NodeRestriction admission', () => {
     expect(role.status).toBe(200);
   });
 
+  it("answers a kubelet's SubjectAccessReview: system:monitoring may get nodes/metrics, not nodes/proxy", async () => {
+    const ask = async (groups: string[], subresource: string) => {
+      const r = await call(api, n1, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: 'system:prometheus',
+          groups: [...groups, 'system:authenticated'],
+          resourceAttributes: { verb: 'get', resource: 'nodes', subresource, name: 'n1' },
+        },
+      });
+      expect(r.status).toBe(201);
+      return (r.body.status as { allowed: boolean }).allowed;
+    };
+    expect(await ask(['system:monitoring'], 'metrics')).toBe(true);
+    expect(await ask(['system:monitoring'], 'proxy')).toBe(false);
+    expect(await ask([], 'metrics')).toBe(false);
+  });
+
   it('has no opinion on users who are not nodes, whatever they are named', async () => {
     const impostor: UserInfo = { name: 'system:node:n1', groups: ['system:authenticated'] };
     const r = await call(api, impostor, 'GET', '/api/v1/nodes/n1');

@@ -331,8 +331,13 @@ export class WorkerLab {
     this.agents.delete(name);
   }
 
-  /** The pods a worker's kubelet runs, with status, from its /pods. */
+  /** The pods a worker's kubelet runs, with status, from its /pods (insecure agents only). */
   async pods(name: string): Promise<Pod[]> {
+    if (this.servingTls.has(name)) {
+      throw new Error(
+        `${name} serves /pods only on its kubelet server, to client certificates RBAC allows`,
+      );
+    }
     const res = await fetch(`${this.agentUrl(name)}/pods`, { signal: AbortSignal.timeout(5000) });
     const list = (await res.json()) as { items: Pod[] };
     return list.items;

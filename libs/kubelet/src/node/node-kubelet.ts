@@ -5,9 +5,12 @@
 // registers the Node, heartbeats, and writes statuses) and from a manifest directory (static
 // pods, with the ConfigMaps and Secrets they use when there is no API).
 import { readFile } from 'node:fs/promises';
+import { findResource } from '@flotilla/api';
 import { join } from 'node:path';
 import type { NodeLayout } from '../pod/runtime-config';
 import { KubeletServer } from '../server/kubelet-server';
+import { KubeletAuthorizer, subjectAccessReview } from '../server/kubelet-authorizer';
+import type { AccessReviewer } from '../server/kubelet-authorizer';
 import { KubeletApi, type ResourceFor } from '../api/kubelet-api';
 import type { NodeIdentity, PodNetworkState } from '../api/node-object';
 import { Kubelet } from '../kubelet';
@@ -66,8 +69,13 @@ export interface KubeletServerConfig {
   /** The node's serving certificate and key (PEM files): HTTPS. Without: plain HTTP. */
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** With HTTPS: only clients with a certificate from this CA in system:masters (the API server). */
+  /**
+   * With HTTPS: only clients with a certificate from this CA, authorized by a SubjectAccessReview
+   * to the masters on nodes/<subresource> of this node (system:masters without asking).
+   */
   clientCaFile?: string;
+  /** The agent's metrics for /metrics; absent: not served. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 const FILE_SOURCE = 'file';
@@ -118,6 +126,9 @@ export class NodeKubelet {
         host: c.server.host,
         port: c.server.port,
         tls: await readServingPair(c.server),
+        nodeName: c.nodeName,
+        authorizer: new KubeletAuthorizer({ review: this.accessReviewer() }),
+        ...(c.server.metrics ? { metrics: c.server.metrics } : {}),
         pods: () => this.kubelet?.pods() ?? [],
         runtime: this.runtime,
         layout,
@@ -235,6 +246,19 @@ export class NodeKubelet {
   }
 
   /** Stops the loops and closes the runtime connection; pods keep running. */
+  /** Asks the masters through the node's own client; none: only system:masters gets in. */
+  private accessReviewer(): AccessReviewer | undefined {
+    const resources = this.resources;
+    if (!resources) return undefined;
+    const reviews = resources(findResource('authorization.k8s.io', 'v1', 'subjectaccessreviews')!);
+    return async (user, attrs) => {
+      const answer = (await reviews.create(subjectAccessReview(user, attrs) as never)) as {
+        status?: { allowed?: boolean; reason?: string };
+      };
+      return { allowed: answer.status?.allowed === true, reason: answer.status?.reason };
+    };
+  }
+
   stop(): void {
     void this.server?.close();
     this.watcher?.stop();

@@ -1,6 +1,7 @@
-// The kubelet's own server (port 10250): /healthz, /pods, /containerLogs, and the exec, attach and
-// port-forward upgrades the API server proxies here. HTTPS with the node's serving pair when one
-// is given, plain HTTP otherwise. Errors answer as Kubernetes Status objects, which the API server
+// The kubelet's own server (port 10250): /healthz, /pods, /metrics, /containerLogs, and the exec,
+// attach and port-forward upgrades the API server proxies here. HTTPS with the node's serving pair
+// when one is given, plain HTTP otherwise; with a client CA each request is authorized on this
+// Node (kubelet-authorizer.ts). Errors answer as Kubernetes Status objects, which the API server
 // passes on to kubectl.
 import { promises as fs } from 'node:fs';
 import {
@@ -21,6 +22,7 @@ import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../runtime/labels';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime';
 import type { Logger } from '../util/logger';
 import { LogSource, parseLogOptions, streamLog } from './container-logs';
+import { KubeletAuthorizer, KubeletUser, nodeAttributes } from './kubelet-authorizer';
 import { forwardUpgrade, refuseUpgrade, webSocketRefusal } from './stream-upgrade';
 
 export interface KubeletServerOptions {
@@ -30,10 +32,16 @@ export interface KubeletServerOptions {
   port: number;
   /**
    * The node's serving certificate and key (PEM): HTTPS; absent: plain HTTP. With clientCa,
-   * every request but /healthz needs a client certificate from that CA in the group
-   * system:masters (the API server's kubelet-client identity): 401 without one, 403 otherwise.
+   * every request but /healthz needs a client certificate from that CA (401 without one) that
+   * the authorizer admits (403 otherwise).
    */
   tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
+  /** Decides for client certificates; default: only system:masters (the API server). */
+  authorizer?: KubeletAuthorizer;
+  /** The node's name: the Node object requests are authorized against. */
+  nodeName?: string;
+  /** The agent's metrics (Prometheus text); absent: /metrics is not served. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The pods the node runs, with their latest status. */
   pods: () => Pod[];
   runtime: ContainerRuntime;
@@ -43,9 +51,6 @@ export interface KubeletServerOptions {
   logPollMs?: number;
   now?: () => number;
 }
-
-/** The group of the API server's client certificate toward kubelets (libs/pki). */
-const API_SERVER_GROUP = 'system:masters';
 
 /** An error with the HTTP code and Kubernetes reason it answers with. */
 class ServeError extends Error {
@@ -88,10 +93,12 @@ export class KubeletServer {
   private readonly streams = new Set<Duplex>();
   private readonly pollMs: number;
   private readonly now: () => number;
+  private readonly authorizer: KubeletAuthorizer;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.pollMs = o.logPollMs ?? 250;
     this.now = o.now ?? Date.now;
+    this.authorizer = o.authorizer ?? new KubeletAuthorizer();
   }
 
   get scheme(): 'http' | 'https' {
@@ -152,7 +159,7 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     try {
-      if (url.pathname !== '/healthz') this.checkClient(req);
+      if (url.pathname !== '/healthz') await this.checkClient(req, url.pathname, false);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         if (['exec', 'attach', 'portForward'].includes(parts[0])) {
           throw badRequest(`${parts[0]} needs an upgrade to SPDY/3.1 or WebSocket`);
@@ -166,6 +173,11 @@ export class KubeletServer {
       if (url.pathname === '/pods' || url.pathname === '/pods/') {
         const body = { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.o.pods() };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        return;
+      }
+      if (url.pathname === '/metrics' && this.o.metrics) {
+        const m = await this.o.metrics();
+        res.writeHead(200, { 'content-type': m.contentType }).end(m.body);
         return;
       }
       if (parts[0] === 'containerLogs' && parts.length === 4) {
@@ -183,8 +195,8 @@ export class KubeletServer {
     }
   }
 
-  /** With a client CA: only the API server (a system:masters certificate from it) gets in. */
-  private checkClient(req: IncomingMessage): void {
+  /** With a client CA: the certificate's user, authorized for this request on this node. */
+  private async checkClient(req: IncomingMessage, path: string, upgrade: boolean): Promise<void> {
     if (!this.o.tls?.clientCa) return;
     const socket = req.socket as TLSSocket;
     if (!socket.authorized) {
@@ -195,14 +207,16 @@ export class KubeletServer {
       );
     }
     const subject = socket.getPeerCertificate().subject ?? {};
-    const groups = ([] as string[]).concat((subject.O as string | string[] | undefined) ?? []);
-    if (!groups.includes(API_SERVER_GROUP)) {
-      throw new ServeError(
-        403,
-        'Forbidden',
-        `${String(subject.CN ?? 'this user')} may not use the kubelet API; only the API server may`,
-      );
-    }
+    const user: KubeletUser = {
+      name: String(subject.CN ?? ''),
+      groups: [
+        ...([] as string[]).concat((subject.O as string | string[] | undefined) ?? []),
+        'system:authenticated',
+      ],
+    };
+    const attrs = nodeAttributes(req.method ?? 'GET', path, this.o.nodeName ?? '', upgrade);
+    const decision = await this.authorizer.authorize(user, attrs);
+    if (!decision.allowed) throw new ServeError(403, 'Forbidden', decision.message);
   }
 
   private findPod(namespace: string, name: string): Pod {
@@ -301,7 +315,7 @@ export class KubeletServer {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
-    this.checkClient(req);
+    await this.checkClient(req, url.pathname, true);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = url.searchParams;
     const runtime = this.o.runtime;

@@ -13,13 +13,15 @@ export class ObservabilityModule {
     logger: JsonLogger;
     health: HealthRegistry;
     metrics: MetricsIdentity;
+    /** false: no /metrics route here (the registry is still provided). */
+    serveMetrics?: boolean;
   }): DynamicModule {
     return {
       module: ObservabilityModule,
       imports: [
         LoggingModule.forRoot(parts.logger),
         HealthModule.forRoot(parts.health),
-        MetricsModule.forRoot(parts.metrics),
+        MetricsModule.forRoot(parts.metrics, parts.serveMetrics ?? true),
       ],
     };
   }
