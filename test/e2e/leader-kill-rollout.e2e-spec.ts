@@ -4,9 +4,10 @@
 // and no pod is ever bound to two nodes (the API never shows a pod's node change, and no pod UID
 // runs on both workers). Prints the failover timeline.
 import { waitFor } from '../integration/support/wait';
-import { ClusterApi, demoWeb, nodeReadiness, podsOf } from './support/cluster-api';
+import { ClusterApi, demoWeb, podsOf } from './support/cluster-api';
 import { MEMBER_NAMES, MasterContainers, MemberName } from './support/master-containers';
 import { WorkerContainers } from './support/worker-containers';
+import { startWorkerCluster, type WorkerCluster } from './support/worker-cluster';
 import { COMPONENT_LEASES, coLocateComponents } from './support/co-locate';
 
 const NS = 'default';
@@ -29,28 +30,15 @@ describe('the Raft leader holding both component Leases is killed during a rolli
   let masters: MasterContainers | undefined;
   let workers: WorkerContainers | undefined;
   let api: ClusterApi;
+  let cluster: WorkerCluster | undefined;
 
   beforeAll(async () => {
-    masters = await MasterContainers.create();
-    await masters.start();
-    await masters.waitForLeader(MEMBER_NAMES, 90_000);
-    workers = await WorkerContainers.create(masters);
-    await Promise.all([workers.start('w1'), workers.start('w2')]);
-    api = new ClusterApi(masters);
-    await waitFor(
-      'Nodes w1 and w2 Ready',
-      async () => {
-        const r = await nodeReadiness(api);
-        return r?.get('w1') === 'True' && r.get('w2') === 'True' ? true : undefined;
-      },
-      90_000,
-      1000,
-    );
+    cluster = await startWorkerCluster();
+    ({ masters, workers, api } = cluster);
   }, 300_000);
 
   afterAll(async () => {
-    await workers?.cleanup();
-    await masters?.cleanup();
+    await cluster?.cleanup();
   });
 
   /** One member leads Raft and holds both Leases (see coLocateComponents). */

@@ -6,6 +6,7 @@ import { waitFor } from '../integration/support/wait';
 import { ClusterApi, PodView, demoWeb, nodeReadiness, podsOf } from './support/cluster-api';
 import { MEMBER_NAMES, MasterContainers } from './support/master-containers';
 import { WorkerContainers } from './support/worker-containers';
+import { startWorkerCluster, type WorkerCluster } from './support/worker-cluster';
 
 const NS = 'default';
 const APP = 'steady';
@@ -21,28 +22,15 @@ describe('all masters restart at once (masters + two containerd workers)', () =>
   let masters: MasterContainers | undefined;
   let workers: WorkerContainers | undefined;
   let api: ClusterApi;
+  let cluster: WorkerCluster | undefined;
 
   beforeAll(async () => {
-    masters = await MasterContainers.create();
-    await masters.start();
-    await masters.waitForLeader(MEMBER_NAMES, 90_000);
-    workers = await WorkerContainers.create(masters);
-    await Promise.all([workers.start('w1'), workers.start('w2')]);
-    api = new ClusterApi(masters);
-    await waitFor(
-      'Nodes w1 and w2 Ready',
-      async () => {
-        const r = await nodeReadiness(api);
-        return r?.get('w1') === 'True' && r.get('w2') === 'True' ? true : undefined;
-      },
-      90_000,
-      1000,
-    );
+    cluster = await startWorkerCluster();
+    ({ masters, workers, api } = cluster);
   }, 300_000);
 
   afterAll(async () => {
-    await workers?.cleanup();
-    await masters?.cleanup();
+    await cluster?.cleanup();
   });
 
   it('keeps the pods running and converges without recreating them', async () => {

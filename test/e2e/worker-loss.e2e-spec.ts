@@ -4,41 +4,27 @@
 // the Service answers a retrying client inside the surviving worker in every probe round.
 import { waitFor } from '../integration/support/wait';
 import { ClusterApi, demoWeb, nodeReadiness, podsOf } from './support/cluster-api';
-import { MEMBER_NAMES, MasterContainers } from './support/master-containers';
 import { ServiceProber } from './support/service-prober';
 import { WorkerContainers } from './support/worker-containers';
+import { startWorkerCluster, type WorkerCluster } from './support/worker-cluster';
 
 const NS = 'default';
 const APP = 'web';
 const REPLICAS = 4;
 
 describe('a worker container is killed (masters + two containerd workers)', () => {
-  let masters: MasterContainers | undefined;
   let workers: WorkerContainers | undefined;
   let api: ClusterApi;
+  let cluster: WorkerCluster | undefined;
 
   beforeAll(async () => {
     // A node silent for 20 s is unreachable (40 s by default): keeps the scenario short.
-    masters = await MasterContainers.create({ FLOTILLA_NODE_MONITOR_GRACE_PERIOD: '20s' });
-    await masters.start();
-    await masters.waitForLeader(MEMBER_NAMES, 90_000);
-    workers = await WorkerContainers.create(masters);
-    await Promise.all([workers.start('w1'), workers.start('w2')]);
-    api = new ClusterApi(masters);
-    await waitFor(
-      'Nodes w1 and w2 Ready',
-      async () => {
-        const r = await nodeReadiness(api);
-        return r?.get('w1') === 'True' && r.get('w2') === 'True' ? true : undefined;
-      },
-      90_000,
-      1000,
-    );
+    cluster = await startWorkerCluster({ FLOTILLA_NODE_MONITOR_GRACE_PERIOD: '20s' });
+    ({ workers, api } = cluster);
   }, 300_000);
 
   afterAll(async () => {
-    await workers?.cleanup();
-    await masters?.cleanup();
+    await cluster?.cleanup();
   });
 
   it('marks its Node NotReady, moves its pods to the other worker, and the Service keeps answering inside the survivor', async () => {
