@@ -128,7 +128,7 @@ describe('recordUpdate', () => {
     expect(entries(same)[0].time).toBe('2025-01-01T00:00:00Z');
   });
 
-  it('takes managedFields a request sets explicitly; an empty list keeps the stored ones', () => {
+  it('takes managedFields a request sets explicitly; an absent or unreadable list keeps the stored ones', () => {
     const created = recordUpdate(ctx('a'), undefined, cm({ x: '1' }));
     const explicit: ManagedFieldsEntry[] = [
       {
@@ -144,11 +144,19 @@ describe('recordUpdate', () => {
       metadata: { ...created.metadata, managedFields: explicit },
     });
     expect(owners(set)).toEqual({ 'z/Apply': ['.data.x'] });
-    const empty = recordUpdate(ctx('b'), created, {
-      ...cm({ x: '1' }),
-      metadata: { ...created.metadata, managedFields: [] },
+    const { managedFields: _, ...stripped } = created.metadata;
+    const absent = recordUpdate(ctx('b'), created, { ...cm({ x: '1' }), metadata: stripped });
+    expect(owners(absent)).toEqual({ 'a/Update': ['.data', '.data.x'] });
+    const absentAndChanged = recordUpdate(ctx('b'), created, {
+      ...cm({ x: '2' }),
+      metadata: stripped,
     });
-    expect(owners(empty)).toEqual({ 'a/Update': ['.data', '.data.x'] });
+    expect(owners(absentAndChanged)).toEqual({ 'a/Update': ['.data'], 'b/Update': ['.data.x'] });
+    const twoEmpty = recordUpdate(ctx('b'), created, {
+      ...cm({ x: '1' }),
+      metadata: { ...created.metadata, managedFields: [{}, {}] },
+    });
+    expect(owners(twoEmpty)).toEqual({ 'a/Update': ['.data', '.data.x'] });
     const unreadable = recordUpdate(ctx('b'), created, {
       ...cm({ x: '1' }),
       metadata: { ...created.metadata, managedFields: [{ manager: 'q', operation: 'Bogus' }] },
@@ -156,13 +164,18 @@ describe('recordUpdate', () => {
     expect(owners(unreadable)).toEqual({ 'a/Update': ['.data', '.data.x'] });
   });
 
-  it('clears managedFields on [{}], then records what the same request changed', () => {
+  it('clears managedFields on [] and on [{}], then records what the same request changed', () => {
     const created = recordUpdate(ctx('a'), undefined, cm({ x: '1' }));
     const cleared = recordUpdate(ctx('b'), created, {
       ...created,
       metadata: { ...created.metadata, managedFields: [{}] },
     });
     expect(cleared.metadata.managedFields).toBeUndefined();
+    const emptied = recordUpdate(ctx('b'), created, {
+      ...created,
+      metadata: { ...created.metadata, managedFields: [] },
+    });
+    expect(emptied.metadata.managedFields).toBeUndefined();
     const clearedAndChanged = recordUpdate(ctx('b'), created, {
       ...cm({ x: '2' }),
       metadata: { ...created.metadata, managedFields: [{}] },

@@ -146,8 +146,9 @@ function decodeOrNone(value: unknown): ManagerEntry[] {
 
 /**
  * The entries an update starts from. A request may set managedFields explicitly (an update, or a
- * patch that changes them); `[{}]` clears them. A list that is empty or cannot be read keeps the
- * stored ones, so clients unaware of the field never drop it.
+ * patch that changes them); `[]` or `[{}]` clears them. An absent field, or a list that cannot be
+ * read, keeps the stored ones, so clients unaware of the field (or whose informers strip it)
+ * never drop it.
  */
 function baseEntries(live: KubeObject | undefined, next: KubeObject, sub?: FieldSubresource) {
   const requested = next.metadata?.managedFields;

@@ -46,15 +46,15 @@ export function managerIdentity(e: {
 export class ManagedFieldsError extends Error {}
 
 /**
- * True for `[{}]` (every entry empty): the documented way to clear managedFields with an update or
- * a non-apply patch. An empty list does not clear them.
+ * True for `[]` and `[{}]`: how an update or a non-apply patch clears managedFields, as
+ * Kubernetes' isResetManagedFields decides (an explicit empty list, or one empty entry, the form
+ * older clients that drop empty lists can send). An absent or null field is not a reset: clients
+ * that never saw the field (informers that strip it) keep the stored entries.
  */
 export function isResetRequest(value: unknown): boolean {
-  return (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((e) => isPlainObject(e) && Object.keys(e).length === 0)
-  );
+  if (!Array.isArray(value)) return false;
+  if (value.length === 0) return true;
+  return value.length === 1 && isPlainObject(value[0]) && Object.keys(value[0]).length === 0;
 }
 
 const optionalString = (v: unknown, what: string): string | undefined => {

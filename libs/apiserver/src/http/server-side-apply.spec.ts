@@ -309,14 +309,20 @@ spec:
     });
   });
 
-  it('clears managedFields on [{}], and keeps them on []', async () => {
-    const kept = await call(
-      'PATCH',
-      `${CMS}/cm1`,
-      { metadata: { managedFields: [] } },
-      { 'content-type': 'application/merge-patch+json' },
-    );
-    expect(kept.body.metadata.managedFields).toHaveLength(3);
+  it('keeps managedFields on a PUT without them, and clears them on [] and on [{}]', async () => {
+    const live = (await call('GET', `${CMS}/cm1`)).body;
+    const { managedFields: _, ...stripped } = live.metadata;
+    const kept = await call('PUT', `${CMS}/cm1?fieldManager=lean-controller`, {
+      ...live,
+      metadata: { ...stripped, labels: { ...stripped.labels, seen: 'yes' } },
+    });
+    expect(kept.status).toBe(200);
+    expect(managers(kept.body).sort()).toEqual([
+      'kubectl-create/Update',
+      'kubectl-edit/Update',
+      'lean-controller/Update',
+      'my-controller/Update',
+    ]);
     const cleared = await call(
       'PATCH',
       `${CMS}/cm1`,
@@ -325,6 +331,21 @@ spec:
     );
     expect(cleared.status).toBe(200);
     expect(cleared.body.metadata.managedFields).toBeUndefined();
+    const recorded = await apply(`${CMS}/cm2`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm2' },
+      data: { x: '1' },
+    });
+    expect(managers(recorded.body)).toEqual(['kubectl/Apply']);
+    const emptied = await call(
+      'PATCH',
+      `${CMS}/cm2`,
+      { metadata: { managedFields: [] } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(emptied.status).toBe(200);
+    expect(emptied.body.metadata.managedFields).toBeUndefined();
     // The first apply afterwards finds the fields owned by before-first-apply.
     const conflict = await apply(
       `${CMS}/cm1`,
@@ -335,6 +356,30 @@ spec:
     expect(conflict.body.message).toBe(
       'Apply failed with 1 conflict: conflict with "before-first-apply" using v1: .data.x',
     );
+  });
+
+  it('still finds what kubectl applied after a controller PUTs the object without managedFields', async () => {
+    const cm = (data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm3' },
+      data,
+    });
+    expect((await apply(`${CMS}/cm3`, cm({ a: '1', b: '2' }))).status).toBe(201);
+    // What a controller whose informer strips managedFields sends back: the cached object, changed.
+    const live = (await call('GET', `${CMS}/cm3`)).body;
+    const { managedFields: _, ...stripped } = live.metadata;
+    const put = await call('PUT', `${CMS}/cm3?fieldManager=labeller`, {
+      ...live,
+      metadata: { ...stripped, labels: { team: 'x' } },
+    });
+    expect(put.status).toBe(200);
+    expect(managers(put.body).sort()).toEqual(['kubectl/Apply', 'labeller/Update']);
+    // kubectl still owns b, so leaving it out of the next apply removes it, without a conflict.
+    const reapplied = await apply(`${CMS}/cm3`, cm({ a: '1' }));
+    expect(reapplied.status).toBe(200);
+    expect(reapplied.body.data).toEqual({ a: '1' });
+    expect(reapplied.body.metadata.labels).toEqual({ team: 'x' });
   });
 
   it('records status and scale subresource writes with their subresource', async () => {
