@@ -14,6 +14,7 @@ import {
   EventBroadcaster,
   LeaderElector,
   SharedInformerFactory,
+  stripManagedFields,
   type KubeClient,
 } from '@flotilla/client';
 import { JsonLogger } from '@flotilla/observability';
@@ -54,6 +55,8 @@ class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
     const client = inProcessClient(this.server, 'kube-scheduler');
     this.informers = new SharedInformerFactory({
       listerWatcher: (info, ns) => client.resource(info, ns),
+      // As kube-scheduler since 1.26: no plugin reads managedFields, and every pod is cached.
+      transform: stripManagedFields,
       onError: (err, resource) =>
         this.log.warn('scheduler informer', { resource, error: String(err) }),
     });

@@ -7,6 +7,7 @@ import {
   finalStateOf,
   formatMicroTime,
   SharedInformerFactory,
+  stripManagedFields,
   type DeletedFinalStateUnknown,
   type KubeClient,
   type Lease,
@@ -63,6 +64,8 @@ export class HollowFleet {
     }
     this.informers = new SharedInformerFactory({
       listerWatcher: (info, ns) => client.resource(info, ns),
+      // No player reads managedFields: thousands of pods cached without them.
+      transform: stripManagedFields,
       onError: (err, resource) => log('informer', { resource, error: String(err) }),
     });
     this.podInformer = this.informers.informerFor<Pod>(client.pods().info);

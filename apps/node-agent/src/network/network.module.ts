@@ -7,7 +7,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ResourceInfo } from '@flotilla/api';
-import { type ListerWatcher, SharedInformerFactory } from '@flotilla/client';
+import { type ListerWatcher, SharedInformerFactory, stripManagedFields } from '@flotilla/client';
 import { processRunner } from '@flotilla/kube-proxy';
 import { NodeNetworkAgent, feedNodeNetwork } from '@flotilla/node-network';
 import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
@@ -98,6 +98,8 @@ export class NetworkModule {
             client
               ? new SharedInformerFactory({
                   listerWatcher: (info, ns) => client.resource(info, ns),
+                  // kube-proxy renders from specs and endpoints, never from field owners.
+                  transform: stripManagedFields,
                   onError: (err, resource, phase) =>
                     logger.warn('informer error', {
                       resource,

@@ -10,6 +10,7 @@ import {
   KubeClient,
   realClock,
   SharedInformerFactory,
+  stripManagedFields,
   type Clock,
   type EventRecorder,
   type RateLimit,
@@ -53,6 +54,9 @@ export async function runControllerSet(
   const informers = new SharedInformerFactory({
     listerWatcher: (info, ns) => client.resource(info, ns),
     clock,
+    // As kube-controller-manager since 1.26: no controller reads managedFields, and an update
+    // sent without them keeps the server's (only an explicit [] or [{}] clears them).
+    transform: stripManagedFields,
     onError: (err, resource, phase) =>
       opts.log.warn('informer failed; retrying', { resource, phase, error: String(err) }),
     onHandlerError: (err, resource) =>

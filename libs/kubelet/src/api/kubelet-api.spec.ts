@@ -169,6 +169,22 @@ describe('the kubelet against the API (fake cluster)', () => {
     expect(loose(events[0]).involvedObject).toMatchObject({ kind: 'Pod', name: 'mine' });
   });
 
+  it('hands the kubelet its pods without managedFields (its informer strips them)', async () => {
+    const given = jest.spyOn(node.kubelet!, 'setPods');
+    const pod = podFor('w1', 'lean');
+    pod.metadata.managedFields = [
+      { manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1' },
+    ];
+    await pods().create(pod);
+    await settle();
+    expect((await pods().get('lean')).metadata.managedFields).toHaveLength(1);
+    const seen = given.mock.calls
+      .flatMap(([list]) => list)
+      .filter((p) => p.metadata.name === 'lean');
+    expect(seen.length).toBeGreaterThan(0);
+    for (const p of seen) expect(p.metadata).not.toHaveProperty('managedFields');
+  });
+
   it('reads ConfigMaps and Secrets from the API for env', async () => {
     await cluster.resource('configmaps', 'default').create({
       apiVersion: 'v1',

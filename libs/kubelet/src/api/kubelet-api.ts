@@ -9,6 +9,7 @@ import {
   EventBroadcaster,
   finalStateOf,
   SharedInformerFactory,
+  stripManagedFields,
   type Clock as ClientClock,
   type ListerWatcher,
   type ResourceOps,
@@ -103,6 +104,8 @@ export class KubeletApi {
     this.informers = new SharedInformerFactory({
       listerWatcher: (info, ns) => r(info, ns) as ListerWatcher,
       clock: clientClock(opts.clock),
+      // The pods' status is written back from these objects; the server keeps its managedFields.
+      transform: stripManagedFields,
       onError: (err, resource) =>
         opts.logger.warn('watch failed', { resource, err: (err as Error).message }),
     });
