@@ -30,6 +30,11 @@ export interface ControllerSetOptions {
   log: ControllerLog;
   metrics: Registry;
   flags: ReadonlyMap<string, string>;
+  /**
+   * How the shared informers cache objects. By default without managedFields and frozen; the
+   * other choices are for benchmarks that compare them.
+   */
+  informerCache?: { keepManagedFields?: boolean; freeze?: boolean };
 }
 
 /**
@@ -56,7 +61,8 @@ export async function runControllerSet(
     clock,
     // As kube-controller-manager since 1.26: no controller reads managedFields, and an update
     // sent without them keeps the server's (only an explicit [] or [{}] clears them).
-    transform: stripManagedFields,
+    transform: opts.informerCache?.keepManagedFields ? undefined : stripManagedFields,
+    freeze: opts.informerCache?.freeze,
     onError: (err, resource, phase) =>
       opts.log.warn('informer failed; retrying', { resource, phase, error: String(err) }),
     onHandlerError: (err, resource) =>
