@@ -13,9 +13,8 @@ import {
   coreV1EventSink,
   EventBroadcaster,
   LeaderElector,
-  SharedInformerFactory,
-  stripManagedFields,
   type KubeClient,
+  type SharedInformerFactory,
 } from '@flotilla/client';
 import { JsonLogger } from '@flotilla/observability';
 import { Scheduler } from '@flotilla/scheduler';
@@ -53,13 +52,9 @@ class SchedulerRunner implements OnApplicationBootstrap, BeforeApplicationShutdo
       return;
     }
     const client = inProcessClient(this.server, 'kube-scheduler');
-    this.informers = new SharedInformerFactory({
-      listerWatcher: (info, ns) => client.resource(info, ns),
-      // As kube-scheduler since 1.26: no plugin reads managedFields, and every pod is cached.
-      transform: stripManagedFields,
-      onError: (err, resource) =>
-        this.log.warn('scheduler informer', { resource, error: String(err) }),
-    });
+    this.informers = Scheduler.informerFactory(client, (err, resource) =>
+      this.log.warn('scheduler informer', { resource, error: String(err) }),
+    );
     Scheduler.warmInformers(client, this.informers);
     this.elector = new LeaderElector({
       leases: client.leases('kube-system'),

@@ -1,7 +1,7 @@
 // The node agent's Nest wiring of its networking: informers over a (fake) API server feed the
 // agent's DNS records. Only what does not touch this machine's own network is switched on here
 // (the netns tests run kube-proxy, the pod network and DNS for real).
-import { FakeCluster } from '@flotilla/client';
+import { FakeCluster, type SharedInformerFactory } from '@flotilla/client';
 import { port, service } from '@flotilla/kube-proxy/testing/fixtures';
 import { NodeNetworkAgent, SERVICES } from '@flotilla/node-network';
 import { memorySink } from '@flotilla/observability';
@@ -10,14 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseNodeAgentConfig } from '../config/node-agent-config';
 import { startNodeAgent } from '../start-node-agent';
+import { NETWORK_INFORMERS } from './network.module';
 
 describe('node agent networking wiring', () => {
   it('feeds the agent from informers once it starts, and stops them with the app', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-net-'));
     const cluster = new FakeCluster();
-    await cluster
-      .resource(SERVICES, 'demo')
-      .create(service('demo', 'web', { clusterIP: '10.96.0.20', ports: [port(80)] }));
+    const web = service('demo', 'web', { clusterIP: '10.96.0.20', ports: [port(80)] });
+    web.metadata.managedFields = [
+      { manager: 'kubectl-expose', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1' },
+    ];
+    await cluster.resource(SERVICES, 'demo').create(web);
     const parsed = parseNodeAgentConfig(
       [
         '--name',
@@ -52,6 +55,11 @@ describe('node agent networking wiring', () => {
         return false;
       };
       expect(await resolves('web.demo.svc.cluster.local')).toBe(true);
+      // Cached without managedFields: nothing in kube-proxy or DNS reads them.
+      const informers = started.app.get<symbol, SharedInformerFactory>(NETWORK_INFORMERS);
+      const cached = informers.informerFor(SERVICES).lister.get('web', 'demo');
+      expect(cached?.spec).toMatchObject({ clusterIP: '10.96.0.20' });
+      expect(cached?.metadata).not.toHaveProperty('managedFields');
       await cluster
         .resource(SERVICES, 'demo')
         .create(service('demo', 'late', { clusterIP: '10.96.0.21', ports: [port(80)] }));

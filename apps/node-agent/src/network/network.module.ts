@@ -20,7 +20,8 @@ export interface ClusterClient {
   resource(info: ResourceInfo, namespace?: string): ListerWatcher;
 }
 
-const INFORMERS = Symbol('NetworkInformers');
+/** The networking's SharedInformerFactory (undefined without an API client). */
+export const NETWORK_INFORMERS = Symbol('NetworkInformers');
 
 /**
  * Starts the node's networking once every module is ready and stops it last. It acts on informer
@@ -31,7 +32,7 @@ const INFORMERS = Symbol('NetworkInformers');
 class NetworkLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(NodeNetworkAgent) private readonly agent: NodeNetworkAgent,
-    @Inject(INFORMERS) private readonly informers: SharedInformerFactory | undefined,
+    @Inject(NETWORK_INFORMERS) private readonly informers: SharedInformerFactory | undefined,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(JsonLogger) private readonly logger: JsonLogger,
   ) {}
@@ -92,7 +93,7 @@ export class NetworkModule {
             }),
         },
         {
-          provide: INFORMERS,
+          provide: NETWORK_INFORMERS,
           inject: [JsonLogger],
           useFactory: (logger: JsonLogger) =>
             client

@@ -3,8 +3,8 @@
 import {
   coreV1EventSink,
   EventBroadcaster,
-  SharedInformerFactory,
   type KubeClient,
+  type SharedInformerFactory,
 } from '@flotilla/client';
 import { startTestApi, type TestApi } from '@flotilla/testing';
 import { Registry } from 'prom-client';
@@ -64,6 +64,7 @@ describe('Scheduler over a real API server', () => {
   let running: Promise<void>;
   let events: EventBroadcaster;
   let registry: Registry;
+  let informers: SharedInformerFactory;
 
   beforeEach(async () => {
     api = await startTestApi();
@@ -74,9 +75,7 @@ describe('Scheduler over a real API server', () => {
     });
     scheduler = new Scheduler({
       client,
-      informers: new SharedInformerFactory({
-        listerWatcher: (info, ns) => client.resource(info, ns),
-      }),
+      informers: (informers = Scheduler.informerFactory(client)),
       recorder: events.newRecorder({ reportingController: 'default-scheduler' }),
       registry,
     });
@@ -117,6 +116,23 @@ describe('Scheduler over a real API server', () => {
     expect(await registry.getSingleMetricAsString('scheduler_schedule_attempts_total')).toContain(
       'scheduler_schedule_attempts_total{result="scheduled",profile="default-scheduler"} 3',
     );
+  });
+
+  it('caches pods without managedFields; binding and status writes keep the stored owners', async () => {
+    await client.nodes().create(node('n1', '2'));
+    await client.pods('default').create(pod('lean'), { fieldManager: 'kubectl-run' });
+    expect(await boundNode('lean')).toBe('n1');
+    const cached = await until('the bound pod in the cache', async () => {
+      const p = informers.informerFor<Pod>(client.pods().info).lister.get('lean', 'default');
+      return p?.spec?.nodeName ? p : undefined;
+    });
+    expect(cached.metadata).not.toHaveProperty('managedFields');
+    expect(Object.isFrozen(cached.metadata)).toBe(true);
+    const stored = await get('lean');
+    const managers = (stored.metadata.managedFields ?? []).map(
+      (e) => (e as { manager: string }).manager,
+    );
+    expect(managers).toContain('kubectl-run');
   });
 
   it('explains a pod that fits nowhere in kube-scheduler words, then binds it when a node is added', async () => {

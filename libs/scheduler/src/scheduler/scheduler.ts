@@ -12,8 +12,9 @@ import {
   type EventRecorder,
   type HandlerRegistration,
   type KubeClient,
+  SharedInformerFactory,
+  stripManagedFields,
   type SharedInformer,
-  type SharedInformerFactory,
 } from '@flotilla/client';
 import type { Registry } from 'prom-client';
 import type { Namespace, Node, Pod, ReplicaSet, Service } from '../api/types';
@@ -145,6 +146,22 @@ export class Scheduler {
       maxBackoffMs: config.podMaxBackoffSeconds * 1000,
     });
     this.algorithm = new PodScheduler(this.cache, config.percentageOfNodesToScore, this.random);
+  }
+
+  /**
+   * The informers a scheduler runs on. Objects are cached without managedFields, as
+   * kube-scheduler's informers cache them since 1.26: no plugin reads them, and every pod of the
+   * cluster is in the cache. Still frozen: the cache is shared with every term and plugin.
+   */
+  static informerFactory(
+    client: KubeClient,
+    onError?: (err: unknown, resource: string) => void,
+  ): SharedInformerFactory {
+    return new SharedInformerFactory({
+      listerWatcher: (info, ns) => client.resource(info, ns),
+      transform: stripManagedFields,
+      onError,
+    });
   }
 
   /**
