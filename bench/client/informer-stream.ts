@@ -291,7 +291,8 @@ async function main(): Promise<void> {
           const wall = Number(e.wallMs);
           summary.push(
             `round ${round} ${lib.padEnd(13)} ${e.updates}/${EVENTS} events in ${wall.toFixed(0)} ms: ` +
-              `${((n / wall) * 1000).toFixed(0)} events/s, ${((Number(e.cpuMs) * 1000) / n).toFixed(1)} µs process CPU per event`,
+              `${((n / wall) * 1000).toFixed(0)} events/s, ${((Number(e.cpuMs) * 1000) / n).toFixed(1)} µs process CPU per event; ` +
+              `cache of ${PODS} pods: ${Number(synced.heapMiB).toFixed(1)} MiB heap, RSS ${Number(synced.rssMiB).toFixed(0)} MiB`,
           );
           process.stdout.write(`${summary[summary.length - 1]}\n`);
         } finally {

@@ -24,6 +24,8 @@ export class Indexer<T extends KubeObject = KubeObject> {
   private readonly items = new Map<string, T>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Map<string, Set<string>>>();
+  /** The index and its function when there is exactly one (the namespace index, usually). */
+  private only: { index: Map<string, Set<string>>; fn: IndexFunc<T> } | undefined;
 
   constructor(indexers: Indexers<T> = {}) {
     this.addIndexers(indexers);
@@ -40,6 +42,10 @@ export class Indexer<T extends KubeObject = KubeObject> {
       this.indices.set(name, index);
       for (const [key, obj] of this.items) for (const v of fn(obj)) fileUnder(index, v, key);
     }
+    this.only =
+      this.indexers.size === 1
+        ? { index: [...this.indices.values()][0], fn: [...this.indexers.values()][0] }
+        : undefined;
   }
 
   hasIndex(name: string): boolean {
@@ -80,13 +86,14 @@ export class Indexer<T extends KubeObject = KubeObject> {
   put(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.items.get(key);
-    if (this.indexers.size === 1) {
-      // The common case (the namespace index only), without the bookkeeping below.
-      const [name, fn] = this.indexers.entries().next().value!;
-      const now = fn(obj);
-      const before = old ? fn(old) : undefined;
+    const only = this.only;
+    if (only) {
+      // The common case (the namespace index only), without the bookkeeping below: this runs on
+      // every watch event.
+      const now = only.fn(obj);
+      const before = old ? only.fn(old) : undefined;
       this.items.set(key, obj);
-      this.refile(this.indices.get(name)!, key, now, before);
+      this.refile(only.index, key, now, before);
       return old;
     }
     const filed: [Map<string, Set<string>>, string[], string[] | undefined][] = [];
