@@ -49,7 +49,7 @@ export interface KubeletOptions {
   relistPeriodMs?: number;
   /** How often every pod is synced anyway (volume contents, missed events). */
   resyncPeriodMs?: number;
-  /** How often the runtime's status (NetworkReady) is read; 5 s as the kubelet. */
+  /** How often the runtime's status (NetworkReady) is read; 5 s as the kubelet (1 s while not ready). */
   runtimeStatusPeriodMs?: number;
   /**
    * The sources pods come from (the API, a manifest directory); pods absent from all of them are
@@ -255,7 +255,12 @@ export class Kubelet {
 
   private scheduleRuntimeStatus(): void {
     if (!this.started) return;
-    this.runtimeStatusTimer = this.ctx.clock.after(this.runtimeStatusPeriodMs, () => {
+    // Looked at every second while the network is not ready, so pods start soon after it is.
+    const period =
+      this.networkProblem === undefined
+        ? this.runtimeStatusPeriodMs
+        : Math.min(1000, this.runtimeStatusPeriodMs);
+    this.runtimeStatusTimer = this.ctx.clock.after(period, () => {
       void this.readRuntimeStatus().finally(() => this.scheduleRuntimeStatus());
     });
   }

@@ -29,7 +29,7 @@ describe('Kubelet sandbox creation', () => {
     );
 
     node.runtime.setNetworkProblem(undefined);
-    await node.advance(5_000);
+    await node.advance(1_000);
     expect(sandboxCalls(node)).toBe(1);
     expect(node.status(p).phase).toBe('Running');
   });
