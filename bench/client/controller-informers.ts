@@ -9,6 +9,7 @@
  *
  *   npx tsx bench/client/controller-informers.ts [--pods 10000] [--updates 2000] [--rounds 2]
  *     [--modes full,lean,lean-unfrozen]
+ *   (CPU_PROF_DIR=dir writes each controller manager's CPU profile there)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -101,6 +102,9 @@ function spawnChild(url: string, mode: string): Child {
   const proc = spawn(
     process.execPath,
     [
+      ...(process.env.CPU_PROF_DIR
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF_DIR]
+        : []),
       '--expose-gc',
       '--import',
       'tsx',
