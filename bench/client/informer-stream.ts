@@ -39,13 +39,13 @@ function pod(i: number, rv: number, gen: string): Record<string, unknown> {
   return {
     kind: 'Pod',
     apiVersion: 'v1',
+    // In the order our API server writes metadata: managedFields before resourceVersion.
     metadata: {
       name,
+      labels: { app: `a${i % 50}`, gen },
       namespace: NS,
       uid: `7f1c2a4e-0000-4000-8000-${String(i).padStart(12, '0')}`,
-      resourceVersion: String(rv),
       creationTimestamp: '2026-12-07T14:00:00Z',
-      labels: { app: `a${i % 50}`, gen },
       managedFields: [
         {
           manager: 'bench-writer',
@@ -77,6 +77,7 @@ function pod(i: number, rv: number, gen: string): Record<string, unknown> {
           },
         },
       ],
+      resourceVersion: String(rv),
     },
     spec: {
       containers: [

@@ -6,8 +6,16 @@ import type { KubeObject } from '@flotilla/api';
 /** Changes a freshly decoded object (its own, not shared) before it is cached; returns it. */
 export type ObjectTransform<T extends KubeObject = KubeObject> = (obj: T) => T;
 
-/** Removes metadata.managedFields (client-go's TransformStripManagedFields). */
+/**
+ * Removes metadata.managedFields (client-go's TransformStripManagedFields). The metadata is
+ * copied without the field rather than `delete`d from: deleting a property other than the last
+ * one added turns an object into a slow dictionary in V8, larger in the cache and slower for
+ * every reader, and our API server writes managedFields before resourceVersion.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata && obj.metadata.managedFields !== undefined) delete obj.metadata.managedFields;
+  const metadata = obj.metadata;
+  if (!metadata || metadata.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...lean } = metadata;
+  obj.metadata = lean;
   return obj;
 }
