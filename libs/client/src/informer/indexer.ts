@@ -89,7 +89,12 @@ export class Indexer<T extends KubeObject = KubeObject> {
     const only = this.only;
     if (only) {
       // The common case (the namespace index only), without the bookkeeping below: this runs on
-      // every watch event.
+      // every watch event. The key holds the namespace, so an update never moves an object in
+      // the namespace index.
+      if (old && only.fn === byNamespace) {
+        this.items.set(key, obj);
+        return old;
+      }
       const now = only.fn(obj);
       const before = old ? only.fn(old) : undefined;
       this.items.set(key, obj);
