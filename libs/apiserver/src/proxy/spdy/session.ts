@@ -146,6 +146,7 @@ export class SpdySession extends EventEmitter {
     socket.on('end', () => this.shutdown());
     socket.on('close', () => this.shutdown());
     socket.on('error', (err: Error) => this.shutdown(err));
+    socket.resume();
     // After the caller had the chance to listen for 'stream'.
     const head = options.head;
     if (head && head.length > 0) process.nextTick(() => this.receive(head));
