@@ -405,6 +405,9 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
         const agreed = answer.headers['x-stream-protocol-version']?.trim() || tunnelled[0];
         log('spdy-tunnel', SPDY_TUNNEL_PREFIX + agreed);
         chosen.set(req, SPDY_TUNNEL_PREFIX + agreed);
+        // "SPDY/3.1+portforward.k8s.io" is no RFC 6455 token ('/'), which ws refuses to parse;
+        // it answers with whatever handleProtocols returns, so it is shown a token instead.
+        req.headers['sec-websocket-protocol'] = 'spdy-tunnel';
         let joined = false;
         socket.once('close', () => {
           if (!joined) upstream.destroy();
