@@ -105,6 +105,15 @@ describe('v5.channel.k8s.io to SPDY', () => {
     expect(channel(s.frames, 1).length).toBe(48 * 64 * 1024);
   });
 
+  it('opens a resize stream for a tty and passes channel 4 to it', async () => {
+    const s = await open('cmd=sizes&stdin=true&stdout=true&tty=true');
+    s.ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":80,"Height":24}')]));
+    s.ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":100,"Height":30}')]));
+    s.ws.send(Buffer.from([255, 0]));
+    expect(await s.closed).toBe(1000);
+    expect(channel(s.frames, 1)).toBe('{"Width":80,"Height":24}{"Width":100,"Height":30}');
+  });
+
   it('reports the exit code as NonZeroExitCode with stderr on 2', async () => {
     const s = await open('cmd=fail&cmd=3&cmd=oops&stdout=true&stderr=true');
     await s.closed;

@@ -4,6 +4,7 @@
 //   cat          stdin to stdout until stdin ends, exit 0
 //   echo A B     "A B\n" on stdout, exit 0
 //   fail N TEXT  TEXT on stderr, exit N
+//   sizes        each terminal resize (JSON) on stdout until stdin ends, exit 0 (with tty)
 //   anything else: not found (a Failure Status without exit code)
 // attach: stdin to stdout until stdin ends (or "attached\n" without stdin).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -139,6 +140,9 @@ function run(cmd: string[], streams: Map<string, SpdyStream>, session: SpdySessi
     case 'attach':
       return echoStdin('attached\n');
     case 'cat':
+      return echoStdin('');
+    case 'sizes':
+      streams.get('resize')?.on('data', (d: Buffer) => out?.write(d));
       return echoStdin('');
     case 'echo':
       out?.write(Buffer.from(`${cmd.slice(1).join(' ')}\n`));
