@@ -8,6 +8,7 @@ import type {
   ContainerSummary,
   ExecResult,
   ImageAuth,
+  ImageFsUsage,
   ImageInfo,
   RuntimeCondition,
   RuntimeVersion,
@@ -23,6 +24,7 @@ import {
   containerConfigToWire,
   containerFromWire,
   containerStatusFromWire,
+  filesystemUsageFromWire,
   imageFromWire,
   sandboxConfigToWire,
   sandboxFromWire,
@@ -142,6 +144,11 @@ export class CriRuntime implements ContainerRuntime {
 
   async removeImage(image: string): Promise<void> {
     await this.img('RemoveImage', { image: { image } });
+  }
+
+  async imageFsInfo(): Promise<ImageFsUsage[]> {
+    const r = await this.img('ImageFsInfo', {});
+    return ((r.image_filesystems ?? []) as Wire[]).map(filesystemUsageFromWire);
   }
 
   async runSandbox(config: SandboxConfig): Promise<string> {

@@ -9,6 +9,7 @@ import type {
   ContainerStatus,
   ContainerSummary,
   ExecResult,
+  ImageFsUsage,
   ImageInfo,
   RuntimeCondition,
   RuntimeVersion,
@@ -123,6 +124,8 @@ export class FakeRuntime implements ContainerRuntime {
   private nextIp = 2;
   private podRange: { base: number; size: number } | undefined;
   private down: string | undefined;
+  /** The image filesystem: its size, and what besides images fills it. */
+  private imageFs = { capacityBytes: 100 * 2 ** 30, otherBytes: 0 };
   /** Every call by name, in order, for tests that check what the kubelet asked for. */
   readonly calls: string[] = [];
   /** Stop calls waiting for the clock to reach their SIGKILL. */
@@ -140,10 +143,24 @@ export class FakeRuntime implements ContainerRuntime {
     this.behaviourFor = fn;
   }
 
-  /** Makes an image present, as if pulled earlier. */
-  addImage(image: string): void {
+  /** Makes an image present, as if pulled earlier: 1 MiB unless told. */
+  addImage(image: string, options: { size?: number; pinned?: boolean } = {}): void {
     const name = normaliseImageName(image);
-    this.images.set(name, { id: digestOf(name), repoTags: [name], repoDigests: [], size: 1 << 20 });
+    this.images.set(name, {
+      id: digestOf(name),
+      repoTags: [name],
+      repoDigests: [],
+      size: options.size ?? 1 << 20,
+      pinned: options.pinned ?? false,
+    });
+  }
+
+  /**
+   * The image filesystem's size and what else fills it; images fill the rest, so removing one
+   * frees its size. 100 GiB and nothing else by default.
+   */
+  setImageFs(fs: { capacityBytes: number; otherBytes?: number }): void {
+    this.imageFs = { capacityBytes: fs.capacityBytes, otherBytes: fs.otherBytes ?? 0 };
   }
 
   /** Pulls of this image fail with message until cleared with undefined. */
@@ -227,7 +244,26 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeImage(image: string): Promise<void> {
     this.enter('RemoveImage');
+    // By name or by id, as CRI's RemoveImage takes either (an id removes every name it has).
     this.images.delete(normaliseImageName(image));
+    for (const [name, info] of this.images) if (info.id === image) this.images.delete(name);
+  }
+
+  async imageFsInfo(): Promise<ImageFsUsage[]> {
+    this.enter('ImageFsInfo');
+    const images = [...this.images.values()];
+    const usedBytes = images.reduce((sum, i) => sum + i.size, 0);
+    const { capacityBytes, otherBytes } = this.imageFs;
+    return [
+      {
+        mountpoint: 'fake://images',
+        usedBytes,
+        inodesUsed: images.length,
+        timestamp: this.clock.now(),
+        capacityBytes,
+        availableBytes: Math.max(0, capacityBytes - otherBytes - usedBytes),
+      },
+    ];
   }
 
   async runSandbox(config: SandboxConfig): Promise<string> {
