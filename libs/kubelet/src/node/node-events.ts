@@ -15,7 +15,7 @@ export interface NodeEventRecorder {
 export function logNodeEvents(logger: Logger, nodeName: string): NodeEventRecorder {
   return {
     record(e) {
-      const fields = { node: nodeName, reason: e.reason, eventMessage: e.message };
+      const fields = { object: `node/${nodeName}`, reason: e.reason, eventMessage: e.message };
       if (e.type === 'Warning') logger.warn('event', fields);
       else logger.info('event', fields);
     },
