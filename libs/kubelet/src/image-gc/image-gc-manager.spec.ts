@@ -231,6 +231,21 @@ describe('image garbage collection: space', () => {
     expect(await h.names()).toEqual([PAUSE, lib('exited'), lib('running')]);
   });
 
+  it('keeps the sandbox image the runtime names, even when it is not the configured one', async () => {
+    const h = new Harness();
+    const runtime = new FakeRuntime({ clock: h.clock, sandboxImage: 'registry.local/pause:3.10' });
+    runtime.setImageFs({ capacityBytes: 100 * MiB, otherBytes: 90 * MiB });
+    runtime.addImage(PAUSE, { size: MiB });
+    runtime.addImage('registry.local/pause:3.10', { size: MiB });
+    runtime.addImage('other', { size: MiB });
+    const gc = h.manager({ minAgeMs: 0 }, { runtime });
+    await gc.collectAndReport();
+    expect((await runtime.listImages()).map((i) => i.repoTags[0]).sort()).toEqual([
+      PAUSE,
+      'registry.local/pause:3.10',
+    ]);
+  });
+
   it('keeps images the runtime pins', async () => {
     const h = new Harness({ minAgeMs: 0, highThresholdPercent: 1, lowThresholdPercent: 0 });
     h.runtime.addImage('pinned', { size: 5 * MiB, pinned: true });

@@ -20,7 +20,7 @@ export interface ImageGcOptions {
   clock: Clock;
   logger: Logger;
   events: NodeEventRecorder;
-  /** The pod sandbox (pause) image: always kept, used or not. */
+  /** The pod sandbox (pause) image: always kept, used or not, as is the one the runtime names. */
   sandboxImage?: string;
   /** How full the image filesystem is; CRI ImageFsInfo plus statfs by default. */
   fsStats?: () => Promise<ImageFsStats>;
@@ -265,17 +265,20 @@ export class ImageGcManager {
   /** Updates the records (new images, sizes, last use; gone ones dropped); the ids in use. */
   private async detectImages(now: number): Promise<Set<string>> {
     const { runtime, sandboxImage } = this.o;
-    const [images, containers] = await Promise.all([
+    const [images, containers, runtimeSandboxImage] = await Promise.all([
       runtime.listImages(),
       runtime.listContainers(),
+      runtime.sandboxImage?.().catch(() => undefined),
     ]);
     const usedRefs = new Set<string>();
     for (const c of containers) {
       for (const ref of [...refsOf(c.imageRef), ...refsOf(c.image)]) usedRefs.add(ref);
     }
-    if (sandboxImage) {
-      for (const ref of refsOf(sandboxImage)) usedRefs.add(ref);
-      const sandbox = await runtime.imageStatus(sandboxImage).catch(() => undefined);
+    // The configured sandbox image and the one the runtime says it uses, should they differ.
+    for (const name of new Set([sandboxImage, runtimeSandboxImage])) {
+      if (!name) continue;
+      for (const ref of refsOf(name)) usedRefs.add(ref);
+      const sandbox = await runtime.imageStatus(name).catch(() => undefined);
       if (sandbox) usedRefs.add(sandbox.id);
     }
     const inUse = new Set<string>();

@@ -250,6 +250,8 @@ export interface ContainerRuntime {
   removeImage(image: string): Promise<void>;
   /** The image filesystems (usually one); empty when the runtime does not say. */
   imageFsInfo(): Promise<ImageFsUsage[]>;
+  /** The image the runtime runs pod sandboxes from, when it says (containerd does). */
+  sandboxImage?(): Promise<string | undefined>;
 
   runSandbox(config: SandboxConfig): Promise<string>;
   stopSandbox(id: string): Promise<void>;

@@ -374,7 +374,10 @@ message RuntimeCondition {
 }
 message RuntimeStatus { repeated RuntimeCondition conditions = 1; }
 message StatusRequest { bool verbose = 1; }
-message StatusResponse { RuntimeStatus status = 1; }
+message StatusResponse {
+  RuntimeStatus status = 1;
+  map<string, string> info = 2;
+}
 
 message ImageFilter { ImageSpec image = 1; }
 message ListImagesRequest { ImageFilter filter = 1; }

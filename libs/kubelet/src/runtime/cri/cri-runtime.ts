@@ -109,6 +109,19 @@ export class CriRuntime implements ContainerRuntime {
     }));
   }
 
+  /** containerd's verbose status carries its CRI config as JSON, sandboxImage included. */
+  async sandboxImage(): Promise<string | undefined> {
+    const r = await this.rt('Status', { verbose: true });
+    const config = ((r.info ?? {}) as Record<string, string>).config;
+    if (!config) return undefined;
+    try {
+      const image = (JSON.parse(config) as { sandboxImage?: unknown }).sandboxImage;
+      return typeof image === 'string' && image ? image : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async pullImage(image: string, auth?: ImageAuth, sandbox?: SandboxConfig): Promise<string> {
     const r = await this.img(
       'PullImage',

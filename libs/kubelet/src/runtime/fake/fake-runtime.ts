@@ -75,6 +75,8 @@ export interface FakeRuntimeOptions {
   /** Prefix of pod IPs handed out in order: 10.88.0.2, 10.88.0.3, ... (until setPodCidr). */
   podSubnet?: string;
   behaviour?: BehaviourFor;
+  /** The sandbox image it reports (as containerd's status does); none by default. */
+  sandboxImage?: string;
 }
 
 /** An IPv4 range as first address and size; undefined for anything else. */
@@ -131,7 +133,7 @@ export class FakeRuntime implements ContainerRuntime {
   /** Stop calls waiting for the clock to reach their SIGKILL. */
   waitingForClock = 0;
 
-  constructor(options: FakeRuntimeOptions) {
+  constructor(private readonly options: FakeRuntimeOptions) {
     this.clock = options.clock;
     this.subnet = options.podSubnet ?? '10.88.0';
     this.behaviourFor = options.behaviour ?? (() => ({}));
@@ -247,6 +249,11 @@ export class FakeRuntime implements ContainerRuntime {
     // By name or by id, as CRI's RemoveImage takes either (an id removes every name it has).
     this.images.delete(normaliseImageName(image));
     for (const [name, info] of this.images) if (info.id === image) this.images.delete(name);
+  }
+
+  async sandboxImage(): Promise<string | undefined> {
+    this.enter('Status');
+    return this.options.sandboxImage;
   }
 
   async imageFsInfo(): Promise<ImageFsUsage[]> {
