@@ -6,7 +6,7 @@
 // images the runtime pins, and (for space) images detected less than the minimum age ago, which
 // may have just been pulled for a container about to start.
 import type { ContainerRuntime } from '../runtime/runtime';
-import { normaliseImageName } from '../runtime/fake/fake-runtime';
+import { normaliseImageName } from '../runtime/image-names';
 import type { NodeEventRecorder } from '../node/node-events';
 import type { Clock, Timer } from '../util/clock';
 import type { Logger } from '../util/logger';

@@ -20,6 +20,9 @@ import type {
 } from '../runtime';
 import { RuntimeError } from '../runtime';
 import { criLogLine } from '../../server/cri-log-format';
+import { normaliseImageName } from '../image-names';
+
+export { normaliseImageName };
 
 /** What a started container does. The default runs until it is stopped. */
 export interface FakeBehaviour {
@@ -99,19 +102,6 @@ function digestOf(name: string): string {
   let h = 0x811c9dc5;
   for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return `sha256:${h.toString(16).padStart(8, '0').repeat(8)}`;
-}
-
-/** docker.io/library/busybox:latest for "busybox", as containerd names images. */
-export function normaliseImageName(image: string): string {
-  let name = image;
-  const firstSlash = name.indexOf('/');
-  const first = firstSlash < 0 ? '' : name.slice(0, firstSlash);
-  if (firstSlash < 0 || !(first.includes('.') || first.includes(':') || first === 'localhost')) {
-    name = `docker.io/${firstSlash < 0 ? 'library/' : ''}${name}`;
-  }
-  const lastSlash = name.lastIndexOf('/');
-  if (!name.includes('@') && !name.slice(lastSlash).includes(':')) name += ':latest';
-  return name;
 }
 
 export class FakeRuntime implements ContainerRuntime {
