@@ -143,6 +143,12 @@ describe('v5.channel.k8s.io to SPDY', () => {
     });
   });
 
+  it('closes a client that sends text frames (v5 is binary)', async () => {
+    const s = await open('cmd=cat&stdin=true&stdout=true');
+    s.ws.send('0hello');
+    expect(await s.closed).toBe(1003);
+  });
+
   it('says when the command is unknown, and keeps serving', async () => {
     const s = await open('cmd=nope&stdout=true');
     await s.closed;

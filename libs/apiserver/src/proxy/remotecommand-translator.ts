@@ -95,7 +95,10 @@ class RemoteCommandTranslation {
     const over = new Promise<void>((resolve) => (this.done = resolve));
     const { ws } = this;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) return void ws.close(1003, 'v5.channel.k8s.io frames are binary');
+      if (!isBinary) {
+        ws.resume();
+        return void ws.close(1003, 'v5.channel.k8s.io frames are binary');
+      }
       if (this.ready) this.fromClient(data);
       else this.early.push(data);
     });
