@@ -313,6 +313,16 @@ describe('kubectl exec and attach through the API server', () => {
     expect(streaming.seen.at(-1)!.path).toMatch(/^\/attach\?stdin=true&stdout=true/);
   });
 
+  it('reports what the kubelet refuses as the error kubectl prints', async () => {
+    const w2 = nodes[1].node;
+    const id = w2.runtime.allContainers().find((c) => c.state === 'running')!.id;
+    w2.runtime.crash(id, 1);
+    const out = await kubectl(['exec', 'secure', '--', 'echo', 'x']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain('container app in pod secure is not running');
+    expect(lastStream()).toMatchObject({ node: 'w2', via: 'websocket-v5-to-spdy' });
+  });
+
   it('still joins a SPDY client to the runtime byte for byte', async () => {
     const out = await kubectl(['exec', '-i', 'web', '--', 'cat'], 'over spdy\n', noWebSockets);
     expect(out).toMatchObject({ code: 0, stdout: 'over spdy\n' });
