@@ -24,3 +24,4 @@ export * from './metrics';
 export * from './health';
 export * from './node-port-addresses';
 export * from './proxier';
+export * from './proxy-events';

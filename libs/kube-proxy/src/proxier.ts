@@ -9,8 +9,8 @@ import { deleteConntrackEntries, staleUdpDeletions } from './conntrack';
 import type { DesiredState } from './desired-state';
 import { ProxyHealth } from './health';
 import type { ProxyMetrics } from './metrics';
-import type { TableApplier } from './nft-applier';
-import type { InputProblem } from './problems';
+import { NftError, type TableApplier } from './nft-applier';
+import { type InputProblem, problemId } from './problems';
 import type { RenderOptions } from './render-options';
 import { ServiceTracker } from './service-tracker';
 import { SyncPlanner } from './sync-planner';
@@ -28,6 +28,9 @@ export interface ProxierConfig {
   staleChainDelayMs: number;
 }
 
+/** Enough of nft's complaint to act on, not a whole echoed script. */
+const STDERR_LOG_LIMIT = 4000;
+
 export const DEFAULT_PROXIER_CONFIG: ProxierConfig = {
   minSyncPeriodMs: 1000,
   syncPeriodMs: 3600_000,
@@ -44,8 +47,32 @@ export interface ProxierDeps {
   logger: JsonLogger;
   config?: Partial<ProxierConfig>;
   timers?: Timers;
-  /** Told about each problem once, when it appears (the events of a later API client). */
-  onProblem?: (problem: InputProblem) => void;
+  /** Told about problems as they appear and clear, and about failed syncs (to write events). */
+  reporter?: ProxyReporter;
+}
+
+/** A transaction the kernel refused (or nft could not run). */
+export interface SyncFailure {
+  family: 'ipv4' | 'ipv6';
+  full: boolean;
+  message: string;
+  /** What nft wrote to stderr, when it ran. */
+  stderr?: string;
+  /** Failed syncs in a row, this one included. */
+  failuresInARow: number;
+}
+
+export interface ProxyReporter {
+  /** A problem appeared; `object` is the Service or EndpointSlice as the proxy last saw it. */
+  problem(
+    problem: InputProblem,
+    family: 'ipv4' | 'ipv6',
+    object: Service | EndpointSlice | undefined,
+  ): void;
+  problemResolved(problem: InputProblem, family: 'ipv4' | 'ipv6'): void;
+  syncFailed(failure: SyncFailure): void;
+  /** A sync succeeded after `failures` failed ones. */
+  syncRecovered(family: 'ipv4' | 'ipv6', failures: number): void;
 }
 
 export interface SyncOutcome {
@@ -74,6 +101,7 @@ export class Proxier {
   private problems = new Map<string, InputProblem>();
   private lastOutcome: SyncOutcome | undefined;
   private syncing = false;
+  private failuresInARow = 0;
 
   constructor(private readonly deps: ProxierDeps) {
     this.config = { ...DEFAULT_PROXIER_CONFIG, ...deps.config };
@@ -226,19 +254,16 @@ export class Proxier {
     this.lastOutcome = outcome;
 
     if (!outcome.ok) {
-      m.nftablesSyncFailures.inc();
-      // The kernel kept the last good table; what it holds now is the applied state. Retry whole.
-      this.needFull = true;
-      this.deps.logger.error('nftables sync failed; the last good ruleset stays, retrying', {
-        family: this.family,
-        full,
-        error: outcome.error?.message,
-        retryInMs: Math.min(
-          this.config.retryBaseMs * 2 ** this.runner.consecutiveFailures,
-          120_000,
-        ),
-      });
+      this.syncFailed(outcome, full);
       return outcome;
+    }
+    if (this.failuresInARow > 0) {
+      this.deps.logger.info('nftables sync recovered', {
+        family: this.family,
+        failedSyncs: this.failuresInARow,
+      });
+      this.deps.reporter?.syncRecovered(this.family, this.failuresInARow);
+      this.failuresInARow = 0;
     }
 
     const prev = this.applied;
@@ -314,6 +339,30 @@ export class Proxier {
     return { ok: true, full: false, script: script.text };
   }
 
+  private syncFailed(outcome: SyncOutcome, full: boolean): void {
+    this.deps.metrics.nftablesSyncFailures.inc();
+    this.failuresInARow++;
+    // The kernel kept the last good table; what it holds now is the applied state. Retry whole.
+    this.needFull = true;
+    const error = outcome.error;
+    const stderr = error instanceof NftError ? error.stderr.trim().slice(0, STDERR_LOG_LIMIT) : '';
+    this.deps.logger.error('nftables sync failed; the last good ruleset stays, retrying', {
+      family: this.family,
+      full,
+      error: error?.message,
+      ...(stderr ? { stderr } : {}),
+      failedSyncs: this.failuresInARow,
+      retryInMs: Math.min(this.config.retryBaseMs * 2 ** this.runner.consecutiveFailures, 120_000),
+    });
+    this.deps.reporter?.syncFailed({
+      family: this.family,
+      full,
+      message: error?.message ?? 'unknown error',
+      ...(stderr ? { stderr } : {}),
+      failuresInARow: this.failuresInARow,
+    });
+  }
+
   private async cleanConntrack(prev: DesiredState | undefined, next: DesiredState): Promise<void> {
     if (!this.deps.conntrack) return;
     const deletions = staleUdpDeletions(prev, next);
@@ -326,7 +375,7 @@ export class Proxier {
 
   private reportProblems(problems: readonly InputProblem[]): void {
     const now = new Map<string, InputProblem>();
-    for (const p of problems) now.set(`${p.object}: ${p.message}`, p);
+    for (const p of problems) now.set(problemId(p), p);
     for (const [id, p] of now) {
       if (this.problems.has(id)) continue;
       this.deps.metrics.inputProblems.inc({ kind: p.kind, reason: p.reason });
@@ -336,16 +385,23 @@ export class Proxier {
         reason: p.reason,
         problem: p.message,
       });
-      this.deps.onProblem?.(p);
+      this.deps.reporter?.problem(p, this.family, this.objectOf(p));
     }
     for (const [id, p] of this.problems) {
-      if (!now.has(id))
-        this.deps.logger.info('problem resolved', {
-          family: this.family,
-          object: p.object,
-          problem: p.message,
-        });
+      if (now.has(id)) continue;
+      this.deps.logger.info('problem resolved', {
+        family: this.family,
+        object: p.object,
+        problem: p.message,
+      });
+      this.deps.reporter?.problemResolved(p, this.family);
     }
     this.problems = now;
+  }
+
+  private objectOf(p: InputProblem): Service | EndpointSlice | undefined {
+    if (p.kind === 'Service') return this.tracker.service(`${p.namespace}/${p.name}`);
+    if (p.serviceKey === undefined) return undefined;
+    return this.tracker.slicesOf(p.serviceKey).find((s) => s.metadata.name === p.name);
   }
 }
