@@ -12,6 +12,7 @@ import type { ProxyMetrics } from './metrics';
 import { NftError, type TableApplier } from './nft-applier';
 import { type InputProblem, problemId } from './problems';
 import type { RenderOptions } from './render-options';
+import type { ServicePortRules } from './ruleset';
 import { ServiceTracker } from './service-tracker';
 import { SyncPlanner } from './sync-planner';
 import { SyncRunner, Timers, realTimers } from './sync-runner';
@@ -102,6 +103,8 @@ export class Proxier {
   private lastOutcome: SyncOutcome | undefined;
   private syncing = false;
   private failuresInARow = 0;
+  /** Accepted Service ports with a Local policy and no local endpoint, by policy. */
+  private noLocal = { internal: 0, external: 0 };
 
   constructor(private readonly deps: ProxierDeps) {
     this.config = { ...DEFAULT_PROXIER_CONFIG, ...deps.config };
@@ -234,17 +237,19 @@ export class Proxier {
     const m = this.deps.metrics;
     m.serviceChangesPending.set(0);
     m.endpointChangesPending.set(0);
-    const { next, problems } = this.planner.plan(
+    const { next, problems, changed } = this.planner.plan(
       this.tracker,
       changes.dirty,
       full,
-      new Set(this.applied?.services.keys() ?? []),
+      this.applied?.services ?? new Set<string>(),
     );
     this.reportProblems(problems);
 
     let outcome: SyncOutcome;
     try {
-      outcome = full ? await this.applyFull(next) : await this.applyIncremental(next, started);
+      outcome = full
+        ? await this.applyFull(next)
+        : await this.applyIncremental(next, started, changed);
     } catch (e) {
       outcome = { ok: false, full, script: '', error: e as Error };
     }
@@ -274,14 +279,9 @@ export class Proxier {
       this.baseChainsRecreated = true;
     }
     m.lastTimestamp.set(this.timers.now() / 1000);
-    let internal = 0;
-    let external = 0;
-    for (const sp of next.services.values()) {
-      if (sp.noLocalEndpoints.internal) internal++;
-      if (sp.noLocalEndpoints.external) external++;
-    }
-    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, internal);
-    m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
+    // An incremental sync looks only at what changed (after a full one, `changed` is everything).
+    const looked = full ? undefined : changed;
+    this.countNoLocalEndpoints(full ? undefined : prev, next, looked);
     this.health.updated();
     this.deps.logger.debug('nftables synced', {
       family: this.family,
@@ -291,8 +291,35 @@ export class Proxier {
       ms: Math.round(seconds * 1000),
     });
     if (this.stale.size > 0) this.runner.requestWithin(this.config.staleChainDelayMs);
-    await this.cleanConntrack(prev, next);
+    await this.cleanConntrack(prev, next, looked);
     return outcome;
+  }
+
+  /** kubeproxy_sync_proxy_rules_no_local_endpoints_total, recounted only where things changed. */
+  private countNoLocalEndpoints(
+    prev: DesiredState | undefined,
+    next: DesiredState,
+    changed: Iterable<string> | undefined,
+  ): void {
+    if (!prev || !changed) {
+      this.noLocal = { internal: 0, external: 0 };
+      for (const sp of next.services.values()) this.addNoLocal(sp, 1);
+    } else {
+      for (const key of changed) {
+        const before = prev.services.get(key);
+        const after = next.services.get(key);
+        if (before) this.addNoLocal(before, -1);
+        if (after) this.addNoLocal(after, 1);
+      }
+    }
+    const m = this.deps.metrics;
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, this.noLocal.internal);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, this.noLocal.external);
+  }
+
+  private addNoLocal(sp: ServicePortRules, by: 1 | -1): void {
+    if (sp.noLocalEndpoints.internal) this.noLocal.internal += by;
+    if (sp.noLocalEndpoints.external) this.noLocal.external += by;
   }
 
   private async applyFull(next: DesiredState): Promise<SyncOutcome> {
@@ -322,7 +349,11 @@ export class Proxier {
     return { ok: true, full: true, script: script.text };
   }
 
-  private async applyIncremental(next: DesiredState, now: number): Promise<SyncOutcome> {
+  private async applyIncremental(
+    next: DesiredState,
+    now: number,
+    changed: ReadonlySet<string> | undefined,
+  ): Promise<SyncOutcome> {
     const prev = this.applied as DesiredState;
     const deletable = new Set<string>();
     for (const [name, since] of this.stale)
@@ -332,6 +363,7 @@ export class Proxier {
       next,
       stale: new Set(this.stale.keys()),
       deletable,
+      changed,
     });
     await this.deps.applier.apply(script.text);
     for (const name of [...script.deleted, ...script.revived]) this.stale.delete(name);
@@ -363,9 +395,13 @@ export class Proxier {
     });
   }
 
-  private async cleanConntrack(prev: DesiredState | undefined, next: DesiredState): Promise<void> {
+  private async cleanConntrack(
+    prev: DesiredState | undefined,
+    next: DesiredState,
+    changed: Iterable<string> | undefined,
+  ): Promise<void> {
     if (!this.deps.conntrack) return;
-    const deletions = staleUdpDeletions(prev, next);
+    const deletions = staleUdpDeletions(prev, next, changed);
     if (deletions.length === 0) return;
     const failed = await deleteConntrackEntries(this.deps.conntrack, deletions, this.family);
     for (const f of failed) {
