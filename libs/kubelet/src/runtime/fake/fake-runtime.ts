@@ -119,6 +119,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly images = new Map<string, ImageInfo>();
   private readonly pullErrors = new Map<string, string>();
+  private sandboxError: string | undefined;
+  private networkProblem: { reason: string; message: string } | undefined;
   private nextId = 1;
   private nextIp = 2;
   private podRange: { base: number; size: number } | undefined;
@@ -151,6 +153,16 @@ export class FakeRuntime implements ContainerRuntime {
     const name = normaliseImageName(image);
     if (message === undefined) this.pullErrors.delete(name);
     else this.pullErrors.set(name, message);
+  }
+
+  /** RunPodSandbox fails with message until cleared with undefined (a broken CNI plugin). */
+  failSandboxes(message: string | undefined): void {
+    this.sandboxError = message;
+  }
+
+  /** Status reports NetworkReady=false with this reason until cleared (no CNI config yet). */
+  setNetworkProblem(problem: { reason: string; message: string } | undefined): void {
+    this.networkProblem = problem;
   }
 
   /**
@@ -200,7 +212,12 @@ export class FakeRuntime implements ContainerRuntime {
     this.enter('Status');
     return [
       { type: 'RuntimeReady', status: true, reason: '', message: '' },
-      { type: 'NetworkReady', status: true, reason: '', message: '' },
+      {
+        type: 'NetworkReady',
+        status: this.networkProblem === undefined,
+        reason: this.networkProblem?.reason ?? '',
+        message: this.networkProblem?.message ?? '',
+      },
     ];
   }
 
@@ -232,6 +249,8 @@ export class FakeRuntime implements ContainerRuntime {
 
   async runSandbox(config: SandboxConfig): Promise<string> {
     this.enter('RunPodSandbox');
+    if (this.sandboxError !== undefined)
+      throw new RuntimeError(`RunPodSandbox: ${this.sandboxError}`);
     const id = this.newId('sb');
     const hostNetwork = config.linux.securityContext.namespaceOptions.network === 'node';
     this.sandboxes.set(id, {
