@@ -19,6 +19,7 @@ export * from './sync-planner';
 export * from './sync-runner';
 export * from './command-runner';
 export * from './nft-applier';
+export * from './nft-session';
 export * from './conntrack';
 export * from './metrics';
 export * from './health';

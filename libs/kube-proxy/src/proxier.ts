@@ -198,6 +198,7 @@ export class Proxier {
   async stop(): Promise<void> {
     this.runner.stop();
     await this.runner.idle();
+    this.deps.applier.close?.();
   }
 
   /** --cleanup: removes the table. */
