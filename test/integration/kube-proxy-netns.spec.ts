@@ -11,10 +11,12 @@ import {
   KUBE_PROXY_EVENT_REASONS,
   KUBE_PROXY_REPORTING_CONTROLLER,
   NftApplier,
+  NftSession,
   Proxier,
   ProxyEvents,
   RenderOptions,
   Service,
+  nftSessionSpawner,
   nodeReference,
   processRunner,
   proxyMetrics,
@@ -66,7 +68,10 @@ function nodeOptions(worker: Worker): RenderOptions {
   };
 }
 
-function startProxy(worker: Worker, nft = 'nft'): RunningProxy {
+/** The proxies run their incremental syncs through an nft -i session, as the node agent does;
+ *  the failing-nft case gives a wrapper to nft -f alone (a session would outlive the wrapper's
+ *  switch). */
+function startProxy(worker: Worker, nft = 'nft', session = nft === 'nft'): RunningProxy {
   const registry = new Registry();
   const sink = memorySink();
   const runner = processRunner({ netns: worker.netns });
@@ -77,7 +82,12 @@ function startProxy(worker: Worker, nft = 'nft'): RunningProxy {
   });
   const proxier = new Proxier({
     options: nodeOptions(worker),
-    applier: new NftApplier(runner, 'ip', nft),
+    applier: new NftApplier(
+      runner,
+      'ip',
+      nft,
+      session ? new NftSession(nftSessionSpawner(nft, worker.netns)) : undefined,
+    ),
     conntrack: runner,
     metrics: proxyMetrics(registry),
     logger,

@@ -8,8 +8,13 @@ import type { KernelTableListing } from './transaction';
 
 export { NftError } from './nft-error';
 
+export interface ApplyOptions {
+  /** An incremental sync's transaction (small, usually): it may go through a session. */
+  incremental?: boolean;
+}
+
 export interface TableApplier {
-  apply(script: string): Promise<void>;
+  apply(script: string, options?: ApplyOptions): Promise<void>;
   /** Ends what the applier keeps running (an nft session). */
   close?(): void;
   /** What the table holds; undefined when there is no table. */
@@ -18,7 +23,8 @@ export interface TableApplier {
   deleteTable(): Promise<boolean>;
 }
 
-/** Transactions up to this size go through the session; bigger ones (full syncs) to `nft -f -`. */
+/** Incremental transactions up to this size go through the session; full syncs and bigger ones
+ *  to `nft -f -`. */
 export const SESSION_MAX_BYTES = 64 * 1024;
 
 export class NftApplier implements TableApplier {
@@ -33,9 +39,10 @@ export class NftApplier implements TableApplier {
     private readonly session?: NftSession,
   ) {}
 
-  async apply(script: string): Promise<void> {
+  async apply(script: string, options: ApplyOptions = {}): Promise<void> {
     if (script === '') return;
-    if (this.session && !this.sessionLost && script.length <= SESSION_MAX_BYTES) {
+    const viaSession = options.incremental === true && script.length <= SESSION_MAX_BYTES;
+    if (this.session && !this.sessionLost && viaSession) {
       try {
         return await this.session.apply(script);
       } catch (e) {

@@ -104,13 +104,14 @@ describe('nft session', () => {
       },
     };
     const applier = new NftApplier(runner, 'ip', 'nft', new NftSession(() => nft));
-    await applier.apply('flush chain ip kube-proxy a\n');
+    const incremental = { incremental: true };
+    await applier.apply('flush chain ip kube-proxy a\n', incremental);
     nft.silent = true;
-    const lost = applier.apply('flush chain ip kube-proxy b\n');
+    const lost = applier.apply('flush chain ip kube-proxy b\n', incremental);
     setImmediate(() => nft.die('Error: nf_tables module missing\n'));
     await expect(lost).rejects.toThrow(NftSessionLost);
     await expect(lost).rejects.toThrow(/exited \(code 1\): Error: nf_tables module missing/);
-    await applier.apply('flush chain ip kube-proxy c\n');
+    await applier.apply('flush chain ip kube-proxy c\n', incremental);
     expect(oneShot).toEqual(['-f -: flush chain ip kube-proxy c\n']);
 
     const hung = new FakeNft();
@@ -122,7 +123,7 @@ describe('nft session', () => {
     expect(hung.killed).toBe(true);
   });
 
-  it('big transactions (full syncs) go to nft -f', async () => {
+  it('full syncs, whatever their size, and big incremental ones go to nft -f', async () => {
     const nft = new FakeNft();
     const oneShot: string[] = [];
     const runner: CommandRunner = {
@@ -132,9 +133,15 @@ describe('nft session', () => {
       },
     };
     const applier = new NftApplier(runner, 'ip', 'nft', new NftSession(() => nft));
-    await applier.apply('add rule ip kube-proxy a counter\n'.repeat(3000));
-    expect(oneShot).toEqual(['-f -']);
+    await applier.apply('add rule ip kube-proxy a counter\n'.repeat(3000), { incremental: true });
+    await applier.apply('add table ip kube-proxy\n');
+    expect(oneShot).toEqual(['-f -', '-f -']);
     expect(nft.lines).toEqual([]);
+    await applier.apply('flush chain ip kube-proxy a\n', { incremental: true });
+    expect(nft.lines).toEqual([
+      'flush chain ip kube-proxy a',
+      'list table ip flotilla-session-end-1',
+    ]);
     applier.close();
   });
 

@@ -366,7 +366,7 @@ export class Proxier {
       deletable,
       changed,
     });
-    await this.deps.applier.apply(script.text);
+    await this.deps.applier.apply(script.text, { incremental: true });
     for (const name of [...script.deleted, ...script.revived]) this.stale.delete(name);
     for (const name of script.newlyStale) if (isServiceChainName(name)) this.stale.set(name, now);
     return { ok: true, full: false, script: script.text };

@@ -6,11 +6,13 @@ import {
   EndpointSlice,
   IPFamily,
   NftApplier,
+  NftSession,
   Node,
   Proxier,
   ProxierConfig,
   ProxyEvents,
   Service,
+  SessionSpawner,
   nftFamily,
   nodeReference,
   parseCidr,
@@ -67,6 +69,9 @@ export const KUBE_DNS_SERVICE = 'kube-system/kube-dns';
 export interface NodeNetworkDeps {
   settings: NodeNetworkSettings;
   runner: CommandRunner;
+  /** Starts a long-lived `nft -i` for kube-proxy's incremental syncs (beside `runner`, which runs
+   *  everything else); absent: one `nft -f` per sync. */
+  nftSession?: SessionSpawner;
   logger: JsonLogger;
   registry: Registry;
   /** Where kube-proxy's Warning events go (reportingController kube-proxy); none: logs only. */
@@ -97,7 +102,12 @@ export class NodeNetworkAgent {
         this.proxiers.push(
           new Proxier({
             options: this.renderOptions(family),
-            applier: new NftApplier(deps.runner, nftFamily(family), s.nftPath),
+            applier: new NftApplier(
+              deps.runner,
+              nftFamily(family),
+              s.nftPath,
+              deps.nftSession ? new NftSession(deps.nftSession) : undefined,
+            ),
             conntrack: deps.runner,
             metrics: proxyMetrics(deps.registry),
             logger: deps.logger.child('kube-proxy'),

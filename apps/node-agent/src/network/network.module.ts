@@ -13,7 +13,11 @@ import {
   SharedInformerFactory,
   eventsV1Sink,
 } from '@flotilla/client';
-import { KUBE_PROXY_REPORTING_CONTROLLER, processRunner } from '@flotilla/kube-proxy';
+import {
+  KUBE_PROXY_REPORTING_CONTROLLER,
+  nftSessionSpawner,
+  processRunner,
+} from '@flotilla/kube-proxy';
 import { NodeNetworkAgent, feedNodeNetwork } from '@flotilla/node-network';
 import { HEALTHY, HealthRegistry, JsonLogger, unhealthy } from '@flotilla/observability';
 import { Registry } from 'prom-client';
@@ -104,6 +108,8 @@ export class NetworkModule {
               settings: { ...network, nodeName: config.name },
               // The agent runs inside the node's network namespace: tools run right here.
               runner: processRunner(),
+              // kube-proxy's incremental syncs through one long-lived nft -i.
+              nftSession: nftSessionSpawner(network.nftPath),
               logger,
               registry,
               events: events?.newRecorder({
