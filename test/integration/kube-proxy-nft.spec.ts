@@ -4,7 +4,9 @@ import { JsonLogger, memorySink } from '@flotilla/observability';
 import {
   EndpointSlice,
   NftApplier,
+  NftError,
   NftSession,
+  NftSessionLost,
   Proxier,
   Service,
   fullSyncScript,
@@ -207,4 +209,30 @@ describe('incremental syncs build the same table as a full sync', () => {
       await proxier.stop();
     },
   );
+});
+
+describe('an nft -i session against the real nft', () => {
+  it('applies transactions, reports a refused one with its error and keeps going', async () => {
+    reset(A);
+    inNs(A, ['nft', 'add', 'table', 'ip', 'kube-proxy']);
+    const session = new NftSession(nftSessionSpawner('nft', A));
+    try {
+      await session.apply('add chain ip kube-proxy a\nadd rule ip kube-proxy a counter\n');
+      const refused = session.apply(
+        'add chain ip kube-proxy b\nadd rule ip kube-proxy nochain counter\n',
+      );
+      await expect(refused).rejects.toThrow(NftError);
+      await expect(refused).rejects.not.toThrow(NftSessionLost);
+      await expect(refused).rejects.toThrow(/No such file or directory/);
+      // All of the refused line or none of it: chain b was not made either.
+      await session.apply('add chain ip kube-proxy c\n');
+      const table = inNs(A, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+      expect(table).toMatch(/chain a \{\s+counter packets 0 bytes 0\s+\}/);
+      expect(table).toContain('chain c');
+      expect(table).not.toContain('chain b');
+    } finally {
+      session.close();
+      reset(A);
+    }
+  });
 });
