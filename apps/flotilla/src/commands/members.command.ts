@@ -1,8 +1,7 @@
 import { ConfigError } from '@flotilla/process';
+import { defaultEndpoints, LOOPBACK_ENDPOINTS } from '../members/default-endpoints';
 import { changeMembers, memberStatus } from '../members/etcd-status-client';
 import type { CliContext } from './cli-context';
-
-const DEFAULT_ENDPOINTS = '127.0.0.1:2379,127.0.0.1:2479,127.0.0.1:2579';
 
 const USAGE = `Usage: flotilla members [--endpoints host:port,...]
        flotilla members add NAME --peer-url http://host:port [--learner]
@@ -15,12 +14,13 @@ After "add", start the new member with --name NAME, its --peer-port, --peers lis
 and itself, and --initial-cluster-state existing; it joins and catches up, then "promote" it.
 
 Options:
-  --endpoints LIST  etcd API endpoints to ask (default ${DEFAULT_ENDPOINTS})
+  --endpoints LIST  etcd API endpoints to ask (default: those of the cluster \`flotilla up\` runs
+                    from ./data, else ${LOOPBACK_ENDPOINTS})
   -h, --help        show this help
 `;
 
 export async function membersCommand(argv: readonly string[], _context: CliContext): Promise<void> {
-  let endpoints = DEFAULT_ENDPOINTS;
+  let endpoints: string | undefined;
   const positional: string[] = [];
   let peerUrl: string | undefined;
   let learner = false;
@@ -51,7 +51,7 @@ export async function membersCommand(argv: readonly string[], _context: CliConte
     }
     throw new ConfigError(`unknown option ${JSON.stringify(a)} (see flotilla members --help)`);
   }
-  const list = endpoints
+  const list = (endpoints ?? defaultEndpoints())
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean);
