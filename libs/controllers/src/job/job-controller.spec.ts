@@ -113,6 +113,23 @@ describe('Job controller', () => {
     );
   });
 
+  it('releases the finalizer of pods whose Job was deleted, so they do not hang Terminating', async () => {
+    h.run([new JobController({ backoffBaseMs: 10 })]);
+    await jobs().create(jobBody('gone'));
+    const [pod] = await waitFor('the Job has a pod', async () => {
+      const pods = await podsOf('gone');
+      return pods.length > 0 ? pods : undefined;
+    });
+    expect(pod.metadata.finalizers).toContain(JOB_TRACKING_FINALIZER);
+    // What `kubectl delete job` does (background propagation): the Job goes first, the garbage
+    // collector deletes the pods afterwards.
+    await jobs().delete('gone');
+    await h.client.pods('default').delete(pod.metadata.name!);
+    await waitFor('the pod gone', async () =>
+      (await podsOf('gone')).length === 0 ? true : undefined,
+    );
+  });
+
   it('gives an Indexed Job one pod per index, with the index and a stable hostname', async () => {
     h.run([new JobController({ backoffBaseMs: 10 })]);
     await jobs().create(

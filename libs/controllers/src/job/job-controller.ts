@@ -15,7 +15,7 @@ import {
   type WorkQueue,
 } from '@flotilla/client';
 import type { Controller, ControllerContext, ControllerFactory } from '../controller';
-import { claimOwned } from '../common/controller-ref';
+import { claimOwned, controllerRefOf } from '../common/controller-ref';
 import { ownedObjectHandlers } from '../common/owner-routing';
 import { Expectations } from '../common/expectations';
 import { byControllerUid, CONTROLLER_UID_INDEX } from '../common/indexes';
@@ -56,6 +56,13 @@ export interface JobControllerOptions {
 
 const MAX_BACKOFF_MS = 6 * 60_000;
 
+/**
+ * Queue keys of pods that carry the tracking finalizer but whose Job is gone (kube's orphan
+ * queue): `kubectl delete job` leaves the pods to the garbage collector, and without this their
+ * finalizer would hold them Terminating for ever. Names and namespaces hold no ':'.
+ */
+const ORPHAN_POD = 'orphan-pod:';
+
 export class JobController implements Controller {
   readonly name = 'job';
   private ctx!: ControllerContext;
@@ -85,7 +92,13 @@ export class JobController implements Controller {
           const j = finalStateOf(d);
           this.expectations.forget(objectKey(j));
           this.queue.add(objectKey(j));
+          for (const p of this.pods.lister.byIndex(CONTROLLER_UID_INDEX, j.metadata.uid ?? ''))
+            if (hasTrackingFinalizer(p)) this.queue.add(ORPHAN_POD + objectKey(p));
         },
+      }),
+      this.pods.addEventHandler({
+        onAdd: (p) => this.enqueueIfOrphan(p),
+        onUpdate: (_o, p) => this.enqueueIfOrphan(p),
       }),
       this.pods.addEventHandler(
         ownedObjectHandlers<JobObject, Pod>({
@@ -110,7 +123,38 @@ export class JobController implements Controller {
     return new Date(this.ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
+  private enqueueIfOrphan(pod: Pod): void {
+    if (hasTrackingFinalizer(pod) && !this.ownerJobCached(pod))
+      this.queue.add(ORPHAN_POD + objectKey(pod));
+  }
+
+  private ownerJobCached(pod: Pod): boolean {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== 'Job') return false;
+    const job = this.jobs.lister.getByKey(`${pod.metadata.namespace}/${ref.name}`);
+    return job?.metadata.uid === ref.uid;
+  }
+
+  /** Checked against the API before the finalizer goes: a cache that lags must not uncount a pod. */
+  private async syncOrphanPod(podKey: string): Promise<void> {
+    const pod = this.pods.lister.getByKey(podKey);
+    if (!pod || !hasTrackingFinalizer(pod) || this.ownerJobCached(pod)) return;
+    const ref = controllerRefOf(pod);
+    if (ref?.kind === 'Job') {
+      const live = await this.ctx.client
+        .forKind<JobObject>('batch/v1', 'Job', pod.metadata.namespace)
+        .get(ref.name)
+        .catch((err: unknown) => {
+          if (isApiError(err) && err.code === 404) return undefined;
+          throw err;
+        });
+      if (live?.metadata.uid === ref.uid) return;
+    }
+    await this.releaseFinalizers([pod]);
+  }
+
   private async sync(key: string): Promise<void> {
+    if (key.startsWith(ORPHAN_POD)) return this.syncOrphanPod(key.slice(ORPHAN_POD.length));
     const cached = this.jobs.lister.getByKey(key);
     if (!cached) {
       this.expectations.forget(key);
