@@ -5,12 +5,13 @@ import { decodeMessage, encodeMessage, EncodeOptions, JsonObject } from './codec
 import { malformed, unsupported } from './errors';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
 import { kindModules, kindsGeneration } from '../kinds/registry';
+import { META_V1 } from './tables/meta-v1';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
 
-/** The kinds with a schema: apiVersion/kind -> message. `*` is any apiVersion. */
+/** The kinds with a schema: apiVersion/kind -> qualified message name. `*` is any apiVersion. */
 let kinds: Map<string, string> | undefined;
 let kindsBuiltFor = -1;
 
@@ -22,19 +23,22 @@ function coveredKinds(): Map<string, string> {
     const r = m.resource;
     if (!m.protobuf?.messages[r.kind]) continue;
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-    out.set(`${apiVersion}/${r.kind}`, r.kind);
-    if (m.protobuf.messages[r.listKind]) out.set(`${apiVersion}/${r.listKind}`, r.listKind);
-    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, kind);
+    // Qualified: two groups may have a kind of one name (core/v1 and events.k8s.io/v1 Event).
+    const message = (kind: string) => `${m.protobuf!.package}.${kind}`;
+    out.set(`${apiVersion}/${r.kind}`, message(r.kind));
+    if (m.protobuf.messages[r.listKind])
+      out.set(`${apiVersion}/${r.listKind}`, message(r.listKind));
+    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, message(kind));
   }
-  out.set('v1/Status', 'Status');
+  out.set('v1/Status', `${META_V1.package}.Status`);
   // Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).
-  out.set('*/DeleteOptions', 'DeleteOptions');
+  out.set('*/DeleteOptions', `${META_V1.package}.DeleteOptions`);
   kinds = out;
   kindsBuiltFor = kindsGeneration();
   return out;
 }
 
-/** The message of a kind, when the codec covers it. */
+/** The (qualified) message of a kind, when the codec covers it. */
 export function protobufMessageFor(apiVersion: string, kind: string): string | undefined {
   const covered = coveredKinds();
   return covered.get(`${apiVersion}/${kind}`) ?? covered.get(`*/${kind}`);
