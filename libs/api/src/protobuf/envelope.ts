@@ -117,16 +117,7 @@ function readUnknown(bytes: Uint8Array): Unknown {
  * the codec does not cover.
  */
 export function decodeKubernetesProtobuf(bytes: Uint8Array): DecodedObject {
-  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
-    throw malformed('the body does not start with the protobuf envelope prefix "k8s\\x00"');
-  const u = readUnknown(bytes);
-  if (u.kind === '') throw malformed('the protobuf envelope names no kind');
-  if (u.contentEncoding !== '')
-    throw unsupported(
-      `protobuf content encoding ${JSON.stringify(u.contentEncoding)} is not supported`,
-    );
-  if (u.contentType !== '' && u.contentType !== PROTOBUF_MEDIA_TYPE)
-    throw unsupported(`protobuf content type ${JSON.stringify(u.contentType)} is not supported`);
+  const u = unwrapEnvelope(bytes);
   const message = protobufMessageFor(u.apiVersion, u.kind);
   if (!message) {
     const gvk = u.apiVersion ? `${u.apiVersion}, Kind=${u.kind}` : u.kind;
@@ -146,7 +137,11 @@ export function encodeKubernetesProtobuf(obj: JsonObject, options: EncodeOptions
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const message = protobufMessageFor(apiVersion, kind);
   if (!message) throw unsupported(`protobuf is not supported for ${apiVersion}/${kind}`);
-  const raw = encodeMessage(message, obj, options);
+  return wrapInEnvelope(apiVersion, kind, encodeMessage(message, obj, options));
+}
+
+/** A message's bytes in the k8s\0 envelope that names its kind. */
+export function wrapInEnvelope(apiVersion: string, kind: string, raw: Uint8Array): Uint8Array {
   const typeMeta = new ProtoWriter();
   typeMeta.tag(1, WireType.Bytes).string(apiVersion);
   typeMeta.tag(2, WireType.Bytes).string(kind);
@@ -157,4 +152,23 @@ export function encodeKubernetesProtobuf(obj: JsonObject, options: EncodeOptions
   w.tag(3, WireType.Bytes).string('');
   w.tag(4, WireType.Bytes).string('');
   return w.finish();
+}
+
+/** The kind an envelope names and the message bytes it carries (checked: prefix, kind, encoding). */
+export function unwrapEnvelope(bytes: Uint8Array): {
+  apiVersion: string;
+  kind: string;
+  raw: Uint8Array;
+} {
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
+    throw malformed('the body does not start with the protobuf envelope prefix "k8s\\x00"');
+  const u = readUnknown(bytes);
+  if (u.kind === '') throw malformed('the protobuf envelope names no kind');
+  if (u.contentEncoding !== '')
+    throw unsupported(
+      `protobuf content encoding ${JSON.stringify(u.contentEncoding)} is not supported`,
+    );
+  if (u.contentType !== '' && u.contentType !== PROTOBUF_MEDIA_TYPE)
+    throw unsupported(`protobuf content type ${JSON.stringify(u.contentType)} is not supported`);
+  return { apiVersion: u.apiVersion, kind: u.kind, raw: u.raw };
 }
