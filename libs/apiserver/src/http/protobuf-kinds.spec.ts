@@ -9,7 +9,7 @@ import {
   PROTOBUF_MEDIA_TYPE,
   type DecodedWatchEvent,
 } from '@flotilla/api';
-import { HttpTestServer, startTestApi, type TestApi } from '@flotilla/testing';
+import { HttpTestServer, inProcessTransport, startTestApi, type TestApi } from '@flotilla/testing';
 
 const PB = PROTOBUF_MEDIA_TYPE;
 
@@ -195,6 +195,42 @@ describe('protobuf GET, LIST and WATCH of nodes, endpoints, endpointslices and e
       ['DELETED', expect.objectContaining({ name: `${prefix}two` })],
     ]);
     for (const e of events) expect(e.object).toMatchObject({ apiVersion, kind });
+  });
+
+  it('frames a protobuf watch over the in-process transport too', async () => {
+    const transport = inProcessTransport(api.server);
+    const chunks: Buffer[] = [];
+    try {
+      const opening = await transport.stream(
+        {
+          method: 'GET',
+          path: '/api/v1/nodes',
+          query: new URLSearchParams({ watch: 'true', timeoutSeconds: '5' }),
+          headers: { accept: PB },
+          idempotent: true,
+        },
+        (chunk) => chunks.push(chunk),
+      );
+      expect(opening.kind).toBe('stream');
+      await api.client.nodes().create({ metadata: { name: 'in-process-node' } });
+      const seen = async () => {
+        for (let i = 0; i < 200; i++) {
+          const { events } = decodeWatchEventFrames(Buffer.concat(chunks));
+          const hit = events.find(
+            (e) => (e.object.metadata as { name?: string }).name === 'in-process-node',
+          );
+          if (hit) return hit;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        return undefined;
+      };
+      expect(await seen()).toMatchObject({
+        type: 'ADDED',
+        object: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'in-process-node' } },
+      });
+    } finally {
+      transport.close();
+    }
   });
 
   it('answers 406 to a protobuf-only watch of a kind without a schema', async () => {
