@@ -20,6 +20,8 @@ export class HttpTestServer {
   private ready = true;
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
+  /** The pod streams proxied so far, as the API server logged them (how each went: `via`). */
+  readonly podStreams: Record<string, unknown>[] = [];
   private constructor(
     readonly api: ApiServer,
     private readonly http: Server,
@@ -29,6 +31,7 @@ export class HttpTestServer {
     attachPodStreams(http, {
       resolve: (ns, name, sub, query) => api.kubeletRequest(ns, name, sub, query),
       dialer: api.kubelets,
+      log: (_msg, fields) => this.podStreams.push(fields),
     });
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
