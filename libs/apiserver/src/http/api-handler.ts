@@ -103,7 +103,14 @@ export type ApiResponse =
       body: Uint8Array;
       headers?: Record<string, string>;
     }
-  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean }
+  | {
+      kind: 'watch';
+      watch: ApiWatch;
+      timeoutMs: number;
+      bookmarks: boolean;
+      /** Framed protobuf events (stream=watch) for a client that accepts only protobuf. */
+      protobuf?: { apiVersion: string };
+    }
   /** pods/log: the HTTP layer proxies this GET to the pod's kubelet (proxyKubeletGet). */
   | { kind: 'kubelet'; request: KubeletRequest };
 
@@ -611,14 +618,21 @@ export class ApiHandler {
     q: ListQuery,
     table: boolean,
   ): Promise<ApiResponse> {
-    // Protobuf watch streams are framed differently; they are not served.
-    if (!table && acceptsOnlyProtobuf(header(req, 'accept'))) return protobufNotAcceptable();
+    // A protobuf-only client gets length-delimited WatchEvent frames, for kinds with a schema.
+    const protobuf = !table && acceptsOnlyProtobuf(header(req, 'accept'));
+    if (protobuf && !protobufAnswers(apiVersionOf(r), r.kind)) return protobufNotAcceptable();
     if (table) includeObjectOf(req);
     const transform = table ? (o: KubeObject) => this.table(r, [o], req) : undefined;
     const watch = await this.d.reader.watch(r, namespace, q, transform);
     const seconds =
       q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : DEFAULT_WATCH_SECONDS;
-    return { kind: 'watch', watch, timeoutMs: seconds * 1000, bookmarks: q.allowWatchBookmarks };
+    return {
+      kind: 'watch',
+      watch,
+      timeoutMs: seconds * 1000,
+      bookmarks: q.allowWatchBookmarks,
+      ...(protobuf ? { protobuf: { apiVersion: apiVersionOf(r) } } : {}),
+    };
   }
 
   private table(r: ResourceInfo, objects: KubeObject[], req: ApiRequest): Record<string, unknown> {
