@@ -164,8 +164,9 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(node.status?.hostIP).toBe(lab!.host('w1').address);
   });
 
-  it('the kubelet turns away a caller without the API server certificate', async () => {
-    expect(await kubeletStatus('/healthz')).toBe(200);
+  it('the kubelet turns away a caller without the API server certificate, on /healthz too', async () => {
+    expect(await kubeletStatus('/healthz')).toBe(401);
+    expect(await kubeletStatus('/healthz', 'apiserver-kubelet-client')).toBe(200);
     expect(await kubeletStatus('/pods')).toBe(401);
     expect(await kubeletStatus('/containerLogs/default/web/web')).toBe(401);
   });

@@ -29,7 +29,6 @@ export * from './proxy/pod-kubelet';
 export * from './proxy/kubelet-proxy';
 export * from './auth/user-info';
 export * from './auth/authorizer';
-export * from './auth/client-certificate';
 export * from './auth/request-authenticator';
 export * from './auth/service-account-jwt';
 export * from './auth/bootstrap-policy';
