@@ -27,6 +27,7 @@ export * from './storage/local-backend';
 export * from './crd/crd-controller';
 export * from './proxy/pod-kubelet';
 export * from './proxy/kubelet-proxy';
+export * from './proxy/node-proxy';
 export * from './auth/user-info';
 export * from './auth/authorizer';
 export * from './auth/request-authenticator';

@@ -9,7 +9,7 @@ import {
   ApiServer,
   attachPodStreams,
   MAX_BODY_BYTES,
-  proxyKubeletGet,
+  proxyKubelet,
   readLimitedBody,
   writeWatchResponse,
 } from '@flotilla/apiserver';
@@ -134,12 +134,7 @@ export class HttpTestServer {
       return;
     }
     if (response.kind === 'kubelet') {
-      await proxyKubeletGet(
-        this.api.kubelets,
-        response.request.endpoint,
-        response.request.path,
-        res,
-      ).catch((err: ApiError) => {
+      await proxyKubelet(this.api.kubelets, response.request, res).catch((err: ApiError) => {
         res.writeHead(err.code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(err.status));
       });

@@ -1,6 +1,6 @@
-// The API server's one way to its nodes' kubelets: pods/log is a proxied GET, pods/exec, attach
-// and portforward a proxied upgrade (SPDY/3.1 or WebSocket, whatever the client and kubelet
-// agree). Every connection starts in KubeletDialer, with the API server's client certificate.
+// The API server's one way to its nodes' kubelets: pods/log is a proxied GET, nodes/proxy any
+// proxied request, pods/exec, attach and portforward a proxied upgrade (SPDY/3.1 or WebSocket,
+// whatever the client and kubelet agree). Every connection starts in KubeletDialer, with the API server's client certificate.
 // With the kubelets' CA (--kubelet-certificate-authority) it speaks only TLS and refuses a kubelet
 // whose serving certificate does not chain to that CA or does not name the address it dialled.
 // Without it a kubelet may serve HTTPS (not verified, as Kubernetes without that flag) or plain
@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiRequest } from '../http/api-handler';
+import { clientResponseHeaders } from './node-proxy';
 import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
 
 export interface KubeletDialerOptions {
@@ -125,28 +126,36 @@ function unreachable(e: KubeletEndpoint, err: Error): ApiError {
 }
 
 /**
- * GETs path from the kubelet and streams its answer (status, type, body) to res; ends when the
- * kubelet ends (a followed log: when the container stops) or the client leaves.
+ * Sends the request to the kubelet and streams its answer (status, headers, body) to res; ends
+ * when the kubelet ends (a followed log: when the container stops) or the client leaves.
  */
-export async function proxyKubeletGet(
+export async function proxyKubelet(
   dialer: KubeletDialer,
-  endpoint: KubeletEndpoint,
-  path: string,
+  request: KubeletRequest,
   res: ServerResponse,
 ): Promise<void> {
+  const { endpoint } = request;
   const socket = await dialer.connect(endpoint);
   await new Promise<void>((resolve) => {
+    const body = request.body && request.body.length > 0 ? request.body : undefined;
     const upstream = httpRequest(
       {
         createConnection: () => socket,
-        method: 'GET',
-        path,
-        headers: { host: `${endpoint.host}:${endpoint.port}`, accept: '*/*' },
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers: {
+          ...(request.headers ?? { accept: '*/*' }),
+          host: `${endpoint.host}:${endpoint.port}`,
+          ...(body ? { 'content-length': String(body.length) } : {}),
+        },
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, {
-          'content-type': answer.headers['content-type'] ?? 'text/plain',
-        });
+        res.writeHead(
+          answer.statusCode ?? 502,
+          request.relayHeaders
+            ? clientResponseHeaders(answer.headers)
+            : { 'content-type': answer.headers['content-type'] ?? 'text/plain' },
+        );
         res.flushHeaders();
         answer.pipe(res);
         answer.on('end', resolve);
@@ -169,7 +178,7 @@ export async function proxyKubeletGet(
       socket.destroy();
       resolve();
     });
-    upstream.end();
+    upstream.end(body);
   });
 }
 

@@ -85,7 +85,7 @@ export const nodeKind: KindModule = {
   resource: resource('', 'Node', 'nodes', {
     shortNames: ['no'],
     namespaced: false,
-    subresources: ['status'],
+    subresources: ['status', 'proxy'],
   }),
   definitions: {
     [`${CORE}Node`]: {
