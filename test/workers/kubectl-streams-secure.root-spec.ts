@@ -187,6 +187,36 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(await plain('/pods')).toBe(404);
   });
 
+  it('kubectl get --raw reaches the kubelet through nodes/proxy: metrics, pods, healthz', async () => {
+    const raw = (path: string) => kubectl(['get', '--raw', `/api/v1/nodes/w1/proxy${path}`]);
+    expect(await raw('/healthz')).toBe('ok');
+    expect(await raw('/metrics')).toMatch(/^# (HELP|TYPE) /m);
+    const pods = JSON.parse(await raw('/pods')) as { items: Pod[] };
+    expect(pods.items.map((p) => p.metadata.name)).toContain('web');
+    // HEAD and a method the kubelet does not serve, through the master's HTTP layer.
+    const pki = masters!.pkiDir!;
+    const head = await new Promise<{ status: number; type?: string }>((resolve, reject) => {
+      request(
+        {
+          host: masters!.host,
+          port: masters!.ports.get('m1')!.api,
+          path: '/api/v1/nodes/w1/proxy/healthz',
+          method: 'HEAD',
+          ca: readFileSync(join(pki, 'ca.crt')),
+          cert: readFileSync(join(pki, 'admin.crt')),
+          key: readFileSync(join(pki, 'admin.key')),
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] });
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    expect(head).toEqual({ status: 200, type: 'text/plain' });
+  });
+
   it('RBAC decides first: a user without pods/exec is refused by the API server', async () => {
     // jane: a certificate from the cluster CA, no group, no binding.
     const pki = masters!.pkiDir!;
@@ -207,6 +237,20 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/forbidden/i);
     expect(r.stderr).toContain('jane');
+    const proxy = await runTool(
+      'kubectl',
+      [
+        `--server=https://${masters!.host}:${masters!.ports.get('m1')!.api}`,
+        `--certificate-authority=${join(pki, 'ca.crt')}`,
+        `--client-certificate=${join(certs, 'jane.crt')}`,
+        `--client-key=${join(certs, 'jane.key')}`,
+        ...['get', '--raw', '/api/v1/nodes/w1/proxy/healthz'],
+      ],
+      { env: { ...process.env, KUBECONFIG: join(certs, 'none') } },
+    );
+    expect(proxy.stderr).toContain(
+      'User "jane" cannot get resource "nodes/proxy" in API group "" at the cluster scope',
+    );
   });
 
   // Last: it restarts w1's agent with a serving pair the cluster CA did not issue.
