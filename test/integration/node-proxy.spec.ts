@@ -10,7 +10,10 @@ import {
   request as httpsRequest,
   type Server,
 } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpTestServer, startTestApi, type TestApi } from '@flotilla/testing';
@@ -198,6 +201,14 @@ beforeAll(async () => {
       res.end(req.method === 'HEAD' ? undefined : `${req.method} ${req.url} ${body}`);
     });
   });
+  echo.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x-echo\r\n\r\n',
+    );
+    socket.on('data', (d: Buffer) => socket.write(`echo:${d.toString()}`));
+    socket.on('error', () => undefined);
+  });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   await createNode('echo', (echo.address() as AddressInfo).port);
   // A node whose kubelet is down: nothing listens on port 1.
@@ -342,6 +353,69 @@ describe('every method of the node proxy reaches the kubelet as sent', () => {
     expect(res.status).toBe(207);
     const jane = await call('/api/v1/nodes/echo/proxy/', { method: 'OPTIONS' }, 'jane');
     expect(jane.status).toBe(403);
+  });
+});
+
+/** A raw upgrade request to the API server as `who`; resolves with the socket and the answer's head. */
+function upgrade(path: string, who: Who): Promise<{ socket: TLSSocket; head: string }> {
+  const url = new URL(http.url);
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect(
+      {
+        host: url.hostname,
+        port: Number(url.port),
+        ca: ca.certPem,
+        cert: users[who].certPem,
+        key: users[who].keyPem,
+      },
+      () => {
+        socket.write(
+          [
+            `GET ${path} HTTP/1.1`,
+            `Host: ${url.host}`,
+            'Connection: Upgrade',
+            'Upgrade: x-echo',
+            '',
+            '',
+          ].join('\r\n'),
+        );
+      },
+    );
+    let text = '';
+    socket.on('data', function first(d: Buffer) {
+      text += d.toString();
+      if (text.includes('\r\n\r\n')) {
+        socket.off('data', first);
+        resolve({ socket, head: text });
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('an upgrade through the node proxy', () => {
+  beforeEach(() => (received.length = 0));
+
+  it('joins the client to the kubelet, path and query kept', async () => {
+    const { socket, head } = await upgrade('/api/v1/nodes/echo/proxy/stream/x?tty=1', 'admin');
+    try {
+      expect(head).toMatch(/^HTTP\/1.1 101 /);
+      expect(received.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /stream/x?tty=1']);
+      const echoed = new Promise<string>((r) =>
+        socket.once('data', (d: Buffer) => r(d.toString())),
+      );
+      socket.write('frame');
+      expect(await echoed).toBe('echo:frame');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('is authorized first: 403 for a user without nodes/proxy', async () => {
+    const { socket, head } = await upgrade('/api/v1/nodes/echo/proxy/stream', 'jane');
+    socket.destroy();
+    expect(head).toMatch(/^HTTP\/1.1 403 /);
+    expect(received).toEqual([]);
   });
 });
 

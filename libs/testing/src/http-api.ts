@@ -44,6 +44,7 @@ export class HttpTestServer {
     // pods/exec, attach and portforward upgrades go to the pod's kubelet, as on a master.
     attachPodStreams(http, {
       resolve: (ns, name, sub, query) => api.kubeletRequest(ns, name, sub, query),
+      resolveNodeProxy: (input) => api.nodeProxyRequest(input),
       dialer: api.kubelets,
       ...(options.authenticate
         ? {

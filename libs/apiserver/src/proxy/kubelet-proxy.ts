@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiRequest } from '../http/api-handler';
-import { clientResponseHeaders } from './node-proxy';
+import { clientResponseHeaders, nodeProxyPath, type NodeProxyInput } from './node-proxy';
 import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
 
 export interface KubeletDialerOptions {
@@ -197,6 +197,7 @@ export async function proxyKubeletUpgrade(
     const name = req.rawHeaders[i].toLowerCase();
     // The client's credentials are for the API server, not for the kubelet.
     if (name === 'host' || name === 'authorization' || name === 'cookie') continue;
+    if (name.startsWith('impersonate-')) continue;
     lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
   lines.push(`Host: ${endpoint.host}:${endpoint.port}`);
@@ -241,6 +242,8 @@ export interface PodStreamDeps {
     sub: PodStreamSubresource,
     query: URLSearchParams,
   ) => Promise<KubeletRequest>;
+  /** nodes/<id>/proxy/<rest> upgrades (e.g. a kubelet's /exec reached by node): where they go. */
+  resolveNodeProxy?: (input: NodeProxyInput) => Promise<KubeletRequest>;
   dialer: KubeletDialer;
   /**
    * When given: who the upgrade request is from; undefined refuses it with 401 before anything
@@ -252,8 +255,9 @@ export interface PodStreamDeps {
 }
 
 /**
- * pods/exec, pods/attach and pods/portforward on the API server's 'upgrade' event: the request
- * goes to the pod's kubelet as it came (the kubelet and the runtime answer the protocol).
+ * pods/exec, pods/attach and pods/portforward (and upgrades through nodes/proxy) on the API
+ * server's 'upgrade' event: the request goes to the kubelet as it came (the kubelet and the
+ * runtime answer the protocol).
  */
 export function attachPodStreams(server: Server, deps: PodStreamDeps): () => void {
   // Upgraded connections are no longer the HTTP server's: closed here when detached.
@@ -261,7 +265,8 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = podStreamPath(url.pathname);
-    if (!target) return;
+    const byNode = target ? undefined : nodeProxyPath(url.pathname);
+    if (!target && !(byNode && deps.resolveNodeProxy)) return;
     socket.on('error', () => undefined);
     open.add(socket);
     socket.once('close', () => open.delete(socket));
@@ -277,17 +282,24 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
         headers: req.headers,
         user,
       });
-      const kubelet = await deps.resolve(
-        target.namespace,
-        target.name,
-        target.sub,
-        url.searchParams,
+      const kubelet = target
+        ? await deps.resolve(target.namespace, target.name, target.sub, url.searchParams)
+        : await deps.resolveNodeProxy!({
+            method: req.method ?? 'GET',
+            target: byNode!,
+            query: url.searchParams,
+            headers: req.headers,
+          });
+      deps.log?.(
+        target ? 'pod stream' : 'node proxy stream',
+        target
+          ? {
+              pod: `${target.namespace}/${target.name}`,
+              subresource: target.sub,
+              node: kubelet.endpoint.node,
+            }
+          : { node: kubelet.endpoint.node, path: kubelet.path.replace(/\?.*$/, '') },
       );
-      deps.log?.('pod stream', {
-        pod: `${target.namespace}/${target.name}`,
-        subresource: target.sub,
-        node: kubelet.endpoint.node,
-      });
       await proxyKubeletUpgrade(deps.dialer, kubelet.endpoint, kubelet.path, req, socket, head);
     })().catch((err) => {
       refuseUpgrade(socket, err instanceof ApiError ? err : apiErrors.internal(String(err)));
