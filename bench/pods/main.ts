@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     const readyAt = new Map<string, number>();
     const desiredAt = new Map<string, number>();
     for (const host of lab.hosts) {
+      // No masters here, so no node agent writes the pod network: the lab's own range.
+      await host.writeStaticCni();
       const runtime = new CriRuntime({ endpoint: host.socket });
       runtimes.push(runtime);
       await runtime.pullImage('flotilla/demo-web:latest');

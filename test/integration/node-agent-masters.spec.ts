@@ -69,6 +69,10 @@ describe('a node agent against real masters', () => {
       'off',
       '--log-level',
       'warn',
+      // Image GC that always wants space: the image a running pod uses cannot go, so the kubelet
+      // reports FreeDiskSpaceFailed on its Node (an unused image would need 2 minutes' age).
+      ...['--image-gc-high-threshold', '1', '--image-gc-low-threshold', '0'],
+      ...['--image-gc-period', '1s'],
     ]);
   }, 120_000);
 
@@ -130,6 +134,27 @@ describe('a node agent against real masters', () => {
     expect(events).toMatch(/Started/);
     const served = await tryGetText(`http://127.0.0.1:${agentPort}/pods`);
     expect(JSON.parse(served!.body).items.map((p: Pod) => p.metadata.name)).toContain('web');
+  });
+
+  it('reports that image garbage collection cannot free enough as an Event on its Node', async () => {
+    await waitFor(
+      'a FreeDiskSpaceFailed event',
+      async () => {
+        const list = await tryJson('get', 'events', '-A');
+        return list?.items.find(
+          (e: { reason: string; involvedObject: { kind: string; name: string } }) =>
+            e.reason === 'FreeDiskSpaceFailed' &&
+            e.involvedObject.kind === 'Node' &&
+            e.involvedObject.name === 'w1',
+        );
+      },
+      30_000,
+      500,
+    );
+    const described = await kubectl('describe', 'node', 'w1');
+    expect(described).toMatch(
+      /Warning\s+FreeDiskSpaceFailed\s+.*Failed to garbage collect required amount of images/,
+    );
   });
 
   it('serves kubectl logs of a hollow pod, and gives pods addresses from its podCIDR', async () => {

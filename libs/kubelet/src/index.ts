@@ -9,6 +9,7 @@ export type {
   ContainerStatus as RuntimeContainerStatus,
   ExecResult,
   ImageAuth,
+  ImageFsUsage,
   ImageInfo,
   RuntimeCondition,
   RuntimeVersion,
@@ -34,6 +35,18 @@ export type { Clock, Timer } from './util/clock';
 export type { Logger } from './util/logger';
 export * from './node/node-facts';
 export * from './node/node-kubelet';
+export * from './node/node-events';
+export { ImageGcManager } from './image-gc/image-gc-manager';
+export type { ImageGcOptions, ImageGcResult, ImageRecord } from './image-gc/image-gc-manager';
+export {
+  DEFAULT_IMAGE_GC_POLICY,
+  imageGcDisabled,
+  imageGcPolicyProblems,
+} from './image-gc/image-gc-policy';
+export type { ImageGcPolicy } from './image-gc/image-gc-policy';
+export { imageGcMetrics } from './image-gc/image-gc-metrics';
+export { readImageFsStats } from './image-gc/image-fs-stats';
+export type { ImageFsStats } from './image-gc/image-fs-stats';
 export * from './standalone/manifest-source';
 export { KubeletApi, API_SOURCE, clientClock } from './api/kubelet-api';
 export type { KubeletApiOptions, ResourceFor } from './api/kubelet-api';

@@ -2,7 +2,7 @@
 // directory, or a test) and runs them through a container runtime; hands back each pod's status.
 // A relist loop (the PLEG) compares what the runtime holds with what it last saw and wakes the
 // workers of pods that changed; housekeeping removes what belongs to no pod.
-import { Backoff, CRASH_LOOP_BACKOFF, IMAGE_PULL_BACKOFF } from './pod/backoff';
+import { Backoff, CRASH_LOOP_BACKOFF, IMAGE_PULL_BACKOFF, SANDBOX_BACKOFF } from './pod/backoff';
 import type { CgroupCleaner, KubeletContext } from './pod/context';
 import { noCgroupCleanup } from './pod/context';
 import type { NodeAllocatable } from './pod/downward-api';
@@ -49,6 +49,8 @@ export interface KubeletOptions {
   relistPeriodMs?: number;
   /** How often every pod is synced anyway (volume contents, missed events). */
   resyncPeriodMs?: number;
+  /** How often the runtime's status (NetworkReady) is read; 5 s as the kubelet (1 s while not ready). */
+  runtimeStatusPeriodMs?: number;
   /**
    * The sources pods come from (the API, a manifest directory); pods absent from all of them are
    * removed, and orphans collected, only once each has given its full set. Default: one source.
@@ -78,6 +80,9 @@ export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
   private readonly relistPeriodMs: number;
   private readonly resyncPeriodMs: number;
+  private readonly runtimeStatusPeriodMs: number;
+  private runtimeStatusTimer?: Timer;
+  private networkProblem: string | undefined;
   private lastSeen = new Map<string, string>();
   private relistTimer?: Timer;
   private resyncTimer?: Timer;
@@ -119,12 +124,15 @@ export class Kubelet {
       hostIPs: options.hostIPs,
       node: options.node,
       crashBackoff: new Backoff(CRASH_LOOP_BACKOFF),
+      sandboxBackoff: new Backoff(SANDBOX_BACKOFF),
+      networkNotReady: () => this.networkProblem,
       pullBackoff: new Backoff(IMAGE_PULL_BACKOFF),
       cgroups: options.cgroups ?? noCgroupCleanup,
     };
     this.images = new ImagePuller(this.ctx);
     this.relistPeriodMs = options.relistPeriodMs ?? 1000;
     this.resyncPeriodMs = options.resyncPeriodMs ?? 10_000;
+    this.runtimeStatusPeriodMs = options.runtimeStatusPeriodMs ?? 5_000;
   }
 
   /** Learns the runtime's name and starts the relist and resync loops. */
@@ -132,8 +140,10 @@ export class Kubelet {
     const version = await this.options.runtime.version();
     this.ctx.runtimeName = version.runtimeName;
     this.started = true;
+    await this.readRuntimeStatus();
     this.scheduleRelist();
     this.scheduleResync();
+    this.scheduleRuntimeStatus();
   }
 
   /** Stops the loops; containers keep running, a new kubelet adopts them. */
@@ -141,6 +151,7 @@ export class Kubelet {
     this.started = false;
     this.relistTimer?.cancel();
     this.resyncTimer?.cancel();
+    this.runtimeStatusTimer?.cancel();
     for (const w of this.workers.values()) w.close();
     this.ctx.probes.stopAll();
   }
@@ -240,6 +251,44 @@ export class Kubelet {
       for (const w of this.workers.values()) w.trigger();
       this.scheduleResync();
     });
+  }
+
+  private scheduleRuntimeStatus(): void {
+    if (!this.started) return;
+    // Looked at every second while the network is not ready, so pods start soon after it is.
+    const period =
+      this.networkProblem === undefined
+        ? this.runtimeStatusPeriodMs
+        : Math.min(1000, this.runtimeStatusPeriodMs);
+    this.runtimeStatusTimer = this.ctx.clock.after(period, () => {
+      void this.readRuntimeStatus().finally(() => this.scheduleRuntimeStatus());
+    });
+  }
+
+  /**
+   * Whether the runtime can network new pods. No sandbox of a pod network is asked for while it
+   * cannot (as the kubelet's "network is not ready" check): each failed RunPodSandbox can leave a
+   * network namespace behind. Once it can, waiting pods are synced at once.
+   */
+  private async readRuntimeStatus(): Promise<void> {
+    let conditions;
+    try {
+      conditions = await this.ctx.runtime.status();
+    } catch {
+      return; // the runtime is down: pod syncs fail and say so themselves
+    }
+    const network = conditions.find((c) => c.type === 'NetworkReady');
+    const before = this.networkProblem;
+    this.networkProblem =
+      network && !network.status
+        ? `network is not ready: container runtime network not ready: NetworkReady=false reason:${network.reason} message:${network.message}`
+        : undefined;
+    if (before !== undefined && this.networkProblem === undefined) {
+      this.ctx.logger.info('container runtime network ready');
+      for (const w of this.workers.values()) w.trigger();
+    } else if (before === undefined && this.networkProblem !== undefined) {
+      this.ctx.logger.warn('container runtime network not ready', { reason: this.networkProblem });
+    }
   }
 
   /** One PLEG round: wake the workers of pods whose containers or sandboxes changed state. */

@@ -132,3 +132,37 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
   return false;
 }
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** A Go duration as Kubernetes flags take them ("2m", "1h30m", "500ms", "0"), in milliseconds. */
+export function parseGoDurationMs(text: string): number {
+  const t = text.trim();
+  if (t === '0') return 0;
+  const sign = t.startsWith('-') ? -1 : 1;
+  let at = t.startsWith('-') || t.startsWith('+') ? 1 : 0;
+  if (at >= t.length)
+    throw new Error(`${JSON.stringify(text)} is not a duration (such as 90s, 2m, 1h30m)`);
+  const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  while (at < t.length) {
+    term.lastIndex = at;
+    const m = term.exec(t);
+    if (!m) throw new Error(`${JSON.stringify(text)} is not a duration (such as 90s, 2m, 1h30m)`);
+    total += Number(m[1]) * DURATION_UNIT_MS[m[2]];
+    at = term.lastIndex;
+  }
+  return sign * total;
+}
+
+export function durationValue(setting: Setting): number {
+  return parsedValue(setting, parseGoDurationMs);
+}

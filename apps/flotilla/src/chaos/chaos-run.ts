@@ -13,7 +13,8 @@ import {
   takeSnapshot,
 } from '../observe/cluster-snapshot';
 import type { ChaosOptions } from './chaos-options';
-import { FailoverTracker, TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
+import { FailoverTracker, TimelineEvent } from './failover-tracker';
+import { Timeline } from './timeline';
 import { IsolatedWriter, startIsolatedWriter } from './isolated-writer';
 import { applyPartition, firewallUnavailable, healPartition } from './partition-firewall';
 import { CHAOS_TABLE, Partition, planPartition } from './partition-rules';
@@ -59,14 +60,7 @@ export async function runChaos(
   // The kubernetes Service lists the masters with a live Lease; the others should not notice.
   const services = new ServiceTracker(await lookAtServices(client).catch(() => []));
 
-  const events: TimelineEvent[] = [];
-  const t0 = Date.now();
-  const since = () => Date.now() - t0;
-  const emit = (e: TimelineEvent) => {
-    events.push(e);
-    print(formatEvent(e));
-  };
-  const note = (kind: TimelineKind, text: string) => emit({ atMs: since(), kind, text });
+  const { events, t0, since, emit, note } = new Timeline(print);
 
   const tracker = new FailoverTracker(before, target);
   const kill = o.action.kind === 'kill-leader' || o.action.kind === 'kill-master';

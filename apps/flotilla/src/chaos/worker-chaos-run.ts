@@ -11,7 +11,8 @@ import type { ClusterState, WorkerRecord } from '../cluster-state/cluster-state'
 import { processIsAlive, readClusterState } from '../cluster-state/cluster-state';
 import type { ChaosOptions } from './chaos-options';
 import type { ChaosResult } from './chaos-run';
-import { TimelineEvent, TimelineKind, formatEvent } from './failover-tracker';
+import { TimelineKind } from './failover-tracker';
+import { Timeline } from './timeline';
 import { NodeView, PodView, WorkerFailoverTracker } from './worker-tracker';
 import { ServiceTracker, ServiceView } from './service-tracker';
 import { lookAtServices } from './service-views';
@@ -43,14 +44,7 @@ export async function runWorkerChaos(
   const services = new ServiceTracker(before.services, worker.name);
   print(describeBefore(worker, before, tracker.strandedCount, services.affected));
 
-  const events: TimelineEvent[] = [];
-  const t0 = Date.now();
-  const since = () => Date.now() - t0;
-  const emit = (e: TimelineEvent) => {
-    events.push(e);
-    print(formatEvent(e));
-  };
-  const note = (kind: TimelineKind, text: string) => emit({ atMs: since(), kind, text });
+  const { events, t0, since, emit, note } = new Timeline(print);
 
   if (kill) {
     const pids = processesOfWorker(worker.netns);

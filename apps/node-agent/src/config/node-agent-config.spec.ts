@@ -163,6 +163,87 @@ describe('node-agent configuration', () => {
     });
   });
 
+  it('image garbage collection: the kubelet defaults, and its flags', () => {
+    const kubelet = (argv: string[], env: Record<string, string> = {}) => {
+      const parsed = parseNodeAgentConfig(
+        ['--runtime-endpoint', '/run/c.sock', ...argv],
+        env,
+        context,
+      );
+      return parsed.help ? undefined : parsed.config.kubelet;
+    };
+    expect(kubelet([])).toMatchObject({
+      imageGc: {
+        highThresholdPercent: 85,
+        lowThresholdPercent: 80,
+        minAgeMs: 120_000,
+        maxAgeMs: 0,
+        periodMs: 300_000,
+      },
+      sandboxImage: 'docker.io/flotilla/pause:3.9',
+    });
+    expect(
+      kubelet(
+        [
+          '--image-gc-high-threshold=90',
+          '--image-gc-low-threshold',
+          '50',
+          '--minimum-image-ttl-duration=30s',
+          '--image-maximum-gc-age',
+          '168h',
+          '--pod-infra-container-image',
+          'registry.local/pause:3.10',
+        ],
+        { FLOTILLA_IMAGE_GC_PERIOD: '1m30s' },
+      ),
+    ).toMatchObject({
+      imageGc: {
+        highThresholdPercent: 90,
+        lowThresholdPercent: 50,
+        minAgeMs: 30_000,
+        maxAgeMs: 168 * 3_600_000,
+        periodMs: 90_000,
+      },
+      sandboxImage: 'registry.local/pause:3.10',
+    });
+    // 100 is valid: it turns image garbage collection off.
+    expect(kubelet(['--image-gc-high-threshold', '100'])?.imageGc.highThresholdPercent).toBe(100);
+  });
+
+  it.each([
+    [
+      ['--image-gc-high-threshold', '101'],
+      '--image-gc-high-threshold: "101" is not a whole number from 0 to 100',
+    ],
+    [
+      ['--image-gc-low-threshold', 'lots'],
+      '--image-gc-low-threshold: "lots" is not a whole number from 0 to 100',
+    ],
+    [
+      ['--image-gc-high-threshold', '70'],
+      '--image-gc-low-threshold 80 must be less than --image-gc-high-threshold 70',
+    ],
+    [
+      ['--image-gc-high-threshold', '0', '--image-gc-low-threshold', '0'],
+      '--image-gc-low-threshold 0 must be less than --image-gc-high-threshold 0',
+    ],
+    [
+      ['--minimum-image-ttl-duration', '2 minutes'],
+      '--minimum-image-ttl-duration: "2 minutes" is not a duration',
+    ],
+    [['--image-maximum-gc-age', '-1h'], '--image-maximum-gc-age must not be negative'],
+    [
+      ['--image-maximum-gc-age', '1m'],
+      '--image-maximum-gc-age must be greater than --minimum-image-ttl-duration',
+    ],
+    [['--image-gc-period', '0s'], '--image-gc-period must be positive'],
+  ])('rejects image garbage collection flags %j', (argv, message) => {
+    const parse = () =>
+      parseNodeAgentConfig(['--runtime-endpoint', '/run/c.sock', ...argv], {}, context);
+    expect(parse).toThrow(ConfigError);
+    expect(parse).toThrow(message);
+  });
+
   it('serves the kubelet server over HTTPS with a serving pair, on a chosen address and port', () => {
     const parsed = parseNodeAgentConfig(
       [

@@ -1,9 +1,20 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '@flotilla/observability';
-import { FAKE_RUNTIME_ENDPOINT, parseLabels, parseTaints, type Taint } from '@flotilla/kubelet';
+import {
+  DEFAULT_IMAGE_GC_POLICY,
+  FAKE_RUNTIME_ENDPOINT,
+  SANDBOX_IMAGE,
+  imageGcPolicyProblems,
+  parseLabels,
+  parseTaints,
+  type ImageGcPolicy,
+  type Taint,
+} from '@flotilla/kubelet';
 import {
   ConfigContext,
   ConfigError,
+  durationValue,
+  integerValue,
   OptionSpec,
   ParsedCommandLine,
   formatUsage,
@@ -58,6 +69,10 @@ export interface KubeletSettings {
   taints: Taint[];
   /** Learn the cluster DNS address from the kube-dns Service (no --cluster-dns, DNS not off). */
   clusterDnsFromService: boolean;
+  /** When and which unused images are removed. */
+  imageGc: ImageGcPolicy;
+  /** The pod sandbox image, which image garbage collection keeps. */
+  sandboxImage: string;
   /** The kubelet server; undefined with --kubelet-port off. */
   server?: {
     host: string;
@@ -201,6 +216,52 @@ export const NODE_AGENT_OPTIONS: readonly OptionSpec[] = [
     description:
       'with --tls-cert-file: the kubelet server takes only client certificates from this CA in group system:masters (the API server)',
   },
+  {
+    flag: 'image-gc-high-threshold',
+    env: 'FLOTILLA_IMAGE_GC_HIGH_THRESHOLD',
+    valueName: 'PERCENT',
+    description:
+      'image filesystem usage at or above which unused images are removed, least recently used first; 100 turns image garbage collection off',
+    defaultText: String(DEFAULT_IMAGE_GC_POLICY.highThresholdPercent),
+  },
+  {
+    flag: 'image-gc-low-threshold',
+    env: 'FLOTILLA_IMAGE_GC_LOW_THRESHOLD',
+    valueName: 'PERCENT',
+    description: 'image garbage collection frees space down to this usage; below the high one',
+    defaultText: String(DEFAULT_IMAGE_GC_POLICY.lowThresholdPercent),
+  },
+  {
+    flag: 'minimum-image-ttl-duration',
+    env: 'FLOTILLA_MINIMUM_IMAGE_TTL_DURATION',
+    valueName: 'DURATION',
+    description:
+      'an unused image is not removed for space before it is this old (since first seen)',
+    defaultText: '2m',
+  },
+  {
+    flag: 'image-maximum-gc-age',
+    env: 'FLOTILLA_IMAGE_MAXIMUM_GC_AGE',
+    valueName: 'DURATION',
+    description: 'images unused this long are removed whatever the usage; 0 turns it off',
+    defaultText: '0',
+  },
+  {
+    flag: 'image-gc-period',
+    env: 'FLOTILLA_IMAGE_GC_PERIOD',
+    valueName: 'DURATION',
+    description:
+      'how often image garbage collection looks at the image filesystem (and once at start)',
+    defaultText: '5m',
+  },
+  {
+    flag: 'pod-infra-container-image',
+    env: 'FLOTILLA_POD_INFRA_CONTAINER_IMAGE',
+    valueName: 'IMAGE',
+    description:
+      "the runtime's pod sandbox image (its own setting decides which it runs); image garbage collection never removes it",
+    defaultText: SANDBOX_IMAGE,
+  },
   ...COMMON_SERVER_OPTIONS,
   ...NETWORK_OPTIONS,
 ];
@@ -250,7 +311,27 @@ function kubeletSettings(
       optionalValue(settings.get('node-labels'), (x) => parsedValue(x, parseLabels)) ?? {},
     taints:
       optionalValue(settings.get('register-with-taints'), (x) => parsedValue(x, parseTaints)) ?? [],
+    imageGc: imageGcPolicy(settings),
+    sandboxImage: settings.get('pod-infra-container-image')?.value.trim() || SANDBOX_IMAGE,
   };
+}
+
+/** The image garbage collection flags, checked together as the kubelet checks them. */
+function imageGcPolicy(settings: ReadonlyMap<string, Setting>): ImageGcPolicy {
+  const d = DEFAULT_IMAGE_GC_POLICY;
+  const percent = (flag: string) =>
+    optionalValue(settings.get(flag), (x) => integerValue(x, 0, 100));
+  const duration = (flag: string) => optionalValue(settings.get(flag), durationValue);
+  const policy: ImageGcPolicy = {
+    highThresholdPercent: percent('image-gc-high-threshold') ?? d.highThresholdPercent,
+    lowThresholdPercent: percent('image-gc-low-threshold') ?? d.lowThresholdPercent,
+    minAgeMs: duration('minimum-image-ttl-duration') ?? d.minAgeMs,
+    maxAgeMs: duration('image-maximum-gc-age') ?? d.maxAgeMs,
+    periodMs: duration('image-gc-period') ?? d.periodMs,
+  };
+  const problems = imageGcPolicyProblems(policy);
+  if (problems.length > 0) throw new ConfigError(problems.join('; '));
+  return policy;
 }
 
 function kubeletServer(

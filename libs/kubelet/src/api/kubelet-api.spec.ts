@@ -169,6 +169,25 @@ describe('the kubelet against the API (fake cluster)', () => {
     expect(loose(events[0]).involvedObject).toMatchObject({ kind: 'Pod', name: 'mine' });
   });
 
+  it('writes node events (image garbage collection failures) as Events regarding the Node', async () => {
+    api.nodeEvents.record({
+      type: 'Warning',
+      reason: 'FreeDiskSpaceFailed',
+      message:
+        'Failed to garbage collect required amount of images. Attempted to free 5 bytes, but only found 0 bytes eligible to free.',
+    });
+    await settle();
+    const events = (await cluster.resource('events', 'default').list()).items.map(loose);
+    const event = events.find((e) => e.reason === 'FreeDiskSpaceFailed');
+    expect(event).toMatchObject({
+      type: 'Warning',
+      involvedObject: { kind: 'Node', name: 'w1', uid: 'w1' },
+      reportingComponent: 'kubelet',
+      reportingInstance: 'w1',
+    });
+    expect(event?.message).toMatch(/^Failed to garbage collect required amount of images/);
+  });
+
   it('reads ConfigMaps and Secrets from the API for env', async () => {
     await cluster.resource('configmaps', 'default').create({
       apiVersion: 'v1',

@@ -17,11 +17,12 @@ import {
 import type { Kubelet } from '../kubelet';
 import type { NodeFacts } from '../node/node-facts';
 import type { EventRecorder } from '../pod/events';
+import type { NodeEventRecorder } from '../node/node-events';
 import type { Pod, PodStatus } from '../pod/types';
 import type { RuntimeCondition } from '../runtime/runtime';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
-import { apiEvents } from './api-events';
+import { apiEvents, apiNodeEvents } from './api-events';
 import { ApiObjectSource } from './api-objects';
 import type { NodeIdentity, PodNetworkState } from './node-object';
 import { NODE_LEASE_NAMESPACE, NodeReporter } from './node-reporter';
@@ -71,6 +72,8 @@ export function clientClock(clock: Clock): ClientClock {
 export class KubeletApi {
   readonly objects: ApiObjectSource;
   readonly events: EventRecorder;
+  /** Events regarding this Node. */
+  readonly nodeEvents: NodeEventRecorder;
   private readonly statusWriter: PodStatusWriter;
   private readonly broadcaster: EventBroadcaster;
   private readonly informers: SharedInformerFactory;
@@ -94,12 +97,12 @@ export class KubeletApi {
       clock: clientClock(opts.clock),
       onError: (err) => opts.logger.debug('event not written', { err: (err as Error).message }),
     });
-    this.events = apiEvents(
-      this.broadcaster.newRecorder({
-        reportingController: 'kubelet',
-        reportingInstance: opts.identity.name,
-      }),
-    );
+    const recorder = this.broadcaster.newRecorder({
+      reportingController: 'kubelet',
+      reportingInstance: opts.identity.name,
+    });
+    this.events = apiEvents(recorder);
+    this.nodeEvents = apiNodeEvents(recorder, opts.identity.name);
     this.informers = new SharedInformerFactory({
       listerWatcher: (info, ns) => r(info, ns) as ListerWatcher,
       clock: clientClock(opts.clock),

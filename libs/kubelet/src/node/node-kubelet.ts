@@ -27,6 +27,11 @@ import { ManifestWatcher } from '../standalone/manifest-source';
 import type { Logger } from '../util/logger';
 import { systemClock } from '../util/clock';
 import { defaultNodeIP, NodeFacts, readNodeFacts } from './node-facts';
+import { fanOutNodeEvents, logNodeEvents } from './node-events';
+import type { Registry } from 'prom-client';
+import { ImageGcManager } from '../image-gc/image-gc-manager';
+import { imageGcMetrics } from '../image-gc/image-gc-metrics';
+import { DEFAULT_IMAGE_GC_POLICY, type ImageGcPolicy } from '../image-gc/image-gc-policy';
 
 /** The runtime endpoint of a hollow node: the in-memory runtime. */
 export const FAKE_RUNTIME_ENDPOINT = 'fake://';
@@ -59,6 +64,12 @@ export interface NodeKubeletConfig {
   server?: KubeletServerConfig;
   /** The node agent's pod network, when it runs one: NetworkUnavailable waits for it. */
   podNetwork?: () => PodNetworkState;
+  /** Image garbage collection (--image-gc-high-threshold and friends); the kubelet's defaults. */
+  imageGc?: ImageGcPolicy;
+  /** The pod sandbox image (--pod-infra-container-image): image GC keeps it. */
+  sandboxImage?: string;
+  /** Where the kubelet's own metrics go (kubelet_image_garbage_collected_total). */
+  metricsRegistry?: Registry;
 }
 
 export interface KubeletServerConfig {
@@ -86,6 +97,7 @@ export class NodeKubelet {
   facts!: NodeFacts;
   api?: KubeletApi;
   server?: KubeletServer;
+  imageGc?: ImageGcManager;
   private runtime!: ContainerRuntime;
   private watcher?: ManifestWatcher;
 
@@ -196,6 +208,19 @@ export class NodeKubelet {
     });
     await this.kubelet.start();
     this.api?.start(this.kubelet);
+    this.imageGc = new ImageGcManager({
+      runtime: this.runtime,
+      policy: c.imageGc ?? DEFAULT_IMAGE_GC_POLICY,
+      clock: systemClock,
+      logger: this.logger,
+      events: fanOutNodeEvents(
+        logNodeEvents(this.logger, c.nodeName),
+        ...(this.api ? [this.api.nodeEvents] : []),
+      ),
+      ...(c.sandboxImage ? { sandboxImage: c.sandboxImage } : {}),
+      ...(c.metricsRegistry ? { metrics: imageGcMetrics(c.metricsRegistry) } : {}),
+    });
+    this.imageGc.start();
     this.logger.info('kubelet started', {
       runtime: `${version.runtimeName}://${version.runtimeVersion}`,
       endpoint: c.runtimeEndpoint,
@@ -262,6 +287,7 @@ export class NodeKubelet {
   stop(): void {
     void this.server?.close();
     this.watcher?.stop();
+    this.imageGc?.stop();
     this.api?.stop();
     this.kubelet?.stop();
     this.runtime?.close();

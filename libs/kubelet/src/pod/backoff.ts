@@ -18,6 +18,17 @@ export const CRASH_LOOP_BACKOFF: BackoffOptions = {
 
 export const IMAGE_PULL_BACKOFF: BackoffOptions = CRASH_LOOP_BACKOFF;
 
+/**
+ * A pod whose sandbox cannot be made (a CNI plugin failing, the runtime refusing) is tried again
+ * after 2 s doubling to a minute, not on every relist and resync: each failed RunPodSandbox can
+ * cost the runtime a network namespace and a CNI call.
+ */
+export const SANDBOX_BACKOFF: BackoffOptions = {
+  initialMs: 2_000,
+  maxMs: 60_000,
+  resetAfterMs: 120_000,
+};
+
 interface Entry {
   delayMs: number;
   lastRetryAt: number;

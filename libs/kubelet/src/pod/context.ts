@@ -33,5 +33,12 @@ export interface KubeletContext {
   node: NodeAllocatable;
   crashBackoff: Backoff;
   pullBackoff: Backoff;
+  /** Per pod: how soon a failed RunPodSandbox is tried again. */
+  sandboxBackoff: Backoff;
+  /**
+   * Why the runtime cannot network new pod sandboxes (CRI NetworkReady=false), or undefined when
+   * it can; as of the kubelet's last look at the runtime's status.
+   */
+  networkNotReady(): string | undefined;
   cgroups: CgroupCleaner;
 }

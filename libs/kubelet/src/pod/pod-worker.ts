@@ -45,6 +45,10 @@ export class PodWorker {
   private again = false;
   private wake: { at: number; timer: Timer } | undefined;
   private closed = false;
+  /** When RunPodSandbox last failed for this pod (its back-off counts from there). */
+  private sandboxFailedAt = 0;
+  /** The network problem this pod's events already told of. */
+  private announcedNetworkProblem: string | undefined;
   private idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -224,16 +228,41 @@ export class PodWorker {
       : (view.sandboxes.find((s) => s.id === sandboxId)?.metadata.attempt ?? 0);
     const sandbox: SandboxConfig = sandboxConfig(pod, ctx.layout, attempt);
     if (actions.createSandbox) {
+      const now = ctx.clock.now();
+      const networkProblem = pod.spec.hostNetwork ? undefined : ctx.networkNotReady();
+      if (networkProblem !== undefined) {
+        // The kubelet wakes every waiting pod once the network is ready.
+        if (this.announcedNetworkProblem !== networkProblem)
+          ctx.events.record(pod, {
+            type: 'Warning',
+            reason: 'NetworkNotReady',
+            message: networkProblem,
+          });
+        this.announcedNetworkProblem = networkProblem;
+        return killed;
+      }
+      this.announcedNetworkProblem = undefined;
+      const backoffKey = `${this.uid}/sandbox`;
+      const retryAt = ctx.sandboxBackoff.waitUntil(backoffKey, this.sandboxFailedAt, now);
+      if (retryAt !== undefined) {
+        this.wakeAt(retryAt);
+        return killed;
+      }
       try {
         await fs.mkdir(sandbox.logDirectory, { recursive: true });
         sandboxId = await ctx.runtime.runSandbox(sandbox);
+        ctx.sandboxBackoff.forget(backoffKey);
       } catch (err) {
         ctx.events.record(pod, {
           type: 'Warning',
           reason: 'FailedCreatePodSandBox',
           message: `Failed to create pod sandbox: ${(err as Error).message}`,
         });
-        this.wakeAt(ctx.clock.now() + RETRY_MS);
+        this.sandboxFailedAt = ctx.clock.now();
+        ctx.sandboxBackoff.retried(backoffKey, this.sandboxFailedAt);
+        this.wakeAt(
+          this.sandboxFailedAt + ctx.sandboxBackoff.delayOf(backoffKey, this.sandboxFailedAt),
+        );
         return killed;
       }
       const status = await ctx.runtime.sandboxStatus(sandboxId);
@@ -346,6 +375,7 @@ export class PodWorker {
     await ctx.cgroups.removePod(sandbox.linux.cgroupParent);
     this.images.forgetPod(this.uid);
     ctx.crashBackoff.forgetPrefix(`${this.uid}/`);
+    ctx.sandboxBackoff.forget(`${this.uid}/sandbox`);
   }
 
   private publish(pod: Pod, view: PodRuntimeView, terminal: boolean): PodStatus {

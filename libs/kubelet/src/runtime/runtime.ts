@@ -21,6 +21,22 @@ export interface ImageInfo {
   repoTags: string[];
   repoDigests: string[];
   size: number;
+  /** The runtime keeps it whatever happens (CRI's pinned: the sandbox image, for one). */
+  pinned: boolean;
+}
+
+/**
+ * The filesystem images live on, as CRI's ImageFsInfo reports it: where it is mounted and how
+ * much the images use. Capacity and free space are the filesystem's (statfs of the mountpoint);
+ * a runtime with no real filesystem (the fake one) reports them itself.
+ */
+export interface ImageFsUsage {
+  mountpoint: string;
+  usedBytes: number;
+  inodesUsed: number;
+  timestamp: number;
+  capacityBytes?: number;
+  availableBytes?: number;
 }
 
 /** Registry credentials for one pull (from the pod's imagePullSecrets). */
@@ -232,6 +248,10 @@ export interface ContainerRuntime {
   imageStatus(image: string): Promise<ImageInfo | undefined>;
   listImages(): Promise<ImageInfo[]>;
   removeImage(image: string): Promise<void>;
+  /** The image filesystems (usually one); empty when the runtime does not say. */
+  imageFsInfo(): Promise<ImageFsUsage[]>;
+  /** The image the runtime runs pod sandboxes from, when it says (containerd does). */
+  sandboxImage?(): Promise<string | undefined>;
 
   runSandbox(config: SandboxConfig): Promise<string>;
   stopSandbox(id: string): Promise<void>;

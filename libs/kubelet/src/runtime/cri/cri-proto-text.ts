@@ -31,6 +31,7 @@ service ImageService {
   rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) {}
   rpc PullImage(PullImageRequest) returns (PullImageResponse) {}
   rpc RemoveImage(RemoveImageRequest) returns (RemoveImageResponse) {}
+  rpc ImageFsInfo(ImageFsInfoRequest) returns (ImageFsInfoResponse) {}
 }
 
 message VersionRequest { string version = 1; }
@@ -373,7 +374,10 @@ message RuntimeCondition {
 }
 message RuntimeStatus { repeated RuntimeCondition conditions = 1; }
 message StatusRequest { bool verbose = 1; }
-message StatusResponse { RuntimeStatus status = 1; }
+message StatusResponse {
+  RuntimeStatus status = 1;
+  map<string, string> info = 2;
+}
 
 message ImageFilter { ImageSpec image = 1; }
 message ListImagesRequest { ImageFilter filter = 1; }
@@ -410,4 +414,17 @@ message PullImageRequest {
 message PullImageResponse { string image_ref = 1; }
 message RemoveImageRequest { ImageSpec image = 1; }
 message RemoveImageResponse {}
+
+message ImageFsInfoRequest {}
+message FilesystemIdentifier { string mountpoint = 1; }
+message FilesystemUsage {
+  int64 timestamp = 1;
+  FilesystemIdentifier fs_id = 2;
+  UInt64Value used_bytes = 3;
+  UInt64Value inodes_used = 4;
+}
+message ImageFsInfoResponse {
+  repeated FilesystemUsage image_filesystems = 1;
+  repeated FilesystemUsage container_filesystems = 2;
+}
 `;

@@ -8,6 +8,7 @@ import type {
   ContainerSummary,
   ExecResult,
   ImageAuth,
+  ImageFsUsage,
   ImageInfo,
   RuntimeCondition,
   RuntimeVersion,
@@ -23,6 +24,7 @@ import {
   containerConfigToWire,
   containerFromWire,
   containerStatusFromWire,
+  filesystemUsageFromWire,
   imageFromWire,
   sandboxConfigToWire,
   sandboxFromWire,
@@ -107,6 +109,19 @@ export class CriRuntime implements ContainerRuntime {
     }));
   }
 
+  /** containerd's verbose status carries its CRI config as JSON, sandboxImage included. */
+  async sandboxImage(): Promise<string | undefined> {
+    const r = await this.rt('Status', { verbose: true });
+    const config = ((r.info ?? {}) as Record<string, string>).config;
+    if (!config) return undefined;
+    try {
+      const image = (JSON.parse(config) as { sandboxImage?: unknown }).sandboxImage;
+      return typeof image === 'string' && image ? image : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async pullImage(image: string, auth?: ImageAuth, sandbox?: SandboxConfig): Promise<string> {
     const r = await this.img(
       'PullImage',
@@ -142,6 +157,11 @@ export class CriRuntime implements ContainerRuntime {
 
   async removeImage(image: string): Promise<void> {
     await this.img('RemoveImage', { image: { image } });
+  }
+
+  async imageFsInfo(): Promise<ImageFsUsage[]> {
+    const r = await this.img('ImageFsInfo', {});
+    return ((r.image_filesystems ?? []) as Wire[]).map(filesystemUsageFromWire);
   }
 
   async runSandbox(config: SandboxConfig): Promise<string> {

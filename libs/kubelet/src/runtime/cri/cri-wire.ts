@@ -6,6 +6,7 @@ import type {
   ContainerStats,
   ContainerStatus,
   ContainerSummary,
+  ImageFsUsage,
   ImageInfo,
   NamespaceMode,
   NamespaceOptions,
@@ -239,6 +240,16 @@ export function imageFromWire(w: Wire): ImageInfo {
     repoTags: Array.isArray(w.repo_tags) ? w.repo_tags.map(str) : [],
     repoDigests: Array.isArray(w.repo_digests) ? w.repo_digests.map(str) : [],
     size: num(w.size),
+    pinned: w.pinned === true,
+  };
+}
+
+export function filesystemUsageFromWire(w: Wire): ImageFsUsage {
+  return {
+    mountpoint: str((w.fs_id as Wire | undefined)?.mountpoint),
+    usedBytes: wrapped(w.used_bytes),
+    inodesUsed: wrapped(w.inodes_used),
+    timestamp: nanosToMillis(w.timestamp),
   };
 }
 

@@ -9,6 +9,7 @@ import type {
   ContainerStatus,
   ContainerSummary,
   ExecResult,
+  ImageFsUsage,
   ImageInfo,
   RuntimeCondition,
   RuntimeVersion,
@@ -19,6 +20,9 @@ import type {
 } from '../runtime';
 import { RuntimeError } from '../runtime';
 import { criLogLine } from '../../server/cri-log-format';
+import { normaliseImageName } from '../image-names';
+
+export { normaliseImageName };
 
 /** What a started container does. The default runs until it is stopped. */
 export interface FakeBehaviour {
@@ -74,6 +78,8 @@ export interface FakeRuntimeOptions {
   /** Prefix of pod IPs handed out in order: 10.88.0.2, 10.88.0.3, ... (until setPodCidr). */
   podSubnet?: string;
   behaviour?: BehaviourFor;
+  /** The sandbox image it reports (as containerd's status does); none by default. */
+  sandboxImage?: string;
 }
 
 /** An IPv4 range as first address and size; undefined for anything else. */
@@ -98,19 +104,6 @@ function digestOf(name: string): string {
   return `sha256:${h.toString(16).padStart(8, '0').repeat(8)}`;
 }
 
-/** docker.io/library/busybox:latest for "busybox", as containerd names images. */
-export function normaliseImageName(image: string): string {
-  let name = image;
-  const firstSlash = name.indexOf('/');
-  const first = firstSlash < 0 ? '' : name.slice(0, firstSlash);
-  if (firstSlash < 0 || !(first.includes('.') || first.includes(':') || first === 'localhost')) {
-    name = `docker.io/${firstSlash < 0 ? 'library/' : ''}${name}`;
-  }
-  const lastSlash = name.lastIndexOf('/');
-  if (!name.includes('@') && !name.slice(lastSlash).includes(':')) name += ':latest';
-  return name;
-}
-
 export class FakeRuntime implements ContainerRuntime {
   private readonly clock: Clock;
   private readonly subnet: string;
@@ -119,16 +112,20 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly images = new Map<string, ImageInfo>();
   private readonly pullErrors = new Map<string, string>();
+  private sandboxError: string | undefined;
+  private networkProblem: { reason: string; message: string } | undefined;
   private nextId = 1;
   private nextIp = 2;
   private podRange: { base: number; size: number } | undefined;
   private down: string | undefined;
+  /** The image filesystem: its size, and what besides images fills it. */
+  private imageFs = { capacityBytes: 100 * 2 ** 30, otherBytes: 0 };
   /** Every call by name, in order, for tests that check what the kubelet asked for. */
   readonly calls: string[] = [];
   /** Stop calls waiting for the clock to reach their SIGKILL. */
   waitingForClock = 0;
 
-  constructor(options: FakeRuntimeOptions) {
+  constructor(private readonly options: FakeRuntimeOptions) {
     this.clock = options.clock;
     this.subnet = options.podSubnet ?? '10.88.0';
     this.behaviourFor = options.behaviour ?? (() => ({}));
@@ -140,10 +137,24 @@ export class FakeRuntime implements ContainerRuntime {
     this.behaviourFor = fn;
   }
 
-  /** Makes an image present, as if pulled earlier. */
-  addImage(image: string): void {
+  /** Makes an image present, as if pulled earlier: 1 MiB unless told. */
+  addImage(image: string, options: { size?: number; pinned?: boolean } = {}): void {
     const name = normaliseImageName(image);
-    this.images.set(name, { id: digestOf(name), repoTags: [name], repoDigests: [], size: 1 << 20 });
+    this.images.set(name, {
+      id: digestOf(name),
+      repoTags: [name],
+      repoDigests: [],
+      size: options.size ?? 1 << 20,
+      pinned: options.pinned ?? false,
+    });
+  }
+
+  /**
+   * The image filesystem's size and what else fills it; images fill the rest, so removing one
+   * frees its size. 100 GiB and nothing else by default.
+   */
+  setImageFs(fs: { capacityBytes: number; otherBytes?: number }): void {
+    this.imageFs = { capacityBytes: fs.capacityBytes, otherBytes: fs.otherBytes ?? 0 };
   }
 
   /** Pulls of this image fail with message until cleared with undefined. */
@@ -151,6 +162,16 @@ export class FakeRuntime implements ContainerRuntime {
     const name = normaliseImageName(image);
     if (message === undefined) this.pullErrors.delete(name);
     else this.pullErrors.set(name, message);
+  }
+
+  /** RunPodSandbox fails with message until cleared with undefined (a broken CNI plugin). */
+  failSandboxes(message: string | undefined): void {
+    this.sandboxError = message;
+  }
+
+  /** Status reports NetworkReady=false with this reason until cleared (no CNI config yet). */
+  setNetworkProblem(problem: { reason: string; message: string } | undefined): void {
+    this.networkProblem = problem;
   }
 
   /**
@@ -200,7 +221,12 @@ export class FakeRuntime implements ContainerRuntime {
     this.enter('Status');
     return [
       { type: 'RuntimeReady', status: true, reason: '', message: '' },
-      { type: 'NetworkReady', status: true, reason: '', message: '' },
+      {
+        type: 'NetworkReady',
+        status: this.networkProblem === undefined,
+        reason: this.networkProblem?.reason ?? '',
+        message: this.networkProblem?.message ?? '',
+      },
     ];
   }
 
@@ -227,11 +253,37 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeImage(image: string): Promise<void> {
     this.enter('RemoveImage');
+    // By name or by id, as CRI's RemoveImage takes either (an id removes every name it has).
     this.images.delete(normaliseImageName(image));
+    for (const [name, info] of this.images) if (info.id === image) this.images.delete(name);
+  }
+
+  async sandboxImage(): Promise<string | undefined> {
+    this.enter('Status');
+    return this.options.sandboxImage;
+  }
+
+  async imageFsInfo(): Promise<ImageFsUsage[]> {
+    this.enter('ImageFsInfo');
+    const images = [...this.images.values()];
+    const usedBytes = images.reduce((sum, i) => sum + i.size, 0);
+    const { capacityBytes, otherBytes } = this.imageFs;
+    return [
+      {
+        mountpoint: 'fake://images',
+        usedBytes,
+        inodesUsed: images.length,
+        timestamp: this.clock.now(),
+        capacityBytes,
+        availableBytes: Math.max(0, capacityBytes - otherBytes - usedBytes),
+      },
+    ];
   }
 
   async runSandbox(config: SandboxConfig): Promise<string> {
     this.enter('RunPodSandbox');
+    if (this.sandboxError !== undefined)
+      throw new RuntimeError(`RunPodSandbox: ${this.sandboxError}`);
     const id = this.newId('sb');
     const hostNetwork = config.linux.securityContext.namespaceOptions.network === 'node';
     this.sandboxes.set(id, {
