@@ -348,6 +348,12 @@ describe('every method of the node proxy reaches the kubelet as sent', () => {
     expect(received.map((r) => `${r.method} ${r.url}`)).toEqual(['HEAD /', 'OPTIONS /']);
   });
 
+  it('other methods are refused at the API server', async () => {
+    const trace = await call('/api/v1/nodes/echo/proxy/', { method: 'TRACE' });
+    expect(trace.status).toBe(405);
+    expect(received).toEqual([]);
+  });
+
   it('OPTIONS needs a rule for every verb, as in Kubernetes', async () => {
     const res = await call('/api/v1/nodes/echo/proxy/', { method: 'OPTIONS' }, 'ops');
     expect(res.status).toBe(207);

@@ -71,8 +71,8 @@ import { ANONYMOUS, INSECURE_USER, UserInfo } from '../auth/user-info';
 
 /** Kubernetes' request body limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
-/** The verbs of nodes/proxy's methods: GET and HEAD get, POST create, ... OPTIONS ''. */
-const NODE_PROXY_VERBS = new Set(['get', 'create', 'update', 'patch', 'delete', '']);
+/** The methods Kubernetes' node proxy connects (OPTIONS has no RBAC verb: only '*' allows it). */
+const NODE_PROXY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** A watch without timeoutSeconds ends after this long (clients re-watch). */
 const DEFAULT_WATCH_SECONDS = 1800;
 
@@ -621,13 +621,15 @@ export class ApiHandler {
     return { kind: 'kubelet', request: await this.d.kubelet(namespace, name, sub, req.query) };
   }
 
-  /** nodes/proxy: every method Kubernetes' node proxy connects (OPTIONS has no verb). */
+  /** nodes/proxy: the request goes to the node's kubelet as it came. */
   private async nodeProxy(
     req: ApiRequest,
     subRef: { group: string; plural: string },
     verb: string,
   ): Promise<ApiResponse> {
-    if (!NODE_PROXY_VERBS.has(verb)) throw apiErrors.methodNotSupported(subRef, verb);
+    if (!NODE_PROXY_METHODS.has(req.method)) {
+      throw apiErrors.methodNotSupported(subRef, verb || req.method.toLowerCase());
+    }
     const target = nodeProxyPath(req.path);
     if (!target) return notFoundPath();
     if (req.bodyTooLarge)
