@@ -1,10 +1,13 @@
-// pods/log, exec and portforward through the API server to a kubelet server: the real kubectl
-// against an API server on loopback, whose node w1 has a kubelet server over the fake runtime
-// (logs from its records) and whose node w2 speaks HTTPS. The kubelet's streaming upgrade goes to
-// a stand-in for containerd's streaming server, so the whole proxy chain is checked byte for byte.
+// pods/log, exec, attach and portforward through the API server to a kubelet server: the real
+// kubectl against an API server on loopback, whose node w1 has a kubelet server over the fake
+// runtime (logs from its records) and whose node w2 speaks HTTPS. The kubelet's streaming upgrade
+// goes to a stand-in for containerd's streaming server that speaks SPDY/3.1 for real, so kubectl
+// 1.32's WebSocket (v5 exec/attach, SPDY tunnelled in WebSocket for port-forward) is checked
+// through the API server's translation, and its SPDY fallback straight through.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,7 @@ import { HttpTestServer, startTestApi, type TestApi } from '@flotilla/testing';
 import { findResource, type KubeObject } from '@flotilla/api';
 import { KubeletServer, type Pod } from '@flotilla/kubelet';
 import { FakeNode } from '../../libs/kubelet/src/testing/fake-node';
+import { StandInStreamingServer } from '../../libs/apiserver/src/proxy/spdy/testing/stand-in-streaming-server';
 import { runTool } from './support/run-tool';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -21,15 +25,16 @@ let http: HttpTestServer;
 let dir: string;
 let kubeconfig: string;
 const nodes: { node: FakeNode; server: KubeletServer }[] = [];
-let streaming: Server;
-let streamed: IncomingMessage | undefined;
-const streamSockets = new Set<Socket>();
+let streaming: StandInStreamingServer;
+let streamingPort = 0;
+/** What port-forward reaches inside the "pod". */
+let podWeb: Server;
 
 const read = (file: string) => readFileSync(join(dir, file));
 let w2Port = 0;
 
-const kubectl = (args: string[]) =>
-  runTool('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+const kubectl = (args: string[], input?: string, env: NodeJS.ProcessEnv = {}) =>
+  runTool('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig, ...env }, input });
 
 async function startKubelet(
   name: string,
@@ -37,8 +42,12 @@ async function startKubelet(
 ): Promise<FakeNode> {
   const node = new FakeNode();
   node.runtime.setBehaviour(() => ({ logLines: ['one', 'two', 'three'] }));
-  const port = (streaming.address() as AddressInfo).port;
-  node.runtime.execUrl = async (req) => `http://127.0.0.1:${port}/exec/${req.cmd!.join('+')}`;
+  const port = streamingPort;
+  const flags = (req: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }) =>
+    (['stdin', 'stdout', 'stderr', 'tty'] as const).map((f) => `${f}=${req[f]}`).join('&');
+  node.runtime.execUrl = async (req) =>
+    `http://127.0.0.1:${port}/exec?${req.cmd!.map((c) => `cmd=${encodeURIComponent(c)}`).join('&')}&${flags(req)}`;
+  node.runtime.attachUrl = async (req) => `http://127.0.0.1:${port}/attach?${flags(req)}`;
   node.runtime.portForwardUrl = async (id) => `http://127.0.0.1:${port}/portforward/${id}`;
   await node.start();
   const server = new KubeletServer({
@@ -83,17 +92,13 @@ async function runPod(node: FakeNode, name: string, nodeName: string | undefined
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pod-streams-'));
-  streaming = createServer();
-  streaming.on('upgrade', (req: IncomingMessage, socket: Socket) => {
-    streamed = req;
-    streamSockets.add(socket);
-    socket.on('end', () => socket.end());
-    socket.write(
-      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n',
-    );
-    socket.on('data', (d) => socket.write(`echo:${d}`));
+  podWeb = createServer((_req, res) => res.end('hello from the pod\n'));
+  await new Promise<void>((r) => podWeb.listen(0, '127.0.0.1', r));
+  const podWebPort = (podWeb.address() as AddressInfo).port;
+  streaming = new StandInStreamingServer({
+    portForward: () => ({ host: '127.0.0.1', port: podWebPort }),
   });
-  await new Promise<void>((r) => streaming.listen(0, '127.0.0.1', r));
+  streamingPort = await streaming.start();
   // A cluster CA, w2's serving pair, and the API server's client pair (group system:masters).
   const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -162,9 +167,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of streamSockets) s.destroy();
-  streaming?.closeAllConnections();
-  await new Promise((r) => streaming?.close(r));
+  await streaming?.close();
+  podWeb?.closeAllConnections();
+  await new Promise((r) => podWeb?.close(r));
   for (const { node, server } of nodes) {
     await server.close();
     node.cleanup();
@@ -259,6 +264,141 @@ describe('kubectl logs through the API server', () => {
   });
 });
 
+/** The last stream the API server proxied: how it went (via) and what the client asked for. */
+const lastStream = () => http.podStreams.at(-1) ?? {};
+const noWebSockets = {
+  KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false',
+  KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false',
+};
+
+describe('kubectl exec and attach through the API server', () => {
+  it('execs over WebSocket v5, which the API server speaks to the kubelet as SPDY', async () => {
+    const out = await kubectl(['exec', 'web', '--', 'echo', 'hello', 'there']);
+    expect(out).toMatchObject({ code: 0, stdout: 'hello there\n' });
+    expect(lastStream()).toMatchObject({
+      subresource: 'exec',
+      via: 'websocket-v5-to-spdy',
+      upgrade: 'websocket',
+      protocol: 'v5.channel.k8s.io',
+    });
+    expect(streaming.seen.at(-1)).toMatchObject({
+      upgrade: 'SPDY/3.1',
+      protocols: 'v4.channel.k8s.io',
+    });
+  });
+
+  it('passes stdin to its end (the v5 close signal) and the exit code back', async () => {
+    const cat = await kubectl(['exec', '-i', 'web', '--', 'cat'], 'through stdin\n');
+    expect(cat).toMatchObject({ code: 0, stdout: 'through stdin\n' });
+    expect(lastStream().via).toBe('websocket-v5-to-spdy');
+    const failed = await kubectl(['exec', 'web', '--', 'fail', '3', 'oops']);
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toContain('oops');
+    const missing = await kubectl(['exec', 'web', '--', 'nope']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('"nope": executable file not found');
+  });
+
+  it('reaches an HTTPS kubelet the same way', async () => {
+    expect(await kubectl(['exec', 'secure', '--', 'echo', 'secure'])).toMatchObject({
+      code: 0,
+      stdout: 'secure\n',
+    });
+    expect(lastStream()).toMatchObject({ node: 'w2', via: 'websocket-v5-to-spdy' });
+  });
+
+  it('attaches to the container over WebSocket v5', async () => {
+    const out = await kubectl(['attach', '-i', 'web', '-c', 'app'], 'typed into the pod\n');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe('typed into the pod\n');
+    expect(lastStream()).toMatchObject({ subresource: 'attach', via: 'websocket-v5-to-spdy' });
+    expect(streaming.seen.at(-1)!.path).toMatch(/^\/attach\?stdin=true&stdout=true/);
+  });
+
+  it('reports what the kubelet refuses as the error kubectl prints', async () => {
+    const w2 = nodes[1].node;
+    const id = w2.runtime.allContainers().find((c) => c.state === 'running')!.id;
+    w2.runtime.crash(id, 1);
+    const out = await kubectl(['exec', 'secure', '--', 'echo', 'x']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain('container app in pod secure is not running');
+    expect(lastStream()).toMatchObject({ node: 'w2', via: 'websocket-v5-to-spdy' });
+  });
+
+  it('still joins a SPDY client to the runtime byte for byte', async () => {
+    const out = await kubectl(['exec', '-i', 'web', '--', 'cat'], 'over spdy\n', noWebSockets);
+    expect(out).toMatchObject({ code: 0, stdout: 'over spdy\n' });
+    expect(lastStream()).toMatchObject({ via: 'passthrough', upgrade: 'SPDY/3.1' });
+    const failed = await kubectl(['exec', 'web', '--', 'fail', '4'], undefined, noWebSockets);
+    expect(failed.code).toBe(4);
+  });
+});
+
+describe('kubectl port-forward through the API server', () => {
+  beforeAll(async () => {
+    // kubectl forwards only to a Running pod; the fake node here posts no status.
+    const res = await fetch(`${http.url}/api/v1/namespaces/default/pods/web/status`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({ status: { phase: 'Running' } }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  async function forward(env: NodeJS.ProcessEnv = {}): Promise<string> {
+    const child = spawn('kubectl', ['port-forward', 'pod/web', ':8080', '--address', '127.0.0.1'], {
+      env: { ...process.env, KUBECONFIG: kubeconfig, ...env },
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const port = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no forwarding after 20 s: ${out}`)),
+          20_000,
+        );
+        child.on('exit', (code) => reject(new Error(`kubectl exited (${code}): ${out}`)));
+        child.stdout.on('data', () => {
+          const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      const answers: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/`, {
+          signal: AbortSignal.timeout(10_000),
+        });
+        answers.push(await res.text());
+      }
+      return answers.join('');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
+
+  it('tunnels SPDY in WebSocket: the API server unwraps it toward the kubelet', async () => {
+    expect(await forward()).toBe('hello from the pod\n'.repeat(2));
+    expect(lastStream()).toMatchObject({
+      subresource: 'portforward',
+      via: 'spdy-tunnel',
+      protocol: 'SPDY/3.1+portforward.k8s.io',
+    });
+    expect(streaming.seen.at(-1)).toMatchObject({
+      upgrade: 'SPDY/3.1',
+      protocols: 'portforward.k8s.io',
+    });
+  });
+
+  it('still forwards for a SPDY client', async () => {
+    expect(await forward(noWebSockets)).toBe('hello from the pod\n'.repeat(2));
+    expect(lastStream()).toMatchObject({ via: 'passthrough', upgrade: 'SPDY/3.1' });
+  });
+});
+
 /** A raw upgrade request to the API server; resolves with the socket and the answer's head. */
 function upgrade(path: string, headers: string[]): Promise<{ socket: Socket; head: string }> {
   return new Promise((resolve, reject) => {
@@ -266,7 +406,7 @@ function upgrade(path: string, headers: string[]): Promise<{ socket: Socket; hea
     const socket = connect(Number(url.port), url.hostname, () => {
       socket.write(
         [
-          `POST ${path} HTTP/1.1`,
+          `GET ${path} HTTP/1.1`,
           `Host: ${url.host}`,
           'Connection: Upgrade',
           ...headers,
@@ -287,41 +427,19 @@ function upgrade(path: string, headers: string[]): Promise<{ socket: Socket; hea
   });
 }
 
-describe('exec and port-forward through the API server', () => {
-  it('joins a SPDY exec to the runtime streaming server through the kubelet', async () => {
-    const { socket, head } = await upgrade(
-      '/api/v1/namespaces/default/pods/web/exec?command=cat&command=%2Fetc%2Fresolv.conf&container=app&stdout=true',
-      ['Upgrade: SPDY/3.1', 'X-Stream-Protocol-Version: v4.channel.k8s.io'],
-    );
-    expect(head).toMatch(/^HTTP\/1.1 101 /);
-    expect(streamed!.url).toBe('/exec/cat+/etc/resolv.conf');
-    const echo = new Promise<string>((r) => socket.once('data', (d) => r(d.toString())));
-    socket.write('frame');
-    expect(await echo).toBe('echo:frame');
-    socket.destroy();
-  });
-
-  it('reaches an HTTPS kubelet for port-forward', async () => {
-    const { socket, head } = await upgrade('/api/v1/namespaces/default/pods/secure/portforward', [
-      'Upgrade: SPDY/3.1',
-      'X-Stream-Protocol-Version: portforward.k8s.io',
-    ]);
-    expect(head).toMatch(/^HTTP\/1.1 101 /);
-    expect(streamed!.url).toMatch(/^\/portforward\/sb/);
-    socket.destroy();
-  });
-
-  it('passes on the kubelet refusal of a v5 WebSocket, so kubectl falls back to SPDY', async () => {
+describe('upgrades the API server does not take', () => {
+  it('passes on the refusal of a WebSocket protocol nobody speaks', async () => {
     const { socket, head } = await upgrade(
       '/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true',
       [
         'Upgrade: websocket',
         'Sec-WebSocket-Version: 13',
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Protocol: v5.channel.k8s.io',
+        'Sec-WebSocket-Protocol: v6.channel.k8s.io',
       ],
     );
     expect(head).toMatch(/^HTTP\/1.1 400 /);
+    expect(lastStream().via).toBe('passthrough');
     socket.destroy();
   });
 

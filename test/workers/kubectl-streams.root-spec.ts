@@ -86,6 +86,15 @@ beforeAll(async () => {
   );
   await kubectl(
     ['apply', '-f', '-'],
+    podManifest('attachee', 'w1', {
+      restartPolicy: 'Never',
+      containers: [
+        { name: 'cat', image: 'flotilla/demo-web', command: ['cat'], stdin: true, stdinOnce: true },
+      ],
+    }),
+  );
+  await kubectl(
+    ['apply', '-f', '-'],
     podManifest('own-dns', 'w2', {
       dnsPolicy: 'None',
       dnsConfig: {
@@ -158,6 +167,26 @@ describe('kubectl exec, logs and port-forward on real workers', () => {
     expect(failed.stderr).toContain('oops');
   });
 
+  it('kubectl 1.32 stays on WebSocket: v5 exec translated to SPDY for containerd, no fallback', async () => {
+    const r = await masters!.kubectl(['exec', '-v=7', '-i', 'web', '--', 'cat'], {
+      input: 'v5 to spdy\n',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('v5 to spdy\n');
+    expect(r.stderr).toContain('Sec-Websocket-Protocol: v5.channel.k8s.io');
+    expect(r.stderr).not.toMatch(/fallback/i);
+  });
+
+  it('kubectl attach reaches the container stdin and stdout, and ends with it', async () => {
+    await runningPod('attachee');
+    const r = await masters!.kubectl(['attach', '-v=7', '-i', 'attachee'], {
+      input: 'typed into cat\n',
+    });
+    expect(r.stdout).toContain('typed into cat\n');
+    expect(r.stderr).toContain('Sec-Websocket-Protocol: v5.channel.k8s.io');
+    expect(r.stderr).not.toMatch(/fallback/i);
+  });
+
   it('an exec over WebSocket (v4.channel.k8s.io) goes through to containerd as it is', async () => {
     const api = `ws://${masters!.host}:${masters!.ports.get('m1')!.api}`;
     const ws = new WebSocket(
@@ -184,7 +213,7 @@ describe('kubectl exec, logs and port-forward on real workers', () => {
   it('kubectl port-forward reaches the pod port from this machine', async () => {
     const child = spawn(
       'kubectl',
-      ['--context=flotilla-m1', 'port-forward', 'pod/web', ':80', '--address', '127.0.0.1'],
+      ['--context=flotilla-m1', '-v=6', 'port-forward', 'pod/web', ':80', '--address', '127.0.0.1'],
       { env: { ...process.env, KUBECONFIG: masters!.kubeconfig } },
     );
     try {
@@ -202,6 +231,8 @@ describe('kubectl exec, logs and port-forward on real workers', () => {
         });
         expect(await res.text()).toBe('web\n');
       }
+      // Tunnelled SPDY in WebSocket all the way: kubectl never fell back to a SPDY upgrade.
+      expect(out).not.toMatch(/fallback/i);
     } finally {
       child.kill('SIGTERM');
     }

@@ -35,6 +35,8 @@ export class HttpTestServer {
   private ready = true;
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
+  /** The pod streams proxied so far, as the API server logged them (how each went: `via`). */
+  readonly podStreams: Record<string, unknown>[] = [];
   private constructor(
     readonly api: ApiServer,
     private readonly http: Server,
@@ -46,6 +48,7 @@ export class HttpTestServer {
       resolve: (ns, name, sub, query) => api.kubeletRequest(ns, name, sub, query),
       resolveNodeProxy: (input) => api.nodeProxyRequest(input),
       dialer: api.kubelets,
+      log: (_msg, fields) => this.podStreams.push(fields),
       ...(options.authenticate
         ? {
             authenticate: async (req) => {

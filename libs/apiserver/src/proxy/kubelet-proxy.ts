@@ -1,6 +1,10 @@
 // The API server's one way to its nodes' kubelets: pods/log is a proxied GET, nodes/proxy any
-// proxied request, pods/exec, attach and portforward a proxied upgrade (SPDY/3.1 or WebSocket,
-// whatever the client and kubelet agree). Every connection starts in KubeletDialer, with the API server's client certificate.
+// proxied request, pods/exec, attach and portforward a proxied upgrade. SPDY/3.1 and the
+// WebSocket protocols the runtime speaks go through byte for byte; kubectl's newer WebSocket
+// protocols are served here and spoken to the kubelet as SPDY: v5.channel.k8s.io exec/attach
+// translated (remotecommand-translator), SPDY tunnelled in WebSocket for port-forward unwrapped
+// (portforward-tunnel). Upgrades through nodes/proxy pass through as they came.
+// Every connection starts in KubeletDialer, with the API server's client certificate.
 // With the kubelets' CA (--kubelet-certificate-authority) it speaks only TLS and refuses a kubelet
 // whose serving certificate does not chain to that CA or does not name the address it dialled.
 // Without it a kubelet may serve HTTPS (not verified, as Kubernetes without that flag) or plain
@@ -15,10 +19,24 @@ import {
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiRequest } from '../http/api-handler';
 import { clientResponseHeaders, nodeProxyPath, type NodeProxyInput } from './node-proxy';
 import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
+import { relayTunnel, SPDY_TUNNEL_PREFIX, tunnelledSpdyProtocols } from './portforward-tunnel';
+import {
+  REMOTE_COMMAND_SPDY_PROTOCOL,
+  REMOTE_COMMAND_V5,
+  streamsFromQuery,
+  translateRemoteCommand,
+} from './remotecommand-translator';
+import {
+  readRefusalBody,
+  requestSpdyUpgrade,
+  switchedToSpdy,
+  type UpgradeAnswer,
+} from './spdy/spdy-upgrade';
 
 export interface KubeletDialerOptions {
   /** TLS settings toward kubelets: CA to verify them, client certificate to present. */
@@ -212,6 +230,59 @@ export async function proxyKubeletUpgrade(
   upstream.on('close', () => client.destroy());
 }
 
+/** A connection to the kubelet upgraded to SPDY/3.1, or the kubelet's refusal as an ApiError. */
+export async function openKubeletSpdy(
+  dialer: KubeletDialer,
+  endpoint: KubeletEndpoint,
+  path: string,
+  protocols: readonly string[],
+): Promise<{ socket: Socket; answer: UpgradeAnswer }> {
+  const socket = await dialer.connect(endpoint);
+  socket.setNoDelay(true);
+  try {
+    const answer = await requestSpdyUpgrade(socket, {
+      path,
+      host: `${endpoint.host}:${endpoint.port}`,
+      protocols,
+    });
+    if (switchedToSpdy(answer)) return { socket, answer };
+    const body = (await readRefusalBody(socket, answer)).toString('utf8');
+    throw kubeletRefusal(endpoint, answer.status, body);
+  } catch (err) {
+    socket.destroy();
+    if (err instanceof ApiError) throw err;
+    throw apiErrors.serviceUnavailable(
+      `the kubelet of node ${endpoint.node} at ${endpoint.host}:${endpoint.port}: ${(err as Error).message}`,
+    );
+  }
+}
+
+/** The kubelet's own Status when it sent one, else its text under its status code. */
+function kubeletRefusal(endpoint: KubeletEndpoint, code: number, body: string): ApiError {
+  try {
+    const status = JSON.parse(body) as { kind?: string; message?: string; reason?: string };
+    if (status.kind === 'Status' && status.message) {
+      return new ApiError(code, status.reason ?? 'BadRequest', status.message);
+    }
+  } catch {
+    // not JSON: the text itself
+  }
+  return new ApiError(
+    code >= 400 ? code : 502,
+    code >= 400 && code < 500 ? 'BadRequest' : 'InternalError',
+    body.trim() || `the kubelet of node ${endpoint.node} refused the stream (HTTP ${code})`,
+  );
+}
+
+/** The subprotocols of a WebSocket upgrade, or undefined for any other upgrade (SPDY). */
+export function offeredWebSocketProtocols(req: IncomingMessage): string[] | undefined {
+  if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return undefined;
+  return String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
 /** Writes a Status answer on a socket whose upgrade is refused, then closes it. */
 export function refuseUpgrade(socket: Duplex, err: ApiError): void {
   const text = JSON.stringify(err.status);
@@ -251,8 +322,15 @@ export interface PodStreamDeps {
    */
   authenticate?: (req: IncomingMessage) => Promise<UserInfo | undefined>;
   authorize?: (req: ApiRequest) => Promise<void>;
+  /** Each stream once proxied; `via` says how (passthrough, websocket-v5-to-spdy, spdy-tunnel). */
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
+
+/** How a pod stream reaches the kubelet. */
+export type PodStreamVia = 'passthrough' | 'websocket-v5-to-spdy' | 'spdy-tunnel';
+
+/** At most this much in one WebSocket message (a SPDY frame is at most 16 MiB anyway). */
+const MAX_WEBSOCKET_MESSAGE = 16 * 1024 * 1024;
 
 /**
  * pods/exec, pods/attach and pods/portforward (and upgrades through nodes/proxy) on the API
@@ -262,6 +340,20 @@ export interface PodStreamDeps {
 export function attachPodStreams(server: Server, deps: PodStreamDeps): () => void {
   // Upgraded connections are no longer the HTTP server's: closed here when detached.
   const open = new Set<Duplex>();
+  // The subprotocol each translated upgrade answers with, decided before the handshake.
+  const chosen = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WEBSOCKET_MESSAGE,
+    perMessageDeflate: false,
+    handleProtocols: (_offered, req) => chosen.get(req) ?? false,
+  });
+  const accept = (
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    then: (ws: WebSocket) => void,
+  ) => wss.handleUpgrade(req, socket, head, then);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = podStreamPath(url.pathname);
@@ -290,16 +382,70 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
             query: url.searchParams,
             headers: req.headers,
           });
-      deps.log?.(
-        target ? 'pod stream' : 'node proxy stream',
-        target
-          ? {
-              pod: `${target.namespace}/${target.name}`,
-              subresource: target.sub,
-              node: kubelet.endpoint.node,
-            }
-          : { node: kubelet.endpoint.node, path: kubelet.path.replace(/\?.*$/, '') },
-      );
+      if (!target) {
+        deps.log?.('node proxy stream', {
+          node: kubelet.endpoint.node,
+          path: kubelet.path.replace(/\?.*$/, ''),
+          via: 'passthrough',
+          upgrade: String(req.headers.upgrade ?? ''),
+        });
+        await proxyKubeletUpgrade(deps.dialer, kubelet.endpoint, kubelet.path, req, socket, head);
+        return;
+      }
+      const offered = offeredWebSocketProtocols(req);
+      const log = (via: PodStreamVia, protocol?: string) =>
+        deps.log?.('pod stream', {
+          pod: `${target.namespace}/${target.name}`,
+          subresource: target.sub,
+          node: kubelet.endpoint.node,
+          via,
+          upgrade: String(req.headers.upgrade ?? ''),
+          ...(protocol ? { protocol } : {}),
+        });
+      if (offered?.includes(REMOTE_COMMAND_V5) && target.sub !== 'portforward') {
+        log('websocket-v5-to-spdy', REMOTE_COMMAND_V5);
+        chosen.set(req, REMOTE_COMMAND_V5);
+        accept(req, socket, head, (ws) => {
+          void translateRemoteCommand(ws, {
+            streams: streamsFromQuery(url.searchParams),
+            connect: async () => {
+              const { socket: upstream, answer } = await openKubeletSpdy(
+                deps.dialer,
+                kubelet.endpoint,
+                kubelet.path,
+                [REMOTE_COMMAND_SPDY_PROTOCOL],
+              );
+              return { socket: upstream, rest: answer.rest };
+            },
+          });
+        });
+        return;
+      }
+      const tunnelled = offered ? tunnelledSpdyProtocols(offered) : [];
+      if (target.sub === 'portforward' && tunnelled.length > 0) {
+        const { socket: upstream, answer } = await openKubeletSpdy(
+          deps.dialer,
+          kubelet.endpoint,
+          kubelet.path,
+          tunnelled,
+        );
+        const agreed = answer.headers['x-stream-protocol-version']?.trim() || tunnelled[0];
+        log('spdy-tunnel', SPDY_TUNNEL_PREFIX + agreed);
+        chosen.set(req, SPDY_TUNNEL_PREFIX + agreed);
+        // "SPDY/3.1+portforward.k8s.io" is no RFC 6455 token ('/'), which ws refuses to parse;
+        // it answers with whatever handleProtocols returns, so it is shown a token instead.
+        req.headers['sec-websocket-protocol'] = 'spdy-tunnel';
+        let joined = false;
+        socket.once('close', () => {
+          if (!joined) upstream.destroy();
+        });
+        accept(req, socket, head, (ws) => {
+          joined = true;
+          relayTunnel(ws, upstream, answer.rest);
+        });
+        return;
+      }
+      log('passthrough');
       await proxyKubeletUpgrade(deps.dialer, kubelet.endpoint, kubelet.path, req, socket, head);
     })().catch((err) => {
       refuseUpgrade(socket, err instanceof ApiError ? err : apiErrors.internal(String(err)));
@@ -309,5 +455,6 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
   return () => {
     server.off('upgrade', onUpgrade);
     for (const socket of open) socket.destroy();
+    wss.close();
   };
 }

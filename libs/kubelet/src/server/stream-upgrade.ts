@@ -23,9 +23,10 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 
 /**
  * Why the runtime cannot take this WebSocket upgrade, or undefined when it can (or it is SPDY).
- * kubectl 1.32 first offers only v5.channel.k8s.io for exec and SPDY-over-WebSocket tunnelling
- * for port-forward, which containerd 1.6 does not speak; refused with 400 before any upgrade,
- * kubectl falls back to SPDY/3.1, which it does.
+ * kubectl 1.32's v5.channel.k8s.io exec and SPDY-over-WebSocket port-forward, which containerd
+ * 1.6 does not speak, reach the kubelet as SPDY: the API server translates them. A client that
+ * sends them to the kubelet itself is refused with 400 before any upgrade (kubectl would then
+ * fall back to SPDY/3.1).
  */
 export function webSocketRefusal(
   req: IncomingMessage,
