@@ -193,28 +193,36 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(await raw('/metrics')).toMatch(/^# (HELP|TYPE) /m);
     const pods = JSON.parse(await raw('/pods')) as { items: Pod[] };
     expect(pods.items.map((p) => p.metadata.name)).toContain('web');
-    // HEAD and a method the kubelet does not serve, through the master's HTTP layer.
+    // HEAD, and OPTIONS with a body (the kubelet refuses it), through the master's HTTP layer.
     const pki = masters!.pkiDir!;
-    const head = await new Promise<{ status: number; type?: string }>((resolve, reject) => {
-      request(
-        {
-          host: masters!.host,
-          port: masters!.ports.get('m1')!.api,
-          path: '/api/v1/nodes/w1/proxy/healthz',
-          method: 'HEAD',
-          ca: readFileSync(join(pki, 'ca.crt')),
-          cert: readFileSync(join(pki, 'admin.crt')),
-          key: readFileSync(join(pki, 'admin.key')),
-        },
-        (res) => {
-          res.resume();
-          resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'] });
-        },
-      )
-        .on('error', reject)
-        .end();
-    });
-    expect(head).toEqual({ status: 200, type: 'text/plain' });
+    const asAdmin = (method: string, body?: string) =>
+      new Promise<{ status: number; type?: string; text: string }>((resolve, reject) => {
+        request(
+          {
+            host: masters!.host,
+            port: masters!.ports.get('m1')!.api,
+            path: '/api/v1/nodes/w1/proxy/healthz',
+            method,
+            headers: body ? { 'content-length': String(Buffer.byteLength(body)) } : {},
+            ca: readFileSync(join(pki, 'ca.crt')),
+            cert: readFileSync(join(pki, 'admin.crt')),
+            key: readFileSync(join(pki, 'admin.key')),
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], text }),
+            );
+          },
+        )
+          .on('error', reject)
+          .end(body);
+      });
+    expect(await asAdmin('HEAD')).toEqual({ status: 200, type: 'text/plain', text: '' });
+    const options = await asAdmin('OPTIONS', 'x');
+    expect(options.status).toBe(405);
+    expect(JSON.parse(options.text)).toMatchObject({ reason: 'MethodNotAllowed' });
   });
 
   it('RBAC decides first: a user without pods/exec is refused by the API server', async () => {
