@@ -3,6 +3,10 @@
  * change (one Service scaled from 10 to 11 endpoints, then back) at growing Service counts, 10
  * endpoints each, with the size of the table. Printed, not asserted. Needs root.
  *
+ * An incremental change is split into ours (planning, diff, transaction text, spawning nft) and
+ * `nft -f` run alone on the same transaction (wall time, and the CPU it spent in nft itself and
+ * in the kernel); the userspace rows run the proxier's whole incremental sync with no kernel.
+ *
  *   npx tsx bench/kube-proxy/main.ts [--sizes 100,250,500,900] [--userspace 1000,10000] [--rounds 5]
  *
  * Kernel runs stop at 1200 Services: larger single transactions of this layout (one anonymous
@@ -10,16 +14,20 @@
  * size and soft-lock a CPU on this VM. --userspace sizes are rendered and turned into transaction
  * text only (nothing is sent to the kernel; note that `nft -c` does send it).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { JsonLogger, memorySink } from '../../libs/observability/src';
 import {
   EndpointSlice,
   NftApplier,
+  NftSession,
   Proxier,
   Service,
   countObjects,
   fullSyncScript,
-  incrementalSyncScript,
+  nftSessionSpawner,
   processRunner,
   proxyMetrics,
 } from '../../libs/kube-proxy/src';
@@ -80,6 +88,34 @@ interface KernelRow {
   /** Of which `nft -f` itself. */
   incrementalNftMs: number;
   incrementalCommands: number;
+  /** `nft -f` alone on the same transactions: wall, CPU in nft, CPU in the kernel (medians). */
+  aloneWallMs: number;
+  aloneUserMs: number;
+  aloneSysMs: number;
+  /** `nft -f` of an empty file: starting the process. */
+  emptyWallMs: number;
+  /** The same transactions through one long-lived `nft -i` (what the node agent does). */
+  sessionMs: number;
+}
+
+/** Runs `nft -f file` in `netns` under bash's `time`: [wall, user, sys] in ms. */
+function nftAlone(netns: string, file: string): [number, number, number] {
+  const r = spawnSync('ip', [
+    'netns',
+    'exec',
+    netns,
+    'bash',
+    '-c',
+    `TIMEFORMAT='%3R %3U %3S'; time nft -f ${file}`,
+  ]);
+  if (r.status !== 0) throw new Error(`nft -f ${file}: ${r.stderr.toString()}`);
+  const last = r.stderr.toString().trim().split('\n').at(-1) ?? '';
+  const [wall, user, sys] = last.split(' ').map((x) => Number(x) * 1000);
+  return [wall, user, sys];
+}
+
+function medians(samples: [number, number, number][]): [number, number, number] {
+  return [0, 1, 2].map((j) => median(samples.map((x) => x[j]))) as [number, number, number];
 }
 
 async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
@@ -132,7 +168,7 @@ async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
     if (!full.ok) throw new Error(`full sync failed: ${full.error?.message}`);
 
     const times: number[] = [];
-    let commands = 0;
+    const scripts: string[] = [];
     for (let r = 0; r < rounds; r++) {
       const i = Math.floor(n / 2);
       proxier.onEndpointSliceUpsert(
@@ -142,7 +178,42 @@ async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
       const out = await proxier.syncNow();
       times.push(ms(t));
       if (!out.ok) throw new Error(`incremental sync failed: ${out.error?.message}`);
-      commands = out.script.split('\n').length - 1;
+      scripts.push(out.script);
+    }
+    // The same transactions again, by nft alone, in turn (the one that fits the table first).
+    const dir = mkdtempSync(join(tmpdir(), 'bench-kube-proxy-'));
+    const alone: [number, number, number][] = [];
+    const empty: [number, number, number][] = [];
+    try {
+      // After an odd number of rounds the table holds ENDPOINTS + 1: scaling down comes first.
+      const order = rounds % 2 === 1 ? [scripts[1], scripts[0]] : [scripts[0], scripts[1]];
+      const files = order.map((text, k) => {
+        const file = join(dir, `step${k}.nft`);
+        writeFileSync(file, text);
+        return file;
+      });
+      const emptyFile = join(dir, 'empty.nft');
+      writeFileSync(emptyFile, '');
+      for (let r = 0; r < 2 * rounds; r++) {
+        alone.push(nftAlone(netns, files[r % 2]));
+        empty.push(nftAlone(netns, emptyFile));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const [aloneWallMs, aloneUserMs, aloneSysMs] = medians(alone);
+    // And through a session: the first transaction starts it and is not counted.
+    const session = new NftSession(nftSessionSpawner('nft', netns));
+    const sessionTimes: number[] = [];
+    try {
+      const order = rounds % 2 === 1 ? [scripts[1], scripts[0]] : [scripts[0], scripts[1]];
+      for (let r = 0; r <= 2 * rounds; r++) {
+        const t = process.hrtime.bigint();
+        await session.apply(order[r % 2]);
+        if (r > 0) sessionTimes.push(ms(t));
+      }
+    } finally {
+      session.close();
     }
     const counts = countObjects(proxier.appliedState!);
     return {
@@ -153,14 +224,20 @@ async function kernelRun(n: number, rounds: number): Promise<KernelRow> {
       fullRenderMs,
       incrementalMs: median(times),
       incrementalNftMs: median(applyTimes.slice(1)),
-      incrementalCommands: commands,
+      incrementalCommands: scripts[0].split('\n').length - 1,
+      aloneWallMs,
+      aloneUserMs,
+      aloneSysMs,
+      emptyWallMs: medians(empty)[0],
+      sessionMs: median(sessionTimes),
     };
   } finally {
     execFileSync('ip', ['netns', 'del', netns]);
   }
 }
 
-function userspaceRun(n: number): Record<string, number> {
+/** The proxier's whole incremental sync (plan, diff, text, bookkeeping) with no kernel. */
+async function userspaceRun(n: number): Promise<Record<string, number>> {
   const { services, slices } = objects(n);
   const s = new Scenario(NODE_OPTIONS).with([...services, ...slices]);
   const t0 = process.hrtime.bigint();
@@ -169,22 +246,40 @@ function userspaceRun(n: number): Record<string, number> {
   const t1 = process.hrtime.bigint();
   const text = fullSyncScript({ next: first, existing: undefined, recreateBaseChains: true }).text;
   const scriptMs = ms(t1);
-  s.state = first;
+
+  const proxier = new Proxier({
+    options: NODE_OPTIONS,
+    applier: {
+      apply: async () => undefined,
+      list: async () => undefined,
+      deleteTable: async () => true,
+    },
+    metrics: proxyMetrics(new Registry()),
+    logger: new JsonLogger({ node: 'bench', component: 'kube-proxy', sink: memorySink() }),
+    config: { minSyncPeriodMs: 3600_000, syncPeriodMs: 3600_000 },
+  });
+  for (const o of services) proxier.onServiceUpsert(o);
+  for (const o of slices) proxier.onEndpointSliceUpsert(o);
+  await proxier.stop();
+  proxier.onServicesSynced();
+  proxier.onEndpointSlicesSynced();
+  await proxier.syncNow();
   const i = Math.floor(n / 2);
-  let prev = first;
   const incTimes: number[] = [];
+  const incCpu: number[] = [];
   let commands = 0;
-  for (let r = 0; r < 6; r++) {
-    s.with([endpointSlice(`ns${i % 50}`, i, r % 2 === 0 ? ENDPOINTS + 1 : ENDPOINTS)]);
+  for (let r = 0; r < 40; r++) {
+    proxier.onEndpointSliceUpsert(
+      endpointSlice(`ns${i % 50}`, i, r % 2 === 0 ? ENDPOINTS + 1 : ENDPOINTS),
+    );
+    const cpu = process.cpuUsage();
     const t2 = process.hrtime.bigint();
-    const next = s.plan().next;
-    const inc = incrementalSyncScript({ prev, next, stale: new Set(), deletable: new Set() });
+    const out = await proxier.syncNow();
     incTimes.push(ms(t2));
-    commands = inc.text.split('\n').length - 1;
-    prev = next;
-    s.state = next;
+    const used = process.cpuUsage(cpu);
+    incCpu.push((used.user + used.system) / 1000);
+    commands = out.script.split('\n').length - 1;
   }
-  const incMs = median(incTimes);
   const counts = countObjects(first);
   return {
     services: n,
@@ -192,7 +287,9 @@ function userspaceRun(n: number): Record<string, number> {
     scriptMiB: text.length / 2 ** 20,
     planMs,
     scriptMs,
-    incrementalUserspaceMs: incMs,
+    incrementalUserspaceMs: median(incTimes),
+    // CPU time: what a loaded machine's scheduling does not change.
+    incrementalUserspaceCpuMs: median(incCpu),
     incrementalCommands: commands,
   };
 }
@@ -201,7 +298,7 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the bench needs root (network namespaces, nft)');
   const sizes = arg('sizes', '100,250,500,900').split(',').map(Number);
   const userspace = arg('userspace', '1000,10000').split(',').filter(Boolean).map(Number);
-  const rounds = Number(arg('rounds', '5'));
+  const rounds = Math.max(2, Number(arg('rounds', '5')));
   for (const n of sizes) {
     if (n > KERNEL_LIMIT)
       throw new Error(
@@ -225,15 +322,30 @@ async function main(): Promise<void> {
       'of which render+text ms': Math.round(r.fullRenderMs),
       'µs per Service (full)': Math.round((r.fullMs * 1000) / r.services),
       'incremental ms (median)': Math.round(r.incrementalMs),
-      'of which nft -f ms': Math.round(r.incrementalNftMs),
+      'of which ours ms': Number((r.incrementalMs - r.incrementalNftMs).toFixed(1)),
       'incremental commands': r.incrementalCommands,
     })),
   );
+  console.log(
+    '\none incremental change, `nft -f` alone on the same transaction (medians; CPU split by bash time):',
+  );
+  console.table(
+    rows.map((r) => ({
+      services: r.services,
+      'through the proxier ms': Math.round(r.incrementalMs),
+      'nft -f alone, wall ms': Math.round(r.aloneWallMs),
+      'CPU in nft (user) ms': Math.round(r.aloneUserMs),
+      'CPU in the kernel (sys) ms': Math.round(r.aloneSysMs),
+      'nft -f of an empty file ms': Math.round(r.emptyWallMs),
+      'in an nft -i session ms': Math.round(r.sessionMs),
+    })),
+  );
   if (userspace.length) {
-    console.log('\nuserspace only (render + transaction text; nothing sent to the kernel):');
+    console.log('\nuserspace only (the proxier with no kernel; full: plan and text):');
+    const results = [];
+    for (const n of userspace) results.push(await userspaceRun(n));
     console.table(
-      userspace.map((n) => {
-        const r = userspaceRun(n);
+      results.map((r) => {
         return {
           services: r.services,
           chains: r.chains,
@@ -241,7 +353,8 @@ async function main(): Promise<void> {
           'full script MiB': Number(r.scriptMiB.toFixed(1)),
           'plan ms': Math.round(r.planMs),
           'full text ms': Math.round(r.scriptMs),
-          'incremental plan+text ms': Number(r.incrementalUserspaceMs.toFixed(1)),
+          'incremental sync ms (median of 40)': Number(r.incrementalUserspaceMs.toFixed(2)),
+          'of which CPU ms': Number(r.incrementalUserspaceCpuMs.toFixed(2)),
           'incremental commands': r.incrementalCommands,
         };
       }),

@@ -1,16 +1,27 @@
 // kube-proxy's rules in real kernels: two workers and their "pods" as network namespaces, a
 // client outside on the fabric, and the proxier of each worker writing its table with nft in the
 // worker's namespace. Root is required (CI runs as root); nothing is probed from the root namespace.
+// The proxies report to an API server (in process, RBAC on) as system:kube-proxy, and the bad-input
+// cases are read back with the real kubectl.
+import { findResource } from '@flotilla/api';
+import { EventBroadcaster, type EventV1, type KubeClient, eventsV1Sink } from '@flotilla/client';
 import { JsonLogger, memorySink } from '@flotilla/observability';
 import {
   EndpointSlice,
+  KUBE_PROXY_EVENT_REASONS,
+  KUBE_PROXY_REPORTING_CONTROLLER,
   NftApplier,
+  NftSession,
   Proxier,
+  ProxyEvents,
   RenderOptions,
   Service,
+  nftSessionSpawner,
+  nodeReference,
   processRunner,
   proxyMetrics,
 } from '@flotilla/kube-proxy';
+import { HttpTestServer, TestApi, startTestApi } from '@flotilla/testing';
 import { NODE_OPTIONS, port, service, slice } from '@flotilla/kube-proxy/testing/fixtures';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +29,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { NetnsLab, Pod, Worker, inNs, requireTools } from './support/netns-lab';
 import { answeredBy, holdConnection, probe, startServer } from './support/netns-probes';
+import { runTool } from './support/run-tool';
 import { waitFor } from './support/wait';
 
 jest.setTimeout(120_000);
@@ -26,7 +38,15 @@ interface RunningProxy {
   proxier: Proxier;
   registry: Registry;
   logs: string[];
+  events: EventBroadcaster;
 }
+
+const EVENTS_V1 = findResource('events.k8s.io', 'v1', 'events')!;
+let api: TestApi;
+let http: HttpTestServer;
+let kubeconfig: string;
+/** kube-proxy's identity (system:node-proxier), as --proxy-kubeconfig gives it. */
+let proxyClient: KubeClient;
 
 let lab: NetnsLab;
 let w1: Worker;
@@ -48,22 +68,42 @@ function nodeOptions(worker: Worker): RenderOptions {
   };
 }
 
-function startProxy(worker: Worker, nft = 'nft'): RunningProxy {
+/** The proxies run their incremental syncs through an nft -i session, as the node agent does;
+ *  the failing-nft case gives a wrapper to nft -f alone (a session would outlive the wrapper's
+ *  switch). */
+function startProxy(worker: Worker, nft = 'nft', session = nft === 'nft'): RunningProxy {
   const registry = new Registry();
   const sink = memorySink();
   const runner = processRunner({ netns: worker.netns });
+  const logger = new JsonLogger({ node: worker.name, component: 'kube-proxy', sink });
+  const events = new EventBroadcaster({
+    sink: eventsV1Sink((ns) => proxyClient.resource(EVENTS_V1, ns)),
+    onError: (err) => logger.warn('event not written', { error: String(err) }),
+  });
   const proxier = new Proxier({
     options: nodeOptions(worker),
-    applier: new NftApplier(runner, 'ip', nft),
+    applier: new NftApplier(
+      runner,
+      'ip',
+      nft,
+      session ? new NftSession(nftSessionSpawner(nft, worker.netns)) : undefined,
+    ),
     conntrack: runner,
     metrics: proxyMetrics(registry),
-    logger: new JsonLogger({ node: worker.name, component: 'kube-proxy', sink }),
+    logger,
     config: {
       minSyncPeriodMs: 50,
       syncPeriodMs: 3600_000,
       retryBaseMs: 200,
       staleChainDelayMs: 200,
     },
+    reporter: new ProxyEvents(
+      events.newRecorder({
+        reportingController: KUBE_PROXY_REPORTING_CONTROLLER,
+        reportingInstance: worker.name,
+      }),
+      () => nodeReference(worker.name),
+    ),
   });
   for (const o of objects.values()) {
     if (o.kind === 'Service') proxier.onServiceUpsert(o as Service);
@@ -71,7 +111,7 @@ function startProxy(worker: Worker, nft = 'nft'): RunningProxy {
   }
   proxier.onServicesSynced();
   proxier.onEndpointSlicesSynced();
-  const running = { proxier, registry, logs: sink.lines };
+  const running = { proxier, registry, logs: sink.lines, events };
   proxies.set(worker.name, running);
   return running;
 }
@@ -135,8 +175,78 @@ function counts(names: string[]): Record<string, number> {
   return out;
 }
 
+/** Stops a proxy and its event writer (after what it recorded is written). */
+async function stopProxy(worker: Worker): Promise<RunningProxy> {
+  const running = proxies.get(worker.name)!;
+  await running.proxier.stop();
+  await running.events.flush();
+  running.events.shutdown();
+  proxies.delete(worker.name);
+  return running;
+}
+
+async function kubectl(...args: string[]): Promise<string> {
+  const r = await runTool('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The events kube-proxy wrote about `kind/name` (through kubectl, as an operator reads them). */
+async function proxyEvents(namespace: string, kind: string, name: string): Promise<EventV1[]> {
+  const listed = JSON.parse(
+    await kubectl(
+      'get',
+      'events.v1.events.k8s.io',
+      '-n',
+      namespace,
+      '--field-selector',
+      `regarding.kind=${kind},regarding.name=${name}`,
+      '-o',
+      'json',
+    ),
+  ) as { items: EventV1[] };
+  return listed.items.filter((e) => e.reportingController === KUBE_PROXY_REPORTING_CONTROLLER);
+}
+
+async function eventsAbout(
+  namespace: string,
+  kind: string,
+  name: string,
+  instances: string[],
+): Promise<EventV1[]> {
+  return waitFor(
+    `kube-proxy events about ${kind} ${namespace}/${name} from ${instances.join(',')}`,
+    async () => {
+      const found = await proxyEvents(namespace, kind, name);
+      const from = new Set(found.map((e) => e.reportingInstance));
+      return instances.every((i) => from.has(i)) ? found : undefined;
+    },
+    30_000,
+    200,
+  );
+}
+
 beforeAll(async () => {
-  requireTools(['ip', 'nft', 'nsenter', 'conntrack']);
+  requireTools(['ip', 'nft', 'nsenter', 'conntrack', 'kubectl']);
+  api = await startTestApi({ authorization: 'RBAC' });
+  proxyClient = api.newClient(
+    { component: 'kube-proxy' },
+    { name: 'system:kube-proxy', groups: ['system:authenticated'] },
+  );
+  // kubectl comes in without credentials: let it discover and read (view), as an operator would.
+  for (const role of ['system:discovery', 'view']) {
+    await api.client.forResource('clusterrolebindings', 'rbac.authorization.k8s.io').create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `test-anonymous-${role.replace(':', '-')}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ kind: 'User', name: 'system:anonymous', apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+  }
+  await api.client
+    .namespaces()
+    .create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
+  http = await HttpTestServer.start(api.server);
   lab = new NetnsLab('kp', 77);
   ext = lab.addFabricHost('ext', 100);
   // The outside host is the workers' default gateway: a packet to a Service address without
@@ -152,14 +262,31 @@ beforeAll(async () => {
     [p1, p2, p3].map((p) => startServer(lab, p.netns, p.name, { tcp: [8080], udp: [5353] })),
   );
   tmp = mkdtempSync(join(tmpdir(), 'kube-proxy-netns-'));
+  kubeconfig = join(tmp, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: t, cluster: {server: "${http.url}"}}]`,
+      'users: [{name: u, user: {}}]',
+      'contexts: [{name: t, context: {cluster: t, user: u}}]',
+      'current-context: t',
+    ].join('\n'),
+  );
   startProxy(w1);
   startProxy(w2);
   await settle();
 });
 
 afterAll(async () => {
-  for (const { proxier } of proxies.values()) await proxier.stop();
+  for (const { proxier, events } of proxies.values()) {
+    await proxier.stop();
+    events.shutdown();
+  }
   lab?.destroy();
+  await http?.close();
+  await api?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -287,9 +414,7 @@ describe('kube-proxy in network namespaces', () => {
   it('a restarted proxy keeps existing connections and converges on what changed while it was down', async () => {
     const held = await holdConnection(lab, c1.netns, '10.96.0.10', 80);
     const server = held.greeting.split(' ')[1];
-    const w1Proxy = proxies.get('w1')!;
-    await w1Proxy.proxier.stop();
-    proxies.delete('w1');
+    await stopProxy(w1);
     // While w1's proxy is down, the Service loses p3 (only the other proxy hears it now).
     await apply(endpointsOf('web', [p1, p2]));
     startProxy(w1);
@@ -303,7 +428,7 @@ describe('kube-proxy in network namespaces', () => {
 });
 
 describe('bad input and a failing nft', () => {
-  it('a Service on a NodePort already in use is left out, logged and counted; the first keeps working', async () => {
+  it('a Service on a NodePort already in use is left out: logged, counted, an event about it; the first keeps working', async () => {
     const thief = service('demo', 'thief', {
       type: 'NodePort',
       clusterIP: '10.96.0.15',
@@ -317,12 +442,26 @@ describe('bad input and a failing nft', () => {
     expect(
       w1Proxy.logs.some((l) => l.includes('NodePort 30080/tcp is already used by Service demo/np')),
     ).toBe(true);
+    // One Warning per node, about the Service that lost, as kubectl shows it.
+    const events = await eventsAbout('demo', 'Service', 'thief', ['w1', 'w2']);
+    expect(events).toHaveLength(2);
+    for (const e of events) {
+      expect(e).toMatchObject({
+        type: 'Warning',
+        reason: KUBE_PROXY_EVENT_REASONS.serviceConflict,
+        action: 'SyncProxyRules',
+        regarding: { kind: 'Service', namespace: 'demo', name: 'thief', uid: thief.metadata.uid },
+      });
+      expect(e.note).toContain('NodePort 30080/tcp is already used by Service demo/np');
+    }
+    const table = await kubectl('get', 'events', '-n', 'demo');
+    expect(table).toMatch(/Warning\s+KubeProxyServiceConflict\s+service\/thief\s+.*30080/);
     const seen = counts(answeredBy(await probe(lab, ext.netns, 'tcp', w1.ip, 30080, 30)));
     expect(Object.keys(seen).sort()).toEqual(['p1', 'p2', 'p3']);
     await remove(thief);
   });
 
-  it('an EndpointSlice with a bad address: that endpoint is left out, the others serve', async () => {
+  it('an EndpointSlice with a bad address: that endpoint is left out with an event about the slice, the others serve', async () => {
     const odd = service('demo', 'odd', {
       clusterIP: '10.96.0.16',
       ports: [port(80, { name: 'http' })],
@@ -342,9 +481,22 @@ describe('bad input and a failing nft', () => {
         .get('w1')!
         .logs.some((l) => l.includes('endpoint address \\"10.77.1.999\\" is not an IPv4')),
     ).toBe(true);
+    const events = await eventsAbout('demo', 'EndpointSlice', bad.metadata.name!, ['w1', 'w2']);
+    expect(events.map((e) => e.reason)).toEqual([
+      KUBE_PROXY_EVENT_REASONS.invalidEndpointSlice,
+      KUBE_PROXY_EVENT_REASONS.invalidEndpointSlice,
+    ]);
+    // Two bad addresses, two problems, one event per node (the second occurrence is its series).
+    expect(events.map((e) => e.note).join('\n')).toContain('"10.77.1.999" is not an IPv4');
+    // The other Services still answer.
+    expect(
+      Object.keys(
+        counts(answeredBy(await probe(lab, c1.netns, 'tcp', '10.96.0.10', 80, 30))),
+      ).sort(),
+    ).toEqual(['p1', 'p2', 'p3']);
   });
 
-  it('nft failing: the last good ruleset stays in the kernel, the failure is counted, the retry applies', async () => {
+  it('nft failing: the last good ruleset stays, the failure is counted, logged with its stderr and an event about the Node; the retry applies', async () => {
     const flag = join(tmp, 'nft-broken');
     const wrapper = join(tmp, 'nft-wrapper.sh');
     writeFileSync(
@@ -352,7 +504,7 @@ describe('bad input and a failing nft', () => {
       `#!/bin/sh\nif [ -e ${flag} ]; then echo "Error: Could not process rule: Operation not supported (nf_tables module missing)" >&2; exit 1; fi\nexec nft "$@"\n`,
       { mode: 0o755 },
     );
-    await proxies.get('w1')!.proxier.stop();
+    await stopProxy(w1);
     const w1Proxy = startProxy(w1, wrapper);
     await settle();
     writeFileSync(flag, '');
@@ -362,11 +514,17 @@ describe('bad input and a failing nft', () => {
         ? true
         : undefined,
     );
-    expect(
-      w1Proxy.logs.some(
-        (l) => l.includes('nftables sync failed') && l.includes('nf_tables module missing'),
-      ),
-    ).toBe(true);
+    const failed = w1Proxy.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => String(l.msg).startsWith('nftables sync failed'));
+    expect(failed?.stderr).toContain('nf_tables module missing');
+    const [event] = await eventsAbout('default', 'Node', 'w1', ['w1']);
+    expect(event).toMatchObject({
+      type: 'Warning',
+      reason: KUBE_PROXY_EVENT_REASONS.syncFailed,
+      regarding: { kind: 'Node', name: 'w1' },
+    });
+    expect(event.note).toContain('nf_tables module missing');
     // The kernel still has the last good table: all three endpoints answer.
     const before = counts(answeredBy(await probe(lab, c1.netns, 'tcp', '10.96.0.10', 80, 40)));
     expect(Object.keys(before).sort()).toEqual(['p1', 'p2', 'p3']);
@@ -375,12 +533,13 @@ describe('bad input and a failing nft', () => {
     expect(answeredBy(await probe(lab, c1.netns, 'tcp', '10.96.0.10', 80, 10))).toEqual(
       Array(10).fill('p3'),
     );
+    expect(w1Proxy.logs.some((l) => l.includes('nftables sync recovered'))).toBe(true);
+    // w2's nft never failed: no event from it.
+    expect((await proxyEvents('default', 'Node', 'w2')).length).toBe(0);
   });
 
   it('--cleanup removes the table', async () => {
-    const w2Proxy = proxies.get('w2')!;
-    await w2Proxy.proxier.stop();
-    proxies.delete('w2');
+    const w2Proxy = await stopProxy(w2);
     expect(await w2Proxy.proxier.cleanup()).toBe(true);
     expect(inNs(w2.netns, ['nft', 'list', 'tables'])).not.toContain('kube-proxy');
     expect(await w2Proxy.proxier.cleanup()).toBe(false);

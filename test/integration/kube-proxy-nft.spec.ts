@@ -4,9 +4,13 @@ import { JsonLogger, memorySink } from '@flotilla/observability';
 import {
   EndpointSlice,
   NftApplier,
+  NftError,
+  NftSession,
+  NftSessionLost,
   Proxier,
   Service,
   fullSyncScript,
+  nftSessionSpawner,
   processRunner,
   proxyMetrics,
 } from '@flotilla/kube-proxy';
@@ -103,95 +107,132 @@ function rng(seed: number): () => number {
 }
 
 describe('incremental syncs build the same table as a full sync', () => {
-  it('over 40 random changes (Services, endpoints, affinity, NodePorts, policies)', async () => {
-    reset(A);
-    reset(B);
-    const random = rng(42);
-    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
-    const proxier = new Proxier({
-      options: NODE_OPTIONS,
-      applier: new NftApplier(processRunner({ netns: A }), 'ip'),
-      metrics: proxyMetrics(new Registry()),
-      logger: new JsonLogger({ node: 'w1', component: 'kube-proxy', sink: memorySink() }),
-      config: {
-        minSyncPeriodMs: 20,
-        syncPeriodMs: 3600_000,
-        retryBaseMs: 100,
-        staleChainDelayMs: 50,
-      },
-    });
-    const live = new Map<string, Service | EndpointSlice>();
-    proxier.onServicesSynced();
-    proxier.onEndpointSlicesSynced();
-
-    const makeService = (i: number): Service => {
-      const kind = pick(['ClusterIP', 'NodePort', 'LoadBalancer'] as const);
-      return service(
-        'demo',
-        `s${i}`,
-        {
-          type: kind,
-          clusterIP: `10.96.1.${i}`,
-          ports: [
-            port(80, { name: 'http', ...(kind !== 'ClusterIP' ? { nodePort: 30000 + i } : {}) }),
-          ],
-          ...(random() < 0.3
-            ? {
-                sessionAffinity: 'ClientIP',
-                sessionAffinityConfig: { clientIP: { timeoutSeconds: pick([60, 120]) } },
-              }
-            : {}),
-          ...(random() < 0.3 && kind !== 'ClusterIP' ? { externalTrafficPolicy: 'Local' } : {}),
-          ...(random() < 0.2 ? { internalTrafficPolicy: 'Local' } : {}),
-          ...(random() < 0.2 ? { externalIPs: [`203.0.113.${i}`] } : {}),
-        },
-        kind === 'LoadBalancer'
-          ? { loadBalancer: { ingress: [{ ip: `198.51.100.${i}` }] } }
-          : undefined,
-      );
-    };
-    const makeSlice = (i: number): EndpointSlice => {
-      const n = Math.floor(random() * 4);
-      const eps = Array.from({ length: n }, (_, k) => ({
-        ip: `10.244.${1 + Math.floor(random() * 2)}.${10 + k + 5 * (i % 4)}`,
-        node: pick(['w1', 'w2']),
-        ready: random() < 0.85,
-        serving: true,
-        terminating: random() < 0.15,
-      }));
-      return slice('demo', `s${i}`, eps, [{ name: 'http', port: 8080 }]);
-    };
-
-    for (let step = 0; step < 40; step++) {
-      const i = 1 + Math.floor(random() * 10);
-      const svcKey = `svc/${i}`;
-      const r = random();
-      if (r < 0.35 || !live.has(svcKey)) {
-        const svc = makeService(i);
-        live.set(svcKey, svc);
-        proxier.onServiceUpsert(svc);
-      } else if (r < 0.8) {
-        const sl = makeSlice(i);
-        live.set(`slice/${i}`, sl);
-        proxier.onEndpointSliceUpsert(sl);
-      } else {
-        proxier.onServiceDelete(live.get(svcKey) as Service);
-        live.delete(svcKey);
-      }
-      await waitFor('the proxy to sync', () => (proxier.inSync ? true : undefined), 30_000, 10);
-      expect(proxier.lastSync?.ok).toBe(true);
-
-      // The same objects, written whole into a fresh table.
-      const fresh = new Scenario(NODE_OPTIONS).with([...live.values()]);
-      const { next } = fresh.plan();
+  it.each([
+    ['one nft -f per sync', false],
+    ['incremental syncs through an nft -i session', true],
+  ])(
+    'over 40 random changes (Services, endpoints, affinity, NodePorts, policies): %s',
+    async (_how, session) => {
+      reset(A);
       reset(B);
-      inNs(
-        B,
-        ['nft', '-f', '-'],
-        fullSyncScript({ next, existing: undefined, recreateBaseChains: false }).text,
+      const random = rng(42);
+      const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+      const proxier = new Proxier({
+        options: NODE_OPTIONS,
+        applier: new NftApplier(
+          processRunner({ netns: A }),
+          'ip',
+          'nft',
+          session ? new NftSession(nftSessionSpawner('nft', A)) : undefined,
+        ),
+        metrics: proxyMetrics(new Registry()),
+        logger: new JsonLogger({ node: 'w1', component: 'kube-proxy', sink: memorySink() }),
+        config: {
+          minSyncPeriodMs: 20,
+          syncPeriodMs: 3600_000,
+          retryBaseMs: 100,
+          staleChainDelayMs: 50,
+        },
+      });
+      const live = new Map<string, Service | EndpointSlice>();
+      proxier.onServicesSynced();
+      proxier.onEndpointSlicesSynced();
+
+      const makeService = (i: number): Service => {
+        const kind = pick(['ClusterIP', 'NodePort', 'LoadBalancer'] as const);
+        return service(
+          'demo',
+          `s${i}`,
+          {
+            type: kind,
+            clusterIP: `10.96.1.${i}`,
+            ports: [
+              port(80, { name: 'http', ...(kind !== 'ClusterIP' ? { nodePort: 30000 + i } : {}) }),
+            ],
+            ...(random() < 0.3
+              ? {
+                  sessionAffinity: 'ClientIP',
+                  sessionAffinityConfig: { clientIP: { timeoutSeconds: pick([60, 120]) } },
+                }
+              : {}),
+            ...(random() < 0.3 && kind !== 'ClusterIP' ? { externalTrafficPolicy: 'Local' } : {}),
+            ...(random() < 0.2 ? { internalTrafficPolicy: 'Local' } : {}),
+            ...(random() < 0.2 ? { externalIPs: [`203.0.113.${i}`] } : {}),
+          },
+          kind === 'LoadBalancer'
+            ? { loadBalancer: { ingress: [{ ip: `198.51.100.${i}` }] } }
+            : undefined,
+        );
+      };
+      const makeSlice = (i: number): EndpointSlice => {
+        const n = Math.floor(random() * 4);
+        const eps = Array.from({ length: n }, (_, k) => ({
+          ip: `10.244.${1 + Math.floor(random() * 2)}.${10 + k + 5 * (i % 4)}`,
+          node: pick(['w1', 'w2']),
+          ready: random() < 0.85,
+          serving: true,
+          terminating: random() < 0.15,
+        }));
+        return slice('demo', `s${i}`, eps, [{ name: 'http', port: 8080 }]);
+      };
+
+      for (let step = 0; step < 40; step++) {
+        const i = 1 + Math.floor(random() * 10);
+        const svcKey = `svc/${i}`;
+        const r = random();
+        if (r < 0.35 || !live.has(svcKey)) {
+          const svc = makeService(i);
+          live.set(svcKey, svc);
+          proxier.onServiceUpsert(svc);
+        } else if (r < 0.8) {
+          const sl = makeSlice(i);
+          live.set(`slice/${i}`, sl);
+          proxier.onEndpointSliceUpsert(sl);
+        } else {
+          proxier.onServiceDelete(live.get(svcKey) as Service);
+          live.delete(svcKey);
+        }
+        await waitFor('the proxy to sync', () => (proxier.inSync ? true : undefined), 30_000, 10);
+        expect(proxier.lastSync?.ok).toBe(true);
+
+        // The same objects, written whole into a fresh table.
+        const fresh = new Scenario(NODE_OPTIONS).with([...live.values()]);
+        const { next } = fresh.plan();
+        reset(B);
+        inNs(
+          B,
+          ['nft', '-f', '-'],
+          fullSyncScript({ next, existing: undefined, recreateBaseChains: false }).text,
+        );
+        expect(normalizedTable(A)).toBe(normalizedTable(B));
+      }
+      await proxier.stop();
+    },
+  );
+});
+
+describe('an nft -i session against the real nft', () => {
+  it('applies transactions, reports a refused one with its error and keeps going', async () => {
+    reset(A);
+    inNs(A, ['nft', 'add', 'table', 'ip', 'kube-proxy']);
+    const session = new NftSession(nftSessionSpawner('nft', A));
+    try {
+      await session.apply('add chain ip kube-proxy a\nadd rule ip kube-proxy a counter\n');
+      const refused = session.apply(
+        'add chain ip kube-proxy b\nadd rule ip kube-proxy nochain counter\n',
       );
-      expect(normalizedTable(A)).toBe(normalizedTable(B));
+      await expect(refused).rejects.toThrow(NftError);
+      await expect(refused).rejects.not.toThrow(NftSessionLost);
+      await expect(refused).rejects.toThrow(/No such file or directory/);
+      // All of the refused line or none of it: chain b was not made either.
+      await session.apply('add chain ip kube-proxy c\n');
+      const table = inNs(A, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
+      expect(table).toMatch(/chain a \{\s+counter packets 0 bytes 0\s+\}/);
+      expect(table).toContain('chain c');
+      expect(table).not.toContain('chain b');
+    } finally {
+      session.close();
+      reset(A);
     }
-    await proxier.stop();
   });
 });

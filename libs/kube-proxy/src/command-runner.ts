@@ -20,13 +20,22 @@ export interface ProcessRunnerOptions {
   timeoutMs?: number;
 }
 
+/** The program and arguments that run `command` (inside /var/run/netns/<netns> when given). */
+export function commandLine(
+  command: string,
+  args: readonly string[],
+  netns?: string,
+): [string, string[]] {
+  return netns
+    ? ['nsenter', [`--net=/var/run/netns/${netns}`, command, ...args]]
+    : [command, [...args]];
+}
+
 export function processRunner(options: ProcessRunnerOptions = {}): CommandRunner {
   const timeoutMs = options.timeoutMs ?? 60_000;
   return {
     run(command, args, input) {
-      const [cmd, argv] = options.netns
-        ? ['nsenter', [`--net=/var/run/netns/${options.netns}`, command, ...args]]
-        : [command, [...args]];
+      const [cmd, argv] = commandLine(command, args, options.netns);
       return new Promise((resolve) => {
         const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
         const out: Buffer[] = [];

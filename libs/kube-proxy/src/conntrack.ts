@@ -12,6 +12,8 @@ export type ConntrackDeletion = string[];
 export function staleUdpDeletions(
   prev: DesiredState | undefined,
   next: DesiredState,
+  /** The Service ports that may differ; absent: all of them. */
+  changed?: Iterable<string>,
 ): ConntrackDeletion[] {
   const out: ConntrackDeletion[] = [];
   const seen = new Set<string>();
@@ -22,17 +24,16 @@ export function staleUdpDeletions(
       out.push(args);
     }
   };
-  const views = (state: DesiredState | undefined) => {
-    const m = new Map<string, UdpConntrackView>();
-    for (const [key, sp] of state?.services ?? []) if (sp.udp) m.set(key, sp.udp);
-    return m;
-  };
-  const before = views(prev);
-  const after = views(next);
-
-  for (const [key, old] of before) {
-    const neu = after.get(key);
-    if (neu === old) continue;
+  const keys = changed ?? new Set([...(prev?.services.keys() ?? []), ...next.services.keys()]);
+  const removed: [UdpConntrackView, UdpConntrackView | undefined][] = [];
+  const added: [UdpConntrackView, UdpConntrackView | undefined][] = [];
+  for (const key of keys) {
+    const old = prev?.services.get(key)?.udp;
+    const neu = next.services.get(key)?.udp;
+    if (old && neu !== old) removed.push([old, neu]);
+    if (neu) added.push([neu, old]);
+  }
+  for (const [old, neu] of removed) {
     const kept = new Set(neu?.endpointIPs ?? []);
     for (const ep of old.endpointIPs) {
       if (kept.has(ep)) continue;
@@ -41,8 +42,7 @@ export function staleUdpDeletions(
         push(['-p', 'udp', '--orig-port-dst', String(old.nodePort), '--dst-nat', ep]);
     }
   }
-  for (const [key, neu] of after) {
-    const old = before.get(key);
+  for (const [neu, old] of added) {
     if (neu.endpointIPs.length === 0 || (old && old.endpointIPs.length > 0)) continue;
     for (const ip of neu.serviceIPs)
       push(['-p', 'udp', '--orig-dst', ip, '--orig-port-dst', String(neu.port)]);

@@ -30,6 +30,15 @@ export class Claims {
   readonly sharedRefs = new Map<string, number>();
   /** Left out, with why; tried again whenever something else lets go of its claims. */
   readonly rejected = new Map<string, { rules: ServicePortRules; problem: InputProblem }>();
+  /** Service ports that left `accepted` or entered it since the last takeTouched(). */
+  private touched = new Set<string>();
+
+  /** What changed in `accepted` since the last call (an incremental sync looks only at these). */
+  takeTouched(): Set<string> {
+    const out = this.touched;
+    this.touched = new Set();
+    return out;
+  }
 
   /** Drops a Service port, in or out, and gives back its claims. */
   remove(key: string): void {
@@ -37,6 +46,7 @@ export class Claims {
     const c = this.accepted.get(key);
     if (!c) return;
     this.accepted.delete(key);
+    this.touched.add(key);
     for (const el of c.elements) {
       if (isSharedElement(el)) {
         const id = elementId(el);
@@ -55,7 +65,7 @@ export class Claims {
    * Offers Service ports; ones in `preferred` (they were in the table) go first, then by key.
    * Previously rejected ones are offered again too.
    */
-  offer(candidates: readonly ServicePortRules[], preferred: ReadonlySet<string>): void {
+  offer(candidates: readonly ServicePortRules[], preferred: { has(key: string): boolean }): void {
     const retry = [...this.rejected.values()].map((r) => r.rules);
     this.rejected.clear();
     const all = [...candidates, ...retry];
@@ -108,6 +118,7 @@ export class Claims {
     }
     for (const name of c.chains.keys()) this.chainOwners.set(name, c.key);
     this.accepted.set(c.key, c);
+    this.touched.add(c.key);
   }
 
   private describe(key: string): string {
@@ -119,7 +130,7 @@ export class Claims {
 /** All at once, from nothing (full syncs and tests). */
 export function acceptServicePorts(
   candidates: Iterable<ServicePortRules>,
-  previouslyAccepted: ReadonlySet<string> = new Set(),
+  previouslyAccepted: { has(key: string): boolean } = new Set(),
 ): AcceptResult {
   const claims = new Claims();
   claims.offer([...candidates], previouslyAccepted);

@@ -1,8 +1,9 @@
 // The endpoints of one Service, read from its EndpointSlices: per port (name and protocol), the
 // addresses with their readiness and whether they run on this node.
 import type { EndpointSlice } from './api-types';
+import { sliceServiceKey } from './api-types';
 import { IPFamily, ipToBigInt, parseIP } from './ip';
-import type { InputProblem } from './problems';
+import { type InputProblem, endpointSliceProblem } from './problems';
 
 export interface EndpointInfo {
   ip: string;
@@ -45,9 +46,15 @@ export function serviceEndpoints(
   );
   for (const slice of sorted) {
     if (slice.addressType !== ADDRESS_TYPE[family]) continue;
-    const where = `EndpointSlice ${slice.metadata.namespace ?? ''}/${slice.metadata.name ?? ''}`;
     const report = (message: string) =>
-      problems.push({ object: where, message, kind: 'EndpointSlice', reason: 'Invalid' });
+      problems.push(
+        endpointSliceProblem(
+          slice.metadata.namespace ?? '',
+          slice.metadata.name ?? '',
+          sliceServiceKey(slice),
+          message,
+        ),
+      );
     const ports: { key: string; port: number }[] = [];
     for (const p of slice.ports ?? []) {
       const protocol = (p.protocol ?? 'TCP').toLowerCase();

@@ -1,36 +1,60 @@
 // The thin edge to the kernel: `nft -f -` with a whole transaction (the kernel applies all of it or
 // none), listing what our table holds, and removing it.
 import type { CommandRunner } from './command-runner';
+import { NftError } from './nft-error';
+import { type NftSession, NftSessionLost } from './nft-session';
 import { NftFamily, TABLE } from './ruleset';
 import type { KernelTableListing } from './transaction';
 
-export class NftError extends Error {
-  constructor(
-    message: string,
-    readonly stderr: string,
-  ) {
-    super(message);
-    this.name = 'NftError';
-  }
+export { NftError } from './nft-error';
+
+export interface ApplyOptions {
+  /** An incremental sync's transaction (small, usually): it may go through a session. */
+  incremental?: boolean;
 }
 
 export interface TableApplier {
-  apply(script: string): Promise<void>;
+  apply(script: string, options?: ApplyOptions): Promise<void>;
+  /** Ends what the applier keeps running (an nft session). */
+  close?(): void;
   /** What the table holds; undefined when there is no table. */
   list(): Promise<KernelTableListing | undefined>;
   /** Removes the table; false when there was none. */
   deleteTable(): Promise<boolean>;
 }
 
+/** Incremental transactions up to this size go through the session; full syncs and bigger ones
+ *  to `nft -f -`. */
+export const SESSION_MAX_BYTES = 64 * 1024;
+
 export class NftApplier implements TableApplier {
+  /** Set when the session failed: `nft -f` from then on (slower, never stuck). */
+  private sessionLost = false;
+
   constructor(
     private readonly runner: CommandRunner,
     private readonly family: NftFamily,
     private readonly nft = 'nft',
+    /** A long-lived `nft -i` for small transactions (see nft-session.ts). */
+    private readonly session?: NftSession,
   ) {}
 
-  async apply(script: string): Promise<void> {
+  async apply(script: string, options: ApplyOptions = {}): Promise<void> {
     if (script === '') return;
+    const viaSession = options.incremental === true && script.length <= SESSION_MAX_BYTES;
+    if (this.session && !this.sessionLost && viaSession) {
+      try {
+        return await this.session.apply(script);
+      } catch (e) {
+        // Whether the kernel took the transaction is unknown: fail this sync (the retry is a
+        // full sync, which repairs either way) and leave the session behind.
+        if (e instanceof NftSessionLost) {
+          this.sessionLost = true;
+          this.session.close();
+        }
+        throw e;
+      }
+    }
     const result = await this.runner.run(this.nft, ['-f', '-'], script);
     if (result.code !== 0) {
       throw new NftError(
@@ -38,6 +62,15 @@ export class NftApplier implements TableApplier {
         result.stderr,
       );
     }
+  }
+
+  /** Small transactions still go through the session (false without one, or once it failed). */
+  get usingSession(): boolean {
+    return this.session !== undefined && !this.sessionLost;
+  }
+
+  close(): void {
+    this.session?.close();
   }
 
   async list(): Promise<KernelTableListing | undefined> {

@@ -207,6 +207,43 @@ describe('proxier', () => {
     expect(logs().some((l) => l.msg === 'problem resolved')).toBe(true);
   });
 
+  it('counts Services with a Local policy and no local endpoint, following each change', async () => {
+    const { timers, proxier, metric } = setup({ syncPeriodMs: 20_000 });
+    const local = (name: string, ip: string) =>
+      service('demo', name, {
+        type: 'NodePort',
+        clusterIP: ip,
+        externalTrafficPolicy: 'Local',
+        internalTrafficPolicy: 'Local',
+        ports: [port(80, { name: 'http', nodePort: 30000 + Number(ip.split('.')[3]) })],
+      });
+    const endpointsOn = (name: string, node: string) =>
+      slice('demo', name, [{ ip: '10.244.2.7', node }], [{ name: 'http', port: 8080 }]);
+    const noLocal = async () =>
+      (await metric('kubeproxy_sync_proxy_rules_no_local_endpoints_total')) / 2; // both policies
+    proxier.onServiceUpsert(local('a', '10.96.0.21'));
+    proxier.onServiceUpsert(local('b', '10.96.0.22'));
+    proxier.onEndpointSliceUpsert(endpointsOn('a', 'w2'));
+    proxier.onEndpointSliceUpsert(endpointsOn('b', 'w2'));
+    proxier.onServicesSynced();
+    proxier.onEndpointSlicesSynced();
+    await timers.advance(0);
+    expect(await noLocal()).toBe(2);
+    proxier.onEndpointSliceUpsert(endpointsOn('a', 'w1')); // now local
+    await timers.advance(1000);
+    expect(await noLocal()).toBe(1);
+    proxier.onServiceUpsert(local('c', '10.96.0.23'));
+    proxier.onEndpointSliceUpsert(endpointsOn('c', 'w2'));
+    await timers.advance(1000);
+    expect(await noLocal()).toBe(2);
+    proxier.onServiceDelete(local('b', '10.96.0.22'));
+    await timers.advance(1000);
+    expect(await noLocal()).toBe(1);
+    await timers.advance(25_000); // the periodic full sync counts them all again
+    expect(proxier.lastSync?.full).toBe(true);
+    expect(await noLocal()).toBe(1);
+  });
+
   it('deletes chains a moment after they went stale', async () => {
     const { timers, applier, proxier } = setup();
     proxier.onServiceUpsert(web);

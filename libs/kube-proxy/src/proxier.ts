@@ -9,9 +9,10 @@ import { deleteConntrackEntries, staleUdpDeletions } from './conntrack';
 import type { DesiredState } from './desired-state';
 import { ProxyHealth } from './health';
 import type { ProxyMetrics } from './metrics';
-import type { TableApplier } from './nft-applier';
-import type { InputProblem } from './problems';
+import { NftError, type TableApplier } from './nft-applier';
+import { type InputProblem, problemId } from './problems';
 import type { RenderOptions } from './render-options';
+import type { ServicePortRules } from './ruleset';
 import { ServiceTracker } from './service-tracker';
 import { SyncPlanner } from './sync-planner';
 import { SyncRunner, Timers, realTimers } from './sync-runner';
@@ -27,6 +28,9 @@ export interface ProxierConfig {
   /** How long a flushed chain waits before it is deleted. */
   staleChainDelayMs: number;
 }
+
+/** Enough of nft's complaint to act on, not a whole echoed script. */
+const STDERR_LOG_LIMIT = 4000;
 
 export const DEFAULT_PROXIER_CONFIG: ProxierConfig = {
   minSyncPeriodMs: 1000,
@@ -44,8 +48,32 @@ export interface ProxierDeps {
   logger: JsonLogger;
   config?: Partial<ProxierConfig>;
   timers?: Timers;
-  /** Told about each problem once, when it appears (the events of a later API client). */
-  onProblem?: (problem: InputProblem) => void;
+  /** Told about problems as they appear and clear, and about failed syncs (to write events). */
+  reporter?: ProxyReporter;
+}
+
+/** A transaction the kernel refused (or nft could not run). */
+export interface SyncFailure {
+  family: 'ipv4' | 'ipv6';
+  full: boolean;
+  message: string;
+  /** What nft wrote to stderr, when it ran. */
+  stderr?: string;
+  /** Failed syncs in a row, this one included. */
+  failuresInARow: number;
+}
+
+export interface ProxyReporter {
+  /** A problem appeared; `object` is the Service or EndpointSlice as the proxy last saw it. */
+  problem(
+    problem: InputProblem,
+    family: 'ipv4' | 'ipv6',
+    object: Service | EndpointSlice | undefined,
+  ): void;
+  problemResolved(problem: InputProblem, family: 'ipv4' | 'ipv6'): void;
+  syncFailed(failure: SyncFailure): void;
+  /** A sync succeeded after `failures` failed ones. */
+  syncRecovered(family: 'ipv4' | 'ipv6', failures: number): void;
 }
 
 export interface SyncOutcome {
@@ -74,6 +102,9 @@ export class Proxier {
   private problems = new Map<string, InputProblem>();
   private lastOutcome: SyncOutcome | undefined;
   private syncing = false;
+  private failuresInARow = 0;
+  /** Accepted Service ports with a Local policy and no local endpoint, by policy. */
+  private noLocal = { internal: 0, external: 0 };
 
   constructor(private readonly deps: ProxierDeps) {
     this.config = { ...DEFAULT_PROXIER_CONFIG, ...deps.config };
@@ -167,6 +198,7 @@ export class Proxier {
   async stop(): Promise<void> {
     this.runner.stop();
     await this.runner.idle();
+    this.deps.applier.close?.();
   }
 
   /** --cleanup: removes the table. */
@@ -206,17 +238,19 @@ export class Proxier {
     const m = this.deps.metrics;
     m.serviceChangesPending.set(0);
     m.endpointChangesPending.set(0);
-    const { next, problems } = this.planner.plan(
+    const { next, problems, changed } = this.planner.plan(
       this.tracker,
       changes.dirty,
       full,
-      new Set(this.applied?.services.keys() ?? []),
+      this.applied?.services ?? new Set<string>(),
     );
     this.reportProblems(problems);
 
     let outcome: SyncOutcome;
     try {
-      outcome = full ? await this.applyFull(next) : await this.applyIncremental(next, started);
+      outcome = full
+        ? await this.applyFull(next)
+        : await this.applyIncremental(next, started, changed);
     } catch (e) {
       outcome = { ok: false, full, script: '', error: e as Error };
     }
@@ -226,19 +260,16 @@ export class Proxier {
     this.lastOutcome = outcome;
 
     if (!outcome.ok) {
-      m.nftablesSyncFailures.inc();
-      // The kernel kept the last good table; what it holds now is the applied state. Retry whole.
-      this.needFull = true;
-      this.deps.logger.error('nftables sync failed; the last good ruleset stays, retrying', {
-        family: this.family,
-        full,
-        error: outcome.error?.message,
-        retryInMs: Math.min(
-          this.config.retryBaseMs * 2 ** this.runner.consecutiveFailures,
-          120_000,
-        ),
-      });
+      this.syncFailed(outcome, full);
       return outcome;
+    }
+    if (this.failuresInARow > 0) {
+      this.deps.logger.info('nftables sync recovered', {
+        family: this.family,
+        failedSyncs: this.failuresInARow,
+      });
+      this.deps.reporter?.syncRecovered(this.family, this.failuresInARow);
+      this.failuresInARow = 0;
     }
 
     const prev = this.applied;
@@ -249,25 +280,47 @@ export class Proxier {
       this.baseChainsRecreated = true;
     }
     m.lastTimestamp.set(this.timers.now() / 1000);
-    let internal = 0;
-    let external = 0;
-    for (const sp of next.services.values()) {
-      if (sp.noLocalEndpoints.internal) internal++;
-      if (sp.noLocalEndpoints.external) external++;
-    }
-    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, internal);
-    m.noLocalEndpoints.set({ traffic_policy: 'external' }, external);
+    // An incremental sync looks only at what changed (after a full one, `changed` is everything).
+    const looked = full ? undefined : changed;
+    this.countNoLocalEndpoints(full ? undefined : prev, next, looked);
     this.health.updated();
     this.deps.logger.debug('nftables synced', {
       family: this.family,
       full,
       services: next.services.size,
-      commands: outcome.script === '' ? 0 : outcome.script.split('\n').length - 1,
+      commands: countLines(outcome.script),
       ms: Math.round(seconds * 1000),
     });
     if (this.stale.size > 0) this.runner.requestWithin(this.config.staleChainDelayMs);
-    await this.cleanConntrack(prev, next);
+    await this.cleanConntrack(prev, next, looked);
     return outcome;
+  }
+
+  /** kubeproxy_sync_proxy_rules_no_local_endpoints_total, recounted only where things changed. */
+  private countNoLocalEndpoints(
+    prev: DesiredState | undefined,
+    next: DesiredState,
+    changed: Iterable<string> | undefined,
+  ): void {
+    if (!prev || !changed) {
+      this.noLocal = { internal: 0, external: 0 };
+      for (const sp of next.services.values()) this.addNoLocal(sp, 1);
+    } else {
+      for (const key of changed) {
+        const before = prev.services.get(key);
+        const after = next.services.get(key);
+        if (before) this.addNoLocal(before, -1);
+        if (after) this.addNoLocal(after, 1);
+      }
+    }
+    const m = this.deps.metrics;
+    m.noLocalEndpoints.set({ traffic_policy: 'internal' }, this.noLocal.internal);
+    m.noLocalEndpoints.set({ traffic_policy: 'external' }, this.noLocal.external);
+  }
+
+  private addNoLocal(sp: ServicePortRules, by: 1 | -1): void {
+    if (sp.noLocalEndpoints.internal) this.noLocal.internal += by;
+    if (sp.noLocalEndpoints.external) this.noLocal.external += by;
   }
 
   private async applyFull(next: DesiredState): Promise<SyncOutcome> {
@@ -297,7 +350,11 @@ export class Proxier {
     return { ok: true, full: true, script: script.text };
   }
 
-  private async applyIncremental(next: DesiredState, now: number): Promise<SyncOutcome> {
+  private async applyIncremental(
+    next: DesiredState,
+    now: number,
+    changed: ReadonlySet<string> | undefined,
+  ): Promise<SyncOutcome> {
     const prev = this.applied as DesiredState;
     const deletable = new Set<string>();
     for (const [name, since] of this.stale)
@@ -307,16 +364,45 @@ export class Proxier {
       next,
       stale: new Set(this.stale.keys()),
       deletable,
+      changed,
     });
-    await this.deps.applier.apply(script.text);
+    await this.deps.applier.apply(script.text, { incremental: true });
     for (const name of [...script.deleted, ...script.revived]) this.stale.delete(name);
     for (const name of script.newlyStale) if (isServiceChainName(name)) this.stale.set(name, now);
     return { ok: true, full: false, script: script.text };
   }
 
-  private async cleanConntrack(prev: DesiredState | undefined, next: DesiredState): Promise<void> {
+  private syncFailed(outcome: SyncOutcome, full: boolean): void {
+    this.deps.metrics.nftablesSyncFailures.inc();
+    this.failuresInARow++;
+    // The kernel kept the last good table; what it holds now is the applied state. Retry whole.
+    this.needFull = true;
+    const error = outcome.error;
+    const stderr = error instanceof NftError ? error.stderr.trim().slice(0, STDERR_LOG_LIMIT) : '';
+    this.deps.logger.error('nftables sync failed; the last good ruleset stays, retrying', {
+      family: this.family,
+      full,
+      error: error?.message,
+      ...(stderr ? { stderr } : {}),
+      failedSyncs: this.failuresInARow,
+      retryInMs: Math.min(this.config.retryBaseMs * 2 ** this.runner.consecutiveFailures, 120_000),
+    });
+    this.deps.reporter?.syncFailed({
+      family: this.family,
+      full,
+      message: error?.message ?? 'unknown error',
+      ...(stderr ? { stderr } : {}),
+      failuresInARow: this.failuresInARow,
+    });
+  }
+
+  private async cleanConntrack(
+    prev: DesiredState | undefined,
+    next: DesiredState,
+    changed: Iterable<string> | undefined,
+  ): Promise<void> {
     if (!this.deps.conntrack) return;
-    const deletions = staleUdpDeletions(prev, next);
+    const deletions = staleUdpDeletions(prev, next, changed);
     if (deletions.length === 0) return;
     const failed = await deleteConntrackEntries(this.deps.conntrack, deletions, this.family);
     for (const f of failed) {
@@ -326,7 +412,7 @@ export class Proxier {
 
   private reportProblems(problems: readonly InputProblem[]): void {
     const now = new Map<string, InputProblem>();
-    for (const p of problems) now.set(`${p.object}: ${p.message}`, p);
+    for (const p of problems) now.set(problemId(p), p);
     for (const [id, p] of now) {
       if (this.problems.has(id)) continue;
       this.deps.metrics.inputProblems.inc({ kind: p.kind, reason: p.reason });
@@ -336,16 +422,30 @@ export class Proxier {
         reason: p.reason,
         problem: p.message,
       });
-      this.deps.onProblem?.(p);
+      this.deps.reporter?.problem(p, this.family, this.objectOf(p));
     }
     for (const [id, p] of this.problems) {
-      if (!now.has(id))
-        this.deps.logger.info('problem resolved', {
-          family: this.family,
-          object: p.object,
-          problem: p.message,
-        });
+      if (now.has(id)) continue;
+      this.deps.logger.info('problem resolved', {
+        family: this.family,
+        object: p.object,
+        problem: p.message,
+      });
+      this.deps.reporter?.problemResolved(p, this.family);
     }
     this.problems = now;
   }
+
+  private objectOf(p: InputProblem): Service | EndpointSlice | undefined {
+    if (p.kind === 'Service') return this.tracker.service(`${p.namespace}/${p.name}`);
+    if (p.serviceKey === undefined) return undefined;
+    return this.tracker.slicesOf(p.serviceKey).find((s) => s.metadata.name === p.name);
+  }
+}
+
+/** Lines of a transaction, without splitting a full sync's megabytes into strings. */
+function countLines(text: string): number {
+  let n = 0;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) n++;
+  return n;
 }

@@ -304,6 +304,8 @@ describe('bad input', () => {
       {
         object: 'Service demo/api',
         kind: 'Service',
+        namespace: 'demo',
+        name: 'api',
         reason: 'Conflict',
         message:
           'port 81/tcp left out: NodePort 30080/tcp is already used by Service demo/web port http (80/tcp)',

@@ -28,13 +28,18 @@ function step(
   const prev = s.plan().next;
   s.state = prev;
   change(s);
-  const { next } = s.plan();
-  const script = incrementalSyncScript({
+  const { next, changed } = s.plan();
+  const input = {
     prev,
     next,
     stale: new Set(stale.stale ?? []),
     deletable: new Set(stale.deletable ?? []),
-  });
+  };
+  // What the proxier sends (only the Service ports the planner says changed) is what comparing
+  // every Service port would give.
+  expect(changed).toBeDefined();
+  const script = incrementalSyncScript({ ...input, changed });
+  expect(script).toEqual(incrementalSyncScript(input));
   return { prev, next, script, text: strip(script.text) };
 }
 

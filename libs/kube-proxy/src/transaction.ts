@@ -112,6 +112,8 @@ export interface IncrementalSyncInput {
   stale: ReadonlySet<string>;
   /** Those of them that have been stale long enough to delete now. */
   deletable: ReadonlySet<string>;
+  /** The Service ports that may differ (from the planner); absent: compare them all. */
+  changed?: Iterable<string>;
 }
 
 /** Requires equal bases (a changed base needs a full sync). Empty text: nothing to do. */
@@ -120,6 +122,7 @@ export function incrementalSyncScript({
   next,
   stale,
   deletable,
+  changed,
 }: IncrementalSyncInput): SyncScript {
   const script = new NftScript(next.base.family, TABLE);
   const addChains: string[] = [];
@@ -132,7 +135,7 @@ export function incrementalSyncScript({
   const removedEls = new Map<string, ElementSpec>();
   const addedEls = new Map<string, ElementSpec>();
 
-  const keys = new Set([...prev.services.keys(), ...next.services.keys()]);
+  const keys = changed ?? new Set([...prev.services.keys(), ...next.services.keys()]);
   for (const key of keys) {
     const old = prev.services.get(key);
     const neu = next.services.get(key);

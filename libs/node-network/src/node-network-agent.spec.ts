@@ -1,7 +1,13 @@
 // The node's networking driven by informers over libs/client's fake API server: nothing touches
 // the kernel before the first lists, then Services, EndpointSlices and Nodes flow to kube-proxy,
 // DNS and the pod network. The tools are a recording stand-in (the netns tests run the real ones).
-import { SharedInformerFactory, FakeCluster } from '@flotilla/client';
+import {
+  EventBroadcaster,
+  type EventV1,
+  FakeCluster,
+  SharedInformerFactory,
+  eventsV1Sink,
+} from '@flotilla/client';
 import type { CommandResult, CommandRunner } from '@flotilla/kube-proxy';
 import { port, service, slice } from '@flotilla/kube-proxy/testing/fixtures';
 import { JsonLogger, memorySink } from '@flotilla/observability';
@@ -17,9 +23,19 @@ import { waitUntil } from './testing/wait';
 class FakeTools implements CommandRunner {
   readonly scripts: string[] = [];
   readonly routes = new Map<string, string>();
+  /** Transactions still to refuse. */
+  nftFailures = 0;
   async run(command: string, args: readonly string[], input?: string): Promise<CommandResult> {
     const ok = (stdout = ''): CommandResult => ({ code: 0, stdout, stderr: '' });
     const line = args.join(' ');
+    if (command === 'nft' && line === '-f -' && this.nftFailures > 0) {
+      this.nftFailures--;
+      return {
+        code: 1,
+        stdout: '',
+        stderr: 'Error: Could not process rule: Operation not supported\n',
+      };
+    }
     if (command === 'nft' && line === '-f -') {
       this.scripts.push(input ?? '');
       return ok();
@@ -42,6 +58,8 @@ describe('node networking from informers', () => {
   let factory: SharedInformerFactory;
   const tools = new FakeTools();
   const cluster = new FakeCluster();
+  const events = (ns: string) => cluster.resource('events.events.k8s.io', ns);
+  const broadcaster = new EventBroadcaster({ sink: eventsV1Sink(events) });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'node-network-'));
@@ -50,6 +68,7 @@ describe('node networking from informers', () => {
   afterAll(async () => {
     factory?.shutdown();
     await agent?.stop();
+    broadcaster.shutdown();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -90,6 +109,10 @@ describe('node networking from informers', () => {
       runner: tools,
       logger: new JsonLogger({ node: 'w1', component: 'node-agent', sink: memorySink() }),
       registry: new Registry(),
+      events: broadcaster.newRecorder({
+        reportingController: 'kube-proxy',
+        reportingInstance: 'w1',
+      }),
       onNetworkReadyChange: (ok, message) => ready.push(`${ok} ${message}`),
     });
     await agent.start();
@@ -126,6 +149,61 @@ describe('node networking from informers', () => {
     await waitUntil(() => tools.scripts.slice(before).some((s) => s.includes('10.96.0.21')));
     expect(tools.scripts.slice(before).join('')).not.toContain('add table ip kube-proxy');
     expect(agent.records.lookup('api.demo.svc.cluster.local', 'A').rcode).toBe('NOERROR');
+  });
+
+  it("kube-proxy's problems are events: about the Service that lost its NodePort, about the Node when nft fails", async () => {
+    const nodePort = (name: string, clusterIP: string) =>
+      service('demo', name, {
+        type: 'NodePort',
+        clusterIP,
+        ports: [port(80, { nodePort: 30090 })],
+      });
+    await cluster.resource(SERVICES, 'demo').create(nodePort('np', '10.96.0.30'));
+    await waitUntil(() => tools.scripts.some((s) => s.includes('10.96.0.30')));
+    const thief = await cluster.resource(SERVICES, 'demo').create(nodePort('thief', '10.96.0.31'));
+    const listed = async (ns: string) => {
+      await broadcaster.flush();
+      return (await events(ns).list()).items as EventV1[];
+    };
+    const eventsIn = async (ns: string) => {
+      for (let i = 0; i < 500; i++) {
+        const found = await listed(ns);
+        if (found.length > 0) return found;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no events in ${ns}`);
+    };
+    await eventsIn('demo');
+    expect((await listed('demo')).map((e) => [e.reason, e.regarding])).toEqual([
+      [
+        'KubeProxyServiceConflict',
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          namespace: 'demo',
+          name: 'thief',
+          uid: thief.metadata.uid,
+          resourceVersion: thief.metadata.resourceVersion,
+        },
+      ],
+    ]);
+
+    tools.nftFailures = 1;
+    const own = await cluster.resource(NODES).get('w1');
+    await cluster
+      .resource(SERVICES, 'demo')
+      .create(service('demo', 'late', { clusterIP: '10.96.0.32', ports: [port(80)] }));
+    const [failed] = await eventsIn('default');
+    expect(failed).toMatchObject({
+      type: 'Warning',
+      reason: 'KubeProxySyncFailed',
+      reportingController: 'kube-proxy',
+      reportingInstance: 'w1',
+      regarding: { kind: 'Node', name: 'w1', uid: own.metadata.uid },
+    });
+    expect(failed.note).toContain('Operation not supported');
+    // The retry (a full sync) puts the new Service in.
+    await waitUntil(() => tools.scripts.some((s) => s.includes('10.96.0.32')), 10_000);
   });
 
   it('a Node that goes away takes its route', async () => {

@@ -6,11 +6,15 @@ import {
   EndpointSlice,
   IPFamily,
   NftApplier,
+  NftSession,
   Node,
   Proxier,
   ProxierConfig,
+  ProxyEvents,
   Service,
+  SessionSpawner,
   nftFamily,
+  nodeReference,
   parseCidr,
   parseIP,
   proxyMetrics,
@@ -18,6 +22,7 @@ import {
   serviceKey,
   startHealthServer,
 } from '@flotilla/kube-proxy';
+import type { EventRecorder } from '@flotilla/client';
 import type { JsonLogger } from '@flotilla/observability';
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
@@ -41,6 +46,8 @@ export interface NodeNetworkSettings {
   masqueradeAll: boolean;
   masqueradeBit: number;
   proxier: Partial<ProxierConfig>;
+  /** The nft binary kube-proxy runs (default: nft on the PATH). */
+  nftPath?: string;
   /** kube-proxy's /healthz and /livez; undefined: not served. */
   healthz?: { host: string; port: number };
   /** Write CNI configuration and routes (the pod network). */
@@ -62,8 +69,13 @@ export const KUBE_DNS_SERVICE = 'kube-system/kube-dns';
 export interface NodeNetworkDeps {
   settings: NodeNetworkSettings;
   runner: CommandRunner;
+  /** Starts a long-lived `nft -i` for kube-proxy's incremental syncs (beside `runner`, which runs
+   *  everything else); absent: one `nft -f` per sync. */
+  nftSession?: SessionSpawner;
   logger: JsonLogger;
   registry: Registry;
+  /** Where kube-proxy's Warning events go (reportingController kube-proxy); none: logs only. */
+  events?: EventRecorder;
   onNetworkReadyChange?: (ready: boolean, message: string) => void;
 }
 
@@ -82,15 +94,25 @@ export class NodeNetworkAgent {
     const s = deps.settings;
     this.records = new ClusterRecords(s.clusterDomain);
     if (s.proxy) {
+      // One reporter for both families: a problem they share is one event.
+      const reporter = deps.events
+        ? new ProxyEvents(deps.events, () => nodeReference(s.nodeName, this.ownNode?.metadata.uid))
+        : undefined;
       for (const family of this.families()) {
         this.proxiers.push(
           new Proxier({
             options: this.renderOptions(family),
-            applier: new NftApplier(deps.runner, nftFamily(family)),
+            applier: new NftApplier(
+              deps.runner,
+              nftFamily(family),
+              s.nftPath,
+              deps.nftSession ? new NftSession(deps.nftSession) : undefined,
+            ),
             conntrack: deps.runner,
             metrics: proxyMetrics(deps.registry),
             logger: deps.logger.child('kube-proxy'),
             config: s.proxier,
+            reporter,
           }),
         );
       }

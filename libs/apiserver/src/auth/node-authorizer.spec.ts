@@ -255,6 +255,53 @@ describe('the Node authorizer and NodeRestriction admission', () => {
     );
   });
 
+  it("lets a node and system:kube-proxy write kube-proxy's events (events.k8s.io/v1), not read them", async () => {
+    const kubeProxy: UserInfo = { name: 'system:kube-proxy', groups: ['system:authenticated'] };
+    const event = (name: string, ns: string, regarding: Record<string, unknown>) => ({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name, namespace: ns },
+      eventTime: '2026-01-01T00:00:00.000000Z',
+      reportingController: 'kube-proxy',
+      reportingInstance: 'n1',
+      action: 'SyncProxyRules',
+      reason: 'KubeProxyServiceConflict',
+      type: 'Warning',
+      note: 'left out',
+      regarding,
+    });
+    for (const [who, suffix] of [
+      [n1, 'node'],
+      [kubeProxy, 'proxy'],
+    ] as const) {
+      const base = (ns: string) => `/apis/events.k8s.io/v1/namespaces/${ns}/events`;
+      const aboutService = event(`web.${suffix}`, 'default', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        namespace: 'default',
+        name: 'web',
+      });
+      expect((await call(api, who, 'POST', base('default'), aboutService)).status).toBe(201);
+      const series = await patch(api, who, `${base('default')}/web.${suffix}`, {
+        series: { count: 2, lastObservedTime: '2026-01-01T00:00:01.000000Z' },
+      });
+      expect(series.status).toBe(200);
+      const aboutNode = event(`n1.${suffix}`, 'default', {
+        apiVersion: 'v1',
+        kind: 'Node',
+        name: 'n1',
+      });
+      expect((await call(api, who, 'POST', base('default'), aboutNode)).status).toBe(201);
+      expect((await call(api, who, 'GET', base('default'))).status).toBe(403);
+    }
+    // Both views of the same stored events: kubectl get events reads the core one.
+    const core = await call(api, root, 'GET', '/api/v1/namespaces/default/events');
+    const items = core.body.items as { metadata: { name: string }; reason: string }[];
+    expect(items.map((e) => e.metadata.name).sort()).toEqual(
+      expect.arrayContaining(['n1.node', 'n1.proxy', 'web.node', 'web.proxy']),
+    );
+  });
+
   it('lets a node write the status of its own pods only, and create only its own mirror pods', async () => {
     for (const [name, on] of [
       ['on-n1', 'n1'],
