@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { podStreamPath } from '../proxy/kubelet-proxy';
+import { nodeProxyPath } from '../proxy/node-proxy';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiHandler, ApiRequest, ApiResponse } from './api-handler';
 import { apiErrors, encodeWatchEventFrame, PROTOBUF_WATCH_MEDIA_TYPE } from '@flotilla/api';
@@ -117,8 +118,8 @@ export function attachWebSocketWatch(
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // pods/exec, attach and portforward upgrades are attachPodStreams'.
-    if (podStreamPath(url.pathname)) return;
+    // pods/exec, attach and portforward and nodes/proxy upgrades are attachPodStreams'.
+    if (podStreamPath(url.pathname) || nodeProxyPath(url.pathname)) return;
     if (!/^\/apis?(\/|$)/.test(url.pathname)) {
       if (server.listenerCount('upgrade') === 1) socket.destroy();
       return;

@@ -180,7 +180,7 @@ export const nodeKind: KindModule = {
   resource: resource('', 'Node', 'nodes', {
     shortNames: ['no'],
     namespaced: false,
-    subresources: ['status'],
+    subresources: ['status', 'proxy'],
   }),
   definitions: declared.definitions,
   protobuf: declared.protobuf,
