@@ -21,7 +21,8 @@ const LIBRARY_ARROWS = {
   'raft-node': ['raft', 'io'],
   'replicated-store': ['raft', 'raft-node', 'store', 'io'],
   'etcd-api': ['store'],
-  apiserver: ['api', 'store', 'observability'],
+  // pki: only its client-identity entry point (who a client certificate names).
+  apiserver: ['api', 'store', 'observability', 'pki'],
   client: ['api'],
   // Certificates and keys (X.509 through @peculiar/x509 on WebCrypto): no other library.
   pki: [],
@@ -32,7 +33,7 @@ const LIBRARY_ARROWS = {
 const COMPONENTS = ['scheduler', 'controllers', 'kubelet', 'kube-proxy', 'node-network'];
 const COMPONENT_ARROWS = ['api', 'client', 'observability', 'process'];
 /** Components that build on another component's pure parts (addresses, the command runner). */
-const COMPONENT_EXTRA = { 'node-network': ['kube-proxy'] };
+const COMPONENT_EXTRA = { 'node-network': ['kube-proxy'], kubelet: ['pki'] };
 /** What only the master process (apps/control-plane) may import. */
 const MASTER_ONLY = ['store', 'raft', 'raft-node', 'replicated-store', 'apiserver'];
 /** Second entry points kept out of an index on purpose: Nest wiring, so plain Node need not load Nest. */
@@ -40,6 +41,8 @@ const ENTRY_POINTS = new Set([
   '@flotilla/observability/nest',
   '@flotilla/process/nest',
   '@flotilla/etcd-api/etcd-api.module',
+  // Who a client certificate names, without the X.509 builder (servers that only read certificates).
+  '@flotilla/pki/client-identity',
 ]);
 /** Files outside every part that parts may read: the version lives in package.json. */
 const SHARED_FILES = new Set([resolve(ROOT, 'package.json')]);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decodeKubernetesProtobuf,
+  decodeWatchEventFrames,
   encodeKubernetesProtobuf,
   encodeMessage,
   ProtoWriter,
@@ -544,24 +545,137 @@ describe('protobuf request bodies on three real masters', () => {
         code: 404,
       });
 
-      // Kinds without a schema, and watches: 406, decided before anything is done.
-      const nodes = '/api/v1/nodes';
-      const node = await raw(
+      // Kinds without a schema: 406, decided before anything is done.
+      const crds = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+      const crd = await raw(
         bases[0],
         'POST',
-        nodes,
+        crds,
         { 'content-type': 'application/json', accept: PB },
-        Buffer.from(JSON.stringify({ metadata: { name: 'pb-node' } })),
+        Buffer.from(JSON.stringify({ metadata: { name: 'pbs.example.com' } })),
       );
-      expect(node.status).toBe(406);
-      expect(decodeKubernetesProtobuf(node.bytes)).toMatchObject({ reason: 'NotAcceptable' });
+      expect(crd.status).toBe(406);
+      expect(decodeKubernetesProtobuf(crd.bytes)).toMatchObject({ reason: 'NotAcceptable' });
       expect(
-        (await raw(bases[0], 'GET', `${nodes}/pb-node`, { accept: 'application/json' })).status,
+        (await raw(bases[0], 'GET', `${crds}/pbs.example.com`, { accept: 'application/json' }))
+          .status,
       ).toBe(404);
+      // A watch streams length-delimited WatchEvent frames.
       const watch = await raw(bases[0], 'GET', `${cms}?watch=true&timeoutSeconds=1`, {
         accept: PB,
       });
-      expect(watch.status).toBe(406);
+      expect(watch.status).toBe(200);
+      expect(watch.contentType).toBe(`${PB};stream=watch`);
+      const { events, used } = decodeWatchEventFrames(watch.bytes);
+      expect(used).toBe(watch.bytes.length);
+      expect(events).toContainEqual({
+        type: 'ADDED',
+        object: expect.objectContaining({
+          kind: 'ConfigMap',
+          metadata: expect.objectContaining({ name: 'pb-answer' }),
+        }),
+      });
+    });
+
+    it('serves nodes, endpoints, endpointslices and both groups of events in protobuf: GET, LIST and WATCH', async () => {
+      const kinds = [
+        {
+          path: '/api/v1/nodes',
+          obj: {
+            apiVersion: 'v1',
+            kind: 'Node',
+            metadata: { name: 'pb-node' },
+            spec: { podCIDR: '10.244.7.0/24' },
+          },
+        },
+        {
+          path: '/api/v1/namespaces/default/endpoints',
+          obj: {
+            apiVersion: 'v1',
+            kind: 'Endpoints',
+            metadata: { name: 'pb-ep' },
+            subsets: [{ addresses: [{ ip: '10.0.0.7' }], ports: [{ port: 80 }] }],
+          },
+        },
+        {
+          path: '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices',
+          obj: {
+            apiVersion: 'discovery.k8s.io/v1',
+            kind: 'EndpointSlice',
+            metadata: { name: 'pb-slice' },
+            addressType: 'IPv4',
+            endpoints: [{ addresses: ['10.0.0.7'], conditions: { ready: true } }],
+            ports: [{ port: 80 }],
+          },
+        },
+        {
+          path: '/api/v1/namespaces/default/events',
+          obj: {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: 'pb-core-event' },
+            involvedObject: { kind: 'Pod', namespace: 'default', name: 'p' },
+            reason: 'Started',
+            type: 'Normal',
+          },
+        },
+        {
+          path: '/apis/events.k8s.io/v1/namespaces/default/events',
+          obj: {
+            apiVersion: 'events.k8s.io/v1',
+            kind: 'Event',
+            metadata: { name: 'pb-events-event' },
+            eventTime: '2025-01-01T00:00:00.000000Z',
+            reportingController: 'test',
+            reportingInstance: 'test',
+            action: 'Testing',
+            reason: 'Started',
+            regarding: { kind: 'Pod', namespace: 'default', name: 'p' },
+            type: 'Normal',
+          },
+        },
+      ];
+      for (const { path, obj } of kinds) {
+        const name = obj.metadata.name;
+        const created = await raw(
+          bases[0],
+          'POST',
+          path,
+          { 'content-type': PB, accept: PB },
+          encodeKubernetesProtobuf(obj),
+        );
+        expect(created.status).toBe(201);
+        expect(decodeKubernetesProtobuf(created.bytes)).toMatchObject({
+          kind: obj.kind,
+          metadata: { name },
+        });
+        // Another master answers the same object in protobuf and in JSON.
+        const asJson = await waitFor(`${name} on m2`, async () => {
+          const r = await raw(bases[1], 'GET', `${path}/${name}`, { accept: 'application/json' });
+          return r.status === 200 ? r.json : undefined;
+        });
+        const asPb = await raw(bases[1], 'GET', `${path}/${name}`, { accept: PB });
+        expect(asPb.contentType).toBe(PB);
+        expect(decodeKubernetesProtobuf(asPb.bytes)).toEqual(asJson);
+        const list = decodeKubernetesProtobuf(
+          (await raw(bases[2], 'GET', path, { accept: PB })).bytes,
+        );
+        expect(list.kind).toBe(`${obj.kind}List`);
+        expect((list.items as Json[]).map((i) => i.metadata.name)).toContain(name);
+        const watch = await raw(bases[2], 'GET', `${path}?watch=true&timeoutSeconds=1`, {
+          accept: PB,
+        });
+        expect(watch.contentType).toBe(`${PB};stream=watch`);
+        const { events } = decodeWatchEventFrames(watch.bytes);
+        expect(events).toContainEqual({
+          type: 'ADDED',
+          object: expect.objectContaining({
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            metadata: expect.objectContaining({ name }),
+          }),
+        });
+      }
     });
   });
 });

@@ -200,8 +200,10 @@ describe('the kubelet API behind its client CA', () => {
     });
   }
 
-  it('lets only the API server identity in; /healthz stays open', async () => {
-    expect(await get('/healthz')).toBe(200);
+  it('lets only the API server identity in, on /healthz too', async () => {
+    expect(await get('/healthz')).toBe(401);
+    expect(await get('/healthz', 'node')).toBe(403);
+    expect(await get('/healthz', 'apiserver')).toBe(200);
     expect(await get('/pods')).toBe(401);
     expect(await get('/pods', 'node')).toBe(403);
     expect(await get('/pods', 'apiserver')).toBe(200);

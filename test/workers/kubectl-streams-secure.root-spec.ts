@@ -164,8 +164,9 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(node.status?.hostIP).toBe(lab!.host('w1').address);
   });
 
-  it('the kubelet turns away a caller without the API server certificate', async () => {
-    expect(await kubeletStatus('/healthz')).toBe(200);
+  it('the kubelet turns away a caller without the API server certificate, on /healthz too', async () => {
+    expect(await kubeletStatus('/healthz')).toBe(401);
+    expect(await kubeletStatus('/healthz', 'apiserver-kubelet-client')).toBe(200);
     expect(await kubeletStatus('/pods')).toBe(401);
     expect(await kubeletStatus('/containerLogs/default/web/web')).toBe(401);
   });
@@ -184,6 +185,44 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(await plain('/healthz')).toBe(200);
     expect(await plain('/metrics')).toBe(404);
     expect(await plain('/pods')).toBe(404);
+  });
+
+  it('kubectl get --raw reaches the kubelet through nodes/proxy: metrics, pods, healthz', async () => {
+    const raw = (path: string) => kubectl(['get', '--raw', `/api/v1/nodes/w1/proxy${path}`]);
+    expect(await raw('/healthz')).toBe('ok');
+    expect(await raw('/metrics')).toMatch(/^# (HELP|TYPE) /m);
+    const pods = JSON.parse(await raw('/pods')) as { items: Pod[] };
+    expect(pods.items.map((p) => p.metadata.name)).toContain('web');
+    // HEAD, and OPTIONS with a body (the kubelet refuses it), through the master's HTTP layer.
+    const pki = masters!.pkiDir!;
+    const asAdmin = (method: string, body?: string) =>
+      new Promise<{ status: number; type?: string; text: string }>((resolve, reject) => {
+        request(
+          {
+            host: masters!.host,
+            port: masters!.ports.get('m1')!.api,
+            path: '/api/v1/nodes/w1/proxy/healthz',
+            method,
+            headers: body ? { 'content-length': String(Buffer.byteLength(body)) } : {},
+            ca: readFileSync(join(pki, 'ca.crt')),
+            cert: readFileSync(join(pki, 'admin.crt')),
+            key: readFileSync(join(pki, 'admin.key')),
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], text }),
+            );
+          },
+        )
+          .on('error', reject)
+          .end(body);
+      });
+    expect(await asAdmin('HEAD')).toEqual({ status: 200, type: 'text/plain', text: '' });
+    const options = await asAdmin('OPTIONS', 'x');
+    expect(options.status).toBe(405);
+    expect(JSON.parse(options.text)).toMatchObject({ reason: 'MethodNotAllowed' });
   });
 
   it('RBAC decides first: a user without pods/exec is refused by the API server', async () => {
@@ -206,6 +245,20 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/forbidden/i);
     expect(r.stderr).toContain('jane');
+    const proxy = await runTool(
+      'kubectl',
+      [
+        `--server=https://${masters!.host}:${masters!.ports.get('m1')!.api}`,
+        `--certificate-authority=${join(pki, 'ca.crt')}`,
+        `--client-certificate=${join(certs, 'jane.crt')}`,
+        `--client-key=${join(certs, 'jane.key')}`,
+        ...['get', '--raw', '/api/v1/nodes/w1/proxy/healthz'],
+      ],
+      { env: { ...process.env, KUBECONFIG: join(certs, 'none') } },
+    );
+    expect(proxy.stderr).toContain(
+      'User "jane" cannot get resource "nodes/proxy" in API group "" at the cluster scope',
+    );
   });
 
   // Last: it restarts w1's agent with a serving pair the cluster CA did not issue.

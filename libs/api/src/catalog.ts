@@ -13,7 +13,9 @@ export type Subresource =
   | 'log'
   | 'exec'
   | 'attach'
-  | 'portforward';
+  | 'portforward'
+  /** nodes/proxy: any request passed to the node's kubelet. */
+  | 'proxy';
 
 export interface ResourceInfo {
   /** '' for the core (legacy) group. */

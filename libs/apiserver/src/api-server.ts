@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
+import { findResource } from '@flotilla/api';
 import { ensureBootstrapNamespaces } from './admission/bootstrap-namespaces';
 import { ensureSystemPriorityClasses } from './admission/priority';
 import {
@@ -30,6 +31,7 @@ import {
   type KubeletRequest,
   type PodStreamSubresource,
 } from './proxy/pod-kubelet';
+import { nodeProxyRequest, splitNodeProxyId, type NodeProxyInput } from './proxy/node-proxy';
 import type { TokenAuthenticator } from './http/token-auth';
 import { objectKey } from './storage/key-layout';
 import { WatchStreamSettings } from './http/node-sinks';
@@ -180,6 +182,7 @@ export class ApiServer {
       observe: this.metrics ? (...a) => this.metrics!.observe(...a) : undefined,
       log: (msg, fields) => opts.log?.('error', msg, fields),
       kubelet: (ns, name, sub, query) => this.kubeletRequest(ns, name, sub, query),
+      nodeProxy: (input) => this.nodeProxyRequest(input),
       authorizer: this.rbac ? this.authorizer : undefined,
       reviews,
       admit,
@@ -220,6 +223,13 @@ export class ApiServer {
       sub,
       query,
     );
+  }
+
+  /** Where nodes/<id>/proxy/<rest> goes: the node's kubelet (404 for a node that does not exist). */
+  async nodeProxyRequest(input: NodeProxyInput): Promise<KubeletRequest> {
+    const { name } = splitNodeProxyId(input.target.id);
+    const node = await this.registry.get(findResource('', 'v1', 'nodes')!, undefined, name);
+    return nodeProxyRequest(node, input);
   }
 
   /**

@@ -339,15 +339,43 @@ describe.each<Mode>(['in-process', 'http'])('the REST client over the %s transpo
       expect(read.metadata).toEqual(viaJson.metadata);
       expect(read.spec!.containers[0]).toMatchObject({ name: 'c', image: 'registry.local/app:1' });
       expect(read.spec!.restartPolicy).toBe(viaJson.spec!.restartPolicy);
-      // Endpoints have no protobuf schema here: JSON, transparently.
+      // CustomResourceDefinitions have no protobuf schema (as on Kubernetes): JSON, transparently.
+      wire.length = 0;
+      const group = `${ns}.example.com`;
+      const crd = await pb.forResource('customresourcedefinitions', 'apiextensions.k8s.io').create({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `widgets.${group}`, labels: { kept: 'yes' } },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+              },
+            },
+          ],
+        },
+      });
+      expect(crd.metadata.labels).toEqual({ kept: 'yes' });
+      expect(wire).toEqual(['POST json>json']);
+      // Endpoints, EndpointSlices, Nodes and Events have their schemas: protobuf both ways.
       wire.length = 0;
       const endpoints = await pb.forResource('endpoints', '', ns).create({
         apiVersion: 'v1',
         kind: 'Endpoints',
         metadata: { name: 'l', labels: { kept: 'yes' } },
+        subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80 }] }],
       });
-      expect(endpoints.metadata.labels).toEqual({ kept: 'yes' });
-      expect(wire).toEqual(['POST json>json']);
+      expect(endpoints.subsets).toEqual([
+        { addresses: [{ ip: '10.0.0.1' }], ports: [{ port: 80, protocol: 'TCP' }] },
+      ]);
+      expect(wire).toEqual(['POST pb>pb']);
       const missing = await rejection(pods.get('none'));
       expect(missing.code).toBe(404);
       expect(missing.message).toBe('pods "none" not found');

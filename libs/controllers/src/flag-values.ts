@@ -2,32 +2,16 @@
 // ("40s", "1m30s", "500ms"), numbers, integers and booleans, each with a default and a clear
 // error naming the flag when the value makes no sense.
 
-/** Milliseconds per unit of a Go duration. */
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
+import { parseGoDurationMs } from '@flotilla/process';
 
-/** A Go duration in milliseconds ("1m30s" → 90000), or undefined when it is not one. */
+/** A Go duration in milliseconds ("1m30s" → 90000), or undefined when it is not one or negative. */
 export function parseDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (t === '0') return 0;
-  const part = /(\d+(?:\.\d+)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < t.length) {
-    part.lastIndex = at;
-    const m = part.exec(t);
-    if (!m) return undefined;
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    at = part.lastIndex;
+  try {
+    const ms = parseGoDurationMs(text);
+    return ms < 0 ? undefined : ms;
+  } catch {
+    return undefined;
   }
-  return at > 0 ? total : undefined;
 }
 
 /** A duration as Go prints it, for messages ("40s", "1m30s", "250ms"). */

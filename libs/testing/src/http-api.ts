@@ -1,19 +1,34 @@
-// An ApiServer behind a real node:http server on loopback, served the way a master serves it
-// (the framework-free handler, chunked watch streams, /readyz), with faults a test can inject:
-// refuse (closed port), pause (accepts and never answers, like a stopped process) and kill
-// (every connection reset, like kill -9).
+// An ApiServer behind a real node:http (or node:https) server on loopback, served the way a
+// master serves it (the framework-free handler, chunked watch streams, /readyz, optionally its
+// authentication), with faults a test can inject: refuse (closed port), pause (accepts and never
+// answers, like a stopped process) and kill (every connection reset, like kill -9).
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import {
   ApiRequest,
   ApiServer,
   attachPodStreams,
   MAX_BODY_BYTES,
-  proxyKubeletGet,
+  proxyKubelet,
   readLimitedBody,
+  authenticateHttp,
   writeWatchResponse,
+  type UserInfo,
 } from '@flotilla/apiserver';
 import type { ApiError } from '@flotilla/api';
+
+export interface HttpTestServerOptions {
+  /** HTTPS with this serving pair; with clientCa, client certificates from it are users. */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
+  /**
+   * Authenticate every request as a master's HTTP edge does (a verified client certificate or a
+   * bearer token is a user; anonymous only on the public paths; anything else a 401). Without
+   * it, requests carry no user (the insecure mode's, or anonymous under RBAC). kubectl sends
+   * credentials only over HTTPS: give `tls` too.
+   */
+  authenticate?: boolean;
+}
 
 export class HttpTestServer {
   private paused = false;
@@ -26,12 +41,24 @@ export class HttpTestServer {
     readonly api: ApiServer,
     private readonly http: Server,
     readonly url: string,
+    private readonly options: HttpTestServerOptions,
   ) {
     // pods/exec, attach and portforward upgrades go to the pod's kubelet, as on a master.
     attachPodStreams(http, {
       resolve: (ns, name, sub, query) => api.kubeletRequest(ns, name, sub, query),
+      resolveNodeProxy: (input) => api.nodeProxyRequest(input),
       dialer: api.kubelets,
       log: (_msg, fields) => this.podStreams.push(fields),
+      ...(options.authenticate
+        ? {
+            authenticate: async (req) => {
+              const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+              const outcome = await authenticateHttp(api.authenticator, req, path);
+              return outcome.ok ? outcome.user : undefined;
+            },
+            authorize: (req) => api.handler.authorize(req),
+          }
+        : {}),
     });
     http.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -41,16 +68,35 @@ export class HttpTestServer {
   }
 
   /** Serves `api` on 127.0.0.1 (port 0: any free port, unless given). */
-  static async start(api: ApiServer, port = 0): Promise<HttpTestServer> {
+  static async start(
+    api: ApiServer,
+    port = 0,
+    options: HttpTestServerOptions = {},
+  ): Promise<HttpTestServer> {
     const ref: { self?: HttpTestServer } = {};
-    const http = createServer((req, res) => void ref.self!.serve(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void ref.self!.serve(req, res);
+    const tls = options.tls;
+    // An HTTPS server serves requests and upgrades as an HTTP one does.
+    const http = tls
+      ? (createHttpsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.clientCa
+              ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }
+              : {}),
+          },
+          handler,
+        ) as unknown as Server)
+      : createServer(handler);
     http.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, '127.0.0.1', () => resolve());
     });
     const bound = (http.address() as AddressInfo).port;
-    ref.self = new HttpTestServer(api, http, `http://127.0.0.1:${bound}`);
+    const scheme = tls ? 'https' : 'http';
+    ref.self = new HttpTestServer(api, http, `${scheme}://127.0.0.1:${bound}`, options);
     return ref.self;
   }
 
@@ -104,6 +150,16 @@ export class HttpTestServer {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
+    let user: UserInfo | undefined;
+    if (this.options.authenticate) {
+      const outcome = await authenticateHttp(this.api.authenticator, req, url.pathname);
+      if (!outcome.ok) {
+        res.writeHead(outcome.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(outcome.body));
+        return;
+      }
+      user = outcome.user;
+    }
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'];
     const raw = hasBody ? await readLimitedBody(req, MAX_BODY_BYTES) : undefined;
     const apiReq: ApiRequest = {
@@ -113,6 +169,7 @@ export class HttpTestServer {
       headers: req.headers,
       body: raw?.body,
       bodyTooLarge: raw?.tooLarge,
+      user,
     };
     const response = await this.api.handler.handle(apiReq);
     if (this.paused) {
@@ -137,12 +194,7 @@ export class HttpTestServer {
       return;
     }
     if (response.kind === 'kubelet') {
-      await proxyKubeletGet(
-        this.api.kubelets,
-        response.request.endpoint,
-        response.request.path,
-        res,
-      ).catch((err: ApiError) => {
+      await proxyKubelet(this.api.kubelets, response.request, res).catch((err: ApiError) => {
         res.writeHead(err.code, { 'content-type': 'application/json' });
         res.end(JSON.stringify(err.status));
       });

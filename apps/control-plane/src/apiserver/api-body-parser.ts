@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-/** The methods that carry a body in the Kubernetes API. */
-export const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
+/** The methods that carry a body in the Kubernetes API (OPTIONS: through nodes/proxy). */
+export const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
  * Fastify is told these methods have no body, so requests reach the API controller without

@@ -4,7 +4,7 @@ import {
   ApiRequest,
   ApiServer,
   MAX_BODY_BYTES,
-  proxyKubeletGet,
+  proxyKubelet,
   RawBody,
   readLimitedBody,
   writeWatchResponse,
@@ -65,8 +65,7 @@ export class ApiController {
     }
     reply.hijack();
     if (response.kind === 'kubelet') {
-      const { endpoint, path } = response.request;
-      await proxyKubeletGet(this.server.kubelets, endpoint, path, reply.raw).catch(
+      await proxyKubelet(this.server.kubelets, response.request, reply.raw).catch(
         (err: unknown) => {
           const status = (err instanceof ApiError ? err : apiErrors.internal(String(err))).status;
           reply.raw.writeHead(status.code as number, { 'content-type': 'application/json' });

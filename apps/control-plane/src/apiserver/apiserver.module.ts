@@ -68,9 +68,11 @@ class ApiServerLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
       endpoints: ['readyz'],
       check: () => (crdsSynced ? HEALTHY : unhealthy('custom resource definitions not synced yet')),
     });
-    // pods/exec, attach and portforward: authenticated, authorized, then proxied to the kubelet.
+    // pods/exec, attach and portforward, and nodes/proxy upgrades: authenticated, authorized,
+    // then proxied to the kubelet.
     this.detachStreams = attachPodStreams(http, {
       resolve: (ns, name, sub, query) => this.server.kubeletRequest(ns, name, sub, query),
+      resolveNodeProxy: (input) => this.server.nodeProxyRequest(input),
       dialer: this.server.kubelets,
       authenticate: secure ? (req) => authenticateUpgrade(this.server, req) : undefined,
       authorize: (req) => this.server.handler.authorize(req),

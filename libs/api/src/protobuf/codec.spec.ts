@@ -974,10 +974,16 @@ describe('Kubernetes protobuf codec', () => {
     });
 
     it('refuses kinds without a schema, and content encodings, as unsupported', () => {
-      const job = problemOf(() => decodeKubernetesProtobuf(envelope('v1', 'Node', EMPTY)));
-      expect(job.problem).toBe('unsupported');
-      expect(job.message).toContain('protobuf is not supported for v1, Kind=Node');
-      expect(job.message).toContain('send it as JSON');
+      const crd = problemOf(() =>
+        decodeKubernetesProtobuf(
+          envelope('apiextensions.k8s.io/v1', 'CustomResourceDefinition', EMPTY),
+        ),
+      );
+      expect(crd.problem).toBe('unsupported');
+      expect(crd.message).toContain(
+        'protobuf is not supported for apiextensions.k8s.io/v1, Kind=CustomResourceDefinition',
+      );
+      expect(crd.message).toContain('send it as JSON');
       expect(
         problemOf(() => decodeKubernetesProtobuf(envelope('v1', 'Binding', EMPTY))).problem,
       ).toBe('unsupported');
@@ -1004,7 +1010,12 @@ describe('Kubernetes protobuf codec', () => {
         ).message,
       ).toContain('base64');
       expect(
-        problemOf(() => encodeKubernetesProtobuf({ apiVersion: 'v1', kind: 'Node' })).problem,
+        problemOf(() =>
+          encodeKubernetesProtobuf({
+            apiVersion: 'apiextensions.k8s.io/v1',
+            kind: 'CustomResourceDefinition',
+          }),
+        ).problem,
       ).toBe('unsupported');
       // apiVersion and kind only where they name the message itself.
       expect(
@@ -1049,12 +1060,14 @@ describe('Kubernetes protobuf codec', () => {
         ['apps/v1', 'Deployment'],
         ['apps/v1', 'ReplicaSet'],
       ]) {
-        expect(protobufMessageFor(apiVersion, kind)).toBe(kind);
-        expect(protobufMessageFor(apiVersion, `${kind}List`)).toBe(`${kind}List`);
+        const pkg = apiVersion === 'v1' ? 'k8s.io.api.core.v1' : 'k8s.io.api.apps.v1';
+        expect(protobufMessageFor(apiVersion, kind)).toBe(`${pkg}.${kind}`);
+        expect(protobufMessageFor(apiVersion, `${kind}List`)).toBe(`${pkg}.${kind}List`);
       }
-      expect(protobufMessageFor('meta.k8s.io/v1', 'DeleteOptions')).toBe('DeleteOptions');
-      expect(protobufMessageFor('apps/v1', 'DeleteOptions')).toBe('DeleteOptions');
-      expect(protobufMessageFor('v1', 'Status')).toBe('Status');
+      const meta = 'k8s.io.apimachinery.pkg.apis.meta.v1';
+      expect(protobufMessageFor('meta.k8s.io/v1', 'DeleteOptions')).toBe(`${meta}.DeleteOptions`);
+      expect(protobufMessageFor('apps/v1', 'DeleteOptions')).toBe(`${meta}.DeleteOptions`);
+      expect(protobufMessageFor('v1', 'Status')).toBe(`${meta}.Status`);
       expect(protobufMessageFor('v1', 'Binding')).toBeUndefined();
     });
 

@@ -5,12 +5,13 @@ import { decodeMessage, encodeMessage, EncodeOptions, JsonObject } from './codec
 import { malformed, unsupported } from './errors';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
 import { kindModules, kindsGeneration } from '../kinds/registry';
+import { META_V1 } from './tables/meta-v1';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 const MAGIC = Uint8Array.of(0x6b, 0x38, 0x73, 0x00);
 
-/** The kinds with a schema: apiVersion/kind -> message. `*` is any apiVersion. */
+/** The kinds with a schema: apiVersion/kind -> qualified message name. `*` is any apiVersion. */
 let kinds: Map<string, string> | undefined;
 let kindsBuiltFor = -1;
 
@@ -22,19 +23,22 @@ function coveredKinds(): Map<string, string> {
     const r = m.resource;
     if (!m.protobuf?.messages[r.kind]) continue;
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
-    out.set(`${apiVersion}/${r.kind}`, r.kind);
-    if (m.protobuf.messages[r.listKind]) out.set(`${apiVersion}/${r.listKind}`, r.listKind);
-    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, kind);
+    // Qualified: two groups may have a kind of one name (core/v1 and events.k8s.io/v1 Event).
+    const message = (kind: string) => `${m.protobuf!.package}.${kind}`;
+    out.set(`${apiVersion}/${r.kind}`, message(r.kind));
+    if (m.protobuf.messages[r.listKind])
+      out.set(`${apiVersion}/${r.listKind}`, message(r.listKind));
+    for (const kind of m.protobufKinds ?? []) out.set(`${apiVersion}/${kind}`, message(kind));
   }
-  out.set('v1/Status', 'Status');
+  out.set('v1/Status', `${META_V1.package}.Status`);
   // Clients send DeleteOptions under their own group version (or meta.k8s.io/v1).
-  out.set('*/DeleteOptions', 'DeleteOptions');
+  out.set('*/DeleteOptions', `${META_V1.package}.DeleteOptions`);
   kinds = out;
   kindsBuiltFor = kindsGeneration();
   return out;
 }
 
-/** The message of a kind, when the codec covers it. */
+/** The (qualified) message of a kind, when the codec covers it. */
 export function protobufMessageFor(apiVersion: string, kind: string): string | undefined {
   const covered = coveredKinds();
   return covered.get(`${apiVersion}/${kind}`) ?? covered.get(`*/${kind}`);
@@ -113,16 +117,7 @@ function readUnknown(bytes: Uint8Array): Unknown {
  * the codec does not cover.
  */
 export function decodeKubernetesProtobuf(bytes: Uint8Array): DecodedObject {
-  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
-    throw malformed('the body does not start with the protobuf envelope prefix "k8s\\x00"');
-  const u = readUnknown(bytes);
-  if (u.kind === '') throw malformed('the protobuf envelope names no kind');
-  if (u.contentEncoding !== '')
-    throw unsupported(
-      `protobuf content encoding ${JSON.stringify(u.contentEncoding)} is not supported`,
-    );
-  if (u.contentType !== '' && u.contentType !== PROTOBUF_MEDIA_TYPE)
-    throw unsupported(`protobuf content type ${JSON.stringify(u.contentType)} is not supported`);
+  const u = unwrapEnvelope(bytes);
   const message = protobufMessageFor(u.apiVersion, u.kind);
   if (!message) {
     const gvk = u.apiVersion ? `${u.apiVersion}, Kind=${u.kind}` : u.kind;
@@ -142,7 +137,11 @@ export function encodeKubernetesProtobuf(obj: JsonObject, options: EncodeOptions
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
   const message = protobufMessageFor(apiVersion, kind);
   if (!message) throw unsupported(`protobuf is not supported for ${apiVersion}/${kind}`);
-  const raw = encodeMessage(message, obj, options);
+  return wrapInEnvelope(apiVersion, kind, encodeMessage(message, obj, options));
+}
+
+/** A message's bytes in the k8s\0 envelope that names its kind. */
+export function wrapInEnvelope(apiVersion: string, kind: string, raw: Uint8Array): Uint8Array {
   const typeMeta = new ProtoWriter();
   typeMeta.tag(1, WireType.Bytes).string(apiVersion);
   typeMeta.tag(2, WireType.Bytes).string(kind);
@@ -153,4 +152,23 @@ export function encodeKubernetesProtobuf(obj: JsonObject, options: EncodeOptions
   w.tag(3, WireType.Bytes).string('');
   w.tag(4, WireType.Bytes).string('');
   return w.finish();
+}
+
+/** The kind an envelope names and the message bytes it carries (checked: prefix, kind, encoding). */
+export function unwrapEnvelope(bytes: Uint8Array): {
+  apiVersion: string;
+  kind: string;
+  raw: Uint8Array;
+} {
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b))
+    throw malformed('the body does not start with the protobuf envelope prefix "k8s\\x00"');
+  const u = readUnknown(bytes);
+  if (u.kind === '') throw malformed('the protobuf envelope names no kind');
+  if (u.contentEncoding !== '')
+    throw unsupported(
+      `protobuf content encoding ${JSON.stringify(u.contentEncoding)} is not supported`,
+    );
+  if (u.contentType !== '' && u.contentType !== PROTOBUF_MEDIA_TYPE)
+    throw unsupported(`protobuf content type ${JSON.stringify(u.contentType)} is not supported`);
+  return { apiVersion: u.apiVersion, kind: u.kind, raw: u.raw };
 }

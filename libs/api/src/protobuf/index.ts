@@ -14,3 +14,9 @@ export {
   protobufMessageFor,
 } from './envelope';
 export type { DecodedObject } from './envelope';
+export {
+  PROTOBUF_WATCH_MEDIA_TYPE,
+  decodeWatchEventFrames,
+  encodeWatchEventFrame,
+} from './watch-event';
+export type { DecodedWatchEvent } from './watch-event';

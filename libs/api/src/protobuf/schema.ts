@@ -88,41 +88,81 @@ export function parseFieldLine(line: string): FieldSpec {
   };
 }
 
-let registry = new Map<string, MessageSchema>();
+/**
+ * Messages by fully qualified name, and the qualified names each short name stands for. Tables of
+ * different packages may use one short name (core/v1 and events.k8s.io/v1 both have Event and
+ * EventSeries; core/v1 and discovery.k8s.io/v1 both have EndpointPort), so a table's references are
+ * resolved as protoc resolves them: its own package first, then the one package that has the name.
+ */
+interface Registry {
+  byName: Map<string, MessageSchema>;
+  byShort: Map<string, string[]>;
+}
+
+let registry: Registry = { byName: new Map(), byShort: new Map() };
 let registryGeneration = -1;
 
-function register(registry: Map<string, MessageSchema>, table: MessageTable): void {
+function register(into: Registry, table: MessageTable): MessageSchema[] {
+  const added: MessageSchema[] = [];
   for (const [short, lines] of Object.entries(table.messages)) {
-    if (registry.has(short)) throw new Error(`message ${short} is defined twice`);
+    const name = `${table.package}.${short}`;
+    if (into.byName.has(name)) throw new Error(`message ${name} is defined twice`);
     const fields = lines.map(parseFieldLine);
     const byNumber = new Map<number, FieldSpec>();
     for (const f of fields) {
-      if (byNumber.has(f.no)) throw new Error(`${short}: field ${f.no} is defined twice`);
+      if (byNumber.has(f.no)) throw new Error(`${name}: field ${f.no} is defined twice`);
       byNumber.set(f.no, f);
     }
-    registry.set(short, {
-      name: `${table.package}.${short}`,
+    const schema: MessageSchema = {
+      name,
       fields,
       wireOrder: [...fields].sort((a, b) => a.no - b.no),
       byNumber,
       jsonNames: new Set(),
-    });
+    };
+    into.byName.set(name, schema);
+    into.byShort.set(short, [...(into.byShort.get(short) ?? []), name]);
+    added.push(schema);
   }
+  return added;
+}
+
+/** The qualified name `ref` stands for in `pkg`: that package's own message first. */
+function resolve(into: Registry, ref: string, pkg: string): string | undefined {
+  if (ref.includes('.')) return into.byName.has(ref) ? ref : undefined;
+  const own = `${pkg}.${ref}`;
+  if (into.byName.has(own)) return own;
+  const candidates = into.byShort.get(ref) ?? [];
+  if (candidates.length > 1)
+    throw new Error(
+      `message ${ref} referred to from ${pkg} is ambiguous: ${candidates.join(' or ')}`,
+    );
+  return candidates[0];
 }
 
 /** The shared tables and those of every kind module, registered on first use (and after kinds change). */
-function messages(): Map<string, MessageSchema> {
+function messages(): Registry {
   if (registryGeneration === kindsGeneration()) return registry;
-  const next = new Map<string, MessageSchema>();
+  const next: Registry = { byName: new Map(), byShort: new Map() };
   const tables = [
     META_V1,
     CORE_V1,
     ...kindModules().flatMap((m) => (m.protobuf ? [m.protobuf] : [])),
   ];
-  for (const table of tables) register(next, table);
+  const added = tables.map((table) => ({ table, schemas: register(next, table) }));
+  // References become qualified names once every table is in (a table may refer to a later one).
+  for (const { table, schemas } of added) {
+    for (const schema of schemas) {
+      for (const f of schema.fields) {
+        if (f.value.kind !== 'message') continue;
+        const name = resolve(next, f.value.name, table.package);
+        if (name) f.value = { kind: 'message', name };
+      }
+    }
+  }
   registry = next;
   registryGeneration = kindsGeneration();
-  for (const s of registry.values()) fillJsonNames(s, new Set());
+  for (const s of registry.byName.values()) fillJsonNames(s, new Set());
   return registry;
 }
 
@@ -138,14 +178,23 @@ function fillJsonNames(schema: MessageSchema, seen: Set<string>): Set<string> {
   return schema.jsonNames;
 }
 
-/** The schema of a message by its short name (Container, ObjectMeta, Deployment). */
-export function messageSchema(short: string): MessageSchema {
-  const s = messages().get(short);
-  if (!s) throw new Error(`no protobuf schema for message ${short}`);
+/**
+ * The schema of a message by its qualified name (k8s.io.api.core.v1.Event), or by its short name
+ * (Container, ObjectMeta, Deployment) when only one package has it.
+ */
+export function messageSchema(name: string): MessageSchema {
+  const r = messages();
+  const found = r.byName.get(name);
+  if (found) return found;
+  const candidates = name.includes('.') ? [] : (r.byShort.get(name) ?? []);
+  if (candidates.length > 1)
+    throw new Error(`message ${name} is ambiguous: name one of ${candidates.join(', ')}`);
+  const s = candidates.length === 1 ? r.byName.get(candidates[0]) : undefined;
+  if (!s) throw new Error(`no protobuf schema for message ${name}`);
   return s;
 }
 
 /** Every message name, for tests that check the tables are closed under reference. */
 export function messageNames(): string[] {
-  return [...messages().keys()];
+  return [...messages().byName.keys()];
 }

@@ -133,6 +133,17 @@ const ROLES: RoleSpec[] = [
     name: 'system:flotilla:node-metrics-reader',
     rules: [rule(['get'], [''], ['nodes/metrics'])],
   },
+  // Full use of the kubelets' API (nodes/proxy and the subresources the kubelets authorize), for
+  // whoever is bound to it; Kubernetes binds no one by default (kubeadm binds its API server's
+  // kubelet client, which here is in system:masters already).
+  {
+    name: 'system:kubelet-api-admin',
+    rules: [
+      rule(READ, [''], ['nodes']),
+      rule(['proxy'], [''], ['nodes']),
+      rule(['*'], [''], ['nodes/proxy', 'nodes/metrics', 'nodes/stats', 'nodes/log']),
+    ],
+  },
   {
     name: 'system:node-proxier',
     rules: [

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '@flotilla/api';
 import { Authorizer, forbidden, requestAttributes } from './authorizer';
-import { clientCertificateOf } from './client-certificate';
+import { clientCertificateOf } from '@flotilla/pki/client-identity';
 import type { RequestAuthenticator } from './request-authenticator';
 import { ANONYMOUS, UserInfo } from './user-info';
 

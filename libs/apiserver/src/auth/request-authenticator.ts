@@ -5,7 +5,7 @@
 // Kubernetes' union of authenticators.
 import type { KubeObject } from '@flotilla/api';
 import type { TokenAuthenticator } from '../http/token-auth';
-import type { ClientCertificate } from './client-certificate';
+import type { ClientCertificate } from '@flotilla/pki/client-identity';
 import { DEFAULT_AUDIENCE, ServiceAccountJwt } from './service-account-jwt';
 import {
   authenticated,

@@ -43,6 +43,7 @@ import {
   type KubeletRequest,
   type PodStreamSubresource,
 } from '../proxy/pod-kubelet';
+import { nodeProxyPath, type NodeProxyInput } from '../proxy/node-proxy';
 import { aggregatedDiscovery, negotiateDiscovery } from './aggregated-discovery';
 import {
   acceptsOnlyProtobuf,
@@ -70,6 +71,8 @@ import { ANONYMOUS, INSECURE_USER, UserInfo } from '../auth/user-info';
 
 /** Kubernetes' request body limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** The methods Kubernetes' node proxy connects (OPTIONS has no RBAC verb: only '*' allows it). */
+const NODE_PROXY_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** A watch without timeoutSeconds ends after this long (clients re-watch). */
 const DEFAULT_WATCH_SECONDS = 1800;
 
@@ -103,8 +106,15 @@ export type ApiResponse =
       body: Uint8Array;
       headers?: Record<string, string>;
     }
-  | { kind: 'watch'; watch: ApiWatch; timeoutMs: number; bookmarks: boolean }
-  /** pods/log: the HTTP layer proxies this GET to the pod's kubelet (proxyKubeletGet). */
+  | {
+      kind: 'watch';
+      watch: ApiWatch;
+      timeoutMs: number;
+      bookmarks: boolean;
+      /** Framed protobuf events (stream=watch) for a client that accepts only protobuf. */
+      protobuf?: { apiVersion: string };
+    }
+  /** pods/log and nodes/proxy: the HTTP layer passes this request to a kubelet (proxyKubelet). */
   | { kind: 'kubelet'; request: KubeletRequest };
 
 export interface ApiHandlerDeps {
@@ -121,6 +131,8 @@ export interface ApiHandlerDeps {
     sub: PodStreamSubresource,
     query: URLSearchParams,
   ) => Promise<KubeletRequest>;
+  /** nodes/<id>/proxy/<rest>: the request on that node's kubelet. */
+  nodeProxy?: (input: NodeProxyInput) => Promise<KubeletRequest>;
   /** Decides every request; absent: every request is allowed (the insecure mode). */
   authorizer?: Authorizer & { ready?(): Promise<void> };
   /** Access and token reviews, TokenRequest. */
@@ -140,14 +152,17 @@ const header = (req: ApiRequest, name: string): string => {
 export class ApiHandler {
   constructor(private readonly d: ApiHandlerDeps) {}
 
-  /** For callers without sockets (in-process clients): pods/log, which streams from a kubelet, is refused. */
+  /**
+   * For callers without sockets (in-process clients): pods/log and nodes/proxy, which stream from
+   * a kubelet, are refused.
+   */
   async handleInProcess(req: ApiRequest): Promise<Exclude<ApiResponse, { kind: 'kubelet' }>> {
     const response = await this.handle(req);
     if (response.kind !== 'kubelet') return response;
     return {
       kind: 'json',
       status: 400,
-      body: apiErrors.badRequest('pods/log is served over HTTP only').status,
+      body: apiErrors.badRequest('pods/log and nodes/proxy are served over HTTP only').status,
     };
   }
 
@@ -159,8 +174,12 @@ export class ApiHandler {
     let verb = req.method.toLowerCase();
     let resource = '';
     let response: ApiResponse;
-    // /version and /openapi answer JSON whatever the client accepts, as Kubernetes' do.
-    const negotiated = !req.path.startsWith('/version') && !req.path.startsWith('/openapi/');
+    // /version and /openapi answer JSON whatever the client accepts, as Kubernetes' do; what a
+    // proxied request accepts is the kubelet's business (its errors here are JSON).
+    const negotiated =
+      !req.path.startsWith('/version') &&
+      !req.path.startsWith('/openapi/') &&
+      nodeProxyPath(req.path) === undefined;
     const choice: OutputChoice | undefined = negotiated
       ? negotiateOutput(header(req, 'accept'))
       : { format: 'json', pretty: false };
@@ -329,7 +348,11 @@ export class ApiHandler {
     const namespace = r.namespaced ? p.namespace : undefined;
     const verb = verbOf(req.method, p, isWatch(req.query));
     // Decided before anything is done, as Kubernetes negotiates: never 406 after a write.
-    if (acceptsOnlyProtobuf(header(req, 'accept')) && !answersInProtobuf(r, p))
+    if (
+      p.subresource !== 'proxy' &&
+      acceptsOnlyProtobuf(header(req, 'accept')) &&
+      !answersInProtobuf(r, p)
+    )
       return protobufNotAcceptable();
     if (p.subresource !== undefined) return this.subresource(req, r, p, namespace, verb);
     if (!r.verbs.includes(verb)) throw apiErrors.methodNotSupported(r, verb);
@@ -438,6 +461,7 @@ export class ApiHandler {
     if (POD_STREAM_SUBRESOURCES.includes(sub)) {
       return this.podStream(req, subRef, namespace!, name, sub as PodStreamSubresource, verb);
     }
+    if (sub === 'proxy') return this.nodeProxy(req, subRef, verb);
     if (sub === 'binding') {
       if (verb !== 'create') throw apiErrors.methodNotSupported(subRef, verb);
       return outcome(await this.d.registry.bind(namespace!, name, this.body(req), r));
@@ -604,6 +628,31 @@ export class ApiHandler {
     return { kind: 'kubelet', request: await this.d.kubelet(namespace, name, sub, req.query) };
   }
 
+  /** nodes/proxy: the request goes to the node's kubelet as it came. */
+  private async nodeProxy(
+    req: ApiRequest,
+    subRef: { group: string; plural: string },
+    verb: string,
+  ): Promise<ApiResponse> {
+    if (!NODE_PROXY_METHODS.has(req.method)) {
+      throw apiErrors.methodNotSupported(subRef, verb || req.method.toLowerCase());
+    }
+    const target = nodeProxyPath(req.path);
+    if (!target) return notFoundPath();
+    if (req.bodyTooLarge)
+      throw apiErrors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
+    if (!this.d.nodeProxy)
+      throw apiErrors.serviceUnavailable('this API server does not reach kubelets');
+    const request = await this.d.nodeProxy({
+      method: req.method,
+      target,
+      query: req.query,
+      headers: req.headers,
+      body: req.body,
+    });
+    return { kind: 'kubelet', request };
+  }
+
   private async watch(
     req: ApiRequest,
     r: ResourceInfo,
@@ -611,14 +660,21 @@ export class ApiHandler {
     q: ListQuery,
     table: boolean,
   ): Promise<ApiResponse> {
-    // Protobuf watch streams are framed differently; they are not served.
-    if (!table && acceptsOnlyProtobuf(header(req, 'accept'))) return protobufNotAcceptable();
+    // A protobuf-only client gets length-delimited WatchEvent frames, for kinds with a schema.
+    const protobuf = !table && acceptsOnlyProtobuf(header(req, 'accept'));
+    if (protobuf && !protobufAnswers(apiVersionOf(r), r.kind)) return protobufNotAcceptable();
     if (table) includeObjectOf(req);
     const transform = table ? (o: KubeObject) => this.table(r, [o], req) : undefined;
     const watch = await this.d.reader.watch(r, namespace, q, transform);
     const seconds =
       q.timeoutSeconds && q.timeoutSeconds > 0 ? q.timeoutSeconds : DEFAULT_WATCH_SECONDS;
-    return { kind: 'watch', watch, timeoutMs: seconds * 1000, bookmarks: q.allowWatchBookmarks };
+    return {
+      kind: 'watch',
+      watch,
+      timeoutMs: seconds * 1000,
+      bookmarks: q.allowWatchBookmarks,
+      ...(protobuf ? { protobuf: { apiVersion: apiVersionOf(r) } } : {}),
+    };
   }
 
   private table(r: ResourceInfo, objects: KubeObject[], req: ApiRequest): Record<string, unknown> {

@@ -23,6 +23,9 @@ function apiErrorOf(fn: () => unknown): ApiError {
   throw new Error('expected an ApiError');
 }
 
+/** A kind served without a protobuf schema (as on Kubernetes, CRDs are JSON only here). */
+const CRD_VERSION = 'apiextensions.k8s.io/v1';
+
 describe('content types', () => {
   it.each([
     [PB, true],
@@ -59,20 +62,28 @@ describe('content types', () => {
     expect(malformed.code).toBe(400);
     expect(malformed.status).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
     expect(malformed.message).toContain('the protobuf body of the request is malformed');
-    const typeMeta = new ProtoWriter().tag(1, 2).string('v1').tag(2, 2).string('Node');
+    const typeMeta = new ProtoWriter()
+      .tag(1, 2)
+      .string('apiextensions.k8s.io/v1')
+      .tag(2, 2)
+      .string('CustomResourceDefinition');
     const unknown = new ProtoWriter().tag(1, 2).bytes(typeMeta.finish());
     const job = Buffer.concat([Buffer.from('k8s\0'), unknown.finish()]);
     const err = apiErrorOf(() => decodeProtobufBody(job));
     expect(err.code).toBe(415);
     expect(err.status).toMatchObject({ reason: 'UnsupportedMediaType' });
-    expect(err.message).toContain('protobuf is not supported for v1, Kind=Node');
+    expect(err.message).toContain(
+      'protobuf is not supported for apiextensions.k8s.io/v1, Kind=CustomResourceDefinition',
+    );
     expect(err.message).toContain('send it as JSON');
   });
 
   it('encodes responses of covered kinds, and says 406 in protobuf for the rest', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } };
     expect(decodeKubernetesProtobuf(encodeProtobufResponse(pod)!)).toEqual(pod);
-    expect(encodeProtobufResponse({ apiVersion: 'v1', kind: 'Node' })).toBeUndefined();
+    expect(
+      encodeProtobufResponse({ apiVersion: CRD_VERSION, kind: 'CustomResourceDefinition' }),
+    ).toBeUndefined();
     expect(encodeProtobufResponse({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' })).toBeUndefined();
     expect(decodeKubernetesProtobuf(notAcceptableStatus())).toMatchObject({
       kind: 'Status',

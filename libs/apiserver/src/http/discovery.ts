@@ -118,6 +118,14 @@ export function subresourcesOf(r: ResourceInfo): SubresourceInfo[] {
           kind: 'PodPortForwardOptions',
           verbs: STREAM_VERBS,
         };
+      case 'proxy':
+        return {
+          name,
+          group: '',
+          version: 'v1',
+          kind: 'NodeProxyOptions',
+          verbs: ['create', 'delete', 'get', 'patch', 'update'],
+        };
       case 'token':
         return {
           name,

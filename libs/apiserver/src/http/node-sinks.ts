@@ -2,8 +2,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { podStreamPath } from '../proxy/kubelet-proxy';
+import { nodeProxyPath } from '../proxy/node-proxy';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiHandler, ApiRequest, ApiResponse } from './api-handler';
+import { apiErrors, encodeWatchEventFrame, PROTOBUF_WATCH_MEDIA_TYPE } from '@flotilla/api';
+import type { ApiWatchEvent } from '../watch/watch-event';
 import { EventSink, streamWatch } from './watch-stream';
 
 export interface WatchStreamSettings {
@@ -15,9 +18,9 @@ export interface WatchStreamSettings {
 /** A chunked HTTP response: one JSON event per line, each written (flushed) as it comes. */
 export function httpSink(req: IncomingMessage, res: ServerResponse): EventSink {
   return {
-    write(line) {
+    write(event) {
       if (res.destroyed) return;
-      if (!res.write(`${line}\n`)) {
+      if (!res.write(typeof event === 'string' ? `${event}\n` : event)) {
         return new Promise<void>((resolve) => {
           const done = () => {
             res.off('drain', done);
@@ -48,7 +51,7 @@ export async function writeWatchResponse(
   settings: WatchStreamSettings,
 ): Promise<void> {
   res.writeHead(200, {
-    'content-type': 'application/json',
+    'content-type': response.protobuf ? PROTOBUF_WATCH_MEDIA_TYPE : 'application/json',
     'cache-control': 'no-cache, private',
     'x-content-type-options': 'nosniff',
   });
@@ -59,14 +62,34 @@ export async function writeWatchResponse(
     bookmarks: response.bookmarks,
     bookmarkMs: settings.bookmarkMs,
     onEnd: done,
+    render: watchRenderer(response),
   });
+}
+
+/** Protobuf frames when the client asked for them (JSON lines otherwise: the default). */
+export function watchRenderer(
+  response: Extract<ApiResponse, { kind: 'watch' }>,
+): ((e: ApiWatchEvent) => Uint8Array) | undefined {
+  const pb = response.protobuf;
+  if (!pb) return undefined;
+  return (e) => {
+    try {
+      return encodeWatchEventFrame(pb.apiVersion, e.type, e.object as Record<string, unknown>);
+    } catch (err) {
+      // An object the schema cannot carry: the stream says so and ends, as an ERROR event.
+      const status = apiErrors.internal(
+        `cannot write the watch event as protobuf: ${err instanceof Error ? err.message : String(err)}`,
+      ).status;
+      return encodeWatchEventFrame(pb.apiVersion, 'ERROR', status as Record<string, unknown>);
+    }
+  };
 }
 
 function wsSink(socket: WebSocket): EventSink {
   return {
-    write(line) {
+    write(event) {
       if (socket.readyState !== WebSocket.OPEN) return;
-      return new Promise<void>((resolve) => socket.send(line, () => resolve()));
+      return new Promise<void>((resolve) => socket.send(event, () => resolve()));
     },
     end() {
       if (socket.readyState === WebSocket.OPEN) socket.close(1000);
@@ -95,8 +118,8 @@ export function attachWebSocketWatch(
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    // pods/exec, attach and portforward upgrades are attachPodStreams'.
-    if (podStreamPath(url.pathname)) return;
+    // pods/exec, attach and portforward and nodes/proxy upgrades are attachPodStreams'.
+    if (podStreamPath(url.pathname) || nodeProxyPath(url.pathname)) return;
     if (!/^\/apis?(\/|$)/.test(url.pathname)) {
       if (server.listenerCount('upgrade') === 1) socket.destroy();
       return;
@@ -146,6 +169,7 @@ export function attachWebSocketWatch(
           await streamWatch(response.watch, wsSink(ws), {
             timeoutMs: response.timeoutMs,
             bookmarks: response.bookmarks,
+            render: watchRenderer(response),
             bookmarkMs: settings.bookmarkMs,
             onEnd: done,
           });

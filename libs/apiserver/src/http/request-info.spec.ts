@@ -1,3 +1,4 @@
+import { requestAttributes } from '../auth/authorizer';
 import { parseApiPath, verbOf } from './request-info';
 
 describe('parseApiPath', () => {
@@ -54,5 +55,61 @@ describe('parseApiPath', () => {
     expect(verbOf('DELETE', coll, false)).toBe('deletecollection');
     expect(verbOf('DELETE', one, false)).toBe('delete');
     expect(verbOf('PATCH', one, false)).toBe('patch');
+  });
+
+  it('reads nodes/<name>/proxy/<path...> as subresource proxy of the node, whatever follows', () => {
+    for (const path of [
+      '/api/v1/nodes/w1/proxy',
+      '/api/v1/nodes/w1/proxy/',
+      '/api/v1/nodes/w1/proxy/metrics',
+      '/api/v1/nodes/w1/proxy/stats/summary/deep/',
+    ]) {
+      expect(parseApiPath(path)).toEqual({
+        kind: 'resource',
+        info: {
+          group: '',
+          version: 'v1',
+          namespace: undefined,
+          resource: 'nodes',
+          name: 'w1',
+          subresource: 'proxy',
+          watchPath: false,
+        },
+      });
+    }
+    // Only a proxy goes deeper than resource/name/subresource.
+    expect(parseApiPath('/api/v1/nodes/w1/status/more')).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('the attributes of a nodes/proxy request, as Kubernetes maps its methods', () => {
+  const user = { name: 'jane', groups: [] };
+  it.each([
+    ['GET', 'get'],
+    ['HEAD', 'get'],
+    ['POST', 'create'],
+    ['PUT', 'update'],
+    ['PATCH', 'patch'],
+    ['DELETE', 'delete'],
+    ['OPTIONS', ''],
+  ])('%s is verb "%s" on nodes/proxy', (method, verb) => {
+    expect(requestAttributes(user, method, '/api/v1/nodes/w1/proxy/pods', false)).toEqual({
+      kind: 'resource',
+      user,
+      verb,
+      apiGroup: '',
+      apiVersion: 'v1',
+      resource: 'nodes',
+      subresource: 'proxy',
+      namespace: '',
+      name: 'w1',
+    });
+  });
+
+  it('a watch parameter is passed on, not a watch of nodes', () => {
+    expect(requestAttributes(user, 'GET', '/api/v1/nodes/w1/proxy/pods', true)).toMatchObject({
+      verb: 'get',
+      subresource: 'proxy',
+    });
   });
 });

@@ -18,6 +18,9 @@ export interface ResourcePath {
   watchPath: boolean;
 }
 
+/** The subresource whose path goes on to the proxied server (nodes/<name>/proxy/<path>). */
+const PROXY = 'proxy';
+
 /** Subresources of a namespace itself: /api/v1/namespaces/<name>/status is not a namespaced list. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
@@ -66,7 +69,8 @@ export function parseApiPath(path: string): ApiPath {
     }
     rest = rest.slice(2);
   }
-  if (rest.length > 3) return { kind: 'unknown' };
+  // resource/name/subresource; only a proxy subresource has a path of its own after it.
+  if (rest.length > 3 && rest[2] !== PROXY) return { kind: 'unknown' };
   return {
     kind: 'resource',
     info: {
@@ -86,6 +90,8 @@ export function verbOf(method: string, info: ResourcePath, watch: boolean): stri
   switch (method) {
     case 'GET':
     case 'HEAD':
+      // A proxied query's `watch` is the proxied server's business.
+      if (info.subresource === PROXY && !info.watchPath) return 'get';
       if (watch || info.watchPath) return 'watch';
       return info.name === undefined ? 'list' : 'get';
     case 'POST':
@@ -97,6 +103,7 @@ export function verbOf(method: string, info: ResourcePath, watch: boolean): stri
     case 'DELETE':
       return info.name === undefined ? 'deletecollection' : 'delete';
     default:
-      return method.toLowerCase();
+      // OPTIONS reaches a proxy: Kubernetes gives it no verb (only a '*' rule allows it).
+      return info.subresource === PROXY ? '' : method.toLowerCase();
   }
 }

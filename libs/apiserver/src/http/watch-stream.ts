@@ -3,8 +3,8 @@ import { renderEvent } from '../watch/watch-event';
 
 /** Where a watch's events go: an HTTP chunked response or a WebSocket. */
 export interface EventSink {
-  /** Writes one event; resolves when the sink can take more (back-pressure). */
-  write(line: string): Promise<void> | void;
+  /** Writes one event (a JSON line, or a protobuf frame); resolves when it can take more. */
+  write(event: string | Uint8Array): Promise<void> | void;
   end(): void;
   /** Registers a callback for the client going away. */
   onClose(cb: () => void): void;
@@ -17,6 +17,8 @@ export interface StreamOptions {
   bookmarkMs: number;
   /** Called once when the stream is over. */
   onEnd?: () => void;
+  /** How an event is written (a JSON line by default). */
+  render?: (e: ApiWatchEvent) => string | Uint8Array;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function streamWatch(
   try {
     for await (const event of watch as AsyncIterable<ApiWatchEvent>) {
       if (finished) break;
-      await sink.write(renderEvent(event));
+      await sink.write((opts.render ?? renderEvent)(event));
       if (event.type === 'ERROR') break;
     }
   } finally {

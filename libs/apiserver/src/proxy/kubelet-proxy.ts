@@ -1,8 +1,9 @@
-// The API server's one way to its nodes' kubelets: pods/log is a proxied GET, pods/exec, attach
-// and portforward a proxied upgrade. SPDY/3.1 and the WebSocket protocols the runtime speaks go
-// through byte for byte; kubectl's newer WebSocket protocols are served here and spoken to the
-// kubelet as SPDY: v5.channel.k8s.io exec/attach translated (remotecommand-translator), SPDY
-// tunnelled in WebSocket for port-forward unwrapped (portforward-tunnel).
+// The API server's one way to its nodes' kubelets: pods/log is a proxied GET, nodes/proxy any
+// proxied request, pods/exec, attach and portforward a proxied upgrade. SPDY/3.1 and the
+// WebSocket protocols the runtime speaks go through byte for byte; kubectl's newer WebSocket
+// protocols are served here and spoken to the kubelet as SPDY: v5.channel.k8s.io exec/attach
+// translated (remotecommand-translator), SPDY tunnelled in WebSocket for port-forward unwrapped
+// (portforward-tunnel). Upgrades through nodes/proxy pass through as they came.
 // Every connection starts in KubeletDialer, with the API server's client certificate.
 // With the kubelets' CA (--kubelet-certificate-authority) it speaks only TLS and refuses a kubelet
 // whose serving certificate does not chain to that CA or does not name the address it dialled.
@@ -21,6 +22,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { UserInfo } from '../auth/user-info';
 import type { ApiRequest } from '../http/api-handler';
+import { clientResponseHeaders, nodeProxyPath, type NodeProxyInput } from './node-proxy';
 import type { KubeletEndpoint, KubeletRequest, PodStreamSubresource } from './pod-kubelet';
 import { relayTunnel, SPDY_TUNNEL_PREFIX, tunnelledSpdyProtocols } from './portforward-tunnel';
 import {
@@ -142,28 +144,36 @@ function unreachable(e: KubeletEndpoint, err: Error): ApiError {
 }
 
 /**
- * GETs path from the kubelet and streams its answer (status, type, body) to res; ends when the
- * kubelet ends (a followed log: when the container stops) or the client leaves.
+ * Sends the request to the kubelet and streams its answer (status, headers, body) to res; ends
+ * when the kubelet ends (a followed log: when the container stops) or the client leaves.
  */
-export async function proxyKubeletGet(
+export async function proxyKubelet(
   dialer: KubeletDialer,
-  endpoint: KubeletEndpoint,
-  path: string,
+  request: KubeletRequest,
   res: ServerResponse,
 ): Promise<void> {
+  const { endpoint } = request;
   const socket = await dialer.connect(endpoint);
   await new Promise<void>((resolve) => {
+    const body = request.body && request.body.length > 0 ? request.body : undefined;
     const upstream = httpRequest(
       {
         createConnection: () => socket,
-        method: 'GET',
-        path,
-        headers: { host: `${endpoint.host}:${endpoint.port}`, accept: '*/*' },
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers: {
+          ...(request.headers ?? { accept: '*/*' }),
+          host: `${endpoint.host}:${endpoint.port}`,
+          ...(body ? { 'content-length': String(body.length) } : {}),
+        },
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, {
-          'content-type': answer.headers['content-type'] ?? 'text/plain',
-        });
+        res.writeHead(
+          answer.statusCode ?? 502,
+          request.relayHeaders
+            ? clientResponseHeaders(answer.headers)
+            : { 'content-type': answer.headers['content-type'] ?? 'text/plain' },
+        );
         res.flushHeaders();
         answer.pipe(res);
         answer.on('end', resolve);
@@ -186,7 +196,7 @@ export async function proxyKubeletGet(
       socket.destroy();
       resolve();
     });
-    upstream.end();
+    upstream.end(body);
   });
 }
 
@@ -205,6 +215,7 @@ export async function proxyKubeletUpgrade(
     const name = req.rawHeaders[i].toLowerCase();
     // The client's credentials are for the API server, not for the kubelet.
     if (name === 'host' || name === 'authorization' || name === 'cookie') continue;
+    if (name.startsWith('impersonate-')) continue;
     lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
   lines.push(`Host: ${endpoint.host}:${endpoint.port}`);
@@ -302,6 +313,8 @@ export interface PodStreamDeps {
     sub: PodStreamSubresource,
     query: URLSearchParams,
   ) => Promise<KubeletRequest>;
+  /** nodes/<id>/proxy/<rest> upgrades (e.g. a kubelet's /exec reached by node): where they go. */
+  resolveNodeProxy?: (input: NodeProxyInput) => Promise<KubeletRequest>;
   dialer: KubeletDialer;
   /**
    * When given: who the upgrade request is from; undefined refuses it with 401 before anything
@@ -320,8 +333,9 @@ export type PodStreamVia = 'passthrough' | 'websocket-v5-to-spdy' | 'spdy-tunnel
 const MAX_WEBSOCKET_MESSAGE = 16 * 1024 * 1024;
 
 /**
- * pods/exec, pods/attach and pods/portforward on the API server's 'upgrade' event: the request
- * goes to the pod's kubelet as it came (the kubelet and the runtime answer the protocol).
+ * pods/exec, pods/attach and pods/portforward (and upgrades through nodes/proxy) on the API
+ * server's 'upgrade' event: the request goes to the kubelet as it came (the kubelet and the
+ * runtime answer the protocol).
  */
 export function attachPodStreams(server: Server, deps: PodStreamDeps): () => void {
   // Upgraded connections are no longer the HTTP server's: closed here when detached.
@@ -343,7 +357,8 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const target = podStreamPath(url.pathname);
-    if (!target) return;
+    const byNode = target ? undefined : nodeProxyPath(url.pathname);
+    if (!target && !(byNode && deps.resolveNodeProxy)) return;
     socket.on('error', () => undefined);
     open.add(socket);
     socket.once('close', () => open.delete(socket));
@@ -359,12 +374,24 @@ export function attachPodStreams(server: Server, deps: PodStreamDeps): () => voi
         headers: req.headers,
         user,
       });
-      const kubelet = await deps.resolve(
-        target.namespace,
-        target.name,
-        target.sub,
-        url.searchParams,
-      );
+      const kubelet = target
+        ? await deps.resolve(target.namespace, target.name, target.sub, url.searchParams)
+        : await deps.resolveNodeProxy!({
+            method: req.method ?? 'GET',
+            target: byNode!,
+            query: url.searchParams,
+            headers: req.headers,
+          });
+      if (!target) {
+        deps.log?.('node proxy stream', {
+          node: kubelet.endpoint.node,
+          path: kubelet.path.replace(/\?.*$/, ''),
+          via: 'passthrough',
+          upgrade: String(req.headers.upgrade ?? ''),
+        });
+        await proxyKubeletUpgrade(deps.dialer, kubelet.endpoint, kubelet.path, req, socket, head);
+        return;
+      }
       const offered = offeredWebSocketProtocols(req);
       const log = (via: PodStreamVia, protocol?: string) =>
         deps.log?.('pod stream', {

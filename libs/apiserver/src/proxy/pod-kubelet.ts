@@ -17,6 +17,16 @@ export interface KubeletRequest {
   endpoint: KubeletEndpoint;
   /** Path and query on the kubelet. */
   path: string;
+  /** GET when absent. */
+  method?: string;
+  /** The headers to send (nodes/proxy: the client's, filtered); absent: Accept: *\/* alone. */
+  headers?: Record<string, string | string[]>;
+  body?: Buffer;
+  /**
+   * Every answer header reaches the client (nodes/proxy); otherwise only its content type
+   * (pods/log, as Kubernetes streams a log).
+   */
+  relayHeaders?: boolean;
 }
 
 export type GetObject = (

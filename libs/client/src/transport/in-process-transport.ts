@@ -3,6 +3,7 @@
 // the REST client decodes them exactly as it decodes a real server's and never shares an object
 // with the server. The shapes below mirror libs/apiserver's ApiHandler structurally, so this
 // library does not depend on it.
+import { encodeWatchEventFrame } from '@flotilla/api';
 import { NotSentError } from './errors';
 import type { RestRequest, RestResponse, RestStream, StreamOpening, Transport } from './transport';
 
@@ -46,7 +47,14 @@ export type InProcessResponse =
       body: Uint8Array;
       headers?: Record<string, string>;
     }
-  | { kind: 'watch'; watch: InProcessWatch; timeoutMs: number; bookmarks: boolean };
+  | {
+      kind: 'watch';
+      watch: InProcessWatch;
+      timeoutMs: number;
+      bookmarks: boolean;
+      /** Protobuf frames for a client that accepts only protobuf (the group version to name). */
+      protobuf?: { apiVersion: string };
+    };
 
 /** What the transport calls: an API server's handler and its bookmark period. */
 export interface InProcessApi {
@@ -130,6 +138,15 @@ export class InProcessTransport implements Transport {
       try {
         for await (const e of watch) {
           if (stopped) break;
+          if (answer.protobuf) {
+            const frame = encodeWatchEventFrame(
+              answer.protobuf.apiVersion,
+              e.type,
+              e.object as Record<string, unknown>,
+            );
+            onData(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
+            continue;
+          }
           const object = e.json ?? JSON.stringify(e.object);
           onData(Buffer.from(`{"type":${JSON.stringify(e.type)},"object":${object}}\n`));
           if (e.type === 'ERROR') break;

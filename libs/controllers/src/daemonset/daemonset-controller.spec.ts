@@ -2,7 +2,7 @@
 // follows nodes joining, leaving and being tainted, a rolling update to a new template with its
 // ControllerRevision, and the status `kubectl rollout status ds` reads.
 import type { KubeObject } from '@flotilla/api';
-import type { Node, Pod } from '@flotilla/client';
+import type { Node, Pod, RestRequest, Transport } from '@flotilla/client';
 import { fakeKubelet } from '../../test/fixtures';
 import { startHarness, waitFor, type Harness } from '../../test/harness';
 import { nodeOfPod, REVISION_HASH_LABEL, type DaemonSetObject } from './daemon-pods';
@@ -161,6 +161,69 @@ describe('DaemonSet controller', () => {
       (await sets().get('agent')).status?.desiredNumberScheduled === 1 ? true : undefined,
     );
     expect((await livePods('agent')).map((p) => p.metadata.name)).toEqual(['left-behind']);
+  });
+  // The race the Job controller had: a sync awaits an adoption after reading its pods, and the
+  // informer sees the pods the previous sync created meanwhile. The transport lines it up: an
+  // orphan appears (and is heard of) before the first pods are created, the pod watch is held
+  // from their ADDED events on, and released while the next sync's adoption is in flight.
+  it('never creates a second pod on a node while claiming an orphan', async () => {
+    await h.client.nodes().create(node('n1'));
+    await h.client.nodes().create(node('n2'));
+    const createdOn = new Map<string, number>();
+    let step: 'armed' | 'holding' | 'released' = 'armed';
+    let gate: Promise<void> | undefined;
+    let held: (() => void)[] = [];
+    let heard: () => void = () => {};
+    const lineUp = (inner: Transport): Transport => ({
+      describe: () => inner.describe(),
+      close: () => inner.close(),
+      request: async (req: RestRequest) => {
+        if (req.method === 'POST' && req.path.endsWith('/pods')) {
+          const body = JSON.parse(Buffer.from(req.body!).toString()) as Pod;
+          const on = nodeOfPod(body) ?? '?';
+          createdOn.set(on, (createdOn.get(on) ?? 0) + 1);
+          gate ??= (async () => {
+            const orphanHeard = new Promise<void>((resolve) => (heard = resolve));
+            await h.client.pods('default').create({
+              metadata: { name: 'stray', labels: { app: 'race' } },
+              spec: { nodeName: 'n9', containers: [{ name: 'c', image: 'agent:1' }] },
+            });
+            await orphanHeard;
+            step = 'holding';
+          })();
+          await gate;
+        }
+        if (step === 'holding' && req.method === 'PATCH' && req.path.endsWith('/pods/stray')) {
+          step = 'released';
+          const chunks = held;
+          held = [];
+          for (const deliver of chunks) deliver();
+        }
+        return inner.request(req);
+      },
+      stream: (req, onData) =>
+        inner.stream(
+          req,
+          req.path.endsWith('/pods')
+            ? (chunk) => {
+                const event = JSON.parse(chunk.toString()) as { type: string; object: Pod };
+                if (step === 'holding' && (held.length > 0 || event.type === 'ADDED')) {
+                  held.push(() => onData(chunk));
+                  return;
+                }
+                onData(chunk);
+                if (event.object.metadata?.name === 'stray') heard();
+              }
+            : onData,
+        ),
+    });
+    h.run([new DaemonSetController()], { wrap: lineUp });
+    await sets().create(daemonSet('race'));
+    await waitFor('the held events released', () => (step === 'released' ? true : undefined));
+    await waitFor('status observed', async () =>
+      (await sets().get('race')).status?.currentNumberScheduled === 2 ? true : undefined,
+    );
+    expect(Object.fromEntries(createdOn)).toEqual({ n1: 1, n2: 1 });
   });
   it('adopts the history an earlier DaemonSet of its selector left behind', async () => {
     // What `kubectl delete ds agent --cascade=orphan` leaves: a revision with nobody's reference.

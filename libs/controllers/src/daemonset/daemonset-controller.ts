@@ -114,6 +114,9 @@ export class DaemonSetController implements Controller {
     if (ds.metadata.deletionTimestamp) return;
     const hash = templateHash(ds);
     await this.ensureRevision(ds, hash);
+    // Asked before the pods are read from the cache (claiming may await adoptions, during which a
+    // creation can be observed): a met expectation then always covers the list it acts on.
+    const expectationsMet = this.expectations.satisfied(key);
     const pods = await this.claimPods(ds);
     if (!pods) return;
     const byNode = new Map<string, Pod[]>();
@@ -152,7 +155,7 @@ export class DaemonSetController implements Controller {
       if (!wanted.has(node)) remove.push(...list.filter((p) => !p.metadata.deletionTimestamp));
     }
 
-    if (this.expectations.satisfied(key)) {
+    if (expectationsMet) {
       const strategy = ds.spec?.updateStrategy ?? {};
       if (strategy.type !== 'OnDelete') {
         const plan = this.rollingUpdate(ds, hash, wanted, byNode, now);

@@ -1,7 +1,7 @@
 // The Job controller against a real API server in process, with a stand-in kubelet that finishes
 // pods as the scenario says: completions with parallelism and a failure retried, an Indexed Job,
 // the back-off limit, and kubectl's `wait --for=condition=complete` condition.
-import type { KubeClient, Pod } from '@flotilla/client';
+import type { KubeClient, Pod, RestRequest, Transport } from '@flotilla/client';
 import { startHarness, waitFor, type Harness } from '../../test/harness';
 import { JobController } from './job-controller';
 import {
@@ -154,6 +154,107 @@ describe('Job controller', () => {
       return condition(j, 'Complete') ? j : undefined;
     });
     expect(done.status?.completedIndexes).toBe('0-2');
+  });
+
+  // The race behind a duplicate index seen once under load: a sync lists its pods from the cache,
+  // then awaits a status write; meanwhile the informer sees the pod the previous sync created, so
+  // the creation expectation is met by the time the sync asks, yet its pod list predates that pod.
+  // The transport below lines the steps up exactly instead of hoping for the timing.
+  it('never creates a second pod for an index whose pod its informer has not seen yet', async () => {
+    const createdPerIndex = new Map<string, number>();
+    let step: 'idle' | 'armed' | 'holding' | 'released' = 'idle';
+    let controllerSawSucceeded: ((p: Pod) => boolean) | undefined;
+    let heldChunks: (() => void)[] = [];
+    let succeededUid = '';
+    let sawIt: () => void = () => {};
+    const release = () => {
+      step = 'released';
+      const chunks = heldChunks;
+      heldChunks = [];
+      for (const deliver of chunks) deliver();
+    };
+    const lineUp = (inner: Transport): Transport => ({
+      describe: () => inner.describe(),
+      close: () => inner.close(),
+      request: async (req: RestRequest) => {
+        const body = req.body ? JSON.parse(Buffer.from(req.body).toString()) : undefined;
+        if (req.method === 'POST' && req.path.endsWith('/pods')) {
+          const index = String(body?.metadata?.annotations?.[JOB_COMPLETION_INDEX]);
+          createdPerIndex.set(index, (createdPerIndex.get(index) ?? 0) + 1);
+          if (step === 'armed') {
+            // The replacement for the failed index 1 is being created. First the other pod
+            // succeeds and the controller hears of it; from the replacement's ADDED event on,
+            // the controller's pod watch is held.
+            const [p0] = (await running('race')).filter(
+              (p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === '0',
+            );
+            succeededUid = p0.metadata.uid!;
+            const heard = new Promise<void>((resolve) => (sawIt = resolve));
+            controllerSawSucceeded = (p) =>
+              p.metadata.uid === succeededUid && p.status?.phase === 'Succeeded';
+            await finish(h.client, p0, 'Succeeded');
+            await heard;
+            step = 'holding';
+          }
+        }
+        // The next sync records the succeeded pod: while that status write is in flight, the
+        // informer catches up and sees the replacement.
+        if (
+          step === 'holding' &&
+          req.method === 'PUT' &&
+          req.path.endsWith('/jobs/race/status') &&
+          (body?.status?.uncountedTerminatedPods?.succeeded ?? []).includes(succeededUid)
+        )
+          release();
+        return inner.request(req);
+      },
+      stream: (req, onData) =>
+        inner.stream(
+          req,
+          req.path.endsWith('/pods')
+            ? (chunk) => {
+                const event = JSON.parse(chunk.toString()) as { type: string; object: Pod };
+                if (step === 'holding' && (heldChunks.length > 0 || event.type === 'ADDED')) {
+                  heldChunks.push(() => onData(chunk));
+                  return;
+                }
+                onData(chunk);
+                if (controllerSawSucceeded?.(event.object)) {
+                  controllerSawSucceeded = undefined;
+                  sawIt();
+                }
+              }
+            : onData,
+        ),
+    });
+    h.run([new JobController({ backoffBaseMs: 0 })], { wrap: lineUp });
+    await jobs().create(
+      jobBody('race', { completions: 2, parallelism: 2, completionMode: 'Indexed' }),
+    );
+    const pods = await waitFor('2 pods seen by the controller', async () => {
+      const list = await running('race');
+      return list.length === 2 && (await jobs().get('race')).status?.active === 2
+        ? list
+        : undefined;
+    });
+    step = 'armed';
+    const p1 = pods.find((p) => p.metadata.annotations?.[JOB_COMPLETION_INDEX] === '1')!;
+    await finish(h.client, p1, 'Failed');
+    await waitFor('the held events released', () => (step === 'released' ? true : undefined));
+    const replacement = await waitFor('the replacement of index 1', async () => {
+      const list = await running('race');
+      return list.length > 0 ? list : undefined;
+    });
+    for (const p of replacement) await finish(h.client, p, 'Succeeded');
+    const done = await waitFor('complete', async () => {
+      const j = await jobs().get('race');
+      return condition(j, 'Complete') ? j : undefined;
+    });
+    expect(done.status).toMatchObject({ completedIndexes: '0-1' });
+    // Index 0 once; index 1 twice (the first pod failed), never three times; no duplicate was
+    // deleted and counted as a failure.
+    expect(Object.fromEntries(createdPerIndex)).toEqual({ '0': 1, '1': 2 });
+    expect(done.status?.failed).toBe(1);
   });
 
   it('fails the Job with BackoffLimitExceeded once failures pass backoffLimit', async () => {

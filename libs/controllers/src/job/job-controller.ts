@@ -160,6 +160,10 @@ export class JobController implements Controller {
       this.expectations.forget(key);
       return;
     }
+    // Asked before the pods are read from the cache, as Kubernetes does: a creation observed
+    // while this sync awaits a write would otherwise meet the expectation although the pod list
+    // below predates that pod, and its index would get a second pod.
+    const expectationsMet = this.expectations.satisfied(key);
     const job = cloneJson(cached);
     const selector = selectorOf(job.spec as never);
     if (!selector) return;
@@ -176,10 +180,15 @@ export class JobController implements Controller {
       await this.expireFinished(key, job);
       return;
     }
-    await this.reconcile(key, job, pods);
+    await this.reconcile(key, job, pods, expectationsMet);
   }
 
-  private async reconcile(key: string, job: JobObject, pods: Pod[]): Promise<void> {
+  private async reconcile(
+    key: string,
+    job: JobObject,
+    pods: Pod[],
+    expectationsMet: boolean,
+  ): Promise<void> {
     const spec = job.spec ?? {};
     const status: JobStatus = cloneJson(job.status ?? {});
     const now = this.now();
@@ -387,7 +396,7 @@ export class JobController implements Controller {
           status.completionTime = now;
         }
       }
-    } else if (!suspended && this.expectations.satisfied(key)) {
+    } else if (!suspended && expectationsMet) {
       const delay = this.backoffDelay(
         newFailures > 0 ? failedTotal : (status.failed ?? 0),
         lastFailureMs,

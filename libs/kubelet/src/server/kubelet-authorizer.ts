@@ -3,7 +3,10 @@
 // from the path) and the masters answer a SubjectAccessReview for the certificate's user. Answers
 // are cached briefly so a scrape every few seconds costs one review per TTL, not one per request.
 
-/** The user a client certificate names: CN is the user, O the groups. */
+/**
+ * Who a request is from: its client certificate's user (@flotilla/pki's clientCertificateOf:
+ * CN the name, O the groups) and system:authenticated.
+ */
 export interface KubeletUser {
   name: string;
   groups: string[];

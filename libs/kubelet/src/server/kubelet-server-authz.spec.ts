@@ -15,7 +15,7 @@ interface CertificatePair {
   keyPem: string;
 }
 
-// libs/kubelet does not depend on libs/pki: openssl makes the test's CA and pairs.
+// openssl makes the test's CA and pairs (libs/kubelet takes only pki's client-identity reader).
 const dir = mkdtempSync(join(tmpdir(), 'kubelet-authz-'));
 let serial = 0;
 
@@ -69,6 +69,7 @@ beforeAll(() => {
   clients.apiserver = issue(ca, '/CN=kube-apiserver-kubelet-client/O=system:masters');
   clients.prometheus = issue(ca, '/CN=system:prometheus/O=system:monitoring');
   clients.bob = issue(ca, '/CN=bob');
+  clients.nameless = issue(ca, '/O=system:monitoring');
   clients.stranger = issue(createCa('another-ca'), '/CN=system:prometheus/O=system:monitoring');
 });
 
@@ -181,19 +182,31 @@ describe('the kubelet server behind its client CA', () => {
     );
   });
 
-  it('answers 401 without a certificate, or with one from another CA', async () => {
-    for (const client of [undefined, 'stranger']) {
-      for (const path of ['/metrics', '/pods']) {
+  it('answers 401 without a certificate, with one from another CA, or with one naming nobody', async () => {
+    for (const client of [undefined, 'stranger', 'nameless']) {
+      for (const path of ['/metrics', '/pods', '/healthz']) {
         const res = await get(path, client);
         expect(res.status).toBe(401);
         expect(JSON.parse(res.body)).toMatchObject({ reason: 'Unauthorized', code: 401 });
       }
     }
+    const nameless = await get('/metrics', 'nameless');
+    expect(JSON.parse(nameless.body).message).toBe(
+      'a client certificate from the cluster CA is required: the certificate has no common name',
+    );
     expect(asked).toEqual([]);
   });
 
-  it('keeps /healthz open and lets the API server identity read /pods without a review', async () => {
-    expect((await get('/healthz')).status).toBe(200);
+  it('authorizes /healthz as nodes/proxy, as Kubernetes does', async () => {
+    const denied = await get('/healthz', 'prometheus');
+    expect(denied.status).toBe(403);
+    expect(JSON.parse(denied.body).message).toBe(
+      'Forbidden (user=system:prometheus, verb=get, resource=nodes, subresource=proxy)',
+    );
+    expect(await get('/healthz', 'apiserver')).toMatchObject({ status: 200, body: 'ok' });
+  });
+
+  it('lets the API server identity read /pods without a review', async () => {
     const pods = await get('/pods', 'apiserver');
     expect(pods.status).toBe(200);
     expect(JSON.parse(pods.body).items).toHaveLength(1);

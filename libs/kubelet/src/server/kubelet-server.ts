@@ -1,8 +1,8 @@
 // The kubelet's own server (port 10250): /healthz, /pods, /metrics, /containerLogs, and the exec,
 // attach and port-forward upgrades the API server proxies here. HTTPS with the node's serving pair
-// when one is given, plain HTTP otherwise; with a client CA each request is authorized on this
-// Node (kubelet-authorizer.ts). Errors answer as Kubernetes Status objects, which the API server
-// passes on to kubectl.
+// when one is given, plain HTTP otherwise; with a client CA each request, /healthz included, is
+// authorized on this Node (kubelet-authorizer.ts); probes use the agent's plain health port.
+// Errors answer as Kubernetes Status objects, which the API server passes on to kubectl.
 import { promises as fs } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -12,9 +12,9 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { clientCertificateOf } from '@flotilla/pki/client-identity';
 import { podLogDirectory } from '../pod/runtime-config';
 import type { NodeLayout } from '../pod/runtime-config';
 import type { Pod } from '../pod/types';
@@ -32,8 +32,8 @@ export interface KubeletServerOptions {
   port: number;
   /**
    * The node's serving certificate and key (PEM): HTTPS; absent: plain HTTP. With clientCa,
-   * every request but /healthz needs a client certificate from that CA (401 without one) that
-   * the authorizer admits (403 otherwise).
+   * every request (/healthz too, as nodes/proxy) needs a client certificate from that CA (401
+   * without one) that the authorizer admits (403 otherwise).
    */
   tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer };
   /** Decides for client certificates; default: only system:masters (the API server). */
@@ -159,7 +159,7 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     try {
-      if (url.pathname !== '/healthz') await this.checkClient(req, url.pathname, false);
+      await this.checkClient(req, url.pathname, false);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         if (['exec', 'attach', 'portForward'].includes(parts[0])) {
           throw badRequest(`${parts[0]} needs an upgrade to SPDY/3.1 or WebSocket`);
@@ -195,24 +195,25 @@ export class KubeletServer {
     }
   }
 
-  /** With a client CA: the certificate's user, authorized for this request on this node. */
+  /**
+   * With a client CA: the certificate's user (read as the API server reads it), authorized for
+   * this request on this node. Every path, /healthz too: Kubernetes' kubelet authorizes it as
+   * nodes/proxy; probes use the plain health port instead.
+   */
   private async checkClient(req: IncomingMessage, path: string, upgrade: boolean): Promise<void> {
     if (!this.o.tls?.clientCa) return;
-    const socket = req.socket as TLSSocket;
-    if (!socket.authorized) {
+    const presented = clientCertificateOf(req.socket);
+    if (!presented?.verified) {
+      const why = presented ? `: ${presented.error}` : '';
       throw new ServeError(
         401,
         'Unauthorized',
-        'a client certificate from the cluster CA is required',
+        `a client certificate from the cluster CA is required${why}`,
       );
     }
-    const subject = socket.getPeerCertificate().subject ?? {};
     const user: KubeletUser = {
-      name: String(subject.CN ?? ''),
-      groups: [
-        ...([] as string[]).concat((subject.O as string | string[] | undefined) ?? []),
-        'system:authenticated',
-      ],
+      name: presented.user.name,
+      groups: [...presented.user.groups, 'system:authenticated'],
     };
     const attrs = nodeAttributes(req.method ?? 'GET', path, this.o.nodeName ?? '', upgrade);
     const decision = await this.authorizer.authorize(user, attrs);

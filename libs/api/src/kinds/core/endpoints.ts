@@ -6,9 +6,42 @@ import type { StatusCause } from '../../status';
 import { entries } from '../../validate-kinds';
 import { PORT_RANGE_MESSAGE, validPort } from '../../validate-pod';
 import type { KindModule, Printer } from '../kind-module';
-import { CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { AGE, col, created, list, NAME } from '../printing';
 import { resource } from '../resource';
+
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty.
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'Endpoints',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    Endpoints: 'The endpoints that implement a service.',
+    EndpointSubset: 'A group of addresses with a common set of ports.',
+    EndpointAddress: 'A single IP address.',
+    EndpointPort: 'A port of an endpoint.',
+  },
+  atomic: ['EndpointAddress', 'EndpointPort'],
+  messages: {
+    Endpoints: ['1 metadata ObjectMeta', '2 subsets []EndpointSubset atomic'],
+    EndpointSubset: [
+      '1 addresses []EndpointAddress atomic',
+      '2 notReadyAddresses []EndpointAddress atomic',
+      '3 ports []EndpointPort atomic',
+    ],
+    EndpointAddress: [
+      '1 ip! string',
+      '3 hostname string',
+      '4 nodeName *string',
+      '2 targetRef *ObjectReference',
+    ],
+    EndpointPort: ['1 name string', '2 port! int32', '3 protocol string', '4 appProtocol *string'],
+    EndpointsList: ['1 metadata ListMeta', '2 items! []Endpoints'],
+  },
+});
 
 function validateEndpoints(o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -50,33 +83,8 @@ const endpointsPrinter: Printer = {
 
 export const endpointsKind: KindModule = {
   resource: resource('', 'Endpoints', 'endpoints', { shortNames: ['ep'], singular: 'endpoints' }),
-  definitions: {
-    [`${CORE}Endpoints`]: {
-      description: 'The endpoints that implement a service.',
-      fields: kindFields({ subsets: `[]#${CORE}EndpointSubset` }),
-      gvk: { group: '', version: 'v1', kind: 'Endpoints' },
-    },
-    [`${CORE}EndpointSubset`]: {
-      description: 'A group of addresses with a common set of ports.',
-      fields: {
-        addresses: `[]#${CORE}EndpointAddress`,
-        notReadyAddresses: `[]#${CORE}EndpointAddress`,
-        ports: `[]#${CORE}EndpointPort`,
-      },
-    },
-    [`${CORE}EndpointAddress`]: {
-      description: 'A single IP address.',
-      fields: { ip: 'string', hostname: 'string', nodeName: 'string', targetRef: 'any' },
-      required: ['ip'],
-      atomic: true,
-    },
-    [`${CORE}EndpointPort`]: {
-      description: 'A port of an endpoint.',
-      fields: { name: 'string', port: 'integer', protocol: 'string', appProtocol: 'string' },
-      required: ['port'],
-      atomic: true,
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   defaults(o) {
     for (const subset of objectList(o.subsets)) defaultPorts(subset.ports);
   },

@@ -3,9 +3,50 @@ import { age } from '../../age';
 import type { KubeObject } from '../../object';
 import { getPath, isPlainObject } from '../../object';
 import type { KindModule, Printer } from '../kind-module';
-import { CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { col, num, str } from '../printing';
 import { resource } from '../resource';
+
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty. Event,
+// EventList and EventSeries are also events.k8s.io/v1 messages; the protobuf registry tells them
+// apart by package.
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'Event',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    Event: 'A report of an event somewhere in the cluster.',
+    EventSource: 'The component (and host) an event comes from.',
+    EventSeries: 'Data on a series of events that happened again and again.',
+  },
+  messages: {
+    Event: [
+      '1 metadata! ObjectMeta',
+      '2 involvedObject! ObjectReference',
+      '3 reason string',
+      '4 message string',
+      '5 source EventSource',
+      '6 firstTimestamp Time',
+      '7 lastTimestamp Time',
+      '8 count int32',
+      '9 type string',
+      '10 eventTime MicroTime',
+      '11 series *EventSeries',
+      '12 action string',
+      '13 related *ObjectReference',
+      '14 reportingComponent! string',
+      '15 reportingInstance! string',
+    ],
+    EventSource: ['1 component string', '2 host string'],
+    EventSeries: ['1 count int32', '2 lastObservedTime MicroTime'],
+    EventList: ['1 metadata ListMeta', '2 items! []Event'],
+  },
+});
+// As Kubernetes' OpenAPI has it (declareKind marks no field of the kind itself required).
+declared.definitions[`${CORE}Event`].required = ['metadata', 'involvedObject'];
 
 /** The fields events can be selected by, under both the core and the events.k8s.io names. */
 export function eventFields(): string[] {
@@ -92,28 +133,8 @@ export const EVENT_PRINTER: Printer = {
 
 export const coreEventKind: KindModule = {
   resource: resource('', 'Event', 'events', { shortNames: ['ev'] }),
-  definitions: {
-    [`${CORE}Event`]: {
-      description: 'A report of an event somewhere in the cluster.',
-      fields: kindFields({
-        involvedObject: 'any',
-        reason: 'string',
-        message: 'string',
-        source: 'any',
-        firstTimestamp: 'time',
-        lastTimestamp: 'time',
-        count: 'integer',
-        type: 'string',
-        eventTime: 'time',
-        series: 'any',
-        action: 'string',
-        related: 'any',
-        reportingComponent: 'string',
-        reportingInstance: 'string',
-      }),
-      gvk: { group: '', version: 'v1', kind: 'Event' },
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   selectableFields: eventFields(),
   fieldValue: eventFieldValue,
   printer: EVENT_PRINTER,

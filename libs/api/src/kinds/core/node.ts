@@ -5,9 +5,104 @@ import { getPath, jsonEqual } from '../../object';
 import type { StatusCause } from '../../status';
 import type { KindModule, Printer } from '../kind-module';
 import { spec } from '../kind-module';
-import { BY_TYPE, CORE, kindFields } from '../meta';
+import { declareKind } from '../declare';
+import { CORE } from '../meta';
 import { AGE, col, created, list, NAME, str } from '../printing';
 import { resource } from '../resource';
+
+// Field tables: k8s.io/api core/v1 generated.proto numbers, types.go pointers and omitempty
+// (10b39a39bcee), declared once for the schema and protobuf (client-go's kubelets send Node
+// status as protobuf).
+const declared = declareKind({
+  group: '',
+  version: 'v1',
+  kind: 'Node',
+  package: 'k8s.io.api.core.v1',
+  prefix: CORE,
+  descriptions: {
+    Node: 'A worker node.',
+    NodeSpec: 'Node attributes.',
+    NodeStatus: 'The most recently observed status of the node.',
+    Taint: 'A taint on a node.',
+  },
+  messages: {
+    Node: ['1 metadata ObjectMeta', '2 spec NodeSpec', '3 status NodeStatus'],
+    NodeSpec: [
+      '1 podCIDR string',
+      '7 podCIDRs []string merge set',
+      '3 providerID string',
+      '4 unschedulable bool',
+      '5 taints []Taint atomic',
+      '6 configSource *NodeConfigSource',
+      '2 externalID string',
+      '8 podPreemptionPolicy *NodePodPreemptionPolicy',
+    ],
+    NodePodPreemptionPolicy: ['1 disableResizePreemption []string set'],
+    Taint: ['1 key! string', '2 value string', '3 effect! string', '4 timeAdded *Time'],
+    NodeConfigSource: ['2 configMap *ConfigMapNodeConfigSource'],
+    ConfigMapNodeConfigSource: [
+      '1 namespace! string',
+      '2 name! string',
+      '3 uid string',
+      '4 resourceVersion string',
+      '5 kubeletConfigKey! string',
+    ],
+    NodeStatus: [
+      '1 capacity map[string]Quantity',
+      '2 allocatable map[string]Quantity',
+      '3 phase string',
+      '4 conditions []NodeCondition merge=type map=type',
+      '5 addresses []NodeAddress merge=type map=type',
+      '6 daemonEndpoints NodeDaemonEndpoints',
+      '7 nodeInfo NodeSystemInfo',
+      '8 images []ContainerImage atomic',
+      '9 volumesInUse []string atomic',
+      '10 volumesAttached []AttachedVolume atomic',
+      '11 config *NodeConfigStatus',
+      '12 runtimeHandlers []NodeRuntimeHandler atomic',
+      '13 features *NodeFeatures',
+      '14 declaredFeatures []string atomic',
+    ],
+    NodeCondition: [
+      '1 type! string',
+      '2 status! string',
+      '3 lastHeartbeatTime Time',
+      '4 lastTransitionTime Time',
+      '5 reason string',
+      '6 message string',
+    ],
+    NodeAddress: ['1 type! string', '2 address! string'],
+    NodeDaemonEndpoints: ['1 kubeletEndpoint DaemonEndpoint'],
+    // Go's tag names it Port, capitalised, for compatibility with old releases.
+    DaemonEndpoint: ['1 Port! int32'],
+    NodeSystemInfo: [
+      '1 machineID! string',
+      '2 systemUUID! string',
+      '3 bootID! string',
+      '4 kernelVersion! string',
+      '5 osImage! string',
+      '6 containerRuntimeVersion! string',
+      '7 kubeletVersion! string',
+      '8 kubeProxyVersion! string',
+      '9 operatingSystem! string',
+      '10 architecture! string',
+      '11 swap *NodeSwapStatus',
+    ],
+    NodeSwapStatus: ['1 capacity *int64'],
+    ContainerImage: ['1 names! []string atomic', '2 sizeBytes int64'],
+    AttachedVolume: ['1 name! string', '2 devicePath! string'],
+    NodeConfigStatus: [
+      '1 assigned *NodeConfigSource',
+      '2 active *NodeConfigSource',
+      '3 lastKnownGood *NodeConfigSource',
+      '4 error string',
+    ],
+    NodeRuntimeHandler: ['1 name! string', '2 features *NodeRuntimeHandlerFeatures'],
+    NodeRuntimeHandlerFeatures: ['1 recursiveReadOnlyMounts *bool', '2 userNamespaces *bool'],
+    NodeFeatures: ['1 supplementalGroupsPolicy *bool'],
+    NodeList: ['1 metadata ListMeta', '2 items! []Node'],
+  },
+});
 
 export const POD_CIDR_FORBIDDEN = 'node updates may not change podCIDR except from "" to valid';
 
@@ -85,34 +180,10 @@ export const nodeKind: KindModule = {
   resource: resource('', 'Node', 'nodes', {
     shortNames: ['no'],
     namespaced: false,
-    subresources: ['status'],
+    subresources: ['status', 'proxy'],
   }),
-  definitions: {
-    [`${CORE}Node`]: {
-      description: 'A worker node.',
-      fields: kindFields({ spec: `#${CORE}NodeSpec`, status: 'any' }),
-      gvk: { group: '', version: 'v1', kind: 'Node' },
-      statusLists: { conditions: BY_TYPE, addresses: BY_TYPE },
-    },
-    [`${CORE}NodeSpec`]: {
-      description: 'Node attributes.',
-      fields: {
-        podCIDR: 'string',
-        podCIDRs: '[]string',
-        providerID: 'string',
-        unschedulable: 'boolean',
-        taints: `[]#${CORE}Taint`,
-        configSource: 'any',
-        externalID: 'string',
-      },
-      listTypes: { podCIDRs: { type: 'set' } },
-    },
-    [`${CORE}Taint`]: {
-      description: 'A taint on a node.',
-      fields: { key: 'string', value: 'string', effect: 'string', timeAdded: 'time' },
-      required: ['key', 'effect'],
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   selectableFields: ['spec.unschedulable'],
   fieldValue: (o, field) =>
     field === 'spec.unschedulable' && getPath(o, field) == null ? 'false' : undefined,

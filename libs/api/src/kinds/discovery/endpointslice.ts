@@ -5,13 +5,63 @@ import type { KubeObject } from '../../object';
 import type { StatusCause } from '../../status';
 import { entries } from '../../validate-kinds';
 import type { KindModule } from '../kind-module';
-import { kindFields } from '../meta';
+import { declareKind } from '../declare';
 import { AGE, col, created, list, NAME, str } from '../printing';
 import { resource } from '../resource';
 
 const DISCOVERY = 'io.k8s.api.discovery.v1.';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+
+// Field tables: k8s.io/api discovery/v1 generated.proto numbers, types.go pointers and omitempty.
+// Its Endpoint and EndpointPort share short names with core/v1 messages; the protobuf registry
+// tells them apart by package.
+const declared = declareKind({
+  group: 'discovery.k8s.io',
+  version: 'v1',
+  kind: 'EndpointSlice',
+  package: 'k8s.io.api.discovery.v1',
+  prefix: DISCOVERY,
+  descriptions: {
+    EndpointSlice: 'A subset of the endpoints that implement a service.',
+    Endpoint: 'A single logical backend.',
+    EndpointConditions: 'The current condition of an endpoint.',
+    EndpointHints: 'Hints on how an endpoint should be consumed.',
+    EndpointPort: 'A port used by an endpoint slice.',
+  },
+  atomic: ['EndpointPort'],
+  messages: {
+    EndpointSlice: [
+      '1 metadata ObjectMeta',
+      '4 addressType! string',
+      '2 endpoints! []Endpoint atomic',
+      '3 ports! []EndpointPort atomic',
+    ],
+    Endpoint: [
+      '1 addresses! []string set',
+      '2 conditions EndpointConditions',
+      '3 hostname *string',
+      '4 targetRef *ObjectReference',
+      '5 deprecatedTopology map[string]string',
+      '6 nodeName *string',
+      '7 zone *string',
+      '8 hints *EndpointHints',
+    ],
+    EndpointConditions: ['1 ready *bool', '2 serving *bool', '3 terminating *bool'],
+    EndpointHints: ['1 forZones []ForZone atomic', '2 forNodes []ForNode atomic'],
+    ForZone: ['1 name! string'],
+    ForNode: ['1 name! string'],
+    EndpointPort: [
+      '1 name *string',
+      '2 protocol *string',
+      '3 port *int32',
+      '4 appProtocol *string',
+    ],
+    EndpointSliceList: ['1 metadata ListMeta', '2 items! []EndpointSlice'],
+  },
+});
+// As Kubernetes' OpenAPI has it (the kind's own `!` fields are not marked required by declareKind).
+declared.definitions[`${DISCOVERY}EndpointSlice`].required = ['addressType', 'endpoints'];
 
 function validateEndpointSlice(o: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -30,42 +80,8 @@ function validateEndpointSlice(o: KubeObject): StatusCause[] {
 
 export const endpointSliceKind: KindModule = {
   resource: resource('discovery.k8s.io', 'EndpointSlice', 'endpointslices'),
-  definitions: {
-    [`${DISCOVERY}EndpointSlice`]: {
-      description: 'A subset of the endpoints that implement a service.',
-      fields: kindFields({
-        addressType: 'string',
-        endpoints: `[]#${DISCOVERY}Endpoint`,
-        ports: `[]#${DISCOVERY}EndpointPort`,
-      }),
-      required: ['addressType', 'endpoints'],
-      gvk: { group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice' },
-    },
-    [`${DISCOVERY}Endpoint`]: {
-      description: 'A single logical backend.',
-      fields: {
-        addresses: '[]string',
-        conditions: `#${DISCOVERY}EndpointConditions`,
-        hostname: 'string',
-        targetRef: 'any',
-        deprecatedTopology: 'map:string',
-        nodeName: 'string',
-        zone: 'string',
-        hints: 'any',
-      },
-      required: ['addresses'],
-      listTypes: { addresses: { type: 'set' } },
-    },
-    [`${DISCOVERY}EndpointConditions`]: {
-      description: 'The current condition of an endpoint.',
-      fields: { ready: 'boolean', serving: 'boolean', terminating: 'boolean' },
-    },
-    [`${DISCOVERY}EndpointPort`]: {
-      description: 'A port used by an endpoint slice.',
-      fields: { name: 'string', protocol: 'string', port: 'integer', appProtocol: 'string' },
-      atomic: true,
-    },
-  },
+  definitions: declared.definitions,
+  protobuf: declared.protobuf,
   defaults: (o) => defaultPorts(o.ports),
   validate: validateEndpointSlice,
   printer: {

@@ -1,10 +1,33 @@
-// x509 client-certificate authentication: the TLS layer verified the chain against the client
-// CA (or found it wanting); the user is the subject's CN and the groups its O values.
+// Who a client certificate names, read the one way every server of the cluster reads it (the API
+// server's x509 authenticator and the kubelet server): the TLS layer verified the chain against
+// the client CA (or found it wanting); the user is the subject's CN, the groups its O values, and
+// a certificate without a CN names nobody. Kept free of the X.509 builder (its own entry point,
+// @flotilla/pki/client-identity) so servers that only read certificates do not load it.
 import type { TLSSocket } from 'node:tls';
-import type { UserInfo } from './user-info';
+
+/** The identity a verified certificate carries: CN is the user, O the groups. */
+export interface CertificateUser {
+  name: string;
+  groups: string[];
+}
 
 export type ClientCertificate =
-  { verified: true; user: UserInfo } | { verified: false; error: string };
+  { verified: true; user: CertificateUser } | { verified: false; error: string };
+
+/** A certificate's subject as Node gives it: each attribute once, or an array when repeated. */
+export type CertificateSubject = Record<string, string | string[] | undefined>;
+
+/**
+ * The user a subject names: CN → name, every O → groups; an error when there is no CN (an empty
+ * user name would match RBAC subjects it must not).
+ */
+export function userOfSubject(
+  subject: CertificateSubject,
+): { user: CertificateUser } | { error: string } {
+  const cn = first(subject.CN);
+  if (!cn) return { error: 'the certificate has no common name' };
+  return { user: { name: cn, groups: all(subject.O) } };
+}
 
 /** What one handshake of a connection established: the Finished message names the handshake. */
 interface Remembered {
@@ -39,10 +62,9 @@ function readClientCertificate(tls: Partial<TLSSocket>): ClientCertificate | und
   if (!tls.authorized) {
     return { verified: false, error: String(tls.authorizationError ?? 'not verified') };
   }
-  const subject = (cert.subject ?? {}) as unknown as Record<string, string | string[] | undefined>;
-  const cn = first(subject.CN);
-  if (!cn) return { verified: false, error: 'the certificate has no common name' };
-  return { verified: true, user: { name: cn, groups: all(subject.O) } };
+  const named = userOfSubject((cert.subject ?? {}) as unknown as CertificateSubject);
+  if ('error' in named) return { verified: false, error: named.error };
+  return { verified: true, user: named.user };
 }
 
 function first(v: string | string[] | undefined): string | undefined {

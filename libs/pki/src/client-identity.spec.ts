@@ -1,5 +1,5 @@
-// Client-certificate authentication reads the peer's certificate once per TLS handshake: again on
-// a new connection or after a renegotiation, never per request on a keep-alive connection.
+// Who a client certificate names (CN the user, O the groups), and how often it is read: once per
+// TLS handshake, again on a new connection or after a renegotiation, never per request.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request, Server } from 'node:https';
@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
-import { ClientCertificate, clientCertificateOf } from './client-certificate';
+import { ClientCertificate, clientCertificateOf, userOfSubject } from './client-identity';
 
 /** A stand-in for a server-side TLSSocket after its handshake. */
 function fakeSocket(subject: Record<string, string | string[]>, finished = 'handshake-1') {
@@ -27,6 +27,24 @@ function fakeSocket(subject: Record<string, string | string[]>, finished = 'hand
   };
   return socket;
 }
+
+describe('userOfSubject', () => {
+  it('names the user by CN and the groups by every O, in order', () => {
+    expect(userOfSubject({ CN: 'system:node:w1', O: 'system:nodes' })).toEqual({
+      user: { name: 'system:node:w1', groups: ['system:nodes'] },
+    });
+    expect(userOfSubject({ CN: ['alice', 'ignored'], O: ['dev', 'ops'], OU: 'x' })).toEqual({
+      user: { name: 'alice', groups: ['dev', 'ops'] },
+    });
+    expect(userOfSubject({ CN: 'bob' })).toEqual({ user: { name: 'bob', groups: [] } });
+  });
+
+  it('refuses a subject without a common name (an empty one included)', () => {
+    const error = 'the certificate has no common name';
+    expect(userOfSubject({ O: 'system:masters' })).toEqual({ error });
+    expect(userOfSubject({ CN: '', O: 'system:masters' })).toEqual({ error });
+  });
+});
 
 describe('clientCertificateOf', () => {
   it('reads the certificate once per handshake and answers the same user after', () => {
