@@ -173,6 +173,7 @@ async function look(client: KubeClient): Promise<Look> {
           p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
         deleting: p.metadata.deletionTimestamp !== undefined,
         owned: (p.metadata.ownerReferences ?? []).some((r) => r.controller),
+        owner: (p.metadata.ownerReferences ?? []).find((r) => r.controller)?.uid,
         tolerationSeconds: tolerationOf(p),
       })),
   };

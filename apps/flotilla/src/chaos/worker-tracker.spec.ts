@@ -74,6 +74,32 @@ describe('the timeline of a worker failure', () => {
     ]);
   });
 
+  it("counts only replacements made by the stranded pods' controllers, not other new pods", () => {
+    const web = { owner: 'rs-web' };
+    const t = new WorkerFailoverTracker('w1', nodes, [
+      pod('web-a', 'w1', web),
+      pod('web-c', 'w2', web),
+    ]);
+    const down = [node('w1', 'Unknown'), node('w2')];
+    t.observe(down, [pod('web-a', 'w1', web), pod('web-c', 'w2', web)], 1000);
+    // Someone scales another Deployment meanwhile: its pods run Ready on w2.
+    const other = [
+      pod('web-a', 'w1', { ...web, deleting: true }),
+      pod('web-c', 'w2', web),
+      pod('api-x', 'w2', { owner: 'rs-api' }),
+    ];
+    expect(t.observe(down, other, 2000).map(formatEvent)).toEqual([
+      '   2000 ms  pod default/web-a evicted from w1 (Terminating)',
+    ]);
+    expect(t.missing()).toEqual(['1 replacement pod(s) Ready on other nodes']);
+    const replaced = [...other, pod('web-d', 'w2', web)];
+    expect(t.observe(down, replaced, 3000).map(formatEvent)).toEqual([
+      '   3000 ms  pod default/web-d scheduled on w2',
+      '   3000 ms  pod default/web-d Running and Ready on w2',
+    ]);
+    expect(t.missing()).toEqual([]);
+  });
+
   it('a bare pod (no controller) is not waited for: nothing makes it again', () => {
     const t = new WorkerFailoverTracker('w1', nodes, [pod('bare', 'w1', { owned: false })]);
     t.observe([node('w1', 'Unknown'), node('w2')], [], 1000);

@@ -20,6 +20,11 @@ export interface PodView {
   deleting: boolean;
   /** Made by a controller (a ReplicaSet, ...), so something makes it again elsewhere. */
   owned: boolean;
+  /**
+   * The uid of that controller: replacements are counted per controller, so pods other
+   * controllers start meanwhile on the other nodes are not taken for them.
+   */
+  owner?: string;
   /** How long it stays on an unreachable node before eviction. */
   tolerationSeconds?: number;
 }
@@ -31,6 +36,8 @@ export class WorkerFailoverTracker {
   private readonly nodeTaints = new Map<string, Set<string>>();
   /** The target's controller-made pods at the fault: they must go and come back elsewhere. */
   private readonly stranded: Set<string>;
+  /** The controllers of the stranded pods: only their pods elsewhere can replace them. */
+  private readonly owners: Set<string | undefined>;
   private readonly gone = new Set<string>();
   private readonly known: Set<string>;
   private readonly scheduled = new Set<string>();
@@ -51,9 +58,10 @@ export class WorkerFailoverTracker {
     this.stranded = new Set(
       pods.filter((p) => p.node === target && p.owned && !p.deleting).map(key),
     );
+    this.owners = new Set(pods.filter((p) => this.stranded.has(key(p))).map((p) => p.owner));
     this.known = new Set(pods.map(key));
     this.readyOthersBefore = pods.filter(
-      (p) => p.owned && p.ready && !p.deleting && p.node !== target,
+      (p) => this.replaces(p) && p.ready && !p.deleting && p.node !== target,
     ).length;
     this.readyOthersNow = this.readyOthersBefore;
   }
@@ -92,7 +100,7 @@ export class WorkerFailoverTracker {
     }
     for (const p of pods) {
       const k = key(p);
-      if (this.known.has(k) || !p.owned || !p.node || p.node === this.target) continue;
+      if (this.known.has(k) || !this.replaces(p) || !p.node || p.node === this.target) continue;
       if (!this.scheduled.has(k)) {
         this.scheduled.add(k);
         at('pod', `pod ${k} scheduled on ${p.node}`);
@@ -103,9 +111,18 @@ export class WorkerFailoverTracker {
       }
     }
     this.readyOthersNow = pods.filter(
-      (p) => p.owned && p.ready && !p.deleting && p.node !== undefined && p.node !== this.target,
+      (p) =>
+        this.replaces(p) &&
+        p.ready &&
+        !p.deleting &&
+        p.node !== undefined &&
+        p.node !== this.target,
     ).length;
     return events;
+  }
+
+  private replaces(p: PodView): boolean {
+    return p.owned && this.owners.has(p.owner);
   }
 
   /** Every stranded pod was evicted and as many ready pods run on the other nodes as ran in all. */
