@@ -43,7 +43,9 @@ export class MemberDirectory {
       });
     }
     this.self = this.members.get(config.name)!;
-    this.self.clientUrls = [`http://${hostPort(config.advertiseHost, config.etcdPort)}`];
+    // The etcd port serves TLS in the secure mode: `etcdctl member list` shows where to dial.
+    const scheme = config.security?.mode === 'secure' ? 'https' : 'http';
+    this.self.clientUrls = [`${scheme}://${hostPort(config.advertiseHost, config.etcdPort)}`];
   }
 
   get(name: string): MemberAddress | undefined {
