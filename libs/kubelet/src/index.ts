@@ -61,3 +61,4 @@ export type { AgentOptions, LabOptions } from './host/lab';
 export { KubeletServer } from './server/kubelet-server';
 export type { KubeletServerOptions } from './server/kubelet-server';
 export { CLUSTER_DNS_SERVICE } from './api/kubelet-api';
+export { ContainerMetrics, PROMETHEUS_TEXT } from './server/container-metrics';

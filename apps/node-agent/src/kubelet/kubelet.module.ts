@@ -2,6 +2,7 @@ import {
   Controller,
   DynamicModule,
   Get,
+  Header,
   Inject,
   Injectable,
   Module,
@@ -15,7 +16,7 @@ import {
   JsonLogger,
   unhealthy,
 } from '@flotilla/observability';
-import { NodeKubelet } from '@flotilla/kubelet';
+import { NodeKubelet, PROMETHEUS_TEXT } from '@flotilla/kubelet';
 import { Registry } from 'prom-client';
 import type { MastersClient } from '../api/masters-client';
 import type { NodeAgentConfig } from '../config/node-agent-config';
@@ -56,8 +57,8 @@ class KubeletLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 }
 
 /**
- * The pods this node runs, with their status, on the plain port: only without a client CA (the
- * kubelet server serves them behind authorization otherwise).
+ * The pods this node runs, with their status, and its container metrics on the plain port: only
+ * without a client CA (the kubelet server serves them behind authorization otherwise).
  */
 @Controller()
 class PodsController {
@@ -66,6 +67,20 @@ class PodsController {
   @Get('pods')
   pods(): unknown {
     return { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: this.node.kubelet.pods() };
+  }
+
+  // The container metrics, as the kubelet server has them; here only without a client CA, as
+  // /metrics is.
+  @Get('metrics/resource')
+  @Header('content-type', PROMETHEUS_TEXT)
+  resourceMetrics(): Promise<string> {
+    return this.node.containerMetrics.resource();
+  }
+
+  @Get('metrics/cadvisor')
+  @Header('content-type', PROMETHEUS_TEXT)
+  cadvisorMetrics(): Promise<string> {
+    return this.node.containerMetrics.cadvisor();
   }
 }
 

@@ -19,6 +19,7 @@ import { MemoryObjectSource } from '../pod/object-source';
 import { fanOut, logEvents, MemoryEvents } from '../pod/events';
 import type { EventRecorder } from '../pod/events';
 import { CriRuntime } from '../runtime/cri/cri-runtime';
+import { ContainerMetrics, readHostUsage } from '../server/container-metrics';
 import { FakeRuntime } from '../runtime/fake/fake-runtime';
 import type { ContainerRuntime } from '../runtime/runtime';
 import type { ProbeRunner } from '../probes/probe-runner';
@@ -97,6 +98,8 @@ export class NodeKubelet {
   facts!: NodeFacts;
   api?: KubeletApi;
   server?: KubeletServer;
+  /** /metrics/resource and /metrics/cadvisor, for the kubelet server and the agent's plain port. */
+  containerMetrics!: ContainerMetrics;
   imageGc?: ImageGcManager;
   private runtime!: ContainerRuntime;
   private watcher?: ManifestWatcher;
@@ -132,6 +135,11 @@ export class NodeKubelet {
       clusterDomain: c.clusterDomain,
       memoryCapacityBytes: this.facts.allocatableNumbers.memoryBytes,
     };
+    // A hollow node has no host of its own: its usage is the sum of its containers.
+    this.containerMetrics = new ContainerMetrics({
+      runtime: this.runtime,
+      ...(hollow ? {} : { nodeUsage: readHostUsage }),
+    });
     if (c.server) {
       // Before registration: the Node reports the port it listens on.
       this.server = new KubeletServer({
@@ -141,6 +149,7 @@ export class NodeKubelet {
         nodeName: c.nodeName,
         authorizer: new KubeletAuthorizer({ review: this.accessReviewer() }),
         ...(c.server.metrics ? { metrics: c.server.metrics } : {}),
+        containerMetrics: this.containerMetrics,
         pods: () => this.kubelet?.pods() ?? [],
         runtime: this.runtime,
         layout,

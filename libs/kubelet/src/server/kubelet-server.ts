@@ -1,4 +1,5 @@
-// The kubelet's own server (port 10250): /healthz, /pods, /metrics, /containerLogs, and the exec,
+// The kubelet's own server (port 10250): /healthz, /pods, /metrics (and /metrics/resource,
+// /metrics/cadvisor: container-metrics.ts), /containerLogs, and the exec,
 // attach and port-forward upgrades the API server proxies here. HTTPS with the node's serving pair
 // when one is given, plain HTTP otherwise; with a client CA each request, /healthz included, is
 // authorized on this Node (kubelet-authorizer.ts); probes use the agent's plain health port.
@@ -22,6 +23,7 @@ import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../runtime/labels';
 import type { ContainerRuntime, ContainerSummary } from '../runtime/runtime';
 import type { Logger } from '../util/logger';
 import { LogSource, parseLogOptions, streamLog } from './container-logs';
+import { ContainerMetrics, PROMETHEUS_TEXT } from './container-metrics';
 import { KubeletAuthorizer, KubeletUser, nodeAttributes } from './kubelet-authorizer';
 import { forwardUpgrade, refuseUpgrade, webSocketRefusal } from './stream-upgrade';
 
@@ -42,6 +44,11 @@ export interface KubeletServerOptions {
   nodeName?: string;
   /** The agent's metrics (Prometheus text); absent: /metrics is not served. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * /metrics/resource and /metrics/cadvisor; absent: from the runtime, the node's usage the sum
+   * of its containers.
+   */
+  containerMetrics?: ContainerMetrics;
   /** The pods the node runs, with their latest status. */
   pods: () => Pod[];
   runtime: ContainerRuntime;
@@ -94,11 +101,14 @@ export class KubeletServer {
   private readonly pollMs: number;
   private readonly now: () => number;
   private readonly authorizer: KubeletAuthorizer;
+  private readonly containerMetrics: ContainerMetrics;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.pollMs = o.logPollMs ?? 250;
     this.now = o.now ?? Date.now;
     this.authorizer = o.authorizer ?? new KubeletAuthorizer();
+    this.containerMetrics =
+      o.containerMetrics ?? new ContainerMetrics({ runtime: o.runtime, now: this.now });
   }
 
   get scheme(): 'http' | 'https' {
@@ -178,6 +188,14 @@ export class KubeletServer {
       if (url.pathname === '/metrics' && this.o.metrics) {
         const m = await this.o.metrics();
         res.writeHead(200, { 'content-type': m.contentType }).end(m.body);
+        return;
+      }
+      if (url.pathname === '/metrics/resource' || url.pathname === '/metrics/cadvisor') {
+        const body =
+          url.pathname === '/metrics/resource'
+            ? await this.containerMetrics.resource()
+            : await this.containerMetrics.cadvisor();
+        res.writeHead(200, { 'content-type': PROMETHEUS_TEXT }).end(body);
         return;
       }
       if (parts[0] === 'containerLogs' && parts.length === 4) {

@@ -41,6 +41,8 @@ export interface FakeBehaviour {
   exec?: (cmd: string[]) => ExecResult;
   /** Memory in use, for stats. */
   memoryBytes?: number;
+  /** CPU time used so far (core-nanoseconds), for stats; 0 unless told. */
+  cpuCoreNanoSeconds?: number;
   /** Lines the container writes to stdout when it starts (its log, for kubectl logs). */
   logLines?: string[];
 }
@@ -71,6 +73,8 @@ interface FakeContainer {
   timer?: Timer;
   /** The container's log in CRI format. */
   log: string;
+  /** What setUsage said, over the behaviour's figures. */
+  usage?: { cpuCoreNanoSeconds?: number; memoryBytes?: number };
 }
 
 export interface FakeRuntimeOptions {
@@ -135,6 +139,12 @@ export class FakeRuntime implements ContainerRuntime {
 
   setBehaviour(fn: BehaviourFor): void {
     this.behaviourFor = fn;
+  }
+
+  /** What ListContainerStats reports for a container from now on. */
+  setUsage(id: string, usage: { cpuCoreNanoSeconds?: number; memoryBytes?: number }): void {
+    const c = this.mustGet(id);
+    c.usage = { ...c.usage, ...usage };
   }
 
   /** Makes an image present, as if pulled earlier: 1 MiB unless told. */
@@ -454,8 +464,8 @@ export class FakeRuntime implements ContainerRuntime {
         name: c.config.metadata.name,
         labels: { ...c.config.labels },
         timestamp: this.clock.now(),
-        cpuUsageCoreNanoSeconds: 0,
-        memoryWorkingSetBytes: c.behaviour.memoryBytes ?? 0,
+        cpuUsageCoreNanoSeconds: c.usage?.cpuCoreNanoSeconds ?? c.behaviour.cpuCoreNanoSeconds ?? 0,
+        memoryWorkingSetBytes: c.usage?.memoryBytes ?? c.behaviour.memoryBytes ?? 0,
       }));
   }
 
