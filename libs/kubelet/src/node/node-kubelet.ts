@@ -138,6 +138,7 @@ export class NodeKubelet {
     // A hollow node has no host of its own: its usage is the sum of its containers.
     this.containerMetrics = new ContainerMetrics({
       runtime: this.runtime,
+      pods: () => this.kubelet?.pods() ?? [],
       ...(hollow ? {} : { nodeUsage: readHostUsage }),
     });
     if (c.server) {

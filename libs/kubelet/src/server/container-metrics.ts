@@ -9,6 +9,7 @@ import {
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
 } from '../runtime/labels';
+import type { Pod } from '../pod/types';
 import type { ContainerRuntime } from '../runtime/runtime';
 
 export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -303,6 +304,11 @@ export function renderCadvisorMetrics(containers: ContainerUsage[]): string {
 
 export interface ContainerMetricsOptions {
   runtime: ContainerRuntime;
+  /**
+   * The node's pods: cadvisor's image label is the image as the pod spec names it (the runtime
+   * has the image's id); absent or not found: the runtime's.
+   */
+  pods?: () => Pod[];
   /** The host's usage; absent: the sum of the containers (a hollow node has no host of its own). */
   nodeUsage?: (nowMs: number) => Promise<NodeUsage>;
   now?: () => number;
@@ -341,6 +347,18 @@ export class ContainerMetrics {
 
   /** Throws when the runtime cannot be read: the server answers 500. */
   async cadvisor(): Promise<string> {
-    return renderCadvisorMetrics(await collectContainerUsage(this.o.runtime));
+    const containers = await collectContainerUsage(this.o.runtime);
+    const images = new Map<string, string>();
+    for (const p of this.o.pods?.() ?? []) {
+      for (const c of [...(p.spec.initContainers ?? []), ...p.spec.containers]) {
+        images.set(JSON.stringify([p.metadata.uid, c.name]), c.image ?? '');
+      }
+    }
+    return renderCadvisorMetrics(
+      containers.map((c) => ({
+        ...c,
+        image: images.get(JSON.stringify([c.podUid, c.container])) || c.image,
+      })),
+    );
   }
 }

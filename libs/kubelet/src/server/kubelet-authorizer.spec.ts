@@ -20,6 +20,7 @@ describe('the attributes of a kubelet request', () => {
   it.each([
     ['GET', '/metrics', false, 'get', 'metrics'],
     ['GET', '/metrics/cadvisor', false, 'get', 'metrics'],
+    ['GET', '/metrics/resource', false, 'get', 'metrics'],
     ['HEAD', '/metrics', false, 'get', 'metrics'],
     ['GET', '/stats/summary', false, 'get', 'stats'],
     ['GET', '/logs/syslog', false, 'get', 'log'],

@@ -163,6 +163,20 @@ describe('the kubelet server behind its client CA', () => {
     ]);
   });
 
+  it('serves the container metrics as nodes/metrics: to prometheus, not to bob', async () => {
+    for (const path of ['/metrics/resource', '/metrics/cadvisor']) {
+      const ok = await get(path, 'prometheus');
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain('container_cpu_usage_seconds_total{container="app",');
+      const refused = await get(path, 'bob');
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.body).message).toBe(
+        'Forbidden (user=bob, verb=get, resource=nodes, subresource=metrics)',
+      );
+    }
+    expect(asked.map((a) => a.attrs.subresource)).toEqual(['metrics', 'metrics']);
+  });
+
   it('answers 403 with a Kubernetes Status naming user, verb and subresource', async () => {
     const pods = await get('/pods', 'prometheus');
     expect(pods.status).toBe(403);

@@ -6,7 +6,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeNode } from '../testing/fake-node';
-import { pod } from '../testing/fixtures';
+import { container, pod } from '../testing/fixtures';
 import { KubeletServer } from './kubelet-server';
 
 let node: FakeNode;
@@ -56,6 +56,45 @@ describe('the kubelet server', () => {
     expect(list.items.map((p: { status: { phase: string } }) => p.status.phase)).toEqual([
       'Running',
     ]);
+  });
+
+  it('serves the container metrics from the runtime on /metrics/resource and /metrics/cadvisor', async () => {
+    node.kubelet.setPods([pod({ containers: [container('app'), container('sidecar')] })]);
+    await node.advance(0);
+    const [app, sidecar] = ['app', 'sidecar'].map((n) =>
+      node.runtime.allContainers().find((c) => c.metadata.name === n)!,
+    );
+    node.runtime.setUsage(app.id, { cpuCoreNanoSeconds: 2_500_000_000, memoryBytes: 4096 });
+    node.runtime.setUsage(sidecar.id, { cpuCoreNanoSeconds: 500_000_000, memoryBytes: 1024 });
+    const t = node.clock.now();
+    const res = await fetch(`${base}/metrics/resource`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    expect(text).toContain(
+      `container_cpu_usage_seconds_total{container="app",namespace="default",pod="web"} 2.5 ${t}\n`,
+    );
+    expect(text).toContain(
+      `container_memory_working_set_bytes{container="sidecar",namespace="default",pod="web"} 1024 ${t}\n`,
+    );
+    expect(text).toContain(`pod_cpu_usage_seconds_total{namespace="default",pod="web"} 3 ${t}\n`);
+    expect(text).toContain(`node_memory_working_set_bytes 5120 ${t}\n`);
+    expect(text).toContain('scrape_error 0\n');
+    const cadvisor = (await get('/metrics/cadvisor')).text;
+    expect(cadvisor).toContain(
+      `container_memory_working_set_bytes{container="app",id="${app.id}",image="flotilla/demo-web:1",name="${app.id}",namespace="default",pod="web"} 4096 ${t}\n`,
+    );
+  });
+
+  it('says scrape_error 1 on /metrics/resource when the runtime is down, and 500 on /metrics/cadvisor', async () => {
+    await running();
+    node.runtime.setDown('containerd stopped');
+    const resource = await get('/metrics/resource');
+    expect(resource.status).toBe(200);
+    expect(resource.text).toMatch(/\nscrape_error 1\n$/);
+    const cadvisor = await get('/metrics/cadvisor');
+    expect(cadvisor.status).toBe(500);
+    expect(JSON.parse(cadvisor.text)).toMatchObject({ kind: 'Status', code: 500 });
   });
 
   it('serves a container log: all of it, its tail, with timestamps', async () => {

@@ -108,7 +108,8 @@ export class KubeletServer {
     this.now = o.now ?? Date.now;
     this.authorizer = o.authorizer ?? new KubeletAuthorizer();
     this.containerMetrics =
-      o.containerMetrics ?? new ContainerMetrics({ runtime: o.runtime, now: this.now });
+      o.containerMetrics ??
+      new ContainerMetrics({ runtime: o.runtime, pods: o.pods, now: this.now });
   }
 
   get scheme(): 'http' | 'https' {
