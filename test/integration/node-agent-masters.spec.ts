@@ -134,6 +134,13 @@ describe('a node agent against real masters', () => {
     expect(events).toMatch(/Started/);
     const served = await tryGetText(`http://127.0.0.1:${agentPort}/pods`);
     expect(JSON.parse(served!.body).items.map((p: Pod) => p.metadata.name)).toContain('web');
+    // Insecure: the container metrics on the plain port too, the node's the sum of its pods.
+    const metrics = await tryGetText(`http://127.0.0.1:${agentPort}/metrics/resource`);
+    expect(metrics?.status).toBe(200);
+    expect(metrics!.body).toMatch(
+      /^container_cpu_usage_seconds_total\{container="web",namespace="default",pod="web"\} 0 \d+$/m,
+    );
+    expect(metrics!.body).toMatch(/^node_cpu_usage_seconds_total 0 \d+$/m);
   });
 
   it('reports that image garbage collection cannot free enough as an Event on its Node', async () => {

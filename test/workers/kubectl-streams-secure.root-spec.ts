@@ -175,6 +175,8 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     // system:prometheus (group system:monitoring): allowed by a SubjectAccessReview the kubelet
     // sends as system:node:w1.
     expect(await kubeletStatus('/metrics', 'prometheus')).toBe(200);
+    expect(await kubeletStatus('/metrics/resource', 'prometheus')).toBe(200);
+    expect(await kubeletStatus('/metrics/cadvisor', 'kube-proxy')).toBe(403);
     expect(await kubeletStatus('/pods', 'prometheus')).toBe(403);
     expect(await kubeletStatus('/pods', 'apiserver-kubelet-client')).toBe(200);
     // kube-proxy's identity has no nodes/metrics.
@@ -184,6 +186,7 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     expect(await plain('/readyz')).toBe(200);
     expect(await plain('/healthz')).toBe(200);
     expect(await plain('/metrics')).toBe(404);
+    expect(await plain('/metrics/resource')).toBe(404);
     expect(await plain('/pods')).toBe(404);
   });
 
@@ -191,6 +194,16 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     const raw = (path: string) => kubectl(['get', '--raw', `/api/v1/nodes/w1/proxy${path}`]);
     expect(await raw('/healthz')).toBe('ok');
     expect(await raw('/metrics')).toMatch(/^# (HELP|TYPE) /m);
+    // The container metrics, from containerd's ListContainerStats and the host's /proc.
+    const resource = await raw('/metrics/resource');
+    expect(resource).toMatch(
+      /^container_cpu_usage_seconds_total\{container="web",namespace="default",pod="web"\} [\d.e+-]+ \d+$/m,
+    );
+    expect(resource).toMatch(/^node_memory_working_set_bytes [1-9]\d* \d+$/m);
+    expect(resource).toMatch(/^scrape_error 0$/m);
+    expect(await raw('/metrics/cadvisor')).toMatch(
+      /^container_memory_working_set_bytes\{container="web",id="\w+",image="flotilla\/demo-web",/m,
+    );
     const pods = JSON.parse(await raw('/pods')) as { items: Pod[] };
     expect(pods.items.map((p) => p.metadata.name)).toContain('web');
     // HEAD, and OPTIONS with a body (the kubelet refuses it), through the master's HTTP layer.
