@@ -7,7 +7,7 @@
 // kubelet, and a kubelet with a certificate from elsewhere is refused by the API server. Runs as
 // root (npm run test:workers).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,9 +201,15 @@ describe('kubectl streams with TLS and RBAC on both hops', () => {
     );
     expect(resource).toMatch(/^node_memory_working_set_bytes [1-9]\d* \d+$/m);
     expect(resource).toMatch(/^scrape_error 0$/m);
-    expect(await raw('/metrics/cadvisor')).toMatch(
-      /^container_memory_working_set_bytes\{container="web",id="\w+",image="flotilla\/demo-web",/m,
-    );
+    const cadvisor = await raw('/metrics/cadvisor');
+    const id =
+      /^container_memory_working_set_bytes\{container="web",id="([^"]+)",image="flotilla\/demo-web",/m.exec(
+        cadvisor,
+      )?.[1];
+    expect(cadvisor).toContain(`container_memory_working_set_bytes{container="web",id="${id}"`);
+    // id is the container's cgroup, as cAdvisor's (cgroup v1: under each controller; v2: one tree).
+    const cgroup = [join('/sys/fs/cgroup/memory', id!), join('/sys/fs/cgroup', id!)];
+    expect(cgroup.filter((d) => existsSync(d))).toHaveLength(1);
     const pods = JSON.parse(await raw('/pods')) as { items: Pod[] };
     expect(pods.items.map((p) => p.metadata.name)).toContain('web');
     // HEAD, and OPTIONS with a body (the kubelet refuses it), through the master's HTTP layer.

@@ -139,7 +139,7 @@ export class NodeKubelet {
     this.containerMetrics = new ContainerMetrics({
       runtime: this.runtime,
       pods: () => this.kubelet?.pods() ?? [],
-      ...(hollow ? {} : { nodeUsage: readHostUsage }),
+      ...(hollow ? {} : { nodeUsage: readHostUsage, cgroupRoot: c.cgroupRoot }),
     });
     if (c.server) {
       // Before registration: the Node reports the port it listens on.

@@ -177,6 +177,16 @@ describe('/metrics/cadvisor', () => {
       ].join('\n'),
     );
   });
+
+  it("names the container's cgroup as id when it knows the cgroup root", async () => {
+    const text = renderCadvisorMetrics(
+      await collectContainerUsage(runtimeOf(webPod.slice(0, 1))),
+      '/kubepods',
+    );
+    expect(text).toContain(
+      `container_cpu_usage_seconds_total{container="app",id="/kubepods/poduid-web/c1",image="docker.io/library/nginx:1.27",name="c1",`,
+    );
+  });
 });
 
 describe('the host usage', () => {

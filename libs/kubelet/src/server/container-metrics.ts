@@ -266,13 +266,15 @@ export function renderResourceMetrics(s: ResourceSnapshot): string {
 }
 
 /**
- * /metrics/cadvisor, minimal: cpu and working set per container with cAdvisor's labels. id and
- * name are the runtime's container id (there is no cAdvisor here to name its cgroup).
+ * /metrics/cadvisor, minimal: cpu and working set per container with cAdvisor's labels. id is
+ * the container's cgroup when cgroupRoot is given (the kubelet's pod cgroup, then the runtime's
+ * container id under it, as containerd's cgroupfs driver makes it), the container id otherwise;
+ * name is the container id, as cAdvisor names containerd's containers.
  */
-export function renderCadvisorMetrics(containers: ContainerUsage[]): string {
+export function renderCadvisorMetrics(containers: ContainerUsage[], cgroupRoot?: string): string {
   const labels = (c: ContainerUsage) => ({
     container: c.container,
-    id: c.id,
+    id: cgroupRoot && c.podUid ? `${cgroupRoot}/pod${c.podUid}/${c.id}` : c.id,
     image: c.image,
     name: c.id,
     namespace: c.namespace,
@@ -309,6 +311,8 @@ export interface ContainerMetricsOptions {
    * has the image's id); absent or not found: the runtime's.
    */
   pods?: () => Pod[];
+  /** The kubelet's --cgroup-root, for cadvisor's id label; absent: the container id. */
+  cgroupRoot?: string;
   /** The host's usage; absent: the sum of the containers (a hollow node has no host of its own). */
   nodeUsage?: (nowMs: number) => Promise<NodeUsage>;
   now?: () => number;
@@ -359,6 +363,7 @@ export class ContainerMetrics {
         ...c,
         image: images.get(JSON.stringify([c.podUid, c.container])) || c.image,
       })),
+      this.o.cgroupRoot,
     );
   }
 }
