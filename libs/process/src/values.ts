@@ -137,6 +137,7 @@ const DURATION_UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
   µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,
@@ -151,7 +152,7 @@ export function parseGoDurationMs(text: string): number {
   let at = t.startsWith('-') || t.startsWith('+') ? 1 : 0;
   if (at >= t.length)
     throw new Error(`${JSON.stringify(text)} is not a duration (such as 90s, 2m, 1h30m)`);
-  const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  const term = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   let total = 0;
   while (at < t.length) {
     term.lastIndex = at;
