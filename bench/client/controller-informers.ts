@@ -11,11 +11,9 @@
  *     [--modes full,lean,lean-unfrozen]
  *   (CPU_PROF_DIR=dir writes each controller manager's CPU profile there)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { KubeClient, Pod } from '@flotilla/client';
 import { HttpTestServer, startTestApi } from '@flotilla/testing';
+import { spawnBenchChild, type BenchChild } from './bench-child';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -92,38 +90,12 @@ async function fill(client: KubeClient): Promise<void> {
   );
 }
 
-interface Child {
-  proc: ChildProcess;
-  next(): Promise<Record<string, number | string>>;
-  send(line: string): void;
-}
-
-function spawnChild(url: string, mode: string): Child {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env.CPU_PROF_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF_DIR]
-        : []),
-      '--expose-gc',
-      '--import',
-      'tsx',
-      resolve(__dirname, 'controller-informers-child.ts'),
-      url,
-      mode,
-    ],
-    { cwd: resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] },
+function spawnChild(url: string, mode: string): BenchChild {
+  return spawnBenchChild(
+    'controller-informers-child.ts',
+    [url, mode],
+    `the ${mode} controller manager`,
   );
-  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-  return {
-    proc,
-    next: async () => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`the ${mode} controller manager exited`);
-      return JSON.parse(r.value as string);
-    },
-    send: (line) => proc.stdin!.write(`${line}\n`),
-  };
 }
 
 async function main(): Promise<void> {

@@ -10,13 +10,12 @@
  *   npx tsx bench/client/informer-stream.ts [--pods 2000] [--events 50000] [--rounds 2] [--libs a,b]
  *   (CPU_PROF_DIR=dir writes each informer process's CPU profile there)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { spawnBenchChild, type BenchChild } from './bench-child';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -197,40 +196,8 @@ class StreamServer {
   }
 }
 
-interface Child {
-  proc: ChildProcess;
-  next(): Promise<Record<string, number | string>>;
-  send(line: string): void;
-}
-
-function spawnChild(lib: Lib, kubeconfig: string): Child {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env.CPU_PROF_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF_DIR]
-        : []),
-      '--expose-gc',
-      '--import',
-      'tsx',
-      resolve(__dirname, 'informer-child.ts'),
-      lib,
-      kubeconfig,
-      'bench',
-      NS,
-    ],
-    { cwd: resolve(__dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-  return {
-    proc,
-    next: async () => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`${lib} informer exited`);
-      return JSON.parse(r.value as string);
-    },
-    send: (line) => proc.stdin!.write(`${line}\n`),
-  };
+function spawnChild(lib: Lib, kubeconfig: string): BenchChild {
+  return spawnBenchChild('informer-child.ts', [lib, kubeconfig, 'bench', NS], `${lib} informer`);
 }
 
 function kubeconfigFor(port: number, dir: string): string {

@@ -9,12 +9,11 @@
  *   npx tsx bench/client/informers.ts [--pods 10000] [--updates 5000] [--rounds 2]
  *   (CPU_PROF_DIR=dir writes each informer process's CPU profile there)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { connectFromKubeconfig, type KubeClient, type Pod } from '@flotilla/client';
 import { MasterCluster } from '../../test/integration/support/master-cluster';
 import { ensureBuilt } from '../kv/prerequisites';
+import { spawnBenchChild, type BenchChild } from './bench-child';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -27,43 +26,13 @@ const NS = 'bench-informers';
 const LIBS = ['ours', 'ours-lean', 'ours-protobuf', 'client-node'] as const;
 type Lib = (typeof LIBS)[number];
 
-interface Child {
+interface Child extends BenchChild {
   lib: Lib;
-  proc: ChildProcess;
-  next(): Promise<Record<string, number | string>>;
-  send(line: string): void;
 }
 
 function spawnChild(lib: Lib, kubeconfig: string): Child {
-  const root = resolve(__dirname, '../..');
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env.CPU_PROF_DIR
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CPU_PROF_DIR]
-        : []),
-      '--expose-gc',
-      '--import',
-      'tsx',
-      resolve(__dirname, 'informer-child.ts'),
-      lib,
-      kubeconfig,
-      'flotilla-m1',
-      NS,
-    ],
-    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-  return {
-    lib,
-    proc,
-    next: async () => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`${lib} informer exited`);
-      return JSON.parse(r.value as string);
-    },
-    send: (line) => proc.stdin!.write(`${line}\n`),
-  };
+  const args = [lib, kubeconfig, 'flotilla-m1', NS];
+  return { lib, ...spawnBenchChild('informer-child.ts', args, `${lib} informer`) };
 }
 
 async function fill(client: KubeClient): Promise<void> {
