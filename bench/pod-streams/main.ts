@@ -8,7 +8,7 @@
  *   npx tsx bench/pod-streams/main.ts [--runs 20]
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { KubeletServer, type Pod } from '@flotilla/kubelet';
 import { HttpTestServer, startTestApi } from '@flotilla/testing';
 import { StandInStreamingServer } from '../../libs/apiserver/src/proxy/spdy/testing/stand-in-streaming-server';
 import { FakeNode } from '../../libs/kubelet/src/testing/fake-node';
+import { writeKubeconfig } from '../../test/integration/support/kubeconfig-file';
 
 const run = promisify(execFile);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -70,18 +71,7 @@ async function main(): Promise<void> {
     } as KubeObject)) as unknown as Pod;
     node.kubelet.setPods([pod]);
     await node.advance(0);
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: t, cluster: {server: "${http.url}"}}]`,
-        'users: [{name: u, user: {}}]',
-        'contexts: [{name: t, context: {cluster: t, user: u}}]',
-        'current-context: t',
-      ].join('\n'),
-    );
+    const kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), http.url);
     const modes: [string, NodeJS.ProcessEnv][] = [
       ['kubectl default (WebSocket first)', {}],
       ['SPDY only', { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }],

@@ -31,6 +31,7 @@ import { NetnsLab, Pod, Worker, inNs, requireTools } from './support/netns-lab';
 import { answeredBy, holdConnection, probe, startServer } from './support/netns-probes';
 import { runTool } from './support/run-tool';
 import { waitFor } from './support/wait';
+import { writeKubeconfig } from './support/kubeconfig-file';
 
 jest.setTimeout(120_000);
 
@@ -262,18 +263,7 @@ beforeAll(async () => {
     [p1, p2, p3].map((p) => startServer(lab, p.netns, p.name, { tcp: [8080], udp: [5353] })),
   );
   tmp = mkdtempSync(join(tmpdir(), 'kube-proxy-netns-'));
-  kubeconfig = join(tmp, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{name: t, cluster: {server: "${http.url}"}}]`,
-      'users: [{name: u, user: {}}]',
-      'contexts: [{name: t, context: {cluster: t, user: u}}]',
-      'current-context: t',
-    ].join('\n'),
-  );
+  kubeconfig = writeKubeconfig(join(tmp, 'kubeconfig'), http.url);
   startProxy(w1);
   startProxy(w2);
   await settle();

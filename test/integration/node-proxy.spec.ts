@@ -4,7 +4,7 @@
 // kubelet server over the fake runtime in HTTPS behind the cluster CA (the API server verifies it
 // and presents its kubelet-client pair), and whose node "echo" is a stand-in kubelet that answers
 // with what it received, so methods, bodies and headers are checked end to end.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import {
   createServer as createHttpsServer,
   request as httpsRequest,
@@ -22,6 +22,7 @@ import { createCa, issueCertificate, type CertificatePair } from '@flotilla/pki'
 import { KubeletServer, type Pod } from '@flotilla/kubelet';
 import { FakeNode } from '../../libs/kubelet/src/testing/fake-node';
 import { runTool } from './support/run-tool';
+import { writeKubeconfig } from './support/kubeconfig-file';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** Users by client certificate: admin (system:masters), jane (no binding), ops (kubelet API). */
@@ -57,23 +58,13 @@ async function createNode(name: string, port: number): Promise<void> {
   });
 }
 
-const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-
 /** A kubeconfig for the test server as `who`. */
 function kubeconfig(who: Who): string {
-  const file = join(dir, `${who}.kubeconfig`);
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{name: t, cluster: {server: "${http.url}", certificate-authority-data: ${b64(ca.certPem)}}}]`,
-      `users: [{name: u, user: {client-certificate-data: ${b64(users[who].certPem)}, client-key-data: ${b64(users[who].keyPem)}}}]`,
-      'contexts: [{name: t, context: {cluster: t, user: u}}]',
-      'current-context: t',
-    ].join('\n'),
-  );
-  return file;
+  return writeKubeconfig(join(dir, `${who}.kubeconfig`), http.url, {
+    caPem: ca.certPem,
+    certPem: users[who].certPem,
+    keyPem: users[who].keyPem,
+  });
 }
 
 const kubectl = (who: Who, args: string[]) =>

@@ -5,7 +5,7 @@
 // 1.32's WebSocket (v5 exec/attach, SPDY tunnelled in WebSocket for port-forward) is checked
 // through the API server's translation, and its SPDY fallback straight through.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -18,6 +18,7 @@ import { KubeletServer, type Pod } from '@flotilla/kubelet';
 import { FakeNode } from '../../libs/kubelet/src/testing/fake-node';
 import { StandInStreamingServer } from '../../libs/apiserver/src/proxy/spdy/testing/stand-in-streaming-server';
 import { runTool } from './support/run-tool';
+import { writeKubeconfig } from './support/kubeconfig-file';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let api: TestApi;
@@ -143,18 +144,7 @@ beforeAll(async () => {
   });
   const w1 = await startKubelet('w1');
   http = await HttpTestServer.start(api.server);
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      `clusters: [{name: t, cluster: {server: "${http.url}"}}]`,
-      'users: [{name: u, user: {}}]',
-      'contexts: [{name: t, context: {cluster: t, user: u}}]',
-      'current-context: t',
-    ].join('\n'),
-  );
+  kubeconfig = writeKubeconfig(join(dir, 'kubeconfig'), http.url);
   w2Port = 0;
   const w2 = await startKubelet('w2', {
     cert: read('c.pem'),
